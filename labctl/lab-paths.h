@@ -1,0 +1,15 @@
+/* lab-paths.h: where labctl finds its shipped data. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The directory holding recipes/, iso-cache/, lab-guides/:
+ * $LABCTL_DATA_DIR if set; the source tree when running from the build
+ * tree; the installed pkgdatadir otherwise. */
+const char *lab_paths_data_dir (void);
+/* lab_paths_data_dir()/<first>/<...>, NULL-terminated. */
+char       *lab_paths_data_file (const char *first, ...) G_GNUC_NULL_TERMINATED;
+
+G_END_DECLS

@@ -1,0 +1,122 @@
+/* lab-plan.h: ordered, idempotent steps with check / apply / undo / describe.
+ *
+ * `up` walks the steps in order: a step whose check says "done" is skipped,
+ * the others are applied; the state is saved after every step (a step is
+ * marked STARTED before apply so that `down` also undoes a half-applied one).
+ * `down` walks the steps in reverse and undoes those the state records as
+ * STARTED or DONE. Providers add their steps with lab_plan_add_step().
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "lab-recipe.h"
+#include "lab-runner.h"
+#include "lab-state.h"
+
+G_BEGIN_DECLS
+
+typedef struct _LabProgress LabProgress;
+
+/* Everything a step may use. Owned by the caller of the plan. */
+typedef struct {
+  LabRecipe    *recipe;
+  LabState     *state;
+  LabRunner    *runner;
+  LabProgress  *progress;     /* may be NULL */
+  GCancellable *cancellable;  /* may be NULL */
+  gboolean      dry_run;
+  const char   *libvirt_uri;  /* NULL: qemu:///system (or LABCTL_LIBVIRT_URI) */
+  const char   *sysroot;      /* "/" normally; fake trees in tests */
+} LabContext;
+
+/* check: sets *done. May return FALSE with an error (e.g. a foreign object
+ * is in the way). NULL check: the step is done when the state says DONE.
+ * apply: makes it so; records in ctx->state every object it creates, as it
+ * creates it. undo: removes only what the state (or ownership marks) say
+ * labctl created; must succeed when there is nothing to remove.
+ * describe: the equivalent shell commands, one per element (NULL-terminated,
+ * freed with g_strfreev); `down` == TRUE for the undo commands. */
+typedef gboolean (*LabStepCheckFunc)    (LabContext *ctx, gpointer data, gboolean *done, GError **error);
+typedef gboolean (*LabStepApplyFunc)    (LabContext *ctx, gpointer data, GError **error);
+typedef gboolean (*LabStepUndoFunc)     (LabContext *ctx, gpointer data, GError **error);
+typedef char   **(*LabStepDescribeFunc) (LabContext *ctx, gpointer data, gboolean down);
+
+typedef struct {
+  const char          *id;          /* stable, e.g. "storage.image"; keys the state */
+  const char          *title;       /* translatable: N_("Create the sparse backing file") */
+  gboolean             needs_root;
+  LabStepCheckFunc     check;
+  LabStepApplyFunc     apply;
+  LabStepUndoFunc      undo;
+  LabStepDescribeFunc  describe;
+} LabStepInfo;
+
+typedef struct _LabPlan LabPlan;
+
+LabPlan   *lab_plan_new          (LabContext *ctx);
+void       lab_plan_free         (LabPlan    *plan);
+/* info must outlive the plan (static tables); data is freed with destroy.
+ * title_arg, when not NULL, is formatted into the title ("%s" in it). */
+void       lab_plan_add_step     (LabPlan           *plan,
+                                  const LabStepInfo *info,
+                                  const char        *id_suffix,   /* NULL or e.g. "pve1": id becomes "nodes.define:pve1" */
+                                  const char        *title_arg,
+                                  gpointer           data,
+                                  GDestroyNotify     destroy);
+guint      lab_plan_get_n_steps  (LabPlan    *plan);
+/* TRUE if any step needs root (for the CLI's early privilege check). */
+gboolean   lab_plan_needs_root   (LabPlan    *plan, gboolean down);
+
+gboolean   lab_plan_up           (LabPlan    *plan, GError **error);
+gboolean   lab_plan_down         (LabPlan    *plan, GError **error);
+/* Writes, for each step, a comment line with its title and its commands. */
+void       lab_plan_describe     (LabPlan    *plan,
+                                  gboolean    down,
+                                  GString    *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabPlan, lab_plan_free)
+
+/* ---- progress ------------------------------------------------------- */
+
+typedef enum {
+  LAB_PROGRESS_STEP_START,
+  LAB_PROGRESS_STEP_DONE,      /* applied / undone now */
+  LAB_PROGRESS_STEP_SKIPPED,   /* already done (up) or nothing to undo (down) */
+  LAB_PROGRESS_STEP_FAILED,
+  LAB_PROGRESS_STEP_INFO,      /* a line of detail inside a step (e.g. download %) */
+} LabProgressEvent;
+
+typedef void (*LabProgressFunc) (LabProgress     *progress,
+                                 LabProgressEvent event,
+                                 guint            index,      /* 0-based step index */
+                                 guint            total,
+                                 const char      *title,
+                                 double           seconds,    /* for DONE/FAILED */
+                                 const char      *detail,     /* INFO text or error message; may be NULL */
+                                 gpointer         user_data);
+
+struct _LabProgress {
+  LabProgressFunc func;
+  gpointer        user_data;
+};
+
+/* A terminal checklist when stream is a tty (colour unless NO_COLOR),
+ * plain lines otherwise. */
+LabProgress *lab_progress_new_for_stream (FILE *stream);
+void         lab_progress_free           (LabProgress *progress);
+void         lab_progress_emit           (LabProgress     *progress,
+                                          LabProgressEvent event,
+                                          guint            index,
+                                          guint            total,
+                                          const char      *title,
+                                          double           seconds,
+                                          const char      *detail);
+/* Convenience for steps: an INFO line (printf format). progress may be NULL. */
+void         lab_progress_info           (LabProgress *progress,
+                                          const char  *format,
+                                          ...) G_GNUC_PRINTF (2, 3);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabProgress, lab_progress_free)
+
+G_END_DECLS
