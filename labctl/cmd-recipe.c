@@ -111,9 +111,18 @@ recipe_show (LabCli *cli, const char *name, GError **error)
 }
 
 static gboolean
-recipe_list (LabCli *cli, GError **error)
+recipe_list (LabCli *cli, gboolean names_only, GError **error)
 {
   g_auto(GStrv) names = lab_recipe_list_shipped ();
+
+  if (names_only)
+    {
+      /* for shell completion */
+      for (guint i = 0; names[i] != NULL; i++)
+        fprintf (cli->out, "%s\n", names[i]);
+      return TRUE;
+    }
+
   g_autoptr(JsonBuilder) b = json_builder_new ();
   gboolean ok = TRUE;
 
@@ -174,13 +183,19 @@ gboolean
 lab_cmd_recipe (LabCli *cli, int argc, char **argv, GError **error)
 {
   g_autoptr(GError) local = NULL;
+  gboolean names_only = FALSE;
+  const GOptionEntry entries[] = {
+    { "names", 0, 0, G_OPTION_ARG_NONE, &names_only,
+      N_("list: print only the names of the shipped recipes"), NULL },
+    { NULL }
+  };
   const char *sub;
 
   if (!lab_cli_parse (cli, "recipe", "validate FILE... | show [FILE] | list",
                       _("Validate a lab recipe, show it with every default filled in, "
                         "or list the recipes shipped with labctl.\n\n"
                         "FILE is the path of a .lab file or the name of a shipped recipe."),
-                      LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON, NULL, &argc, &argv, &local))
+                      LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON, entries, &argc, &argv, &local))
     {
       if (local != NULL)
         {
@@ -239,7 +254,7 @@ lab_cmd_recipe (LabCli *cli, int argc, char **argv, GError **error)
           lab_cli_set_usage_error (error, "recipe", _("list: takes no arguments"));
           return FALSE;
         }
-      return recipe_list (cli, error);
+      return recipe_list (cli, names_only, error);
     }
   lab_cli_set_usage_error (error, "recipe",
                            _("unknown action '%s'; use validate, show or list"), sub);

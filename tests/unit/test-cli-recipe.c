@@ -177,6 +177,15 @@ test_list (void)
       g_assert_nonnull (strstr (r.out, "\nproxmox-3node "));
       g_assert_nonnull (strstr (r.out, "Proxmox VE"));
     }
+  {
+    g_auto(Run) n = { 0 };
+
+    if (run_labctl (&n, "recipe", "list", "--names", NULL))
+      {
+        g_assert_cmpint (n.status, ==, 0);
+        g_assert_cmpstr (n.out, ==, "kvm-3node\nproxmox-3node\n");
+      }
+  }
   if (run_labctl (&j, "recipe", "list", "--json", NULL))
     {
       JsonArray *a;

@@ -172,7 +172,7 @@ test_shipped_proxmox (void)
   g_assert_cmpuint (lab_recipe_memory_mib (r), ==, 3 * 2048);
   g_assert_cmpuint (lab_recipe_storage_bytes (r), ==, 100 * LAB_GIB);
   g_assert_nonnull (r->exercises);
-  g_assert_true (g_strv_contains ((const char * const *) r->exercises, "live-migration"));
+  g_assert_true (g_strv_contains ((const char * const *) r->exercises, "migrate"));
   g_assert_cmpuint (strlen (r->hash), ==, 64);
   g_assert_true (lab_recipe_find_node (r, "pve2") == r->nodes->pdata[1]);
   g_assert_null (lab_recipe_find_node (r, "pve4"));
