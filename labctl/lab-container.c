@@ -1,0 +1,980 @@
+/* lab-container.c: nodes as network namespaces with their own libvirtd. */
+#include "config.h"
+
+#include "lab-container.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "lab-error.h"
+#include "lab-i18n.h"
+
+#define ALIAS_PREFIX "labctl:"
+
+/* The directories libvirt uses, bind-mounted from the node's dir. */
+static const struct {
+  const char *sub;
+  const char *target;
+} node_mounts[] = {
+  { "run",   "/run/libvirt" },
+  { "lib",   "/var/lib/libvirt" },
+  { "cache", "/var/cache/libvirt" },
+  { "log",   "/var/log/libvirt" },
+  { "etc",   "/etc/libvirt" },
+};
+
+/* ---- names ------------------------------------------------------------- */
+
+static char *
+stable_uuid (const char *lab, const char *node)
+{
+  g_autofree char *seed = g_strdup_printf ("labctl-node/%s/%s", lab, node);
+  g_autofree char *h = g_compute_checksum_for_string (G_CHECKSUM_SHA256, seed, -1);
+
+  /* a version-4 shaped UUID from the hash */
+  return g_strdup_printf ("%.8s-%.4s-4%.3s-8%.3s-%.12s", h, h + 8, h + 12, h + 15, h + 18);
+}
+
+LabContainerNode *
+lab_container_node_new (LabRecipe *recipe, LabNode *node, const char *state_dir)
+{
+  LabContainerNode *self = g_new0 (LabContainerNode, 1);
+  g_autofree char *seed = g_strdup_printf ("%s/%s", recipe->name, node->name);
+  g_autofree char *h = g_compute_checksum_for_string (G_CHECKSUM_SHA256, seed, -1);
+
+  self->lab_name = g_strdup (recipe->name);
+  self->node_name = g_strdup (node->name);
+  self->netns = g_strdup_printf ("labctl-%s-%s", recipe->name, node->name);
+  self->veth = g_strdup_printf ("lc%.10s", h);
+  self->address = g_strdup (node->address);
+  self->prefix = recipe->subnet_prefix;
+  self->gateway = g_strdup (recipe->gateway);
+  self->bridge = g_strdup (recipe->bridge);
+  self->dir = g_build_filename (state_dir, "nodes", node->name, NULL);
+  self->uuid = stable_uuid (recipe->name, node->name);
+  self->caps_cache = lab_container_default_caps_cache ();
+  return self;
+}
+
+void
+lab_container_node_free (LabContainerNode *node)
+{
+  if (node == NULL)
+    return;
+  g_free (node->lab_name);
+  g_free (node->node_name);
+  g_free (node->netns);
+  g_free (node->veth);
+  g_free (node->address);
+  g_free (node->gateway);
+  g_free (node->bridge);
+  g_free (node->dir);
+  g_free (node->uuid);
+  g_free (node->caps_cache);
+  g_free (node);
+}
+
+char *
+lab_container_node_uri (LabContainerNode *node)
+{
+  return g_strdup_printf ("qemu+unix:///system?socket=%s/run/libvirt-sock", node->dir);
+}
+
+char *
+lab_container_node_peer_uri (LabContainerNode *node)
+{
+  return g_strdup_printf ("qemu+tcp://%s/system", node->address);
+}
+
+char *
+lab_container_default_caps_cache (void)
+{
+  const char *env = g_getenv ("LABCTL_CACHE_DIR");
+
+  if (env != NULL && *env != '\0')
+    return g_build_filename (env, "qemu-capabilities", NULL);
+  if (geteuid () == 0)
+    return g_strdup ("/var/cache/labctl/qemu-capabilities");
+  return g_build_filename (g_get_user_cache_dir (), "labctl", "qemu-capabilities", NULL);
+}
+
+static char **
+strv_take (GPtrArray *lines)
+{
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
+static void
+add_cmd (GPtrArray *lines, const char *first, ...)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  va_list ap;
+
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    {
+      g_autofree char *q = NULL;
+
+      if (s->len > 0)
+        g_string_append_c (s, ' ');
+      /* quote only what needs it, as a person would type it */
+      if (strpbrk (a, " \t\n'\"$&|;<>()*?[]#~`\\") != NULL || *a == '\0')
+        q = g_shell_quote (a);
+      g_string_append (s, q != NULL ? q : a);
+    }
+  va_end (ap);
+  g_ptr_array_add (lines, g_string_free (g_steal_pointer (&s), FALSE));
+}
+
+/* ---- the lab bridge ---------------------------------------------------- */
+
+/* ip -j link show dev NAME: *found, *alias (may be NULL). */
+static gboolean
+link_query (LabRunner *runner, const char *netns, const char *name,
+            gboolean *found, char **alias, GError **error)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  JsonNode *root;
+  int status = 0;
+
+  *found = FALSE;
+  if (alias != NULL)
+    *alias = NULL;
+  g_ptr_array_add (argv, (char *) "ip");
+  if (netns != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "-n");
+      g_ptr_array_add (argv, (char *) netns);
+    }
+  g_ptr_array_add (argv, (char *) "-j");
+  g_ptr_array_add (argv, (char *) "link");
+  g_ptr_array_add (argv, (char *) "show");
+  g_ptr_array_add (argv, (char *) "dev");
+  g_ptr_array_add (argv, (char *) name);
+  g_ptr_array_add (argv, NULL);
+  if (!lab_runner_run_full (runner, (const char * const *) argv->pdata, LAB_RUN_QUERY, NULL, 0,
+                            &status, &out, NULL, NULL, error))
+    return FALSE;
+  if (status != 0 || out == NULL || *out == '\0')
+    return TRUE;  /* "Device does not exist" */
+  if (!json_parser_load_from_data (parser, out, -1, NULL))
+    return TRUE;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root) || json_array_get_length (json_node_get_array (root)) == 0)
+    return TRUE;
+  *found = TRUE;
+  if (alias != NULL)
+    {
+      JsonObject *o = json_array_get_object_element (json_node_get_array (root), 0);
+      if (o != NULL && json_object_has_member (o, "ifalias"))
+        *alias = g_strdup (json_object_get_string_member (o, "ifalias"));
+    }
+  return TRUE;
+}
+
+gboolean
+lab_container_bridge_check (LabRunner *runner, const char *bridge, const char *lab_name,
+                            gboolean *exists, GError **error)
+{
+  g_autofree char *alias = NULL;
+  g_autofree char *want = g_strconcat (ALIAS_PREFIX, lab_name, NULL);
+  gboolean found;
+
+  *exists = FALSE;
+  if (!link_query (runner, NULL, bridge, &found, &alias, error))
+    return FALSE;
+  if (!found)
+    return TRUE;
+  if (g_strcmp0 (alias, want) != 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
+                   _("A network interface named %s exists and is not lab %s's (its alias is '%s'); "
+                     "labctl leaves it alone: choose another bridge name in the recipe's [network] bridge"),
+                   bridge, lab_name, alias != NULL ? alias : "");
+      return FALSE;
+    }
+  *exists = TRUE;
+  return TRUE;
+}
+
+gboolean
+lab_container_bridge_create (LabRunner *runner, const char *bridge, const char *gateway,
+                             guint prefix, const char *lab_name, GError **error)
+{
+  g_autofree char *cidr = g_strdup_printf ("%s/%u", gateway, prefix);
+  g_autofree char *alias = g_strconcat (ALIAS_PREFIX, lab_name, NULL);
+  gboolean exists = FALSE;
+
+  if (!lab_container_bridge_check (runner, bridge, lab_name, &exists, error))
+    return FALSE;
+  if (!exists
+      && !lab_runner_runv (runner, 0, NULL, error, "ip", "link", "add", bridge, "type", "bridge", NULL))
+    return FALSE;
+  /* the alias first: from now on `down` knows the bridge is ours */
+  return lab_runner_runv (runner, 0, NULL, error, "ip", "link", "set", "dev", bridge, "alias", alias, NULL)
+      && lab_runner_runv (runner, 0, NULL, error, "ip", "addr", "replace", cidr, "dev", bridge, NULL)
+      && lab_runner_runv (runner, 0, NULL, error, "ip", "link", "set", bridge, "up", NULL);
+}
+
+gboolean
+lab_container_bridge_delete (LabRunner *runner, const char *bridge, const char *lab_name,
+                             GError **error)
+{
+  gboolean exists = FALSE;
+
+  if (!lab_container_bridge_check (runner, bridge, lab_name, &exists, error))
+    return FALSE;
+  if (!exists)
+    return TRUE;
+  return lab_runner_runv (runner, 0, NULL, error, "ip", "link", "del", bridge, NULL);
+}
+
+char **
+lab_container_bridge_describe (const char *bridge, const char *gateway, guint prefix,
+                               const char *lab_name, gboolean down)
+{
+  GPtrArray *lines = g_ptr_array_new ();
+  g_autofree char *cidr = g_strdup_printf ("%s/%u", gateway, prefix);
+  g_autofree char *alias = g_strconcat (ALIAS_PREFIX, lab_name, NULL);
+
+  if (down)
+    add_cmd (lines, "ip", "link", "del", bridge, NULL);
+  else
+    {
+      add_cmd (lines, "ip", "link", "add", bridge, "type", "bridge", NULL);
+      add_cmd (lines, "ip", "link", "set", "dev", bridge, "alias", alias, NULL);
+      add_cmd (lines, "ip", "addr", "replace", cidr, "dev", bridge, NULL);
+      add_cmd (lines, "ip", "link", "set", bridge, "up", NULL);
+    }
+  return strv_take (lines);
+}
+
+/* ---- the node's namespace ---------------------------------------------- */
+
+gboolean
+lab_container_netns_exists (LabContainerNode *node)
+{
+  g_autofree char *path = g_build_filename ("/run/netns", node->netns, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* The commands, shared by apply and describe. */
+static GPtrArray *
+netns_commands (LabContainerNode *node)
+{
+  GPtrArray *cmds = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autofree char *cidr = g_strdup_printf ("%s/%u", node->address, node->prefix);
+  const char *ns = node->netns;
+
+#define CMD(...) g_ptr_array_add (cmds, g_strdupv ((char *[]) { __VA_ARGS__, NULL }))
+  CMD ("ip", "netns", "add", (char *) ns);
+  CMD ("ip", "-n", (char *) ns, "link", "set", "lo", "up");
+  CMD ("ip", "link", "add", node->veth, "type", "veth", "peer", "name", "eth0", "netns", (char *) ns);
+  CMD ("ip", "link", "set", node->veth, "master", node->bridge, "up");
+  CMD ("ip", "-n", (char *) ns, "link", "add", "br0", "type", "bridge");
+  CMD ("ip", "-n", (char *) ns, "link", "set", "eth0", "master", "br0", "up");
+  CMD ("ip", "-n", (char *) ns, "addr", "add", cidr, "dev", "br0");
+  CMD ("ip", "-n", (char *) ns, "link", "set", "br0", "up");
+#undef CMD
+  return cmds;
+}
+
+gboolean
+lab_container_netns_create (LabRunner *runner, LabContainerNode *node, GError **error)
+{
+  g_autoptr(GPtrArray) cmds = netns_commands (node);
+
+  /* a half-made namespace (interrupted earlier) is rebuilt from scratch */
+  if (lab_container_netns_exists (node) && !lab_container_netns_delete (runner, node, error))
+    return FALSE;
+  for (guint i = 0; i < cmds->len; i++)
+    if (!lab_runner_run (runner, (const char * const *) g_ptr_array_index (cmds, i), 0, NULL, error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+lab_container_netns_delete (LabRunner *runner, LabContainerNode *node, GError **error)
+{
+  gboolean found = FALSE;
+
+  /* the host end goes with the namespace; delete it too if the namespace
+   * is already gone but the link was left (interrupted create) */
+  if (lab_container_netns_exists (node)
+      && !lab_runner_runv (runner, 0, NULL, error, "ip", "netns", "del", node->netns, NULL))
+    return FALSE;
+  if (!link_query (runner, NULL, node->veth, &found, NULL, error))
+    return FALSE;
+  if (found && !lab_runner_runv (runner, 0, NULL, error, "ip", "link", "del", node->veth, NULL))
+    return FALSE;
+  return TRUE;
+}
+
+char **
+lab_container_netns_describe (LabContainerNode *node, gboolean down)
+{
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (down)
+    add_cmd (lines, "ip", "netns", "del", node->netns, NULL);
+  else
+    {
+      g_autoptr(GPtrArray) cmds = netns_commands (node);
+
+      for (guint i = 0; i < cmds->len; i++)
+        {
+          char **argv = g_ptr_array_index (cmds, i);
+          g_autoptr(GString) s = g_string_new (NULL);
+
+          for (guint j = 0; argv[j] != NULL; j++)
+            g_string_append_printf (s, "%s%s", j > 0 ? " " : "", argv[j]);
+          g_ptr_array_add (lines, g_string_free (g_steal_pointer (&s), FALSE));
+        }
+    }
+  return strv_take (lines);
+}
+
+/* ---- the node's daemons ------------------------------------------------ */
+
+static char *
+libvirtd_conf (LabContainerNode *node)
+{
+  return g_strdup_printf ("# written by labctl for node %s of lab %s\n"
+                          "listen_tls = 0\n"
+                          "listen_tcp = 1\n"
+                          "# TCP without authentication, only on the lab's private network\n"
+                          "listen_addr = \"%s\"\n"
+                          "auth_tcp = \"none\"\n"
+                          "auth_unix_rw = \"none\"\n"
+                          "host_uuid = \"%s\"\n"
+                          "log_outputs = \"3:file:/var/log/libvirt/libvirtd.log\"\n",
+                          node->node_name, node->lab_name, node->address, node->uuid);
+}
+
+static char *
+qemu_conf_tail (LabContainerNode *node)
+{
+  return g_strdup_printf ("\n# --- labctl: node %s of lab %s ---\n"
+                          "migration_host = \"%s\"\n"
+                          "cgroup_controllers = [ ]\n",
+                          node->node_name, node->lab_name, node->address);
+}
+
+/* The shell line run inside the node's fresh mount + UTS namespace. */
+static char *
+mount_script (LabContainerNode *node, const char *exec_line)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *hn = g_shell_quote (node->node_name);
+
+  for (guint i = 0; i < G_N_ELEMENTS (node_mounts); i++)
+    {
+      g_autofree char *src = g_build_filename (node->dir, node_mounts[i].sub, NULL);
+      g_autofree char *qsrc = g_shell_quote (src);
+
+      g_string_append_printf (s, "mount --bind %s %s && ", qsrc, node_mounts[i].target);
+    }
+  g_string_append_printf (s, "hostname %s && exec %s", hn, exec_line);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static gboolean
+write_file (const char *path, const char *contents, gboolean append, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (append)
+    {
+      g_autofree char *old = NULL;
+      g_autofree char *all = NULL;
+
+      if (!g_file_get_contents (path, &old, NULL, &local_error))
+        g_clear_error (&local_error);
+      all = g_strconcat (old != NULL ? old : "", contents, NULL);
+      if (g_file_set_contents (path, all, -1, &local_error))
+        return TRUE;
+    }
+  else if (g_file_set_contents (path, contents, -1, &local_error))
+    return TRUE;
+  g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot write %s: %s"), path, local_error->message);
+  return FALSE;
+}
+
+static gboolean
+wait_for_path (const char *path, GPid pid, guint timeout_ms, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      if (pid > 0 && !lab_process_alive (pid))
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                       _("The daemon (pid %d) exited before %s appeared"), (int) pid, path);
+          return FALSE;
+        }
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT, _("%s did not appear within %u s"),
+                       path, timeout_ms / 1000);
+          return FALSE;
+        }
+      g_usleep (20 * 1000);
+    }
+  return TRUE;
+}
+
+static char *
+tail_of_file (const char *path)
+{
+  g_autofree char *text = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &text, &len, NULL) || len == 0)
+    return g_strdup ("");
+  if (len > 600)
+    return g_strstrip (g_strdup (text + len - 600));
+  return g_strstrip (g_steal_pointer (&text));
+}
+
+static int
+silent_error_func (void *data, virErrorPtr err)
+{
+  return 0;
+}
+
+static void
+silence_libvirt (void)
+{
+  virSetErrorFunc (NULL, (virErrorFunc) silent_error_func);
+}
+
+static gboolean
+dir_has_entries (const char *path)
+{
+  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+
+  return d != NULL && g_dir_read_name (d) != NULL;
+}
+
+gboolean
+lab_container_daemons_start (LabRunner *runner, LabContainerNode *node, GPid *out_virtlogd,
+                             GPid *out_libvirtd, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *etc = g_build_filename (node->dir, "etc", NULL);
+  g_autofree char *etc_src = g_strdup ("/etc/libvirt/.");
+  g_autofree char *conf_path = g_build_filename (etc, "libvirtd.conf", NULL);
+  g_autofree char *qemu_conf_path = g_build_filename (etc, "qemu.conf", NULL);
+  g_autofree char *autostart = g_build_filename (etc, "qemu", "networks", "autostart", NULL);
+  g_autofree char *conf = libvirtd_conf (node);
+  g_autofree char *qtail = qemu_conf_tail (node);
+  g_autofree char *vl_script = mount_script (node, "virtlogd");
+  g_autofree char *vl_log = g_build_filename (node->dir, "virtlogd.out", NULL);
+  g_autofree char *lv_log = g_build_filename (node->dir, "libvirtd.out", NULL);
+  g_autofree char *vl_sock = g_build_filename (node->dir, "run", "virtlogd-sock", NULL);
+  g_autofree char *cache_qemu = g_build_filename (node->dir, "cache", "qemu", NULL);
+  g_autofree char *cache_dst = g_build_filename (node->dir, "cache", NULL);
+  g_autofree char *uri = lab_container_node_uri (node);
+  g_autofree char *vl_pid_str = NULL;
+  GPid vl_pid = 0, lv_pid = 0;
+  virConnectPtr conn = NULL;
+  gint64 deadline;
+
+  *out_virtlogd = *out_libvirtd = 0;
+
+  /* private directories and configuration */
+  for (guint i = 0; i < G_N_ELEMENTS (node_mounts); i++)
+    {
+      g_autofree char *sub = g_build_filename (node->dir, node_mounts[i].sub, NULL);
+
+      if (g_mkdir_with_parents (sub, 0755) < 0)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot create %s: %s"), sub, g_strerror (errno));
+          return FALSE;
+        }
+      /* the mount point on the host (exists once libvirt ran there) */
+      if (g_mkdir_with_parents (node_mounts[i].target, 0755) < 0)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot create %s: %s"),
+                       node_mounts[i].target, g_strerror (errno));
+          return FALSE;
+        }
+    }
+  if (!lab_runner_runv (runner, 0, NULL, error, "cp", "-a", etc_src, etc, NULL))
+    return FALSE;
+  {
+    g_autoptr(GDir) d = g_dir_open (autostart, 0, NULL);
+    const char *name;
+
+    /* the host's autostarted networks stay the host's */
+    while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+      {
+        g_autofree char *p = g_build_filename (autostart, name, NULL);
+        g_unlink (p);
+      }
+  }
+  if (!write_file (conf_path, conf, FALSE, error) || !write_file (qemu_conf_path, qtail, TRUE, error))
+    return FALSE;
+  if (node->caps_cache != NULL && dir_has_entries (node->caps_cache))
+    {
+      g_autofree char *src = g_build_filename (node->caps_cache, ".", NULL);
+
+      if (!lab_runner_runv (runner, 0, NULL, error, "cp", "-a", src, cache_dst, NULL))
+        return FALSE;
+    }
+
+  /* virtlogd: enters the node's netns and a new mount + UTS namespace */
+  {
+    const char *argv[] = { "ip", "netns", "exec", node->netns, "unshare", "--mount", "--uts",
+                           "--propagation", "private", "sh", "-c", vl_script, NULL };
+
+    if (!lab_runner_spawn_daemon (runner, argv, vl_log, &vl_pid, error))
+      return FALSE;
+  }
+  *out_virtlogd = vl_pid;
+  if (!wait_for_path (vl_sock, vl_pid, 10000, error))
+    {
+      g_autofree char *tail = tail_of_file (vl_log);
+      g_prefix_error (error, _("virtlogd of node %s did not start (%s): "), node->node_name, tail);
+      return FALSE;
+    }
+
+  /* libvirtd joins virtlogd's namespaces */
+  vl_pid_str = g_strdup_printf ("%d", (int) vl_pid);
+  {
+    const char *argv[] = { "nsenter", "-t", vl_pid_str, "-m", "-u", "-n",
+                           "taskset", "-c", "0", "libvirtd", "--listen", NULL };
+
+    if (!lab_runner_spawn_daemon (runner, argv, lv_log, &lv_pid, error))
+      return FALSE;
+  }
+  *out_libvirtd = lv_pid;
+
+  silence_libvirt ();
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while ((conn = virConnectOpen (uri)) == NULL)
+    {
+      if (!lab_process_alive (lv_pid))
+        {
+          g_autofree char *tail = tail_of_file (lv_log);
+          g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                       _("libvirtd of node %s exited at start: %s; see %s"), node->node_name, tail, lv_log);
+          return FALSE;
+        }
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
+                       _("libvirtd of node %s does not answer on %s after 60 s; see %s"),
+                       node->node_name, uri, lv_log);
+          return FALSE;
+        }
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      g_usleep (50 * 1000);
+    }
+  {
+    /* make the QEMU driver probe now, so the cache below is complete */
+    char *caps = virConnectGetDomainCapabilities (conn, NULL, NULL, NULL, "qemu", 0);
+    free (caps);
+  }
+  virConnectClose (conn);
+
+  if (node->caps_cache != NULL && !dir_has_entries (node->caps_cache) && dir_has_entries (cache_qemu))
+    {
+      g_autofree char *src = g_build_filename (cache_dst, ".", NULL);
+
+      if (g_mkdir_with_parents (node->caps_cache, 0755) == 0)
+        lab_runner_runv (runner, 0, NULL, NULL, "cp", "-a", src, node->caps_cache, NULL);
+    }
+  return TRUE;
+}
+
+gboolean
+lab_container_daemons_running (LabContainerNode *node, GPid libvirtd)
+{
+  g_autofree char *uri = lab_container_node_uri (node);
+  virConnectPtr conn;
+
+  if (libvirtd <= 0 || !lab_process_alive (libvirtd))
+    return FALSE;
+  silence_libvirt ();
+  conn = virConnectOpen (uri);
+  if (conn == NULL)
+    return FALSE;
+  virConnectClose (conn);
+  return TRUE;
+}
+
+/* pid runs the program called name (guards against a reused PID). */
+static gboolean
+process_is (GPid pid, const char *name)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/comm", (int) pid);
+  g_autofree char *comm = NULL;
+
+  if (pid <= 0 || !lab_process_alive (pid))
+    return FALSE;
+  if (!g_file_get_contents (path, &comm, NULL, NULL))
+    return FALSE;
+  g_strstrip (comm);
+  return g_str_has_prefix (comm, name);
+}
+
+static void
+stop_process (GPid pid, const char *name, guint timeout_ms)
+{
+  if (!process_is (pid, name))
+    return;
+  kill (pid, SIGTERM);
+  if (!lab_process_wait_gone (pid, timeout_ms))
+    {
+      kill (pid, SIGKILL);
+      lab_process_wait_gone (pid, 5000);
+    }
+}
+
+/* QEMU processes of the node, from the pid files its libvirtd left. */
+static void
+kill_leftover_qemu (LabContainerNode *node)
+{
+  g_autofree char *qdir = g_build_filename (node->dir, "run", "qemu", NULL);
+  g_autoptr(GDir) d = g_dir_open (qdir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *text = NULL;
+      GPid pid;
+
+      if (!g_str_has_suffix (name, ".pid"))
+        continue;
+      path = g_build_filename (qdir, name, NULL);
+      if (!g_file_get_contents (path, &text, NULL, NULL))
+        continue;
+      pid = (GPid) g_ascii_strtoll (text, NULL, 10);
+      if (process_is (pid, "qemu"))
+        {
+          kill (pid, SIGKILL);
+          lab_process_wait_gone (pid, 5000);
+        }
+    }
+}
+
+gboolean
+lab_container_daemons_stop (LabRunner *runner, LabContainerNode *node, GPid virtlogd,
+                            GPid libvirtd, GError **error)
+{
+  g_autofree char *uri = lab_container_node_uri (node);
+  virConnectPtr conn = NULL;
+
+  silence_libvirt ();
+  if (libvirtd > 0 && lab_process_alive (libvirtd))
+    conn = virConnectOpen (uri);
+  if (conn != NULL)
+    {
+      virDomainPtr *doms = NULL;
+      int n = virConnectListAllDomains (conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+
+      /* this libvirtd is the lab's own: whatever runs on it is the lab's */
+      for (int i = 0; i < n; i++)
+        {
+          virDomainDestroy (doms[i]);
+          virDomainFree (doms[i]);
+        }
+      free (doms);
+      virConnectClose (conn);
+    }
+  stop_process (libvirtd, "libvirtd", 15000);
+  kill_leftover_qemu (node);
+  stop_process (virtlogd, "virtlogd", 10000);
+
+  if (g_file_test (node->dir, G_FILE_TEST_IS_DIR))
+    return lab_runner_runv (runner, 0, NULL, error, "rm", "-rf", "--one-file-system", node->dir, NULL);
+  return TRUE;
+}
+
+char **
+lab_container_daemons_describe (LabContainerNode *node, gboolean down)
+{
+  GPtrArray *lines = g_ptr_array_new ();
+  g_autofree char *run = g_build_filename (node->dir, "run", NULL);
+  g_autofree char *etc = g_build_filename (node->dir, "etc", NULL);
+
+  if (down)
+    {
+      g_autofree char *uri = lab_container_node_uri (node);
+      g_autofree char *lvpid = g_strdup_printf ("kill $(cat %s/libvirtd.pid)", run);
+      g_autofree char *vlpid = g_strdup_printf ("kill $(cat %s/virtlogd.pid)", run);
+
+      g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' list --name | xargs -r -n1 virsh -c '%s' destroy",
+                                               uri, uri));
+      g_ptr_array_add (lines, g_steal_pointer (&lvpid));
+      g_ptr_array_add (lines, g_steal_pointer (&vlpid));
+      add_cmd (lines, "rm", "-rf", node->dir, NULL);
+    }
+  else
+    {
+      g_autofree char *conf = libvirtd_conf (node);
+      g_autofree char *qtail = qemu_conf_tail (node);
+      g_autofree char *script = mount_script (node, "virtlogd");
+      g_autofree char *q = g_shell_quote (script);
+      g_autofree char *cache_dst = g_build_filename (node->dir, "cache", NULL);
+
+      g_ptr_array_add (lines, g_strdup_printf ("mkdir -p %s/{run,lib,cache,log,etc} /run/libvirt", node->dir));
+      add_cmd (lines, "cp", "-a", "/etc/libvirt/.", etc, NULL);
+      g_ptr_array_add (lines, g_strdup_printf ("rm -f %s/qemu/networks/autostart/*", etc));
+      g_ptr_array_add (lines, g_strdup_printf ("cat > %s/libvirtd.conf <<'EOF'\n%sEOF", etc, conf));
+      g_ptr_array_add (lines, g_strdup_printf ("cat >> %s/qemu.conf <<'EOF'%sEOF", etc, qtail));
+      if (node->caps_cache != NULL)
+        g_ptr_array_add (lines, g_strdup_printf ("cp -a %s/. %s/   # seed the QEMU capabilities cache",
+                                                 node->caps_cache, cache_dst));
+      g_ptr_array_add (lines, g_strdup_printf ("setsid ip netns exec %s unshare --mount --uts --propagation private "
+                                               "sh -c %s &", node->netns, q));
+      g_ptr_array_add (lines, g_strdup_printf ("setsid nsenter -t $! -m -u -n taskset -c 0 libvirtd --listen &"));
+    }
+  return strv_take (lines);
+}
+
+/* ---- plan steps -------------------------------------------------------- */
+
+char *
+lab_container_state_dir (LabContext *ctx)
+{
+  const char *dir = ctx->state != NULL ? lab_state_get_dir (ctx->state) : NULL;
+
+  if (dir != NULL)
+    return g_strdup (dir);
+  return lab_state_dir_for_lab (ctx->recipe->name);
+}
+
+LabContainerNode *
+lab_container_node_for (LabContext *ctx, LabNode *node)
+{
+  g_autofree char *dir = lab_container_state_dir (ctx);
+
+  return lab_container_node_new (ctx->recipe, node, dir);
+}
+
+static gboolean
+bridge_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+
+  return lab_container_bridge_check (ctx->runner, r->bridge, r->name, done, error);
+}
+
+static gboolean
+bridge_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+
+  lab_state_set_string (ctx->state, "network.bridge", r->bridge);
+  if (!lab_state_save (ctx->state, error))
+    return FALSE;
+  return lab_container_bridge_create (ctx->runner, r->bridge, r->gateway, r->subnet_prefix, r->name, error);
+}
+
+static gboolean
+bridge_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+  const char *bridge = lab_state_get_string (ctx->state, "network.bridge");
+
+  if (!lab_container_bridge_delete (ctx->runner, bridge != NULL ? bridge : r->bridge, r->name, error))
+    return FALSE;
+  lab_state_remove (ctx->state, "network.bridge");
+  return TRUE;
+}
+
+static char **
+bridge_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  LabRecipe *r = ctx->recipe;
+
+  return lab_container_bridge_describe (r->bridge, r->gateway, r->subnet_prefix, r->name, down);
+}
+
+static const LabStepInfo bridge_step = {
+  "network.bridge", N_("Create the lab bridge %s with the gateway address"), TRUE,
+  bridge_check, bridge_apply, bridge_undo, bridge_describe,
+};
+
+void
+lab_container_add_network_steps (LabPlan *plan, LabContext *ctx)
+{
+  lab_plan_add_step (plan, &bridge_step, NULL, ctx->recipe->bridge, NULL, NULL);
+}
+
+static gboolean
+netns_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  g_autoptr(LabContainerNode) node = lab_container_node_for (ctx, data);
+  g_autofree char *cidr = NULL;
+  g_autofree char *out = NULL;
+  int status = 0;
+
+  *done = FALSE;
+  if (!lab_container_netns_exists (node))
+    return TRUE;
+  /* complete only when the node's address is in place (the last commands) */
+  cidr = g_strdup_printf ("%s/%u", node->address, node->prefix);
+  if (!lab_runner_run_full (ctx->runner,
+                            (const char *[]) { "ip", "-n", node->netns, "-o", "addr", "show", "dev", "br0", "up", NULL },
+                            LAB_RUN_QUERY, NULL, 0, &status, &out, NULL, NULL, error))
+    return FALSE;
+  *done = status == 0 && out != NULL && strstr (out, cidr) != NULL;
+  return TRUE;
+}
+
+static gboolean
+netns_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  LabNode *n = data;
+  g_autoptr(LabContainerNode) node = lab_container_node_for (ctx, n);
+  g_autofree char *key = g_strdup_printf ("nodes.%s.netns", n->name);
+
+  lab_state_set_string (ctx->state, key, node->netns);
+  if (!lab_state_save (ctx->state, error))
+    return FALSE;
+  return lab_container_netns_create (ctx->runner, node, error);
+}
+
+static gboolean
+netns_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  LabNode *n = data;
+  g_autoptr(LabContainerNode) node = lab_container_node_for (ctx, n);
+  g_autofree char *key = g_strdup_printf ("nodes.%s.netns", n->name);
+
+  if (!lab_container_netns_delete (ctx->runner, node, error))
+    return FALSE;
+  lab_state_remove (ctx->state, key);
+  return TRUE;
+}
+
+static char **
+netns_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  g_autoptr(LabContainerNode) node = lab_container_node_for (ctx, data);
+
+  return lab_container_netns_describe (node, down);
+}
+
+static const LabStepInfo netns_step = {
+  "nodes.netns", N_("Create the network namespace of node %s"), TRUE,
+  netns_check, netns_apply, netns_undo, netns_describe,
+};
+
+static GPid
+state_pid (LabContext *ctx, const char *node, const char *daemon)
+{
+  g_autofree char *key = g_strdup_printf ("nodes.%s.%s_pid", node, daemon);
+
+  return (GPid) lab_state_get_int (ctx->state, key, 0);
+}
+
+static void
+set_state_pid (LabContext *ctx, const char *node, const char *daemon, GPid pid)
+{
+  g_autofree char *key = g_strdup_printf ("nodes.%s.%s_pid", node, daemon);
+
+  if (pid > 0)
+    lab_state_set_int (ctx->state, key, pid);
+  else
+    lab_state_remove (ctx->state, key);
+}
+
+static gboolean
+daemons_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  LabNode *n = data;
+  g_autoptr(LabContainerNode) node = lab_container_node_for (ctx, n);
+
+  *done = lab_container_daemons_running (node, state_pid (ctx, n->name, "libvirtd"));
+  return TRUE;
+}
+
+static gboolean
+daemons_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  LabNode *n = data;
+  g_autoptr(LabContainerNode) node = lab_container_node_for (ctx, n);
+  g_autofree char *uri = lab_container_node_uri (node);
+  g_autofree char *key = g_strdup_printf ("nodes.%s.uri", n->name);
+  GPid vl = 0, lv = 0;
+  gboolean ok;
+
+  /* leftovers of an interrupted start are stopped first */
+  if (!lab_container_daemons_stop (ctx->runner, node, state_pid (ctx, n->name, "virtlogd"),
+                                   state_pid (ctx, n->name, "libvirtd"), error))
+    return FALSE;
+  ok = lab_container_daemons_start (ctx->runner, node, &vl, &lv, ctx->cancellable, error);
+  /* record what was started even on failure: `down` stops it */
+  set_state_pid (ctx, n->name, "virtlogd", vl);
+  set_state_pid (ctx, n->name, "libvirtd", lv);
+  lab_state_set_string (ctx->state, key, uri);
+  if (!lab_state_save (ctx->state, ok ? error : NULL))
+    return FALSE;
+  return ok;
+}
+
+static gboolean
+daemons_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  LabNode *n = data;
+  g_autoptr(LabContainerNode) node = lab_container_node_for (ctx, n);
+  g_autofree char *key = g_strdup_printf ("nodes.%s.uri", n->name);
+
+  if (!lab_container_daemons_stop (ctx->runner, node, state_pid (ctx, n->name, "virtlogd"),
+                                   state_pid (ctx, n->name, "libvirtd"), error))
+    return FALSE;
+  set_state_pid (ctx, n->name, "virtlogd", 0);
+  set_state_pid (ctx, n->name, "libvirtd", 0);
+  lab_state_remove (ctx->state, key);
+  return TRUE;
+}
+
+static char **
+daemons_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  g_autoptr(LabContainerNode) node = lab_container_node_for (ctx, data);
+
+  return lab_container_daemons_describe (node, down);
+}
+
+static const LabStepInfo daemons_step = {
+  "nodes.libvirtd", N_("Start virtlogd and libvirtd of node %s"), TRUE,
+  daemons_check, daemons_apply, daemons_undo, daemons_describe,
+};
+
+void
+lab_container_add_node_steps (LabPlan *plan, LabContext *ctx)
+{
+  LabRecipe *r = ctx->recipe;
+
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      LabNode *n = g_ptr_array_index (r->nodes, i);
+
+      lab_plan_add_step (plan, &netns_step, n->name, n->name, n, NULL);
+    }
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      LabNode *n = g_ptr_array_index (r->nodes, i);
+
+      lab_plan_add_step (plan, &daemons_step, n->name, n->name, n, NULL);
+    }
+}
