@@ -449,16 +449,16 @@ tail_of_file (const char *path)
   return g_strstrip (g_steal_pointer (&text));
 }
 
-static int
+static void
 silent_error_func (void *data, virErrorPtr err)
 {
-  return 0;
 }
 
+/* libvirt prints every error to stderr by default; labctl reports its own */
 static void
 silence_libvirt (void)
 {
-  virSetErrorFunc (NULL, (virErrorFunc) silent_error_func);
+  virSetErrorFunc (NULL, silent_error_func);
 }
 
 static gboolean
@@ -480,7 +480,7 @@ lab_container_daemons_start (LabRunner *runner, LabContainerNode *node, GPid *ou
   g_autofree char *autostart = g_build_filename (etc, "qemu", "networks", "autostart", NULL);
   g_autofree char *conf = libvirtd_conf (node);
   g_autofree char *qtail = qemu_conf_tail (node);
-  g_autofree char *vl_script = mount_script (node, "virtlogd");
+  g_autofree char *vl_script = mount_script (node, "virtlogd -p /run/libvirt/virtlogd.pid");
   g_autofree char *vl_log = g_build_filename (node->dir, "virtlogd.out", NULL);
   g_autofree char *lv_log = g_build_filename (node->dir, "libvirtd.out", NULL);
   g_autofree char *vl_sock = g_build_filename (node->dir, "run", "virtlogd-sock", NULL);
@@ -555,7 +555,8 @@ lab_container_daemons_start (LabRunner *runner, LabContainerNode *node, GPid *ou
   vl_pid_str = g_strdup_printf ("%d", (int) vl_pid);
   {
     const char *argv[] = { "nsenter", "-t", vl_pid_str, "-m", "-u", "-n",
-                           "taskset", "-c", "0", "libvirtd", "--listen", NULL };
+                           "taskset", "-c", "0", "libvirtd", "--listen",
+                           "-p", "/run/libvirt/libvirtd.pid", NULL };
 
     if (!lab_runner_spawn_daemon (runner, argv, lv_log, &lv_pid, error))
       return FALSE;
@@ -729,7 +730,7 @@ lab_container_daemons_describe (LabContainerNode *node, gboolean down)
     {
       g_autofree char *conf = libvirtd_conf (node);
       g_autofree char *qtail = qemu_conf_tail (node);
-      g_autofree char *script = mount_script (node, "virtlogd");
+      g_autofree char *script = mount_script (node, "virtlogd -p /run/libvirt/virtlogd.pid");
       g_autofree char *q = g_shell_quote (script);
       g_autofree char *cache_dst = g_build_filename (node->dir, "cache", NULL);
 
@@ -743,7 +744,7 @@ lab_container_daemons_describe (LabContainerNode *node, gboolean down)
                                                  node->caps_cache, cache_dst));
       g_ptr_array_add (lines, g_strdup_printf ("setsid ip netns exec %s unshare --mount --uts --propagation private "
                                                "sh -c %s &", node->netns, q));
-      g_ptr_array_add (lines, g_strdup_printf ("setsid nsenter -t $! -m -u -n taskset -c 0 libvirtd --listen &"));
+      g_ptr_array_add (lines, g_strdup_printf ("setsid nsenter -t $! -m -u -n taskset -c 0 libvirtd --listen -p /run/libvirt/libvirtd.pid &"));
     }
   return strv_take (lines);
 }
