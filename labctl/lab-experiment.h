@@ -1,0 +1,47 @@
+/* lab-experiment.h: experiments on a running lab. The first: live
+ * migration of a guest between nodes with its downtime measured twice:
+ * by a LabProbe pinging the guest every 10 ms from the host (what the
+ * network saw) and by libvirt's completed-job statistics on the
+ * destination (what QEMU measured).
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "lab-plan.h"
+#include "lab-probe.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char           *guest;
+  char           *from_node;
+  char           *to_node;
+  gboolean        answers_after;      /* the guest answered ping on the destination afterwards */
+  double          command_seconds;    /* wall time of the migration call */
+  LabProbeResult  probe;
+  /* libvirt's completed job on the destination (0 / FALSE when absent) */
+  gboolean        have_job_stats;
+  guint64         libvirt_downtime_ms;
+  guint64         libvirt_elapsed_ms;
+  guint64         data_transferred;   /* bytes */
+  guint64         memory_transferred; /* bytes */
+  guint64         memory_total;       /* bytes */
+} LabMigrationResult;
+
+void      lab_migration_result_clear   (LabMigrationResult *result);
+JsonNode *lab_migration_result_to_json (const LabMigrationResult *result);
+/* Human-readable report (several lines, translated). */
+char     *lab_migration_result_format  (const LabMigrationResult *result);
+
+/* guest NULL: the first guest of the recipe; to_node NULL: the next node
+ * after the one it runs on. interval_us 0: the probe's default (10 ms). */
+gboolean  lab_experiment_migrate       (LabContext         *ctx,
+                                        const char         *guest,
+                                        const char         *to_node,
+                                        gint64              interval_us,
+                                        LabMigrationResult *result,
+                                        GError            **error);
+
+G_END_DECLS

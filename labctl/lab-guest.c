@@ -1,0 +1,783 @@
+/* lab-guest.c: guests of the lab as domains on its nodes' libvirt. */
+#include "config.h"
+
+#include "lab-guest.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <libvirt/virterror.h>
+
+#include "lab-container.h"
+#include "lab-error.h"
+#include "lab-i18n.h"
+#include "lab-probe.h"
+
+#define GUEST_BOOT_TIMEOUT_MS   120000
+#define GUEST_RESUME_TIMEOUT_MS  30000
+
+/* ---- libvirt helpers --------------------------------------------------- */
+
+static void
+silent_error_func (void *data, virErrorPtr err)
+{
+}
+
+void
+lab_guest_set_libvirt_error (GError **error, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  const char *msg = virGetLastErrorMessage ();
+  va_list ap;
+
+  va_start (ap, format);
+  what = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT, "%s: %s", what,
+               msg != NULL ? msg : _("unknown libvirt error"));
+}
+
+virConnectPtr
+lab_guest_connect (const char *uri, GError **error)
+{
+  virConnectPtr conn;
+
+  virSetErrorFunc (NULL, silent_error_func);
+  conn = virConnectOpen (uri);
+  if (conn == NULL)
+    lab_guest_set_libvirt_error (error, _("Cannot connect to libvirt at %s (is the node's libvirtd running? "
+                                          "'labctl status' shows it)"), uri);
+  return conn;
+}
+
+static LabNode *
+find_node (LabContext *ctx, const char *node, GError **error)
+{
+  LabNode *n = lab_recipe_find_node (ctx->recipe, node);
+
+  if (n == NULL)
+    g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("Lab %s has no node '%s'"),
+                 ctx->recipe->name, node);
+  return n;
+}
+
+static gboolean
+require_container (LabContext *ctx, GError **error)
+{
+  if (ctx->recipe->flavor == LAB_FLAVOR_CONTAINER)
+    return TRUE;
+  g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+               _("Guests of lab %s: only the container flavor runs guests on the nodes' libvirt so far "
+                 "(this lab's flavor is %s)"), ctx->recipe->name, lab_flavor_to_string (ctx->recipe->flavor));
+  return FALSE;
+}
+
+char *
+lab_guest_node_uri (LabContext *ctx, const char *node, GError **error)
+{
+  LabNode *n;
+  g_autoptr(LabContainerNode) cn = NULL;
+
+  if (!require_container (ctx, error) || (n = find_node (ctx, node, error)) == NULL)
+    return NULL;
+  cn = lab_container_node_for (ctx, n);
+  return lab_container_node_uri (cn);
+}
+
+char *
+lab_guest_node_peer_uri (LabContext *ctx, const char *node, GError **error)
+{
+  LabNode *n;
+  g_autoptr(LabContainerNode) cn = NULL;
+
+  if (!require_container (ctx, error) || (n = find_node (ctx, node, error)) == NULL)
+    return NULL;
+  cn = lab_container_node_for (ctx, n);
+  return lab_container_node_peer_uri (cn);
+}
+
+/* ---- XML --------------------------------------------------------------- */
+
+char *
+lab_guest_uuid (LabRecipe *recipe, LabGuest *guest)
+{
+  g_autofree char *seed = g_strdup_printf ("labctl-guest/%s/%s", recipe->name, guest->name);
+  g_autofree char *h = g_compute_checksum_for_string (G_CHECKSUM_SHA256, seed, -1);
+
+  return g_strdup_printf ("%.8s-%.4s-4%.3s-8%.3s-%.12s", h, h + 8, h + 12, h + 15, h + 18);
+}
+
+char *
+lab_guest_domain_xml (LabRecipe *recipe, LabGuest *guest, const LabGuestDisk *disk)
+{
+  g_autoptr(GString) x = g_string_new (NULL);
+  g_autofree char *uuid = lab_guest_uuid (recipe, guest);
+  g_autofree char *name = g_markup_escape_text (guest->name, -1);
+  g_autofree char *lab = g_markup_escape_text (recipe->name, -1);
+
+  g_string_append (x, "<domain type='qemu'>\n");
+  g_string_append_printf (x, "  <name>%s</name>\n  <uuid>%s</uuid>\n", name, uuid);
+  g_string_append_printf (x, "  <metadata>\n    <labctl:lab xmlns:labctl='%s' name='%s' guest='%s'/>\n  </metadata>\n",
+                          LAB_GUEST_XMLNS, lab, name);
+  g_string_append_printf (x, "  <memory unit='MiB'>%" G_GUINT64_FORMAT "</memory>\n", guest->memory_mib);
+  g_string_append_printf (x, "  <vcpu>%u</vcpu>\n", guest->vcpus);
+  g_string_append (x, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
+  if (guest->kernel != NULL)
+    {
+      g_autofree char *k = g_markup_escape_text (guest->kernel, -1);
+      g_string_append_printf (x, "    <kernel>%s</kernel>\n", k);
+    }
+  if (guest->initrd != NULL)
+    {
+      g_autofree char *i = g_markup_escape_text (guest->initrd, -1);
+      g_string_append_printf (x, "    <initrd>%s</initrd>\n", i);
+    }
+  if (guest->cmdline != NULL)
+    {
+      g_autofree char *c = g_markup_escape_text (guest->cmdline, -1);
+      g_string_append_printf (x, "    <cmdline>%s</cmdline>\n", c);
+    }
+  g_string_append (x, "  </os>\n  <features><acpi/></features>\n");
+  /* a CPU model both nodes offer under TCG: migration never meets a mismatch */
+  g_string_append (x, "  <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>\n");
+  g_string_append (x, "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
+                      "  <on_crash>destroy</on_crash>\n");
+  g_string_append (x, "  <devices>\n");
+  g_string_append_printf (x, "    <interface type='bridge'><source bridge='br0'/><mac address='%s'/>"
+                             "<model type='virtio'/></interface>\n", guest->mac);
+  if (disk != NULL)
+    {
+      g_autofree char *iqn = g_markup_escape_text (disk->iqn, -1);
+
+      g_string_append (x, "    <disk type='network' device='disk'>\n"
+                          "      <driver name='qemu' type='raw' cache='none'/>\n");
+      g_string_append_printf (x, "      <source protocol='iscsi' name='%s/%u'>\n"
+                                 "        <host name='%s' port='%u'/>\n",
+                              iqn, disk->lun, disk->host, disk->port);
+      if (disk->size > 0)
+        g_string_append_printf (x, "        <slices><slice type='storage' offset='%" G_GUINT64_FORMAT
+                                   "' size='%" G_GUINT64_FORMAT "'/></slices>\n", disk->offset, disk->size);
+      g_string_append (x, "      </source>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n");
+    }
+  g_string_append (x, "    <serial type='pty'/>\n    <console type='pty'/>\n"
+                      "    <controller type='usb' model='none'/>\n    <memballoon model='none'/>\n");
+  g_string_append (x, "  </devices>\n</domain>\n");
+  return g_string_free (g_steal_pointer (&x), FALSE);
+}
+
+/* The disk of a guest: its LV's extents on the lab's LUN, as recorded in
+ * the state by the storage steps; NULL when the guest has no disk. */
+static gboolean
+guest_disk (LabContext *ctx, LabGuest *g, LabGuestDisk *disk)
+{
+  g_autofree char *k_off = g_strdup_printf ("guests.%s.disk_offset", g->name);
+  g_autofree char *k_size = g_strdup_printf ("guests.%s.disk_size", g->name);
+  LabRecipe *r = ctx->recipe;
+
+  if (g->disk_bytes == 0 || !lab_state_has (ctx->state, k_size))
+    return FALSE;
+  disk->iqn = r->iqn;
+  disk->lun = 1;
+  disk->host = r->portal_address;
+  disk->port = r->portal_port;
+  disk->offset = (guint64) lab_state_get_int (ctx->state, k_off, 0);
+  disk->size = (guint64) lab_state_get_int (ctx->state, k_size, 0);
+  return TRUE;
+}
+
+static char *
+guest_xml (LabContext *ctx, LabGuest *g)
+{
+  LabGuestDisk disk = { 0 };
+  gboolean has = guest_disk (ctx, g, &disk);
+
+  return lab_guest_domain_xml (ctx->recipe, g, has ? &disk : NULL);
+}
+
+/* ---- ownership, lookup ------------------------------------------------- */
+
+static gboolean
+domain_is_ours (virDomainPtr dom, const char *lab, const char *guest)
+{
+  g_autofree char *want_lab = g_strdup_printf ("name=\"%s\"", lab);
+  g_autofree char *want_guest = g_strdup_printf ("guest=\"%s\"", guest);
+  char *md = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LAB_GUEST_XMLNS, 0);
+  gboolean ours;
+
+  if (md == NULL)
+    return FALSE;
+  ours = strstr (md, want_lab) != NULL && strstr (md, want_guest) != NULL;
+  free (md);
+  return ours;
+}
+
+/* *out_dom NULL when absent. */
+static gboolean
+lookup_ours (virConnectPtr conn, LabContext *ctx, LabGuest *g, const char *node,
+             virDomainPtr *out_dom, GError **error)
+{
+  virDomainPtr dom = virDomainLookupByName (conn, g->name);
+
+  *out_dom = NULL;
+  if (dom == NULL)
+    return TRUE;
+  if (!domain_is_ours (dom, ctx->recipe->name, g->name))
+    {
+      virDomainFree (dom);
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
+                   _("Node %s has a domain '%s' that is not lab %s's guest; labctl leaves it alone: "
+                     "rename the guest in the recipe"), node, g->name, ctx->recipe->name);
+      return FALSE;
+    }
+  *out_dom = dom;
+  return TRUE;
+}
+
+static virConnectPtr
+connect_node (LabContext *ctx, const char *node, GError **error)
+{
+  g_autofree char *uri = lab_guest_node_uri (ctx, node, error);
+
+  return uri != NULL ? lab_guest_connect (uri, error) : NULL;
+}
+
+gboolean
+lab_guest_locate (LabContext *ctx, LabGuest *guest, char **out_node, gboolean *out_active,
+                  GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+  g_autofree char *key = g_strdup_printf ("guests.%s.node", guest->name);
+  const char *recorded = lab_state_get_string (ctx->state, key);
+  g_autoptr(GPtrArray) order = g_ptr_array_new ();
+
+  *out_node = NULL;
+  *out_active = FALSE;
+  if (!require_container (ctx, error))
+    return FALSE;
+  /* where the state says first, then home, then the rest */
+  if (recorded != NULL)
+    g_ptr_array_add (order, (char *) recorded);
+  g_ptr_array_add (order, guest->node);
+  for (guint i = 0; i < r->nodes->len; i++)
+    g_ptr_array_add (order, ((LabNode *) g_ptr_array_index (r->nodes, i))->name);
+
+  for (guint i = 0; i < order->len; i++)
+    {
+      const char *node = g_ptr_array_index (order, i);
+      virConnectPtr conn;
+      virDomainPtr dom = NULL;
+      gboolean ok;
+
+      if (find_node (ctx, node, NULL) == NULL)
+        continue;
+      conn = connect_node (ctx, node, NULL);
+      if (conn == NULL)
+        continue;  /* node down: nothing runs there */
+      ok = lookup_ours (conn, ctx, guest, node, &dom, error);
+      if (ok && dom != NULL)
+        {
+          *out_node = g_strdup (node);
+          *out_active = virDomainIsActive (dom) == 1;
+          virDomainFree (dom);
+        }
+      virConnectClose (conn);
+      if (!ok)
+        return FALSE;
+      /* a running copy wins over a defined one (mid-migration views) */
+      if (*out_node != NULL && *out_active)
+        return TRUE;
+      if (*out_node != NULL)
+        {
+          /* keep looking for a running copy elsewhere */
+          g_autofree char *defined_on = g_steal_pointer (out_node);
+          for (guint j = i + 1; j < order->len; j++)
+            {
+              const char *other = g_ptr_array_index (order, j);
+              virConnectPtr c2;
+              virDomainPtr d2 = NULL;
+
+              if (g_strcmp0 (other, defined_on) == 0 || find_node (ctx, other, NULL) == NULL)
+                continue;
+              c2 = connect_node (ctx, other, NULL);
+              if (c2 == NULL)
+                continue;
+              if (lookup_ours (c2, ctx, guest, other, &d2, NULL) && d2 != NULL)
+                {
+                  if (virDomainIsActive (d2) == 1)
+                    {
+                      *out_node = g_strdup (other);
+                      *out_active = TRUE;
+                    }
+                  virDomainFree (d2);
+                }
+              virConnectClose (c2);
+              if (*out_node != NULL)
+                return TRUE;
+            }
+          *out_node = g_steal_pointer (&defined_on);
+          *out_active = FALSE;
+          return TRUE;
+        }
+    }
+  return TRUE;
+}
+
+char *
+lab_guest_clean_image (LabContext *ctx, LabGuest *guest)
+{
+  g_autofree char *dir = lab_container_state_dir (ctx);
+  g_autofree char *file = g_strdup_printf ("%s.clean", guest->name);
+
+  return g_build_filename (dir, "guests", file, NULL);
+}
+
+static void
+record_node (LabContext *ctx, LabGuest *g, const char *node)
+{
+  g_autofree char *key = g_strdup_printf ("guests.%s.node", g->name);
+
+  if (node != NULL)
+    lab_state_set_string (ctx->state, key, node);
+  else
+    lab_state_remove (ctx->state, key);
+}
+
+gboolean
+lab_guest_remove (LabContext *ctx, LabGuest *guest, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+  g_autofree char *image = lab_guest_clean_image (ctx, guest);
+
+  if (!require_container (ctx, error))
+    return FALSE;
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
+      virConnectPtr conn = connect_node (ctx, node, NULL);
+      virDomainPtr dom = NULL;
+      gboolean ok = TRUE;
+
+      if (conn == NULL)
+        continue;
+      if (!lookup_ours (conn, ctx, guest, node, &dom, error))
+        ok = FALSE;
+      else if (dom != NULL)
+        {
+          if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
+            {
+              lab_guest_set_libvirt_error (error, _("Cannot stop guest %s on node %s"), guest->name, node);
+              ok = FALSE;
+            }
+          else if (virDomainIsPersistent (dom) == 1 && virDomainUndefine (dom) < 0)
+            {
+              lab_guest_set_libvirt_error (error, _("Cannot undefine guest %s on node %s"), guest->name, node);
+              ok = FALSE;
+            }
+          virDomainFree (dom);
+        }
+      virConnectClose (conn);
+      if (!ok)
+        return FALSE;
+    }
+  if (g_unlink (image) < 0 && errno != ENOENT)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot remove %s: %s"), image, g_strerror (errno));
+      return FALSE;
+    }
+  record_node (ctx, guest, NULL);
+  return TRUE;
+}
+
+static gboolean
+wait_ping (LabContext *ctx, LabGuest *g, guint timeout_ms, GError **error)
+{
+  if (g->address == NULL)
+    return TRUE;
+  return lab_probe_ping_once (g->address, NULL, timeout_ms, ctx->cancellable, error);
+}
+
+/* Defines the template on node (replacing a definition of ours). */
+static virDomainPtr
+define_on (LabContext *ctx, virConnectPtr conn, LabGuest *g, const char *node, GError **error)
+{
+  g_autofree char *xml = guest_xml (ctx, g);
+  virDomainPtr dom = virDomainDefineXML (conn, xml);
+
+  if (dom == NULL)
+    lab_guest_set_libvirt_error (error, _("Cannot define guest %s on node %s"), g->name, node);
+  return dom;
+}
+
+gboolean
+lab_guest_reset (LabContext *ctx, LabGuest *guest, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+  g_autofree char *image = lab_guest_clean_image (ctx, guest);
+  virConnectPtr conn;
+  virDomainPtr dom;
+  gboolean ok = TRUE;
+
+  if (!require_container (ctx, error))
+    return FALSE;
+  /* away from every node but home; on home only stopped */
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
+      virDomainPtr d = NULL;
+
+      conn = connect_node (ctx, node, NULL);
+      if (conn == NULL)
+        continue;
+      if (!lookup_ours (conn, ctx, guest, node, &d, error))
+        {
+          virConnectClose (conn);
+          return FALSE;
+        }
+      if (d != NULL)
+        {
+          if (virDomainIsActive (d) == 1)
+            virDomainDestroy (d);
+          if (virDomainIsPersistent (d) == 1)
+            virDomainUndefine (d);
+          virDomainFree (d);
+        }
+      virConnectClose (conn);
+    }
+
+  conn = connect_node (ctx, guest->node, error);
+  if (conn == NULL)
+    return FALSE;
+  dom = define_on (ctx, conn, guest, guest->node, error);
+  if (dom == NULL)
+    ok = FALSE;
+  else if (g_file_test (image, G_FILE_TEST_EXISTS))
+    {
+      if (virDomainRestoreFlags (conn, image, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
+        {
+          lab_guest_set_libvirt_error (error, _("Cannot restore the clean state of guest %s from %s"),
+                                       guest->name, image);
+          ok = FALSE;
+        }
+    }
+  else if (virDomainCreate (dom) < 0)
+    {
+      lab_guest_set_libvirt_error (error, _("Cannot start guest %s on node %s"), guest->name, guest->node);
+      ok = FALSE;
+    }
+  if (dom != NULL)
+    virDomainFree (dom);
+  virConnectClose (conn);
+  if (!ok)
+    return FALSE;
+  record_node (ctx, guest, guest->node);
+  return wait_ping (ctx, guest, g_file_test (image, G_FILE_TEST_EXISTS) ? GUEST_RESUME_TIMEOUT_MS
+                                                                       : GUEST_BOOT_TIMEOUT_MS, error);
+}
+
+/* ---- plan steps -------------------------------------------------------- */
+
+static gboolean
+define_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  g_autofree char *node = NULL;
+  gboolean active = FALSE;
+
+  if (!lab_guest_locate (ctx, data, &node, &active, error))
+    return FALSE;
+  *done = node != NULL;
+  return TRUE;
+}
+
+static gboolean
+define_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  LabGuest *g = data;
+  virConnectPtr conn = connect_node (ctx, g->node, error);
+  virDomainPtr dom;
+  g_autofree char *dir = NULL;
+  g_autofree char *image = lab_guest_clean_image (ctx, g);
+
+  if (conn == NULL)
+    return FALSE;
+  dir = g_path_get_dirname (image);
+  g_mkdir_with_parents (dir, 0755);
+  dom = define_on (ctx, conn, g, g->node, error);
+  virConnectClose (conn);
+  if (dom == NULL)
+    return FALSE;
+  virDomainFree (dom);
+  record_node (ctx, g, g->node);
+  return TRUE;
+}
+
+static gboolean
+define_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  return lab_guest_remove (ctx, data, error);
+}
+
+static char **
+define_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  LabGuest *g = data;
+  g_autofree char *uri = lab_guest_node_uri (ctx, g->node, NULL);
+  g_autofree char *xml = guest_xml (ctx, g);
+  g_autofree char *file = g_strdup_printf ("%s.xml", g->name);
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (down)
+    {
+      g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' destroy %s", uri, g->name));
+      g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' undefine %s", uri, g->name));
+    }
+  else
+    {
+      g_ptr_array_add (lines, g_strdup_printf ("cat > %s <<'EOF'\n%sEOF", file, xml));
+      g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' define %s", uri, file));
+    }
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
+static const LabStepInfo define_step = {
+  "guests.define", N_("Define guest %s"), TRUE,
+  define_check, define_apply, define_undo, define_describe,
+};
+
+static gboolean
+start_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  LabGuest *g = data;
+  g_autofree char *node = NULL;
+  gboolean active = FALSE;
+
+  *done = FALSE;
+  if (!lab_guest_locate (ctx, g, &node, &active, error))
+    return FALSE;
+  if (node == NULL || !active)
+    return TRUE;
+  *done = g->address == NULL || lab_probe_ping_once (g->address, NULL, 2000, ctx->cancellable, NULL);
+  return TRUE;
+}
+
+static gboolean
+start_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  LabGuest *g = data;
+  g_autofree char *node = NULL;
+  gboolean active = FALSE;
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (!lab_guest_locate (ctx, g, &node, &active, error))
+    return FALSE;
+  if (node == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                   _("Guest %s is defined on no node; run 'labctl up' again to define it"), g->name);
+      return FALSE;
+    }
+  if (!active)
+    {
+      virConnectPtr conn = connect_node (ctx, node, error);
+      virDomainPtr dom = NULL;
+      gboolean ok;
+
+      if (conn == NULL)
+        return FALSE;
+      ok = lookup_ours (conn, ctx, g, node, &dom, error) && dom != NULL;
+      if (ok && virDomainCreate (dom) < 0)
+        {
+          lab_guest_set_libvirt_error (error, _("Cannot start guest %s on node %s"), g->name, node);
+          ok = FALSE;
+        }
+      if (dom != NULL)
+        virDomainFree (dom);
+      virConnectClose (conn);
+      if (!ok)
+        return FALSE;
+    }
+  record_node (ctx, g, node);
+  if (!wait_ping (ctx, g, GUEST_BOOT_TIMEOUT_MS, error))
+    return FALSE;
+  lab_progress_info (ctx->progress, _("guest %s answers ping at %s after %.1f s"), g->name,
+                     g->address != NULL ? g->address : "-", (g_get_monotonic_time () - t0) / 1e6);
+  return TRUE;
+}
+
+static gboolean
+start_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  LabGuest *g = data;
+  g_autofree char *node = NULL;
+  gboolean active = FALSE;
+  virConnectPtr conn;
+  virDomainPtr dom = NULL;
+  gboolean ok;
+
+  if (!lab_guest_locate (ctx, g, &node, &active, error))
+    return FALSE;
+  if (node == NULL || !active)
+    return TRUE;
+  conn = connect_node (ctx, node, error);
+  if (conn == NULL)
+    return FALSE;
+  ok = lookup_ours (conn, ctx, g, node, &dom, error);
+  if (ok && dom != NULL && virDomainDestroy (dom) < 0)
+    {
+      lab_guest_set_libvirt_error (error, _("Cannot stop guest %s on node %s"), g->name, node);
+      ok = FALSE;
+    }
+  if (dom != NULL)
+    virDomainFree (dom);
+  virConnectClose (conn);
+  return ok;
+}
+
+static char **
+start_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  LabGuest *g = data;
+  g_autofree char *uri = lab_guest_node_uri (ctx, g->node, NULL);
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (down)
+    g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' destroy %s", uri, g->name));
+  else
+    {
+      g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' start %s", uri, g->name));
+      if (g->address != NULL)
+        g_ptr_array_add (lines, g_strdup_printf ("until ping -c1 -W1 %s; do sleep 0.5; done", g->address));
+    }
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
+static const LabStepInfo start_step = {
+  "guests.start", N_("Start guest %s and wait until it answers ping"), TRUE,
+  start_check, start_apply, start_undo, start_describe,
+};
+
+static gboolean
+snapshot_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  g_autofree char *image = lab_guest_clean_image (ctx, data);
+
+  *done = g_file_test (image, G_FILE_TEST_EXISTS);
+  return TRUE;
+}
+
+static gboolean
+snapshot_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  LabGuest *g = data;
+  g_autofree char *image = lab_guest_clean_image (ctx, g);
+  g_autofree char *partial = g_strconcat (image, ".part", NULL);
+  g_autofree char *node = NULL;
+  g_autofree char *dir = g_path_get_dirname (image);
+  gboolean active = FALSE;
+  virConnectPtr conn;
+  virDomainPtr dom = NULL;
+  gboolean ok;
+
+  if (!lab_guest_locate (ctx, g, &node, &active, error))
+    return FALSE;
+  if (node == NULL || !active)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                   _("Guest %s is not running: its clean state cannot be saved; run 'labctl up' again"),
+                   g->name);
+      return FALSE;
+    }
+  g_mkdir_with_parents (dir, 0755);
+  g_unlink (partial);
+  conn = connect_node (ctx, node, error);
+  if (conn == NULL)
+    return FALSE;
+  ok = lookup_ours (conn, ctx, g, node, &dom, error) && dom != NULL;
+  /* save (stops it), then restore at once: the image is the clean state */
+  if (ok && virDomainSaveFlags (dom, partial, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
+    {
+      lab_guest_set_libvirt_error (error, _("Cannot save the clean state of guest %s"), g->name);
+      ok = FALSE;
+    }
+  if (ok && virDomainRestoreFlags (conn, partial, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
+    {
+      lab_guest_set_libvirt_error (error, _("Cannot resume guest %s from its clean state"), g->name);
+      ok = FALSE;
+    }
+  if (ok && g_rename (partial, image) < 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot rename %s: %s"), partial, g_strerror (errno));
+      ok = FALSE;
+    }
+  if (dom != NULL)
+    virDomainFree (dom);
+  virConnectClose (conn);
+  if (!ok)
+    {
+      g_unlink (partial);
+      return FALSE;
+    }
+  return wait_ping (ctx, g, GUEST_RESUME_TIMEOUT_MS, error);
+}
+
+static gboolean
+snapshot_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  g_autofree char *image = lab_guest_clean_image (ctx, data);
+  g_autofree char *partial = g_strconcat (image, ".part", NULL);
+
+  g_unlink (partial);
+  if (g_unlink (image) < 0 && errno != ENOENT)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot remove %s: %s"), image, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char **
+snapshot_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  LabGuest *g = data;
+  g_autofree char *uri = lab_guest_node_uri (ctx, g->node, NULL);
+  g_autofree char *image = lab_guest_clean_image (ctx, g);
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (down)
+    g_ptr_array_add (lines, g_strdup_printf ("rm -f %s", image));
+  else
+    {
+      g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' save %s %s --running", uri, g->name, image));
+      g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' restore %s --running", uri, image));
+    }
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
+static const LabStepInfo snapshot_step = {
+  "guests.snapshot", N_("Save the clean state of guest %s (for reset)"), TRUE,
+  snapshot_check, snapshot_apply, snapshot_undo, snapshot_describe,
+};
+
+void
+lab_guest_add_steps (LabPlan *plan, LabContext *ctx)
+{
+  LabRecipe *r = ctx->recipe;
+
+  for (guint i = 0; i < r->guests->len; i++)
+    {
+      LabGuest *g = g_ptr_array_index (r->guests, i);
+
+      lab_plan_add_step (plan, &define_step, g->name, g->name, g, NULL);
+    }
+  for (guint i = 0; i < r->guests->len; i++)
+    {
+      LabGuest *g = g_ptr_array_index (r->guests, i);
+
+      lab_plan_add_step (plan, &start_step, g->name, g->name, g, NULL);
+      lab_plan_add_step (plan, &snapshot_step, g->name, g->name, g, NULL);
+    }
+}

@@ -1,0 +1,91 @@
+/* lab-guest.h: the recipe's [guest NAME] sections as libvirt domains on
+ * the lab's nodes (container flavor): a TCG domain with a direct kernel
+ * boot, a NIC on the node's bridge br0 and the lab's iSCSI LUN as its
+ * shared disk (QEMU's iscsi driver, cache=none, the same on every node), so
+ * that it can migrate live between nodes.
+ *
+ * Each guest has a home node (its recipe `node`); after a migration it runs
+ * elsewhere and the state records where ("guests.<g>.node"). Its clean
+ * state ("snapshot") is a libvirt save image taken once it answered ping
+ * after the first boot; `reset` recreates the domain from its template on
+ * the home node and restores that image: seconds instead of a boot.
+ * (An iSCSI raw disk has no internal snapshots, and reverting external
+ * snapshots needs libvirt >= 9.9.)
+ *
+ * Ownership: the domain XML carries
+ *   <metadata><labctl:lab xmlns:labctl='https://labctl.example/xmlns/1' name='LAB' guest='G'/></metadata>
+ * and only such domains are touched.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <libvirt/libvirt.h>
+
+#include "lab-plan.h"
+#include "lab-recipe.h"
+
+G_BEGIN_DECLS
+
+#define LAB_GUEST_XMLNS "https://labctl.example/xmlns/1"
+
+typedef struct {
+  const char *iqn;      /* target IQN */
+  guint       lun;      /* 1 */
+  const char *host;     /* portal address */
+  guint16     port;
+  guint64     offset;   /* slice of the LUN (an LV's extents); 0 and size 0: the whole LUN */
+  guint64     size;
+} LabGuestDisk;
+
+/* The domain XML (template) of a guest. disk may be NULL. */
+char        *lab_guest_domain_xml     (LabRecipe          *recipe,
+                                       LabGuest           *guest,
+                                       const LabGuestDisk *disk);
+/* The guest's stable UUID (from lab and guest names). */
+char        *lab_guest_uuid           (LabRecipe *recipe,
+                                       LabGuest  *guest);
+
+/* The client URI of a node's libvirt, and the URI a peer node's libvirtd
+ * uses for peer-to-peer migration. Container flavor only for now; other
+ * flavors: LAB_ERROR_UNSUPPORTED. */
+char        *lab_guest_node_uri       (LabContext *ctx,
+                                       const char *node,
+                                       GError    **error);
+char        *lab_guest_node_peer_uri  (LabContext *ctx,
+                                       const char *node,
+                                       GError    **error);
+/* virConnectOpen with libvirt's own error printing off; LAB_ERROR_LIBVIRT. */
+virConnectPtr lab_guest_connect       (const char *uri,
+                                       GError    **error);
+/* The message of libvirt's last error. */
+void         lab_guest_set_libvirt_error (GError    **error,
+                                          const char *format,
+                                          ...) G_GNUC_PRINTF (2, 3);
+
+/* Where the guest is: *out_node (NULL if defined nowhere) and whether it
+ * runs there. A domain of that name without our mark is LAB_ERROR_FOREIGN.
+ * Nodes whose libvirtd is down are skipped. */
+gboolean     lab_guest_locate         (LabContext *ctx,
+                                       LabGuest   *guest,
+                                       char      **out_node,
+                                       gboolean   *out_active,
+                                       GError    **error);
+/* Destroys and undefines the guest on every node; removes its save image. */
+gboolean     lab_guest_remove         (LabContext *ctx,
+                                       LabGuest   *guest,
+                                       GError    **error);
+/* Back to the clean state: recreate on the home node from the template,
+ * restore the clean image, wait for ping. */
+gboolean     lab_guest_reset          (LabContext *ctx,
+                                       LabGuest   *guest,
+                                       GError    **error);
+/* The save image of the guest's clean state. */
+char        *lab_guest_clean_image    (LabContext *ctx,
+                                       LabGuest   *guest);
+
+/* "guests.define:<g>", "guests.start:<g>" (waits for ping),
+ * "guests.snapshot:<g>" (the clean image). */
+void         lab_guest_add_steps      (LabPlan    *plan,
+                                       LabContext *ctx);
+
+G_END_DECLS
