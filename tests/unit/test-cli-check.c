@@ -226,6 +226,10 @@ test_check_exit_ok (void)
   g_autofree char *env_path = g_strconcat ("PATH=", bin, NULL);
   const char *env[] = { env_path, NULL };
   const char *progs[] = { "tgtadm", "iscsiadm", "lvm", "qemu-system-x86_64", "qemu-img", "virsh" };
+  g_autofree char *recipe = NULL;
+  g_autofree char *img = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) json = NULL;
   Run r;
 
   g_assert_no_error (error);
@@ -237,11 +241,48 @@ test_check_exit_ok (void)
       g_assert_no_error (error);
       g_assert_cmpint (g_chmod (p, 0755), ==, 0);
     }
-  run_labctl_full (&r, env, NULL, "check", "--sysroot", intel, NULL);
+  /* a small lab whose image lives in the temp dir: the disk check passes
+   * whatever this machine's disks hold */
+  recipe = g_build_filename (bin, "small.lab", NULL);
+  img = g_build_filename (bin, "images", "small.img", NULL);
+  text = g_strdup_printf ("[lab]\nname = checktest\nflavor = kvm\n"
+                          "[storage]\nbacking-file = %s\nsize = 64M\n"
+                          "[nodes]\ncount = 2\nvcpus = 1\nmemory = 256\ndisk = 16M\n", img);
+  g_file_set_contents (recipe, text, -1, &error);
+  g_assert_no_error (error);
+
+  run_labctl_full (&r, env, NULL, "check", "--sysroot", intel, "--recipe", recipe, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_null (strstr (r.out, "FAIL "));
-  g_assert_nonnull (strstr (r.out, "0 failed"));
+  g_assert_nonnull (strstr (r.out, recipe));
+  g_assert_true (g_regex_match_simple ("^PASS  host\\.disk ", r.out, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^PASS  host\\.memory .*2 nodes", r.out, G_REGEX_MULTILINE, 0));
+  g_assert_nonnull (strstr (r.out, " 0 failed"));
+  g_assert_cmpstr (r.err, ==, "");
   run_clear (&r);
+
+  run_labctl_full (&r, env, NULL, "check", "--json", "--sysroot", intel, "--recipe", recipe, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  json = parse_json (r.out);
+  if (json != NULL)
+    {
+      JsonObject *obj = json_node_get_object (json);
+
+      g_assert_true (json_object_get_boolean_member (obj, "ok"));
+      g_assert_cmpstr (json_object_get_string_member (obj, "recipe"), ==, recipe);
+      g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (obj, "summary"), "fail"), ==, 0);
+    }
+  run_clear (&r);
+
+  /* a recipe that does not exist: exit 1, the reason on stderr */
+  run_labctl_full (&r, env, NULL, "check", "--sysroot", intel, "--recipe", "/nonexistent/x.lab", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_true (g_str_has_prefix (r.err, "labctl check: "));
+  g_assert_nonnull (strstr (r.err, "/nonexistent/x.lab"));
+  g_assert_cmpstr (r.out, ==, "");
+  run_clear (&r);
+
+  g_unlink (recipe);
 
   for (gsize i = 0; i < G_N_ELEMENTS (progs); i++)
     {
