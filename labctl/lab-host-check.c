@@ -668,7 +668,7 @@ check_memory (LabHostCheck *self, GPtrArray *results, const Needs *needs)
 }
 
 LabCheckResult *
-lab_host_check_judge_disk (const char *dir, guint64 free_bytes, guint64 image_left, guint64 written)
+lab_host_check_judge_disk (const char *image, const char *dir, guint64 free_bytes, guint64 image_left, guint64 written)
 {
   g_autofree char *free_s = format_size (free_bytes);
   g_autofree char *image_s = format_size (image_left);
@@ -678,8 +678,8 @@ lab_host_check_judge_disk (const char *dir, guint64 free_bytes, guint64 image_le
 
   if (free_bytes < written)
     {
-      msg = g_strdup_printf (_("%s free in %s, but installing the nodes will write up to %s into the image"),
-                             free_s, dir, written_s);
+      msg = g_strdup_printf (_("%s free in %s, but installing the nodes will write up to %s into %s"),
+                             free_s, dir, written_s, image);
       fix = g_strdup_printf (_("Free space in %s, or put the image on a larger file system "
                                "([storage] backing-file = /path/with/space/lab.img in the recipe), "
                                "or give the nodes smaller disks ([nodes] disk)."), dir);
@@ -687,12 +687,12 @@ lab_host_check_judge_disk (const char *dir, guint64 free_bytes, guint64 image_le
     }
   if (free_bytes < image_left)
     {
-      msg = g_strdup_printf (_("The sparse image can grow to %s; %s free in %s"), image_s, free_s, dir);
+      msg = g_strdup_printf (_("The sparse image %s can grow to %s; %s free in %s"), image, image_s, free_s, dir);
       fix = g_strdup_printf (_("Enough for the installs, but the image must not fill up: free space in %s, "
                                "or lower [storage] size in the recipe, or move [storage] backing-file."), dir);
       return lab_check_result_new ("host.disk", LAB_CHECK_WARN, msg, fix);
     }
-  msg = g_strdup_printf (_("%s free in %s; the sparse image can grow to %s"), free_s, dir, image_s);
+  msg = g_strdup_printf (_("%s free in %s; the sparse image %s can grow to %s"), free_s, dir, image, image_s);
   return lab_check_result_new ("host.disk", LAB_CHECK_PASS, msg, NULL);
 }
 
@@ -748,7 +748,8 @@ check_disk (LabHostCheck *self, GPtrArray *results, const Needs *needs)
     allocated = (guint64) st.st_blocks * 512;
   image_left = self->recipe->image_size > allocated ? self->recipe->image_size - allocated : 0;
   written = needs->disks > allocated ? needs->disks - allocated : 0;
-  g_ptr_array_add (results, lab_host_check_judge_disk (dir, (guint64) vfs.f_bavail * vfs.f_frsize,
+  g_ptr_array_add (results, lab_host_check_judge_disk (self->recipe->backing_file, dir,
+                                                      (guint64) vfs.f_bavail * vfs.f_frsize,
                                                       image_left, written));
 }
 

@@ -91,11 +91,13 @@ JsonNode       *lab_check_results_to_json     (GPtrArray      *results);
 LabCheckResult *lab_host_check_judge_memory   (guint64         available_mib,
                                                guint64         needed_mib,
                                                const char     *what);
-/* free: bytes free for an unprivileged user in dir; image_left: how much the
+/* image: the backing file; dir: the existing directory measured (its own
+ * or the nearest existing parent); free: bytes free for an unprivileged user in dir; image_left: how much the
  * sparse image may still grow; written: what the installs will really write
  * (sum of node and guest disks, minus what the image already holds).
  * FAIL when free < written, WARN when free < image_left. */
-LabCheckResult *lab_host_check_judge_disk     (const char     *dir,
+LabCheckResult *lab_host_check_judge_disk     (const char     *image,
+                                               const char     *dir,
                                                guint64         free_bytes,
                                                guint64         image_left,
                                                guint64         written);

@@ -419,12 +419,12 @@ test_memory_recipe (void)
 static void
 test_disk_rule (void)
 {
-  g_autoptr(LabCheckResult) warn = lab_host_check_judge_disk ("/var/lib/labctl", 50 * LAB_GIB, 100 * LAB_GIB, 30 * LAB_GIB);
-  g_autoptr(LabCheckResult) fail = lab_host_check_judge_disk ("/var/lib/labctl", 20 * LAB_GIB, 100 * LAB_GIB, 30 * LAB_GIB);
-  g_autoptr(LabCheckResult) pass = lab_host_check_judge_disk ("/var/lib/labctl", 200 * LAB_GIB, 100 * LAB_GIB, 30 * LAB_GIB);
+  g_autoptr(LabCheckResult) warn = lab_host_check_judge_disk ("/var/lib/labctl/course.img", "/var/lib/labctl", 50 * LAB_GIB, 100 * LAB_GIB, 30 * LAB_GIB);
+  g_autoptr(LabCheckResult) fail = lab_host_check_judge_disk ("/var/lib/labctl/course.img", "/var/lib/labctl", 20 * LAB_GIB, 100 * LAB_GIB, 30 * LAB_GIB);
+  g_autoptr(LabCheckResult) pass = lab_host_check_judge_disk ("/var/lib/labctl/course.img", "/var/lib/labctl", 200 * LAB_GIB, 100 * LAB_GIB, 30 * LAB_GIB);
 
   g_assert_cmpint (warn->status, ==, LAB_CHECK_WARN);
-  assert_contains (warn->message, "can grow to 100.0 GiB");
+  assert_contains (warn->message, "/var/lib/labctl/course.img can grow to 100.0 GiB");
   assert_contains (warn->message, "50.0 GiB free in /var/lib/labctl");
   g_assert_nonnull (warn->fix);
   g_assert_cmpint (fail->status, ==, LAB_CHECK_FAIL);
