@@ -15,6 +15,12 @@ const LabCommand lab_cli_commands[] = {
   /* keep sorted by the order a user meets them */
   /* { "check",  N_("Check that this host can run the lab (CPU, KVM, nesting, memory, disk, tools)"), lab_cmd_check, FALSE }, */
   { "recipe", N_("Validate, show or list lab recipes (validate FILE... | show [FILE] | list)"), lab_cmd_recipe, FALSE },
+  { "up",     N_("Build the lab of a recipe, or continue an interrupted build"), lab_cmd_up, FALSE },
+  { "status", N_("Show every piece of the lab and its health"), lab_cmd_status, FALSE },
+  { "experiment", N_("Run an experiment on the lab (migrate: live migration with measured downtime)"), lab_cmd_experiment, FALSE },
+  { "reset",  N_("Bring the lab back to its clean post-install state, fast"), lab_cmd_reset, FALSE },
+  { "down",   N_("Remove everything the lab made"), lab_cmd_down, FALSE },
+  { "reap",   N_("Run a command and reap the orphans it leaves (used for the nodes' libvirtd)"), lab_cmd_reap, TRUE },
   { NULL, NULL, NULL, FALSE },
 };
 

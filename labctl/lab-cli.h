@@ -81,5 +81,11 @@ int      lab_cli_main            (int argc, char **argv);
 /* Handlers */
 gboolean lab_cmd_check   (LabCli *cli, int argc, char **argv, GError **error);
 gboolean lab_cmd_recipe  (LabCli *cli, int argc, char **argv, GError **error);
+gboolean lab_cmd_up      (LabCli *cli, int argc, char **argv, GError **error);
+gboolean lab_cmd_down    (LabCli *cli, int argc, char **argv, GError **error);
+gboolean lab_cmd_reset   (LabCli *cli, int argc, char **argv, GError **error);
+gboolean lab_cmd_status  (LabCli *cli, int argc, char **argv, GError **error);
+gboolean lab_cmd_experiment (LabCli *cli, int argc, char **argv, GError **error);
+gboolean lab_cmd_reap    (LabCli *cli, int argc, char **argv, GError **error);
 
 G_END_DECLS

@@ -554,11 +554,27 @@ lab_container_daemons_start (LabRunner *runner, LabContainerNode *node, GPid *ou
   /* libvirtd joins virtlogd's namespaces */
   vl_pid_str = g_strdup_printf ("%d", (int) vl_pid);
   {
-    const char *argv[] = { "nsenter", "-t", vl_pid_str, "-m", "-u", "-n",
-                           "taskset", "-c", "0", "libvirtd", "--listen",
-                           "-p", "/run/libvirt/libvirtd.pid", NULL };
+    g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+    g_autofree char *reaper = lab_container_reaper_path ();
+    const char *tail[] = { "taskset", "-c", "0", "libvirtd", "--listen", "-p", "/run/libvirt/libvirtd.pid", NULL };
 
-    if (!lab_runner_spawn_daemon (runner, argv, lv_log, &lv_pid, error))
+    g_ptr_array_add (argv, (char *) "nsenter");
+    g_ptr_array_add (argv, (char *) "-t");
+    g_ptr_array_add (argv, vl_pid_str);
+    g_ptr_array_add (argv, (char *) "-m");
+    g_ptr_array_add (argv, (char *) "-u");
+    g_ptr_array_add (argv, (char *) "-n");
+    /* libvirtd under `labctl reap`: QEMU's zombies are reaped at once */
+    if (reaper != NULL)
+      {
+        g_ptr_array_add (argv, reaper);
+        g_ptr_array_add (argv, (char *) "reap");
+        g_ptr_array_add (argv, (char *) "--");
+      }
+    for (guint i = 0; tail[i] != NULL; i++)
+      g_ptr_array_add (argv, (char *) tail[i]);
+    g_ptr_array_add (argv, NULL);
+    if (!lab_runner_spawn_daemon (runner, (const char * const *) argv->pdata, lv_log, &lv_pid, error))
       return FALSE;
   }
   *out_libvirtd = lv_pid;
@@ -616,6 +632,22 @@ lab_container_daemons_running (LabContainerNode *node, GPid libvirtd)
     return FALSE;
   virConnectClose (conn);
   return TRUE;
+}
+
+char *
+lab_container_reaper_path (void)
+{
+  const char *env = g_getenv ("LABCTL");
+  g_autofree char *self = NULL;
+  g_autofree char *base = NULL;
+
+  if (env != NULL && *env != '\0' && g_file_test (env, G_FILE_TEST_IS_EXECUTABLE))
+    return g_strdup (env);
+  self = g_file_read_link ("/proc/self/exe", NULL);
+  if (self == NULL)
+    return NULL;
+  base = g_path_get_basename (self);
+  return g_str_equal (base, "labctl") ? g_steal_pointer (&self) : NULL;
 }
 
 /* pid runs the program called name (guards against a reused PID). */
@@ -698,7 +730,11 @@ lab_container_daemons_stop (LabRunner *runner, LabContainerNode *node, GPid virt
       free (doms);
       virConnectClose (conn);
     }
-  stop_process (libvirtd, "libvirtd", 15000);
+  /* libvirtd, or `labctl reap` which forwards the signal to it */
+  if (process_is (libvirtd, "labctl"))
+    stop_process (libvirtd, "labctl", 15000);
+  else
+    stop_process (libvirtd, "libvirtd", 15000);
   kill_leftover_qemu (node);
   stop_process (virtlogd, "virtlogd", 10000);
 
@@ -744,7 +780,8 @@ lab_container_daemons_describe (LabContainerNode *node, gboolean down)
                                                  node->caps_cache, cache_dst));
       g_ptr_array_add (lines, g_strdup_printf ("setsid ip netns exec %s unshare --mount --uts --propagation private "
                                                "sh -c %s &", node->netns, q));
-      g_ptr_array_add (lines, g_strdup_printf ("setsid nsenter -t $! -m -u -n taskset -c 0 libvirtd --listen -p /run/libvirt/libvirtd.pid &"));
+      g_ptr_array_add (lines, g_strdup_printf ("setsid nsenter -t $! -m -u -n labctl reap -- taskset -c 0 libvirtd --listen "
+                                               "-p /run/libvirt/libvirtd.pid &"));
     }
   return strv_take (lines);
 }

@@ -61,6 +61,12 @@ char             *lab_container_node_peer_uri (LabContainerNode *node);
  * /var/cache/labctl/... for root, $XDG_CACHE_HOME/labctl/... otherwise. */
 char             *lab_container_default_caps_cache (void);
 
+/* The labctl executable that runs a node's libvirtd as `labctl reap --
+ * libvirtd ...` (a child subreaper: QEMU's zombies are reaped at once):
+ * $LABCTL when set (tests), else this process when it is labctl; NULL:
+ * libvirtd runs directly. */
+char             *lab_container_reaper_path (void);
+
 /* ---- the lab bridge on the host ------------------------------------- */
 
 /* *exists: a bridge of this name with our alias exists. LAB_ERROR_FOREIGN

@@ -308,6 +308,49 @@ lab_plan_down (LabPlan *plan, GError **error)
   return TRUE;
 }
 
+const char *
+lab_plan_get_step_id (LabPlan *plan, guint index)
+{
+  g_return_val_if_fail (plan != NULL && index < plan->steps->len, NULL);
+  return ((Step *) g_ptr_array_index (plan->steps, index))->id;
+}
+
+const char *
+lab_plan_get_step_title (LabPlan *plan, guint index)
+{
+  g_return_val_if_fail (plan != NULL && index < plan->steps->len, NULL);
+  return ((Step *) g_ptr_array_index (plan->steps, index))->title;
+}
+
+gboolean
+lab_plan_check_step (LabPlan *plan, guint index, gboolean *done, GError **error)
+{
+  Step *step;
+
+  g_return_val_if_fail (plan != NULL && index < plan->steps->len, FALSE);
+  step = g_ptr_array_index (plan->steps, index);
+  *done = FALSE;
+  if (step->info->check != NULL)
+    return step->info->check (plan->ctx, step->data, done, error);
+  *done = recorded_state (plan, step) == LAB_STEP_STATE_DONE;
+  return TRUE;
+}
+
+guint
+lab_plan_remove_steps (LabPlan *plan, const char *id_prefix)
+{
+  guint removed = 0;
+
+  g_return_val_if_fail (plan != NULL && id_prefix != NULL, 0);
+  for (guint i = plan->steps->len; i > 0; i--)
+    if (g_str_has_prefix (((Step *) g_ptr_array_index (plan->steps, i - 1))->id, id_prefix))
+      {
+        g_ptr_array_remove_index (plan->steps, i - 1);
+        removed++;
+      }
+  return removed;
+}
+
 void
 lab_plan_describe (LabPlan *plan, gboolean down, GString *out)
 {

@@ -71,6 +71,19 @@ gboolean   lab_plan_needs_root   (LabPlan    *plan, gboolean down);
 
 gboolean   lab_plan_up           (LabPlan    *plan, GError **error);
 gboolean   lab_plan_down         (LabPlan    *plan, GError **error);
+/* Step i (0-based, in `up` order): its id and translated title. */
+const char *lab_plan_get_step_id    (LabPlan *plan, guint index);
+const char *lab_plan_get_step_title (LabPlan *plan, guint index);
+/* Runs step i's check alone (for `status`): *done as the check says
+ * (without a check: the state says DONE). */
+gboolean   lab_plan_check_step   (LabPlan    *plan,
+                                  guint       index,
+                                  gboolean   *done,
+                                  GError    **error);
+/* Removes the steps whose id starts with id_prefix (e.g. `down
+ * --keep-storage` keeps the image); returns how many were removed. */
+guint      lab_plan_remove_steps (LabPlan    *plan,
+                                  const char *id_prefix);
 /* Writes, for each step, a comment line with its title and its commands. */
 void       lab_plan_describe     (LabPlan    *plan,
                                   gboolean    down,

@@ -216,6 +216,9 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   g_test_set_nonfatal_assertions ();
+  /* the node's libvirtd runs under `labctl reap` */
+  if (g_getenv ("LABCTL") == NULL)
+    g_setenv ("LABCTL", LABCTL_BUILD_DIR "/labctl/labctl", TRUE);
   if (getuid () != 0)
     {
       g_test_skip ("needs root: creates network namespaces, a bridge and starts libvirtd");

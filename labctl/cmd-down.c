@@ -1,0 +1,94 @@
+/* cmd-down.c: `labctl down`: remove everything the lab made, in reverse. */
+#include "config.h"
+
+#include "lab-cli.h"
+#include "lab-error.h"
+#include "lab-i18n.h"
+#include "lab-stand.h"
+#include "lab-stand-report.h"
+
+static gboolean
+run_down (LabStand *stand, gpointer data, GError **error)
+{
+  return lab_plan_down (stand->plan, error);
+}
+
+gboolean
+lab_cmd_down (LabCli *cli, int argc, char **argv, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(LabStand) stand = NULL;
+  g_autoptr(LabStandReport) report = NULL;
+  gboolean keep_storage = FALSE;
+  const GOptionEntry entries[] = {
+    { "keep-storage", 0, 0, G_OPTION_ARG_NONE, &keep_storage,
+      N_("Keep the backing image (the lab's disks) for the next 'up'"), NULL },
+    { NULL }
+  };
+  gint64 t0;
+  gboolean ok;
+
+  if (!lab_cli_parse (cli, "down", NULL,
+                      _("Removes everything the lab made, in reverse order, from any partial state: "
+                        "guests, nodes, network, storage. Only what labctl created is touched. "
+                        "A second 'down' does nothing."),
+                      LAB_CLI_OPT_ALL, entries, &argc, &argv, error))
+    return *error == NULL;
+  if (argc > 1)
+    {
+      lab_cli_set_usage_error (error, "down", _("unexpected argument '%s'"), argv[1]);
+      return FALSE;
+    }
+  stand = lab_stand_open (cli->recipe, cli->dry_run, NULL, cli->cancellable, error);
+  if (stand == NULL)
+    return FALSE;
+  if (keep_storage)
+    lab_plan_remove_steps (stand->plan, LAB_STAND_IMAGE_STEP);
+
+  if (cli->dry_run)
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      g_string_append_printf (out, _("# labctl down --recipe %s: lab %s, in reverse order\n"),
+                              stand->recipe->path, stand->recipe->name);
+      lab_plan_describe (stand->plan, TRUE, out);
+      fputs (out->str, cli->out);
+      return TRUE;
+    }
+  if (lab_state_is_empty (stand->state))
+    {
+      if (cli->json)
+        {
+          report = lab_stand_report_new (stand, cli->err, TRUE);
+          g_autoptr(JsonNode) node = lab_stand_report_to_json (report, TRUE, NULL);
+          lab_cli_print_json (cli, node);
+        }
+      else
+        fprintf (cli->out, _("Nothing to remove: lab %s is not up.\n"), stand->recipe->name);
+      return TRUE;
+    }
+  if (!lab_stand_require_root (stand, TRUE, "down", error))
+    return FALSE;
+  report = lab_stand_report_new (stand, cli->json ? cli->err : cli->out, TRUE);
+
+  t0 = g_get_monotonic_time ();
+  ok = lab_stand_run_in_thread (run_down, stand, NULL, &local_error);
+  lab_stand_report_finish (report, (g_get_monotonic_time () - t0) / 1e6);
+  if (cli->json)
+    {
+      g_autoptr(JsonNode) node = lab_stand_report_to_json (report, ok, local_error);
+      lab_cli_print_json (cli, node);
+    }
+  else
+    {
+      g_autofree char *text = lab_stand_report_format (report);
+      fputs (text, cli->out);
+    }
+  if (!ok)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",
+                                  _("The lab is only partly removed; fix the cause and run 'labctl down' again: "));
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,92 @@
+/* cmd-reset.c: `labctl reset`: back to the clean post-install state. */
+#include "config.h"
+
+#include "lab-cli.h"
+#include "lab-error.h"
+#include "lab-i18n.h"
+#include "lab-stand.h"
+
+static gboolean
+run_reset (LabStand *stand, gpointer data, GError **error)
+{
+  return lab_stand_reset (&stand->ctx, error);
+}
+
+/* What building the lab cost, from the step times the state recorded. */
+static double
+recorded_up_seconds (LabStand *stand)
+{
+  double sum = 0;
+
+  for (guint i = 0; i < lab_plan_get_n_steps (stand->plan); i++)
+    sum += lab_state_get_step_seconds (stand->state, lab_plan_get_step_id (stand->plan, i));
+  return sum;
+}
+
+gboolean
+lab_cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(LabStand) stand = NULL;
+  double seconds, up_seconds;
+  gint64 t0;
+
+  if (!lab_cli_parse (cli, "reset", NULL,
+                      _("Brings the lab back to its clean post-install state: guests are recreated from "
+                        "their templates on their home nodes and resumed from their clean images (nodes "
+                        "revert to their clean snapshots). Much faster than 'down' and 'up'."),
+                      LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON, NULL, &argc, &argv, error))
+    return *error == NULL;
+  if (argc > 1)
+    {
+      lab_cli_set_usage_error (error, "reset", _("unexpected argument '%s'"), argv[1]);
+      return FALSE;
+    }
+  stand = lab_stand_open (cli->recipe, FALSE, NULL, cli->cancellable, error);
+  if (stand == NULL)
+    return FALSE;
+  for (guint i = 0; i < lab_plan_get_n_steps (stand->plan); i++)
+    if (lab_state_get_step (stand->state, lab_plan_get_step_id (stand->plan, i)) != LAB_STEP_STATE_DONE)
+      {
+        g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                     _("Lab %s is not completely up (step '%s' is not done): run 'labctl up' first"),
+                     stand->recipe->name, lab_plan_get_step_title (stand->plan, i));
+        return FALSE;
+      }
+  if (!lab_stand_require_root (stand, FALSE, "reset", error))
+    return FALSE;
+  t0 = g_get_monotonic_time ();
+  if (!lab_stand_run_in_thread (run_reset, stand, NULL, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",
+                                  _("Reset failed; 'labctl down' and 'labctl up' rebuild the lab: "));
+      return FALSE;
+    }
+  seconds = (g_get_monotonic_time () - t0) / 1e6;
+  up_seconds = recorded_up_seconds (stand);
+
+  if (cli->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "lab");
+      json_builder_add_string_value (b, stand->recipe->name);
+      json_builder_set_member_name (b, "reset_seconds");
+      json_builder_add_double_value (b, seconds);
+      json_builder_set_member_name (b, "up_seconds_recorded");
+      json_builder_add_double_value (b, up_seconds);
+      json_builder_end_object (b);
+      node = json_builder_get_root (b);
+      lab_cli_print_json (cli, node);
+    }
+  else
+    {
+      fprintf (cli->out, _("Lab %s is back to its clean state in %.2f s.\n"), stand->recipe->name, seconds);
+      fprintf (cli->out, _("Building it took %.1f s (the step times 'up' recorded), and 'down' comes on top: "
+                           "reset took %.0f%% of that.\n"),
+               up_seconds, up_seconds > 0 ? 100.0 * seconds / up_seconds : 0.0);
+    }
+  return TRUE;
+}

@@ -1,0 +1,91 @@
+/* cmd-up.c: `labctl up`: build the stand of a recipe, resumably. */
+#include "config.h"
+
+#include <string.h>
+
+#include "lab-cli.h"
+#include "lab-error.h"
+#include "lab-i18n.h"
+#include "lab-stand.h"
+#include "lab-stand-report.h"
+
+static gboolean
+run_up (LabStand *stand, gpointer data, GError **error)
+{
+  return lab_plan_up (stand->plan, error);
+}
+
+gboolean
+lab_cmd_up (LabCli *cli, int argc, char **argv, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(LabStand) stand = NULL;
+  g_autoptr(LabStandReport) report = NULL;
+  gint64 t0;
+  gboolean ok;
+
+  if (!lab_cli_parse (cli, "up", NULL,
+                      _("Builds the lab of a recipe: host check, storage, network, nodes, guests. "
+                        "Resumable: run it again after an interruption or a failed step and it continues "
+                        "where it stopped. With --dry-run it prints the whole stand as the shell commands "
+                        "a person would type."),
+                      LAB_CLI_OPT_ALL, NULL, &argc, &argv, error))
+    return *error == NULL;
+  if (argc > 1)
+    {
+      lab_cli_set_usage_error (error, "up", _("unexpected argument '%s'"), argv[1]);
+      return FALSE;
+    }
+  stand = lab_stand_open (cli->recipe, cli->dry_run, NULL, cli->cancellable, error);
+  if (stand == NULL)
+    return FALSE;
+
+  if (cli->dry_run)
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      g_string_append_printf (out, _("# labctl up --recipe %s: lab %s, flavor %s, %u nodes, %u guests\n"
+                                     "# The commands each step runs (as root), in order:\n"),
+                              stand->recipe->path, stand->recipe->name,
+                              lab_flavor_to_string (stand->recipe->flavor), stand->recipe->nodes->len,
+                              stand->recipe->guests->len);
+      lab_plan_describe (stand->plan, FALSE, out);
+      fputs (out->str, cli->out);
+      return TRUE;
+    }
+
+  if (!lab_stand_require_root (stand, FALSE, "up", error))
+    return FALSE;
+  report = lab_stand_report_new (stand, cli->json ? cli->err : cli->out, FALSE);
+
+  t0 = g_get_monotonic_time ();
+  ok = lab_stand_run_in_thread (run_up, stand, NULL, &local_error);
+  lab_stand_report_finish (report, (g_get_monotonic_time () - t0) / 1e6);
+
+  if (cli->json)
+    {
+      g_autoptr(JsonNode) node = lab_stand_report_to_json (report, ok, local_error);
+      lab_cli_print_json (cli, node);
+    }
+  else if (ok)
+    {
+      g_autofree char *text = lab_stand_report_format (report);
+      fputs (text, cli->out);
+    }
+  if (!ok)
+    {
+      if (g_cancellable_is_cancelled (cli->cancellable))
+        {
+          g_clear_error (&local_error);
+          g_set_error (error, LAB_ERROR, LAB_ERROR_CANCELLED,
+                       _("Interrupted. The state is saved: run 'labctl up' again to continue, "
+                         "or 'labctl down' to remove what was made."));
+          return FALSE;
+        }
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",
+                                  _("The lab is not complete. Fix the cause and run 'labctl up' again to "
+                                    "continue (or 'labctl down' to remove what was made): "));
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,35 @@
+/* lab-stand-report.h: what `up`, `down` and `reset` did, step by step:
+ * a LabProgress that prints the checklist and records each step's result
+ * and time, for the closing summary and for --json. */
+#pragma once
+
+#include <stdio.h>
+
+#include <json-glib/json-glib.h>
+
+#include "lab-stand.h"
+
+G_BEGIN_DECLS
+
+typedef struct _LabStandReport LabStandReport;
+
+/* Installs itself as the stand's progress (printing to stream). */
+LabStandReport *lab_stand_report_new       (LabStand       *stand,
+                                            FILE           *stream,
+                                            gboolean        down);
+void            lab_stand_report_free      (LabStandReport *report);
+void            lab_stand_report_finish    (LabStandReport *report,
+                                            double          seconds);
+/* Steps applied (up) or undone (down) now, and skipped. */
+guint           lab_stand_report_n_changed (LabStandReport *report);
+guint           lab_stand_report_n_skipped (LabStandReport *report);
+/* Titles of the steps changed now, in order. */
+GPtrArray      *lab_stand_report_changed   (LabStandReport *report);
+char           *lab_stand_report_format    (LabStandReport *report);
+JsonNode       *lab_stand_report_to_json   (LabStandReport *report,
+                                            gboolean        ok,
+                                            const GError   *error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabStandReport, lab_stand_report_free)
+
+G_END_DECLS
