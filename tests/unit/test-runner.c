@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,13 +277,20 @@ test_timeout (Fixture *f, gconstpointer data)
 {
   g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
   g_autoptr(GError) error = NULL;
-  const char *argv[] = { "sleep", "30", NULL };
+  g_autofree char *pid_file = g_build_filename (f->dir, "pid", NULL);
+  g_autofree char *script = g_strdup_printf ("echo $$ > '%s'; exec sleep 30", pid_file);
+  g_autofree char *pid_text = NULL;
+  const char *argv[] = { "sh", "-c", script, NULL };
   gint64 start = g_get_monotonic_time ();
 
-  g_assert_false (lab_runner_run_full (runner, argv, 0, NULL, 200, NULL, NULL, NULL, NULL, &error));
+  g_assert_false (lab_runner_run_full (runner, argv, 0, NULL, 300, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
-  g_assert_cmpint (g_get_monotonic_time () - start, >=, 190 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 290 * 1000);
+  /* the child was killed */
+  pid_text = read_file (pid_file);
+  g_assert_cmpint (atoi (pid_text), >, 0);
+  g_assert_true (lab_process_wait_gone (atoi (pid_text), 2000));
 }
 
 static gpointer
