@@ -215,6 +215,26 @@ on_domain_event (LabVirt *virt, const char *name, int event, int detail, gpointe
   g_ptr_array_add (seen, g_strdup_printf ("%s:%d", name, event));
 }
 
+static gboolean
+on_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+wait_for_signal (GPtrArray *seen, const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (5000, on_timeout, &timed_out);
+
+  while (!g_ptr_array_find_with_equal_func (seen, what, g_str_equal, NULL) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return !timed_out;
+}
+
 static void
 test_domain_lifecycle (void)
 {
@@ -275,11 +295,10 @@ test_domain_lifecycle (void)
   /* stopping a stopped node is fine */
   g_assert_true (lab_virt_domain_stop (virt, "pve1", "course", 5000, NULL, &error));
 
-  /* the events reached the main context as signals */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_true (g_ptr_array_find_with_equal_func (seen, started, g_str_equal, NULL));
-  g_assert_true (g_ptr_array_find_with_equal_func (seen, stopped, g_str_equal, NULL));
+  /* the events reach the main context as signals (libvirt dispatches
+   * them asynchronously, possibly after the state changed) */
+  g_assert_true (wait_for_signal (seen, started));
+  g_assert_true (wait_for_signal (seen, stopped));
 
   g_assert_true (lab_virt_domain_undefine (virt, "pve1", "course", &error));
   g_assert_no_error (error);
