@@ -169,6 +169,9 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   lab_xml_writer_end (w);
   lab_xml_writer_start (w, "apic");
   lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "vmport");
+  lab_xml_writer_attr (w, "state", "off");
+  lab_xml_writer_end (w);
   lab_xml_writer_end (w);
 
   if (s->cpu_mode != NULL)
@@ -305,6 +308,27 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   lab_xml_writer_attr (w, "port", "0");
   lab_xml_writer_end (w);
   lab_xml_writer_end (w);
+  /* the guest agent channel (qemu-guest-agent: clean shutdown, addresses) */
+  lab_xml_writer_start (w, "channel");
+  lab_xml_writer_attr (w, "type", "unix");
+  lab_xml_writer_start (w, "source");
+  lab_xml_writer_attr (w, "mode", "bind");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "target");
+  lab_xml_writer_attr (w, "type", "virtio");
+  lab_xml_writer_attr (w, "name", "org.qemu.guest_agent.0");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+  if (g_strcmp0 (s->graphics, "spice") == 0)
+    {
+      lab_xml_writer_start (w, "channel");
+      lab_xml_writer_attr (w, "type", "spicevmc");
+      lab_xml_writer_start (w, "target");
+      lab_xml_writer_attr (w, "type", "virtio");
+      lab_xml_writer_attr (w, "name", "com.redhat.spice.0");
+      lab_xml_writer_end (w);
+      lab_xml_writer_end (w);
+    }
   if (s->graphics != NULL)
     {
       if (s->usb_tablet)
@@ -337,6 +361,9 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
           lab_xml_writer_end (w);
         }
     }
+  lab_xml_writer_start (w, "memballoon");
+  lab_xml_writer_attr (w, "model", "virtio");
+  lab_xml_writer_end (w);
   lab_xml_writer_start (w, "rng");
   lab_xml_writer_attr (w, "model", "virtio");
   lab_xml_writer_start (w, "backend");
