@@ -88,6 +88,9 @@ recipe_error (Parser *p, GError **error, guint line, const char *key, const char
   va_start (ap, format);
   problem = g_strdup_vprintf (format, ap);
   va_end (ap);
+  /* a default that fails has no line of its own: point at the start */
+  if (line == 0)
+    line = 1;
   /* problem already carries "; hint" */
   g_set_error (error, LAB_ERROR, LAB_ERROR_RECIPE, "%s:%u: %s: %s",
                p->display, line, key, problem);
@@ -234,7 +237,7 @@ closest (const char *word, const char * const *candidates)
 {
   const char *best = NULL;
   guint best_d = G_MAXUINT;
-  guint limit = MAX (2, strlen (word) / 3);
+  guint limit = strlen (word) <= 3 ? 1 : MAX (2, strlen (word) / 3);
 
   for (guint i = 0; candidates[i] != NULL; i++)
     {
@@ -922,11 +925,11 @@ check_structure (Parser *p, GError **error)
             }
           if (g_strv_contains (keys, base))
             continue;
+          other = section_of_key (base);
           near = closest (base, keys);
-          if (near != NULL)
+          if (near != NULL && (other == NULL || edit_distance (base, near) <= 1))
             return recipe_error (p, error, key_line (p, group, base), base,
                                  _("unknown key in [%s]; did you mean '%s'?"), group, near);
-          other = section_of_key (base);
           if (other != NULL)
             return recipe_error (p, error, key_line (p, group, base), base,
                                  _("unknown key in [%s]; '%s' belongs in [%s]"), group, base, other);
@@ -1494,16 +1497,41 @@ check_capacity (Parser *p, GError **error)
     {
       g_autofree char *have = format_size (r->image_size);
       g_autofree char *want = format_size ((need + LAB_MIB - 1) / LAB_MIB * LAB_MIB);
-      gboolean explicit = g_key_file_has_key (p->kf, "storage", "size", NULL);
+      guint line;
 
-      return recipe_error (p, error,
-                           explicit ? key_line (p, "storage", "size") : group_line (p, "storage"),
-                           "size",
+      /* the size line; without one, where the disks grew too large */
+      if (g_key_file_has_group (p->kf, "storage"))
+        line = key_line (p, "storage", "size");
+      else if (g_key_file_has_group (p->kf, "nodes"))
+        line = key_line (p, "nodes", g_key_file_has_key (p->kf, "nodes", "disk", NULL) ? "disk" : "count");
+      else
+        line = group_line (p, "lab");
+      return recipe_error (p, error, line, "size",
                            _("the image (%s) cannot hold the logical volumes of the nodes and guests "
-                             "plus 4 MiB LVM metadata (%s in all); make size at least %s, or give the nodes smaller disks"),
+                             "plus 4 MiB LVM metadata (%s in all); set 'size = %s' or more in [storage], or give the nodes smaller disks"),
                            have, want, want);
     }
   return TRUE;
+}
+
+/* GKeyFile says what is wrong but not where: the first line at which a
+ * growing prefix of the text stops loading is the culprit. Recipes are
+ * small, and this runs only for a broken file. */
+static guint
+syntax_error_line (const char *data, gsize len)
+{
+  guint line = 1;
+
+  for (gsize i = 0; i <= len; i++)
+    if (i == len || data[i] == '\n')
+      {
+        g_autoptr(GKeyFile) kf = g_key_file_new ();
+
+        if (!g_key_file_load_from_data (kf, data, i, G_KEY_FILE_KEEP_TRANSLATIONS, NULL))
+          return line;
+        line++;
+      }
+  return 1;
 }
 
 /* ---------------------------------------------------------------- */
@@ -1568,8 +1596,12 @@ lab_recipe_load_data (const char *data, gssize length, const char *path, GError 
 
   ok = prescan (&p, data, len, error);
   if (ok && !g_key_file_load_from_data (p.kf, data, len, G_KEY_FILE_KEEP_TRANSLATIONS, &local))
-    ok = recipe_error (&p, error, 1, _("(file)"), _("%s; %s"), local->message,
-                       _("fix the syntax: [section] headers, 'key = value' lines and # comments"));
+    {
+      guint line = syntax_error_line (data, len);
+
+      ok = recipe_error (&p, error, line, _("(syntax)"), _("%s; %s"), local->message,
+                         _("fix the syntax: [section] headers, 'key = value' lines and # comments"));
+    }
   ok = ok && check_structure (&p, error) && parse_lab (&p, error) && parse_network (&p, error)
           && parse_storage (&p, error) && parse_nodes (&p, error) && parse_exercises (&p, error)
           && check_capacity (&p, error);
