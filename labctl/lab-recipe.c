@@ -8,7 +8,6 @@
 
 #include "lab-recipe.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,7 +129,7 @@ prescan (Parser *p, const char *data, gsize length, GError **error)
       for (const char *c = data; c < end; c++)
         if (*c == '\n')
           line++;
-      return recipe_error (p, error, line, _("(file)"), _("%s; %s"),
+      return recipe_error (p, error, line, _("(file)"), "%s; %s",
                            _("text is not valid UTF-8"),
                            _("save the recipe as UTF-8"));
     }
@@ -149,7 +148,7 @@ prescan (Parser *p, const char *data, gsize length, GError **error)
           char *name;
 
           if (close == NULL || close[1] != '\0' || close == s + 1)
-            return recipe_error (p, error, line, s, _("%s; %s"),
+            return recipe_error (p, error, line, s, "%s; %s",
                                  _("malformed section header"),
                                  _("write a section as [name] alone on its line, e.g. [nodes]"));
           name = g_strndup (s + 1, close - s - 1);
@@ -176,16 +175,16 @@ prescan (Parser *p, const char *data, gsize length, GError **error)
           char *bracket;
 
           if (eq == NULL)
-            return recipe_error (p, error, line, s, _("%s; %s"),
+            return recipe_error (p, error, line, s, "%s; %s",
                                  _("not a 'key = value' line, a [section] or a # comment"),
                                  _("add '= value', or start the line with '#' to make it a comment"));
           key = g_strstrip (g_strndup (s, eq - s));
           if (*key == '\0')
-            return recipe_error (p, error, line, "=", _("%s; %s"),
+            return recipe_error (p, error, line, "=", "%s; %s",
                                  _("missing key before '='"),
                                  _("write 'key = value'"));
           if (group == NULL)
-            return recipe_error (p, error, line, key, _("%s; %s"),
+            return recipe_error (p, error, line, key, "%s; %s",
                                  _("key outside any section"),
                                  _("put it below a section header such as [lab]"));
           /* localised keys (description[ru]) map to their base key */
@@ -291,10 +290,13 @@ binary_unit (const char *u)
 }
 
 /* Sizes: "100G", "100GiB", "10 GiB", "512M", plain bytes. default_unit
- * applies to a bare number (1 for bytes, LAB_MIB for memory). */
+ * applies to a bare number (1 for bytes, LAB_MIB for memory). hint, when
+ * not NULL, replaces the size examples of the hints (memory reads better
+ * with its own). */
 static char *
-parse_size (const char *text, guint64 default_unit, guint64 *out)
+parse_size_hinted (const char *text, guint64 default_unit, const char *hint, guint64 *out)
 {
+#define HINT(size_hint) (hint != NULL ? hint : (size_hint))
   const char *p = text;
   guint64 n = 0, unit;
   g_autofree char *digits = NULL;
@@ -303,9 +305,9 @@ parse_size (const char *text, guint64 default_unit, guint64 *out)
   while (g_ascii_isspace (*p))
     p++;
   if (*p == '\0')
-    return g_strdup_printf (_("%s; %s"), _("empty value"), _("give a size such as 10G"));
+    return g_strdup_printf ("%s; %s", _("empty value"), HINT (_("give a size such as 10G")));
   if (*p == '-')
-    return g_strdup_printf (_("%s; %s"), _("negative size"), _("give a positive size such as 10G"));
+    return g_strdup_printf ("%s; %s", _("negative size"), HINT (_("give a positive size such as 10G")));
   if (*p == '+')
     p++;
   start = p;
@@ -314,18 +316,18 @@ parse_size (const char *text, guint64 default_unit, guint64 *out)
       guint d = *p - '0';
 
       if (n > (G_MAXUINT64 - d) / 10)
-        return g_strdup_printf (_("%s; %s"), _("number too large"),
-                                _("sizes are at most 1P; write e.g. 100G"));
+        return g_strdup_printf ("%s; %s", _("number too large"),
+                                HINT (_("sizes are at most 1P; write e.g. 100G")));
       n = n * 10 + d;
       p++;
     }
   if (p == start)
     return g_strdup_printf (_("'%s' is not a size; %s"), text,
-                            _("write a whole number with a binary unit, e.g. 512M, 10G or 10GiB"));
+                            HINT (_("write a whole number with a binary unit, e.g. 512M, 10G or 10GiB")));
   digits = g_strndup (start, p - start);
   if (*p == '.' || *p == ',' || *p == 'e' || *p == 'E')
     return g_strdup_printf (_("'%s' is not a whole number; %s"), text,
-                            _("write whole numbers with a binary unit, e.g. 1536M instead of 1.5G"));
+                            HINT (_("write whole numbers with a binary unit, e.g. 1536M instead of 1.5G")));
   while (g_ascii_isspace (*p))
     p++;
   if (strstr (p, "#") != NULL)
@@ -341,42 +343,36 @@ parse_size (const char *text, guint64 default_unit, guint64 *out)
   unit = *p == '\0' ? default_unit : binary_unit (p);
   if (unit == 0)
     return g_strdup_printf (_("unknown unit '%s'; %s"), p,
-                            _("use K, M, G or T (KiB, MiB, GiB, TiB), e.g. 10G"));
+                            HINT (_("use K, M, G or T (KiB, MiB, GiB, TiB), e.g. 10G")));
   if (n == 0)
-    return g_strdup_printf (_("%s; %s"), _("size must be greater than zero"),
-                            _("give a positive size such as 10G"));
+    return g_strdup_printf ("%s; %s", _("size must be greater than zero"),
+                            HINT (_("give a positive size such as 10G")));
   if (n > G_MAXUINT64 / unit || n * unit > LAB_MAX_SIZE)
-    return g_strdup_printf (_("%s; %s"), _("size too large"),
-                            _("sizes are at most 1P; write e.g. 100G"));
+    return g_strdup_printf ("%s; %s", _("size too large"),
+                            HINT (_("sizes are at most 1P; write e.g. 100G")));
   *out = n * unit;
   return NULL;
+#undef HINT
+}
+
+static char *
+parse_size (const char *text, guint64 default_unit, guint64 *out)
+{
+  return parse_size_hinted (text, default_unit, NULL, out);
 }
 
 static char *
 parse_memory (const char *text, guint64 *mib)
 {
   guint64 bytes = 0;
-  char *problem = parse_size (text, LAB_MIB, &bytes);
+  char *problem = parse_size_hinted (text, LAB_MIB,
+                                     _("give memory in MiB as a whole number, e.g. 2048, 2048M or 2G"),
+                                     &bytes);
 
   if (problem != NULL)
-    {
-      /* the hint of a size talks about 10G; memory examples read better */
-      char *semi = strchr (problem, ';');
-
-      if (semi != NULL && strstr (problem, "binary units") == NULL)
-        {
-          char *fixed;
-
-          *semi = '\0';
-          fixed = g_strdup_printf (_("%s; %s"), problem,
-                                   _("give memory in MiB as a whole number, e.g. 2048, 2048M or 2G"));
-          g_free (problem);
-          return fixed;
-        }
-      return problem;
-    }
+    return problem;
   if (bytes % LAB_MIB != 0)
-    return g_strdup_printf (_("%s; %s"), _("memory is not a whole number of MiB"),
+    return g_strdup_printf ("%s; %s", _("memory is not a whole number of MiB"),
                             _("give memory in MiB, e.g. 2048 or 2G"));
   *mib = bytes / LAB_MIB;
   if (*mib < LAB_MIN_MEMORY_MIB || *mib > LAB_MAX_MEMORY_MIB)
@@ -424,10 +420,16 @@ parse_bool (const char *text, gboolean *out)
 
   for (guint i = 0; yes[i] != NULL; i++)
     if (g_ascii_strcasecmp (text, yes[i]) == 0)
-      return (*out = TRUE, NULL);
+      {
+        *out = TRUE;
+        return NULL;
+      }
   for (guint i = 0; no[i] != NULL; i++)
     if (g_ascii_strcasecmp (text, no[i]) == 0)
-      return (*out = FALSE, NULL);
+      {
+        *out = FALSE;
+        return NULL;
+      }
   return g_strdup_printf (_("'%s' is not a boolean; write true or false"), text);
 }
 
@@ -734,7 +736,7 @@ default_state_dir (const char *lab)
 
   if (env != NULL && *env != '\0')
     return g_build_filename (env, lab, NULL);
-  if (geteuid () == 0)
+  if (getuid () == 0)
     return g_build_filename ("/var/lib/labctl", lab, NULL);
   return g_build_filename (g_get_user_state_dir (), "labctl", lab, NULL);
 }
@@ -759,11 +761,11 @@ get_string (Parser *p, const char *group, const char *key, char **out, GError **
     return TRUE;
   value = g_key_file_get_string (p->kf, group, key, &local);
   if (value == NULL)
-    return recipe_error (p, error, key_line (p, group, key), key, _("%s; %s"),
+    return recipe_error (p, error, key_line (p, group, key), key, "%s; %s",
                          local->message, _("check the escapes (\\s \\n \\t \\\\) in the value"));
   g_strstrip (value);
   if (*value == '\0')
-    return recipe_error (p, error, key_line (p, group, key), key, _("%s; %s"),
+    return recipe_error (p, error, key_line (p, group, key), key, "%s; %s",
                          _("empty value"), _("give a value or remove the line to use the default"));
   *out = g_steal_pointer (&value);
   return TRUE;
@@ -838,39 +840,37 @@ get_choice (Parser *p, const char *group, const char *key, const char * const *c
 /* ---------------------------------------------------------------- */
 /* Sections                                                         */
 
+static const struct {
+  const char         *kind;   /* as shown in messages */
+  const char         *prefix; /* group name, or its prefix for named sections */
+  gboolean            named;
+  const char * const *keys;
+} sections[] = {
+  { "lab", "lab", FALSE, lab_keys },
+  { "storage", "storage", FALSE, storage_keys },
+  { "network", "network", FALSE, network_keys },
+  { "nodes", "nodes", FALSE, nodes_keys },
+  { "node NAME", "node ", TRUE, node_keys },
+  { "guest NAME", "guest ", TRUE, guest_keys },
+  { "exercises", "exercises", FALSE, exercises_keys },
+};
+
 static const char * const *
-keys_for_group (const char *group, const char **kind)
+keys_for_group (const char *group)
 {
-  if (g_str_equal (group, "lab"))
-    return (*kind = "lab", lab_keys);
-  if (g_str_equal (group, "storage"))
-    return (*kind = "storage", storage_keys);
-  if (g_str_equal (group, "network"))
-    return (*kind = "network", network_keys);
-  if (g_str_equal (group, "nodes"))
-    return (*kind = "nodes", nodes_keys);
-  if (g_str_equal (group, "exercises"))
-    return (*kind = "exercises", exercises_keys);
-  if (g_str_has_prefix (group, "node "))
-    return (*kind = "node NAME", node_keys);
-  if (g_str_has_prefix (group, "guest "))
-    return (*kind = "guest NAME", guest_keys);
-  *kind = NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
+    if (sections[i].named ? g_str_has_prefix (group, sections[i].prefix)
+                          : g_str_equal (group, sections[i].prefix))
+      return sections[i].keys;
   return NULL;
 }
 
 static const char *
 section_of_key (const char *key)
 {
-  static const struct { const char *name; const char * const *keys; } all[] = {
-    { "lab", lab_keys }, { "storage", storage_keys }, { "network", network_keys },
-    { "nodes", nodes_keys }, { "node NAME", node_keys }, { "guest NAME", guest_keys },
-    { "exercises", exercises_keys },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
-    if (g_strv_contains (all[i].keys, key))
-      return all[i].name;
+  for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
+    if (g_strv_contains (sections[i].keys, key))
+      return sections[i].kind;
   return NULL;
 }
 
@@ -881,8 +881,7 @@ check_structure (Parser *p, GError **error)
     {
       const char *group = p->groups->pdata[i];
       g_autofree char *label = g_strdup_printf ("[%s]", group);
-      const char *kind;
-      const char * const *keys = keys_for_group (group, &kind);
+      const char * const *keys = keys_for_group (group);
       g_auto(GStrv) present = NULL;
 
       if (keys == NULL)
@@ -1599,7 +1598,7 @@ lab_recipe_load_data (const char *data, gssize length, const char *path, GError 
     {
       guint line = syntax_error_line (data, len);
 
-      ok = recipe_error (&p, error, line, _("(syntax)"), _("%s; %s"), local->message,
+      ok = recipe_error (&p, error, line, _("(syntax)"), "%s; %s", local->message,
                          _("fix the syntax: [section] headers, 'key = value' lines and # comments"));
     }
   ok = ok && check_structure (&p, error) && parse_lab (&p, error) && parse_network (&p, error)
