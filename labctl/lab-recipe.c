@@ -10,11 +10,11 @@
 
 #include <stdarg.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-paths.h"
+#include "lab-state.h"
 
 /* The date part of default IQNs: fixed so that an IQN never changes with
  * the day a recipe is loaded. */
@@ -726,21 +726,6 @@ reverse_domain (const char *domain)
   return g_string_free (s, FALSE);
 }
 
-/* The state directory of a lab, as documented for lab_state_dir_for_lab()
- * in lab-state.h. Kept local so that liblab's recipe part does not depend
- * on the state module: a recipe is parsed before any state exists. */
-static char *
-default_state_dir (const char *lab)
-{
-  const char *env = g_getenv ("LABCTL_STATE_DIR");
-
-  if (env != NULL && *env != '\0')
-    return g_build_filename (env, lab, NULL);
-  if (getuid () == 0)
-    return g_build_filename ("/var/lib/labctl", lab, NULL);
-  return g_build_filename (g_get_user_state_dir (), "labctl", lab, NULL);
-}
-
 static char *
 resolve_relative (Parser *p, const char *value)
 {
@@ -1030,7 +1015,7 @@ parse_storage (Parser *p, GError **error)
     r->backing_file = resolve_relative (p, backing);
   else
     {
-      g_autofree char *dir = default_state_dir (r->name);
+      g_autofree char *dir = lab_state_dir_for_lab (r->name);
       g_autofree char *file = g_strdup_printf ("%s.img", r->name);
 
       r->backing_file = g_build_filename (dir, file, NULL);
