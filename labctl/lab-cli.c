@@ -106,7 +106,7 @@ lab_cli_parse (LabCli *cli, const char *command, const char *parameter_string,
 
   if (!g_option_context_parse (ctx, argc, argv, &local_error))
     {
-      lab_cli_set_usage_error (error, command, "labctl %s: %s", command, local_error->message);
+      lab_cli_set_usage_error (error, command, "%s", local_error->message);
       return FALSE;
     }
   if (verbose)
