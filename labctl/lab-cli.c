@@ -14,7 +14,7 @@
 const LabCommand lab_cli_commands[] = {
   /* keep sorted by the order a user meets them */
   /* { "check",  N_("Check that this host can run the lab (CPU, KVM, nesting, memory, disk, tools)"), lab_cmd_check, FALSE }, */
-  /* { "recipe", N_("Validate or show a lab recipe (validate FILE | show FILE)"), lab_cmd_recipe, FALSE }, */
+  { "recipe", N_("Validate, show or list lab recipes (validate FILE... | show [FILE] | list)"), lab_cmd_recipe, FALSE },
   { NULL, NULL, NULL, FALSE },
 };
 
@@ -106,7 +106,7 @@ lab_cli_parse (LabCli *cli, const char *command, const char *parameter_string,
 
   if (!g_option_context_parse (ctx, argc, argv, &local_error))
     {
-      lab_cli_set_usage_error (error, command, "labctl %s: %s", command, local_error->message);
+      lab_cli_set_usage_error (error, command, "%s", local_error->message);
       return FALSE;
     }
   if (verbose)
