@@ -9,6 +9,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-paths.h"
 
 #define START_TIMEOUT_MS (120 * 1000)
 #define STOP_TIMEOUT_MS  (60 * 1000)
@@ -80,7 +81,13 @@ get_domain_type (Shared *s)
 {
   if (s->domain_type == NULL)
     {
-      /* without a connection (dry run as a user) only /dev/kvm is probed */
+      /* a dry run asks libvirt when it can (read-only); without a
+       * connection only /dev/kvm is probed */
+      if (s->virt == NULL)
+        {
+          g_autoptr(GError) ignored = NULL;
+          get_virt (s, &ignored);
+        }
       s->domain_type = lab_virt_pick_domain_type (s->virt, &s->domain_type_why);
       if (!s->warned_tcg)
         {
@@ -211,7 +218,10 @@ lab_nodes_iso_path (LabRecipe *r)
   if (dir != NULL && *dir != '\0')
     return g_build_filename (dir, file, NULL);
   state_dir = lab_state_dir_for_lab (r->name);
-  return g_build_filename (state_dir, "..", "isos", file, NULL);
+  {
+    g_autofree char *parent = g_path_get_dirname (state_dir);
+    return g_build_filename (parent, "isos", file, NULL);
+  }
 }
 
 LabVirtDomainSpec *
@@ -414,7 +424,10 @@ define_describe (LabContext *ctx, gpointer data, gboolean down)
       return v;
     }
   spec = spec_for_node (d->shared, d->node, FALSE, NULL);
-  return lab_virt_domain_describe (spec, uri);
+  {
+    g_autofree char *overlay = lab_paths_data_file ("iso-cache", "osinfo", NULL);
+    return lab_virt_domain_describe (spec, uri, overlay);
+  }
 }
 
 /* ---- start step -------------------------------------------------------- */

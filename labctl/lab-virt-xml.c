@@ -473,14 +473,21 @@ add_arg (GString *line, const char *format, ...)
 }
 
 char **
-lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri)
+lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri, const char *osinfo_dir)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-  g_autoptr(GString) line = g_string_new ("virt-install");
+  g_autoptr(GString) line = g_string_new (NULL);
   const char *bus = or_default (s->disk_bus, "virtio");
   g_autofree char *xml_file = g_strdup_printf ("%s.xml", s->node_name);
   g_autofree char *owner = NULL;
 
+  if (osinfo_dir != NULL)
+    {
+      /* virt-install reads labctl's overlay (Proxmox VE, Debian 12) from here */
+      g_autofree char *q = shell_quote_if_needed (osinfo_dir);
+      g_string_append_printf (line, "OSINFO_USER_DIR=%s ", q);
+    }
+  g_string_append (line, "virt-install");
   add_arg (line, "--connect=%s", uri);
   add_arg (line, "--name=%s", s->node_name);
   add_arg (line, "--virt-type=%s", or_default (s->domain_type, "kvm"));
@@ -494,7 +501,7 @@ lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri)
     add_arg (line, "--cpu=%s", s->cpu_mode);
   add_arg (line, "--memory=%" G_GUINT64_FORMAT, s->memory_mib);
   if (s->os_id != NULL)
-    add_arg (line, "--osinfo=%s", s->os_id);
+    add_arg (line, "--osinfo=id=%s", s->os_id);
   else
     add_arg (line, "--osinfo=detect=on,require=off");
   if (s->disk_path != NULL)

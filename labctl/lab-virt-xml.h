@@ -77,9 +77,12 @@ void                lab_virt_network_spec_add_host (LabVirtNetworkSpec *spec,
 char   *lab_virt_domain_xml       (const LabVirtDomainSpec  *spec);
 char   *lab_virt_network_xml      (const LabVirtNetworkSpec *spec);
 
-/* The virt-install command line equivalent to lab_virt_domain_xml(). */
+/* The virt-install command line equivalent to lab_virt_domain_xml() (with
+ * OSINFO_USER_DIR=osinfo_dir when not NULL, so that virt-install sees
+ * labctl's osinfo overlay), then virsh define and virsh metadata. */
 char  **lab_virt_domain_describe  (const LabVirtDomainSpec  *spec,
-                                   const char               *uri);
+                                   const char               *uri,
+                                   const char               *osinfo_dir);
 /* net-define (as a here-document), net-start, net-autostart. */
 char  **lab_virt_network_describe (const LabVirtNetworkSpec *spec,
                                    const char               *uri);

@@ -335,17 +335,29 @@ lab_virt_pick_domain_type (LabVirt *self, char **why)
     }
   if (!lab_virt_probe_kvm ("/dev/kvm", &kvm_why))
     {
-      if (why != NULL)
-        *why = g_steal_pointer (&kvm_why);
-      return g_strdup ("qemu");
+      /* /dev/kvm there but not ours to open (a user outside group kvm):
+       * libvirt's QEMU runs as its own user, so only libvirt can tell */
+      if (!(g_file_test ("/dev/kvm", G_FILE_TEST_EXISTS) && access ("/dev/kvm", R_OK | W_OK) != 0))
+        {
+          if (why != NULL)
+            *why = g_steal_pointer (&kvm_why);
+          return g_strdup ("qemu");
+        }
     }
-  caps = self != NULL ? virConnectGetDomainCapabilities (self->conn, NULL, "x86_64", NULL, "kvm", 0) : NULL;
+  if (self == NULL)
+    {
+      /* no libvirt to ask (a dry run as a user without libvirtd) */
+      if (why != NULL)
+        *why = g_strdup (_("/dev/kvm exists; libvirt was not asked"));
+      return g_strdup ("kvm");
+    }
+  caps = virConnectGetDomainCapabilities (self->conn, NULL, "x86_64", NULL, "kvm", 0);
   if (caps == NULL)
     {
       virErrorPtr err = virGetLastError ();
       if (why != NULL)
         *why = g_strdup_printf (_("libvirt offers no kvm domains: %s"),
-                                err != NULL && err->message ? err->message : _("no connection"));
+                                err != NULL && err->message != NULL ? err->message : _("unknown libvirt error"));
       return g_strdup ("qemu");
     }
   free (caps);
