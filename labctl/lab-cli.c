@@ -21,6 +21,7 @@ const LabCommand lab_cli_commands[] = {
   { "reset",  N_("Bring the lab back to its clean post-install state, fast"), lab_cmd_reset, FALSE },
   { "down",   N_("Remove everything the lab made"), lab_cmd_down, FALSE },
   { "reap",   N_("Run a command and reap the orphans it leaves (used for the nodes' libvirtd)"), lab_cmd_reap, TRUE },
+  { "nodes",  N_("Node VMs: list, start, stop, console, snapshot, revert"), lab_cmd_nodes, FALSE },
   { NULL, NULL, NULL, FALSE },
 };
 
@@ -212,12 +213,19 @@ lab_cli_main (int argc, char **argv)
 
   ok = cmd->handler (&cli, argc - i, argv + i, &error);
   g_free (cli.recipe);
+  if (ok)
+    g_clear_pointer (&cli.log_path, g_free);
   if (!ok)
     {
       if (error == NULL)
         return LAB_EXIT_FAILURE;  /* the handler already said why */
+      int code = lab_error_to_exit_code (error);
+
       fprintf (stderr, "labctl %s: %s\n", cmd->name, error->message);
-      return lab_error_to_exit_code (error);
+      if (cli.log_path != NULL && code != LAB_EXIT_USAGE)
+        fprintf (stderr, _("The log of every command is in %s\n"), cli.log_path);
+      g_free (cli.log_path);
+      return code;
     }
   return LAB_EXIT_OK;
 }

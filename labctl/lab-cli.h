@@ -39,6 +39,8 @@ struct _LabCli {
   gboolean  out_is_tty;
   gboolean  color;          /* tty and NO_COLOR unset */
   GCancellable *cancellable;  /* cancelled on SIGINT/SIGTERM */
+  char     *log_path;       /* set by commands that log (lab_runner_get_log_path):
+                               a failure message then ends with the log's path */
 };
 
 /* The table, defined in lab-cli.c. */
@@ -87,5 +89,6 @@ gboolean lab_cmd_reset   (LabCli *cli, int argc, char **argv, GError **error);
 gboolean lab_cmd_status  (LabCli *cli, int argc, char **argv, GError **error);
 gboolean lab_cmd_experiment (LabCli *cli, int argc, char **argv, GError **error);
 gboolean lab_cmd_reap    (LabCli *cli, int argc, char **argv, GError **error);
+gboolean lab_cmd_nodes   (LabCli *cli, int argc, char **argv, GError **error);
 
 G_END_DECLS

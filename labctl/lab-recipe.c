@@ -8,14 +8,13 @@
 
 #include "lab-recipe.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-paths.h"
+#include "lab-state.h"
 
 /* The date part of default IQNs: fixed so that an IQN never changes with
  * the day a recipe is loaded. */
@@ -88,6 +87,9 @@ recipe_error (Parser *p, GError **error, guint line, const char *key, const char
   va_start (ap, format);
   problem = g_strdup_vprintf (format, ap);
   va_end (ap);
+  /* a default that fails has no line of its own: point at the start */
+  if (line == 0)
+    line = 1;
   /* problem already carries "; hint" */
   g_set_error (error, LAB_ERROR, LAB_ERROR_RECIPE, "%s:%u: %s: %s",
                p->display, line, key, problem);
@@ -127,7 +129,7 @@ prescan (Parser *p, const char *data, gsize length, GError **error)
       for (const char *c = data; c < end; c++)
         if (*c == '\n')
           line++;
-      return recipe_error (p, error, line, _("(file)"), _("%s; %s"),
+      return recipe_error (p, error, line, _("(file)"), "%s; %s",
                            _("text is not valid UTF-8"),
                            _("save the recipe as UTF-8"));
     }
@@ -146,7 +148,7 @@ prescan (Parser *p, const char *data, gsize length, GError **error)
           char *name;
 
           if (close == NULL || close[1] != '\0' || close == s + 1)
-            return recipe_error (p, error, line, s, _("%s; %s"),
+            return recipe_error (p, error, line, s, "%s; %s",
                                  _("malformed section header"),
                                  _("write a section as [name] alone on its line, e.g. [nodes]"));
           name = g_strndup (s + 1, close - s - 1);
@@ -173,16 +175,16 @@ prescan (Parser *p, const char *data, gsize length, GError **error)
           char *bracket;
 
           if (eq == NULL)
-            return recipe_error (p, error, line, s, _("%s; %s"),
+            return recipe_error (p, error, line, s, "%s; %s",
                                  _("not a 'key = value' line, a [section] or a # comment"),
                                  _("add '= value', or start the line with '#' to make it a comment"));
           key = g_strstrip (g_strndup (s, eq - s));
           if (*key == '\0')
-            return recipe_error (p, error, line, "=", _("%s; %s"),
+            return recipe_error (p, error, line, "=", "%s; %s",
                                  _("missing key before '='"),
                                  _("write 'key = value'"));
           if (group == NULL)
-            return recipe_error (p, error, line, key, _("%s; %s"),
+            return recipe_error (p, error, line, key, "%s; %s",
                                  _("key outside any section"),
                                  _("put it below a section header such as [lab]"));
           /* localised keys (description[ru]) map to their base key */
@@ -234,7 +236,7 @@ closest (const char *word, const char * const *candidates)
 {
   const char *best = NULL;
   guint best_d = G_MAXUINT;
-  guint limit = MAX (2, strlen (word) / 3);
+  guint limit = strlen (word) <= 3 ? 1 : MAX (2, strlen (word) / 3);
 
   for (guint i = 0; candidates[i] != NULL; i++)
     {
@@ -288,10 +290,13 @@ binary_unit (const char *u)
 }
 
 /* Sizes: "100G", "100GiB", "10 GiB", "512M", plain bytes. default_unit
- * applies to a bare number (1 for bytes, LAB_MIB for memory). */
+ * applies to a bare number (1 for bytes, LAB_MIB for memory). hint, when
+ * not NULL, replaces the size examples of the hints (memory reads better
+ * with its own). */
 static char *
-parse_size (const char *text, guint64 default_unit, guint64 *out)
+parse_size_hinted (const char *text, guint64 default_unit, const char *hint, guint64 *out)
 {
+#define HINT(size_hint) (hint != NULL ? hint : (size_hint))
   const char *p = text;
   guint64 n = 0, unit;
   g_autofree char *digits = NULL;
@@ -300,9 +305,9 @@ parse_size (const char *text, guint64 default_unit, guint64 *out)
   while (g_ascii_isspace (*p))
     p++;
   if (*p == '\0')
-    return g_strdup_printf (_("%s; %s"), _("empty value"), _("give a size such as 10G"));
+    return g_strdup_printf ("%s; %s", _("empty value"), HINT (_("give a size such as 10G")));
   if (*p == '-')
-    return g_strdup_printf (_("%s; %s"), _("negative size"), _("give a positive size such as 10G"));
+    return g_strdup_printf ("%s; %s", _("negative size"), HINT (_("give a positive size such as 10G")));
   if (*p == '+')
     p++;
   start = p;
@@ -311,18 +316,18 @@ parse_size (const char *text, guint64 default_unit, guint64 *out)
       guint d = *p - '0';
 
       if (n > (G_MAXUINT64 - d) / 10)
-        return g_strdup_printf (_("%s; %s"), _("number too large"),
-                                _("sizes are at most 1P; write e.g. 100G"));
+        return g_strdup_printf ("%s; %s", _("number too large"),
+                                HINT (_("sizes are at most 1P; write e.g. 100G")));
       n = n * 10 + d;
       p++;
     }
   if (p == start)
     return g_strdup_printf (_("'%s' is not a size; %s"), text,
-                            _("write a whole number with a binary unit, e.g. 512M, 10G or 10GiB"));
+                            HINT (_("write a whole number with a binary unit, e.g. 512M, 10G or 10GiB")));
   digits = g_strndup (start, p - start);
   if (*p == '.' || *p == ',' || *p == 'e' || *p == 'E')
     return g_strdup_printf (_("'%s' is not a whole number; %s"), text,
-                            _("write whole numbers with a binary unit, e.g. 1536M instead of 1.5G"));
+                            HINT (_("write whole numbers with a binary unit, e.g. 1536M instead of 1.5G")));
   while (g_ascii_isspace (*p))
     p++;
   if (strstr (p, "#") != NULL)
@@ -338,42 +343,36 @@ parse_size (const char *text, guint64 default_unit, guint64 *out)
   unit = *p == '\0' ? default_unit : binary_unit (p);
   if (unit == 0)
     return g_strdup_printf (_("unknown unit '%s'; %s"), p,
-                            _("use K, M, G or T (KiB, MiB, GiB, TiB), e.g. 10G"));
+                            HINT (_("use K, M, G or T (KiB, MiB, GiB, TiB), e.g. 10G")));
   if (n == 0)
-    return g_strdup_printf (_("%s; %s"), _("size must be greater than zero"),
-                            _("give a positive size such as 10G"));
+    return g_strdup_printf ("%s; %s", _("size must be greater than zero"),
+                            HINT (_("give a positive size such as 10G")));
   if (n > G_MAXUINT64 / unit || n * unit > LAB_MAX_SIZE)
-    return g_strdup_printf (_("%s; %s"), _("size too large"),
-                            _("sizes are at most 1P; write e.g. 100G"));
+    return g_strdup_printf ("%s; %s", _("size too large"),
+                            HINT (_("sizes are at most 1P; write e.g. 100G")));
   *out = n * unit;
   return NULL;
+#undef HINT
+}
+
+static char *
+parse_size (const char *text, guint64 default_unit, guint64 *out)
+{
+  return parse_size_hinted (text, default_unit, NULL, out);
 }
 
 static char *
 parse_memory (const char *text, guint64 *mib)
 {
   guint64 bytes = 0;
-  char *problem = parse_size (text, LAB_MIB, &bytes);
+  char *problem = parse_size_hinted (text, LAB_MIB,
+                                     _("give memory in MiB as a whole number, e.g. 2048, 2048M or 2G"),
+                                     &bytes);
 
   if (problem != NULL)
-    {
-      /* the hint of a size talks about 10G; memory examples read better */
-      char *semi = strchr (problem, ';');
-
-      if (semi != NULL && strstr (problem, "binary units") == NULL)
-        {
-          char *fixed;
-
-          *semi = '\0';
-          fixed = g_strdup_printf (_("%s; %s"), problem,
-                                   _("give memory in MiB as a whole number, e.g. 2048, 2048M or 2G"));
-          g_free (problem);
-          return fixed;
-        }
-      return problem;
-    }
+    return problem;
   if (bytes % LAB_MIB != 0)
-    return g_strdup_printf (_("%s; %s"), _("memory is not a whole number of MiB"),
+    return g_strdup_printf ("%s; %s", _("memory is not a whole number of MiB"),
                             _("give memory in MiB, e.g. 2048 or 2G"));
   *mib = bytes / LAB_MIB;
   if (*mib < LAB_MIN_MEMORY_MIB || *mib > LAB_MAX_MEMORY_MIB)
@@ -421,10 +420,16 @@ parse_bool (const char *text, gboolean *out)
 
   for (guint i = 0; yes[i] != NULL; i++)
     if (g_ascii_strcasecmp (text, yes[i]) == 0)
-      return (*out = TRUE, NULL);
+      {
+        *out = TRUE;
+        return NULL;
+      }
   for (guint i = 0; no[i] != NULL; i++)
     if (g_ascii_strcasecmp (text, no[i]) == 0)
-      return (*out = FALSE, NULL);
+      {
+        *out = FALSE;
+        return NULL;
+      }
   return g_strdup_printf (_("'%s' is not a boolean; write true or false"), text);
 }
 
@@ -721,21 +726,6 @@ reverse_domain (const char *domain)
   return g_string_free (s, FALSE);
 }
 
-/* The state directory of a lab, as documented for lab_state_dir_for_lab()
- * in lab-state.h. Kept local so that liblab's recipe part does not depend
- * on the state module: a recipe is parsed before any state exists. */
-static char *
-default_state_dir (const char *lab)
-{
-  const char *env = g_getenv ("LABCTL_STATE_DIR");
-
-  if (env != NULL && *env != '\0')
-    return g_build_filename (env, lab, NULL);
-  if (geteuid () == 0)
-    return g_build_filename ("/var/lib/labctl", lab, NULL);
-  return g_build_filename (g_get_user_state_dir (), "labctl", lab, NULL);
-}
-
 static char *
 resolve_relative (Parser *p, const char *value)
 {
@@ -756,11 +746,11 @@ get_string (Parser *p, const char *group, const char *key, char **out, GError **
     return TRUE;
   value = g_key_file_get_string (p->kf, group, key, &local);
   if (value == NULL)
-    return recipe_error (p, error, key_line (p, group, key), key, _("%s; %s"),
+    return recipe_error (p, error, key_line (p, group, key), key, "%s; %s",
                          local->message, _("check the escapes (\\s \\n \\t \\\\) in the value"));
   g_strstrip (value);
   if (*value == '\0')
-    return recipe_error (p, error, key_line (p, group, key), key, _("%s; %s"),
+    return recipe_error (p, error, key_line (p, group, key), key, "%s; %s",
                          _("empty value"), _("give a value or remove the line to use the default"));
   *out = g_steal_pointer (&value);
   return TRUE;
@@ -835,39 +825,37 @@ get_choice (Parser *p, const char *group, const char *key, const char * const *c
 /* ---------------------------------------------------------------- */
 /* Sections                                                         */
 
+static const struct {
+  const char         *kind;   /* as shown in messages */
+  const char         *prefix; /* group name, or its prefix for named sections */
+  gboolean            named;
+  const char * const *keys;
+} sections[] = {
+  { "lab", "lab", FALSE, lab_keys },
+  { "storage", "storage", FALSE, storage_keys },
+  { "network", "network", FALSE, network_keys },
+  { "nodes", "nodes", FALSE, nodes_keys },
+  { "node NAME", "node ", TRUE, node_keys },
+  { "guest NAME", "guest ", TRUE, guest_keys },
+  { "exercises", "exercises", FALSE, exercises_keys },
+};
+
 static const char * const *
-keys_for_group (const char *group, const char **kind)
+keys_for_group (const char *group)
 {
-  if (g_str_equal (group, "lab"))
-    return (*kind = "lab", lab_keys);
-  if (g_str_equal (group, "storage"))
-    return (*kind = "storage", storage_keys);
-  if (g_str_equal (group, "network"))
-    return (*kind = "network", network_keys);
-  if (g_str_equal (group, "nodes"))
-    return (*kind = "nodes", nodes_keys);
-  if (g_str_equal (group, "exercises"))
-    return (*kind = "exercises", exercises_keys);
-  if (g_str_has_prefix (group, "node "))
-    return (*kind = "node NAME", node_keys);
-  if (g_str_has_prefix (group, "guest "))
-    return (*kind = "guest NAME", guest_keys);
-  *kind = NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
+    if (sections[i].named ? g_str_has_prefix (group, sections[i].prefix)
+                          : g_str_equal (group, sections[i].prefix))
+      return sections[i].keys;
   return NULL;
 }
 
 static const char *
 section_of_key (const char *key)
 {
-  static const struct { const char *name; const char * const *keys; } all[] = {
-    { "lab", lab_keys }, { "storage", storage_keys }, { "network", network_keys },
-    { "nodes", nodes_keys }, { "node NAME", node_keys }, { "guest NAME", guest_keys },
-    { "exercises", exercises_keys },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
-    if (g_strv_contains (all[i].keys, key))
-      return all[i].name;
+  for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
+    if (g_strv_contains (sections[i].keys, key))
+      return sections[i].kind;
   return NULL;
 }
 
@@ -878,8 +866,7 @@ check_structure (Parser *p, GError **error)
     {
       const char *group = p->groups->pdata[i];
       g_autofree char *label = g_strdup_printf ("[%s]", group);
-      const char *kind;
-      const char * const *keys = keys_for_group (group, &kind);
+      const char * const *keys = keys_for_group (group);
       g_auto(GStrv) present = NULL;
 
       if (keys == NULL)
@@ -922,11 +909,11 @@ check_structure (Parser *p, GError **error)
             }
           if (g_strv_contains (keys, base))
             continue;
+          other = section_of_key (base);
           near = closest (base, keys);
-          if (near != NULL)
+          if (near != NULL && (other == NULL || edit_distance (base, near) <= 1))
             return recipe_error (p, error, key_line (p, group, base), base,
                                  _("unknown key in [%s]; did you mean '%s'?"), group, near);
-          other = section_of_key (base);
           if (other != NULL)
             return recipe_error (p, error, key_line (p, group, base), base,
                                  _("unknown key in [%s]; '%s' belongs in [%s]"), group, base, other);
@@ -1028,7 +1015,7 @@ parse_storage (Parser *p, GError **error)
     r->backing_file = resolve_relative (p, backing);
   else
     {
-      g_autofree char *dir = default_state_dir (r->name);
+      g_autofree char *dir = lab_state_dir_for_lab (r->name);
       g_autofree char *file = g_strdup_printf ("%s.img", r->name);
 
       r->backing_file = g_build_filename (dir, file, NULL);
@@ -1494,16 +1481,41 @@ check_capacity (Parser *p, GError **error)
     {
       g_autofree char *have = format_size (r->image_size);
       g_autofree char *want = format_size ((need + LAB_MIB - 1) / LAB_MIB * LAB_MIB);
-      gboolean explicit = g_key_file_has_key (p->kf, "storage", "size", NULL);
+      guint line;
 
-      return recipe_error (p, error,
-                           explicit ? key_line (p, "storage", "size") : group_line (p, "storage"),
-                           "size",
+      /* the size line; without one, where the disks grew too large */
+      if (g_key_file_has_group (p->kf, "storage"))
+        line = key_line (p, "storage", "size");
+      else if (g_key_file_has_group (p->kf, "nodes"))
+        line = key_line (p, "nodes", g_key_file_has_key (p->kf, "nodes", "disk", NULL) ? "disk" : "count");
+      else
+        line = group_line (p, "lab");
+      return recipe_error (p, error, line, "size",
                            _("the image (%s) cannot hold the logical volumes of the nodes and guests "
-                             "plus 4 MiB LVM metadata (%s in all); make size at least %s, or give the nodes smaller disks"),
+                             "plus 4 MiB LVM metadata (%s in all); set 'size = %s' or more in [storage], or give the nodes smaller disks"),
                            have, want, want);
     }
   return TRUE;
+}
+
+/* GKeyFile says what is wrong but not where: the first line at which a
+ * growing prefix of the text stops loading is the culprit. Recipes are
+ * small, and this runs only for a broken file. */
+static guint
+syntax_error_line (const char *data, gsize len)
+{
+  guint line = 1;
+
+  for (gsize i = 0; i <= len; i++)
+    if (i == len || data[i] == '\n')
+      {
+        g_autoptr(GKeyFile) kf = g_key_file_new ();
+
+        if (!g_key_file_load_from_data (kf, data, i, G_KEY_FILE_KEEP_TRANSLATIONS, NULL))
+          return line;
+        line++;
+      }
+  return 1;
 }
 
 /* ---------------------------------------------------------------- */
@@ -1568,8 +1580,12 @@ lab_recipe_load_data (const char *data, gssize length, const char *path, GError 
 
   ok = prescan (&p, data, len, error);
   if (ok && !g_key_file_load_from_data (p.kf, data, len, G_KEY_FILE_KEEP_TRANSLATIONS, &local))
-    ok = recipe_error (&p, error, 1, _("(file)"), _("%s; %s"), local->message,
-                       _("fix the syntax: [section] headers, 'key = value' lines and # comments"));
+    {
+      guint line = syntax_error_line (data, len);
+
+      ok = recipe_error (&p, error, line, _("(syntax)"), "%s; %s", local->message,
+                         _("fix the syntax: [section] headers, 'key = value' lines and # comments"));
+    }
   ok = ok && check_structure (&p, error) && parse_lab (&p, error) && parse_network (&p, error)
           && parse_storage (&p, error) && parse_nodes (&p, error) && parse_exercises (&p, error)
           && check_capacity (&p, error);

@@ -439,22 +439,83 @@ new_launcher (LabRunner *self, GSubprocessFlags flags)
 
 /* ---- running ----------------------------------------------------------- */
 
+/* How long to keep reading after the command exited: a background process
+ * it started (a daemon that did not close its inherited stdout) may hold
+ * the pipes open forever. */
+#define PIPE_GRACE_MS 2000
+
 typedef struct {
-  gboolean      finished;
-  gboolean      timed_out;
-  GBytes       *out;
-  GBytes       *err;
-  GError       *error;
-  GCancellable *op_cancel;
+  guint          pending;        /* outstanding async operations */
+  gboolean       exited;
+  gboolean       timed_out;
+  gboolean       user_cancelled;
+  gboolean       pipes_held;
+  GCancellable  *op_cancel;
+  GMainContext  *context;
+  GSource       *grace;
+  GOutputStream *out;
+  GOutputStream *err;
+  GError        *io_error;       /* first error that is not a cancellation */
 } Communication;
 
 static void
-communicate_done (GObject *source, GAsyncResult *result, gpointer user_data)
+note_io_error (Communication *c, GError *error)
+{
+  if (error == NULL)
+    return;
+  if (c->io_error == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    c->io_error = error;
+  else
+    g_error_free (error);
+}
+
+static void
+splice_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Communication *c = user_data;
+  GError *local_error = NULL;
+
+  g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &local_error);
+  note_io_error (c, local_error);
+  c->pending--;
+}
+
+static void
+stdin_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Communication *c = user_data;
 
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &c->out, &c->err, &c->error);
-  c->finished = TRUE;
+  /* a command that does not read its input is not an error (EPIPE) */
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  g_output_stream_close (G_OUTPUT_STREAM (source), NULL, NULL);
+  c->pending--;
+}
+
+static gboolean
+on_pipe_grace (gpointer user_data)
+{
+  Communication *c = user_data;
+
+  c->pipes_held = TRUE;
+  g_cancellable_cancel (c->op_cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Communication *c = user_data;
+  GError *local_error = NULL;
+
+  if (g_subprocess_wait_finish (G_SUBPROCESS (source), result, &local_error))
+    {
+      c->exited = TRUE;
+      c->grace = g_timeout_source_new (PIPE_GRACE_MS);
+      g_source_set_callback (c->grace, on_pipe_grace, c, NULL);
+      g_source_attach (c->grace, c->context);
+    }
+  note_io_error (c, local_error);
+  c->pending--;
 }
 
 static gboolean
@@ -462,8 +523,11 @@ on_timeout (gpointer user_data)
 {
   Communication *c = user_data;
 
-  c->timed_out = TRUE;
-  g_cancellable_cancel (c->op_cancel);
+  if (!c->exited)
+    {
+      c->timed_out = TRUE;
+      g_cancellable_cancel (c->op_cancel);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -472,22 +536,33 @@ on_user_cancel (GCancellable *cancellable, gpointer user_data)
 {
   Communication *c = user_data;
 
-  g_cancellable_cancel (c->op_cancel);
+  if (!c->exited)
+    {
+      c->user_cancelled = TRUE;
+      g_cancellable_cancel (c->op_cancel);
+    }
   return G_SOURCE_REMOVE;
 }
 
 static char *
-bytes_to_string (GBytes *bytes)
+memory_to_string (GOutputStream *stream)
 {
-  gsize size = 0;
-  const char *data;
+  GMemoryOutputStream *mem = G_MEMORY_OUTPUT_STREAM (stream);
+  gsize size = g_memory_output_stream_get_data_size (mem);
 
-  if (bytes == NULL)
+  if (size == 0)
     return g_strdup ("");
-  data = g_bytes_get_data (bytes, &size);
-  if (data == NULL || size == 0)
-    return g_strdup ("");
-  return g_strndup (data, size);
+  return g_strndup (g_memory_output_stream_get_data (mem), size);
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_source_unref (*source);
+  *source = NULL;
 }
 
 static gboolean
@@ -498,14 +573,17 @@ run_real (LabRunner          *self,
           int                *status_out,
           char              **out_stdout,
           char              **out_stderr,
+          gboolean           *pipes_held,
           GCancellable       *cancellable,
           GError            **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GMainContext) context = NULL;
-  g_autoptr(GBytes) input = NULL;
   g_autoptr(GCancellable) op_cancel = NULL;
+  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GOutputStream) err = NULL;
+  g_autoptr(GError) io_error = NULL;
   g_autofree char *program = NULL;
   g_autofree const char **resolved = NULL;
   GSource *timeout_source = NULL;
@@ -513,7 +591,8 @@ run_real (LabRunner          *self,
   Communication c = { 0 };
   GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
   guint argc = g_strv_length ((char **) argv);
-  int status;
+  GOutputStreamSpliceFlags splice_flags = G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
+                                          G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET;
 
   program = find_program (self, argv[0]);
   if (program == NULL)
@@ -527,10 +606,7 @@ run_real (LabRunner          *self,
     resolved[i] = argv[i];
 
   if (stdin_text != NULL)
-    {
-      flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
-      input = g_bytes_new (stdin_text, strlen (stdin_text));
-    }
+    flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
 
   launcher = new_launcher (self, flags);
   proc = g_subprocess_launcher_spawnv (launcher, resolved, error);
@@ -542,7 +618,10 @@ run_real (LabRunner          *self,
   context = g_main_context_new ();
   g_main_context_push_thread_default (context);
   op_cancel = g_cancellable_new ();
+  out = g_memory_output_stream_new_resizable ();
+  err = g_memory_output_stream_new_resizable ();
   c.op_cancel = op_cancel;
+  c.context = context;
   if (timeout_ms > 0)
     {
       timeout_source = g_timeout_source_new (timeout_ms);
@@ -555,54 +634,56 @@ run_real (LabRunner          *self,
       g_source_set_callback (cancel_source, G_SOURCE_FUNC (on_user_cancel), &c, NULL);
       g_source_attach (cancel_source, context);
     }
-  g_subprocess_communicate_async (proc, input, op_cancel, communicate_done, &c);
-  while (!c.finished)
+
+  c.pending = 3;
+  g_output_stream_splice_async (out, g_subprocess_get_stdout_pipe (proc), splice_flags,
+                                G_PRIORITY_DEFAULT, op_cancel, splice_done, &c);
+  g_output_stream_splice_async (err, g_subprocess_get_stderr_pipe (proc), splice_flags,
+                                G_PRIORITY_DEFAULT, op_cancel, splice_done, &c);
+  g_subprocess_wait_async (proc, op_cancel, wait_done, &c);
+  if (stdin_text != NULL)
+    {
+      c.pending++;
+      g_output_stream_write_all_async (g_subprocess_get_stdin_pipe (proc), stdin_text,
+                                       strlen (stdin_text), G_PRIORITY_DEFAULT, op_cancel,
+                                       stdin_done, &c);
+    }
+  while (c.pending > 0)
     g_main_context_iteration (context, TRUE);
-  if (timeout_source != NULL)
-    {
-      g_source_destroy (timeout_source);
-      g_source_unref (timeout_source);
-    }
-  if (cancel_source != NULL)
-    {
-      g_source_destroy (cancel_source);
-      g_source_unref (cancel_source);
-    }
+
+  destroy_source (&timeout_source);
+  destroy_source (&cancel_source);
+  destroy_source (&c.grace);
   g_main_context_pop_thread_default (context);
+  io_error = c.io_error;
 
-  if (c.error != NULL)
+  if (!c.exited)
     {
-      g_autoptr(GError) comm_error = c.error;
-
       g_subprocess_force_exit (proc);
       g_subprocess_wait (proc, NULL, NULL);
-      g_clear_pointer (&c.out, g_bytes_unref);
-      g_clear_pointer (&c.err, g_bytes_unref);
       if (c.timed_out)
         g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
                      _("%s did not finish within %.1f s and was stopped"),
                      argv[0], timeout_ms / 1000.0);
-      else if (g_error_matches (comm_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      else if (c.user_cancelled)
         g_set_error (error, LAB_ERROR, LAB_ERROR_CANCELLED,
                      _("%s was interrupted"), argv[0]);
       else
         g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
-                     _("Cannot talk to %s: %s"), argv[0], comm_error->message);
+                     _("Cannot talk to %s: %s"), argv[0],
+                     io_error != NULL ? io_error->message : _("unknown error"));
       return FALSE;
     }
 
   if (g_subprocess_get_if_exited (proc))
-    status = g_subprocess_get_exit_status (proc);
+    *status_out = g_subprocess_get_exit_status (proc);
   else if (g_subprocess_get_if_signaled (proc))
-    status = 128 + g_subprocess_get_term_sig (proc);
+    *status_out = 128 + g_subprocess_get_term_sig (proc);
   else
-    status = 255;
-
-  *status_out = status;
-  *out_stdout = bytes_to_string (c.out);
-  *out_stderr = bytes_to_string (c.err);
-  g_clear_pointer (&c.out, g_bytes_unref);
-  g_clear_pointer (&c.err, g_bytes_unref);
+    *status_out = 255;
+  *out_stdout = memory_to_string (out);
+  *out_stderr = memory_to_string (err);
+  *pipes_held = c.pipes_held;
   return TRUE;
 }
 
@@ -651,6 +732,19 @@ lab_runner_run_full (LabRunner          *self,
       return FALSE;
     }
 
+  if ((flags & LAB_RUN_DETACH) != 0)
+    {
+      if (!lab_runner_spawn_daemon (self, argv, NULL, NULL, error))
+        return FALSE;
+      if (exit_status != NULL)
+        *exit_status = 0;
+      if (out_stdout != NULL)
+        *out_stdout = g_strdup ("");
+      if (out_stderr != NULL)
+        *out_stderr = g_strdup ("");
+      return TRUE;
+    }
+
   line = lab_runner_format_argv (self, argv);
   g_ptr_array_add (self->recorded, g_strdup (line));
   start = g_get_monotonic_time ();
@@ -692,15 +786,23 @@ lab_runner_run_full (LabRunner          *self,
   else
     {
       g_autoptr(GError) local_error = NULL;
+      gboolean pipes_held = FALSE;
 
       if (!run_real (self, argv, stdin_text, timeout_ms, &status, &out, &err,
-                     cancellable, &local_error))
+                     &pipes_held, cancellable, &local_error))
         {
           g_autofree char *entry = g_strdup_printf ("$ %s\n  not run or not finished: %s\n",
                                                     line, local_error->message);
           write_log (self, entry);
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
+        }
+      if (pipes_held)
+        {
+          g_autofree char *entry = g_strdup_printf ("$ %s\n  exited, but a background process it started "
+                                                    "still holds its output open; output read so far:\n",
+                                                    line);
+          write_log (self, entry);
         }
     }
 

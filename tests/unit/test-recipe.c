@@ -71,8 +71,8 @@ static const BadCase bad_cases[] = {
   { "address-dup", HEAD "[node pve1]\naddress = 192.168.150.20\n[node pve2]\naddress = 192.168.150.20\n", 6, "address", "already used by 'pve1'" },
   { "too-many-nodes", HEAD "[network]\nsubnet = 10.0.0.0/28\n[nodes]\ncount = 6\n", 6, "count", "larger subnet" },
   { "guest-unknown-node", HEAD "[guest web1]\nnode = pve9\n", 4, "node", "'pve1', 'pve2', 'pve3'" },
-  { "image-too-small", HEAD "[storage]\nsize = 30G\n", 4, "size", "at least 30724M" },
-  { "image-too-small-guest", HEAD "[storage]\nsize = 30724M\n[guest g1]\ndisk = 1M\n", 4, "size", "at least" },
+  { "image-too-small", HEAD "[storage]\nsize = 30G\n", 4, "size", "set 'size = 30724M' or more in [storage]" },
+  { "image-too-small-guest", HEAD "[storage]\nsize = 30724M\n[guest g1]\ndisk = 1M\n", 4, "size", "size = 30728M" },
   { "memory-too-small", HEAD "[nodes]\nmemory = 1\n", 4, "memory", "between 32 MiB" },
   { "memory-fraction", HEAD "[nodes]\nmemory = 1536K\n", 4, "memory", "whole number of MiB" },
   { "not-key-value", HEAD "[nodes]\ncount 3\n", 4, "count 3", "'= value'" },
@@ -87,6 +87,10 @@ static const BadCase bad_cases[] = {
   { "guest-name-is-node", HEAD "[guest pve1]\n", 3, "[guest pve1]", "own name" },
   { "locale-key", HEAD "[nodes]\nos[ru] = x\n", 4, "os[ru]", "only 'description'" },
   { "exercise-name", HEAD "[exercises]\nlist = Live_Migration\n", 4, "list", "lowercase" },
+  { "keyfile-syntax", HEAD "[nodes]\nvcpus = 2\n[a[b]\n", 5, "(syntax)", "fix the syntax" },
+  { "short-key-other-section", HEAD "[nodes]\nvg = x\n", 4, "vg", "belongs in [storage]" },
+  { "image-default-too-small", HEAD "[nodes]\ncount = 11\n", 4, "size", "size = 112644M" },
+  { "image-default-big-disk", "\n[lab]\nname = t\n[nodes]\ndisk = 40G\n", 5, "size", "size = 122884M" },
   { "empty-value", HEAD "[nodes]\nos =\n", 4, "os", "remove the line" },
 };
 
@@ -347,6 +351,29 @@ test_explicit_nodes (void)
 }
 
 static void
+test_crlf (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabRecipe) r = lab_recipe_load_data ("[lab]\r\nname = crlf\r\n[nodes]\r\nmemory = 4G\r\ncount = 2\r\n",
+                                                 -1, "crlf.lab", &error);
+  g_autoptr(LabRecipe) bad = NULL;
+
+  g_assert_no_error (error);
+  if (r != NULL)
+    {
+      g_assert_cmpstr (r->name, ==, "crlf");
+      g_assert_cmpuint (r->nodes->len, ==, 2);
+      g_assert_cmpuint (((LabNode *) r->nodes->pdata[1])->memory_mib, ==, 4096);
+    }
+  g_clear_error (&error);
+  bad = lab_recipe_load_data ("[lab]\r\nname = crlf\r\n[nodes]\r\nmemory = 4 GB\r\n", -1, "crlf.lab", &error);
+  g_assert_null (bad);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_RECIPE);
+  if (error != NULL)
+    g_assert_true (g_str_has_prefix (error->message, "crlf.lab:4: memory: "));
+}
+
+static void
 test_mac_stable (void)
 {
   g_autoptr(LabRecipe) r1 = lab_recipe_load_data ("[lab]\nname = aa\n", -1, NULL, NULL);
@@ -575,6 +602,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recipe/explicit-nodes", test_explicit_nodes);
   g_test_add_func ("/recipe/override-generated", test_override_generated);
   g_test_add_func ("/recipe/mac-stable", test_mac_stable);
+  g_test_add_func ("/recipe/crlf", test_crlf);
   g_test_add_func ("/recipe/to-json", test_to_json);
   g_test_add_func ("/recipe/keyfile-round-trip", test_keyfile_round_trip);
   g_test_add_func ("/recipe/resolve-path", test_resolve_path);

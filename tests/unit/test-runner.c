@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,13 +277,20 @@ test_timeout (Fixture *f, gconstpointer data)
 {
   g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
   g_autoptr(GError) error = NULL;
-  const char *argv[] = { "sleep", "30", NULL };
+  g_autofree char *pid_file = g_build_filename (f->dir, "pid", NULL);
+  g_autofree char *script = g_strdup_printf ("echo $$ > '%s'; exec sleep 30", pid_file);
+  g_autofree char *pid_text = NULL;
+  const char *argv[] = { "sh", "-c", script, NULL };
   gint64 start = g_get_monotonic_time ();
 
-  g_assert_false (lab_runner_run_full (runner, argv, 0, NULL, 200, NULL, NULL, NULL, NULL, &error));
+  g_assert_false (lab_runner_run_full (runner, argv, 0, NULL, 300, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
-  g_assert_cmpint (g_get_monotonic_time () - start, >=, 190 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 290 * 1000);
+  /* the child was killed */
+  pid_text = read_file (pid_file);
+  g_assert_cmpint (atoi (pid_text), >, 0);
+  g_assert_true (lab_process_wait_gone (atoi (pid_text), 2000));
 }
 
 static gpointer
@@ -408,6 +416,51 @@ test_daemon (Fixture *f, gconstpointer data)
   }
 }
 
+/* A command that leaves a background process holding its stdout: the
+ * runner stops reading shortly after the command exits instead of hanging. */
+static void
+test_pipes_held (Fixture *f, gconstpointer data)
+{
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *log = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *argv[] = { "sh", "-c", "echo hi; sleep 30 & echo $!; exit 0", NULL };
+  gint64 start = g_get_monotonic_time ();
+  GPid pid;
+
+  lab_runner_set_log_path (runner, f->log);
+  g_assert_true (lab_runner_run (runner, argv, 0, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  lines = g_strsplit (out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_cmpstr (lines[0], ==, "hi");
+  pid = (GPid) g_ascii_strtoll (lines[1], NULL, 10);
+  g_assert_cmpint (pid, >, 0);
+  g_assert_true (lab_process_alive (pid));
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  g_assert_true (lab_process_wait_gone (pid, 5000));
+  log = read_file (f->log);
+  g_assert_nonnull (strstr (log, "still holds its output open"));
+}
+
+static void
+test_detach_flag (Fixture *f, gconstpointer data)
+{
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  const char *argv[] = { "tgtd", "-f", "-C", "31999", NULL };
+
+  g_assert_true (lab_runner_run (runner, argv, LAB_RUN_DETACH, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_cmpuint (lab_runner_get_recorded (runner)->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (lab_runner_get_recorded (runner), 0), ==, "tgtd -f -C 31999");
+}
+
 static void
 test_process_alive (void)
 {
@@ -448,6 +501,8 @@ main (int argc, char **argv)
   ADD ("/runner/record", test_record);
   ADD ("/runner/secrets", test_secrets);
   ADD ("/runner/daemon", test_daemon);
+  ADD ("/runner/real/pipes-held", test_pipes_held);
+  ADD ("/runner/detach-flag", test_detach_flag);
 #undef ADD
   g_test_add_func ("/runner/process-alive", test_process_alive);
   g_test_add_func ("/runner/format", test_format);

@@ -1,0 +1,355 @@
+/* System test of the virt provider: a real libvirtd of the test's own (in
+ * its own network + mount namespace, tests/lib/virt-host.sh), QEMU under
+ * TCG, a tiny node (Debian's kernel + a busybox initramfs, direct kernel
+ * boot) on the lab network built from a recipe:
+ *   - the node answers ping at its DHCP-reserved address;
+ *   - snapshot, change, revert: the change is gone;
+ *   - down leaves no domain, no network, no file.
+ * Needs root; skips with the reason otherwise. */
+#include "config.h"
+
+#include <libvirt/libvirt.h>
+#include <string.h>
+
+#include "lab-error.h"
+#include "lab-nodes.h"
+#include "lab-runner.h"
+#include "lab-virt.h"
+#include "virt-host.h"
+
+typedef struct {
+  VirtHost           host;
+  LabRecipe         *recipe;
+  LabVirt           *virt;
+  LabVirtDomainSpec *spec;
+  LabNode           *node;
+  gboolean           running;
+} Fixture;
+
+static Fixture fx;
+
+static char *
+netns_run (const char *const *cmd, GError **error)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+
+  g_strv_builder_add_many (b, "ip", "netns", "exec", fx.host.netns, NULL);
+  g_strv_builder_addv (b, (const char **) cmd);
+  argv = g_strv_builder_end (b);
+  return virt_host_run ((const char * const *) argv, error);
+}
+
+/* GET /cgi-bin/id from the guest: "boot_id=... uptime=... counter=N ..." */
+static char *
+guest_id (guint tries)
+{
+  g_autofree char *url = g_strdup_printf ("http://%s/cgi-bin/id", fx.node->address);
+  const char *cmd[] = { "timeout", "3", "busybox", "wget", "-q", "-O", "-", url, NULL };
+
+  for (guint i = 0; i < tries; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      char *out = netns_run (cmd, &error);
+      if (out != NULL && strstr (out, "counter=") != NULL)
+        return g_strstrip (out);
+      g_free (out);
+      g_usleep (G_USEC_PER_SEC / 2);
+    }
+  return NULL;
+}
+
+static guint64
+field_uint (const char *text, const char *key)
+{
+  const char *p = text != NULL ? strstr (text, key) : NULL;
+
+  return p != NULL ? g_ascii_strtoull (p + strlen (key), NULL, 10) : 0;
+}
+
+static char *
+field_str (const char *text, const char *key)
+{
+  const char *p = text != NULL ? strstr (text, key) : NULL;
+
+  if (p == NULL)
+    return NULL;
+  p += strlen (key);
+  return g_strndup (p, strcspn (p, " \n"));
+}
+
+static void
+test_network (void)
+{
+  g_autoptr(LabVirtNetworkSpec) net = lab_nodes_network_spec (fx.recipe);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *link = NULL;
+  gboolean created = FALSE;
+  const char *cmd[] = { "ip", "-o", "-4", "addr", "show", "dev", net->bridge, NULL };
+
+  g_assert_true (lab_virt_network_ensure (fx.virt, net, &created, &error));
+  g_assert_no_error (error);
+  g_assert_true (created);
+  /* libvirt's bridge with the gateway address, inside the host's netns */
+  link = netns_run (cmd, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (link != NULL ? strstr (link, net->gateway) : NULL);
+  g_test_message ("lab network %s: %s", net->name, link != NULL ? g_strstrip (link) : "(none)");
+}
+
+static void
+test_boot_ping (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) specs = g_ptr_array_new ();
+  g_autoptr(LabVirtDomainInfo) info = NULL;
+  g_autofree char *reply = NULL;
+  const char *ping[] = { "ping", "-c", "1", "-W", "1", fx.node->address, NULL };
+  gint64 t0 = g_get_monotonic_time ();
+  double up_s = 0;
+
+  g_ptr_array_add (specs, fx.spec);
+  g_assert_true (lab_virt_domains_run (fx.virt, specs, LAB_VIRT_OP_DEFINE | LAB_VIRT_OP_START, 30000, NULL, &error));
+  g_assert_no_error (error);
+  fx.running = error == NULL;
+  g_test_message ("%s defined and running after %.2f s", fx.node->name, (g_get_monotonic_time () - t0) / 1e6);
+
+  for (guint i = 0; i < 90 && reply == NULL; i++)
+    {
+      g_autoptr(GError) ping_error = NULL;
+      reply = netns_run (ping, &ping_error);
+    }
+  up_s = (g_get_monotonic_time () - t0) / 1e6;
+  g_assert_nonnull (reply);
+  if (reply != NULL)
+    {
+      g_autofree char *expect = g_strdup_printf ("bytes from %s:", fx.node->address);
+      char *line = strstr (reply, "bytes from");
+      g_assert_nonnull (strstr (reply, expect));
+      if (line != NULL)
+        line[strcspn (line, "\n")] = '\0';
+      g_test_message ("ping reply from the reserved address %s (MAC %s) %.1f s after start: %s",
+                      fx.node->address, fx.node->mac, up_s, line != NULL ? line : reply);
+    }
+
+  /* libvirt sees the same address in its DHCP leases */
+  g_assert_true (lab_virt_domain_get_info (fx.virt, fx.node->name, fx.recipe->name, &info, &error));
+  g_assert_no_error (error);
+  if (info != NULL)
+    {
+      g_autofree char *joined = g_strjoinv (" ", info->addresses);
+      g_autofree char *want = g_strdup_printf ("%s/24", fx.node->address);
+      g_assert_cmpstr (info->state, ==, "running");
+      g_assert_true (g_strv_contains ((const char * const *) info->addresses, want));
+      g_test_message ("libvirt reports %s %s, addresses: %s", info->name, info->state, joined);
+    }
+}
+
+static void
+test_snapshot_revert (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *changed = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *boot0 = NULL;
+  g_autofree char *boot2 = NULL;
+  g_auto(GStrv) snaps = NULL;
+  guint64 c0, c1, c2;
+  gint64 t0;
+
+  if (!fx.running)
+    {
+      g_test_skip ("the node did not start (see the previous test)");
+      return;
+    }
+  before = guest_id (20);
+  g_assert_nonnull (before);
+  g_assert_true (lab_virt_snapshot_create (fx.virt, fx.node->name, fx.recipe->name, "clean",
+                                           "state right after boot", &error));
+  g_assert_no_error (error);
+  c0 = field_uint (before, "counter=");
+  boot0 = field_str (before, "boot_id=");
+  snaps = lab_virt_snapshot_list (fx.virt, fx.node->name, fx.recipe->name, &error);
+  g_assert_no_error (error);
+  g_assert_true (snaps != NULL && g_strv_contains ((const char * const *) snaps, "clean"));
+
+  /* the change: the guest's counter (in memory and on its qcow2 disk)
+   * moves on for several seconds */
+  t0 = g_get_monotonic_time ();
+  do
+    {
+      g_free (changed);
+      changed = guest_id (10);
+      c1 = field_uint (changed, "counter=");
+      if (c1 < c0 + 8)
+        g_usleep (G_USEC_PER_SEC / 2);
+    }
+  while (changed != NULL && c1 < c0 + 8 && g_get_monotonic_time () - t0 < 30 * G_USEC_PER_SEC);
+  g_assert_cmpuint (c1, >=, c0 + 8);
+
+  g_assert_true (lab_virt_snapshot_revert (fx.virt, fx.node->name, fx.recipe->name, "clean", &error));
+  g_assert_no_error (error);
+  after = guest_id (20);
+  g_assert_nonnull (after);
+  c2 = field_uint (after, "counter=");
+  boot2 = field_str (after, "boot_id=");
+  /* same boot (memory state restored, no reboot), counter back in time */
+  g_assert_cmpstr (boot0, ==, boot2);
+  g_assert_cmpuint (c2, <, c1);
+  if (c2 < c1 && g_strcmp0 (boot0, boot2) == 0)
+    g_test_message ("snapshot revert check: at snapshot counter=%" G_GUINT64_FORMAT ", changed to counter=%"
+                  G_GUINT64_FORMAT ", after revert counter=%" G_GUINT64_FORMAT " with the same boot_id %s: "
+                  "the change is gone", c0, c1, c2, boot2 != NULL ? boot2 : "?");
+}
+
+static guint
+count_regular_files (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        n += count_regular_files (path);
+      else
+        n++;
+    }
+  return n;
+}
+
+static guint
+count_files (const char *dir, const char *contains)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (contains == NULL || strstr (name, contains) != NULL)
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+        g_autofree char *pid_text = NULL;
+
+        /* libvirt 9.0 leaves dnsmasq's pid file in its runtime directory
+         * after net-destroy; it is not labctl's, and what matters is that
+         * the dnsmasq it names is gone */
+        if (g_str_has_suffix (name, ".pid") && g_file_get_contents (path, &pid_text, NULL, NULL))
+          {
+            GPid pid = (GPid) g_ascii_strtoll (pid_text, NULL, 10);
+            g_assert_false (pid > 0 && lab_process_alive (pid));
+            g_test_message ("libvirt's stale pid file %s: process %d is gone", path, pid);
+            continue;
+          }
+        /* ... and the (empty) directory of the network's ports */
+        if (g_file_test (path, G_FILE_TEST_IS_DIR))
+          {
+            if (count_regular_files (path) == 0)
+              {
+                g_test_message ("libvirt's empty port directory %s/ (no files in it)", path);
+                continue;
+              }
+          }
+        g_test_message ("left behind: %s%s", path, g_file_test (path, G_FILE_TEST_IS_DIR) ? "/" : "");
+        n++;
+      }
+  return n;
+}
+
+static void
+test_down (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabVirtNetworkSpec) net = lab_nodes_network_spec (fx.recipe);
+  virConnectPtr conn = lab_virt_get_connect (fx.virt);
+  g_autofree char *etc_qemu = g_build_filename (fx.host.work, "etc", "qemu", NULL);
+  g_autofree char *etc_nets = g_build_filename (fx.host.work, "etc", "qemu", "networks", NULL);
+  g_autofree char *autostart = g_build_filename (fx.host.work, "etc", "qemu", "networks", "autostart", NULL);
+  g_autofree char *snapdir = g_build_filename (fx.host.work, "lib", "qemu", "snapshot", fx.node->name, NULL);
+  g_autofree char *dnsmasq = g_build_filename (fx.host.work, "lib", "dnsmasq", NULL);
+  g_autofree char *run_qemu = g_build_filename (fx.host.work, "run", "qemu", NULL);
+  g_autofree char *run_net = g_build_filename (fx.host.work, "run", "network", NULL);
+  const char *link[] = { "ip", "link", "show", "dev", net->bridge, NULL };
+  g_autoptr(GError) link_error = NULL;
+  g_autofree char *link_out = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  /* the tiny guest ignores ACPI: the graceful wait times out, then destroy */
+  g_assert_true (lab_virt_domain_stop (fx.virt, fx.node->name, fx.recipe->name, 2000, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (lab_virt_domain_undefine (fx.virt, fx.node->name, fx.recipe->name, &error));
+  g_assert_no_error (error);
+  g_assert_true (lab_virt_network_remove (fx.virt, net->name, fx.recipe->name, &error));
+  g_assert_no_error (error);
+  fx.running = FALSE;
+  g_test_message ("down took %.2f s", (g_get_monotonic_time () - t0) / 1e6);
+
+  g_assert_cmpint (virConnectNumOfDomains (conn) + virConnectNumOfDefinedDomains (conn), ==, 0);
+  g_assert_cmpint (virConnectNumOfNetworks (conn) + virConnectNumOfDefinedNetworks (conn), ==, 0);
+  g_assert_cmpuint (count_files (etc_qemu, ".xml"), ==, 0);
+  g_assert_cmpuint (count_files (etc_nets, ".xml"), ==, 0);
+  g_assert_cmpuint (count_files (autostart, NULL), ==, 0);
+  g_assert_false (g_file_test (snapdir, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_files (dnsmasq, net->name), ==, 0);
+  g_assert_cmpuint (count_files (dnsmasq, net->bridge), ==, 0);
+  g_assert_cmpuint (count_files (run_qemu, fx.node->name), ==, 0);
+  g_assert_cmpuint (count_files (run_net, net->name), ==, 0);
+  link_out = netns_run (link, &link_error);
+  g_assert_null (link_out);
+  g_assert_nonnull (link_error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *lab = g_strdup_printf ("st%d", getpid ());
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_set_nonfatal_assertions ();
+
+  if (getuid () != 0)
+    {
+      g_test_add_func ("/system/virt/nodes", NULL);
+      g_test_skip ("needs root: starts libvirtd in its own namespaces and QEMU guests");
+      return g_test_run ();
+    }
+  g_setenv ("LABCTL_DOMAIN_TYPE", "qemu", TRUE);
+
+  if (!virt_host_up (&fx.host, "vt", &error))
+    {
+      g_printerr ("# cannot start the test's libvirtd: %s\n", error->message);
+      virt_host_down (&fx.host);
+      return 1;
+    }
+  fx.recipe = virt_host_recipe (lab, 1, &error);
+  if (fx.recipe != NULL)
+    fx.virt = lab_virt_connect (fx.host.uri, &error);
+  if (fx.virt != NULL)
+    {
+      fx.node = g_ptr_array_index (fx.recipe->nodes, 0);
+      fx.spec = virt_host_tiny_spec (&fx.host, fx.recipe, fx.node, &error);
+    }
+  if (fx.spec == NULL)
+    {
+      g_printerr ("# setup failed: %s\n", error != NULL ? error->message : "?");
+      virt_host_down (&fx.host);
+      return 1;
+    }
+
+  g_test_add_func ("/system/virt/network", test_network);
+  g_test_add_func ("/system/virt/boot-ping", test_boot_ping);
+  g_test_add_func ("/system/virt/snapshot-revert", test_snapshot_revert);
+  g_test_add_func ("/system/virt/down", test_down);
+  ret = g_test_run ();
+
+  lab_virt_domain_spec_free (fx.spec);
+  g_clear_object (&fx.virt);
+  lab_recipe_free (fx.recipe);
+  virt_host_down (&fx.host);
+  return ret;
+}
