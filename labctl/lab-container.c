@@ -55,6 +55,7 @@ lab_container_node_new (LabRecipe *recipe, LabNode *node, const char *state_dir)
   self->netns = g_strdup_printf ("labctl-%s-%s", recipe->name, node->name);
   self->veth = g_strdup_printf ("lc%.10s", h);
   self->address = g_strdup (node->address);
+  self->mac = g_strdup (node->mac);
   self->prefix = recipe->subnet_prefix;
   self->gateway = g_strdup (recipe->gateway);
   self->bridge = g_strdup (recipe->bridge);
@@ -74,6 +75,7 @@ lab_container_node_free (LabContainerNode *node)
   g_free (node->netns);
   g_free (node->veth);
   g_free (node->address);
+  g_free (node->mac);
   g_free (node->gateway);
   g_free (node->bridge);
   g_free (node->dir);
@@ -281,9 +283,12 @@ netns_commands (LabContainerNode *node)
 #define CMD(...) g_ptr_array_add (cmds, g_strdupv ((char *[]) { __VA_ARGS__, NULL }))
   CMD ("ip", "netns", "add", (char *) ns);
   CMD ("ip", "-n", (char *) ns, "link", "set", "lo", "up");
-  CMD ("ip", "link", "add", node->veth, "type", "veth", "peer", "name", "eth0", "netns", (char *) ns);
+  /* the node's MAC is fixed (the recipe's, from lab and node names): a
+   * rebuilt node is the same neighbour for the host's ARP cache */
+  CMD ("ip", "link", "add", node->veth, "type", "veth", "peer", "name", "eth0", "address", node->mac,
+       "netns", (char *) ns);
   CMD ("ip", "link", "set", node->veth, "master", node->bridge, "up");
-  CMD ("ip", "-n", (char *) ns, "link", "add", "br0", "type", "bridge");
+  CMD ("ip", "-n", (char *) ns, "link", "add", "br0", "address", node->mac, "type", "bridge");
   CMD ("ip", "-n", (char *) ns, "link", "set", "eth0", "master", "br0", "up");
   CMD ("ip", "-n", (char *) ns, "addr", "add", cidr, "dev", "br0");
   CMD ("ip", "-n", (char *) ns, "link", "set", "br0", "up");

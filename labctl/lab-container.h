@@ -41,6 +41,7 @@ typedef struct {
   char   *netns;       /* "labctl-<lab>-<node>" */
   char   *veth;        /* host end of the node's veth, <= 15 chars */
   char   *address;     /* the node's address on the lab network */
+  char   *mac;         /* the node's MAC (eth0 and br0 in its netns) */
   guint   prefix;
   char   *gateway;
   char   *bridge;      /* the lab bridge on the host */

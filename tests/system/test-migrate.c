@@ -19,6 +19,7 @@
 #include "lab-recipe.h"
 #include "lab-runner.h"
 #include "lab-state.h"
+#include "stand-test-util.h"
 
 static LabRecipe *recipe;
 static LabRunner *runner;
@@ -152,18 +153,6 @@ test_down (void)
   g_assert_no_error (error);
 }
 
-static gboolean
-find_tiny_guest (char **kernel, char **initrd)
-{
-  const char *dir = g_getenv ("LABCTL_TINY_GUEST_DIR");
-
-  if (dir == NULL)
-    return FALSE;
-  *kernel = g_build_filename (dir, "vmlinux", NULL);
-  *initrd = g_build_filename (dir, "initramfs.cpio.gz", NULL);
-  return g_file_test (*kernel, G_FILE_TEST_EXISTS) && g_file_test (*initrd, G_FILE_TEST_EXISTS);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -183,9 +172,9 @@ main (int argc, char **argv)
       g_test_skip ("needs root: namespaces, libvirtd, QEMU");
       return g_test_run ();
     }
-  if (!find_tiny_guest (&kernel, &initrd))
+  if (!stand_test_tiny_guest (&kernel, &initrd, &error))
     {
-      g_printerr ("no tiny guest: set LABCTL_TINY_GUEST_DIR to the output of tests/lib/build-tiny-guest.sh\n");
+      g_printerr ("cannot build the tiny guest: %s\n", error->message);
       return 1;
     }
   addr = g_strdup_printf ("10.%u.%u.60", b2, b3);

@@ -1,0 +1,66 @@
+/* stand-test-util.c: helpers shared by the stand's system and e2e tests. */
+#include "config.h"
+
+#include "stand-test-util.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+gboolean
+stand_test_tiny_guest (char **kernel, char **initrd, GError **error)
+{
+  const char *env = g_getenv ("LABCTL_TINY_GUEST_DIR");
+  g_autofree char *dir = env != NULL ? g_strdup (env)
+                                     : g_build_filename (LABCTL_BUILD_DIR, "tests", "tiny-guest", NULL);
+  g_autofree char *script = g_build_filename (LABCTL_SOURCE_DIR, "tests", "lib", "build-tiny-guest.sh", NULL);
+  const char *argv[] = { "sh", script, dir, NULL };
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  /* the script keeps its result while the kernel and the script are the same */
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err, &status, error))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, error))
+    {
+      g_prefix_error (error, "build-tiny-guest.sh %s: %s: ", dir, err);
+      return FALSE;
+    }
+  /* QEMU runs as libvirt-qemu: the files must be readable on the way */
+  g_chmod (dir, 0755);
+  *kernel = g_build_filename (dir, "vmlinux", NULL);
+  *initrd = g_build_filename (dir, "initramfs.cpio.gz", NULL);
+  return TRUE;
+}
+
+char *
+stand_test_subnet_prefix (void)
+{
+  guint pid = (guint) getpid ();
+
+  return g_strdup_printf ("10.%u.%u", 64 + ((pid >> 8) & 63), pid & 255);
+}
+
+char *
+stand_test_run (const char *cmdline, int *exit_status, GError **error)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  if (!g_spawn_command_line_sync (cmdline, &out, &err, &status, error))
+    return NULL;
+  if (exit_status != NULL)
+    {
+      *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : 128;
+      return g_steal_pointer (&out);
+    }
+  if (!g_spawn_check_wait_status (status, error))
+    {
+      g_prefix_error (error, "%s: %s: ", cmdline, err);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
