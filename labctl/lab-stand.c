@@ -13,6 +13,7 @@
 #include "lab-guest.h"
 #include "lab-host-check.h"
 #include "lab-i18n.h"
+#include "lab-nodes.h"
 #include "lab-probe.h"
 
 /* ---- check ----------------------------------------------------------- */
@@ -145,6 +146,8 @@ lab_stand_build_plan (LabContext *ctx)
       lab_container_add_node_steps (plan, ctx);
       lab_guest_add_steps (plan, ctx);
     }
+  else
+    lab_nodes_add_steps (plan, ctx);
   lab_plan_add_step (plan, &ready_step, NULL, NULL, NULL, NULL);
   return plan;
 }
