@@ -84,6 +84,13 @@ lab_cmd_down (LabCli *cli, int argc, char **argv, GError **error)
       g_autofree char *text = lab_stand_report_format (report);
       fputs (text, cli->out);
     }
+  if (ok)
+    {
+      /* the runner logs no more: the lab's directory can go */
+      lab_runner_set_log_path (stand->runner, NULL);
+      if (!lab_stand_remove_state_dir (stand, error))
+        return FALSE;
+    }
   if (!ok)
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",

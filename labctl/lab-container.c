@@ -322,8 +322,23 @@ lab_container_netns_delete (LabRunner *runner, LabContainerNode *node, GError **
     return FALSE;
   if (!link_query (runner, NULL, node->veth, &found, NULL, error))
     return FALSE;
-  if (found && !lab_runner_runv (runner, 0, NULL, error, "ip", "link", "del", node->veth, NULL))
-    return FALSE;
+  if (found)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      /* the kernel removes the host end of a deleted namespace's veth
+       * asynchronously: gone meanwhile is fine */
+      if (!lab_runner_runv (runner, 0, NULL, &local_error, "ip", "link", "del", node->veth, NULL))
+        {
+          if (!link_query (runner, NULL, node->veth, &found, NULL, error))
+            return FALSE;
+          if (found)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+        }
+    }
   return TRUE;
 }
 
@@ -683,6 +698,17 @@ stop_process (GPid pid, const char *name, guint timeout_ms)
     }
 }
 
+static GPid
+pid_from_file (LabContainerNode *node, const char *name)
+{
+  g_autofree char *path = g_build_filename (node->dir, "run", name, NULL);
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  return (GPid) g_ascii_strtoll (text, NULL, 10);
+}
+
 /* QEMU processes of the node, from the pid files its libvirtd left. */
 static void
 kill_leftover_qemu (LabContainerNode *node)
@@ -717,9 +743,16 @@ lab_container_daemons_stop (LabRunner *runner, LabContainerNode *node, GPid virt
 {
   g_autofree char *uri = lab_container_node_uri (node);
   virConnectPtr conn = NULL;
+  GPid libvirtd_child;
+
+  /* the daemons' own pid files too: a start interrupted before the state
+   * recorded the PIDs leaves them only there */
+  if (virtlogd <= 0)
+    virtlogd = pid_from_file (node, "virtlogd.pid");
+  libvirtd_child = pid_from_file (node, "libvirtd.pid");
 
   silence_libvirt ();
-  if (libvirtd > 0 && lab_process_alive (libvirtd))
+  if ((libvirtd > 0 && lab_process_alive (libvirtd)) || process_is (libvirtd_child, "libvirtd"))
     conn = virConnectOpen (uri);
   if (conn != NULL)
     {
@@ -740,6 +773,7 @@ lab_container_daemons_stop (LabRunner *runner, LabContainerNode *node, GPid virt
     stop_process (libvirtd, "labctl", 15000);
   else
     stop_process (libvirtd, "libvirtd", 15000);
+  stop_process (libvirtd_child, "libvirtd", 15000);
   kill_leftover_qemu (node);
   stop_process (virtlogd, "virtlogd", 10000);
 

@@ -3,8 +3,11 @@
 
 #include "lab-stand.h"
 
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include <libvirt/libvirt.h>
 
@@ -500,6 +503,32 @@ lab_stand_run_in_thread (gboolean (*fn) (LabStand *stand, gpointer data, GError 
     {
       if (job.error != NULL)
         g_propagate_error (error, job.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lab_stand_remove_state_dir (LabStand *self, GError **error)
+{
+  g_autofree char *dir = lab_state_dir_for_lab (self->recipe->name);
+  static const char * const subdirs[] = { "guests", "nodes", NULL };
+  g_autofree char *log = g_build_filename (dir, "labctl.log", NULL);
+  g_autofree char *state = g_build_filename (dir, "state.json", NULL);
+
+  if (g_file_test (state, G_FILE_TEST_EXISTS) || !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  for (guint i = 0; subdirs[i] != NULL; i++)
+    {
+      g_autofree char *sub = g_build_filename (dir, subdirs[i], NULL);
+      g_rmdir (sub);
+    }
+  g_unlink (log);
+  if (g_rmdir (dir) < 0 && errno != ENOENT)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                   _("The lab is down, but its directory %s is not empty (%s); labctl removes only "
+                     "what it made: look at what is left there"), dir, g_strerror (errno));
       return FALSE;
     }
   return TRUE;

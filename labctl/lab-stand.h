@@ -73,6 +73,12 @@ char     *lab_stand_status_format  (JsonNode   *status);
 gboolean  lab_stand_reset          (LabContext *ctx,
                                     GError    **error);
 
+/* After a complete `down` (the state file is gone): removes what is left
+ * of the lab's state directory: its log and the empty directories the
+ * steps made. Never removes a file it does not know. */
+gboolean  lab_stand_remove_state_dir (LabStand  *stand,
+                                      GError   **error);
+
 /* The host-check ids that do not matter for a flavor (the container
  * flavor needs neither KVM nor nesting nor the host's libvirtd). */
 gboolean  lab_stand_check_matters  (LabFlavor   flavor,

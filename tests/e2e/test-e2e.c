@@ -1,0 +1,471 @@
+/* test-e2e.c: a whole lab, end to end, through the labctl executable:
+ * `labctl up` of tests/data/e2e.lab (container flavor, 2 nodes, a tiny
+ * guest), killed in the middle of a step and resumed; a second `up` that
+ * changes nothing; `status`; the live-migration experiment with the
+ * downtime measured by the probe and by libvirt; `reset`; `down` twice;
+ * then nothing of the lab may be left: no namespace, daemon, domain,
+ * target, loop device, bridge or file. */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "lab-probe.h"
+#include "lab-runner.h"
+#include "stand-test-util.h"
+
+static const char *labctl;
+static char *lab;
+static char *recipe_path;
+static char *work_dir;
+static char *state_dir;      /* LABCTL_STATE_DIR/<lab> */
+static char *guest_address;
+static char *bridge;
+static guint control_port;
+static GPtrArray *seen_pids;  /* daemons seen while the lab was up */
+
+/* Runs labctl ARGS... --recipe <recipe>; returns stdout, *status. */
+static char *
+run_labctl (int *status, const char *first, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) labctl);
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (argv, (char *) "--recipe");
+  g_ptr_array_add (argv, recipe_path);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  if (proc == NULL)
+    return NULL;
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  *status = g_subprocess_get_exit_status (proc);
+  if (*status != 0 || g_test_verbose ())
+    g_test_message ("labctl %s: exit %d\nstdout: %s\nstderr: %s", first, *status, out, err);
+  return g_steal_pointer (&out);
+}
+
+static JsonObject *
+parse_object (const char *text, JsonParser **keep)
+{
+  JsonParser *parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  *keep = parser;
+  if (text == NULL || !json_parser_load_from_data (parser, text, -1, &error))
+    {
+      g_test_message ("not JSON (%s): %s", error != NULL ? error->message : "no output", text);
+      return NULL;
+    }
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static char *
+state_file (void)
+{
+  return g_build_filename (state_dir, "state.json", NULL);
+}
+
+/* The recorded status of a step in the state file ("" when absent). */
+static char *
+step_status (const char *step_id)
+{
+  g_autofree char *path = state_file ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o, *steps;
+
+  if (!json_parser_load_from_file (parser, path, NULL))
+    return g_strdup ("");
+  o = json_node_get_object (json_parser_get_root (parser));
+  steps = json_object_get_object_member (o, "steps");
+  if (steps == NULL || !json_object_has_member (steps, step_id))
+    return g_strdup ("");
+  return g_strdup (json_object_get_string_member (json_object_get_object_member (steps, step_id), "status"));
+}
+
+static void
+remember_daemons (void)
+{
+  g_autofree char *path = state_file ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *res;
+  g_autoptr(GList) keys = NULL;
+
+  if (!json_parser_load_from_file (parser, path, NULL))
+    return;
+  res = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "resources");
+  keys = json_object_get_members (res);
+  for (GList *l = keys; l != NULL; l = l->next)
+    if (g_str_has_suffix (l->data, "_pid") || g_str_has_suffix (l->data, ".pid"))
+      g_ptr_array_add (seen_pids, GINT_TO_POINTER ((int) json_object_get_int_member (res, l->data)));
+}
+
+static void
+test_up_interrupted (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  const char *kill_at = "nodes.libvirtd:node2";
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  g_autofree char *status = NULL;
+  g_autofree char *out = NULL;
+  GPid pid;
+  int rc = -1;
+
+  /* kill -9 `labctl up` as soon as it has begun starting node2's daemons */
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                           labctl, "up", "--recipe", recipe_path, NULL);
+  g_assert_no_error (error);
+  pid = (GPid) atoi (g_subprocess_get_identifier (proc));
+  for (;;)
+    {
+      g_free (status);
+      status = step_status (kill_at);
+      if (g_str_equal (status, "started") || g_str_equal (status, "done"))
+        break;
+      if (g_get_monotonic_time () > deadline || !lab_process_alive (pid))
+        break;
+      g_usleep (2000);
+    }
+  g_subprocess_force_exit (proc);
+  g_subprocess_wait (proc, NULL, NULL);
+  g_test_message ("killed labctl up with SIGKILL when step %s was '%s'", kill_at, status);
+  g_assert_cmpstr (status, ==, "started");
+  g_assert_true (g_subprocess_get_if_signaled (proc));
+  remember_daemons ();
+
+  /* the next up converges */
+  out = run_labctl (&rc, "up", "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  {
+    g_autoptr(JsonParser) p = NULL;
+    JsonObject *o = parse_object (out, &p);
+    JsonArray *steps;
+
+    g_assert_nonnull (o);
+    if (o == NULL)
+      return;
+    g_assert_true (json_object_get_boolean_member (o, "ok"));
+    g_assert_true (json_object_get_boolean_member (o, "changed"));
+    steps = json_object_get_array_member (o, "steps");
+    for (guint i = 0; i < json_array_get_length (steps); i++)
+      {
+        JsonObject *st = json_array_get_object_element (steps, i);
+        g_test_message ("up after the kill: %-8s %6.2f s  %s", json_object_get_string_member (st, "result"),
+                        json_object_get_double_member (st, "seconds"), json_object_get_string_member (st, "id"));
+        /* what was done before the kill is not done again */
+        if (g_str_equal (json_object_get_string_member (st, "id"), "nodes.libvirtd:node1"))
+          g_assert_cmpstr (json_object_get_string_member (st, "result"), ==, "skipped");
+        if (g_str_equal (json_object_get_string_member (st, "id"), kill_at))
+          g_assert_cmpstr (json_object_get_string_member (st, "result"), ==, "done");
+      }
+  }
+  remember_daemons ();
+  g_assert_true (lab_probe_ping_once (guest_address, NULL, 5000, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_up_again (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonParser) p = NULL;
+  JsonObject *o;
+  int rc = -1;
+
+  out = run_labctl (&rc, "up", "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_object (out, &p);
+  g_assert_nonnull (o);
+  if (o != NULL)
+    g_assert_false (json_object_get_boolean_member (o, "changed"));
+  text = run_labctl (&rc, "up", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (text, "nothing changed"));
+}
+
+static void
+test_status (void)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) p = NULL;
+  JsonObject *o, *g;
+  int rc = -1;
+
+  out = run_labctl (&rc, "status", "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_object (out, &p);
+  g_assert_nonnull (o);
+  if (o == NULL)
+    return;
+  g_assert_true (json_object_get_boolean_member (o, "up"));
+  g_assert_true (json_object_get_boolean_member (o, "healthy"));
+  g = json_array_get_object_element (json_object_get_array_member (o, "guests"), 0);
+  g_assert_cmpstr (json_object_get_string_member (g, "node"), ==, "node1");
+  g_assert_true (json_object_get_boolean_member (g, "answers_ping"));
+}
+
+static void
+test_migrate (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) p = NULL;
+  JsonObject *o, *probe, *lv;
+  int rc = -1;
+
+  out = run_labctl (&rc, "experiment", "migrate", "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_object (out, &p);
+  g_assert_nonnull (o);
+  if (o == NULL)
+    return;
+  probe = json_object_get_object_member (o, "probe");
+  lv = json_object_get_object_member (o, "libvirt");
+  g_test_message ("migration %s -> %s: probe downtime %.1f ms (%" G_GINT64_FORMAT " lost of %" G_GINT64_FORMAT
+                  " pings at %.0f ms), libvirt downtime %" G_GINT64_FORMAT " ms, libvirt time %" G_GINT64_FORMAT
+                  " ms, %.1f MiB transferred, command %.2f s",
+                  json_object_get_string_member (o, "from"), json_object_get_string_member (o, "to"),
+                  json_object_get_double_member (probe, "downtime_ms"),
+                  json_object_get_int_member (probe, "lost"), json_object_get_int_member (probe, "sent"),
+                  json_object_get_double_member (probe, "interval_ms"),
+                  lv != NULL ? json_object_get_int_member (lv, "downtime_ms") : -1,
+                  lv != NULL ? json_object_get_int_member (lv, "time_elapsed_ms") : -1,
+                  lv != NULL ? json_object_get_int_member (lv, "data_transferred") / 1048576.0 : -1,
+                  json_object_get_double_member (o, "command_seconds"));
+  g_assert_cmpstr (json_object_get_string_member (o, "from"), ==, "node1");
+  g_assert_cmpstr (json_object_get_string_member (o, "to"), ==, "node2");
+  g_assert_true (json_object_get_boolean_member (o, "answers_after"));
+  g_assert_cmpfloat (json_object_get_double_member (probe, "downtime_ms"), >, 0.0);
+  g_assert_cmpfloat (json_object_get_double_member (probe, "downtime_ms"), <, 2000.0);
+  g_assert_nonnull (lv);
+  if (lv != NULL)
+    {
+      g_assert_cmpint (json_object_get_int_member (lv, "downtime_ms"), >, 0);
+      g_assert_cmpint (json_object_get_int_member (lv, "downtime_ms"), <, 2000);
+      g_assert_cmpint (json_object_get_int_member (lv, "data_transferred"), >, 0);
+    }
+  /* it answers there, and runs there */
+  g_assert_true (lab_probe_ping_once (guest_address, NULL, 5000, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *st = run_labctl (&rc, "status", "--json", NULL);
+    g_autoptr(JsonParser) p2 = NULL;
+    JsonObject *so = parse_object (st, &p2);
+
+    if (so != NULL)
+      {
+        JsonObject *g = json_array_get_object_element (json_object_get_array_member (so, "guests"), 0);
+        g_assert_cmpstr (json_object_get_string_member (g, "node"), ==, "node2");
+        g_assert_true (json_object_get_boolean_member (g, "running"));
+      }
+  }
+}
+
+static void
+test_reset (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) p = NULL;
+  JsonObject *o;
+  int rc = -1;
+
+  out = run_labctl (&rc, "reset", "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_object (out, &p);
+  g_assert_nonnull (o);
+  if (o != NULL)
+    g_test_message ("reset: %.2f s (building the lab took %.2f s)",
+                    json_object_get_double_member (o, "reset_seconds"),
+                    json_object_get_double_member (o, "up_seconds_recorded"));
+  g_assert_true (lab_probe_ping_once (guest_address, NULL, 5000, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *st = run_labctl (&rc, "status", "--json", NULL);
+    g_autoptr(JsonParser) p2 = NULL;
+    JsonObject *so = parse_object (st, &p2);
+
+    if (so != NULL)
+      {
+        JsonObject *g = json_array_get_object_element (json_object_get_array_member (so, "guests"), 0);
+        g_assert_cmpstr (json_object_get_string_member (g, "node"), ==, "node1");
+      }
+  }
+  remember_daemons ();
+}
+
+static void
+test_down (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *again = NULL;
+  g_autoptr(JsonParser) p = NULL;
+  JsonObject *o;
+  int rc = -1;
+
+  out = run_labctl (&rc, "down", "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_object (out, &p);
+  g_assert_nonnull (o);
+  if (o != NULL)
+    {
+      g_assert_true (json_object_get_boolean_member (o, "changed"));
+      g_test_message ("down: %.2f s", json_object_get_double_member (o, "seconds"));
+    }
+  again = run_labctl (&rc, "down", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (again, "Nothing to remove"));
+}
+
+/* Nothing of the lab is left on this machine. */
+static void
+test_nothing_left (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *netns = stand_test_run ("ip netns list", NULL, &error);
+  g_autofree char *loops = stand_test_run ("losetup -a", NULL, &error);
+  g_autofree char *prefix = g_strdup_printf ("labctl-%s-", lab);
+  g_autofree char *links = stand_test_run ("ip -o link show", NULL, &error);
+  g_autofree char *bridge_word = g_strdup_printf (": %s:", bridge);
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  g_assert_no_error (error);
+  g_assert_null (strstr (netns, prefix));
+  g_assert_null (strstr (loops, work_dir));
+  g_assert_null (strstr (links, bridge_word));
+  g_assert_false (g_file_test (state_dir, G_FILE_TEST_EXISTS));
+  for (guint i = 0; i < seen_pids->len; i++)
+    g_assert_false (lab_process_alive (GPOINTER_TO_INT (g_ptr_array_index (seen_pids, i))));
+  g_assert_cmpuint (seen_pids->len, >, 0);
+  /* no process (QEMU, tgtd, daemons) runs with the lab's files */
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", name, "cmdline", NULL);
+      g_autofree char *cmd = NULL;
+      gsize len = 0;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &cmd, &len, NULL))
+        continue;
+      for (gsize k = 0; k + 1 < len; k++)
+        if (cmd[k] == '\0')
+          cmd[k] = ' ';
+      if (strstr (cmd, state_dir) != NULL && lab_process_alive (atoi (name)))
+        {
+          g_test_message ("left: pid %s: %s", name, cmd);
+          g_assert_not_reached ();
+        }
+    }
+  /* no target: the lab's tgtd is gone with its control port */
+  if (control_port != 0)
+    {
+      g_autofree char *cmd = g_strdup_printf ("tgtadm -C %u --lld iscsi --op show --mode target", control_port);
+      int status = 0;
+      g_autofree char *targets = stand_test_run (cmd, &status, NULL);
+
+      g_assert_true (targets == NULL || status != 0 || strstr (targets, lab) == NULL);
+    }
+}
+
+static gboolean
+write_recipe (const char *kernel, const char *initrd, GError **error)
+{
+  g_autofree char *src = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "e2e.lab", NULL);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *prefix = stand_test_subnet_prefix ();
+  g_autofree char *subnet = g_strdup_printf ("%s.0/24", prefix);
+  g_autofree char *portal = NULL;
+  g_autofree char *cmdline = NULL;
+  guint portal_port = (guint) g_random_int_range (20000, 40000);
+
+  control_port = (guint) g_random_int_range (40000, 60000);
+  guest_address = g_strdup_printf ("%s.51", prefix);
+  portal = g_strdup_printf ("%s.1:%u", prefix, portal_port);
+  cmdline = g_strdup_printf ("console=ttyS0 quiet guestip=%s/24", guest_address);
+  if (!g_key_file_load_from_file (kf, src, G_KEY_FILE_KEEP_COMMENTS, error))
+    return FALSE;
+  g_key_file_set_string (kf, "lab", "name", lab);
+  g_key_file_set_string (kf, "network", "subnet", subnet);
+  g_key_file_set_string (kf, "storage", "portal", portal);
+  g_key_file_set_integer (kf, "storage", "control-port", (int) control_port);
+  g_key_file_set_string (kf, "guest tiny", "kernel", kernel);
+  g_key_file_set_string (kf, "guest tiny", "initrd", initrd);
+  g_key_file_set_string (kf, "guest tiny", "cmdline", cmdline);
+  g_key_file_set_string (kf, "guest tiny", "address", guest_address);
+  recipe_path = g_build_filename (work_dir, "e2e.lab", NULL);
+  return g_key_file_save_to_file (kf, recipe_path, error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kernel = NULL, *initrd = NULL;
+  g_autofree char *root = NULL;
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_set_nonfatal_assertions ();
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root: the lab creates namespaces, a bridge, an iSCSI target and daemons");
+      return g_test_run ();
+    }
+  labctl = g_getenv ("LABCTL");
+  if (labctl == NULL)
+    labctl = LABCTL_BUILD_DIR "/labctl/labctl";
+  if (!stand_test_tiny_guest (&kernel, &initrd, &error))
+    {
+      g_printerr ("cannot build the tiny guest: %s\n", error->message);
+      return 1;
+    }
+  lab = g_strdup_printf ("e2e%u", (guint) getpid ());
+  bridge = g_strdup_printf ("lab-%s", lab);
+  seen_pids = g_ptr_array_new ();
+  work_dir = g_dir_make_tmp ("labctl-e2e-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_chmod (work_dir, 0755);
+  root = g_build_filename (work_dir, "state", NULL);
+  g_setenv ("LABCTL_STATE_DIR", root, TRUE);
+  state_dir = g_build_filename (root, lab, NULL);
+  if (!write_recipe (kernel, initrd, &error))
+    {
+      g_printerr ("cannot write the test recipe: %s\n", error->message);
+      return 1;
+    }
+
+  g_test_add_func ("/e2e/up-interrupted", test_up_interrupted);
+  g_test_add_func ("/e2e/up-again", test_up_again);
+  g_test_add_func ("/e2e/status", test_status);
+  g_test_add_func ("/e2e/migrate", test_migrate);
+  g_test_add_func ("/e2e/reset", test_reset);
+  g_test_add_func ("/e2e/down", test_down);
+  g_test_add_func ("/e2e/nothing-left", test_nothing_left);
+  rc = g_test_run ();
+
+  /* whatever failed above: take the lab down */
+  {
+    int st = 0;
+    g_autofree char *out = run_labctl (&st, "down", NULL);
+    g_autofree char *cmd = g_strdup_printf ("rm -rf %s", work_dir);
+    stand_test_run (cmd, NULL, NULL);
+  }
+  return rc;
+}
