@@ -1,0 +1,221 @@
+/* test-cli-stand.c: `labctl up/down --dry-run`, `status`, `down` on a lab
+ * that is not up, `experiment` usage, and `reap`, through the built labctl
+ * (env LABCTL). Nothing here needs root or starts a daemon. */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static char *state_root;
+
+static void
+run_clear (Run *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+static void
+run_labctl (Run *result, ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *exe = g_getenv ("LABCTL");
+  va_list ap;
+
+  memset (result, 0, sizeof *result);
+  g_ptr_array_add (args, (gpointer) (exe != NULL ? exe : LABCTL_BUILD_DIR "/labctl/labctl"));
+  va_start (ap, result);
+  for (const char *a = va_arg (ap, const char *); a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  proc = g_subprocess_newv ((const char * const *) args->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &result->out, &result->err, &error);
+  g_assert_no_error (error);
+  result->status = g_subprocess_get_exit_status (proc);
+  g_test_message ("exit %d\nstderr: %s", result->status, result->err);
+}
+
+static char *
+e2e_recipe (void)
+{
+  return g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "e2e.lab", NULL);
+}
+
+static void
+test_up_dry_run_container (void)
+{
+  g_auto(Run) r;
+  g_autofree char *recipe = e2e_recipe ();
+  const char *netns, *daemons, *guest;
+
+  run_labctl (&r, "up", "--dry-run", "--recipe", recipe, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  netns = strstr (r.out, "ip netns add labctl-e2e-node1");
+  daemons = strstr (r.out, "libvirtd --listen");
+  guest = strstr (r.out, "virsh -c 'qemu+unix:///system?socket=");
+  g_assert_nonnull (strstr (r.out, "ip link add lab-e2e type bridge"));
+  g_assert_nonnull (netns);
+  g_assert_nonnull (strstr (r.out, "ip netns add labctl-e2e-node2"));
+  g_assert_nonnull (daemons);
+  g_assert_nonnull (guest);
+  g_assert_nonnull (strstr (r.out, "<source bridge='br0'/>"));
+  /* in order: namespaces, daemons, guests */
+  g_assert_true (netns < daemons && daemons < guest);
+  /* nothing was made: no state dir */
+  {
+    g_autofree char *dir = g_build_filename (state_root, "e2e", NULL);
+    g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  }
+}
+
+static void
+test_up_dry_run_proxmox (void)
+{
+  g_auto(Run) r;
+
+  run_labctl (&r, "up", "--dry-run", "--recipe", "proxmox-3node", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "labctl check --recipe"));
+  g_assert_nonnull (strstr (r.out, "virt-install"));
+  g_assert_nonnull (strstr (r.out, "pve3"));
+  g_assert_nonnull (strstr (r.out, "# 1. "));
+}
+
+static void
+test_down_dry_run (void)
+{
+  g_auto(Run) r;
+  g_autofree char *recipe = e2e_recipe ();
+  const char *guest, *netns, *bridge;
+
+  run_labctl (&r, "down", "--dry-run", "--recipe", recipe, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  guest = strstr (r.out, "undefine tiny");
+  netns = strstr (r.out, "ip netns del labctl-e2e-node1");
+  bridge = strstr (r.out, "ip link del lab-e2e");
+  g_assert_nonnull (guest);
+  g_assert_nonnull (netns);
+  g_assert_nonnull (bridge);
+  /* reverse order */
+  g_assert_true (guest < netns && netns < bridge);
+}
+
+static void
+test_not_up (void)
+{
+  g_autofree char *recipe = e2e_recipe ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(Run) r;
+  g_auto(Run) s;
+  g_auto(Run) j;
+  JsonObject *o;
+
+  run_labctl (&r, "down", "--recipe", recipe, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Nothing to remove: lab e2e is not up."));
+
+  run_labctl (&s, "status", "--recipe", recipe, NULL);
+  g_assert_cmpint (s.status, ==, 0);
+  g_assert_nonnull (strstr (s.out, "Lab e2e (flavor container): not up"));
+  g_assert_nonnull (strstr (s.out, "absent"));
+
+  run_labctl (&j, "status", "--json", "--recipe", recipe, NULL);
+  g_assert_cmpint (j.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, j.out, -1, NULL));
+  o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_false (json_object_get_boolean_member (o, "up"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "nodes")), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "guests")), ==, 1);
+
+  {
+    g_auto(Run) x;
+    run_labctl (&x, "reset", "--recipe", recipe, NULL);
+    g_assert_cmpint (x.status, ==, 1);
+    g_assert_nonnull (strstr (x.err, "run 'labctl up' first"));
+  }
+}
+
+static void
+test_experiment_usage (void)
+{
+  g_auto(Run) r;
+  g_auto(Run) h;
+  g_auto(Run) m;
+
+  run_labctl (&r, "experiment", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_labctl (&h, "experiment", "--help", NULL);
+  g_assert_cmpint (h.status, ==, 0);
+  g_assert_nonnull (strstr (h.out, "migrate"));
+  run_labctl (&m, "experiment", "migrate", "--interval", "0", NULL);
+  g_assert_cmpint (m.status, ==, 2);
+}
+
+static void
+test_reap (void)
+{
+  g_auto(Run) ok;
+  g_auto(Run) fail;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *exe = g_getenv ("LABCTL");
+  gint64 t0;
+
+  run_labctl (&ok, "reap", "--", "sh", "-c", "sleep 0.05 & exit 0", NULL);
+  g_assert_cmpint (ok.status, ==, 0);
+  run_labctl (&fail, "reap", "--", "sh", "-c", "exit 3", NULL);
+  g_assert_cmpint (fail.status, ==, 1);
+  g_assert_nonnull (strstr (fail.err, "status 3"));
+
+  /* SIGTERM to the reaper reaches the command */
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                           exe != NULL ? exe : LABCTL_BUILD_DIR "/labctl/labctl", "reap", "--", "sleep", "30", NULL);
+  g_assert_no_error (error);
+  g_usleep (200 * 1000);
+  t0 = g_get_monotonic_time ();
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_set_nonfatal_assertions ();
+  state_root = g_dir_make_tmp ("labctl-cli-stand-XXXXXX", NULL);
+  g_setenv ("LABCTL_STATE_DIR", state_root, TRUE);
+  g_test_add_func ("/cli/stand/up-dry-run-container", test_up_dry_run_container);
+  g_test_add_func ("/cli/stand/up-dry-run-proxmox", test_up_dry_run_proxmox);
+  g_test_add_func ("/cli/stand/down-dry-run", test_down_dry_run);
+  g_test_add_func ("/cli/stand/not-up", test_not_up);
+  g_test_add_func ("/cli/stand/experiment-usage", test_experiment_usage);
+  g_test_add_func ("/cli/stand/reap", test_reap);
+  rc = g_test_run ();
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf %s", state_root);
+    g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL);
+  }
+  return rc;
+}
