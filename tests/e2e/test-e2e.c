@@ -384,35 +384,6 @@ test_nothing_left (void)
     }
 }
 
-static gboolean
-write_recipe (const char *kernel, const char *initrd, GError **error)
-{
-  g_autofree char *src = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "e2e.lab", NULL);
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autofree char *prefix = stand_test_subnet_prefix ();
-  g_autofree char *subnet = g_strdup_printf ("%s.0/24", prefix);
-  g_autofree char *portal = NULL;
-  g_autofree char *cmdline = NULL;
-  guint portal_port = (guint) g_random_int_range (20000, 40000);
-
-  control_port = (guint) g_random_int_range (40000, 60000);
-  guest_address = g_strdup_printf ("%s.51", prefix);
-  portal = g_strdup_printf ("%s.1:%u", prefix, portal_port);
-  cmdline = g_strdup_printf ("console=ttyS0 quiet guestip=%s/24", guest_address);
-  if (!g_key_file_load_from_file (kf, src, G_KEY_FILE_KEEP_COMMENTS, error))
-    return FALSE;
-  g_key_file_set_string (kf, "lab", "name", lab);
-  g_key_file_set_string (kf, "network", "subnet", subnet);
-  g_key_file_set_string (kf, "storage", "portal", portal);
-  g_key_file_set_integer (kf, "storage", "control-port", (int) control_port);
-  g_key_file_set_string (kf, "guest tiny", "kernel", kernel);
-  g_key_file_set_string (kf, "guest tiny", "initrd", initrd);
-  g_key_file_set_string (kf, "guest tiny", "cmdline", cmdline);
-  g_key_file_set_string (kf, "guest tiny", "address", guest_address);
-  recipe_path = g_build_filename (work_dir, "e2e.lab", NULL);
-  return g_key_file_save_to_file (kf, recipe_path, error);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -445,7 +416,8 @@ main (int argc, char **argv)
   root = g_build_filename (work_dir, "state", NULL);
   g_setenv ("LABCTL_STATE_DIR", root, TRUE);
   state_dir = g_build_filename (root, lab, NULL);
-  if (!write_recipe (kernel, initrd, &error))
+  recipe_path = stand_test_write_e2e_recipe (work_dir, lab, kernel, initrd, &guest_address, &control_port, &error);
+  if (recipe_path == NULL)
     {
       g_printerr ("cannot write the test recipe: %s\n", error->message);
       return 1;

@@ -64,3 +64,39 @@ stand_test_run (const char *cmdline, int *exit_status, GError **error)
     }
   return g_steal_pointer (&out);
 }
+
+char *
+stand_test_write_e2e_recipe (const char *work_dir, const char *lab, const char *kernel,
+                             const char *initrd, char **out_guest_address, guint *out_control_port,
+                             GError **error)
+{
+  g_autofree char *src = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "e2e.lab", NULL);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *prefix = stand_test_subnet_prefix ();
+  g_autofree char *subnet = g_strdup_printf ("%s.0/24", prefix);
+  g_autofree char *address = g_strdup_printf ("%s.51", prefix);
+  g_autofree char *cmdline = g_strdup_printf ("console=ttyS0 quiet guestip=%s/24", address);
+  g_autofree char *path = g_build_filename (work_dir, "e2e.lab", NULL);
+  /* never 3260 or control port 0: other tgtd may run on this machine */
+  guint portal_port = (guint) g_random_int_range (20000, 40000);
+  guint control_port = (guint) g_random_int_range (40000, 60000);
+  g_autofree char *portal = g_strdup_printf ("%s.1:%u", prefix, portal_port);
+
+  if (!g_key_file_load_from_file (kf, src, G_KEY_FILE_KEEP_COMMENTS, error))
+    return NULL;
+  g_key_file_set_string (kf, "lab", "name", lab);
+  g_key_file_set_string (kf, "network", "subnet", subnet);
+  g_key_file_set_string (kf, "storage", "portal", portal);
+  g_key_file_set_integer (kf, "storage", "control-port", (int) control_port);
+  g_key_file_set_string (kf, "guest tiny", "kernel", kernel);
+  g_key_file_set_string (kf, "guest tiny", "initrd", initrd);
+  g_key_file_set_string (kf, "guest tiny", "cmdline", cmdline);
+  g_key_file_set_string (kf, "guest tiny", "address", address);
+  if (!g_key_file_save_to_file (kf, path, error))
+    return NULL;
+  if (out_guest_address != NULL)
+    *out_guest_address = g_steal_pointer (&address);
+  if (out_control_port != NULL)
+    *out_control_port = control_port;
+  return g_steal_pointer (&path);
+}

@@ -18,4 +18,15 @@ char     *stand_test_run          (const char *cmdline,
                                    int        *exit_status,
                                    GError    **error);
 
+/* Writes work_dir/e2e.lab: tests/data/e2e.lab with the keys that must be
+ * unique per run rewritten (lab name, subnet, portal and control ports,
+ * the guest's kernel, initrd, cmdline and address). Returns its path. */
+char     *stand_test_write_e2e_recipe (const char *work_dir,
+                                       const char *lab,
+                                       const char *kernel,
+                                       const char *initrd,
+                                       char      **out_guest_address,
+                                       guint      *out_control_port,
+                                       GError    **error);
+
 G_END_DECLS
