@@ -144,6 +144,8 @@ lab_cmd_check (LabCli *cli, int argc, char **argv, GError **error)
                       _("Checks that this host can run the lab: CPU virtualization, KVM, nested "
                         "virtualization, memory, disk, tools and libvirt. Every warning and failure "
                         "comes with the commands that fix it.\n\n"
+                        "--json prints one object: {\"checks\": [{\"id\", \"status\" (pass|warn|fail|skip), "
+                        "\"message\", \"fix\" (null when none)}...], \"summary\", \"ok\", \"recipe\", \"sysroot\"}.\n\n"
                         "Exit status: 0 when nothing fails (warnings allowed), 1 when a check fails."),
                       LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON, entries, &argc, &argv, &local_error))
     {

@@ -13,7 +13,7 @@
 
 const LabCommand lab_cli_commands[] = {
   /* keep sorted by the order a user meets them */
-  /* { "check",  N_("Check that this host can run the lab (CPU, KVM, nesting, memory, disk, tools)"), lab_cmd_check, FALSE }, */
+  { "check",  N_("Check that this host can run the lab (CPU, KVM, nesting, memory, disk, tools)"), lab_cmd_check, FALSE },
   { "recipe", N_("Validate, show or list lab recipes (validate FILE... | show [FILE] | list)"), lab_cmd_recipe, FALSE },
   { "up",     N_("Build the lab of a recipe, or continue an interrupted build"), lab_cmd_up, FALSE },
   { "status", N_("Show every piece of the lab and its health"), lab_cmd_status, FALSE },

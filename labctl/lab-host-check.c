@@ -589,9 +589,9 @@ get_needs (LabHostCheck *self, Needs *needs)
       needs->nodes++;
       needs->total_vcpus += n->vcpus;
       needs->max_node_vcpus = MAX (needs->max_node_vcpus, n->vcpus);
-      needs->memory_mib += n->memory_mib;
       needs->disks += n->disk_bytes;
     }
+  needs->memory_mib = lab_recipe_memory_mib (self->recipe);
   /* Guests run inside the nodes (their memory is the nodes'), but their
    * disks are LVs on the shared image. */
   for (guint i = 0; self->recipe->guests != NULL && i < self->recipe->guests->len; i++)
@@ -746,7 +746,8 @@ check_disk (LabHostCheck *self, GPtrArray *results, const Needs *needs)
   /* An image left from an earlier run already holds what it holds. */
   if (stat (self->recipe->backing_file, &st) == 0 && S_ISREG (st.st_mode))
     allocated = (guint64) st.st_blocks * 512;
-  image_left = self->recipe->image_size > allocated ? self->recipe->image_size - allocated : 0;
+  image_left = lab_recipe_storage_bytes (self->recipe);
+  image_left = image_left > allocated ? image_left - allocated : 0;
   written = needs->disks > allocated ? needs->disks - allocated : 0;
   g_ptr_array_add (results, lab_host_check_judge_disk (self->recipe->backing_file, dir,
                                                       (guint64) vfs.f_bavail * vfs.f_frsize,

@@ -101,7 +101,9 @@ LabCheckResult *lab_host_check_judge_disk     (const char     *image,
                                                guint64         free_bytes,
                                                guint64         image_left,
                                                guint64         written);
-/* See lab-host-check.c for the rule (overcommit up to 2:1 is fine). */
+/* WARN (never FAIL: libvirt overcommits, it is only slow) when the lab has
+ * more than 2 vCPUs per host CPU, or one node has more vCPUs than the host
+ * has CPUs; WARN when host_cpus is 0 (unknown). PASS otherwise. */
 LabCheckResult *lab_host_check_judge_cores    (guint           host_cpus,
                                                guint           total_vcpus,
                                                guint           max_node_vcpus);

@@ -496,6 +496,34 @@ test_disk_recipe (void)
   rm_rf (dir);
 }
 
+/* A recipe parsed by LabRecipe, as `labctl check --recipe` loads it. */
+static void
+test_recipe_file (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *text = g_strdup_printf ("[lab]\nname = hostcheck\nflavor = kvm\n"
+                                           "[storage]\nbacking-file = %s/img/lab.img\nsize = 1G\n"
+                                           "[nodes]\ncount = 2\nvcpus = 2\nmemory = 8192\ndisk = 256M\n", dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabRecipe) recipe = lab_recipe_load_data (text, -1, "hostcheck.lab", &error);
+  g_autoptr(GPtrArray) res = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (recipe);
+  if (recipe == NULL)
+    return;
+  res = run_host ("intel-nested", recipe);
+  /* 2 x 8192 + 1024 = 17408 MiB; 23437 available is under 1.5x */
+  assert_status (res, "host.memory", LAB_CHECK_WARN);
+  assert_contains (message_of (res, "host.memory"), "17.0 GiB");
+  assert_contains (message_of (res, "host.memory"), "2 nodes");
+  assert_status (res, "host.cores", LAB_CHECK_PASS);
+  assert_contains (message_of (res, "host.cores"), "4 vCPUs");
+  assert_status (res, "host.disk", LAB_CHECK_PASS);
+  assert_contains (message_of (res, "host.disk"), "lab.img can grow to 1.0 GiB");
+  rm_rf (dir);
+}
+
 static void
 test_cores_rule (void)
 {
@@ -730,6 +758,7 @@ main (int argc, char **argv)
   g_test_add_func ("/host-check/memory/recipe", test_memory_recipe);
   g_test_add_func ("/host-check/disk/rule", test_disk_rule);
   g_test_add_func ("/host-check/disk/recipe", test_disk_recipe);
+  g_test_add_func ("/host-check/recipe-file", test_recipe_file);
   g_test_add_func ("/host-check/cores", test_cores_rule);
   g_test_add_func ("/host-check/tools", test_tools);
   g_test_add_func ("/host-check/libvirt/connect", test_libvirt);
