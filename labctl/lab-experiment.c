@@ -79,9 +79,10 @@ lab_migration_result_format (const LabMigrationResult *r)
                           r->probe.n_sent, r->probe.n_received, r->probe.n_lost);
   if (r->have_job_stats)
     {
-      g_string_append_printf (s, _("  downtime by libvirt:     %" G_GUINT64_FORMAT " ms\n"), r->libvirt_downtime_ms);
-      g_string_append_printf (s, _("  migration time (libvirt): %" G_GUINT64_FORMAT " ms, data transferred %.1f MiB\n"),
-                              r->libvirt_elapsed_ms, r->data_transferred / (double) (1 << 20));
+      g_string_append_printf (s, _("  downtime by libvirt:     %llu ms\n"),
+                              (unsigned long long) r->libvirt_downtime_ms);
+      g_string_append_printf (s, _("  migration time (libvirt): %llu ms, data transferred %.1f MiB\n"),
+                              (unsigned long long) r->libvirt_elapsed_ms, r->data_transferred / (double) (1 << 20));
     }
   else
     g_string_append (s, _("  libvirt reported no completed-job statistics\n"));
