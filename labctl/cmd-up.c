@@ -57,6 +57,17 @@ lab_cmd_up (LabCli *cli, int argc, char **argv, GError **error)
   if (!lab_stand_require_root (stand, FALSE, "up", error))
     return FALSE;
   report = lab_stand_report_new (stand, cli->json ? cli->err : cli->out, FALSE);
+  {
+    const char *built_from = lab_state_get_recipe_hash (stand->state);
+
+    /* steps keep what exists; a changed recipe shows where it differs */
+    if (!lab_state_is_empty (stand->state) && built_from != NULL
+        && g_strcmp0 (built_from, stand->recipe->hash) != 0)
+      fprintf (cli->err, _("labctl up: lab %s was built from another version of %s; the steps that are "
+                           "done stay as they are ('labctl down' and 'labctl up' rebuild it)\n"),
+               stand->recipe->name, stand->recipe->path);
+    lab_state_set_recipe_hash (stand->state, stand->recipe->hash);
+  }
 
   t0 = g_get_monotonic_time ();
   ok = lab_stand_run_in_thread (run_up, stand, NULL, &local_error);

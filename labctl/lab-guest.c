@@ -263,14 +263,18 @@ lab_guest_locate (LabContext *ctx, LabGuest *guest, char **out_node, gboolean *o
   for (guint i = 0; i < r->nodes->len; i++)
     g_ptr_array_add (order, ((LabNode *) g_ptr_array_index (r->nodes, i))->name);
 
+  /* a running copy wins (it can be defined on two nodes for a moment
+   * during a migration); else the first node that has it defined */
   for (guint i = 0; i < order->len; i++)
     {
       const char *node = g_ptr_array_index (order, i);
       virConnectPtr conn;
       virDomainPtr dom = NULL;
-      gboolean ok;
+      gboolean seen = FALSE, ok;
 
-      if (find_node (ctx, node, NULL) == NULL)
+      for (guint j = 0; j < i; j++)
+        seen |= g_str_equal (g_ptr_array_index (order, j), node);
+      if (seen || find_node (ctx, node, NULL) == NULL)
         continue;
       conn = connect_node (ctx, node, NULL);
       if (conn == NULL)
@@ -278,48 +282,25 @@ lab_guest_locate (LabContext *ctx, LabGuest *guest, char **out_node, gboolean *o
       ok = lookup_ours (conn, ctx, guest, node, &dom, error);
       if (ok && dom != NULL)
         {
-          *out_node = g_strdup (node);
-          *out_active = virDomainIsActive (dom) == 1;
+          if (virDomainIsActive (dom) == 1)
+            {
+              g_free (*out_node);
+              *out_node = g_strdup (node);
+              *out_active = TRUE;
+            }
+          else if (*out_node == NULL)
+            *out_node = g_strdup (node);
           virDomainFree (dom);
         }
       virConnectClose (conn);
       if (!ok)
-        return FALSE;
-      /* a running copy wins over a defined one (mid-migration views) */
-      if (*out_node != NULL && *out_active)
-        return TRUE;
-      if (*out_node != NULL)
         {
-          /* keep looking for a running copy elsewhere */
-          g_autofree char *defined_on = g_steal_pointer (out_node);
-          for (guint j = i + 1; j < order->len; j++)
-            {
-              const char *other = g_ptr_array_index (order, j);
-              virConnectPtr c2;
-              virDomainPtr d2 = NULL;
-
-              if (g_strcmp0 (other, defined_on) == 0 || find_node (ctx, other, NULL) == NULL)
-                continue;
-              c2 = connect_node (ctx, other, NULL);
-              if (c2 == NULL)
-                continue;
-              if (lookup_ours (c2, ctx, guest, other, &d2, NULL) && d2 != NULL)
-                {
-                  if (virDomainIsActive (d2) == 1)
-                    {
-                      *out_node = g_strdup (other);
-                      *out_active = TRUE;
-                    }
-                  virDomainFree (d2);
-                }
-              virConnectClose (c2);
-              if (*out_node != NULL)
-                return TRUE;
-            }
-          *out_node = g_steal_pointer (&defined_on);
+          g_clear_pointer (out_node, g_free);
           *out_active = FALSE;
-          return TRUE;
+          return FALSE;
         }
+      if (*out_active)
+        return TRUE;
     }
   return TRUE;
 }

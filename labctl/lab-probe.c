@@ -37,6 +37,7 @@ struct _LabProbe {
   char         *address;
   struct in_addr addr;
   char         *netns;
+  LabProbeSocket socket_kind;
   gint64        interval_us;
   guint16       ident;
 
@@ -240,6 +241,14 @@ lab_probe_set_interval (LabProbe *self, gint64 interval_us)
 }
 
 void
+lab_probe_set_socket (LabProbe *self, LabProbeSocket kind)
+{
+  g_return_if_fail (LAB_IS_PROBE (self));
+  g_return_if_fail (self->thread == NULL);
+  self->socket_kind = kind;
+}
+
+void
 lab_probe_set_netns (LabProbe *self, const char *netns_name)
 {
   g_return_if_fail (LAB_IS_PROBE (self));
@@ -301,11 +310,21 @@ probe_open_socket (LabProbe *self, gboolean *raw, GError **error)
       close (nsfd);
     }
 
-  fd = socket (AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
-  if (fd >= 0)
+  if (self->socket_kind != LAB_PROBE_SOCKET_PING)
     {
-      *raw = TRUE;
-      return fd;
+      fd = socket (AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
+      if (fd >= 0)
+        {
+          *raw = TRUE;
+          return fd;
+        }
+      if (self->socket_kind == LAB_PROBE_SOCKET_RAW)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_PERMISSION,
+                       _("Cannot open a raw ICMP socket: %s; this needs root (or CAP_NET_RAW)"),
+                       g_strerror (errno));
+          return -1;
+        }
     }
   fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
   if (fd >= 0)

@@ -63,6 +63,15 @@ LabProbe  *lab_probe_new              (const char *address,
                                        GError    **error);
 void       lab_probe_set_interval     (LabProbe   *self,
                                        gint64      interval_us);
+typedef enum {
+  LAB_PROBE_SOCKET_AUTO,   /* raw when permitted, else a ping socket */
+  LAB_PROBE_SOCKET_RAW,    /* SOCK_RAW: root or CAP_NET_RAW */
+  LAB_PROBE_SOCKET_PING,   /* SOCK_DGRAM ping socket: net.ipv4.ping_group_range */
+} LabProbeSocket;
+
+/* Which socket to use (default AUTO). Must be called before start. */
+void       lab_probe_set_socket       (LabProbe      *self,
+                                       LabProbeSocket kind);
 /* NULL: the caller's namespace. Must be called before start. */
 void       lab_probe_set_netns        (LabProbe   *self,
                                        const char *netns_name);

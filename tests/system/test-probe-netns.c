@@ -124,6 +124,45 @@ test_inside_netns (void)
 }
 
 static void
+test_ping_socket (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabProbe) p = NULL;
+  LabProbeResult r;
+
+  /* an unprivileged ping socket: ping_group_range is per namespace, so the
+   * test allows every group in its own namespace only */
+  g_assert_true (run (&error, "ip", "netns", "exec", netns, "sysctl", "-q", "-w",
+                      "net.ipv4.ping_group_range=0 2147483647", NULL));
+  g_assert_no_error (error);
+  p = lab_probe_new (addr_host, &error);
+  lab_probe_set_netns (p, netns);
+  lab_probe_set_socket (p, LAB_PROBE_SOCKET_PING);
+  g_assert_true (lab_probe_start (p, &error));
+  g_assert_no_error (error);
+  g_assert_false (lab_probe_is_raw (p));
+  g_assert_true (lab_probe_wait_replies (p, 20, 5000, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (lab_probe_stop (p, 200, &r, &error));
+  g_test_message ("ping socket: sent %u received %u longest gap %.1f ms", r.n_sent, r.n_received,
+                  r.longest_gap_us / 1000.0);
+  g_assert_cmpuint (r.n_received, >=, 20);
+  g_assert_cmpint (r.longest_gap_us, <, 200000);
+
+  /* forbidden again: the probe says how to allow it */
+  g_clear_object (&p);
+  g_assert_true (run (&error, "ip", "netns", "exec", netns, "sysctl", "-q", "-w",
+                      "net.ipv4.ping_group_range=1 0", NULL));
+  p = lab_probe_new (addr_host, &error);
+  lab_probe_set_netns (p, netns);
+  lab_probe_set_socket (p, LAB_PROBE_SOCKET_PING);
+  g_assert_false (lab_probe_start (p, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_PERMISSION);
+  if (error != NULL)
+    g_assert_nonnull (strstr (error->message, "ping_group_range"));
+}
+
+static void
 test_missing_netns (void)
 {
   g_autoptr(GError) error = NULL;
@@ -219,6 +258,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/probe/netns/steady", test_steady);
   g_test_add_func ("/probe/netns/inside", test_inside_netns);
+  g_test_add_func ("/probe/netns/ping-socket", test_ping_socket);
   g_test_add_func ("/probe/netns/missing", test_missing_netns);
   g_test_add_func ("/probe/netns/outage", test_outage);
   g_test_add_func ("/probe/netns/timeout", test_timeout);
