@@ -13,8 +13,8 @@
 
 const LabCommand lab_cli_commands[] = {
   /* keep sorted by the order a user meets them */
-  /* { "check",  N_("Check that this host can run the lab (CPU, KVM, nesting, memory, disk, tools)"), lab_cmd_check, FALSE }, */
-  /* { "recipe", N_("Validate or show a lab recipe (validate FILE | show FILE)"), lab_cmd_recipe, FALSE }, */
+  { "check",  N_("Check that this host can run the lab (CPU, KVM, nesting, memory, disk, tools)"), lab_cmd_check, FALSE },
+  { "recipe", N_("Validate, show or list lab recipes (validate FILE... | show [FILE] | list)"), lab_cmd_recipe, FALSE },
   { NULL, NULL, NULL, FALSE },
 };
 
@@ -106,7 +106,7 @@ lab_cli_parse (LabCli *cli, const char *command, const char *parameter_string,
 
   if (!g_option_context_parse (ctx, argc, argv, &local_error))
     {
-      lab_cli_set_usage_error (error, command, "labctl %s: %s", command, local_error->message);
+      lab_cli_set_usage_error (error, command, "%s", local_error->message);
       return FALSE;
     }
   if (verbose)
@@ -206,12 +206,19 @@ lab_cli_main (int argc, char **argv)
 
   ok = cmd->handler (&cli, argc - i, argv + i, &error);
   g_free (cli.recipe);
+  if (ok)
+    g_clear_pointer (&cli.log_path, g_free);
   if (!ok)
     {
       if (error == NULL)
         return LAB_EXIT_FAILURE;  /* the handler already said why */
+      int code = lab_error_to_exit_code (error);
+
       fprintf (stderr, "labctl %s: %s\n", cmd->name, error->message);
-      return lab_error_to_exit_code (error);
+      if (cli.log_path != NULL && code != LAB_EXIT_USAGE)
+        fprintf (stderr, _("The log of every command is in %s\n"), cli.log_path);
+      g_free (cli.log_path);
+      return code;
     }
   return LAB_EXIT_OK;
 }

@@ -39,6 +39,8 @@ struct _LabCli {
   gboolean  out_is_tty;
   gboolean  color;          /* tty and NO_COLOR unset */
   GCancellable *cancellable;  /* cancelled on SIGINT/SIGTERM */
+  char     *log_path;       /* set by commands that log (lab_runner_get_log_path):
+                               a failure message then ends with the log's path */
 };
 
 /* The table, defined in lab-cli.c. */

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <stdio.h>
 
 #include "lab-recipe.h"
 #include "lab-runner.h"
@@ -99,8 +100,18 @@ typedef void (*LabProgressFunc) (LabProgress     *progress,
 struct _LabProgress {
   LabProgressFunc func;
   gpointer        user_data;
+  /* private, kept by lab_progress_emit() for lab_progress_info(): */
+  GDestroyNotify  user_data_destroy;
+  guint           current_index;
+  guint           current_total;
+  char           *current_title;
 };
 
+/* A progress that calls func (e.g. a GUI, or a test collecting events);
+ * user_data_destroy (may be NULL) is called by lab_progress_free(). */
+LabProgress *lab_progress_new            (LabProgressFunc func,
+                                          gpointer        user_data,
+                                          GDestroyNotify  user_data_destroy);
 /* A terminal checklist when stream is a tty (colour unless NO_COLOR),
  * plain lines otherwise. */
 LabProgress *lab_progress_new_for_stream (FILE *stream);

@@ -124,6 +124,10 @@ void         lab_recipe_free         (LabRecipe   *recipe);
 char        *lab_recipe_resolve_path (const char  *name_or_path,
                                       GError     **error);
 
+/* Names of the recipes shipped in the data dir (without ".lab"), sorted.
+ * Free with g_strfreev(). */
+char       **lab_recipe_list_shipped (void);
+
 LabNode     *lab_recipe_find_node    (LabRecipe   *recipe,
                                       const char  *name);
 LabGuest    *lab_recipe_find_guest   (LabRecipe   *recipe,

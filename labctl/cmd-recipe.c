@@ -1,0 +1,262 @@
+/* cmd-recipe.c: `labctl recipe validate|show|list`. */
+#include "config.h"
+
+#include <string.h>
+
+#include "lab-cli.h"
+#include "lab-error.h"
+#include "lab-i18n.h"
+#include "lab-recipe.h"
+
+static LabRecipe *
+load_named (const char *name, GError **error)
+{
+  g_autofree char *path = lab_recipe_resolve_path (name, error);
+
+  if (path == NULL)
+    return NULL;
+  return lab_recipe_load (path, error);
+}
+
+static char *
+summary_line (LabRecipe *r)
+{
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "lab '%s', %u node, flavor %s",
+                                       "lab '%s', %u nodes, flavor %s", r->nodes->len),
+                          r->name, r->nodes->len, lab_flavor_to_string (r->flavor));
+}
+
+static gboolean
+recipe_validate (LabCli *cli, char **files, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  guint failed = 0;
+
+  json_builder_begin_array (b);
+  for (guint i = 0; files[i] != NULL; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(LabRecipe) r = load_named (files[i], &local);
+
+      if (cli->json)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "file");
+          json_builder_add_string_value (b, files[i]);
+          json_builder_set_member_name (b, "ok");
+          json_builder_add_boolean_value (b, r != NULL);
+          if (r != NULL)
+            {
+              json_builder_set_member_name (b, "lab");
+              json_builder_add_string_value (b, r->name);
+              json_builder_set_member_name (b, "flavor");
+              json_builder_add_string_value (b, lab_flavor_to_string (r->flavor));
+              json_builder_set_member_name (b, "nodes");
+              json_builder_add_int_value (b, r->nodes->len);
+              json_builder_set_member_name (b, "hash");
+              json_builder_add_string_value (b, r->hash);
+            }
+          else
+            {
+              json_builder_set_member_name (b, "error");
+              json_builder_add_string_value (b, local->message);
+            }
+          json_builder_end_object (b);
+        }
+      if (r == NULL)
+        {
+          failed++;
+          fprintf (cli->err, "%s\n", local->message);
+          continue;
+        }
+      if (!cli->json)
+        {
+          g_autofree char *summary = summary_line (r);
+
+          /* TRANSLATORS: "FILE: OK (lab 'course', 3 nodes, flavor proxmox)" */
+          fprintf (cli->out, _("%s: OK (%s)\n"), files[i], summary);
+        }
+    }
+  json_builder_end_array (b);
+  if (cli->json)
+    {
+      g_autoptr(JsonNode) root = json_builder_get_root (b);
+
+      lab_cli_print_json (cli, root);
+    }
+  /* the messages are already on stderr: fail without another one */
+  return failed == 0;
+}
+
+static gboolean
+recipe_show (LabCli *cli, const char *name, GError **error)
+{
+  g_autoptr(LabRecipe) r = load_named (name, error);
+
+  if (r == NULL)
+    return FALSE;
+  if (cli->json)
+    {
+      g_autoptr(JsonNode) root = lab_recipe_to_json (r);
+
+      lab_cli_print_json (cli, root);
+    }
+  else
+    {
+      g_autofree char *text = lab_recipe_to_keyfile (r);
+
+      fputs (text, cli->out);
+    }
+  return TRUE;
+}
+
+static gboolean
+recipe_list (LabCli *cli, gboolean names_only, GError **error)
+{
+  g_auto(GStrv) names = lab_recipe_list_shipped ();
+
+  if (names_only)
+    {
+      /* for shell completion */
+      for (guint i = 0; names[i] != NULL; i++)
+        fprintf (cli->out, "%s\n", names[i]);
+      return TRUE;
+    }
+
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  gboolean ok = TRUE;
+
+  json_builder_begin_array (b);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(LabRecipe) r = load_named (names[i], &local);
+
+      if (r == NULL)
+        {
+          /* a broken shipped recipe is a bug of the installation: say so, go on */
+          fprintf (cli->err, "%s\n", local->message);
+          ok = FALSE;
+          continue;
+        }
+      if (cli->json)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "name");
+          json_builder_add_string_value (b, names[i]);
+          json_builder_set_member_name (b, "path");
+          json_builder_add_string_value (b, r->path);
+          json_builder_set_member_name (b, "lab");
+          json_builder_add_string_value (b, r->name);
+          json_builder_set_member_name (b, "flavor");
+          json_builder_add_string_value (b, lab_flavor_to_string (r->flavor));
+          json_builder_set_member_name (b, "nodes");
+          json_builder_add_int_value (b, r->nodes->len);
+          json_builder_set_member_name (b, "description");
+          if (r->description != NULL)
+            json_builder_add_string_value (b, r->description);
+          else
+            json_builder_add_null_value (b);
+          json_builder_end_object (b);
+        }
+      else
+        {
+          g_autofree char *summary = summary_line (r);
+
+          fprintf (cli->out, "%-16s %s\n", names[i], r->description != NULL ? r->description : "");
+          fprintf (cli->out, "%-16s (%s)\n", "", summary);
+        }
+    }
+  json_builder_end_array (b);
+  if (cli->json)
+    {
+      g_autoptr(JsonNode) root = json_builder_get_root (b);
+
+      lab_cli_print_json (cli, root);
+    }
+  else if (names[0] == NULL)
+    fprintf (cli->err, "%s\n", _("No shipped recipes found; is labctl installed completely?"));
+  return ok;
+}
+
+gboolean
+lab_cmd_recipe (LabCli *cli, int argc, char **argv, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  gboolean names_only = FALSE;
+  const GOptionEntry entries[] = {
+    { "names", 0, 0, G_OPTION_ARG_NONE, &names_only,
+      N_("list: print only the names of the shipped recipes"), NULL },
+    { NULL }
+  };
+  const char *sub;
+
+  if (!lab_cli_parse (cli, "recipe", "validate FILE... | show [FILE] | list",
+                      _("Validate a lab recipe, show it with every default filled in, "
+                        "or list the recipes shipped with labctl.\n\n"
+                        "FILE is the path of a .lab file or the name of a shipped recipe."),
+                      LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON, entries, &argc, &argv, &local))
+    {
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      return TRUE;  /* --help */
+    }
+  if (argc < 2)
+    {
+      lab_cli_set_usage_error (error, "recipe", _("which action? validate, show or list"));
+      return FALSE;
+    }
+  sub = argv[1];
+  if (g_str_equal (sub, "validate"))
+    {
+      g_autoptr(GPtrArray) files = g_ptr_array_new ();
+
+      for (int i = 2; i < argc; i++)
+        g_ptr_array_add (files, argv[i]);
+      if (cli->recipe != NULL)
+        g_ptr_array_add (files, cli->recipe);
+      if (files->len == 0)
+        {
+          lab_cli_set_usage_error (error, "recipe", _("validate: give at least one FILE"));
+          return FALSE;
+        }
+      g_ptr_array_add (files, NULL);
+      return recipe_validate (cli, (char **) files->pdata, error);
+    }
+  if (g_str_equal (sub, "show"))
+    {
+      const char *name = cli->recipe;
+
+      if (argc > 3)
+        {
+          lab_cli_set_usage_error (error, "recipe", _("show: give one FILE, not %d"), argc - 2);
+          return FALSE;
+        }
+      if (argc == 3)
+        {
+          if (cli->recipe != NULL && g_strcmp0 (cli->recipe, argv[2]) != 0)
+            {
+              lab_cli_set_usage_error (error, "recipe",
+                                       _("show: give the recipe either as FILE or with --recipe, not both"));
+              return FALSE;
+            }
+          name = argv[2];
+        }
+      return recipe_show (cli, name, error);
+    }
+  if (g_str_equal (sub, "list"))
+    {
+      if (argc > 2)
+        {
+          lab_cli_set_usage_error (error, "recipe", _("list: takes no arguments"));
+          return FALSE;
+        }
+      return recipe_list (cli, names_only, error);
+    }
+  lab_cli_set_usage_error (error, "recipe",
+                           _("unknown action '%s'; use validate, show or list"), sub);
+  return FALSE;
+}

@@ -1,0 +1,331 @@
+/* lab-plan.c: ordered, idempotent steps; `up` in order, `down` in reverse. */
+#include "config.h"
+
+#include "lab-plan.h"
+
+#include "lab-error.h"
+#include "lab-i18n.h"
+
+typedef struct {
+  const LabStepInfo *info;
+  char              *id;
+  char              *title;    /* translated, title_arg formatted in */
+  gpointer           data;
+  GDestroyNotify     destroy;
+} Step;
+
+struct _LabPlan
+{
+  LabContext *ctx;
+  GPtrArray  *steps;
+};
+
+static void
+step_free (gpointer p)
+{
+  Step *step = p;
+
+  if (step->destroy != NULL)
+    step->destroy (step->data);
+  g_free (step->id);
+  g_free (step->title);
+  g_free (step);
+}
+
+LabPlan *
+lab_plan_new (LabContext *ctx)
+{
+  LabPlan *plan;
+
+  g_return_val_if_fail (ctx != NULL, NULL);
+
+  plan = g_new0 (LabPlan, 1);
+  plan->ctx = ctx;
+  plan->steps = g_ptr_array_new_with_free_func (step_free);
+  return plan;
+}
+
+void
+lab_plan_free (LabPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_ptr_array_unref (plan->steps);
+  g_free (plan);
+}
+
+void
+lab_plan_add_step (LabPlan           *plan,
+                   const LabStepInfo *info,
+                   const char        *id_suffix,
+                   const char        *title_arg,
+                   gpointer           data,
+                   GDestroyNotify     destroy)
+{
+  Step *step;
+  GString *title;
+
+  g_return_if_fail (plan != NULL);
+  g_return_if_fail (info != NULL && info->id != NULL && info->title != NULL);
+
+  step = g_new0 (Step, 1);
+  step->info = info;
+  step->id = id_suffix != NULL ? g_strconcat (info->id, ":", id_suffix, NULL) : g_strdup (info->id);
+  /* "%s" is replaced literally: titles are not printf formats */
+  title = g_string_new (_(info->title));
+  if (title_arg != NULL)
+    g_string_replace (title, "%s", title_arg, 1);
+  step->title = g_string_free (title, FALSE);
+  step->data = data;
+  step->destroy = destroy;
+  g_ptr_array_add (plan->steps, step);
+}
+
+guint
+lab_plan_get_n_steps (LabPlan *plan)
+{
+  g_return_val_if_fail (plan != NULL, 0);
+  return plan->steps->len;
+}
+
+gboolean
+lab_plan_needs_root (LabPlan *plan, gboolean down)
+{
+  g_return_val_if_fail (plan != NULL, FALSE);
+
+  for (guint i = 0; i < plan->steps->len; i++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, i);
+
+      if (!step->info->needs_root)
+        continue;
+      /* down only runs the undo of what the state records */
+      if (down && plan->ctx->state != NULL &&
+          lab_state_get_step (plan->ctx->state, step->id) == LAB_STEP_STATE_NONE)
+        continue;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* In dry-run mode nothing is recorded: the state stays as it was. */
+static void
+mark (LabPlan *plan, Step *step, LabStepState state, double seconds)
+{
+  if (plan->ctx->dry_run || plan->ctx->state == NULL)
+    return;
+  lab_state_set_step (plan->ctx->state, step->id, state, seconds);
+}
+
+static gboolean
+save (LabPlan *plan, GError **error)
+{
+  if (plan->ctx->dry_run || plan->ctx->state == NULL)
+    return TRUE;
+  return lab_state_save (plan->ctx->state, error);
+}
+
+static LabStepState
+recorded_state (LabPlan *plan, Step *step)
+{
+  if (plan->ctx->state == NULL)
+    return LAB_STEP_STATE_NONE;
+  return lab_state_get_step (plan->ctx->state, step->id);
+}
+
+static double
+seconds_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+}
+
+/* After a failure: report it, keep the state on disk as it is in memory
+ * (a save error is secondary to the step's own error). */
+static void
+step_failed (LabPlan    *plan,
+             Step       *step,
+             guint       index,
+             gint64      start,
+             const char *prefix_format,
+             GError    **error)
+{
+  LabContext *ctx = plan->ctx;
+  g_autoptr(GError) save_error = NULL;
+
+  if (!save (plan, &save_error))
+    g_warning ("%s", save_error->message);
+  if (error != NULL && *error == NULL)
+    g_set_error_literal (error, LAB_ERROR, LAB_ERROR_FAILED, _("no details were given"));
+  if (error != NULL)
+    {
+      g_prefix_error (error, prefix_format, step->title);
+      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_FAILED, index, plan->steps->len,
+                         step->title, seconds_since (start), (*error)->message);
+    }
+  else
+    lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_FAILED, index, plan->steps->len,
+                       step->title, seconds_since (start), NULL);
+}
+
+static gboolean
+check_cancelled (LabPlan *plan, Step *next, gboolean down, GError **error)
+{
+  g_autoptr(GError) save_error = NULL;
+
+  if (!g_cancellable_is_cancelled (plan->ctx->cancellable))
+    return FALSE;
+  if (!save (plan, &save_error))
+    g_warning ("%s", save_error->message);
+  if (down)
+    g_set_error (error, LAB_ERROR, LAB_ERROR_CANCELLED,
+                 _("Interrupted before undoing step '%s'; the state was saved. Run `labctl down` again to finish."),
+                 next->title);
+  else
+    g_set_error (error, LAB_ERROR, LAB_ERROR_CANCELLED,
+                 _("Interrupted before step '%s'; the state was saved. Run `labctl up` again to resume."),
+                 next->title);
+  return TRUE;
+}
+
+gboolean
+lab_plan_up (LabPlan *plan, GError **error)
+{
+  LabContext *ctx;
+  guint total;
+
+  g_return_val_if_fail (plan != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ctx = plan->ctx;
+  total = plan->steps->len;
+  for (guint i = 0; i < total; i++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, i);
+      gint64 start;
+      gboolean done = FALSE;
+
+      if (check_cancelled (plan, step, FALSE, error))
+        return FALSE;
+
+      start = g_get_monotonic_time ();
+      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_START, i, total, step->title, 0, NULL);
+
+      if (step->info->check != NULL)
+        {
+          if (!step->info->check (ctx, step->data, &done, error))
+            {
+              step_failed (plan, step, i, start, _("Step '%s' failed: "), error);
+              return FALSE;
+            }
+        }
+      else
+        done = recorded_state (plan, step) == LAB_STEP_STATE_DONE;
+
+      if (done)
+        {
+          /* applied by an interrupted run that did not get to record it */
+          if (recorded_state (plan, step) == LAB_STEP_STATE_STARTED)
+            {
+              mark (plan, step, LAB_STEP_STATE_DONE, 0);
+              if (!save (plan, error))
+                return FALSE;
+            }
+          lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_SKIPPED, i, total, step->title, 0, NULL);
+          continue;
+        }
+
+      mark (plan, step, LAB_STEP_STATE_STARTED, 0);
+      if (!save (plan, error))
+        {
+          step_failed (plan, step, i, start, _("Step '%s' failed: "), error);
+          return FALSE;
+        }
+
+      if (step->info->apply != NULL && !step->info->apply (ctx, step->data, error))
+        {
+          step_failed (plan, step, i, start, _("Step '%s' failed: "), error);
+          return FALSE;
+        }
+
+      mark (plan, step, LAB_STEP_STATE_DONE, seconds_since (start));
+      if (!save (plan, error))
+        {
+          step_failed (plan, step, i, start, _("Step '%s' failed: "), error);
+          return FALSE;
+        }
+      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_DONE, i, total, step->title,
+                         seconds_since (start), NULL);
+    }
+  return TRUE;
+}
+
+gboolean
+lab_plan_down (LabPlan *plan, GError **error)
+{
+  LabContext *ctx;
+  guint total;
+
+  g_return_val_if_fail (plan != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ctx = plan->ctx;
+  total = plan->steps->len;
+  for (guint k = 0; k < total; k++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, total - 1 - k);
+      gint64 start;
+
+      if (check_cancelled (plan, step, TRUE, error))
+        return FALSE;
+
+      start = g_get_monotonic_time ();
+      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_START, k, total, step->title, 0, NULL);
+
+      if (recorded_state (plan, step) == LAB_STEP_STATE_NONE)
+        {
+          lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_SKIPPED, k, total, step->title, 0, NULL);
+          continue;
+        }
+
+      if (step->info->undo != NULL && !step->info->undo (ctx, step->data, error))
+        {
+          step_failed (plan, step, k, start, _("Undoing step '%s' failed: "), error);
+          return FALSE;
+        }
+
+      mark (plan, step, LAB_STEP_STATE_NONE, 0);
+      if (!save (plan, error))
+        {
+          step_failed (plan, step, k, start, _("Undoing step '%s' failed: "), error);
+          return FALSE;
+        }
+      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_DONE, k, total, step->title,
+                         seconds_since (start), NULL);
+    }
+
+  if (!ctx->dry_run && ctx->state != NULL && lab_state_is_empty (ctx->state))
+    return lab_state_delete (ctx->state, error);
+  return TRUE;
+}
+
+void
+lab_plan_describe (LabPlan *plan, gboolean down, GString *out)
+{
+  guint total;
+
+  g_return_if_fail (plan != NULL);
+  g_return_if_fail (out != NULL);
+
+  total = plan->steps->len;
+  for (guint k = 0; k < total; k++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, down ? total - 1 - k : k);
+      g_auto(GStrv) lines = NULL;
+
+      g_string_append_printf (out, "# %u. %s\n", k + 1, step->title);
+      if (step->info->describe != NULL)
+        lines = step->info->describe (plan->ctx, step->data, down);
+      for (guint j = 0; lines != NULL && lines[j] != NULL; j++)
+        g_string_append_printf (out, "%s\n", lines[j]);
+    }
+}

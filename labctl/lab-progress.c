@@ -1,0 +1,221 @@
+/* lab-progress.c: step progress as a terminal checklist or plain lines. */
+#include "config.h"
+
+#include "lab-plan.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab-i18n.h"
+
+#define COLOR_GREEN  "\033[32m"
+#define COLOR_RED    "\033[31m"
+#define COLOR_YELLOW "\033[33m"
+#define COLOR_DIM    "\033[2m"
+#define COLOR_BOLD   "\033[1m"
+#define COLOR_RESET  "\033[0m"
+#define CLEAR_LINE   "\r\033[K"
+
+typedef struct {
+  FILE     *stream;
+  gboolean  tty;
+  gboolean  colour;
+  gboolean  line_open;   /* tty: the "…" line of the running step is shown */
+} StreamProgress;
+
+LabProgress *
+lab_progress_new (LabProgressFunc func, gpointer user_data, GDestroyNotify user_data_destroy)
+{
+  LabProgress *progress = g_new0 (LabProgress, 1);
+
+  progress->func = func;
+  progress->user_data = user_data;
+  progress->user_data_destroy = user_data_destroy;
+  return progress;
+}
+
+void
+lab_progress_free (LabProgress *progress)
+{
+  if (progress == NULL)
+    return;
+  if (progress->user_data_destroy != NULL)
+    progress->user_data_destroy (progress->user_data);
+  g_free (progress->current_title);
+  g_free (progress);
+}
+
+void
+lab_progress_emit (LabProgress     *progress,
+                   LabProgressEvent event,
+                   guint            index,
+                   guint            total,
+                   const char      *title,
+                   double           seconds,
+                   const char      *detail)
+{
+  if (progress == NULL)
+    return;
+  if (event == LAB_PROGRESS_STEP_START)
+    {
+      progress->current_index = index;
+      progress->current_total = total;
+      g_free (progress->current_title);
+      progress->current_title = g_strdup (title);
+    }
+  if (progress->func != NULL)
+    progress->func (progress, event, index, total, title, seconds, detail, progress->user_data);
+}
+
+void
+lab_progress_info (LabProgress *progress, const char *format, ...)
+{
+  g_autofree char *text = NULL;
+  va_list ap;
+
+  if (progress == NULL)
+    return;
+  va_start (ap, format);
+  text = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  lab_progress_emit (progress, LAB_PROGRESS_STEP_INFO, progress->current_index,
+                     progress->current_total, progress->current_title, 0, text);
+}
+
+/* ---- the stream implementation ---------------------------------------- */
+
+static const char *
+colour (StreamProgress *sp, const char *code)
+{
+  return sp->colour ? code : "";
+}
+
+static void
+print_tty (StreamProgress  *sp,
+           LabProgressEvent event,
+           guint            index,
+           guint            total,
+           const char      *title,
+           double           seconds,
+           const char      *detail)
+{
+  g_autofree char *total_str = g_strdup_printf ("%u", total);
+  int width = (int) strlen (total_str);
+  int indent = 2 * width + 6;   /* details line up with the title: "[ 3/12] ✓ " */
+  g_autofree char *counter = NULL;
+
+  counter = g_strdup_printf ("[%*u/%u]", width, index + 1, total);
+
+  switch (event)
+    {
+    case LAB_PROGRESS_STEP_START:
+      fprintf (sp->stream, "%s%s %s…%s %s", sp->line_open ? CLEAR_LINE : "", counter,
+               colour (sp, COLOR_YELLOW), colour (sp, COLOR_RESET), title);
+      sp->line_open = TRUE;
+      break;
+    case LAB_PROGRESS_STEP_DONE:
+      fprintf (sp->stream, "%s%s %s✓%s %s  ", sp->line_open ? CLEAR_LINE : "", counter,
+               colour (sp, COLOR_GREEN), colour (sp, COLOR_RESET), title);
+      fprintf (sp->stream, _("(%.1f s)"), seconds);
+      fputc ('\n', sp->stream);
+      sp->line_open = FALSE;
+      break;
+    case LAB_PROGRESS_STEP_SKIPPED:
+      fprintf (sp->stream, "%s%s %s– %s  ", sp->line_open ? CLEAR_LINE : "", counter,
+               colour (sp, COLOR_DIM), title);
+      fprintf (sp->stream, "%s%s\n", _("(nothing to do)"), colour (sp, COLOR_RESET));
+      sp->line_open = FALSE;
+      break;
+    case LAB_PROGRESS_STEP_FAILED:
+      fprintf (sp->stream, "%s%s %s✗ %s%s  ", sp->line_open ? CLEAR_LINE : "", counter,
+               colour (sp, COLOR_RED), title, colour (sp, COLOR_RESET));
+      fprintf (sp->stream, _("(failed after %.1f s)"), seconds);
+      fputc ('\n', sp->stream);
+      if (detail != NULL)
+        fprintf (sp->stream, "%*s%s\n", indent, "", detail);
+      sp->line_open = FALSE;
+      break;
+    case LAB_PROGRESS_STEP_INFO:
+      /* the detail goes above the running line, which is drawn again */
+      fprintf (sp->stream, "%s%*s%s%s%s\n", sp->line_open ? CLEAR_LINE : "", indent, "",
+               colour (sp, COLOR_DIM), detail != NULL ? detail : "", colour (sp, COLOR_RESET));
+      if (sp->line_open)
+        fprintf (sp->stream, "%s %s…%s %s", counter, colour (sp, COLOR_YELLOW),
+                 colour (sp, COLOR_RESET), title != NULL ? title : "");
+      break;
+    default:
+      break;
+    }
+  fflush (sp->stream);
+}
+
+static void
+print_plain (StreamProgress  *sp,
+             LabProgressEvent event,
+             guint            index,
+             guint            total,
+             const char      *title,
+             double           seconds,
+             const char      *detail)
+{
+  g_autofree char *head = g_strdup_printf (_("step %u/%u: %s"), index + 1, total,
+                                           title != NULL ? title : "");
+
+  switch (event)
+    {
+    case LAB_PROGRESS_STEP_START:
+      fprintf (sp->stream, _("%s: started"), head);
+      break;
+    case LAB_PROGRESS_STEP_DONE:
+      fprintf (sp->stream, _("%s: done in %.1f s"), head, seconds);
+      break;
+    case LAB_PROGRESS_STEP_SKIPPED:
+      fprintf (sp->stream, _("%s: nothing to do"), head);
+      break;
+    case LAB_PROGRESS_STEP_FAILED:
+      fprintf (sp->stream, _("%s: failed after %.1f s: %s"), head, seconds,
+               detail != NULL ? detail : "");
+      break;
+    case LAB_PROGRESS_STEP_INFO:
+      fprintf (sp->stream, "%s: %s", head, detail != NULL ? detail : "");
+      break;
+    default:
+      break;
+    }
+  fputc ('\n', sp->stream);
+  fflush (sp->stream);
+}
+
+static void
+stream_progress_func (LabProgress     *progress,
+                      LabProgressEvent event,
+                      guint            index,
+                      guint            total,
+                      const char      *title,
+                      double           seconds,
+                      const char      *detail,
+                      gpointer         user_data)
+{
+  StreamProgress *sp = user_data;
+
+  if (sp->tty)
+    print_tty (sp, event, index, total, title, seconds, detail);
+  else
+    print_plain (sp, event, index, total, title, seconds, detail);
+}
+
+LabProgress *
+lab_progress_new_for_stream (FILE *stream)
+{
+  StreamProgress *sp = g_new0 (StreamProgress, 1);
+  const char *no_color = g_getenv ("NO_COLOR");
+
+  g_return_val_if_fail (stream != NULL, NULL);
+
+  sp->stream = stream;
+  sp->tty = isatty (fileno (stream));
+  sp->colour = sp->tty && (no_color == NULL || *no_color == '\0') &&
+               g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;
+  return lab_progress_new (stream_progress_func, sp, g_free);
+}
