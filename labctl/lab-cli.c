@@ -22,6 +22,7 @@ const LabCommand lab_cli_commands[] = {
   { "down",   N_("Remove everything the lab made"), lab_cmd_down, FALSE },
   { "reap",   N_("Run a command and reap the orphans it leaves (used for the nodes' libvirtd)"), lab_cmd_reap, TRUE },
   { "nodes",  N_("Node VMs: list, start, stop, console, snapshot, revert"), lab_cmd_nodes, FALSE },
+  { "storage", N_("Build, remove or show the lab's shared storage: iSCSI target and LVM (up | down | status)"), lab_cmd_storage, FALSE },
   { NULL, NULL, NULL, FALSE },
 };
 

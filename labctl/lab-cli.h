@@ -90,5 +90,6 @@ gboolean lab_cmd_status  (LabCli *cli, int argc, char **argv, GError **error);
 gboolean lab_cmd_experiment (LabCli *cli, int argc, char **argv, GError **error);
 gboolean lab_cmd_reap    (LabCli *cli, int argc, char **argv, GError **error);
 gboolean lab_cmd_nodes   (LabCli *cli, int argc, char **argv, GError **error);
+gboolean lab_cmd_storage (LabCli *cli, int argc, char **argv, GError **error);
 
 G_END_DECLS

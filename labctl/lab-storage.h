@@ -1,0 +1,58 @@
+/* lab-storage.h: the lab's shared storage as LabPlan steps.
+ *
+ * Steps, in order (ids key the state):
+ *   storage.image    sparse backing file (xattr user.labctl.lab=<lab> when the fs has xattrs)
+ *   storage.tgtd     a tgtd on the recipe's control port: a running one is used,
+ *                    otherwise labctl starts `tgtd -f` and records its pid
+ *   storage.target   the target with the recipe's IQN on a free tid
+ *   storage.lun      LUN 1 on the backing file
+ *   storage.acl      the target bound to the lab's own addresses only (never ALL)
+ *   storage.chap     CHAP account (only when the recipe asks for it)
+ *   storage.attach   the LUN as a block device on this host (iscsiadm or fuse, see lab-iscsi.h)
+ *   storage.pv       LVM physical volume (refuses a device with a foreign signature)
+ *   storage.vg       volume group, tagged labctl:<lab>
+ *   storage.lv:NAME  one LV per node (and per guest with a disk), tagged
+ *
+ * Environment:
+ *   LABCTL_STORAGE_ATTACH=iscsiadm|fuse|auto  attach method (default auto)
+ *   LABCTL_LVM_SYSTEM_DIR=DIR   LVM_SYSTEM_DIR for every LVM command (a private
+ *                               lvm.conf, e.g. activation = 0 on hosts without
+ *                               device-mapper)
+ *   LABCTL_FAIL_STEP=ID         test hook: the apply of step ID fails after its
+ *                               main command (to test resume and cleanup)
+ */
+#pragma once
+
+#include "lab-plan.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  LAB_STORAGE_PART_TARGET = 1 << 0,   /* image, tgtd, target, LUN, ACL, CHAP */
+  LAB_STORAGE_PART_ATTACH = 1 << 1,   /* login / FUSE attach */
+  LAB_STORAGE_PART_LVM    = 1 << 2,   /* PV, VG, LVs */
+  LAB_STORAGE_PART_ALL    = 0x7,
+} LabStorageParts;
+
+/* Adds the storage steps to plan (all parts). ctx->recipe and ctx->runner
+ * must be set. Fails only on a bad LABCTL_STORAGE_ATTACH. */
+gboolean  lab_storage_add_steps       (LabPlan         *plan,
+                                       LabContext      *ctx,
+                                       GError         **error);
+gboolean  lab_storage_add_steps_parts (LabPlan         *plan,
+                                       LabContext      *ctx,
+                                       LabStorageParts  parts,
+                                       GError         **error);
+
+/* The initiator addresses the target admits: the portal address (unless
+ * inside the lab subnet) and the lab subnet. Never "ALL". */
+char    **lab_storage_acl_for_recipe  (LabRecipe       *recipe);
+
+/* Every piece as it is now (file size and allocation, target, ACL,
+ * sessions, PV, VG, LVs); read-only. Parts that cannot be queried (not
+ * root, daemon not running) say so in an "error" member. */
+JsonNode *lab_storage_status          (LabContext      *ctx);
+/* Human-readable form of lab_storage_status(). */
+char     *lab_storage_status_to_text  (JsonNode        *status);
+
+G_END_DECLS

@@ -1,0 +1,708 @@
+/* lab-tgt.c: tgtadm through LabRunner, and its output parsed. */
+#include "config.h"
+
+#include "lab-tgt.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab-error.h"
+#include "lab-i18n.h"
+
+static void
+lun_free (gpointer p)
+{
+  LabTgtLun *lun = p;
+
+  g_free (lun->type);
+  g_free (lun->backing_path);
+  g_free (lun->backing_type);
+  g_free (lun);
+}
+
+static void
+nexus_free (gpointer p)
+{
+  LabTgtNexus *n = p;
+
+  g_free (n->initiator);
+  g_free (n->address);
+  g_free (n);
+}
+
+void
+lab_tgt_target_free (LabTgtTarget *target)
+{
+  if (target == NULL)
+    return;
+  g_free (target->iqn);
+  g_free (target->state);
+  g_ptr_array_unref (target->luns);
+  g_ptr_array_unref (target->nexus);
+  g_strfreev (target->accounts);
+  g_strfreev (target->acl);
+  g_free (target);
+}
+
+typedef enum {
+  SECTION_NONE,
+  SECTION_SYSTEM,
+  SECTION_NEXUS,
+  SECTION_LUN,
+  SECTION_ACCOUNT,
+  SECTION_ACL,
+} Section;
+
+static guint
+indent_of (const char *line)
+{
+  guint n = 0;
+
+  while (line[n] == ' ')
+    n++;
+  return n;
+}
+
+/* "key: value" -> value (stripped) when line (stripped) starts with key. */
+static const char *
+value_after (const char *stripped, const char *key)
+{
+  gsize len = strlen (key);
+
+  if (strncmp (stripped, key, len) != 0 || stripped[len] != ':')
+    return NULL;
+  stripped += len + 1;
+  while (*stripped == ' ')
+    stripped++;
+  return stripped;
+}
+
+static void
+finish_target (GPtrArray *targets, LabTgtTarget *t, GPtrArray *accounts, GPtrArray *acl)
+{
+  g_ptr_array_add (accounts, NULL);
+  g_ptr_array_add (acl, NULL);
+  t->accounts = (GStrv) g_ptr_array_free (accounts, FALSE);
+  t->acl = (GStrv) g_ptr_array_free (acl, FALSE);
+  g_ptr_array_add (targets, t);
+}
+
+GPtrArray *
+lab_tgt_parse_show (const char *text, GError **error)
+{
+  g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) lab_tgt_target_free);
+  g_auto(GStrv) lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  LabTgtTarget *cur = NULL;
+  GPtrArray *accounts = NULL, *acl = NULL;
+  LabTgtLun *lun = NULL;
+  LabTgtNexus *nexus = NULL;
+  Section section = SECTION_NONE;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+      g_autofree char *stripped = g_strstrip (g_strdup (line));
+      guint indent = indent_of (line);
+      const char *v;
+
+      if (*stripped == '\0')
+        continue;
+
+      if (indent == 0)
+        {
+          char *colon;
+          guint64 tid;
+
+          if (!g_str_has_prefix (stripped, "Target "))
+            {
+              /* other modes' output ("Account list:" ...) ends the targets */
+              section = SECTION_NONE;
+              if (cur != NULL)
+                finish_target (targets, g_steal_pointer (&cur), accounts, acl);
+              continue;
+            }
+          if (cur != NULL)
+            finish_target (targets, g_steal_pointer (&cur), accounts, acl);
+          colon = strchr (stripped, ':');
+          if (colon != NULL)
+            {
+              g_autofree char *num = g_strndup (stripped + 7, colon - stripped - 7);
+              if (!g_ascii_string_to_unsigned (num, 10, 1, G_MAXUINT, &tid, NULL))
+                colon = NULL;
+            }
+          if (colon == NULL)
+            {
+              g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
+                           _("tgtadm --op show: cannot parse line %u: \"%s\"; is this tgt's tgtadm?"),
+                           i + 1, stripped);
+              return NULL;
+            }
+          cur = g_new0 (LabTgtTarget, 1);
+          cur->tid = tid;
+          cur->iqn = g_strstrip (g_strdup (colon + 1));
+          cur->luns = g_ptr_array_new_with_free_func (lun_free);
+          cur->nexus = g_ptr_array_new_with_free_func (nexus_free);
+          accounts = g_ptr_array_new ();
+          acl = g_ptr_array_new ();
+          section = SECTION_NONE;
+          lun = NULL;
+          nexus = NULL;
+          continue;
+        }
+      if (cur == NULL)
+        continue;
+
+      if (indent == 4)
+        {
+          if (g_str_equal (stripped, "System information:"))
+            section = SECTION_SYSTEM;
+          else if (g_str_equal (stripped, "I_T nexus information:"))
+            section = SECTION_NEXUS;
+          else if (g_str_equal (stripped, "LUN information:"))
+            section = SECTION_LUN;
+          else if (g_str_equal (stripped, "Account information:"))
+            section = SECTION_ACCOUNT;
+          else if (g_str_equal (stripped, "ACL information:"))
+            section = SECTION_ACL;
+          else
+            section = SECTION_NONE;
+          continue;
+        }
+
+      switch (section)
+        {
+        case SECTION_SYSTEM:
+          if ((v = value_after (stripped, "State")) != NULL)
+            {
+              g_free (cur->state);
+              cur->state = g_strdup (v);
+            }
+          break;
+        case SECTION_NEXUS:
+          if (value_after (stripped, "I_T nexus") != NULL)
+            {
+              nexus = g_new0 (LabTgtNexus, 1);
+              g_ptr_array_add (cur->nexus, nexus);
+            }
+          else if (nexus != NULL && (v = value_after (stripped, "Initiator")) != NULL)
+            {
+              const char *sp = strchr (v, ' ');
+              g_free (nexus->initiator);
+              nexus->initiator = sp != NULL ? g_strndup (v, sp - v) : g_strdup (v);
+            }
+          else if (nexus != NULL && (v = value_after (stripped, "IP Address")) != NULL)
+            {
+              g_free (nexus->address);
+              nexus->address = g_strdup (v);
+            }
+          break;
+        case SECTION_LUN:
+          if ((v = value_after (stripped, "LUN")) != NULL)
+            {
+              guint64 n = 0;
+              g_ascii_string_to_unsigned (v, 10, 0, G_MAXUINT, &n, NULL);
+              lun = g_new0 (LabTgtLun, 1);
+              lun->lun = n;
+              g_ptr_array_add (cur->luns, lun);
+            }
+          else if (lun != NULL && (v = value_after (stripped, "Type")) != NULL)
+            lun->type = g_strdup (v);
+          else if (lun != NULL && (v = value_after (stripped, "Size")) != NULL)
+            {
+              /* "2147 MB, Block size: 512" */
+              guint64 mb = g_ascii_strtoull (v, NULL, 10);
+              const char *bs = strstr (v, "Block size:");
+              lun->size_bytes = mb * 1000 * 1000;
+              if (bs != NULL)
+                lun->block_size = (guint) g_ascii_strtoull (bs + strlen ("Block size:"), NULL, 10);
+            }
+          else if (lun != NULL && (v = value_after (stripped, "Backing store type")) != NULL)
+            lun->backing_type = g_strdup (v);
+          else if (lun != NULL && (v = value_after (stripped, "Backing store path")) != NULL)
+            lun->backing_path = g_str_equal (v, "None") ? NULL : g_strdup (v);
+          break;
+        case SECTION_ACCOUNT:
+          {
+            /* "user" or "user (outgoing)": only incoming users matter here */
+            if (!g_str_has_suffix (stripped, "(outgoing)"))
+              g_ptr_array_add (accounts, g_strdup (stripped));
+          }
+          break;
+        case SECTION_ACL:
+          g_ptr_array_add (acl, g_strdup (stripped));
+          break;
+        case SECTION_NONE:
+        default:
+          break;
+        }
+    }
+  if (cur != NULL)
+    finish_target (targets, g_steal_pointer (&cur), accounts, acl);
+  return g_steal_pointer (&targets);
+}
+
+LabTgtTarget *
+lab_tgt_find_by_iqn (GPtrArray *targets, const char *iqn)
+{
+  for (guint i = 0; targets != NULL && i < targets->len; i++)
+    {
+      LabTgtTarget *t = g_ptr_array_index (targets, i);
+      if (g_ascii_strcasecmp (t->iqn, iqn) == 0)
+        return t;
+    }
+  return NULL;
+}
+
+LabTgtTarget *
+lab_tgt_find_by_tid (GPtrArray *targets, guint tid)
+{
+  for (guint i = 0; targets != NULL && i < targets->len; i++)
+    {
+      LabTgtTarget *t = g_ptr_array_index (targets, i);
+      if (t->tid == tid)
+        return t;
+    }
+  return NULL;
+}
+
+LabTgtLun *
+lab_tgt_target_get_lun (LabTgtTarget *target, guint lun)
+{
+  for (guint i = 0; target != NULL && i < target->luns->len; i++)
+    {
+      LabTgtLun *l = g_ptr_array_index (target->luns, i);
+      if (l->lun == lun)
+        return l;
+    }
+  return NULL;
+}
+
+guint
+lab_tgt_find_free_tid (GPtrArray *targets)
+{
+  guint tid = 1;
+
+  while (lab_tgt_find_by_tid (targets, tid) != NULL)
+    tid++;
+  return tid;
+}
+
+gboolean
+lab_tgt_validate_initiator (const char *address, GError **error)
+{
+  g_autoptr(GInetAddress) addr = NULL;
+  g_autoptr(GInetAddressMask) mask = NULL;
+
+  if (address == NULL || *address == '\0' || g_ascii_strcasecmp (address, "ALL") == 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                   _("Refusing to bind the target to \"%s\": that exports the disk to every host "
+                     "that can reach this machine; bind it to the lab's addresses only"),
+                   address != NULL ? address : "");
+      return FALSE;
+    }
+  if (strchr (address, '/') != NULL)
+    mask = g_inet_address_mask_new_from_string (address, NULL);
+  else
+    addr = g_inet_address_new_from_string (address);
+  if (addr == NULL && mask == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                   _("\"%s\" is not an IP address or network (a.b.c.d or a.b.c.d/prefix); "
+                     "tgtadm would accept it silently and the ACL would admit nobody"),
+                   address);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- argv builders --------------------------------------------------- */
+
+static char **
+tgtadm_argv (guint16 control_port, const char *first, ...)
+{
+  GPtrArray *a = g_ptr_array_new ();
+  va_list ap;
+
+  g_ptr_array_add (a, g_strdup ("tgtadm"));
+  if (control_port != 0)
+    {
+      g_ptr_array_add (a, g_strdup ("-C"));
+      g_ptr_array_add (a, g_strdup_printf ("%u", control_port));
+    }
+  va_start (ap, first);
+  for (const char *s = first; s != NULL; s = va_arg (ap, const char *))
+    g_ptr_array_add (a, g_strdup (s));
+  va_end (ap);
+  g_ptr_array_add (a, NULL);
+  return (char **) g_ptr_array_free (a, FALSE);
+}
+
+#define UINT_STR(buf, v) (g_snprintf (buf, sizeof buf, "%u", (guint) (v)), buf)
+
+char **
+lab_tgt_argv_show_system (guint16 cp)
+{
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "show", "--mode", "sys", NULL);
+}
+
+char **
+lab_tgt_argv_show_targets (guint16 cp)
+{
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "show", "--mode", "target", NULL);
+}
+
+char **
+lab_tgt_argv_new_target (guint16 cp, guint tid, const char *iqn)
+{
+  char t[16];
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "new", "--mode", "target",
+                      "--tid", UINT_STR (t, tid), "-T", iqn, NULL);
+}
+
+char **
+lab_tgt_argv_delete_target (guint16 cp, guint tid)
+{
+  char t[16];
+  /* --force: a session of a node still logged in must not keep the target */
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "delete", "--mode", "target",
+                      "--tid", UINT_STR (t, tid), "--force", NULL);
+}
+
+char **
+lab_tgt_argv_new_lun (guint16 cp, guint tid, guint lun, const char *path)
+{
+  char t[16], l[16];
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "new", "--mode", "logicalunit",
+                      "--tid", UINT_STR (t, tid), "--lun", UINT_STR (l, lun),
+                      "-b", path, "--bstype", "rdwr", NULL);
+}
+
+char **
+lab_tgt_argv_delete_lun (guint16 cp, guint tid, guint lun)
+{
+  char t[16], l[16];
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "delete", "--mode", "logicalunit",
+                      "--tid", UINT_STR (t, tid), "--lun", UINT_STR (l, lun), NULL);
+}
+
+char **
+lab_tgt_argv_bind (guint16 cp, guint tid, const char *address)
+{
+  char t[16];
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "bind", "--mode", "target",
+                      "--tid", UINT_STR (t, tid), "-I", address, NULL);
+}
+
+char **
+lab_tgt_argv_unbind (guint16 cp, guint tid, const char *address)
+{
+  char t[16];
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "unbind", "--mode", "target",
+                      "--tid", UINT_STR (t, tid), "-I", address, NULL);
+}
+
+char **
+lab_tgt_argv_new_account (guint16 cp, const char *user, const char *password)
+{
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "new", "--mode", "account",
+                      "--user", user, "--password", password, NULL);
+}
+
+char **
+lab_tgt_argv_delete_account (guint16 cp, const char *user)
+{
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "delete", "--mode", "account",
+                      "--user", user, NULL);
+}
+
+char **
+lab_tgt_argv_bind_account (guint16 cp, guint tid, const char *user)
+{
+  char t[16];
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "bind", "--mode", "account",
+                      "--tid", UINT_STR (t, tid), "--user", user, NULL);
+}
+
+char **
+lab_tgt_argv_unbind_account (guint16 cp, guint tid, const char *user)
+{
+  char t[16];
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "unbind", "--mode", "account",
+                      "--tid", UINT_STR (t, tid), "--user", user, NULL);
+}
+
+char **
+lab_tgt_argv_delete_system (guint16 cp)
+{
+  return tgtadm_argv (cp, "--op", "delete", "--mode", "system", NULL);
+}
+
+char **
+lab_tgt_argv_daemon (guint16 cp, const char *portal_address, guint16 portal_port)
+{
+  GPtrArray *a = g_ptr_array_new ();
+  g_autofree char *portal = NULL;
+
+  if (strchr (portal_address, ':') != NULL)
+    portal = g_strdup_printf ("portal=[%s]:%u", portal_address, portal_port);
+  else
+    portal = g_strdup_printf ("portal=%s:%u", portal_address, portal_port);
+  g_ptr_array_add (a, g_strdup ("tgtd"));
+  g_ptr_array_add (a, g_strdup ("-f"));
+  g_ptr_array_add (a, g_strdup ("-C"));
+  g_ptr_array_add (a, g_strdup_printf ("%u", cp));
+  g_ptr_array_add (a, g_strdup ("--iscsi"));
+  g_ptr_array_add (a, g_steal_pointer (&portal));
+  g_ptr_array_add (a, NULL);
+  return (char **) g_ptr_array_free (a, FALSE);
+}
+
+/* ---- running --------------------------------------------------------- */
+
+static const char *
+tgtadm_hint (const char *message, int *code)
+{
+  *code = LAB_ERROR_TOOL;
+  if (message == NULL)
+    return NULL;
+  if (strstr (message, "Transport endpoint is not connected") != NULL
+      || strstr (message, "can't connect to the tgt daemon") != NULL
+      || strstr (message, "failed to send request hdr") != NULL)
+    return _("tgtd is not running on this control port: start it (service tgt start), "
+             "or let labctl start its own (labctl storage up)");
+  if (strstr (message, "this target already exists") != NULL)
+    {
+      *code = LAB_ERROR_EXISTS;
+      return _("another target uses this tid or name; list them with tgtadm --op show --mode target");
+    }
+  if (strstr (message, "this logical unit number already exists") != NULL)
+    {
+      *code = LAB_ERROR_EXISTS;
+      return _("the target already has this LUN: run labctl storage down, then up again");
+    }
+  if (strstr (message, "can't find the target") != NULL)
+    {
+      *code = LAB_ERROR_NOT_FOUND;
+      return _("the target is gone (tgtd restarted?): run labctl storage up again");
+    }
+  if (strstr (message, "invalid request") != NULL)
+    return _("the LUN's backing file may be missing or unreadable: check it exists, "
+             "or run labctl storage down and up");
+  if (strstr (message, "this access control rule already exists") != NULL)
+    {
+      *code = LAB_ERROR_EXISTS;
+      return NULL;
+    }
+  if (strstr (message, "this target is still active") != NULL)
+    return _("an initiator is still logged in: log it out (iscsiadm -m node --logout) and retry");
+  return NULL;
+}
+
+gboolean
+lab_tgt_run (LabRunner *runner, const char * const *argv, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *err_text = NULL;
+  int status = 0;
+  const char *hint;
+  int code;
+
+  if (!lab_runner_run_full (runner, argv, LAB_RUN_DEFAULT, NULL, 30000, &status,
+                            NULL, &err_text, NULL, &local_error))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (status == 0)
+    return TRUE;
+  g_strstrip (err_text);
+  hint = tgtadm_hint (err_text, &code);
+  {
+    g_autofree char *line = lab_runner_format_argv (runner, argv);
+    if (hint != NULL)
+      g_set_error (error, LAB_ERROR, code, _("%s failed (exit %d): %s; %s"),
+                   line, status, err_text, hint);
+    else
+      g_set_error (error, LAB_ERROR, code, _("%s failed (exit %d): %s"),
+                   line, status, err_text);
+  }
+  return FALSE;
+}
+
+gboolean
+lab_tgt_ping (LabRunner *runner, guint16 control_port, gboolean *running, GError **error)
+{
+  g_auto(GStrv) argv = lab_tgt_argv_show_system (control_port);
+  int status = 0;
+
+  *running = FALSE;
+  if (!lab_runner_run_full (runner, (const char * const *) argv, LAB_RUN_QUERY | LAB_RUN_QUIET_OUTPUT,
+                            NULL, 10000, &status, NULL, NULL, NULL, error))
+    return FALSE;
+  *running = status == 0;
+  return TRUE;
+}
+
+GPtrArray *
+lab_tgt_show (LabRunner *runner, guint16 control_port, GError **error)
+{
+  g_auto(GStrv) argv = lab_tgt_argv_show_targets (control_port);
+  g_autofree char *out = NULL;
+  g_autofree char *err_text = NULL;
+  int status = 0;
+
+  if (!lab_runner_run_full (runner, (const char * const *) argv, LAB_RUN_QUERY, NULL, 10000,
+                            &status, &out, &err_text, NULL, error))
+    return NULL;
+  if (status != 0)
+    {
+      int code;
+      const char *hint = tgtadm_hint (err_text, &code);
+      g_strstrip (err_text);
+      g_set_error (error, LAB_ERROR, code, _("tgtadm --op show --mode target failed (exit %d): %s%s%s"),
+                   status, err_text, hint ? "; " : "", hint ? hint : "");
+      return NULL;
+    }
+  return lab_tgt_parse_show (out, error);
+}
+
+gboolean
+lab_tgt_check_portal_free (const char *address, guint16 port, GError **error)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  g_autoptr(GSocketAddress) sa = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (inet == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                   _("Portal address \"%s\" is not an IP address; set [storage] portal in the recipe"),
+                   address);
+      return FALSE;
+    }
+  sa = g_inet_socket_address_new (inet, port);
+  sock = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
+                       G_SOCKET_PROTOCOL_TCP, error);
+  if (sock == NULL)
+    return FALSE;
+  if (!g_socket_bind (sock, sa, TRUE, &local_error))
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        g_set_error (error, LAB_ERROR, LAB_ERROR_EXISTS,
+                     _("Port %s:%u is already in use by another program (ss -ltnp shows which); "
+                       "stop it, or set [storage] portal / a free port in the recipe"),
+                     address, port);
+      else
+        g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                     _("Cannot listen on the portal %s:%u: %s; the address must exist on this "
+                       "host (create the lab network first: labctl up), or set [storage] portal"),
+                     address, port, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lab_tgt_start_daemon (LabRunner *runner, guint16 control_port, const char *portal_address,
+                      guint16 portal_port, const char *log_file, GPid *out_pid, GError **error)
+{
+  g_auto(GStrv) argv = lab_tgt_argv_daemon (control_port, portal_address, portal_port);
+  GPid pid = 0;
+  gint64 deadline;
+
+  *out_pid = 0;
+  if (lab_runner_get_mode (runner) == LAB_RUNNER_MODE_REAL
+      && !lab_tgt_check_portal_free (portal_address, portal_port, error))
+    return FALSE;
+  if (!lab_runner_spawn_daemon (runner, (const char * const *) argv, log_file, &pid, error))
+    return FALSE;
+  *out_pid = pid;
+  if (lab_runner_get_mode (runner) != LAB_RUNNER_MODE_REAL)
+    return TRUE;
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      gboolean running = FALSE;
+
+      if (!lab_process_alive (pid))
+        {
+          g_autofree char *log = NULL;
+          if (log_file != NULL)
+            g_file_get_contents (log_file, &log, NULL, NULL);
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
+                       _("tgtd exited at start (see %s): %s; is another tgtd using control port %u?"),
+                       log_file ? log_file : "(no log)", log ? g_strstrip (log) : "", control_port);
+          return FALSE;
+        }
+      if (!lab_tgt_ping (runner, control_port, &running, error))
+        return FALSE;
+      if (running)
+        break;
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
+                       _("tgtd (pid %d) did not answer on control port %u within 10 s; see %s"),
+                       (int) pid, control_port, log_file ? log_file : "(no log)");
+          return FALSE;
+        }
+      g_usleep (20 * 1000);
+    }
+
+  /* tgtd only logs a failed portal bind and keeps running */
+  if (log_file != NULL)
+    {
+      g_autofree char *log = NULL;
+      if (g_file_get_contents (log_file, &log, NULL, NULL)
+          && strstr (log, "failed to create/bind to portal") != NULL)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
+                       _("tgtd could not listen on %s:%u (see %s); the port may be in use"),
+                       portal_address, portal_port, log_file);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+lab_tgt_stop_daemon (LabRunner *runner, guint16 control_port, GPid pid, GError **error)
+{
+  g_auto(GStrv) argv = lab_tgt_argv_delete_system (control_port);
+  gboolean running = FALSE;
+
+  if (lab_runner_get_mode (runner) == LAB_RUNNER_MODE_REAL && pid > 0 && !lab_process_alive (pid))
+    running = FALSE;
+  else if (!lab_tgt_ping (runner, control_port, &running, error))
+    return FALSE;
+  if (running && !lab_tgt_run (runner, (const char * const *) argv, error))
+    return FALSE;
+  if (lab_runner_get_mode (runner) != LAB_RUNNER_MODE_REAL)
+    return TRUE;
+  if (pid > 0 && !lab_process_wait_gone (pid, 5000))
+    {
+      /* tgtd ignores SIGTERM; a daemon that did not honour delete-system is stuck */
+      kill (pid, SIGKILL);
+      if (!lab_process_wait_gone (pid, 5000))
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
+                       _("tgtd (pid %d) did not exit; stop it by hand: kill -KILL %d"),
+                       (int) pid, (int) pid);
+          return FALSE;
+        }
+    }
+  if (control_port != 0 || pid > 0)
+    {
+      /* its control socket; never /run/tgtd itself (others may mount on it) */
+      g_autofree char *sock = g_strdup_printf ("/run/tgtd/socket.%u", control_port);
+      g_autofree char *lock = g_strdup_printf ("/run/tgtd/socket.%u.lock", control_port);
+      unlink (sock);
+      unlink (lock);
+    }
+  return TRUE;
+}
