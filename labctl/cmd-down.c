@@ -65,6 +65,9 @@ lab_cmd_down (LabCli *cli, int argc, char **argv, GError **error)
         }
       else
         fprintf (cli->out, _("Nothing to remove: lab %s is not up.\n"), stand->recipe->name);
+      /* logs of an earlier, interrupted down */
+      lab_runner_set_log_path (stand->runner, NULL);
+      lab_stand_remove_state_dir (stand, NULL);
       return TRUE;
     }
   if (!lab_stand_require_root (stand, TRUE, "down", error))

@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 #include <libvirt/virterror.h>
+#include <json-glib/json-glib.h>
 
 #include "lab-container.h"
 #include "lab-error.h"
@@ -506,6 +507,24 @@ define_describe (LabContext *ctx, gpointer data, gboolean down)
   g_autofree char *uri = lab_guest_node_uri (ctx, g->node, NULL);
   g_autofree char *xml = guest_xml (ctx, g);
   g_autofree char *file = g_strdup_printf ("%s.xml", g->name);
+  LabGuestDisk disk = { 0 };
+
+  /* before `up` the disk's place on the LUN is not known yet: show where it goes */
+  if (g->disk_bytes > 0 && !guest_disk (ctx, g, &disk))
+    {
+      g_autofree char *with = NULL;
+      g_auto(GStrv) parts = NULL;
+
+      disk.iqn = ctx->recipe->iqn;
+      disk.lun = 1;
+      disk.host = ctx->recipe->portal_address;
+      disk.port = ctx->recipe->portal_port;
+      disk.size = g->disk_bytes;
+      with = lab_guest_domain_xml (ctx->recipe, g, &disk);
+      parts = g_strsplit (with, "offset='0'", 2);
+      g_free (xml);
+      xml = g_strjoinv ("offset='$OFFSET'", parts);
+    }
   GPtrArray *lines = g_ptr_array_new ();
 
   if (down)
@@ -521,6 +540,166 @@ define_describe (LabContext *ctx, gpointer data, gboolean down)
   g_ptr_array_add (lines, NULL);
   return (char **) g_ptr_array_free (lines, FALSE);
 }
+
+/* ---- the guest's disk: its LV's place on the LUN -------------------------- */
+
+/* The LVM report of `cmd` as the array of its first report's `member`. */
+static JsonArray *
+lvm_report (LabContext *ctx, const char * const *argv, const char *member, JsonParser *parser,
+            GError **error)
+{
+  g_autofree char *out = NULL;
+  JsonObject *o;
+  JsonArray *reports;
+
+  if (!lab_runner_run (ctx->runner, argv, LAB_RUN_QUERY, &out, error))
+    return NULL;
+  if (!json_parser_load_from_data (parser, out, -1, error))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  reports = o != NULL ? json_object_get_array_member (o, "report") : NULL;
+  if (reports == NULL || json_array_get_length (reports) == 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL, _("%s printed no report"), argv[0]);
+      return NULL;
+    }
+  return json_object_get_array_member (json_array_get_object_element (reports, 0), member);
+}
+
+static guint64
+json_u64 (JsonObject *o, const char *member)
+{
+  const char *v = json_object_get_string_member_with_default (o, member, "0");
+
+  return g_ascii_strtoull (v, NULL, 10);
+}
+
+/* Offset and size of the guest's LV inside the PV (= the LUN): PV data
+ * start + first extent * extent size. LVs cannot be activated on every
+ * host (no device-mapper), but QEMU reads the LUN itself: a slice of it is
+ * the LV. */
+static gboolean
+lv_extent (LabContext *ctx, LabGuest *g, guint64 *offset, guint64 *size, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+  const char *dev = lab_state_get_string (ctx->state, "storage.pv.device");
+  g_autofree char *lv = g_strconcat (r->lv_prefix, g->name, NULL);
+  g_autofree char *vglv = g_strdup_printf ("%s/%s", r->vg_name, lv);
+  g_autoptr(JsonParser) p1 = json_parser_new ();
+  g_autoptr(JsonParser) p2 = json_parser_new ();
+  JsonArray *pvs, *segs;
+  JsonObject *pv, *seg;
+  const char *ranges, *colon;
+  guint64 pe_start, extent, first;
+
+  if (dev == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                   _("The lab's PV is not recorded: the storage steps have not run; run 'labctl up'"));
+      return FALSE;
+    }
+  {
+    const char *argv[] = { "pvs", "--devices", dev, "--reportformat", "json", "--units", "b", "--nosuffix",
+                           "-o", "pv_name,pe_start,vg_extent_size", dev, NULL };
+    pvs = lvm_report (ctx, argv, "pv", p1, error);
+  }
+  if (pvs == NULL)
+    return FALSE;
+  {
+    const char *argv[] = { "lvs", "--devices", dev, "--segments", "--reportformat", "json", "--units", "b",
+                           "--nosuffix", "-o", "lv_name,seg_size,seg_pe_ranges", vglv, NULL };
+    segs = lvm_report (ctx, argv, "seg", p2, error);
+  }
+  if (segs == NULL)
+    return FALSE;
+  if (json_array_get_length (pvs) != 1 || json_array_get_length (segs) != 1)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                   _("LV %s must be one contiguous segment on one PV to be a slice of the LUN "
+                     "(it has %u segments); recreate it with 'labctl down' and 'labctl up'"),
+                   vglv, json_array_get_length (segs));
+      return FALSE;
+    }
+  pv = json_array_get_object_element (pvs, 0);
+  seg = json_array_get_object_element (segs, 0);
+  pe_start = json_u64 (pv, "pe_start");
+  extent = json_u64 (pv, "vg_extent_size");
+  ranges = json_object_get_string_member_with_default (seg, "seg_pe_ranges", "");
+  colon = strrchr (ranges, ':');
+  if (colon == NULL || extent == 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL, _("Cannot read the extents of LV %s from '%s'"), vglv, ranges);
+      return FALSE;
+    }
+  first = g_ascii_strtoull (colon + 1, NULL, 10);
+  *offset = pe_start + first * extent;
+  *size = json_u64 (seg, "seg_size");
+  return *size > 0;
+}
+
+static gboolean
+disk_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  LabGuest *g = data;
+  g_autofree char *k_size = g_strdup_printf ("guests.%s.disk_size", g->name);
+
+  *done = lab_state_has (ctx->state, k_size);
+  return TRUE;
+}
+
+static gboolean
+disk_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  LabGuest *g = data;
+  g_autofree char *k_off = g_strdup_printf ("guests.%s.disk_offset", g->name);
+  g_autofree char *k_size = g_strdup_printf ("guests.%s.disk_size", g->name);
+  guint64 offset = 0, size = 0;
+
+  if (!lv_extent (ctx, g, &offset, &size, error))
+    return FALSE;
+  lab_state_set_int (ctx->state, k_off, (gint64) offset);
+  lab_state_set_int (ctx->state, k_size, (gint64) size);
+  lab_progress_info (ctx->progress, _("guest %s: disk = LUN 1 bytes %llu..%llu (LV %s%s)"), g->name,
+                     (unsigned long long) offset, (unsigned long long) (offset + size), ctx->recipe->lv_prefix,
+                     g->name);
+  return TRUE;
+}
+
+static gboolean
+disk_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  LabGuest *g = data;
+  g_autofree char *k_off = g_strdup_printf ("guests.%s.disk_offset", g->name);
+  g_autofree char *k_size = g_strdup_printf ("guests.%s.disk_size", g->name);
+
+  lab_state_remove (ctx->state, k_off);
+  lab_state_remove (ctx->state, k_size);
+  return TRUE;
+}
+
+static char **
+disk_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  LabGuest *g = data;
+  LabRecipe *r = ctx->recipe;
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (!down)
+    {
+      g_ptr_array_add (lines, g_strdup_printf ("pvs --devices \"$PV\" -o pv_name,pe_start,vg_extent_size --units b \"$PV\""));
+      g_ptr_array_add (lines, g_strdup_printf ("lvs --devices \"$PV\" --segments -o lv_name,seg_size,seg_pe_ranges "
+                                               "--units b %s/%s%s", r->vg_name, r->lv_prefix, g->name));
+      g_ptr_array_add (lines, g_strdup ("# the guest's disk: the LUN from pe_start + first extent x extent size, "
+                                        "seg_size bytes (a <slice> in its domain XML)"));
+    }
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
+static const LabStepInfo disk_step = {
+  "guests.disk", N_("Find the place of guest %s's disk on the shared LUN"), TRUE,
+  disk_check, disk_apply, disk_undo, disk_describe,
+};
 
 static const LabStepInfo define_step = {
   "guests.define", N_("Define guest %s"), TRUE,
@@ -752,6 +931,8 @@ lab_guest_add_steps (LabPlan *plan, LabContext *ctx)
     {
       LabGuest *g = g_ptr_array_index (r->guests, i);
 
+      if (g->disk_bytes > 0)
+        lab_plan_add_step (plan, &disk_step, g->name, g->name, g, NULL);
       lab_plan_add_step (plan, &define_step, g->name, g->name, g, NULL);
     }
   for (guint i = 0; i < r->guests->len; i++)

@@ -18,6 +18,7 @@
 #include "lab-i18n.h"
 #include "lab-nodes.h"
 #include "lab-probe.h"
+#include "lab-storage.h"
 
 /* ---- check ----------------------------------------------------------- */
 
@@ -136,14 +137,18 @@ static const LabStepInfo ready_step = {
 /* ---- the plan ----------------------------------------------------------- */
 
 LabPlan *
-lab_stand_build_plan (LabContext *ctx)
+lab_stand_build_plan (LabContext *ctx, GError **error)
 {
-  LabPlan *plan = lab_plan_new (ctx);
+  g_autoptr(LabPlan) plan = lab_plan_new (ctx);
   gboolean container = ctx->recipe->flavor == LAB_FLAVOR_CONTAINER;
 
   lab_plan_add_step (plan, &check_step, NULL, NULL, NULL, NULL);
+  /* the container flavor's portal listens on the bridge's gateway address:
+   * the bridge comes first */
   if (container)
     lab_container_add_network_steps (plan, ctx);
+  if (!lab_storage_add_steps (plan, ctx, error))
+    return NULL;
   if (container)
     {
       lab_container_add_node_steps (plan, ctx);
@@ -152,7 +157,7 @@ lab_stand_build_plan (LabContext *ctx)
   else
     lab_nodes_add_steps (plan, ctx);
   lab_plan_add_step (plan, &ready_step, NULL, NULL, NULL, NULL);
-  return plan;
+  return g_steal_pointer (&plan);
 }
 
 /* ---- status ------------------------------------------------------------- */
@@ -228,6 +233,9 @@ lab_stand_status (LabContext *ctx, LabPlan *plan)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "storage");
+  json_builder_add_value (b, lab_storage_status (ctx));
 
   json_builder_set_member_name (b, "nodes");
   json_builder_begin_array (b);
@@ -327,6 +335,15 @@ lab_stand_status_format (JsonNode *status)
                               json_object_get_string_member (st, "title"));
       if (json_object_has_member (st, "error"))
         g_string_append_printf (s, "           %s\n", json_object_get_string_member (st, "error"));
+    }
+  if (json_object_has_member (o, "storage"))
+    {
+      g_autofree char *st = lab_storage_status_to_text (json_object_get_member (o, "storage"));
+
+      g_string_append (s, _("Storage:\n"));
+      g_string_append (s, st);
+      if (st[0] != '\0' && !g_str_has_suffix (st, "\n"))
+        g_string_append_c (s, '\n');
     }
   if (json_array_get_length (nodes) > 0)
     g_string_append (s, _("Nodes:\n"));
@@ -431,7 +448,9 @@ lab_stand_open (const char *recipe_name, gboolean dry_run, FILE *progress_stream
   self->ctx.dry_run = dry_run;
   self->ctx.libvirt_uri = NULL;
   self->ctx.sysroot = "/";
-  self->plan = lab_stand_build_plan (&self->ctx);
+  self->plan = lab_stand_build_plan (&self->ctx, error);
+  if (self->plan == NULL)
+    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -524,6 +543,19 @@ lab_stand_remove_state_dir (LabStand *self, GError **error)
       g_rmdir (sub);
     }
   g_unlink (log);
+  {
+    /* the daemons' logs (tgtd.log, qemu-storage-daemon.log ...) */
+    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+    const char *name;
+
+    while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+      if (g_str_has_suffix (name, ".log"))
+        {
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+            g_unlink (path);
+        }
+  }
   if (g_rmdir (dir) < 0 && errno != ENOENT)
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,

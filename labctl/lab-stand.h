@@ -5,11 +5,13 @@
  *   check       "check.host": the host preflight (lab-host-check)
  *   network     container flavor: "network.bridge" (the portal listens on
  *               the gateway address, so the bridge comes before storage)
- *   storage     image, target, LUN, LVM (lab-storage)
+ *   storage     image, tgtd, target, LUN, ACL, attach, PV, VG, LVs
+ *               (lab-storage)
  *   nodes       container flavor: namespaces + libvirtd per node
  *               (lab-container); other flavors: network and node domains
  *               (lab-nodes)
- *   guests      container flavor: define, start, clean image (lab-guest)
+ *   guests      container flavor: disk (the LV's place on the LUN), define,
+ *               start, clean image (lab-guest)
  *   ready       "stand.ready": every node answers, every guest answers ping
  */
 #pragma once
@@ -25,7 +27,8 @@ G_BEGIN_DECLS
  * (`down --keep-storage` leaves it). */
 #define LAB_STAND_IMAGE_STEP "storage.image"
 
-LabPlan  *lab_stand_build_plan     (LabContext *ctx);
+LabPlan  *lab_stand_build_plan     (LabContext *ctx,
+                                    GError    **error);
 
 /* What a command needs to work on a lab: the recipe, its state (loaded
  * from the state dir; in memory for a dry run), a runner (logging to
@@ -74,8 +77,8 @@ gboolean  lab_stand_reset          (LabContext *ctx,
                                     GError    **error);
 
 /* After a complete `down` (the state file is gone): removes what is left
- * of the lab's state directory: its log and the empty directories the
- * steps made. Never removes a file it does not know. */
+ * of the lab's state directory: the logs (*.log) and the empty directories
+ * the steps made. Never removes any other file. */
 gboolean  lab_stand_remove_state_dir (LabStand  *stand,
                                       GError   **error);
 

@@ -172,6 +172,11 @@ main (int argc, char **argv)
   st = g_build_filename (work, "state", NULL);
   g_setenv ("LABCTL_STATE_DIR", st, TRUE);
   lab = g_strdup_printf ("bench%u", (guint) getpid ());
+  if (!stand_test_lvm_system_dir (work, &error))
+    {
+      fprintf (stderr, "bench-stand: %s\n", error->message);
+      return 1;
+    }
   recipe = stand_test_write_e2e_recipe (work, lab, kernel, initrd, NULL, NULL, &error);
   if (recipe == NULL)
     {

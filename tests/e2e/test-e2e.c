@@ -29,6 +29,36 @@ static char *bridge;
 static guint control_port;
 static GPtrArray *seen_pids;  /* daemons seen while the lab was up */
 
+/* The guest writes "disk-counter=N" to the first sector of its disk every
+ * second: read it back from the lab's backing image, at the LV's place on
+ * the LUN. -1 when there is none. */
+static int
+guest_disk_counter (void)
+{
+  g_autofree char *path = g_build_filename (state_dir, "state.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *res;
+  g_autoptr(GFile) image = NULL;
+  g_autoptr(GFileInputStream) in = NULL;
+  char buf[64] = { 0 };
+  const char *hit;
+
+  if (!json_parser_load_from_file (parser, path, NULL))
+    return -1;
+  res = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "resources");
+  if (!json_object_has_member (res, "storage.image.path") || !json_object_has_member (res, "guests.tiny.disk_offset"))
+    return -1;
+  image = g_file_new_for_path (json_object_get_string_member (res, "storage.image.path"));
+  in = g_file_read (image, NULL, NULL);
+  if (in == NULL
+      || !g_seekable_seek (G_SEEKABLE (in), json_object_get_int_member (res, "guests.tiny.disk_offset"),
+                           G_SEEK_SET, NULL, NULL)
+      || !g_input_stream_read_all (G_INPUT_STREAM (in), buf, sizeof buf - 1, NULL, NULL, NULL))
+    return -1;
+  hit = strstr (buf, "disk-counter=");
+  return hit != NULL ? atoi (hit + strlen ("disk-counter=")) : -1;
+}
+
 /* Runs labctl ARGS... --recipe <recipe>; returns stdout, *status. */
 static char *
 run_labctl (int *status, const char *first, ...)
@@ -261,6 +291,22 @@ test_migrate (void)
       g_assert_cmpint (json_object_get_int_member (lv, "downtime_ms"), <, 2000);
       g_assert_cmpint (json_object_get_int_member (lv, "data_transferred"), >, 0);
     }
+  /* its disk is the shared LUN: what it writes from node2 lands in the
+   * lab's image at its LV's place */
+  {
+    int before = guest_disk_counter ();
+    int after = before;
+    gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+    while (after <= before && g_get_monotonic_time () < until)
+      {
+        g_usleep (200 * 1000);
+        after = guest_disk_counter ();
+      }
+    g_test_message ("guest's disk counter on the LUN after the migration: %d -> %d", before, after);
+    g_assert_cmpint (before, >, 0);
+    g_assert_cmpint (after, >, before);
+  }
   /* it answers there, and runs there */
   g_assert_true (lab_probe_ping_once (guest_address, NULL, 5000, NULL, &error));
   g_assert_no_error (error);
@@ -416,6 +462,11 @@ main (int argc, char **argv)
   root = g_build_filename (work_dir, "state", NULL);
   g_setenv ("LABCTL_STATE_DIR", root, TRUE);
   state_dir = g_build_filename (root, lab, NULL);
+  if (!stand_test_lvm_system_dir (work_dir, &error))
+    {
+      g_printerr ("cannot write the LVM configuration: %s\n", error->message);
+      return 1;
+    }
   recipe_path = stand_test_write_e2e_recipe (work_dir, lab, kernel, initrd, &guest_address, &control_port, &error);
   if (recipe_path == NULL)
     {

@@ -3,6 +3,7 @@
 
 #include "stand-test-util.h"
 
+#include <errno.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,8 +79,9 @@ stand_test_write_e2e_recipe (const char *work_dir, const char *lab, const char *
   g_autofree char *cmdline = g_strdup_printf ("console=ttyS0 quiet guestip=%s/24", address);
   g_autofree char *path = g_build_filename (work_dir, "e2e.lab", NULL);
   /* never 3260 or control port 0: other tgtd may run on this machine */
-  guint portal_port = (guint) g_random_int_range (20000, 40000);
-  guint control_port = (guint) g_random_int_range (40000, 60000);
+  guint portal_port = (guint) g_random_int_range (40000, 60000);
+  /* tgtd takes control ports up to 32767 */
+  guint control_port = (guint) g_random_int_range (20000, 32000);
   g_autofree char *portal = g_strdup_printf ("%s.1:%u", prefix, portal_port);
 
   if (!g_key_file_load_from_file (kf, src, G_KEY_FILE_KEEP_COMMENTS, error))
@@ -99,4 +101,28 @@ stand_test_write_e2e_recipe (const char *work_dir, const char *lab, const char *
   if (out_control_port != NULL)
     *out_control_port = control_port;
   return g_steal_pointer (&path);
+}
+
+gboolean
+stand_test_lvm_system_dir (const char *work_dir, GError **error)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "lvm", NULL);
+  g_autofree char *lock = g_build_filename (dir, "lock", NULL);
+  g_autofree char *conf_path = g_build_filename (dir, "lvm.conf", NULL);
+  g_autofree char *conf = g_strdup_printf (
+    "devices { obtain_device_list_from_udev = 0 external_device_info_source = \"none\"\n"
+    "          use_devicesfile = 0 hints = \"none\" }\n"
+    "global { activation = 0 locking_dir = \"%s\" use_lvmpolld = 0 event_activation = 0 }\n"
+    "activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }\n"
+    "backup { backup = 0 archive = 0 }\n", lock);
+
+  if (g_mkdir_with_parents (lock, 0700) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "mkdir %s failed", lock);
+      return FALSE;
+    }
+  if (!g_file_set_contents (conf_path, conf, -1, error))
+    return FALSE;
+  g_setenv ("LABCTL_LVM_SYSTEM_DIR", dir, TRUE);
+  return TRUE;
 }

@@ -29,4 +29,10 @@ char     *stand_test_write_e2e_recipe (const char *work_dir,
                                        guint      *out_control_port,
                                        GError    **error);
 
+/* A private LVM configuration for the lab's storage (this machine has no
+ * device-mapper: activation = 0), in work_dir/lvm; sets
+ * LABCTL_LVM_SYSTEM_DIR for labctl. */
+gboolean  stand_test_lvm_system_dir (const char *work_dir,
+                                     GError    **error);
+
 G_END_DECLS
