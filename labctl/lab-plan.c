@@ -351,6 +351,30 @@ lab_plan_remove_steps (LabPlan *plan, const char *id_prefix)
   return removed;
 }
 
+guint
+lab_plan_move_steps (LabPlan *plan, const char *id_prefix, const char *before_prefix)
+{
+  g_autoptr(GPtrArray) moved = g_ptr_array_new ();
+  guint at;
+
+  g_return_val_if_fail (plan != NULL && id_prefix != NULL && before_prefix != NULL, 0);
+  for (guint i = 0; i < plan->steps->len;)
+    {
+      Step *step = g_ptr_array_index (plan->steps, i);
+
+      if (g_str_has_prefix (step->id, id_prefix))
+        g_ptr_array_add (moved, g_ptr_array_steal_index (plan->steps, i));
+      else
+        i++;
+    }
+  for (at = 0; at < plan->steps->len; at++)
+    if (g_str_has_prefix (((Step *) g_ptr_array_index (plan->steps, at))->id, before_prefix))
+      break;
+  for (guint i = 0; i < moved->len; i++)
+    g_ptr_array_insert (plan->steps, (gint) (at + i), g_ptr_array_index (moved, i));
+  return moved->len;
+}
+
 void
 lab_plan_describe (LabPlan *plan, gboolean down, GString *out)
 {

@@ -84,6 +84,13 @@ gboolean   lab_plan_check_step   (LabPlan    *plan,
  * --keep-storage` keeps the image); returns how many were removed. */
 guint      lab_plan_remove_steps (LabPlan    *plan,
                                   const char *id_prefix);
+/* Moves the steps whose id starts with id_prefix to just before the first
+ * step whose id starts with before_prefix (order kept); returns how many
+ * moved. For providers whose steps depend on each other across modules
+ * (the iSCSI portal listens on the lab network's gateway address). */
+guint      lab_plan_move_steps   (LabPlan    *plan,
+                                  const char *id_prefix,
+                                  const char *before_prefix);
 /* Writes, for each step, a comment line with its title and its commands. */
 void       lab_plan_describe     (LabPlan    *plan,
                                   gboolean    down,

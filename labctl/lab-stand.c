@@ -155,7 +155,12 @@ lab_stand_build_plan (LabContext *ctx, GError **error)
       lab_guest_add_steps (plan, ctx);
     }
   else
-    lab_nodes_add_steps (plan, ctx);
+    {
+      lab_nodes_add_steps (plan, ctx);
+      /* the portal listens on the lab network's gateway address: the
+       * network first, then storage, then the nodes on it */
+      lab_plan_move_steps (plan, "nodes.network", "storage.");
+    }
   lab_plan_add_step (plan, &ready_step, NULL, NULL, NULL, NULL);
   return g_steal_pointer (&plan);
 }
