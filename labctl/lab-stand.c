@@ -19,6 +19,7 @@
 #include "lab-nodes.h"
 #include "lab-probe.h"
 #include "lab-storage.h"
+#include "lab-virt.h"
 
 /* ---- check ----------------------------------------------------------- */
 
@@ -385,19 +386,47 @@ lab_stand_status_format (JsonNode *status)
 
 /* ---- reset ---------------------------------------------------------------- */
 
+/* Other flavors: every node back to its snapshot "clean" (taken after
+ * the install, e.g. `labctl nodes snapshot NODE clean`). */
+static gboolean
+reset_nodes (LabContext *ctx, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+  g_autoptr(LabVirt) virt = lab_virt_connect (lab_virt_default_uri (ctx->libvirt_uri), error);
+
+  if (virt == NULL)
+    return FALSE;
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      LabNode *n = g_ptr_array_index (r->nodes, i);
+      g_auto(GStrv) names = lab_virt_snapshot_list (virt, n->name, r->name, error);
+      gint64 t0 = g_get_monotonic_time ();
+
+      if (names == NULL)
+        return FALSE;
+      if (!g_strv_contains ((const char * const *) names, LAB_STAND_CLEAN_SNAPSHOT))
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                       _("Node %s has no snapshot \"%s\" to go back to; take it once the node is installed: "
+                         "labctl nodes snapshot %s %s"), n->name, LAB_STAND_CLEAN_SNAPSHOT, n->name,
+                       LAB_STAND_CLEAN_SNAPSHOT);
+          return FALSE;
+        }
+      if (!lab_virt_snapshot_revert (virt, n->name, r->name, LAB_STAND_CLEAN_SNAPSHOT, error))
+        return FALSE;
+      lab_progress_info (ctx->progress, _("node %s back to its clean snapshot in %.2f s"), n->name,
+                         (g_get_monotonic_time () - t0) / 1e6);
+    }
+  return TRUE;
+}
+
 gboolean
 lab_stand_reset (LabContext *ctx, GError **error)
 {
   LabRecipe *r = ctx->recipe;
 
   if (r->flavor != LAB_FLAVOR_CONTAINER)
-    {
-      g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
-                   _("Reset of a %s lab reverts the nodes' clean snapshots; this labctl does it for the "
-                     "container flavor only so far. Use 'labctl down' and 'labctl up'."),
-                   lab_flavor_to_string (r->flavor));
-      return FALSE;
-    }
+    return reset_nodes (ctx, error);
   for (guint i = 0; i < r->guests->len; i++)
     {
       LabGuest *g = g_ptr_array_index (r->guests, i);

@@ -71,8 +71,12 @@ JsonNode *lab_stand_status         (LabContext *ctx,
                                     LabPlan    *plan);
 char     *lab_stand_status_format  (JsonNode   *status);
 
+/* The node snapshot `reset` reverts to in the VM flavors. */
+#define LAB_STAND_CLEAN_SNAPSHOT "clean"
+
 /* Back to the clean post-install state: container flavor: every guest
- * recreated from its template on its home node from its clean image. */
+ * recreated from its template on its home node from its clean image;
+ * other flavors: every node reverted to its snapshot "clean". */
 gboolean  lab_stand_reset          (LabContext *ctx,
                                     GError    **error);
 
