@@ -210,11 +210,13 @@ lab_stand_status (LabContext *ctx, LabPlan *plan)
       gboolean checked;
       const char *health;
 
-      checked = lab_plan_check_step (plan, i, &done, &error);
-      if (!checked)
+      /* what `up` never did is absent; what it did is checked as it is now */
+      if (rec == LAB_STEP_STATE_NONE)
+        health = "absent";
+      else if (!(checked = lab_plan_check_step (plan, i, &done, &error)))
         health = "unknown";
       else
-        health = done ? "ok" : (rec == LAB_STEP_STATE_NONE ? "absent" : "broken");
+        health = done ? "ok" : "broken";
       if (rec == LAB_STEP_STATE_DONE)
         n_done++;
       if (g_strcmp0 (health, "ok") != 0 && rec != LAB_STEP_STATE_NONE)
@@ -345,11 +347,12 @@ lab_stand_status_format (JsonNode *status)
   if (json_object_has_member (o, "storage"))
     {
       g_autofree char *st = lab_storage_status_to_text (json_object_get_member (o, "storage"));
+      g_auto(GStrv) lines = g_strsplit (st, "\n", -1);
 
       g_string_append (s, _("Storage:\n"));
-      g_string_append (s, st);
-      if (st[0] != '\0' && !g_str_has_suffix (st, "\n"))
-        g_string_append_c (s, '\n');
+      for (guint k = 0; lines[k] != NULL; k++)
+        if (lines[k][0] != '\0')
+          g_string_append_printf (s, "  %s\n", lines[k]);
     }
   if (json_array_get_length (nodes) > 0)
     g_string_append (s, _("Nodes:\n"));
