@@ -357,6 +357,72 @@ test_reset (void)
   remember_daemons ();
 }
 
+static char *
+image_path (void)
+{
+  g_autofree char *path = state_file ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *res;
+
+  if (!json_parser_load_from_file (parser, path, NULL))
+    return NULL;
+  res = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "resources");
+  return g_strdup (json_object_get_string_member_with_default (res, "storage.image.path", NULL));
+}
+
+/* down --keep-storage leaves the image (and only it); the next up reuses it */
+static void
+test_keep_storage (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *image = image_path ();
+  g_autofree char *out = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *prefix = g_strdup_printf ("labctl-%s-", lab);
+  g_autofree char *netns = NULL;
+  g_autoptr(JsonParser) p = NULL;
+  JsonObject *o;
+  int rc = -1;
+
+  g_assert_nonnull (image);
+  out = run_labctl (&rc, "down", "--keep-storage", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (g_file_test (image, G_FILE_TEST_IS_REGULAR));
+  netns = stand_test_run ("ip netns list", NULL, &error);
+  g_assert_null (strstr (netns, prefix));
+  {
+    g_autofree char *image_step = step_status ("storage.image");
+    g_autofree char *tgtd_step = step_status ("storage.tgtd");
+
+    g_assert_cmpstr (image_step, ==, "done");
+    g_assert_cmpstr (tgtd_step, ==, "");
+  }
+
+  again = run_labctl (&rc, "up", "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_object (again, &p);
+  g_assert_nonnull (o);
+  if (o != NULL)
+    {
+      JsonArray *steps = json_object_get_array_member (o, "steps");
+
+      g_test_message ("up on the kept image: %.2f s", json_object_get_double_member (o, "seconds"));
+      for (guint i = 0; i < json_array_get_length (steps); i++)
+        {
+          JsonObject *st = json_array_get_object_element (steps, i);
+          const char *id = json_object_get_string_member (st, "id");
+
+          if (g_str_equal (id, "storage.image"))
+            g_assert_cmpstr (json_object_get_string_member (st, "result"), ==, "skipped");
+          if (g_str_equal (id, "storage.tgtd"))
+            g_assert_cmpstr (json_object_get_string_member (st, "result"), ==, "done");
+        }
+    }
+  g_assert_true (lab_probe_ping_once (guest_address, NULL, 5000, NULL, &error));
+  g_assert_no_error (error);
+  remember_daemons ();
+}
+
 static void
 test_down (void)
 {
@@ -479,6 +545,7 @@ main (int argc, char **argv)
   g_test_add_func ("/e2e/status", test_status);
   g_test_add_func ("/e2e/migrate", test_migrate);
   g_test_add_func ("/e2e/reset", test_reset);
+  g_test_add_func ("/e2e/keep-storage", test_keep_storage);
   g_test_add_func ("/e2e/down", test_down);
   g_test_add_func ("/e2e/nothing-left", test_nothing_left);
   rc = g_test_run ();
