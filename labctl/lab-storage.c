@@ -390,7 +390,7 @@ tgtd_undo (LabContext *ctx, gpointer data, GError **error)
   GPid pid = (GPid) lab_state_get_int (ctx->state, K_TGTD_PID, 0);
   guint16 port = (guint16) lab_state_get_int (ctx->state, K_TGTD_PORT, s->control_port);
 
-  if (pid > 0)
+  if (lab_state_has (ctx->state, K_TGTD_PID))
     {
       gboolean running = FALSE;
       g_autoptr(GPtrArray) targets = NULL;
