@@ -469,7 +469,7 @@ lab_lvm_check_device (LabRunner *runner, const char *device, const char *tag,
   if (!g_str_equal (type, "LVM2_member"))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
-                   _("%s already carries a %s signature (see wipefs -n %s): it is not the lab's "
+                   _("%s already carries a signature of type %s (see wipefs -n %s): it is not the lab's "
                      "disk and labctl will not overwrite it; if its data is disposable, erase it "
                      "yourself (wipefs -a %s) and run labctl storage up again"),
                    device, type, device, device);
