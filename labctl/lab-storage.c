@@ -65,6 +65,15 @@ typedef struct {
   LabIscsiAttach  attach;
   char           *work_dir;
   GPtrArray      *lvs;     /* StorageLv* */
+
+  /* What this run already knows about LVM (each query costs an lvm start,
+   * ~50 ms): filled by a query or by a command whose effect is certain,
+   * dropped when unsure. Valid for one plan run. */
+  GPtrArray      *lv_cache;     /* LabLvmLv*, or NULL: unknown */
+  GPtrArray      *vg_cache;     /* LabLvmVg* from the host-wide query, or NULL */
+  char           *blkid_type;   /* signature seen by pv_check */
+  gboolean        blkid_known;
+  gboolean        pv_orphan;    /* vg_undo just removed the VG on the PV */
 } Storage;
 
 static void
@@ -91,6 +100,9 @@ storage_clear (gpointer p)
   g_strfreev (s->acl);
   g_free (s->work_dir);
   g_ptr_array_unref (s->lvs);
+  g_clear_pointer (&s->lv_cache, g_ptr_array_unref);
+  g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
+  g_free (s->blkid_type);
 }
 
 static void
@@ -1172,6 +1184,13 @@ pv_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   *done = FALSE;
   if (dev == NULL || !block_device_exists (dev))
     return TRUE;
+  /* blank (the usual first run): not a PV, no need to ask LVM */
+  g_clear_pointer (&s->blkid_type, g_free);
+  if (!lab_lvm_probe_signature (ctx->runner, dev, &s->blkid_type, error))
+    return FALSE;
+  s->blkid_known = TRUE;
+  if (s->blkid_type == NULL || !g_str_equal (s->blkid_type, "LVM2_member"))
+    return TRUE;
   pvs = lab_lvm_pvs (ctx->runner, dev, error);
   if (pvs == NULL)
     return FALSE;
@@ -1192,10 +1211,14 @@ pv_apply (LabContext *ctx, gpointer data, GError **error)
 
   if (!device_ready (ctx, dev, error))
     return FALSE;
-  if (!lab_lvm_check_device (ctx->runner, dev, s->tag,
-                             g_strcmp0 (lab_state_get_string (ctx->state, K_PV), dev) == 0,
-                             &is_pv, error))
+  /* pv_check just found the device blank: nothing can have changed since */
+  if (s->blkid_known && s->blkid_type == NULL)
+    is_pv = FALSE;
+  else if (!lab_lvm_check_device (ctx->runner, dev, s->tag,
+                                  g_strcmp0 (lab_state_get_string (ctx->state, K_PV), dev) == 0,
+                                  &is_pv, error))
     return FALSE;
+  s->blkid_known = FALSE;
   if (!is_pv && !run_argv (ctx, lab_lvm_argv_pvcreate (dev), lab_lvm_run, error))
     return FALSE;
   lab_state_set_string (ctx->state, K_PV, dev);
@@ -1205,9 +1228,16 @@ pv_apply (LabContext *ctx, gpointer data, GError **error)
 static gboolean
 pv_undo (LabContext *ctx, gpointer data, GError **error)
 {
+  Storage *s = data;
   const char *dev = lab_state_get_string (ctx->state, K_PV);
 
-  if (dev != NULL && block_device_exists (dev))
+  if (dev != NULL && block_device_exists (dev) && s->pv_orphan)
+    {
+      /* vg_undo removed the only VG on it a moment ago */
+      if (!run_argv (ctx, lab_lvm_argv_pvremove (dev), lab_lvm_run, error))
+        return FALSE;
+    }
+  else if (dev != NULL && block_device_exists (dev))
     {
       g_autoptr(GPtrArray) pvs = lab_lvm_pvs (ctx->runner, dev, error);
       if (pvs == NULL)
@@ -1255,23 +1285,25 @@ vg_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   Storage *s = data;
   const char *dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
-  g_autoptr(GPtrArray) vgs = NULL;
   LabLvmVg *vg;
 
   *done = FALSE;
   if (dev == NULL || !block_device_exists (dev))
     return TRUE;
-  vgs = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
-  if (vgs == NULL)
+  /* host-wide, not only our device: the name must be free everywhere */
+  g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
+  s->vg_cache = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
+  if (s->vg_cache == NULL)
     return FALSE;
-  vg = find_vg (vgs, s->vg);
+  vg = find_vg (s->vg_cache, s->vg);
   if (vg == NULL)
     return TRUE;
   if (!lab_lvm_has_tag (vg->tags, s->tag))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
-                   _("The volume group \"%s\" on %s is not this lab's (no LVM tag %s); "
-                     "labctl will not touch it"), s->vg, dev, s->tag);
+                   _("The volume group name \"%s\" is already taken on this host by a volume group "
+                     "labctl did not create (no LVM tag %s); set another [storage] vg in the recipe"),
+                   s->vg, s->tag);
       return FALSE;
     }
   *done = TRUE;
@@ -1290,7 +1322,10 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
   if (!device_ready (ctx, dev, error))
     return FALSE;
   /* the name across the host's own disks: `vgcreate` on our device alone would not see it */
-  all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
+  if (s->vg_cache != NULL)
+    all = g_steal_pointer (&s->vg_cache);
+  else
+    all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
   if (all == NULL)
     return FALSE;
   vg = find_vg (all, s->vg);
@@ -1319,6 +1354,9 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
                    s->vg, s->tag);
       return FALSE;
     }
+  /* a new VG holds no LV */
+  g_clear_pointer (&s->lv_cache, g_ptr_array_unref);
+  s->lv_cache = g_ptr_array_new ();
   return fail_point ("storage.vg", error);
 }
 
@@ -1348,6 +1386,7 @@ vg_undo (LabContext *ctx, gpointer data, GError **error)
             }
           if (!run_argv (ctx, lab_lvm_argv_vgremove (dev, s->vg), lab_lvm_run, error))
             return FALSE;
+          s->pv_orphan = vg->pv_count == 1;
         }
     }
   lab_state_remove (ctx->state, K_VG);
@@ -1382,6 +1421,26 @@ find_lv (GPtrArray *lvs, const char *name)
   return NULL;
 }
 
+/* The LVs of the lab's VG on dev: from the cache, else one lvs query. */
+static GPtrArray *
+lv_list (LabContext *ctx, Storage *s, const char *dev, GError **error)
+{
+  if (s->lv_cache == NULL)
+    s->lv_cache = lab_lvm_lvs (ctx->runner, dev, s->vg, error);
+  return s->lv_cache;
+}
+
+static void
+lv_forget (Storage *s, const char *name)
+{
+  for (guint i = 0; s->lv_cache != NULL && i < s->lv_cache->len; i++)
+    if (g_str_equal (((LabLvmLv *) g_ptr_array_index (s->lv_cache, i))->name, name))
+      {
+        g_ptr_array_remove_index (s->lv_cache, i);
+        return;
+      }
+}
+
 static char *
 lv_key (StorageLv *lv)
 {
@@ -1393,13 +1452,13 @@ lv_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   LvStep *d = data;
   const char *dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
-  g_autoptr(GPtrArray) lvs = NULL;
+  GPtrArray *lvs;
   LabLvmLv *lv;
 
   *done = FALSE;
   if (dev == NULL || !block_device_exists (dev))
     return TRUE;
-  lvs = lab_lvm_lvs (ctx->runner, dev, d->storage->vg, error);
+  lvs = lv_list (ctx, d->storage, dev, error);
   if (lvs == NULL)
     return FALSE;
   lv = find_lv (lvs, d->lv->name);
@@ -1432,18 +1491,20 @@ lv_apply (LabContext *ctx, gpointer data, GError **error)
   LvStep *d = data;
   const char *dev = lvm_device (ctx, d->storage);
   g_autofree char *key = lv_key (d->lv);
-  g_autoptr(GPtrArray) lvs = NULL;
+  GPtrArray *lvs;
   LabLvmLv *lv;
 
   if (!device_ready (ctx, dev, error))
     return FALSE;
+  g_clear_pointer (&d->storage->lv_cache, g_ptr_array_unref);
   if (!run_argv (ctx, lab_lvm_argv_lvcreate (dev, d->storage->vg, d->lv->name, d->lv->bytes,
                                              d->storage->tag), lab_lvm_run, error))
     return FALSE;
   lab_state_set_bool (ctx->state, key, TRUE);
   if (!is_real (ctx))
     return TRUE;
-  lvs = lab_lvm_lvs (ctx->runner, dev, d->storage->vg, error);
+  /* the read-back also serves the next LV's check */
+  lvs = lv_list (ctx, d->storage, dev, error);
   if (lvs == NULL)
     return FALSE;
   lv = find_lv (lvs, d->lv->name);
@@ -1466,15 +1527,21 @@ lv_undo (LabContext *ctx, gpointer data, GError **error)
 
   if (dev != NULL && block_device_exists (dev))
     {
-      g_autoptr(GPtrArray) lvs = lab_lvm_lvs (ctx->runner, dev, d->storage->vg, error);
+      GPtrArray *lvs = lv_list (ctx, d->storage, dev, error);
       LabLvmLv *lv;
 
       if (lvs == NULL)
         return FALSE;
       lv = find_lv (lvs, d->lv->name);
-      if (lv != NULL && lab_lvm_has_tag (lv->tags, d->storage->tag)
-          && !run_argv (ctx, lab_lvm_argv_lvremove (dev, d->storage->vg, d->lv->name), lab_lvm_run, error))
-        return FALSE;
+      if (lv != NULL && lab_lvm_has_tag (lv->tags, d->storage->tag))
+        {
+          if (!run_argv (ctx, lab_lvm_argv_lvremove (dev, d->storage->vg, d->lv->name), lab_lvm_run, error))
+            {
+              g_clear_pointer (&d->storage->lv_cache, g_ptr_array_unref);
+              return FALSE;
+            }
+          lv_forget (d->storage, d->lv->name);
+        }
     }
   lab_state_remove (ctx->state, key);
   return TRUE;

@@ -65,9 +65,14 @@ run_tool (char **out, const char *first, ...)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *err = NULL;
+  g_autofree char *ignored = NULL;
   g_autoptr(GError) error = NULL;
   int status = -1;
   va_list ap;
+
+  /* never let a tool write into the TAP stream */
+  if (out == NULL)
+    out = &ignored;
 
   va_start (ap, first);
   for (const char *s = first; s != NULL; s = va_arg (ap, const char *))
@@ -460,7 +465,8 @@ test_lvm (void)
     {
       const char *line = g_ptr_array_index (rec, i);
       g_assert_true (strstr (line, "--op show") != NULL || g_str_has_prefix (line, "pvs ")
-                     || g_str_has_prefix (line, "vgs ") || g_str_has_prefix (line, "lvs "));
+                     || g_str_has_prefix (line, "vgs ") || g_str_has_prefix (line, "lvs ")
+                     || g_str_has_prefix (line, "blkid "));
     }
 
   t0 = g_get_monotonic_time ();
