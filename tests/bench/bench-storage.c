@@ -113,6 +113,7 @@ main (int argc, char **argv)
   g_auto(GStrv) env = g_get_environ ();
   g_autoptr(GArray) t_labctl = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) t_script = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) ratios = g_array_new (FALSE, FALSE, sizeof (double));
   guint16 cp_l, pp_l, cp_s, pp_s;
   int pid = (int) getpid ();
   double med_l, med_s;
@@ -195,6 +196,10 @@ main (int argc, char **argv)
         }
       g_array_append_val (t_labctl, l);
       g_array_append_val (t_script, s);
+      {
+        double q = l / s;
+        g_array_append_val (ratios, q);
+      }
       printf ("round %d: labctl up %.3f s + down %.3f s = %.3f s; script up %.3f s + down %.3f s = %.3f s\n",
               i + 1, a, b, l, c, d, s);
     }
@@ -211,8 +216,10 @@ main (int argc, char **argv)
       g_array_sort (t_script, cmp_double);
       med_l = g_array_index (t_labctl, double, t_labctl->len / 2);
       med_s = g_array_index (t_script, double, t_script->len / 2);
-      printf ("median: labctl %.3f s, shell script %.3f s, ratio %.2fx (goal <= 1.5x)\n",
-              med_l, med_s, med_l / med_s);
+      g_array_sort (ratios, cmp_double);
+      printf ("median: labctl %.3f s, shell script %.3f s, ratio %.2fx (goal <= 1.5x); "
+              "median of the per-round ratios %.2fx\n",
+              med_l, med_s, med_l / med_s, g_array_index (ratios, double, ratios->len / 2));
     }
   {
     char *rm[] = { "rm", "-rf", dir, NULL };

@@ -370,7 +370,7 @@ test_lvm_commands (void)
   g_assert_cmpstr (vg, ==, "vgcreate --devices /dev/loop3 --addtag labctl:course vg_iscsi /dev/loop3");
   g_assert_cmpstr (lv, ==, "lvcreate --devices /dev/loop3 -y -L 10737418240b -n lv_pve1 --addtag labctl:course vg_iscsi");
   g_assert_cmpstr (lvs, ==, "lvs --devices /dev/loop3 --reportformat json --units b --nosuffix "
-                            "-o lv_name,vg_name,lv_size,lv_tags vg_iscsi");
+                            "-o lv_name,vg_name,lv_size,lv_tags,vg_tags,pv_count vg_iscsi");
   g_assert_cmpstr (vgs_all, ==, "vgs --reportformat json --units b --nosuffix "
                                 "-o vg_name,vg_size,vg_free,vg_tags,pv_count,lv_count,vg_extent_size vg_iscsi");
   g_assert_cmpstr (rm, ==, "lvremove --devices /dev/loop3 -y vg_iscsi/lv_pve1");
