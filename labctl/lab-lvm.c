@@ -50,6 +50,7 @@ lv_free (gpointer p)
   g_free (lv->name);
   g_free (lv->vg_name);
   g_strfreev (lv->tags);
+  g_strfreev (lv->vg_tags);
   g_free (lv);
 }
 
@@ -190,6 +191,8 @@ lab_lvm_parse_lvs (const char *json, GError **error)
       lv->vg_name = g_strdup (str_member (o, "vg_name"));
       lv->size = u64_member (o, "lv_size");
       lv->tags = tags_member (o, "lv_tags");
+      lv->vg_tags = tags_member (o, "vg_tags");
+      lv->pv_count = u64_member (o, "pv_count");
       g_ptr_array_add (out, lv);
     }
   return g_steal_pointer (&out);
@@ -237,7 +240,7 @@ lab_lvm_argv_vgs (const char *device, const char *vg)
 char **
 lab_lvm_argv_lvs (const char *device, const char *vg)
 {
-  return lvm_argv ("lvs", device, REPORT_ARGS, "-o", "lv_name,vg_name,lv_size,lv_tags", vg, NULL);
+  return lvm_argv ("lvs", device, REPORT_ARGS, "-o", "lv_name,vg_name,lv_size,lv_tags,vg_tags,pv_count", vg, NULL);
 }
 
 char **
@@ -469,7 +472,7 @@ lab_lvm_check_device (LabRunner *runner, const char *device, const char *tag,
   if (!g_str_equal (type, "LVM2_member"))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
-                   _("%s already carries a %s signature (see wipefs -n %s): it is not the lab's "
+                   _("%s already carries a signature of type %s (see wipefs -n %s): it is not the lab's "
                      "disk and labctl will not overwrite it; if its data is disposable, erase it "
                      "yourself (wipefs -a %s) and run labctl storage up again"),
                    device, type, device, device);

@@ -41,6 +41,8 @@ typedef struct {
   char    *vg_name;
   guint64  size;
   GStrv    tags;
+  GStrv    vg_tags;     /* the VG's, on every row */
+  guint    pv_count;    /* the VG's */
 } LabLvmLv;
 
 /* "labctl:<lab>" */

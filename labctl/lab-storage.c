@@ -65,6 +65,19 @@ typedef struct {
   LabIscsiAttach  attach;
   char           *work_dir;
   GPtrArray      *lvs;     /* StorageLv* */
+
+  /* What this run already knows about LVM (each query costs an lvm start,
+   * ~50 ms): filled by a query or by a command whose effect is certain,
+   * dropped when unsure. Valid for one plan run. */
+  GPtrArray      *tgt_cache;    /* LabTgtTarget* of our tgtd, or NULL: unknown */
+  GPtrArray      *lv_cache;     /* LabLvmLv*, or NULL: unknown */
+  gboolean        vg_facts;     /* lv_cache rows told the VG's tags and PV count: */
+  gboolean        vg_tagged;
+  guint           vg_pv_count;
+  GPtrArray      *vg_cache;     /* LabLvmVg* from the host-wide query, or NULL */
+  char           *blkid_type;   /* signature seen by pv_check */
+  gboolean        blkid_known;
+  gboolean        pv_orphan;    /* vg_undo just removed the VG on the PV */
 } Storage;
 
 static void
@@ -91,6 +104,10 @@ storage_clear (gpointer p)
   g_strfreev (s->acl);
   g_free (s->work_dir);
   g_ptr_array_unref (s->lvs);
+  g_clear_pointer (&s->tgt_cache, g_ptr_array_unref);
+  g_clear_pointer (&s->lv_cache, g_ptr_array_unref);
+  g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
+  g_free (s->blkid_type);
 }
 
 static void
@@ -165,6 +182,35 @@ static guint
 state_tid (LabContext *ctx)
 {
   return (guint) lab_state_get_int (ctx->state, K_TGT_TID, 0);
+}
+
+/* The targets of the lab's tgtd, from one `tgtadm --op show` per change:
+ * every changing tgtadm command (run_tgt) drops the cache, so a read-back
+ * after a change is a real query. The caller owns a reference. */
+static GPtrArray *
+tgt_targets (LabContext *ctx, Storage *s, GError **error)
+{
+  if (s->tgt_cache == NULL)
+    s->tgt_cache = lab_tgt_show (ctx->runner, s->control_port, error);
+  return s->tgt_cache != NULL ? g_ptr_array_ref (s->tgt_cache) : NULL;
+}
+
+static gboolean
+tgt_ping (LabContext *ctx, Storage *s, gboolean *running, GError **error)
+{
+  if (s->tgt_cache != NULL)
+    {
+      *running = TRUE;
+      return TRUE;
+    }
+  return lab_tgt_ping (ctx->runner, s->control_port, running, error);
+}
+
+static gboolean
+run_tgt (LabContext *ctx, Storage *s, char **argv, GError **error)
+{
+  g_clear_pointer (&s->tgt_cache, g_ptr_array_unref);
+  return run_argv (ctx, argv, lab_tgt_run, error);
 }
 
 /* The device the LVM commands use (by-path name or loop device). */
@@ -390,7 +436,7 @@ tgtd_undo (LabContext *ctx, gpointer data, GError **error)
   GPid pid = (GPid) lab_state_get_int (ctx->state, K_TGTD_PID, 0);
   guint16 port = (guint16) lab_state_get_int (ctx->state, K_TGTD_PORT, s->control_port);
 
-  if (pid > 0)
+  if (lab_state_has (ctx->state, K_TGTD_PID))
     {
       gboolean running = FALSE;
       g_autoptr(GPtrArray) targets = NULL;
@@ -410,6 +456,7 @@ tgtd_undo (LabContext *ctx, gpointer data, GError **error)
       else if (!lab_tgt_stop_daemon (ctx->runner, port, pid, error))
         return FALSE;
     }
+  g_clear_pointer (&s->tgt_cache, g_ptr_array_unref);
   lab_state_remove (ctx->state, K_TGTD_PID);
   lab_state_remove (ctx->state, K_TGTD_PORT);
   return TRUE;
@@ -451,7 +498,7 @@ static gboolean
 target_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   Storage *s = data;
-  g_autoptr(GPtrArray) targets = lab_tgt_show (ctx->runner, s->control_port, error);
+  g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
   LabTgtTarget *t;
 
   *done = FALSE;
@@ -485,7 +532,7 @@ static gboolean
 target_apply (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
-  g_autoptr(GPtrArray) targets = lab_tgt_show (ctx->runner, s->control_port, error);
+  g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
   g_autoptr(GPtrArray) after = NULL;
   LabTgtTarget *t;
   guint tid;
@@ -498,14 +545,14 @@ target_apply (LabContext *ctx, gpointer data, GError **error)
   else
     {
       tid = lab_tgt_find_free_tid (targets);
-      if (!run_argv (ctx, lab_tgt_argv_new_target (s->control_port, tid, s->iqn), lab_tgt_run, error))
+      if (!run_tgt (ctx, s, lab_tgt_argv_new_target (s->control_port, tid, s->iqn), error))
         return FALSE;
     }
   lab_state_set_int (ctx->state, K_TGT_TID, tid);
   lab_state_set_string (ctx->state, K_TGT_IQN, s->iqn);
   if (!is_real (ctx))
     return TRUE;
-  after = lab_tgt_show (ctx->runner, s->control_port, error);
+  after = tgt_targets (ctx, s, error);
   if (after == NULL)
     return FALSE;
   if (our_target (after, ctx, s) == NULL)
@@ -526,16 +573,15 @@ target_undo (LabContext *ctx, gpointer data, GError **error)
 
   if (state_tid (ctx) != 0)
     {
-      if (!lab_tgt_ping (ctx->runner, s->control_port, &running, error))
+      if (!tgt_ping (ctx, s, &running, error))
         return FALSE;
       if (running)
         {
-          g_autoptr(GPtrArray) targets = lab_tgt_show (ctx->runner, s->control_port, error);
+          g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
           if (targets == NULL)
             return FALSE;
           if (our_target (targets, ctx, s) != NULL
-              && !run_argv (ctx, lab_tgt_argv_delete_target (s->control_port, state_tid (ctx)),
-                            lab_tgt_run, error))
+              && !run_tgt (ctx, s, lab_tgt_argv_delete_target (s->control_port, state_tid (ctx)), error))
             return FALSE;
         }
     }
@@ -574,7 +620,7 @@ static gboolean
 lun_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   Storage *s = data;
-  g_autoptr(GPtrArray) targets = lab_tgt_show (ctx->runner, s->control_port, error);
+  g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
   LabTgtTarget *t;
   LabTgtLun *lun;
 
@@ -611,15 +657,14 @@ lun_apply (LabContext *ctx, gpointer data, GError **error)
                      "to create it again"), s->image);
       return FALSE;
     }
-  if (!run_argv (ctx, lab_tgt_argv_new_lun (s->control_port, state_tid (ctx), 1, s->image),
-                 lab_tgt_run, error))
+  if (!run_tgt (ctx, s, lab_tgt_argv_new_lun (s->control_port, state_tid (ctx), 1, s->image), error))
     return FALSE;
   if (!fail_point ("storage.lun", error))
     return FALSE;
   lab_state_set_string (ctx->state, K_LUN_PATH, s->image);
   if (!is_real (ctx))
     return TRUE;
-  targets = lab_tgt_show (ctx->runner, s->control_port, error);
+  targets = tgt_targets (ctx, s, error);
   if (targets == NULL)
     return FALSE;
   {
@@ -643,19 +688,18 @@ lun_undo (LabContext *ctx, gpointer data, GError **error)
 
   if (state_tid (ctx) != 0)
     {
-      if (!lab_tgt_ping (ctx->runner, s->control_port, &running, error))
+      if (!tgt_ping (ctx, s, &running, error))
         return FALSE;
       if (running)
         {
-          g_autoptr(GPtrArray) targets = lab_tgt_show (ctx->runner, s->control_port, error);
+          g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
           LabTgtLun *lun;
 
           if (targets == NULL)
             return FALSE;
           lun = lab_tgt_target_get_lun (our_target (targets, ctx, s), 1);
           if (lun != NULL && g_strcmp0 (lun->backing_path, s->image) == 0
-              && !run_argv (ctx, lab_tgt_argv_delete_lun (s->control_port, state_tid (ctx), 1),
-                            lab_tgt_run, error))
+              && !run_tgt (ctx, s, lab_tgt_argv_delete_lun (s->control_port, state_tid (ctx), 1), error))
             return FALSE;
         }
     }
@@ -699,7 +743,7 @@ acl_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   for (guint i = 0; s->acl[i] != NULL; i++)
     if (!lab_tgt_validate_initiator (s->acl[i], error))
       return FALSE;
-  targets = lab_tgt_show (ctx->runner, s->control_port, error);
+  targets = tgt_targets (ctx, s, error);
   if (targets == NULL)
     return FALSE;
   *done = acl_matches (our_target (targets, ctx, s), s);
@@ -710,7 +754,7 @@ static gboolean
 acl_apply (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
-  g_autoptr(GPtrArray) targets = lab_tgt_show (ctx->runner, s->control_port, error);
+  g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
   g_autoptr(GPtrArray) after = NULL;
   g_autofree char *joined = NULL;
   LabTgtTarget *t;
@@ -728,7 +772,7 @@ acl_apply (LabContext *ctx, gpointer data, GError **error)
   /* on our own target: anything else (ALL, stale addresses) goes */
   for (guint i = 0; t != NULL && t->acl[i] != NULL; i++)
     if (!g_strv_contains ((const char * const *) s->acl, t->acl[i])
-        && !run_argv (ctx, lab_tgt_argv_unbind (s->control_port, tid, t->acl[i]), lab_tgt_run, error))
+        && !run_tgt (ctx, s, lab_tgt_argv_unbind (s->control_port, tid, t->acl[i]), error))
       return FALSE;
   joined = g_strjoinv (";", s->acl);
   lab_state_set_string (ctx->state, K_ACL, joined);
@@ -738,12 +782,12 @@ acl_apply (LabContext *ctx, gpointer data, GError **error)
         return FALSE;
       if (t != NULL && g_strv_contains ((const char * const *) t->acl, s->acl[i]))
         continue;
-      if (!run_argv (ctx, lab_tgt_argv_bind (s->control_port, tid, s->acl[i]), lab_tgt_run, error))
+      if (!run_tgt (ctx, s, lab_tgt_argv_bind (s->control_port, tid, s->acl[i]), error))
         return FALSE;
     }
   if (!is_real (ctx))
     return TRUE;
-  after = lab_tgt_show (ctx->runner, s->control_port, error);
+  after = tgt_targets (ctx, s, error);
   if (after == NULL)
     return FALSE;
   if (!acl_matches (our_target (after, ctx, s), s))
@@ -765,11 +809,11 @@ acl_undo (LabContext *ctx, gpointer data, GError **error)
 
   if (recorded != NULL && state_tid (ctx) != 0)
     {
-      if (!lab_tgt_ping (ctx->runner, s->control_port, &running, error))
+      if (!tgt_ping (ctx, s, &running, error))
         return FALSE;
       if (running)
         {
-          g_autoptr(GPtrArray) targets = lab_tgt_show (ctx->runner, s->control_port, error);
+          g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
           g_auto(GStrv) addrs = g_strsplit (recorded, ";", -1);
           LabTgtTarget *t;
 
@@ -778,8 +822,7 @@ acl_undo (LabContext *ctx, gpointer data, GError **error)
           t = our_target (targets, ctx, s);
           for (guint i = 0; t != NULL && addrs[i] != NULL; i++)
             if (g_strv_contains ((const char * const *) t->acl, addrs[i])
-                && !run_argv (ctx, lab_tgt_argv_unbind (s->control_port, t->tid, addrs[i]),
-                              lab_tgt_run, error))
+                && !run_tgt (ctx, s, lab_tgt_argv_unbind (s->control_port, t->tid, addrs[i]), error))
               return FALSE;
         }
     }
@@ -836,7 +879,7 @@ static gboolean
 chap_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   Storage *s = data;
-  g_autoptr(GPtrArray) targets = lab_tgt_show (ctx->runner, s->control_port, error);
+  g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
   g_autofree char *user = chap_user (s);
   LabTgtTarget *t;
 
@@ -866,7 +909,7 @@ chap_apply (LabContext *ctx, gpointer data, GError **error)
     }
   lab_runner_add_secret (ctx->runner, secret);
   lab_state_set_string (ctx->state, K_CHAP_USER, user);
-  if (!run_argv (ctx, lab_tgt_argv_new_account (s->control_port, user, secret), lab_tgt_run, &local_error))
+  if (!run_tgt (ctx, s, lab_tgt_argv_new_account (s->control_port, user, secret), &local_error))
     {
       /* left over from an interrupted run of this lab: same user name */
       if (!g_error_matches (local_error, LAB_ERROR, LAB_ERROR_EXISTS)
@@ -876,11 +919,11 @@ chap_apply (LabContext *ctx, gpointer data, GError **error)
           return FALSE;
         }
       g_clear_error (&local_error);
-      if (!run_argv (ctx, lab_tgt_argv_delete_account (s->control_port, user), lab_tgt_run, error)
-          || !run_argv (ctx, lab_tgt_argv_new_account (s->control_port, user, secret), lab_tgt_run, error))
+      if (!run_tgt (ctx, s, lab_tgt_argv_delete_account (s->control_port, user), error)
+          || !run_tgt (ctx, s, lab_tgt_argv_new_account (s->control_port, user, secret), error))
         return FALSE;
     }
-  if (!run_argv (ctx, lab_tgt_argv_bind_account (s->control_port, state_tid (ctx), user), lab_tgt_run, error))
+  if (!run_tgt (ctx, s, lab_tgt_argv_bind_account (s->control_port, state_tid (ctx), user), error))
     return FALSE;
   return fail_point ("storage.chap", error);
 }
@@ -894,11 +937,11 @@ chap_undo (LabContext *ctx, gpointer data, GError **error)
 
   if (user != NULL)
     {
-      if (!lab_tgt_ping (ctx->runner, s->control_port, &running, error))
+      if (!tgt_ping (ctx, s, &running, error))
         return FALSE;
       if (running)
         {
-          g_autoptr(GPtrArray) targets = lab_tgt_show (ctx->runner, s->control_port, error);
+          g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
           LabTgtTarget *t;
           int status = 0;
 
@@ -906,8 +949,7 @@ chap_undo (LabContext *ctx, gpointer data, GError **error)
             return FALSE;
           t = our_target (targets, ctx, s);
           if (t != NULL && g_strv_contains ((const char * const *) t->accounts, user)
-              && !run_argv (ctx, lab_tgt_argv_unbind_account (s->control_port, t->tid, user),
-                            lab_tgt_run, error))
+              && !run_tgt (ctx, s, lab_tgt_argv_unbind_account (s->control_port, t->tid, user), error))
             return FALSE;
           {
             g_auto(GStrv) del = lab_tgt_argv_delete_account (s->control_port, user);
@@ -1172,6 +1214,13 @@ pv_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   *done = FALSE;
   if (dev == NULL || !block_device_exists (dev))
     return TRUE;
+  /* blank (the usual first run): not a PV, no need to ask LVM */
+  g_clear_pointer (&s->blkid_type, g_free);
+  if (!lab_lvm_probe_signature (ctx->runner, dev, &s->blkid_type, error))
+    return FALSE;
+  s->blkid_known = TRUE;
+  if (s->blkid_type == NULL || !g_str_equal (s->blkid_type, "LVM2_member"))
+    return TRUE;
   pvs = lab_lvm_pvs (ctx->runner, dev, error);
   if (pvs == NULL)
     return FALSE;
@@ -1192,10 +1241,14 @@ pv_apply (LabContext *ctx, gpointer data, GError **error)
 
   if (!device_ready (ctx, dev, error))
     return FALSE;
-  if (!lab_lvm_check_device (ctx->runner, dev, s->tag,
-                             g_strcmp0 (lab_state_get_string (ctx->state, K_PV), dev) == 0,
-                             &is_pv, error))
+  /* pv_check just found the device blank: nothing can have changed since */
+  if (s->blkid_known && s->blkid_type == NULL)
+    is_pv = FALSE;
+  else if (!lab_lvm_check_device (ctx->runner, dev, s->tag,
+                                  g_strcmp0 (lab_state_get_string (ctx->state, K_PV), dev) == 0,
+                                  &is_pv, error))
     return FALSE;
+  s->blkid_known = FALSE;
   if (!is_pv && !run_argv (ctx, lab_lvm_argv_pvcreate (dev), lab_lvm_run, error))
     return FALSE;
   lab_state_set_string (ctx->state, K_PV, dev);
@@ -1205,9 +1258,16 @@ pv_apply (LabContext *ctx, gpointer data, GError **error)
 static gboolean
 pv_undo (LabContext *ctx, gpointer data, GError **error)
 {
+  Storage *s = data;
   const char *dev = lab_state_get_string (ctx->state, K_PV);
 
-  if (dev != NULL && block_device_exists (dev))
+  if (dev != NULL && block_device_exists (dev) && s->pv_orphan)
+    {
+      /* vg_undo removed the only VG on it a moment ago */
+      if (!run_argv (ctx, lab_lvm_argv_pvremove (dev), lab_lvm_run, error))
+        return FALSE;
+    }
+  else if (dev != NULL && block_device_exists (dev))
     {
       g_autoptr(GPtrArray) pvs = lab_lvm_pvs (ctx->runner, dev, error);
       if (pvs == NULL)
@@ -1255,23 +1315,25 @@ vg_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   Storage *s = data;
   const char *dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
-  g_autoptr(GPtrArray) vgs = NULL;
   LabLvmVg *vg;
 
   *done = FALSE;
   if (dev == NULL || !block_device_exists (dev))
     return TRUE;
-  vgs = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
-  if (vgs == NULL)
+  /* host-wide, not only our device: the name must be free everywhere */
+  g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
+  s->vg_cache = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
+  if (s->vg_cache == NULL)
     return FALSE;
-  vg = find_vg (vgs, s->vg);
+  vg = find_vg (s->vg_cache, s->vg);
   if (vg == NULL)
     return TRUE;
   if (!lab_lvm_has_tag (vg->tags, s->tag))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
-                   _("The volume group \"%s\" on %s is not this lab's (no LVM tag %s); "
-                     "labctl will not touch it"), s->vg, dev, s->tag);
+                   _("The volume group name \"%s\" is already taken on this host by a volume group "
+                     "labctl did not create (no LVM tag %s); set another [storage] vg in the recipe"),
+                   s->vg, s->tag);
       return FALSE;
     }
   *done = TRUE;
@@ -1290,7 +1352,10 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
   if (!device_ready (ctx, dev, error))
     return FALSE;
   /* the name across the host's own disks: `vgcreate` on our device alone would not see it */
-  all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
+  if (s->vg_cache != NULL)
+    all = g_steal_pointer (&s->vg_cache);
+  else
+    all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
   if (all == NULL)
     return FALSE;
   vg = find_vg (all, s->vg);
@@ -1308,18 +1373,44 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
     return FALSE;
   if (!is_real (ctx))
     return TRUE;
-  vgs = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
-  if (vgs == NULL)
-    return FALSE;
-  vg = find_vg (vgs, s->vg);
-  if (vg == NULL || !lab_lvm_has_tag (vg->tags, s->tag))
+  /* read back: the LV steps' `lvs` rows carry the VG's name and tags, and
+   * check them; only a lab without LVs needs its own `vgs` here */
+  if (s->lvs->len == 0)
     {
-      g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
-                   _("vgcreate reported success but vgs does not list \"%s\" with the tag %s"),
-                   s->vg, s->tag);
+      vgs = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
+      if (vgs == NULL)
+        return FALSE;
+      vg = find_vg (vgs, s->vg);
+      if (vg == NULL || !lab_lvm_has_tag (vg->tags, s->tag))
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
+                       _("vgcreate reported success but vgs does not list \"%s\" with the tag %s"),
+                       s->vg, s->tag);
+          return FALSE;
+        }
+    }
+  /* a new VG holds no LV */
+  g_clear_pointer (&s->lv_cache, g_ptr_array_unref);
+  s->lv_cache = g_ptr_array_new ();
+  return fail_point ("storage.vg", error);
+}
+
+static gboolean
+vg_remove_ours (LabContext *ctx, Storage *s, const char *dev, guint lv_count, guint pv_count,
+                GError **error)
+{
+  if (lv_count > 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
+                   _("The volume group \"%s\" still holds %u logical volume(s) labctl did not "
+                     "create (lvs %s); remove them yourself, then run labctl storage down again"),
+                   s->vg, lv_count, s->vg);
       return FALSE;
     }
-  return fail_point ("storage.vg", error);
+  if (!run_argv (ctx, lab_lvm_argv_vgremove (dev, s->vg), lab_lvm_run, error))
+    return FALSE;
+  s->pv_orphan = pv_count == 1;
+  return TRUE;
 }
 
 static gboolean
@@ -1328,7 +1419,13 @@ vg_undo (LabContext *ctx, gpointer data, GError **error)
   Storage *s = data;
   const char *dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
 
-  if (dev != NULL && block_device_exists (dev))
+  if (dev != NULL && block_device_exists (dev) && s->vg_facts && s->lv_cache != NULL)
+    {
+      /* the LV steps just listed (and removed) the LVs of this VG */
+      if (s->vg_tagged && !vg_remove_ours (ctx, s, dev, s->lv_cache->len, s->vg_pv_count, error))
+        return FALSE;
+    }
+  else if (dev != NULL && block_device_exists (dev))
     {
       g_autoptr(GPtrArray) vgs = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
       LabLvmVg *vg;
@@ -1336,19 +1433,9 @@ vg_undo (LabContext *ctx, gpointer data, GError **error)
       if (vgs == NULL)
         return FALSE;
       vg = find_vg (vgs, s->vg);
-      if (vg != NULL && lab_lvm_has_tag (vg->tags, s->tag))
-        {
-          if (vg->lv_count > 0)
-            {
-              g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
-                           _("The volume group \"%s\" still holds %u logical volume(s) labctl did not "
-                             "create (lvs %s); remove them yourself, then run labctl storage down again"),
-                           s->vg, vg->lv_count, s->vg);
-              return FALSE;
-            }
-          if (!run_argv (ctx, lab_lvm_argv_vgremove (dev, s->vg), lab_lvm_run, error))
-            return FALSE;
-        }
+      if (vg != NULL && lab_lvm_has_tag (vg->tags, s->tag)
+          && !vg_remove_ours (ctx, s, dev, vg->lv_count, vg->pv_count, error))
+        return FALSE;
     }
   lab_state_remove (ctx->state, K_VG);
   return TRUE;
@@ -1382,6 +1469,36 @@ find_lv (GPtrArray *lvs, const char *name)
   return NULL;
 }
 
+/* The LVs of the lab's VG on dev: from the cache, else one lvs query. */
+static GPtrArray *
+lv_list (LabContext *ctx, Storage *s, const char *dev, GError **error)
+{
+  if (s->lv_cache == NULL)
+    {
+      s->lv_cache = lab_lvm_lvs (ctx->runner, dev, s->vg, error);
+      /* every row also tells the VG's tags and PV count (vg_undo needs them) */
+      s->vg_facts = s->lv_cache != NULL && s->lv_cache->len > 0;
+      if (s->vg_facts)
+        {
+          LabLvmLv *first = g_ptr_array_index (s->lv_cache, 0);
+          s->vg_tagged = lab_lvm_has_tag (first->vg_tags, s->tag);
+          s->vg_pv_count = first->pv_count;
+        }
+    }
+  return s->lv_cache;
+}
+
+static void
+lv_forget (Storage *s, const char *name)
+{
+  for (guint i = 0; s->lv_cache != NULL && i < s->lv_cache->len; i++)
+    if (g_str_equal (((LabLvmLv *) g_ptr_array_index (s->lv_cache, i))->name, name))
+      {
+        g_ptr_array_remove_index (s->lv_cache, i);
+        return;
+      }
+}
+
 static char *
 lv_key (StorageLv *lv)
 {
@@ -1393,13 +1510,13 @@ lv_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   LvStep *d = data;
   const char *dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
-  g_autoptr(GPtrArray) lvs = NULL;
+  GPtrArray *lvs;
   LabLvmLv *lv;
 
   *done = FALSE;
   if (dev == NULL || !block_device_exists (dev))
     return TRUE;
-  lvs = lab_lvm_lvs (ctx->runner, dev, d->storage->vg, error);
+  lvs = lv_list (ctx, d->storage, dev, error);
   if (lvs == NULL)
     return FALSE;
   lv = find_lv (lvs, d->lv->name);
@@ -1432,25 +1549,28 @@ lv_apply (LabContext *ctx, gpointer data, GError **error)
   LvStep *d = data;
   const char *dev = lvm_device (ctx, d->storage);
   g_autofree char *key = lv_key (d->lv);
-  g_autoptr(GPtrArray) lvs = NULL;
+  GPtrArray *lvs;
   LabLvmLv *lv;
 
   if (!device_ready (ctx, dev, error))
     return FALSE;
+  g_clear_pointer (&d->storage->lv_cache, g_ptr_array_unref);
   if (!run_argv (ctx, lab_lvm_argv_lvcreate (dev, d->storage->vg, d->lv->name, d->lv->bytes,
                                              d->storage->tag), lab_lvm_run, error))
     return FALSE;
   lab_state_set_bool (ctx->state, key, TRUE);
   if (!is_real (ctx))
     return TRUE;
-  lvs = lab_lvm_lvs (ctx->runner, dev, d->storage->vg, error);
+  /* the read-back also serves the next LV's check */
+  lvs = lv_list (ctx, d->storage, dev, error);
   if (lvs == NULL)
     return FALSE;
   lv = find_lv (lvs, d->lv->name);
-  if (lv == NULL || lv->size < d->lv->bytes || !lab_lvm_has_tag (lv->tags, d->storage->tag))
+  if (lv == NULL || lv->size < d->lv->bytes || !lab_lvm_has_tag (lv->tags, d->storage->tag)
+      || !lab_lvm_has_tag (lv->vg_tags, d->storage->tag))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
-                   _("lvcreate reported success but lvs does not list %s/%s with its size and tag"),
+                   _("lvcreate reported success but lvs does not list %s/%s with its size and tags"),
                    d->storage->vg, d->lv->name);
       return FALSE;
     }
@@ -1466,15 +1586,21 @@ lv_undo (LabContext *ctx, gpointer data, GError **error)
 
   if (dev != NULL && block_device_exists (dev))
     {
-      g_autoptr(GPtrArray) lvs = lab_lvm_lvs (ctx->runner, dev, d->storage->vg, error);
+      GPtrArray *lvs = lv_list (ctx, d->storage, dev, error);
       LabLvmLv *lv;
 
       if (lvs == NULL)
         return FALSE;
       lv = find_lv (lvs, d->lv->name);
-      if (lv != NULL && lab_lvm_has_tag (lv->tags, d->storage->tag)
-          && !run_argv (ctx, lab_lvm_argv_lvremove (dev, d->storage->vg, d->lv->name), lab_lvm_run, error))
-        return FALSE;
+      if (lv != NULL && lab_lvm_has_tag (lv->tags, d->storage->tag))
+        {
+          if (!run_argv (ctx, lab_lvm_argv_lvremove (dev, d->storage->vg, d->lv->name), lab_lvm_run, error))
+            {
+              g_clear_pointer (&d->storage->lv_cache, g_ptr_array_unref);
+              return FALSE;
+            }
+          lv_forget (d->storage, d->lv->name);
+        }
     }
   lab_state_remove (ctx->state, key);
   return TRUE;
