@@ -249,8 +249,8 @@ lab_nodes_domain_spec (LabRecipe *r, const LabNode *node, const LabOsinfoProfile
   s->mac = g_strdup (node->mac);
   s->nic_model = g_strdup (p == NULL || p->virtio_net ? "virtio" : "e1000");
   s->graphics = g_strdup ("spice");
-  /* as virt-install: qxl goes with spice */
-  s->video_model = g_strdup ("qxl");
+  /* as virt-install: virtio-gpu when the OS has the driver */
+  s->video_model = g_strdup (p != NULL && p->virtio_gpu ? "virtio" : "qxl");
   s->usb_tablet = TRUE;
   s->os_id = g_strdup (p != NULL ? p->id : NULL);
   return s;
