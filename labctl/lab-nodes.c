@@ -277,7 +277,20 @@ network_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   g_autoptr(LabVirtNetworkSpec) spec = lab_nodes_network_spec (ctx->recipe);
   LabVirt *virt = get_virt (d->shared, error);
 
-  return virt != NULL && lab_virt_network_check (virt, spec, done, error);
+  gboolean exists = FALSE;
+  virNetworkPtr net;
+
+  *done = FALSE;
+  if (virt == NULL || !lab_virt_network_check (virt, spec, &exists, error))
+    return FALSE;
+  /* done: ours and running (after a reboot it may be defined but down) */
+  net = exists ? virNetworkLookupByName (lab_virt_get_connect (virt), spec->name) : NULL;
+  if (net != NULL)
+    {
+      *done = virNetworkIsActive (net) == 1;
+      virNetworkFree (net);
+    }
+  return TRUE;
 }
 
 static gboolean
