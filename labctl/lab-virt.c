@@ -841,23 +841,74 @@ typedef struct {
   GError                  *error;
 } DomainJob;
 
+/* Phase 1 of a parallel start: define, and launch QEMU with its vCPUs
+ * paused. Launching is what takes host CPU; a guest that already runs (TCG
+ * especially) would slow down the launches of the others. */
 static gpointer
-domain_job_thread (gpointer data)
+domain_job_prepare (gpointer data)
+{
+  DomainJob *job = data;
+  const char *name = job->spec->node_name;
+  const char *lab = job->spec->lab_name;
+  virDomainPtr dom = NULL;
+
+  if ((job->ops & LAB_VIRT_OP_DEFINE) && !lab_virt_domain_define (job->self, job->spec, &job->error))
+    return NULL;
+  if (job->ops & LAB_VIRT_OP_START)
+    {
+      dom = lookup_existing (job->self, name, lab, &job->error);
+      if (dom == NULL)
+        return NULL;
+      if (virDomainIsActive (dom) != 1
+          && virDomainCreateWithFlags (dom, VIR_DOMAIN_START_PAUSED) < 0
+          /* a driver without paused starts: plain start */
+          && (!last_error_is (VIR_ERR_INVALID_ARG) || virDomainCreate (dom) < 0))
+        lab_virt_set_error (&job->error, _("Cannot start node \"%s\""), name);
+      virDomainFree (dom);
+    }
+  return NULL;
+}
+
+/* Phase 2: resume (all nodes boot together) and wait for "running". */
+static gpointer
+domain_job_finish (gpointer data)
 {
   DomainJob *job = data;
   const char *name = job->spec->node_name;
   const char *lab = job->spec->lab_name;
 
-  if ((job->ops & LAB_VIRT_OP_DEFINE) && !lab_virt_domain_define (job->self, job->spec, &job->error))
+  if (job->error != NULL)
     return NULL;
-  if ((job->ops & LAB_VIRT_OP_START)
-      && (!lab_virt_domain_start (job->self, name, lab, &job->error)
-          || !lab_virt_wait_for_state (job->self, name, VIR_DOMAIN_RUNNING, job->timeout_ms,
-                                       job->cancellable, &job->error)))
-    return NULL;
-  if (job->ops & LAB_VIRT_OP_STOP)
+  if (job->ops & LAB_VIRT_OP_START)
+    {
+      virDomainPtr dom = lookup_existing (job->self, name, lab, &job->error);
+      int state = VIR_DOMAIN_NOSTATE, reason;
+
+      if (dom == NULL)
+        return NULL;
+      if (virDomainGetState (dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_PAUSED
+          && (reason == VIR_DOMAIN_PAUSED_STARTING_UP || reason == VIR_DOMAIN_PAUSED_USER)
+          && virDomainResume (dom) < 0)
+        lab_virt_set_error (&job->error, _("Cannot resume node \"%s\""), name);
+      virDomainFree (dom);
+      if (job->error == NULL)
+        lab_virt_wait_for_state (job->self, name, VIR_DOMAIN_RUNNING, job->timeout_ms, job->cancellable,
+                                 &job->error);
+    }
+  if (job->error == NULL && (job->ops & LAB_VIRT_OP_STOP))
     lab_virt_domain_stop (job->self, name, lab, job->timeout_ms, job->cancellable, &job->error);
   return NULL;
+}
+
+static void
+run_phase (DomainJob *jobs, guint n, GThreadFunc func)
+{
+  g_autofree GThread **threads = g_new0 (GThread *, n);
+
+  for (guint i = 0; i < n; i++)
+    threads[i] = g_thread_new ("lab-node", func, &jobs[i]);
+  for (guint i = 0; i < n; i++)
+    g_thread_join (threads[i]);
 }
 
 gboolean
@@ -865,7 +916,6 @@ lab_virt_domains_run (LabVirt *self, GPtrArray *specs, LabVirtOps ops, guint tim
                       GCancellable *cancellable, GError **error)
 {
   g_autofree DomainJob *jobs = g_new0 (DomainJob, specs->len);
-  g_autofree GThread **threads = g_new0 (GThread *, specs->len);
   gboolean ok = TRUE;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -877,11 +927,13 @@ lab_virt_domains_run (LabVirt *self, GPtrArray *specs, LabVirtOps ops, guint tim
       jobs[i].ops = ops;
       jobs[i].timeout_ms = timeout_ms;
       jobs[i].cancellable = cancellable;
-      threads[i] = g_thread_new ("lab-node", domain_job_thread, &jobs[i]);
     }
+  if (ops & (LAB_VIRT_OP_DEFINE | LAB_VIRT_OP_START))
+    run_phase (jobs, specs->len, domain_job_prepare);
+  if (ops & (LAB_VIRT_OP_START | LAB_VIRT_OP_STOP))
+    run_phase (jobs, specs->len, domain_job_finish);
   for (guint i = 0; i < specs->len; i++)
     {
-      g_thread_join (threads[i]);
       if (jobs[i].error != NULL)
         {
           if (ok)

@@ -122,9 +122,11 @@ typedef enum {
 } LabVirtOps;
 
 /* Runs ops on every spec's domain in parallel (one thread per node on the
- * shared, thread-safe connection). timeout_ms bounds the wait for
- * "running" / the graceful shutdown. The first error is returned after all
- * threads finished. */
+ * shared, thread-safe connection). A start launches every node paused
+ * first, then resumes them all, so that booting guests do not slow down
+ * the launch of the others. timeout_ms bounds the wait for "running" /
+ * the graceful shutdown. The first error is returned after all threads
+ * finished. */
 gboolean      lab_virt_domains_run        (LabVirt      *self,
                                            GPtrArray    *specs,    /* LabVirtDomainSpec* */
                                            LabVirtOps    ops,
