@@ -13,6 +13,7 @@
 
 #include "lab-error.h"
 #include "lab-nodes.h"
+#include "lab-osinfo.h"
 #include "lab-runner.h"
 #include "lab-virt.h"
 #include "virt-host.h"
@@ -203,6 +204,50 @@ test_snapshot_revert (void)
                   "the change is gone", c0, c1, c2, boot2 != NULL ? boot2 : "?");
 }
 
+/* The shipped recipe's nodes, as `up` builds them, are accepted by the real
+ * QEMU driver (its own validation, not only the schema). */
+static void
+test_define_course_nodes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (LABCTL_SOURCE_DIR, "recipes", "proxmox-3node.lab", NULL);
+  g_autoptr(LabRecipe) course = lab_recipe_load (path, &error);
+  g_autoptr(LabOsinfo) osinfo = lab_osinfo_new (NULL, &error);
+  g_autoptr(LabOsinfoProfile) profile = NULL;
+  char *caps = virConnectGetDomainCapabilities (lab_virt_get_connect (fx.virt), NULL, "x86_64", NULL, "kvm", 0);
+  const char *type = caps != NULL ? "kvm" : "qemu";
+
+  free (caps);
+  g_assert_no_error (error);
+  profile = lab_osinfo_lookup (osinfo, course->os_id, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < course->nodes->len; i++)
+    {
+      LabNode *node = g_ptr_array_index (course->nodes, i);
+      g_autoptr(LabVirtDomainSpec) spec = lab_nodes_domain_spec (course, node, profile, type, "/var/lib/labctl/isos/x.iso");
+      virDomainPtr dom = NULL;
+      char *xml = NULL;
+
+      g_assert_true (lab_virt_domain_define (fx.virt, spec, &error));
+      g_assert_no_error (error);
+      g_assert_true (lab_virt_domain_lookup (fx.virt, node->name, course->name, &dom, &error));
+      g_assert_nonnull (dom);
+      if (dom != NULL)
+        {
+          xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+          g_assert_nonnull (strstr (xml, g_str_equal (type, "kvm") ? "<cpu mode='host-passthrough'" : "<cpu mode='maximum'"));
+          g_assert_nonnull (strstr (xml, "cache='none' io='native'"));
+          g_assert_nonnull (strstr (xml, "<source dev='/dev/vg_iscsi/"));
+          if (i == 0)
+            g_test_message ("libvirt's QEMU driver accepted %s (type %s):\n%s", node->name, type, xml);
+          free (xml);
+          virDomainFree (dom);
+        }
+      g_assert_true (lab_virt_domain_undefine (fx.virt, node->name, course->name, &error));
+      g_assert_no_error (error);
+    }
+}
+
 static guint
 count_regular_files (const char *dir)
 {
@@ -341,6 +386,7 @@ main (int argc, char **argv)
       return 1;
     }
 
+  g_test_add_func ("/system/virt/define-course-nodes", test_define_course_nodes);
   g_test_add_func ("/system/virt/network", test_network);
   g_test_add_func ("/system/virt/boot-ping", test_boot_ping);
   g_test_add_func ("/system/virt/snapshot-revert", test_snapshot_revert);
