@@ -6,9 +6,10 @@
  * the same name, or a network overlapping the lab's subnet, is refused with
  * LAB_ERROR_FOREIGN and left alone.
  *
- * Events: lab_virt_connect() registers libvirt's default event loop
- * implementation (once, before the first connection) and runs it in a
- * thread of its own. Lifecycle events wake lab_virt_wait_for_state()
+ * Events: lab_virt_connect() registers labctl's event loop implementation
+ * for libvirt (once, before the first connection; lab-virt-events.h): a
+ * private GMainContext run by a thread of its own, so the application's
+ * default context stays the application's. Lifecycle events wake lab_virt_wait_for_state()
  * directly (no polling) and are re-emitted as the "domain-event" signal in
  * the main context that was thread-default when the LabVirt was created,
  * so a GTK front end can follow the nodes.
@@ -32,8 +33,8 @@ G_DECLARE_FINAL_TYPE (LabVirt, lab_virt, LAB, VIRT, GObject)
 /* uri (e.g. LabContext.libvirt_uri) if not NULL, else $LABCTL_LIBVIRT_URI,
  * else qemu:///system. */
 const char   *lab_virt_default_uri        (const char *uri);
-/* Registers the default event implementation and starts its thread; called
- * by lab_virt_connect(), idempotent. */
+/* Registers the event implementation (lab-virt-events.h) and starts its
+ * thread; called by lab_virt_connect(), idempotent. */
 void          lab_virt_init_events        (void);
 
 LabVirt      *lab_virt_connect            (const char *uri,
@@ -57,7 +58,8 @@ gboolean      lab_virt_probe_kvm          (const char *dev,
  * "qemu" (TCG) otherwise, with *why saying why (may be NULL). */
 char         *lab_virt_pick_domain_type   (LabVirt    *self,
                                            char      **why);
-/* Free host memory in MiB as libvirt sees it (virNodeGetFreeMemory). */
+/* Memory the host can give to new guests, in MiB: free + buffers + cache
+ * (virNodeGetMemoryStats); the total where a driver has no statistics. */
 gboolean      lab_virt_free_memory_mib    (LabVirt    *self,
                                            guint64    *out_mib,
                                            GError    **error);
