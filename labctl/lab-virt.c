@@ -1130,46 +1130,54 @@ disk_end (GMarkupParseContext *c, const char *el, gpointer data, GError **error)
   }
 }
 
-gboolean
-lab_virt_snapshot_create (LabVirt *self, const char *name, const char *lab_name, const char *snapshot,
-                          const char *description, GError **error)
+char *
+lab_virt_snapshot_xml (const char *domain_xml, const char *snapshot, const char *description,
+                       unsigned int *out_flags)
 {
   static const GMarkupParser parser = { disk_start, disk_end, NULL, NULL, NULL };
-  virDomainPtr dom = lookup_existing (self, name, lab_name, error);
   DiskScan scan = { 0 };
   g_autoptr(GMarkupParseContext) pc = NULL;
-  g_autoptr(GString) sx = g_string_new ("<domainsnapshot>\n");
-  g_autofree char *ename = NULL;
-  g_autofree char *edesc = NULL;
-  virDomainSnapshotPtr snap;
-  unsigned int flags = 0;
-  char *xml;
+  GString *sx = g_string_new ("<domainsnapshot>\n");
+  g_autofree char *ename = g_markup_escape_text (snapshot, -1);
+  g_autofree char *edesc = g_markup_escape_text (description != NULL ? description : "", -1);
 
-  if (dom == NULL)
-    return FALSE;
   scan.external = g_string_new (NULL);
   scan.snapshot = snapshot;
-  xml = virDomainGetXMLDesc (dom, 0);
   pc = g_markup_parse_context_new (&parser, 0, &scan, NULL);
-  g_markup_parse_context_parse (pc, xml != NULL ? xml : "", -1, NULL);
-  free (xml);
+  g_markup_parse_context_parse (pc, domain_xml != NULL ? domain_xml : "", -1, NULL);
 
-  ename = g_markup_escape_text (snapshot, -1);
-  edesc = g_markup_escape_text (description != NULL ? description : "", -1);
+  *out_flags = 0;
   g_string_append_printf (sx, "  <name>%s</name>\n  <description>%s</description>\n", ename, edesc);
   if (scan.writable > 0 && scan.qcow2 < scan.writable)
     {
       /* raw disks (the nodes' LVs) cannot hold internal snapshots */
       g_string_append_printf (sx, "  <disks>\n%s  </disks>\n", scan.external->str);
-      flags = VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
+      *out_flags = VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
     }
   g_string_append (sx, "</domainsnapshot>\n");
   g_string_free (scan.external, TRUE);
   g_free (scan.format);
   g_free (scan.target);
   g_free (scan.source);
+  return g_string_free (sx, FALSE);
+}
 
-  snap = virDomainSnapshotCreateXML (dom, sx->str, flags);
+gboolean
+lab_virt_snapshot_create (LabVirt *self, const char *name, const char *lab_name, const char *snapshot,
+                          const char *description, GError **error)
+{
+  virDomainPtr dom = lookup_existing (self, name, lab_name, error);
+  g_autofree char *sx = NULL;
+  virDomainSnapshotPtr snap;
+  unsigned int flags = 0;
+  char *xml;
+
+  if (dom == NULL)
+    return FALSE;
+  xml = virDomainGetXMLDesc (dom, 0);
+  sx = lab_virt_snapshot_xml (xml, snapshot, description, &flags);
+  free (xml);
+  snap = virDomainSnapshotCreateXML (dom, sx, flags);
   if (snap == NULL)
     {
       lab_virt_set_error (error, _("Cannot create snapshot \"%s\" of node \"%s\""), snapshot, name);

@@ -181,6 +181,13 @@ gboolean      lab_virt_snapshot_create    (LabVirt    *self,
                                            const char *snapshot,
                                            const char *description,
                                            GError    **error);
+/* The <domainsnapshot> document lab_virt_snapshot_create() uses for a
+ * domain (its XML), and the flags: 0 (internal) or DISK_ONLY|ATOMIC with
+ * an external qcow2 overlay per writable non-qcow2 disk. */
+char         *lab_virt_snapshot_xml       (const char   *domain_xml,
+                                           const char   *snapshot,
+                                           const char   *description,
+                                           unsigned int *out_flags);
 gboolean      lab_virt_snapshot_revert    (LabVirt    *self,
                                            const char *name,
                                            const char *lab_name,

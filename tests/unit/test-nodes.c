@@ -295,6 +295,26 @@ test_plan_foreign_domain (PlanFixture *f, gconstpointer data)
 }
 
 static void
+test_plan_memory (PlanFixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPlan) plan = NULL;
+
+  /* three nodes of 64 GiB on the test host's 16 GiB */
+  for (guint i = 0; i < f->recipe->nodes->len; i++)
+    ((LabNode *) g_ptr_array_index (f->recipe->nodes, i))->memory_mib = 65536;
+  plan = lab_plan_new (&f->ctx);
+  lab_nodes_add_steps (plan, &f->ctx);
+  g_assert_false (lab_plan_up (plan, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_NO_SPACE);
+  g_test_message ("%s", error != NULL ? error->message : "");
+  g_assert_nonnull (error != NULL ? strstr (error->message, "196608 MiB") : NULL);
+  g_clear_error (&error);
+  g_assert_true (lab_plan_down (plan, &error));
+  g_assert_no_error (error);
+}
+
+static void
 test_plan_describe (PlanFixture *f, gconstpointer data)
 {
   g_autoptr(LabPlan) plan = lab_plan_new (&f->ctx);
@@ -412,6 +432,7 @@ main (int argc, char **argv)
               plan_fixture_teardown);
   g_test_add ("/nodes/plan/foreign-domain", PlanFixture, NULL, plan_fixture_setup, test_plan_foreign_domain,
               plan_fixture_teardown);
+  g_test_add ("/nodes/plan/memory", PlanFixture, NULL, plan_fixture_setup, test_plan_memory, plan_fixture_teardown);
   g_test_add ("/nodes/plan/describe", PlanFixture, NULL, plan_fixture_setup, test_plan_describe, plan_fixture_teardown);
   g_test_add_func ("/nodes/cli", test_cli);
   return g_test_run ();
