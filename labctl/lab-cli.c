@@ -13,7 +13,7 @@
 
 const LabCommand lab_cli_commands[] = {
   /* keep sorted by the order a user meets them */
-  /* { "check",  N_("Check that this host can run the lab (CPU, KVM, nesting, memory, disk, tools)"), lab_cmd_check, FALSE }, */
+  { "check",  N_("Check that this host can run the lab (CPU, KVM, nesting, memory, disk, tools)"), lab_cmd_check, FALSE },
   { "recipe", N_("Validate, show or list lab recipes (validate FILE... | show [FILE] | list)"), lab_cmd_recipe, FALSE },
   { "nodes",  N_("Node VMs: list, start, stop, console, snapshot, revert"), lab_cmd_nodes, FALSE },
   { NULL, NULL, NULL, FALSE },

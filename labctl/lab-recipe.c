@@ -376,8 +376,8 @@ parse_memory (const char *text, guint64 *mib)
                             _("give memory in MiB, e.g. 2048 or 2G"));
   *mib = bytes / LAB_MIB;
   if (*mib < LAB_MIN_MEMORY_MIB || *mib > LAB_MAX_MEMORY_MIB)
-    return g_strdup_printf (_("%" G_GUINT64_FORMAT " MiB is out of range; give between %u MiB and %u MiB"),
-                            *mib, LAB_MIN_MEMORY_MIB, LAB_MAX_MEMORY_MIB);
+    return g_strdup_printf (_("%llu MiB is out of range; give between %u MiB and %u MiB"),
+                            (unsigned long long) *mib, LAB_MIN_MEMORY_MIB, LAB_MAX_MEMORY_MIB);
   return NULL;
 }
 
@@ -390,8 +390,8 @@ parse_uint (const char *text, guint64 min, guint64 max, guint64 *out)
   while (g_ascii_isspace (*p))
     p++;
   if (*p == '\0' || !g_ascii_isdigit (*p))
-    return g_strdup_printf (_("'%s' is not a whole number; give a number from %" G_GUINT64_FORMAT
-                              " to %" G_GUINT64_FORMAT), text, min, max);
+    return g_strdup_printf (_("'%s' is not a whole number; give a number from %llu to %llu"),
+                            text, (unsigned long long) min, (unsigned long long) max);
   for (; g_ascii_isdigit (*p); p++)
     {
       if (n > max)
@@ -403,11 +403,11 @@ parse_uint (const char *text, guint64 min, guint64 max, guint64 *out)
   while (g_ascii_isspace (*p))
     p++;
   if (*p != '\0')
-    return g_strdup_printf (_("'%s' is not a whole number; give a number from %" G_GUINT64_FORMAT
-                              " to %" G_GUINT64_FORMAT), text, min, max);
+    return g_strdup_printf (_("'%s' is not a whole number; give a number from %llu to %llu"),
+                            text, (unsigned long long) min, (unsigned long long) max);
   if (n < min || n > max)
-    return g_strdup_printf (_("%s is out of range; give a number from %" G_GUINT64_FORMAT
-                              " to %" G_GUINT64_FORMAT), text, min, max);
+    return g_strdup_printf (_("%s is out of range; give a number from %llu to %llu"),
+                            text, (unsigned long long) min, (unsigned long long) max);
   *out = n;
   return NULL;
 }

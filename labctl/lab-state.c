@@ -179,9 +179,9 @@ lab_state_load (const char *dir, const char *lab_name, GError **error)
   if (format > LAB_STATE_FORMAT)
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_STATE,
-                   _("The state file %s was written by a newer labctl (format %" G_GINT64_FORMAT
-                     ", this labctl reads up to %d); it was left untouched. Use the newer labctl."),
-                   self->path, format, LAB_STATE_FORMAT);
+                   _("The state file %s was written by a newer labctl (format %lld, "
+                     "this labctl reads up to %d); it was left untouched. Use the newer labctl."),
+                   self->path, (long long) format, LAB_STATE_FORMAT);
       return NULL;
     }
   if (format < 1)
