@@ -494,9 +494,9 @@ start_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   if (needed > 0 && lab_virt_free_memory_mib (virt, &free_mib, NULL) && free_mib < needed)
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_NO_SPACE,
-                   _("Not enough free memory for the nodes: they need %" G_GUINT64_FORMAT " MiB, the host has %"
-                     G_GUINT64_FORMAT " MiB free; close programs or lower [nodes] memory in the recipe"),
-                   needed, free_mib);
+                   _("Not enough free memory for the nodes: they need %llu MiB, the host has %llu MiB free; "
+                     "close programs or lower [nodes] memory in the recipe"),
+                   (unsigned long long) needed, (unsigned long long) free_mib);
       return FALSE;
     }
   return TRUE;
