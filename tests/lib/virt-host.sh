@@ -32,6 +32,8 @@ listen_tls = 0
 listen_tcp = 0
 auth_unix_rw = "none"
 auth_unix_ro = "none"
+unix_sock_group = "root"
+unix_sock_rw_perms = "0770"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOC
   cat >> "$DIR/etc/qemu.conf" <<EOC

@@ -10,6 +10,7 @@
 
 #include <libvirt/libvirt.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "lab-error.h"
 #include "lab-nodes.h"
@@ -248,6 +249,32 @@ test_define_course_nodes (void)
     }
 }
 
+/* A user outside the libvirt group: libvirt refuses, labctl says why and
+ * what to do, and exits with the permission code. */
+static void
+test_access_denied (void)
+{
+  g_autofree char *env_uri = g_strdup_printf ("LABCTL_LIBVIRT_URI=%s", fx.host.uri);
+  const char *argv[] = { "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", env_uri,
+                         "HOME=/tmp", g_getenv ("LABCTL"), "nodes", "list", "--recipe", "proxmox-3node", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  if (g_getenv ("LABCTL") == NULL)
+    {
+      g_test_skip ("LABCTL (the built labctl) is not set: run through meson test");
+      return;
+    }
+  g_assert_true (g_spawn_sync ("/", (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_test_message ("as nobody: %s", err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 4);
+  g_assert_nonnull (strstr (err, "libvirt group"));
+}
+
 static guint
 count_regular_files (const char *dir)
 {
@@ -387,6 +414,7 @@ main (int argc, char **argv)
     }
 
   g_test_add_func ("/system/virt/define-course-nodes", test_define_course_nodes);
+  g_test_add_func ("/system/virt/access-denied", test_access_denied);
   g_test_add_func ("/system/virt/network", test_network);
   g_test_add_func ("/system/virt/boot-ping", test_boot_ping);
   g_test_add_func ("/system/virt/snapshot-revert", test_snapshot_revert);
