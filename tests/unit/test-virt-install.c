@@ -430,6 +430,85 @@ test_equivalence (void)
   }
 }
 
+/* The virt-install line `--dry-run` prints for a node is a working command:
+ * run it (against the same capabilities) and look at what it builds. */
+static void
+test_describe_runs (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("labctl-virt-install-XXXXXX", &error);
+  g_autofree char *iso = g_build_filename (dir, "proxmox-ve-8.2.iso", NULL);
+  g_autofree char *lv = g_build_filename (dir, "lv_pve1", NULL);
+  g_autofree char *caps = g_test_build_filename (G_TEST_DIST, "data", "virt", "qemu-caps.xml", NULL);
+  g_autofree char *domcaps = g_test_build_filename (G_TEST_DIST, "data", "virt", "qemu-domcaps-kvm.xml", NULL);
+  g_autofree char *connect = g_strdup_printf ("__virtinst_test__test:///default,caps=%s,domcaps=%s,predictable,"
+                                              "fakeuri=qemu:///system", caps, domcaps);
+  g_autofree char *overlay = g_build_filename (LABCTL_SOURCE_DIR, "iso-cache", "osinfo", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(LabRecipe) recipe = NULL;
+  g_autoptr(LabOsinfo) osinfo = NULL;
+  g_autoptr(LabOsinfoProfile) profile = NULL;
+  g_autoptr(LabVirtDomainSpec) spec = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  g_autofree char *cmd = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *start;
+  char *redirect;
+  int status = -1;
+
+  g_assert_no_error (error);
+  g_assert_true (fake_iso_write (iso, "PVE", &error));
+  g_assert_true (g_file_set_contents (lv, "", 0, &error));
+  text = g_strdup_printf ("[lab]\nname = course\n[nodes]\ncount = 1\nname-pattern = pve%%d\nos = proxmox-ve-8\n"
+                          "install-media = %s\n", iso);
+  recipe = lab_recipe_load_data (text, -1, "course.lab", &error);
+  g_assert_no_error (error);
+  osinfo = lab_osinfo_new (NULL, &error);
+  profile = lab_osinfo_lookup (osinfo, "proxmox-ve-8", &error);
+  g_assert_no_error (error);
+  spec = lab_nodes_domain_spec (recipe, g_ptr_array_index (recipe->nodes, 0), profile, "kvm", iso);
+  g_free (spec->disk_path);
+  spec->disk_path = g_strdup (lv);
+
+  lines = lab_virt_domain_describe (spec, connect, overlay);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  /* "OSINFO_USER_DIR=... virt-install ... --print-xml > pve1.xml" */
+  g_assert_true (g_str_has_prefix (lines[0], "OSINFO_USER_DIR="));
+  start = strstr (lines[0], "virt-install ");
+  g_assert_nonnull (start);
+  cmd = g_strdup (start);
+  redirect = strstr (cmd, " > pve1.xml");
+  g_assert_nonnull (redirect);
+  *redirect = '\0';
+  g_assert_true (g_shell_parse_argv (cmd, NULL, &argv, &error));
+  g_assert_no_error (error);
+  env = g_environ_setenv (env, "OSINFO_USER_DIR", overlay, TRUE);
+  env = g_environ_setenv (env, "XDG_CACHE_HOME", dir, TRUE);
+  env = g_environ_setenv (env, "HOME", dir, TRUE);
+  g_assert_true (g_spawn_sync (dir, argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_test_message ("virt-install: %s", err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, "<cpu mode=\"host-passthrough\">"));
+  g_assert_nonnull (strstr (out, "<cache mode=\"passthrough\"/>"));
+  g_assert_nonnull (strstr (out, "cache=\"none\""));
+  g_assert_nonnull (strstr (out, "<source network=\"labctl-course\"/>"));
+  g_assert_nonnull (strstr (out, spec->mac));
+  g_assert_nonnull (strstr (out, "<boot order=\"2\"/>"));
+  g_assert_nonnull (strstr (out, "http://proxmox.com/proxmox-ve/8"));
+  /* then: virsh define, virsh metadata with labctl's mark */
+  g_assert_nonnull (strstr (lines[1], " define pve1.xml"));
+  g_assert_nonnull (strstr (lines[2], " metadata pve1 https://labctl.example/xmlns/1 --key labctl --config --set"));
+  {
+    const char *rm[] = { "rm", "-rf", dir, NULL };
+    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -437,5 +516,6 @@ main (int argc, char **argv)
   g_test_set_nonfatal_assertions ();
 
   g_test_add_func ("/virt/virt-install/equivalence", test_equivalence);
+  g_test_add_func ("/virt/virt-install/describe-runs", test_describe_runs);
   return g_test_run ();
 }
