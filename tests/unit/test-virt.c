@@ -536,9 +536,10 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_set_nonfatal_assertions ();
 
-  g_test_add_func ("/virt/connect/errors", test_connect_errors);
+  /* these two set environment variables: before any thread exists */
   g_test_add_func ("/virt/connect/default-uri", test_default_uri);
-  g_test_add_func ("/virt/host/kvm-probe", test_kvm_probe);
+  g_test_add_func ("/virt/connect/kvm-probe", test_kvm_probe);
+  g_test_add_func ("/virt/connect/errors", test_connect_errors);
   g_test_add_func ("/virt/network/define-reuse-remove", test_network_define);
   g_test_add_func ("/virt/network/foreign", test_network_foreign);
   g_test_add_func ("/virt/domain/lifecycle", test_domain_lifecycle);
