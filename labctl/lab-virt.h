@@ -171,6 +171,9 @@ gboolean      lab_virt_wait_for_state     (LabVirt      *self,
 
 /* ---- snapshots ------------------------------------------------------- */
 
+/* The post-install snapshot `labctl reset` goes back to. */
+#define LAB_VIRT_SNAPSHOT_CLEAN "clean"
+
 /* Creates snapshot `snapshot` of a lab domain: internal (disks and, when
  * running, memory) when every writable disk is qcow2; otherwise external,
  * disk-only, with overlays beside the disks (their revert needs libvirt

@@ -167,14 +167,14 @@ test_snapshot_revert (void)
     }
   before = guest_id (20);
   g_assert_nonnull (before);
-  g_assert_true (lab_virt_snapshot_create (fx.virt, fx.node->name, fx.recipe->name, "clean",
+  g_assert_true (lab_virt_snapshot_create (fx.virt, fx.node->name, fx.recipe->name, LAB_VIRT_SNAPSHOT_CLEAN,
                                            "state right after boot", &error));
   g_assert_no_error (error);
   c0 = field_uint (before, "counter=");
   boot0 = field_str (before, "boot_id=");
   snaps = lab_virt_snapshot_list (fx.virt, fx.node->name, fx.recipe->name, &error);
   g_assert_no_error (error);
-  g_assert_true (snaps != NULL && g_strv_contains ((const char * const *) snaps, "clean"));
+  g_assert_true (snaps != NULL && g_strv_contains ((const char * const *) snaps, LAB_VIRT_SNAPSHOT_CLEAN));
 
   /* the change: the guest's counter (in memory and on its qcow2 disk)
    * moves on for several seconds */
@@ -190,7 +190,7 @@ test_snapshot_revert (void)
   while (changed != NULL && c1 < c0 + 8 && g_get_monotonic_time () - t0 < 30 * G_USEC_PER_SEC);
   g_assert_cmpuint (c1, >=, c0 + 8);
 
-  g_assert_true (lab_virt_snapshot_revert (fx.virt, fx.node->name, fx.recipe->name, "clean", &error));
+  g_assert_true (lab_virt_snapshot_revert (fx.virt, fx.node->name, fx.recipe->name, LAB_VIRT_SNAPSHOT_CLEAN, &error));
   g_assert_no_error (error);
   after = guest_id (20);
   g_assert_nonnull (after);
