@@ -195,12 +195,9 @@ plan_fixture_teardown (PlanFixture *f, gconstpointer data)
   g_unsetenv ("LABCTL_DOMAIN_TYPE");
 }
 
-/* The test driver keeps its state per connection: the plan's own
- * connection is the only view of it, so the checks go through a second
- * plan of the same steps... or through the plan's steps themselves. Here
- * everything runs in one plan and is verified through lab_virt on the
- * same connection URI where possible (state keys) and through `up` again
- * being a no-op. */
+/* The test driver keeps a separate host per connection, so what the plan
+ * did is checked through the plan's own results: the state it records,
+ * `up` again finding every step done, and `down` clearing it all. */
 static void
 test_plan_up_down (PlanFixture *f, gconstpointer data)
 {
