@@ -131,15 +131,19 @@ nodes_list (NodesCmd *c, char **names, GError **error)
       g_autofree char *addrs = NULL;
       const char *state;
 
+      gboolean foreign = FALSE;
+
       if (!lab_virt_domain_get_info (c->virt, node->name, c->recipe->name, &info, &local))
         {
-          if (!g_error_matches (local, LAB_ERROR, LAB_ERROR_NOT_FOUND))
+          /* someone else's VM with a node's name: shown, never touched */
+          foreign = g_error_matches (local, LAB_ERROR, LAB_ERROR_FOREIGN);
+          if (!foreign && !g_error_matches (local, LAB_ERROR, LAB_ERROR_NOT_FOUND))
             {
               g_propagate_error (error, g_steal_pointer (&local));
               return FALSE;
             }
         }
-      state = info != NULL ? _(info->state) : _("not defined");
+      state = info != NULL ? _(info->state) : foreign ? _("not labctl's") : _("not defined");
       addrs = info != NULL ? g_strjoinv (",", info->addresses) : g_strdup ("");
       if (c->cli->json)
         {
@@ -149,7 +153,7 @@ nodes_list (NodesCmd *c, char **names, GError **error)
           json_builder_set_member_name (b, "defined");
           json_builder_add_boolean_value (b, info != NULL);
           json_builder_set_member_name (b, "state");
-          json_builder_add_string_value (b, info != NULL ? info->state : "undefined");
+          json_builder_add_string_value (b, info != NULL ? info->state : foreign ? "foreign" : "undefined");
           json_builder_set_member_name (b, "vcpus");
           json_builder_add_int_value (b, node->vcpus);
           json_builder_set_member_name (b, "memory_mib");

@@ -249,8 +249,8 @@ lab_nodes_domain_spec (LabRecipe *r, const LabNode *node, const LabOsinfoProfile
   s->mac = g_strdup (node->mac);
   s->nic_model = g_strdup (p == NULL || p->virtio_net ? "virtio" : "e1000");
   s->graphics = g_strdup ("spice");
-  /* as virt-install: qxl goes with spice */
-  s->video_model = g_strdup ("qxl");
+  /* as virt-install: virtio-gpu when the OS has the driver */
+  s->video_model = g_strdup (p != NULL && p->virtio_gpu ? "virtio" : "qxl");
   s->usb_tablet = TRUE;
   s->os_id = g_strdup (p != NULL ? p->id : NULL);
   return s;
@@ -277,7 +277,20 @@ network_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   g_autoptr(LabVirtNetworkSpec) spec = lab_nodes_network_spec (ctx->recipe);
   LabVirt *virt = get_virt (d->shared, error);
 
-  return virt != NULL && lab_virt_network_check (virt, spec, done, error);
+  gboolean exists = FALSE;
+  virNetworkPtr net;
+
+  *done = FALSE;
+  if (virt == NULL || !lab_virt_network_check (virt, spec, &exists, error))
+    return FALSE;
+  /* done: ours and running (after a reboot it may be defined but down) */
+  net = exists ? virNetworkLookupByName (lab_virt_get_connect (virt), spec->name) : NULL;
+  if (net != NULL)
+    {
+      *done = virNetworkIsActive (net) == 1;
+      virNetworkFree (net);
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -481,9 +494,9 @@ start_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   if (needed > 0 && lab_virt_free_memory_mib (virt, &free_mib, NULL) && free_mib < needed)
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_NO_SPACE,
-                   _("Not enough free memory for the nodes: they need %" G_GUINT64_FORMAT " MiB, the host has %"
-                     G_GUINT64_FORMAT " MiB free; close programs or lower [nodes] memory in the recipe"),
-                   needed, free_mib);
+                   _("Not enough free memory for the nodes: they need %llu MiB, the host has %llu MiB free; "
+                     "close programs or lower [nodes] memory in the recipe"),
+                   (unsigned long long) needed, (unsigned long long) free_mib);
       return FALSE;
     }
   return TRUE;
@@ -535,16 +548,18 @@ start_describe (LabContext *ctx, gpointer data, gboolean down)
   return v;
 }
 
+/* Not root: qemu:///system is open to the libvirt group, and a refused
+ * connection says so (LAB_ERROR_PERMISSION). */
 static const LabStepInfo network_step = {
-  "nodes.network", N_("Create the lab network %s"), TRUE,
+  "nodes.network", N_("Create the lab network %s"), FALSE,
   network_check, network_apply, network_undo, network_describe,
 };
 static const LabStepInfo define_step = {
-  "nodes.define", N_("Define node %s"), TRUE,
+  "nodes.define", N_("Define node %s"), FALSE,
   define_check, define_apply, define_undo, define_describe,
 };
 static const LabStepInfo start_step = {
-  "nodes.start", N_("Start the nodes"), TRUE,
+  "nodes.start", N_("Start the nodes"), FALSE,
   start_check, start_apply, start_undo, start_describe,
 };
 

@@ -215,7 +215,7 @@ lab_osinfo_identify_iso (LabOsinfo *self, const char *path, GError **error)
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
-                   _("Install ISO %s does not exist; download it with 'labctl iso fetch' or fix [nodes] install-media"),
+                   _("Install ISO %s does not exist; put it into the ISO cache or fix [nodes] install-media"),
                    path);
       return NULL;
     }
@@ -265,12 +265,12 @@ lab_osinfo_check_resources (const LabOsinfoProfile *p, guint vcpus, guint64 memo
     g_ptr_array_add (warnings, g_strdup_printf (_("%u vCPUs is below the minimum of %u for %s"),
                                                 vcpus, p->min_vcpus, p->name));
   if (p->min_ram_mib > 0 && memory_mib < p->min_ram_mib)
-    g_ptr_array_add (warnings, g_strdup_printf (_("%" G_GUINT64_FORMAT " MiB of memory is below the minimum of %"
-                                                  G_GUINT64_FORMAT " MiB for %s"),
-                                                memory_mib, p->min_ram_mib, p->name));
+    g_ptr_array_add (warnings, g_strdup_printf (_("%llu MiB of memory is below the minimum of %llu MiB for %s"),
+                                                (unsigned long long) memory_mib,
+                                                (unsigned long long) p->min_ram_mib, p->name));
   if (p->min_storage > 0 && disk_bytes > 0 && disk_bytes < p->min_storage)
-    g_ptr_array_add (warnings, g_strdup_printf (_("a %" G_GUINT64_FORMAT " MiB disk is below the minimum of %"
-                                                  G_GUINT64_FORMAT " MiB for %s"),
-                                                disk_bytes >> 20, p->min_storage >> 20, p->name));
+    g_ptr_array_add (warnings, g_strdup_printf (_("a %llu MiB disk is below the minimum of %llu MiB for %s"),
+                                                (unsigned long long) (disk_bytes >> 20),
+                                                (unsigned long long) (p->min_storage >> 20), p->name));
   return warnings;
 }

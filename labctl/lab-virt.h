@@ -6,9 +6,10 @@
  * the same name, or a network overlapping the lab's subnet, is refused with
  * LAB_ERROR_FOREIGN and left alone.
  *
- * Events: lab_virt_connect() registers libvirt's default event loop
- * implementation (once, before the first connection) and runs it in a
- * thread of its own. Lifecycle events wake lab_virt_wait_for_state()
+ * Events: lab_virt_connect() registers labctl's event loop implementation
+ * for libvirt (once, before the first connection; lab-virt-events.h): a
+ * private GMainContext run by a thread of its own, so the application's
+ * default context stays the application's. Lifecycle events wake lab_virt_wait_for_state()
  * directly (no polling) and are re-emitted as the "domain-event" signal in
  * the main context that was thread-default when the LabVirt was created,
  * so a GTK front end can follow the nodes.
@@ -32,8 +33,8 @@ G_DECLARE_FINAL_TYPE (LabVirt, lab_virt, LAB, VIRT, GObject)
 /* uri (e.g. LabContext.libvirt_uri) if not NULL, else $LABCTL_LIBVIRT_URI,
  * else qemu:///system. */
 const char   *lab_virt_default_uri        (const char *uri);
-/* Registers the default event implementation and starts its thread; called
- * by lab_virt_connect(), idempotent. */
+/* Registers the event implementation (lab-virt-events.h) and starts its
+ * thread; called by lab_virt_connect(), idempotent. */
 void          lab_virt_init_events        (void);
 
 LabVirt      *lab_virt_connect            (const char *uri,
@@ -57,7 +58,8 @@ gboolean      lab_virt_probe_kvm          (const char *dev,
  * "qemu" (TCG) otherwise, with *why saying why (may be NULL). */
 char         *lab_virt_pick_domain_type   (LabVirt    *self,
                                            char      **why);
-/* Free host memory in MiB as libvirt sees it (virNodeGetFreeMemory). */
+/* Memory the host can give to new guests, in MiB: free + buffers + cache
+ * (virNodeGetMemoryStats); the total where a driver has no statistics. */
 gboolean      lab_virt_free_memory_mib    (LabVirt    *self,
                                            guint64    *out_mib,
                                            GError    **error);
@@ -122,9 +124,11 @@ typedef enum {
 } LabVirtOps;
 
 /* Runs ops on every spec's domain in parallel (one thread per node on the
- * shared, thread-safe connection). timeout_ms bounds the wait for
- * "running" / the graceful shutdown. The first error is returned after all
- * threads finished. */
+ * shared, thread-safe connection). A start launches every node paused
+ * first, then resumes them all, so that booting guests do not slow down
+ * the launch of the others. timeout_ms bounds the wait for "running" /
+ * the graceful shutdown. The first error is returned after all threads
+ * finished. */
 gboolean      lab_virt_domains_run        (LabVirt      *self,
                                            GPtrArray    *specs,    /* LabVirtDomainSpec* */
                                            LabVirtOps    ops,
@@ -167,6 +171,9 @@ gboolean      lab_virt_wait_for_state     (LabVirt      *self,
 
 /* ---- snapshots ------------------------------------------------------- */
 
+/* The post-install snapshot `labctl reset` goes back to. */
+#define LAB_VIRT_SNAPSHOT_CLEAN "clean"
+
 /* Creates snapshot `snapshot` of a lab domain: internal (disks and, when
  * running, memory) when every writable disk is qcow2; otherwise external,
  * disk-only, with overlays beside the disks (their revert needs libvirt
@@ -177,6 +184,13 @@ gboolean      lab_virt_snapshot_create    (LabVirt    *self,
                                            const char *snapshot,
                                            const char *description,
                                            GError    **error);
+/* The <domainsnapshot> document lab_virt_snapshot_create() uses for a
+ * domain (its XML), and the flags: 0 (internal) or DISK_ONLY|ATOMIC with
+ * an external qcow2 overlay per writable non-qcow2 disk. */
+char         *lab_virt_snapshot_xml       (const char   *domain_xml,
+                                           const char   *snapshot,
+                                           const char   *description,
+                                           unsigned int *out_flags);
 gboolean      lab_virt_snapshot_revert    (LabVirt    *self,
                                            const char *name,
                                            const char *lab_name,

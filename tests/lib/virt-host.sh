@@ -9,10 +9,10 @@
 #                                 libvirtd (pid file), deletes the netns
 #
 # QEMU runs as root with no security driver and no cgroups (nothing else is
-# available here), guest consoles go to files (no virtlogd). libvirtd is
-# pinned to CPU 0 and gets a seeded QEMU capabilities cache
-# ($LABCTL_TEST_CACHE, default /var/tmp/labctl-test-cache) so it does not
-# re-probe QEMU for ~8 s on every start.
+# available here), guest consoles go to files (no virtlogd). libvirtd starts
+# pinned to CPU 0 with a seeded QEMU capabilities cache ($LABCTL_TEST_CACHE,
+# default /var/tmp/labctl-test-cache) so it does not re-probe QEMU for ~8 s
+# (the vCPUs of this machine report different CPUIDs), then gets all CPUs.
 set -eu
 cmd=$1 DIR=$2 NS=$3
 CACHE=${LABCTL_TEST_CACHE:-/var/tmp/labctl-test-cache}
@@ -32,6 +32,8 @@ listen_tls = 0
 listen_tcp = 0
 auth_unix_rw = "none"
 auth_unix_ro = "none"
+unix_sock_group = "root"
+unix_sock_rw_perms = "0770"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOC
   cat >> "$DIR/etc/qemu.conf" <<EOC
@@ -60,6 +62,9 @@ EOC
     if [ $i -gt 300 ]; then echo "libvirtd did not come up; see $DIR/log/libvirtd.log" >&2; exit 1; fi
     sleep 0.1
   done
+  # the capabilities are loaded and validated at start-up, on CPU 0; from
+  # now on libvirtd may use every CPU (parallel starts need them)
+  taskset -a -p -c "0-$(($(nproc) - 1))" "$(cat "$DIR/run/libvirtd.pid")" >/dev/null
   if [ ! -d "$CACHE/libvirt-cache/qemu" ] && [ -d "$DIR/cache/qemu" ]; then
     mkdir -p "$CACHE/libvirt-cache.tmp.$$" && cp -a "$DIR/cache/." "$CACHE/libvirt-cache.tmp.$$/" &&
       mv "$CACHE/libvirt-cache.tmp.$$" "$CACHE/libvirt-cache" 2>/dev/null || rm -rf "$CACHE/libvirt-cache.tmp.$$"

@@ -10,9 +10,11 @@
 
 #include <libvirt/libvirt.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "lab-error.h"
 #include "lab-nodes.h"
+#include "lab-osinfo.h"
 #include "lab-runner.h"
 #include "lab-virt.h"
 #include "virt-host.h"
@@ -165,14 +167,14 @@ test_snapshot_revert (void)
     }
   before = guest_id (20);
   g_assert_nonnull (before);
-  g_assert_true (lab_virt_snapshot_create (fx.virt, fx.node->name, fx.recipe->name, "clean",
+  g_assert_true (lab_virt_snapshot_create (fx.virt, fx.node->name, fx.recipe->name, LAB_VIRT_SNAPSHOT_CLEAN,
                                            "state right after boot", &error));
   g_assert_no_error (error);
   c0 = field_uint (before, "counter=");
   boot0 = field_str (before, "boot_id=");
   snaps = lab_virt_snapshot_list (fx.virt, fx.node->name, fx.recipe->name, &error);
   g_assert_no_error (error);
-  g_assert_true (snaps != NULL && g_strv_contains ((const char * const *) snaps, "clean"));
+  g_assert_true (snaps != NULL && g_strv_contains ((const char * const *) snaps, LAB_VIRT_SNAPSHOT_CLEAN));
 
   /* the change: the guest's counter (in memory and on its qcow2 disk)
    * moves on for several seconds */
@@ -188,7 +190,7 @@ test_snapshot_revert (void)
   while (changed != NULL && c1 < c0 + 8 && g_get_monotonic_time () - t0 < 30 * G_USEC_PER_SEC);
   g_assert_cmpuint (c1, >=, c0 + 8);
 
-  g_assert_true (lab_virt_snapshot_revert (fx.virt, fx.node->name, fx.recipe->name, "clean", &error));
+  g_assert_true (lab_virt_snapshot_revert (fx.virt, fx.node->name, fx.recipe->name, LAB_VIRT_SNAPSHOT_CLEAN, &error));
   g_assert_no_error (error);
   after = guest_id (20);
   g_assert_nonnull (after);
@@ -201,6 +203,76 @@ test_snapshot_revert (void)
     g_test_message ("snapshot revert check: at snapshot counter=%" G_GUINT64_FORMAT ", changed to counter=%"
                   G_GUINT64_FORMAT ", after revert counter=%" G_GUINT64_FORMAT " with the same boot_id %s: "
                   "the change is gone", c0, c1, c2, boot2 != NULL ? boot2 : "?");
+}
+
+/* The shipped recipe's nodes, as `up` builds them, are accepted by the real
+ * QEMU driver (its own validation, not only the schema). */
+static void
+test_define_course_nodes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (LABCTL_SOURCE_DIR, "recipes", "proxmox-3node.lab", NULL);
+  g_autoptr(LabRecipe) course = lab_recipe_load (path, &error);
+  g_autoptr(LabOsinfo) osinfo = lab_osinfo_new (NULL, &error);
+  g_autoptr(LabOsinfoProfile) profile = NULL;
+  char *caps = virConnectGetDomainCapabilities (lab_virt_get_connect (fx.virt), NULL, "x86_64", NULL, "kvm", 0);
+  const char *type = caps != NULL ? "kvm" : "qemu";
+
+  free (caps);
+  g_assert_no_error (error);
+  profile = lab_osinfo_lookup (osinfo, course->os_id, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < course->nodes->len; i++)
+    {
+      LabNode *node = g_ptr_array_index (course->nodes, i);
+      g_autoptr(LabVirtDomainSpec) spec = lab_nodes_domain_spec (course, node, profile, type, "/var/lib/labctl/isos/x.iso");
+      virDomainPtr dom = NULL;
+      char *xml = NULL;
+
+      g_assert_true (lab_virt_domain_define (fx.virt, spec, &error));
+      g_assert_no_error (error);
+      g_assert_true (lab_virt_domain_lookup (fx.virt, node->name, course->name, &dom, &error));
+      g_assert_nonnull (dom);
+      if (dom != NULL)
+        {
+          xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+          g_assert_nonnull (strstr (xml, g_str_equal (type, "kvm") ? "<cpu mode='host-passthrough'" : "<cpu mode='maximum'"));
+          g_assert_nonnull (strstr (xml, "cache='none' io='native'"));
+          g_assert_nonnull (strstr (xml, "<source dev='/dev/vg_iscsi/"));
+          if (i == 0)
+            g_test_message ("libvirt's QEMU driver accepted %s (type %s):\n%s", node->name, type, xml);
+          free (xml);
+          virDomainFree (dom);
+        }
+      g_assert_true (lab_virt_domain_undefine (fx.virt, node->name, course->name, &error));
+      g_assert_no_error (error);
+    }
+}
+
+/* A user outside the libvirt group: libvirt refuses, labctl says why and
+ * what to do, and exits with the permission code. */
+static void
+test_access_denied (void)
+{
+  g_autofree char *env_uri = g_strdup_printf ("LABCTL_LIBVIRT_URI=%s", fx.host.uri);
+  const char *argv[] = { "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", env_uri,
+                         "HOME=/tmp", g_getenv ("LABCTL"), "nodes", "list", "--recipe", "proxmox-3node", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  if (g_getenv ("LABCTL") == NULL)
+    {
+      g_test_skip ("LABCTL (the built labctl) is not set: run through meson test");
+      return;
+    }
+  g_assert_true (g_spawn_sync ("/", (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_test_message ("as nobody: %s", err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 4);
+  g_assert_nonnull (strstr (err, "libvirt group"));
 }
 
 static guint
@@ -341,6 +413,8 @@ main (int argc, char **argv)
       return 1;
     }
 
+  g_test_add_func ("/system/virt/define-course-nodes", test_define_course_nodes);
+  g_test_add_func ("/system/virt/access-denied", test_access_denied);
   g_test_add_func ("/system/virt/network", test_network);
   g_test_add_func ("/system/virt/boot-ping", test_boot_ping);
   g_test_add_func ("/system/virt/snapshot-revert", test_snapshot_revert);

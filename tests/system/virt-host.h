@@ -5,10 +5,12 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lab-nodes.h"
 #include "lab-recipe.h"
+#include "lab-runner.h"
 #include "lab-virt.h"
 
 typedef struct {
@@ -51,6 +53,40 @@ virt_host_cache_dir (void)
   return g_strdup (env != NULL && *env != '\0' ? env : "/var/tmp/labctl-test-cache");
 }
 
+static inline void virt_host_down (VirtHost *h);
+
+/* A run killed before its cleanup (a timeout's SIGTERM) leaves its libvirtd,
+ * netns and directory behind: stop those of earlier runs of this tag whose
+ * process is gone. Only names this helper made (/var/tmp/labctl-TAG-PID,
+ * netns labTAGPID) are touched. */
+static inline void
+virt_host_reap_stale (const char *tag)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/var/tmp", 0, NULL);
+  g_autofree char *prefix = g_strdup_printf ("labctl-%s-", tag);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      const char *pid_text;
+      char *end = NULL;
+      gint64 pid;
+      VirtHost stale = { 0 };
+
+      if (!g_str_has_prefix (name, prefix))
+        continue;
+      pid_text = name + strlen (prefix);
+      pid = g_ascii_strtoll (pid_text, &end, 10);
+      if (end == pid_text || *end != '\0' || pid <= 0 || pid == getpid () || lab_process_alive ((GPid) pid))
+        continue;
+      stale.work = g_build_filename ("/var/tmp", name, NULL);
+      stale.netns = g_strdup_printf ("lab%s%" G_GINT64_FORMAT, tag, pid);
+      stale.lib_dir = virt_host_lib_dir ();
+      g_printerr ("# removing what an earlier run (pid %" G_GINT64_FORMAT ") left: %s\n", pid, stale.work);
+      virt_host_down (&stale);
+    }
+}
+
 /* Builds (or reuses) the tiny guest and starts libvirtd in its namespaces. */
 static inline gboolean
 virt_host_up (VirtHost *h, const char *tag, GError **error)
@@ -60,6 +96,7 @@ virt_host_up (VirtHost *h, const char *tag, GError **error)
   g_autofree char *script = NULL;
   g_autofree char *out = NULL;
 
+  virt_host_reap_stale (tag);
   h->lib_dir = virt_host_lib_dir ();
   h->guest_dir = g_build_filename (cache, "tiny-guest", NULL);
   builder = g_build_filename (h->lib_dir, "build-tiny-guest.sh", NULL);

@@ -7,6 +7,7 @@
 
 #include "lab-error.h"
 #include "lab-virt.h"
+#include "lab-virt-events.h"
 #include "virt-test-util.h"
 
 static LabVirt *
@@ -479,15 +480,66 @@ test_parallel (void)
   g_assert_cmpint (domain_state (virt, "foreign-vm"), ==, VIR_DOMAIN_RUNNING);
 }
 
+/* libvirt's events run on labctl's private context: the application's
+ * default context stays free (a GUI's main loop, libosinfo's sync calls) */
+static void
+test_events_context (void)
+{
+  g_autoptr(LabVirt) virt = connect_test ();
+  GMainContext *ctx = lab_virt_events_get_context ();
+
+  g_assert_nonnull (ctx);
+  g_assert_true (ctx != g_main_context_default ());
+  for (guint i = 0; i < 20; i++)
+    {
+      g_assert_true (g_main_context_acquire (NULL));
+      g_main_context_release (NULL);
+      g_usleep (1000);
+    }
+}
+
+/* a raw disk (the nodes' LVs) cannot hold an internal snapshot: labctl
+ * asks for an external, disk-only one (the test driver cannot make those:
+ * the document and flags are checked, and the refusal is a clean error) */
+static void
+test_snapshot_raw_disk (void)
+{
+  g_autoptr(LabVirt) virt = connect_test ();
+  g_autoptr(LabVirtDomainSpec) raw = virt_test_domain_spec ("course", "pve1", "/dev/vg_iscsi/lv_pve1", "raw");
+  g_autoptr(LabVirtDomainSpec) qcow = virt_test_domain_spec ("course", "pve1", "/var/lib/labctl/pve1.qcow2", "qcow2");
+  g_autofree char *raw_xml = lab_virt_domain_xml (raw);
+  g_autofree char *qcow_xml = lab_virt_domain_xml (qcow);
+  g_autofree char *ext = NULL;
+  g_autofree char *internal = NULL;
+  g_autoptr(GError) error = NULL;
+  unsigned int flags = 0;
+
+  ext = lab_virt_snapshot_xml (raw_xml, "clean", "after <install>", &flags);
+  g_assert_cmpuint (flags, ==, VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC);
+  g_assert_nonnull (strstr (ext, "<disk name='vda' snapshot='external'><driver type='qcow2'/>"
+                                 "<source file='/var/lib/libvirt/images/lv_pve1.clean.qcow2'/></disk>"));
+  g_assert_nonnull (strstr (ext, "<description>after &lt;install&gt;</description>"));
+  /* the cdrom is read-only: not part of the snapshot */
+  g_assert_null (strstr (ext, "sda"));
+  internal = lab_virt_snapshot_xml (qcow_xml, "clean", NULL, &flags);
+  g_assert_cmpuint (flags, ==, 0);
+  g_assert_null (strstr (internal, "<disks>"));
+
+  g_assert_true (lab_virt_domain_define (virt, raw, &error));
+  g_assert_false (lab_virt_snapshot_create (virt, "pve1", "course", "clean", NULL, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_set_nonfatal_assertions ();
 
-  g_test_add_func ("/virt/connect/errors", test_connect_errors);
+  /* these two set environment variables: before any thread exists */
   g_test_add_func ("/virt/connect/default-uri", test_default_uri);
-  g_test_add_func ("/virt/host/kvm-probe", test_kvm_probe);
+  g_test_add_func ("/virt/connect/kvm-probe", test_kvm_probe);
+  g_test_add_func ("/virt/connect/errors", test_connect_errors);
   g_test_add_func ("/virt/network/define-reuse-remove", test_network_define);
   g_test_add_func ("/virt/network/foreign", test_network_foreign);
   g_test_add_func ("/virt/domain/lifecycle", test_domain_lifecycle);
@@ -495,5 +547,7 @@ main (int argc, char **argv)
   g_test_add_func ("/virt/domain/foreign", test_domain_foreign);
   g_test_add_func ("/virt/domain/parallel", test_parallel);
   g_test_add_func ("/virt/snapshot/create-list-revert-delete", test_snapshots);
+  g_test_add_func ("/virt/snapshot/raw-disk-external", test_snapshot_raw_disk);
+  g_test_add_func ("/virt/events/private-context", test_events_context);
   return g_test_run ();
 }
