@@ -154,6 +154,35 @@ test_not_up (void)
 }
 
 static void
+test_needs_root (void)
+{
+  g_autofree char *recipe = e2e_recipe ();
+  const char *exe = g_getenv ("LABCTL");
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+
+  if (exe == NULL)
+    exe = LABCTL_BUILD_DIR "/labctl/labctl";
+  /* as a normal user (root drops to nobody for this) */
+  if (getuid () == 0)
+    proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                             "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             exe, "up", "--recipe", recipe, NULL);
+  else
+    proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                             exe, "up", "--recipe", recipe, NULL);
+  g_assert_no_error (error);
+  if (proc == NULL)
+    return;
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", err);
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 4);
+  g_assert_nonnull (strstr (err, "sudo labctl up --recipe"));
+}
+
+static void
 test_experiment_usage (void)
 {
   g_auto(Run) r;
@@ -210,6 +239,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/stand/up-dry-run-proxmox", test_up_dry_run_proxmox);
   g_test_add_func ("/cli/stand/down-dry-run", test_down_dry_run);
   g_test_add_func ("/cli/stand/not-up", test_not_up);
+  g_test_add_func ("/cli/stand/needs-root", test_needs_root);
   g_test_add_func ("/cli/stand/experiment-usage", test_experiment_usage);
   g_test_add_func ("/cli/stand/reap", test_reap);
   rc = g_test_run ();
