@@ -52,7 +52,6 @@ struct _LabProbe {
   gboolean      ready;          /* thread has its socket (or failed) */
   GError       *start_error;
   gboolean      raw;
-  gboolean      running;
 };
 
 G_DEFINE_TYPE (LabProbe, lab_probe, G_TYPE_OBJECT)
@@ -530,7 +529,6 @@ lab_probe_start (LabProbe *self, GError **error)
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  self->running = TRUE;
   return TRUE;
 }
 
@@ -595,7 +593,6 @@ lab_probe_stop (LabProbe *self, guint linger_ms, LabProbeResult *result, GError 
       /* cannot happen with a fresh pipe; the thread would run on */
     }
   g_thread_join (g_steal_pointer (&self->thread));
-  self->running = FALSE;
   close (self->stop_pipe[0]);
   close (self->stop_pipe[1]);
   self->stop_pipe[0] = self->stop_pipe[1] = -1;
