@@ -15,7 +15,9 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "lab-guest.h"
 #include "lab-probe.h"
+#include "lab-recipe.h"
 #include "lab-runner.h"
 #include "stand-test-util.h"
 
@@ -28,6 +30,7 @@ static char *guest_address;
 static char *bridge;
 static guint control_port;
 static GPtrArray *seen_pids;  /* daemons seen while the lab was up */
+static char *guest_uuid;      /* QEMU runs with -uuid <it> */
 
 /* The guest writes "disk-counter=N" to the first sector of its disk every
  * second: read it back from the lab's backing image, at the LV's place on
@@ -141,7 +144,7 @@ remember_daemons (void)
   res = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "resources");
   keys = json_object_get_members (res);
   for (GList *l = keys; l != NULL; l = l->next)
-    if (g_str_has_suffix (l->data, "_pid") || g_str_has_suffix (l->data, ".pid"))
+    if (g_str_has_suffix (l->data, "pid"))   /* nodes.N.libvirtd_pid, storage.tgtd.pid, storage.attach.qsd-pid */
       g_ptr_array_add (seen_pids, GINT_TO_POINTER ((int) json_object_get_int_member (res, l->data)));
 }
 
@@ -481,7 +484,9 @@ test_nothing_left (void)
       for (gsize k = 0; k + 1 < len; k++)
         if (cmd[k] == '\0')
           cmd[k] = ' ';
-      if (strstr (cmd, state_dir) != NULL && lab_process_alive (atoi (name)))
+      /* the lab's files (tgtd, qemu-storage-daemon), or its guest's UUID (QEMU) */
+      if ((strstr (cmd, state_dir) != NULL || (guest_uuid != NULL && strstr (cmd, guest_uuid) != NULL))
+          && lab_process_alive (atoi (name)))
         {
           g_test_message ("left: pid %s: %s", name, cmd);
           g_assert_not_reached ();
@@ -542,6 +547,13 @@ main (int argc, char **argv)
       return 1;
     }
 
+  {
+    g_autoptr(LabRecipe) r = lab_recipe_load (recipe_path, &error);
+
+    g_assert_no_error (error);
+    if (r != NULL)
+      guest_uuid = lab_guest_uuid (r, lab_recipe_find_guest (r, "tiny"));
+  }
   g_test_add_func ("/e2e/up-interrupted", test_up_interrupted);
   g_test_add_func ("/e2e/up-again", test_up_again);
   g_test_add_func ("/e2e/status", test_status);
