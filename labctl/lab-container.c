@@ -411,25 +411,46 @@ mount_script (LabContainerNode *node, const char *exec_line)
 }
 
 static gboolean
-write_file (const char *path, const char *contents, gboolean append, GError **error)
+write_file (const char *path, const char *contents, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
 
-  if (append)
-    {
-      g_autofree char *old = NULL;
-      g_autofree char *all = NULL;
-
-      if (!g_file_get_contents (path, &old, NULL, &local_error))
-        g_clear_error (&local_error);
-      all = g_strconcat (old != NULL ? old : "", contents, NULL);
-      if (g_file_set_contents (path, all, -1, &local_error))
-        return TRUE;
-    }
-  else if (g_file_set_contents (path, contents, -1, &local_error))
+  if (g_file_set_contents (path, contents, -1, &local_error))
     return TRUE;
   g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot write %s: %s"), path, local_error->message);
   return FALSE;
+}
+
+/* The host's qemu.conf with our keys appended: a key the host set itself
+ * is commented out (libvirt would take the first one). */
+static gboolean
+write_qemu_conf (const char *path, const char *tail, GError **error)
+{
+  static const char * const ours[] = { "migration_host", "cgroup_controllers", NULL };
+  g_autofree char *old = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  if (g_file_get_contents (path, &old, NULL, NULL))
+    lines = g_strsplit (old, "\n", -1);
+  for (guint i = 0; lines != NULL && lines[i] != NULL; i++)
+    {
+      const char *l = lines[i];
+      gboolean clash = FALSE;
+
+      while (*l == ' ' || *l == '\t')
+        l++;
+      for (guint k = 0; ours[k] != NULL; k++)
+        if (g_str_has_prefix (l, ours[k]) && strchr (" \t=", l[strlen (ours[k])]) != NULL)
+          clash = TRUE;
+      if (clash)
+        g_string_append (out, "# (set below by labctl) ");
+      g_string_append (out, lines[i]);
+      if (lines[i + 1] != NULL)
+        g_string_append_c (out, '\n');
+    }
+  g_string_append (out, tail);
+  return write_file (path, out->str, error);
 }
 
 static gboolean
@@ -545,7 +566,7 @@ lab_container_daemons_start (LabRunner *runner, LabContainerNode *node, GPid *ou
         g_unlink (p);
       }
   }
-  if (!write_file (conf_path, conf, FALSE, error) || !write_file (qemu_conf_path, qtail, TRUE, error))
+  if (!write_file (conf_path, conf, error) || !write_qemu_conf (qemu_conf_path, qtail, error))
     return FALSE;
   if (node->caps_cache != NULL && dir_has_entries (node->caps_cache))
     {

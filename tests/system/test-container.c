@@ -131,6 +131,23 @@ test_daemons (void)
       g_assert_true (g_file_get_contents (conf_path, &conf, NULL, NULL));
       g_assert_nonnull (strstr (conf, nodes[i]->uuid));
       g_assert_nonnull (strstr (conf, nodes[i]->address));
+      {
+        g_autofree char *qpath = g_build_filename (nodes[i]->dir, "etc", "qemu.conf", NULL);
+        g_autofree char *qconf = NULL;
+        g_auto(GStrv) lines = NULL;
+        guint n_cgroup = 0, n_mig = 0;
+
+        g_assert_true (g_file_get_contents (qpath, &qconf, NULL, NULL));
+        lines = g_strsplit (qconf != NULL ? qconf : "", "\n", -1);
+        for (guint k = 0; lines[k] != NULL; k++)
+          {
+            n_cgroup += g_str_has_prefix (lines[k], "cgroup_controllers");
+            n_mig += g_str_has_prefix (lines[k], "migration_host");
+          }
+        /* set once, uncommented: libvirt takes the first */
+        g_assert_cmpuint (n_cgroup, ==, 1);
+        g_assert_cmpuint (n_mig, ==, 1);
+      }
     }
   g_assert_cmpstr (nodes[0]->uuid, !=, nodes[1]->uuid);
 
