@@ -54,7 +54,7 @@ lab_cmd_up (LabCli *cli, int argc, char **argv, GError **error)
       return TRUE;
     }
 
-  if (!lab_stand_require_root (stand, FALSE, "up", error))
+  if (!lab_stand_require_root (stand, FALSE, "up", error) || !lab_stand_prepare_dir (stand, error))
     return FALSE;
   report = lab_stand_report_new (stand, cli->json ? cli->err : cli->out, FALSE);
   {

@@ -472,7 +472,8 @@ lab_stand_open (const char *recipe_name, gboolean dry_run, FILE *progress_stream
       if (self->state == NULL)
         return NULL;
       self->runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
-      if (g_file_test (dir, G_FILE_TEST_IS_DIR) || geteuid () == 0)
+      /* a lab that was never built gets no directory from a mere look */
+      if (g_file_test (dir, G_FILE_TEST_IS_DIR))
         lab_runner_set_log_path (self->runner, log);
     }
   if (progress_stream != NULL)
@@ -600,5 +601,22 @@ lab_stand_remove_state_dir (LabStand *self, GError **error)
                      "what it made: look at what is left there"), dir, g_strerror (errno));
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+lab_stand_prepare_dir (LabStand *self, GError **error)
+{
+  g_autofree char *dir = lab_state_dir_for_lab (self->recipe->name);
+  g_autofree char *log = g_build_filename (dir, "labctl.log", NULL);
+
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, LAB_ERROR, saved == EACCES ? LAB_ERROR_PERMISSION : LAB_ERROR_FAILED,
+                   _("Cannot create the lab's directory %s: %s"), dir, g_strerror (saved));
+      return FALSE;
+    }
+  lab_runner_set_log_path (self->runner, log);
   return TRUE;
 }

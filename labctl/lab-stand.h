@@ -50,6 +50,10 @@ LabStand *lab_stand_open           (const char   *recipe_name,
                                     GCancellable *cancellable,
                                     GError      **error);
 void      lab_stand_free           (LabStand     *stand);
+/* Creates the lab's state directory (0700) and logs there from now on
+ * (`up` before its first step). */
+gboolean  lab_stand_prepare_dir    (LabStand     *stand,
+                                    GError      **error);
 /* LAB_ERROR_PERMISSION with the sudo command line when the plan needs root
  * and we are not. */
 gboolean  lab_stand_require_root   (LabStand     *stand,

@@ -145,6 +145,12 @@ test_not_up (void)
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "nodes")), ==, 2);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "guests")), ==, 1);
 
+  /* looking at a lab that was never built leaves nothing behind */
+  {
+    g_autofree char *dir = g_build_filename (state_root, "e2e", NULL);
+    g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+    g_assert_null (strstr (s.err, "WARNING"));
+  }
   {
     g_auto(Run) x;
     run_labctl (&x, "reset", "--recipe", recipe, NULL);
