@@ -285,7 +285,8 @@ image_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
                    s->image, have, want);
       return FALSE;
     }
-  *done = TRUE;
+  /* ours by its mark but not in the state (a lost state): apply records it */
+  *done = g_strcmp0 (lab_state_get_string (ctx->state, K_IMAGE_PATH), s->image) == 0;
   return TRUE;
 }
 
@@ -297,6 +298,12 @@ image_apply (LabContext *ctx, gpointer data, GError **error)
   struct statvfs vfs;
   int fd;
 
+  if (g_file_test (s->image, G_FILE_TEST_EXISTS) && image_is_ours (ctx, s))
+    {
+      /* image_check found it marked as this lab's and of the right size */
+      lab_state_set_string (ctx->state, K_IMAGE_PATH, s->image);
+      return TRUE;
+    }
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int e = errno;
@@ -639,7 +646,6 @@ lun_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
                    s->iqn, lun->backing_path ? lun->backing_path : _("nothing"), s->image);
       return FALSE;
     }
-  lab_state_set_string (ctx->state, K_LUN_PATH, s->image);
   *done = TRUE;
   return TRUE;
 }
@@ -961,7 +967,7 @@ chap_undo (LabContext *ctx, gpointer data, GError **error)
         }
     }
   lab_state_remove (ctx->state, K_CHAP_USER);
-  /* the secret goes with the state file */
+  lab_state_set_secret (ctx->state, K_CHAP_SECRET, NULL);
   return TRUE;
 }
 

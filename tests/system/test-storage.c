@@ -91,18 +91,24 @@ run_tool (char **out, const char *first, ...)
 }
 
 static char *
-write_recipe (const char *lab, const char *portal, guint16 cp, const char *subnet)
+write_recipe_full (const char *lab, const char *portal, guint16 cp, const char *subnet, const char *extra)
 {
   g_autofree char *path = g_strdup_printf ("%s/%s.lab", F.dir, lab);
   g_autofree char *text = g_strdup_printf (
     "[lab]\nname = %s\nflavor = kvm\n"
-    "[storage]\nsize = 1G\nportal = %s\ncontrol-port = %u\nbacking-file = %s/%s.img\nvg = %s\n"
+    "[storage]\nsize = 1G\nportal = %s\ncontrol-port = %u\nbacking-file = %s/%s.img\nvg = %s\n%s"
     "[network]\nsubnet = %s\n"
     "[nodes]\ncount = 2\ndisk = 256M\n",
-    lab, portal, cp, F.dir, lab, F.vg, subnet);
+    lab, portal, cp, F.dir, lab, F.vg, extra, subnet);
 
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
   return g_steal_pointer (&path);
+}
+
+static char *
+write_recipe (const char *lab, const char *portal, guint16 cp, const char *subnet)
+{
+  return write_recipe_full (lab, portal, cp, subnet, "");
 }
 
 /* One `labctl storage up|down` through the library, as cmd-storage does.
@@ -483,6 +489,56 @@ test_lvm (void)
   }
 }
 
+/* CHAP: a generated secret, kept only in the state file, never in the log;
+ * the target refuses a login without it; the FUSE attach logs in with it. */
+static void
+test_chap (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *lab = g_strdup_printf ("stc%d", (int) getpid ());
+  g_autofree char *portal = g_strdup_printf ("127.0.0.1:%u", F.pp_a);
+  g_autofree char *recipe_path = write_recipe_full (lab, portal, F.cp_a, "10.97.0.0/24", "chap = true\n");
+  g_autoptr(LabRecipe) recipe = lab_recipe_load (recipe_path, &error);
+  g_autofree char *dir = state_dir (lab);
+  g_autofree char *log_path = g_build_filename (dir, "labctl.log", NULL);
+  g_autofree char *log = NULL;
+  g_autofree char *ls = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(LabState) state = NULL;
+  const char *secret;
+  int rc;
+
+  g_assert_true (storage_run (recipe_path, LAB_STORAGE_PART_TARGET | LAB_STORAGE_PART_ATTACH, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  state = lab_state_load (dir, lab, &error);
+  secret = lab_state_get_secret (state, "storage.chap.password");
+  g_assert_nonnull (secret);
+  if (secret == NULL)
+    return;
+  g_assert_cmpuint (strlen (secret), ==, 16);
+  /* attached with the secret: the FUSE export logged in */
+  g_assert_cmpstr (lab_state_get_string (state, "storage.attach.method"), ==, "fuse");
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_assert_null (strstr (log, secret));
+  g_assert_nonnull (strstr (log, "--password '******'"));
+  url = g_strdup_printf ("iscsi://127.0.0.1:%u/%s/1", F.pp_a, recipe->iqn);
+  rc = run_tool (&ls, "iscsi-inq", url, NULL);
+  g_test_message ("$ iscsi-inq %s (no CHAP credentials): exit %d", url, rc);
+  g_assert_cmpint (rc, !=, 0);
+  g_clear_pointer (&ls, g_free);
+  g_clear_pointer (&url, g_free);
+  url = g_strdup_printf ("iscsi://labctl-%s%%%s@127.0.0.1:%u/%s/1", lab, secret, F.pp_a, recipe->iqn);
+  rc = run_tool (&ls, "iscsi-readcapacity16", url, NULL);
+  g_test_message ("$ iscsi-readcapacity16 iscsi://labctl-%s%%******@127.0.0.1:%u/%s/1: exit %d", lab, F.pp_a,
+                  recipe->iqn, rc);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (ls != NULL ? strstr (ls, "Total size:1073741824") : NULL);
+
+  g_assert_true (storage_run (recipe_path, LAB_STORAGE_PART_ALL, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  assert_nothing_left (lab, F.cp_a, TRUE);
+}
+
 /* Signatures and names that are not the lab's are refused. */
 static void
 test_foreign (void)
@@ -691,6 +747,7 @@ main (int argc, char **argv)
   g_test_add_func ("/storage/system/acl-refuses", test_acl_refuses);
   g_test_add_func ("/storage/system/fail-resume", test_fail_resume);
   g_test_add_func ("/storage/system/lvm", test_lvm);
+  g_test_add_func ("/storage/system/chap", test_chap);
   g_test_add_func ("/storage/system/foreign", test_foreign);
 
   ret = g_test_run ();
