@@ -1862,6 +1862,11 @@ lab_storage_status (LabContext *ctx)
   json_builder_add_int_value (b, s->control_port);
   if (!lab_tgt_ping (ctx->runner, s->control_port, &running, &error))
     set_error_member (b, error);
+  else if (!running && geteuid () != 0)
+    {
+      json_builder_set_member_name (b, "error");
+      json_builder_add_string_value (b, _("tgtd cannot be asked without root: sudo labctl storage status"));
+    }
   else
     {
       json_builder_set_member_name (b, "tgtd_running");
