@@ -321,6 +321,28 @@ test_acl_refuses (void)
   g_assert_no_error (error);
   /* the tgtd of lab B is running already (as the tgt service would): used, not started */
   g_assert_true (tgtd_answers (F.cp_b));
+
+  /* someone else's target with the lab's IQN: a clear error, and it is left alone */
+  {
+    g_autoptr(LabRunner) r = lab_runner_new (LAB_RUNNER_MODE_REAL);
+    g_auto(GStrv) mk = lab_tgt_argv_new_target (F.cp_b, 7, recipe->iqn);
+    g_auto(GStrv) rm = lab_tgt_argv_delete_target (F.cp_b, 7);
+    g_autoptr(GPtrArray) before = NULL;
+
+    g_assert_true (lab_tgt_run (r, (const char * const *) mk, &error));
+    g_assert_no_error (error);
+    g_assert_false (storage_run (F.recipe_b, LAB_STORAGE_PART_TARGET, FALSE, NULL, &error));
+    g_assert_error (error, LAB_ERROR, LAB_ERROR_EXISTS);
+    g_test_message ("IQN taken: %s", error ? error->message : "");
+    g_clear_error (&error);
+    g_assert_true (storage_run (F.recipe_b, LAB_STORAGE_PART_TARGET, TRUE, NULL, &error));
+    g_assert_no_error (error);
+    before = targets_on (F.cp_b);
+    g_assert_nonnull (lab_tgt_find_by_tid (before, 7));
+    g_assert_true (lab_tgt_run (r, (const char * const *) rm, &error));
+    g_assert_no_error (error);
+  }
+
   g_assert_true (storage_run (F.recipe_b, LAB_STORAGE_PART_TARGET, FALSE, &rec, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count_prefix (rec, "tgtd -f"), ==, 0);
@@ -343,6 +365,36 @@ test_acl_refuses (void)
   /* the tgtd labctl did not start keeps running, with no target left */
   g_assert_true (tgtd_answers (F.cp_b));
   assert_nothing_left (F.lab_b, F.cp_b, FALSE);
+}
+
+/* The portal port taken by another program: refused before tgtd starts. */
+static void
+test_port_in_use (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr(GSocketAddress) sa = NULL;
+  guint16 port = pick_port (40000, 10000);
+  guint16 cp = pick_port (20000, 10000);
+  g_autofree char *lab = g_strdup_printf ("stp%d", (int) getpid ());
+  g_autofree char *portal = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *recipe_path = NULL;
+
+  g_assert_no_error (error);
+  sa = g_inet_socket_address_new (lo, port);
+  g_assert_true (g_socket_bind (sock, sa, TRUE, &error));
+  g_assert_true (g_socket_listen (sock, &error));
+  g_assert_no_error (error);
+  recipe_path = write_recipe (lab, portal, cp, "10.96.0.0/24");
+  g_assert_false (storage_run (recipe_path, LAB_STORAGE_PART_TARGET, FALSE, NULL, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_EXISTS);
+  g_test_message ("port in use: %s", error ? error->message : "");
+  g_clear_error (&error);
+  g_assert_false (tgtd_answers (cp));
+  g_assert_true (storage_run (recipe_path, LAB_STORAGE_PART_TARGET, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  assert_nothing_left (lab, cp, TRUE);
 }
 
 static void
@@ -745,6 +797,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/storage/system/target", test_target);
   g_test_add_func ("/storage/system/acl-refuses", test_acl_refuses);
+  g_test_add_func ("/storage/system/port-in-use", test_port_in_use);
   g_test_add_func ("/storage/system/fail-resume", test_fail_resume);
   g_test_add_func ("/storage/system/lvm", test_lvm);
   g_test_add_func ("/storage/system/chap", test_chap);
