@@ -9,8 +9,9 @@
  * Events: lab_virt_connect() registers labctl's event loop implementation
  * for libvirt (once, before the first connection; lab-virt-events.h): a
  * private GMainContext run by a thread of its own, so the application's
- * default context stays the application's. Lifecycle events wake lab_virt_wait_for_state()
- * directly (no polling) and are re-emitted as the "domain-event" signal in
+ * default context stays the application's. Lifecycle events wake
+ * lab_virt_wait_for_state() directly (no polling) and are re-emitted as
+ * the "domain-event" signal in
  * the main context that was thread-default when the LabVirt was created,
  * so a GTK front end can follow the nodes.
  *
