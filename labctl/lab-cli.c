@@ -16,6 +16,7 @@ const LabCommand lab_cli_commands[] = {
   { "check",  N_("Check that this host can run the lab (CPU, KVM, nesting, memory, disk, tools)"), lab_cmd_check, FALSE },
   { "recipe", N_("Validate, show or list lab recipes (validate FILE... | show [FILE] | list)"), lab_cmd_recipe, FALSE },
   { "storage", N_("Build, remove or show the lab's shared storage: iSCSI target and LVM (up | down | status)"), lab_cmd_storage, FALSE },
+  { "nodes",  N_("Node VMs: list, start, stop, console, snapshot, revert"), lab_cmd_nodes, FALSE },
   { NULL, NULL, NULL, FALSE },
 };
 

@@ -84,5 +84,6 @@ int      lab_cli_main            (int argc, char **argv);
 gboolean lab_cmd_check   (LabCli *cli, int argc, char **argv, GError **error);
 gboolean lab_cmd_recipe  (LabCli *cli, int argc, char **argv, GError **error);
 gboolean lab_cmd_storage (LabCli *cli, int argc, char **argv, GError **error);
+gboolean lab_cmd_nodes   (LabCli *cli, int argc, char **argv, GError **error);
 
 G_END_DECLS

@@ -1,0 +1,729 @@
+/* lab-virt-xml.c: network and domain XML, virt-install equivalents,
+ * ownership marks (see lab-virt-xml.h). */
+#include "config.h"
+
+#include "lab-virt-xml.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lab-xml-writer.h"
+
+LabVirtDomainSpec *
+lab_virt_domain_spec_new (void)
+{
+  return g_new0 (LabVirtDomainSpec, 1);
+}
+
+void
+lab_virt_domain_spec_free (LabVirtDomainSpec *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->lab_name);
+  g_free (s->node_name);
+  g_free (s->recipe_hash);
+  g_free (s->domain_type);
+  g_free (s->arch);
+  g_free (s->machine);
+  g_free (s->cpu_mode);
+  g_free (s->cache_mode);
+  g_free (s->disk_path);
+  g_free (s->disk_format);
+  g_free (s->disk_bus);
+  g_free (s->cdrom_path);
+  g_free (s->kernel);
+  g_free (s->initrd);
+  g_free (s->cmdline);
+  g_free (s->network);
+  g_free (s->mac);
+  g_free (s->nic_model);
+  g_free (s->graphics);
+  g_free (s->video_model);
+  g_free (s->os_id);
+  g_free (s);
+}
+
+static void
+host_free (LabVirtHost *h)
+{
+  g_free (h->name);
+  g_free (h->mac);
+  g_free (h->ip);
+  g_free (h);
+}
+
+LabVirtNetworkSpec *
+lab_virt_network_spec_new (void)
+{
+  LabVirtNetworkSpec *s = g_new0 (LabVirtNetworkSpec, 1);
+
+  s->hosts = g_ptr_array_new_with_free_func ((GDestroyNotify) host_free);
+  return s;
+}
+
+void
+lab_virt_network_spec_free (LabVirtNetworkSpec *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->lab_name);
+  g_free (s->recipe_hash);
+  g_free (s->name);
+  g_free (s->bridge);
+  g_free (s->gateway);
+  g_free (s->dhcp_start);
+  g_free (s->dhcp_end);
+  g_free (s->dns_domain);
+  g_ptr_array_unref (s->hosts);
+  g_free (s);
+}
+
+void
+lab_virt_network_spec_add_host (LabVirtNetworkSpec *spec, const char *name, const char *mac, const char *ip)
+{
+  LabVirtHost *h = g_new0 (LabVirtHost, 1);
+
+  h->name = g_strdup (name);
+  h->mac = g_strdup (mac);
+  h->ip = g_strdup (ip);
+  g_ptr_array_add (spec->hosts, h);
+}
+
+static void
+write_owner (LabXmlWriter *w, const char *lab, const char *node, const char *hash)
+{
+  lab_xml_writer_start (w, LAB_VIRT_XMLNS_PREFIX ":lab");
+  lab_xml_writer_attr (w, "xmlns:" LAB_VIRT_XMLNS_PREFIX, LAB_VIRT_XMLNS);
+  lab_xml_writer_attr (w, "name", lab);
+  lab_xml_writer_attr (w, "node", node);
+  lab_xml_writer_attr (w, "recipe", hash);
+  lab_xml_writer_end (w);
+}
+
+static gboolean
+is_block_device_path (const char *path)
+{
+  return g_str_has_prefix (path, "/dev/");
+}
+
+static const char *
+or_default (const char *value, const char *fallback)
+{
+  return value != NULL ? value : fallback;
+}
+
+char *
+lab_virt_domain_xml (const LabVirtDomainSpec *s)
+{
+  g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
+  const char *bus = or_default (s->disk_bus, "virtio");
+  gboolean direct_boot = s->kernel != NULL;
+
+  lab_xml_writer_start (w, "domain");
+  lab_xml_writer_attr (w, "type", or_default (s->domain_type, "kvm"));
+  lab_xml_writer_element (w, "name", s->node_name);
+
+  lab_xml_writer_start (w, "metadata");
+  write_owner (w, s->lab_name, s->node_name, s->recipe_hash);
+  if (s->os_id != NULL)
+    {
+      lab_xml_writer_start (w, "libosinfo:libosinfo");
+      lab_xml_writer_attr (w, "xmlns:libosinfo", "http://libosinfo.org/xmlns/libvirt/domain/1.0");
+      lab_xml_writer_start (w, "libosinfo:os");
+      lab_xml_writer_attr (w, "id", s->os_id);
+      lab_xml_writer_end (w);
+      lab_xml_writer_end (w);
+    }
+  lab_xml_writer_end (w);
+
+  lab_xml_writer_start (w, "memory");
+  lab_xml_writer_attr (w, "unit", "MiB");
+  {
+    g_autofree char *mem = g_strdup_printf ("%" G_GUINT64_FORMAT, s->memory_mib);
+    lab_xml_writer_text (w, mem);
+    lab_xml_writer_end (w);
+    lab_xml_writer_start (w, "currentMemory");
+    lab_xml_writer_attr (w, "unit", "MiB");
+    lab_xml_writer_text (w, mem);
+    lab_xml_writer_end (w);
+  }
+  lab_xml_writer_element_printf (w, "vcpu", "%u", s->vcpus > 0 ? s->vcpus : 1);
+
+  lab_xml_writer_start (w, "os");
+  lab_xml_writer_start (w, "type");
+  lab_xml_writer_attr (w, "arch", or_default (s->arch, "x86_64"));
+  lab_xml_writer_attr (w, "machine", s->machine);
+  lab_xml_writer_text (w, "hvm");
+  lab_xml_writer_end (w);
+  if (direct_boot)
+    {
+      lab_xml_writer_element (w, "kernel", s->kernel);
+      lab_xml_writer_element (w, "initrd", s->initrd);
+      lab_xml_writer_element (w, "cmdline", s->cmdline);
+    }
+  lab_xml_writer_end (w);
+
+  lab_xml_writer_start (w, "features");
+  lab_xml_writer_start (w, "acpi");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "apic");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "vmport");
+  lab_xml_writer_attr (w, "state", "off");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+
+  if (s->cpu_mode != NULL)
+    {
+      lab_xml_writer_start (w, "cpu");
+      lab_xml_writer_attr (w, "mode", s->cpu_mode);
+      if (s->cache_mode != NULL)
+        {
+          lab_xml_writer_start (w, "cache");
+          lab_xml_writer_attr (w, "mode", s->cache_mode);
+          lab_xml_writer_end (w);
+        }
+      lab_xml_writer_end (w);
+    }
+
+  lab_xml_writer_start (w, "clock");
+  lab_xml_writer_attr (w, "offset", "utc");
+  lab_xml_writer_start (w, "timer");
+  lab_xml_writer_attr (w, "name", "rtc");
+  lab_xml_writer_attr (w, "tickpolicy", "catchup");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "timer");
+  lab_xml_writer_attr (w, "name", "pit");
+  lab_xml_writer_attr (w, "tickpolicy", "delay");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "timer");
+  lab_xml_writer_attr (w, "name", "hpet");
+  lab_xml_writer_attr (w, "present", "no");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+
+  lab_xml_writer_element (w, "on_poweroff", "destroy");
+  lab_xml_writer_element (w, "on_reboot", "restart");
+  lab_xml_writer_element (w, "on_crash", "destroy");
+
+  lab_xml_writer_start (w, "pm");
+  lab_xml_writer_start (w, "suspend-to-mem");
+  lab_xml_writer_attr (w, "enabled", "no");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "suspend-to-disk");
+  lab_xml_writer_attr (w, "enabled", "no");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+
+  lab_xml_writer_start (w, "devices");
+  if (s->disk_path != NULL)
+    {
+      gboolean block = is_block_device_path (s->disk_path);
+      lab_xml_writer_start (w, "disk");
+      lab_xml_writer_attr (w, "type", block ? "block" : "file");
+      lab_xml_writer_attr (w, "device", "disk");
+      lab_xml_writer_start (w, "driver");
+      lab_xml_writer_attr (w, "name", "qemu");
+      lab_xml_writer_attr (w, "type", or_default (s->disk_format, "raw"));
+      /* cache='none' (O_DIRECT) is what makes live migration on shared
+       * storage safe; io='native' needs it. */
+      lab_xml_writer_attr (w, "cache", "none");
+      lab_xml_writer_attr (w, "io", "native");
+      lab_xml_writer_attr (w, "discard", "unmap");
+      lab_xml_writer_end (w);
+      lab_xml_writer_start (w, "source");
+      lab_xml_writer_attr (w, block ? "dev" : "file", s->disk_path);
+      lab_xml_writer_end (w);
+      lab_xml_writer_start (w, "target");
+      lab_xml_writer_attr (w, "dev", g_str_equal (bus, "virtio") ? "vda" : "sda");
+      lab_xml_writer_attr (w, "bus", bus);
+      lab_xml_writer_end (w);
+      if (!direct_boot)
+        {
+          lab_xml_writer_start (w, "boot");
+          lab_xml_writer_attr (w, "order", "1");
+          lab_xml_writer_end (w);
+        }
+      lab_xml_writer_end (w);
+    }
+  if (s->cdrom_path != NULL)
+    {
+      lab_xml_writer_start (w, "disk");
+      lab_xml_writer_attr (w, "type", "file");
+      lab_xml_writer_attr (w, "device", "cdrom");
+      lab_xml_writer_start (w, "driver");
+      lab_xml_writer_attr (w, "name", "qemu");
+      lab_xml_writer_attr (w, "type", "raw");
+      lab_xml_writer_end (w);
+      lab_xml_writer_start (w, "source");
+      lab_xml_writer_attr (w, "file", s->cdrom_path);
+      lab_xml_writer_end (w);
+      lab_xml_writer_start (w, "target");
+      /* sata on q35 (no IDE there), ide on the old pc machine */
+      lab_xml_writer_attr (w, "dev", g_strcmp0 (s->machine, "pc") == 0 ? "hdc" : (g_str_equal (bus, "virtio") ? "sda" : "sdb"));
+      lab_xml_writer_attr (w, "bus", g_strcmp0 (s->machine, "pc") == 0 ? "ide" : "sata");
+      lab_xml_writer_end (w);
+      lab_xml_writer_start (w, "readonly");
+      lab_xml_writer_end (w);
+      if (!direct_boot)
+        {
+          /* an empty disk is not bootable, so the firmware falls through to
+           * the installer; after the install the node boots from its disk
+           * without redefining the domain */
+          lab_xml_writer_start (w, "boot");
+          lab_xml_writer_attr (w, "order", "2");
+          lab_xml_writer_end (w);
+        }
+      lab_xml_writer_end (w);
+    }
+  if (s->network != NULL)
+    {
+      lab_xml_writer_start (w, "interface");
+      lab_xml_writer_attr (w, "type", "network");
+      lab_xml_writer_start (w, "source");
+      lab_xml_writer_attr (w, "network", s->network);
+      lab_xml_writer_end (w);
+      if (s->mac != NULL)
+        {
+          lab_xml_writer_start (w, "mac");
+          lab_xml_writer_attr (w, "address", s->mac);
+          lab_xml_writer_end (w);
+        }
+      lab_xml_writer_start (w, "model");
+      lab_xml_writer_attr (w, "type", or_default (s->nic_model, "virtio"));
+      lab_xml_writer_end (w);
+      lab_xml_writer_end (w);
+    }
+  lab_xml_writer_start (w, "serial");
+  lab_xml_writer_attr (w, "type", "pty");
+  lab_xml_writer_start (w, "target");
+  lab_xml_writer_attr (w, "port", "0");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "console");
+  lab_xml_writer_attr (w, "type", "pty");
+  lab_xml_writer_start (w, "target");
+  lab_xml_writer_attr (w, "type", "serial");
+  lab_xml_writer_attr (w, "port", "0");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+  /* the guest agent channel (qemu-guest-agent: clean shutdown, addresses) */
+  lab_xml_writer_start (w, "channel");
+  lab_xml_writer_attr (w, "type", "unix");
+  lab_xml_writer_start (w, "source");
+  lab_xml_writer_attr (w, "mode", "bind");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "target");
+  lab_xml_writer_attr (w, "type", "virtio");
+  lab_xml_writer_attr (w, "name", "org.qemu.guest_agent.0");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+  if (g_strcmp0 (s->graphics, "spice") == 0)
+    {
+      lab_xml_writer_start (w, "channel");
+      lab_xml_writer_attr (w, "type", "spicevmc");
+      lab_xml_writer_start (w, "target");
+      lab_xml_writer_attr (w, "type", "virtio");
+      lab_xml_writer_attr (w, "name", "com.redhat.spice.0");
+      lab_xml_writer_end (w);
+      lab_xml_writer_end (w);
+    }
+  if (s->graphics != NULL)
+    {
+      if (s->usb_tablet)
+        {
+          lab_xml_writer_start (w, "input");
+          lab_xml_writer_attr (w, "type", "tablet");
+          lab_xml_writer_attr (w, "bus", "usb");
+          lab_xml_writer_end (w);
+        }
+      lab_xml_writer_start (w, "graphics");
+      lab_xml_writer_attr (w, "type", s->graphics);
+      lab_xml_writer_attr (w, "autoport", "yes");
+      lab_xml_writer_start (w, "listen");
+      lab_xml_writer_attr (w, "type", "address");
+      lab_xml_writer_attr (w, "address", "127.0.0.1");
+      lab_xml_writer_end (w);
+      if (g_str_equal (s->graphics, "spice"))
+        {
+          lab_xml_writer_start (w, "image");
+          lab_xml_writer_attr (w, "compression", "off");
+          lab_xml_writer_end (w);
+        }
+      lab_xml_writer_end (w);
+      if (s->video_model != NULL)
+        {
+          lab_xml_writer_start (w, "video");
+          lab_xml_writer_start (w, "model");
+          lab_xml_writer_attr (w, "type", s->video_model);
+          lab_xml_writer_end (w);
+          lab_xml_writer_end (w);
+        }
+    }
+  lab_xml_writer_start (w, "memballoon");
+  lab_xml_writer_attr (w, "model", "virtio");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "rng");
+  lab_xml_writer_attr (w, "model", "virtio");
+  lab_xml_writer_start (w, "backend");
+  lab_xml_writer_attr (w, "model", "random");
+  lab_xml_writer_text (w, "/dev/urandom");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w); /* devices */
+
+  return lab_xml_writer_finish (w);
+}
+
+static char *
+netmask_from_prefix (guint prefix)
+{
+  guint32 mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+
+  return g_strdup_printf ("%u.%u.%u.%u", mask >> 24, (mask >> 16) & 0xff, (mask >> 8) & 0xff, mask & 0xff);
+}
+
+char *
+lab_virt_network_xml (const LabVirtNetworkSpec *s)
+{
+  g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
+
+  lab_xml_writer_start (w, "network");
+  lab_xml_writer_element (w, "name", s->name);
+  lab_xml_writer_start (w, "metadata");
+  write_owner (w, s->lab_name, NULL, s->recipe_hash);
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "forward");
+  lab_xml_writer_attr (w, "mode", "nat");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "bridge");
+  lab_xml_writer_attr (w, "name", s->bridge);
+  lab_xml_writer_attr (w, "stp", "on");
+  lab_xml_writer_attr (w, "delay", "0");
+  lab_xml_writer_end (w);
+  if (s->dns_domain != NULL)
+    {
+      lab_xml_writer_start (w, "domain");
+      lab_xml_writer_attr (w, "name", s->dns_domain);
+      lab_xml_writer_attr (w, "localOnly", "yes");
+      lab_xml_writer_end (w);
+    }
+  lab_xml_writer_start (w, "ip");
+  lab_xml_writer_attr (w, "address", s->gateway);
+  {
+    g_autofree char *mask = netmask_from_prefix (s->prefix);
+    lab_xml_writer_attr (w, "netmask", mask);
+  }
+  lab_xml_writer_start (w, "dhcp");
+  if (s->dhcp_start != NULL && s->dhcp_end != NULL)
+    {
+      lab_xml_writer_start (w, "range");
+      lab_xml_writer_attr (w, "start", s->dhcp_start);
+      lab_xml_writer_attr (w, "end", s->dhcp_end);
+      lab_xml_writer_end (w);
+    }
+  for (guint i = 0; i < s->hosts->len; i++)
+    {
+      LabVirtHost *h = g_ptr_array_index (s->hosts, i);
+      lab_xml_writer_start (w, "host");
+      lab_xml_writer_attr (w, "mac", h->mac);
+      lab_xml_writer_attr (w, "name", h->name);
+      lab_xml_writer_attr (w, "ip", h->ip);
+      lab_xml_writer_end (w);
+    }
+  lab_xml_writer_end (w); /* dhcp */
+  lab_xml_writer_end (w); /* ip */
+  return lab_xml_writer_finish (w);
+}
+
+/* g_strv_builder_take() is GLib 2.80 */
+static void
+builder_take (GStrvBuilder *b, char *s)
+{
+  g_strv_builder_add (b, s);
+  g_free (s);
+}
+
+static char *
+shell_quote_if_needed (const char *s)
+{
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("-_./:=,@+%", *p) == NULL)
+      return g_shell_quote (s);
+  return g_strdup (s);
+}
+
+static void
+add_arg (GString *line, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+add_arg (GString *line, const char *format, ...)
+{
+  g_autofree char *arg = NULL;
+  g_autofree char *quoted = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  arg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  quoted = shell_quote_if_needed (arg);
+  g_string_append_c (line, ' ');
+  g_string_append (line, quoted);
+}
+
+char **
+lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri, const char *osinfo_dir)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_autoptr(GString) line = g_string_new (NULL);
+  const char *bus = or_default (s->disk_bus, "virtio");
+  g_autofree char *xml_file = g_strdup_printf ("%s.xml", s->node_name);
+  g_autofree char *owner = NULL;
+
+  if (osinfo_dir != NULL)
+    {
+      /* virt-install reads labctl's overlay (Proxmox VE, Debian 12) from here */
+      g_autofree char *q = shell_quote_if_needed (osinfo_dir);
+      g_string_append_printf (line, "OSINFO_USER_DIR=%s ", q);
+    }
+  g_string_append (line, "virt-install");
+  add_arg (line, "--connect=%s", uri);
+  add_arg (line, "--name=%s", s->node_name);
+  add_arg (line, "--virt-type=%s", or_default (s->domain_type, "kvm"));
+  add_arg (line, "--arch=%s", or_default (s->arch, "x86_64"));
+  if (s->machine != NULL)
+    add_arg (line, "--machine=%s", s->machine);
+  add_arg (line, "--vcpus=%u", s->vcpus);
+  if (s->cpu_mode != NULL && s->cache_mode != NULL)
+    add_arg (line, "--cpu=%s,cache.mode=%s", s->cpu_mode, s->cache_mode);
+  else if (s->cpu_mode != NULL)
+    add_arg (line, "--cpu=%s", s->cpu_mode);
+  add_arg (line, "--memory=%" G_GUINT64_FORMAT, s->memory_mib);
+  if (s->os_id != NULL)
+    add_arg (line, "--osinfo=id=%s", s->os_id);
+  else
+    add_arg (line, "--osinfo=detect=on,require=off");
+  if (s->disk_path != NULL)
+    add_arg (line, "--disk=path=%s,format=%s,bus=%s,cache=none,io=native,discard=unmap%s",
+             s->disk_path, or_default (s->disk_format, "raw"), bus,
+             s->kernel == NULL ? ",boot.order=1" : "");
+  if (s->cdrom_path != NULL)
+    add_arg (line, "--disk=path=%s,device=cdrom,bus=%s,readonly=on%s", s->cdrom_path,
+             g_strcmp0 (s->machine, "pc") == 0 ? "ide" : "sata",
+             s->kernel == NULL ? ",boot.order=2" : "");
+  if (s->kernel != NULL)
+    {
+      g_autoptr(GString) boot = g_string_new (NULL);
+      g_string_append_printf (boot, "kernel=%s", s->kernel);
+      if (s->initrd != NULL)
+        g_string_append_printf (boot, ",initrd=%s", s->initrd);
+      if (s->cmdline != NULL)
+        g_string_append_printf (boot, ",kernel_args=%s", s->cmdline);
+      add_arg (line, "--boot=%s", boot->str);
+    }
+  if (s->network != NULL)
+    add_arg (line, "--network=network=%s%s%s,model=%s", s->network,
+             s->mac != NULL ? ",mac=" : "", s->mac != NULL ? s->mac : "",
+             or_default (s->nic_model, "virtio"));
+  else
+    add_arg (line, "--network=none");
+  if (s->graphics != NULL)
+    add_arg (line, "--graphics=%s,listen=127.0.0.1", s->graphics);
+  else
+    add_arg (line, "--graphics=none");
+  if (s->graphics != NULL && s->video_model != NULL)
+    add_arg (line, "--video=%s", s->video_model);
+  add_arg (line, "--serial=pty");
+  add_arg (line, "--rng=/dev/urandom");
+  add_arg (line, "--print-xml");
+  g_string_append_printf (line, " > %s", xml_file);
+  g_strv_builder_add (b, line->str);
+
+  g_string_printf (line, "virsh -c %s define %s", uri, xml_file);
+  g_strv_builder_add (b, line->str);
+
+  owner = g_strdup_printf ("<lab name='%s' node='%s' recipe='%s'/>", s->lab_name, s->node_name,
+                           or_default (s->recipe_hash, ""));
+  g_string_printf (line, "virsh -c %s metadata %s %s --key %s --config --set", uri, s->node_name,
+                   LAB_VIRT_XMLNS, LAB_VIRT_XMLNS_PREFIX);
+  {
+    g_autofree char *q = g_shell_quote (owner);
+    g_string_append_printf (line, " %s", q);
+  }
+  g_strv_builder_add (b, line->str);
+  return g_strv_builder_end (b);
+}
+
+char **
+lab_virt_network_describe (const LabVirtNetworkSpec *s, const char *uri)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_autofree char *xml = lab_virt_network_xml (s);
+  g_autofree char *file = g_strdup_printf ("%s-net.xml", s->name);
+
+  builder_take (b, g_strdup_printf ("cat > %s <<'EOF'\n%sEOF", file, xml));
+  builder_take (b, g_strdup_printf ("virsh -c %s net-define %s", uri, file));
+  builder_take (b, g_strdup_printf ("virsh -c %s net-start %s", uri, s->name));
+  builder_take (b, g_strdup_printf ("virsh -c %s net-autostart %s", uri, s->name));
+  return g_strv_builder_end (b);
+}
+
+/* ---- reading documents back ------------------------------------------ */
+
+typedef struct {
+  gboolean found;
+  char    *lab, *node, *hash;
+  /* network */
+  gboolean in_network_top;
+  gboolean have_ip;
+  guint32  address;
+  guint    prefix;
+  char    *bridge;
+  guint    depth;
+} ParseData;
+
+static const char *
+attr (const char **names, const char **values, const char *name)
+{
+  for (guint i = 0; names[i] != NULL; i++)
+    if (g_str_equal (names[i], name))
+      return values[i];
+  return NULL;
+}
+
+static guint
+prefix_from_netmask (guint32 mask)
+{
+  guint n = 0;
+
+  while (mask & 0x80000000u)
+    {
+      n++;
+      mask <<= 1;
+    }
+  return n;
+}
+
+gboolean
+lab_virt_parse_ipv4 (const char *text, guint32 *out)
+{
+  guint parts[4];
+  char extra;
+
+  if (text == NULL || sscanf (text, "%u.%u.%u.%u%c", &parts[0], &parts[1], &parts[2], &parts[3], &extra) != 4)
+    return FALSE;
+  for (guint i = 0; i < 4; i++)
+    if (parts[i] > 255)
+      return FALSE;
+  *out = (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3];
+  return TRUE;
+}
+
+static void
+on_start (GMarkupParseContext *context, const char *element, const char **names,
+          const char **values, gpointer user_data, GError **error)
+{
+  ParseData *d = user_data;
+  const char *colon = strchr (element, ':');
+
+  d->depth++;
+  if (!d->found && colon != NULL && g_str_equal (colon + 1, "lab"))
+    {
+      g_autofree char *xmlns_attr = g_strdup_printf ("xmlns:%.*s", (int) (colon - element), element);
+      if (g_strcmp0 (attr (names, values, xmlns_attr), LAB_VIRT_XMLNS) == 0)
+        {
+          d->found = TRUE;
+          d->lab = g_strdup (attr (names, values, "name"));
+          d->node = g_strdup (attr (names, values, "node"));
+          d->hash = g_strdup (attr (names, values, "recipe"));
+        }
+    }
+  if (d->depth == 2 && g_str_equal (element, "bridge") && d->bridge == NULL)
+    d->bridge = g_strdup (attr (names, values, "name"));
+  if (d->depth == 2 && g_str_equal (element, "ip") && !d->have_ip)
+    {
+      const char *family = attr (names, values, "family");
+      const char *address = attr (names, values, "address");
+      const char *netmask = attr (names, values, "netmask");
+      const char *prefix = attr (names, values, "prefix");
+      guint32 a, m;
+
+      if ((family == NULL || g_str_equal (family, "ipv4")) && lab_virt_parse_ipv4 (address, &a))
+        {
+          d->have_ip = TRUE;
+          d->address = a;
+          if (netmask != NULL && lab_virt_parse_ipv4 (netmask, &m))
+            d->prefix = prefix_from_netmask (m);
+          else if (prefix != NULL)
+            d->prefix = (guint) g_ascii_strtoull (prefix, NULL, 10);
+          else
+            d->prefix = 24;
+        }
+    }
+}
+
+static void
+on_end (GMarkupParseContext *context, const char *element, gpointer user_data, GError **error)
+{
+  ParseData *d = user_data;
+
+  d->depth--;
+}
+
+static gboolean
+parse_doc (const char *xml, ParseData *d)
+{
+  static const GMarkupParser parser = { on_start, on_end, NULL, NULL, NULL };
+  g_autoptr(GMarkupParseContext) ctx = g_markup_parse_context_new (&parser, 0, d, NULL);
+
+  if (xml == NULL)
+    return FALSE;
+  return g_markup_parse_context_parse (ctx, xml, -1, NULL)
+         && g_markup_parse_context_end_parse (ctx, NULL);
+}
+
+static void
+parse_data_clear (ParseData *d)
+{
+  g_free (d->lab);
+  g_free (d->node);
+  g_free (d->hash);
+  g_free (d->bridge);
+}
+
+gboolean
+lab_virt_xml_get_owner (const char *xml, char **lab_name, char **node_name, char **recipe_hash)
+{
+  ParseData d = { 0 };
+  gboolean found;
+
+  parse_doc (xml, &d);
+  found = d.found;
+  if (lab_name != NULL)
+    *lab_name = g_steal_pointer (&d.lab);
+  if (node_name != NULL)
+    *node_name = g_steal_pointer (&d.node);
+  if (recipe_hash != NULL)
+    *recipe_hash = g_steal_pointer (&d.hash);
+  parse_data_clear (&d);
+  return found;
+}
+
+gboolean
+lab_virt_xml_get_network_ipv4 (const char *xml, guint32 *address, guint *prefix, char **bridge)
+{
+  ParseData d = { 0 };
+  gboolean have;
+
+  parse_doc (xml, &d);
+  have = d.have_ip;
+  if (address != NULL)
+    *address = d.address;
+  if (prefix != NULL)
+    *prefix = d.prefix;
+  if (bridge != NULL)
+    *bridge = g_steal_pointer (&d.bridge);
+  parse_data_clear (&d);
+  return have;
+}

@@ -1,0 +1,111 @@
+/* lab-virt-xml.h: libvirt XML for the lab network and the node domains,
+ * built from plain specs (no connection needed), the equivalent
+ * virt-install / virsh command lines, and reading labctl's ownership mark
+ * back from a document.
+ *
+ * Ownership: every domain and network labctl defines carries
+ *   <metadata><labctl:lab xmlns:labctl='https://labctl.example/xmlns/1'
+ *              name='LAB' node='NODE' recipe='HASH'/></metadata>
+ * libvirt 9.0 keeps <metadata> in network XML too (only the
+ * virNetworkSetMetadata API is newer, 9.7), so networks and domains are
+ * marked the same way and read back with GetXMLDesc.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define LAB_VIRT_XMLNS        "https://labctl.example/xmlns/1"
+#define LAB_VIRT_XMLNS_PREFIX "labctl"
+
+typedef struct {
+  char    *lab_name;
+  char    *node_name;      /* domain name */
+  char    *recipe_hash;    /* may be NULL */
+  char    *domain_type;    /* "kvm" | "qemu" (| "test") */
+  char    *arch;           /* default "x86_64" */
+  char    *machine;        /* "q35", "pc" or NULL (libvirt's default) */
+  guint    vcpus;
+  guint64  memory_mib;
+  char    *cpu_mode;       /* "host-passthrough", "host-model", "maximum" or NULL */
+  char    *cache_mode;     /* "passthrough", "emulate", "disable" or NULL */
+  char    *disk_path;      /* block device (/dev/vg/lv) or image file; NULL: no disk */
+  char    *disk_format;    /* "raw" (default) or "qcow2" */
+  char    *disk_bus;       /* "virtio" (default), "sata", "scsi" */
+  char    *cdrom_path;     /* install ISO; NULL: none */
+  char    *kernel;         /* direct kernel boot (tiny guests); NULL: boot from disk/cdrom */
+  char    *initrd;
+  char    *cmdline;
+  char    *network;        /* libvirt network name; NULL: no NIC */
+  char    *mac;
+  char    *nic_model;      /* "virtio" (default) or "e1000" */
+  char    *graphics;       /* "spice", "vnc" or NULL (none) */
+  char    *video_model;    /* "virtio", "qxl", "vga"; NULL: libvirt's default for the graphics */
+  gboolean usb_tablet;
+  char    *os_id;          /* libosinfo id recorded in libosinfo's metadata; may be NULL */
+} LabVirtDomainSpec;
+
+typedef struct {
+  char *name;
+  char *mac;
+  char *ip;
+} LabVirtHost;
+
+typedef struct {
+  char      *lab_name;
+  char      *recipe_hash;
+  char      *name;          /* libvirt network name */
+  char      *bridge;        /* bridge device */
+  char      *gateway;       /* host address on the bridge, e.g. 192.168.150.1 */
+  guint      prefix;        /* e.g. 24 */
+  char      *dhcp_start;
+  char      *dhcp_end;
+  char      *dns_domain;    /* may be NULL */
+  GPtrArray *hosts;         /* LabVirtHost*: fixed reservations */
+} LabVirtNetworkSpec;
+
+LabVirtDomainSpec  *lab_virt_domain_spec_new    (void);
+void                lab_virt_domain_spec_free   (LabVirtDomainSpec  *spec);
+LabVirtNetworkSpec *lab_virt_network_spec_new   (void);
+void                lab_virt_network_spec_free  (LabVirtNetworkSpec *spec);
+void                lab_virt_network_spec_add_host (LabVirtNetworkSpec *spec,
+                                                 const char *name,
+                                                 const char *mac,
+                                                 const char *ip);
+
+char   *lab_virt_domain_xml       (const LabVirtDomainSpec  *spec);
+char   *lab_virt_network_xml      (const LabVirtNetworkSpec *spec);
+
+/* The virt-install command line equivalent to lab_virt_domain_xml() (with
+ * OSINFO_USER_DIR=osinfo_dir when not NULL, so that virt-install sees
+ * labctl's osinfo overlay), then virsh define and virsh metadata. */
+char  **lab_virt_domain_describe  (const LabVirtDomainSpec  *spec,
+                                   const char               *uri,
+                                   const char               *osinfo_dir);
+/* net-define (as a here-document), net-start, net-autostart. */
+char  **lab_virt_network_describe (const LabVirtNetworkSpec *spec,
+                                   const char               *uri);
+
+/* Reads labctl's ownership mark from a domain or network XML document.
+ * Returns FALSE when the document has none; out parameters may be NULL. */
+gboolean lab_virt_xml_get_owner   (const char *xml,
+                                   char      **lab_name,
+                                   char      **node_name,
+                                   char      **recipe_hash);
+
+/* The first <ip address= netmask=|prefix=> of a network XML, and its
+ * bridge name. FALSE when the network has no IPv4 address. */
+gboolean lab_virt_xml_get_network_ipv4 (const char *xml,
+                                        guint32    *address,    /* host byte order */
+                                        guint      *prefix,
+                                        char      **bridge);
+
+/* Parses "a.b.c.d" into host byte order. */
+gboolean lab_virt_parse_ipv4      (const char *text,
+                                   guint32    *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabVirtDomainSpec, lab_virt_domain_spec_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabVirtNetworkSpec, lab_virt_network_spec_free)
+
+G_END_DECLS

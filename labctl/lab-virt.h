@@ -1,0 +1,219 @@
+/* lab-virt.h: the lab's libvirt side through the libvirt C API only:
+ * the lab network, node domains, their lifecycle, snapshots and events.
+ *
+ * Ownership: labctl touches only networks and domains whose XML carries its
+ * <metadata> mark for the same lab (see lab-virt-xml.h). Anything else with
+ * the same name, or a network overlapping the lab's subnet, is refused with
+ * LAB_ERROR_FOREIGN and left alone.
+ *
+ * Events: lab_virt_connect() registers labctl's event loop implementation
+ * for libvirt (once, before the first connection; lab-virt-events.h): a
+ * private GMainContext run by a thread of its own, so the application's
+ * default context stays the application's. Lifecycle events wake
+ * lab_virt_wait_for_state() directly (no polling) and are re-emitted as
+ * the "domain-event" signal in
+ * the main context that was thread-default when the LabVirt was created,
+ * so a GTK front end can follow the nodes.
+ *
+ * Errors: libvirt's own printing to stderr is switched off; failures become
+ * LAB_ERROR_LIBVIRT (quoting libvirt), LAB_ERROR_PERMISSION (access denied:
+ * join the libvirt group), LAB_ERROR_NOT_FOUND (daemon not running).
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <libvirt/libvirt.h>
+
+#include "lab-runner.h"
+#include "lab-virt-xml.h"
+
+G_BEGIN_DECLS
+
+#define LAB_TYPE_VIRT (lab_virt_get_type ())
+G_DECLARE_FINAL_TYPE (LabVirt, lab_virt, LAB, VIRT, GObject)
+
+/* uri (e.g. LabContext.libvirt_uri) if not NULL, else $LABCTL_LIBVIRT_URI,
+ * else qemu:///system. */
+const char   *lab_virt_default_uri        (const char *uri);
+/* Registers the event implementation (lab-virt-events.h) and starts its
+ * thread; called by lab_virt_connect(), idempotent. */
+void          lab_virt_init_events        (void);
+
+LabVirt      *lab_virt_connect            (const char *uri,
+                                           GError    **error);
+const char   *lab_virt_get_uri            (LabVirt    *self);
+/* The runner for the one external command lab-virt may need: qemu-img,
+ * to revert an external snapshot where libvirt (< 9.9) cannot. */
+void          lab_virt_set_runner         (LabVirt    *self,
+                                           LabRunner  *runner);
+virConnectPtr lab_virt_get_connect        (LabVirt    *self);
+
+/* Sets *error from libvirt's last error, prefixed by what failed. */
+void          lab_virt_set_error          (GError    **error,
+                                           const char *format,
+                                           ...) G_GNUC_PRINTF (2, 3);
+
+/* ---- host ------------------------------------------------------------ */
+
+/* TRUE when dev (normally "/dev/kvm") opens read-write and answers
+ * KVM_GET_API_VERSION with 12; otherwise *why says what failed. */
+gboolean      lab_virt_probe_kvm          (const char *dev,
+                                           char      **why);
+/* "kvm" or "qemu" for the node domains: $LABCTL_DOMAIN_TYPE when set;
+ * "kvm" when /dev/kvm works and libvirt's domain capabilities offer kvm;
+ * "qemu" (TCG) otherwise, with *why saying why (may be NULL). */
+char         *lab_virt_pick_domain_type   (LabVirt    *self,
+                                           char      **why);
+/* Memory the host can give to new guests, in MiB: free + buffers + cache
+ * (virNodeGetMemoryStats); the total where a driver has no statistics. */
+gboolean      lab_virt_free_memory_mib    (LabVirt    *self,
+                                           guint64    *out_mib,
+                                           GError    **error);
+
+/* ---- networks -------------------------------------------------------- */
+
+/* *out_exists: a network of this lab with spec->name exists. Error
+ * LAB_ERROR_FOREIGN when the name belongs to another owner or another
+ * network overlaps the subnet or uses the bridge. */
+gboolean      lab_virt_network_check      (LabVirt                  *self,
+                                           const LabVirtNetworkSpec *spec,
+                                           gboolean                 *out_exists,
+                                           GError                  **error);
+/* Defines (if absent), starts (if inactive) and sets autostart.
+ * *out_created: it was defined now. */
+gboolean      lab_virt_network_ensure     (LabVirt                  *self,
+                                           const LabVirtNetworkSpec *spec,
+                                           gboolean                 *out_created,
+                                           GError                  **error);
+/* Stops and undefines the network if it is this lab's; absent = success. */
+gboolean      lab_virt_network_remove     (LabVirt    *self,
+                                           const char *name,
+                                           const char *lab_name,
+                                           GError    **error);
+
+/* ---- domains --------------------------------------------------------- */
+
+/* Looks a domain up and checks it is this lab's. *out_dom NULL when absent
+ * (success). LAB_ERROR_FOREIGN when it exists without our mark. */
+gboolean      lab_virt_domain_lookup      (LabVirt      *self,
+                                           const char   *name,
+                                           const char   *lab_name,
+                                           virDomainPtr *out_dom,
+                                           GError      **error);
+/* Defines (or redefines, if it is ours) the domain from spec. */
+gboolean      lab_virt_domain_define      (LabVirt                 *self,
+                                           const LabVirtDomainSpec *spec,
+                                           GError                 **error);
+/* Starts it; already running is success. */
+gboolean      lab_virt_domain_start       (LabVirt    *self,
+                                           const char *name,
+                                           const char *lab_name,
+                                           GError    **error);
+/* ACPI shutdown, waits up to timeout_ms for "shut off", then destroys.
+ * Not running is success. */
+gboolean      lab_virt_domain_stop        (LabVirt      *self,
+                                           const char   *name,
+                                           const char   *lab_name,
+                                           guint         timeout_ms,
+                                           GCancellable *cancellable,
+                                           GError      **error);
+/* Destroys if running, then undefines with its snapshots' metadata and
+ * NVRAM. Absent is success. */
+gboolean      lab_virt_domain_undefine    (LabVirt    *self,
+                                           const char *name,
+                                           const char *lab_name,
+                                           GError    **error);
+typedef enum {
+  LAB_VIRT_OP_DEFINE = 1 << 0,
+  LAB_VIRT_OP_START  = 1 << 1,   /* and wait (events) until running */
+  LAB_VIRT_OP_STOP   = 1 << 2,   /* graceful with timeout, then destroy */
+} LabVirtOps;
+
+/* Runs ops on every spec's domain in parallel (one thread per node on the
+ * shared, thread-safe connection). A start launches every node paused
+ * first, then resumes them all, so that booting guests do not slow down
+ * the launch of the others. timeout_ms bounds the wait for "running" /
+ * the graceful shutdown. The first error is returned after all threads
+ * finished. */
+gboolean      lab_virt_domains_run        (LabVirt      *self,
+                                           GPtrArray    *specs,    /* LabVirtDomainSpec* */
+                                           LabVirtOps    ops,
+                                           guint         timeout_ms,
+                                           GCancellable *cancellable,
+                                           GError      **error);
+
+typedef struct {
+  char  *name;
+  char  *state;       /* "running", "shut off", ... */
+  int    state_code;  /* virDomainState */
+  guint  vcpus;
+  guint64 memory_mib;
+  char **addresses;   /* IPv4/IPv6 "addr/prefix" from DHCP leases or ARP; may be empty */
+  char  *lab_name;
+} LabVirtDomainInfo;
+
+void          lab_virt_domain_info_free   (LabVirtDomainInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabVirtDomainInfo, lab_virt_domain_info_free)
+
+gboolean      lab_virt_domain_get_info    (LabVirt            *self,
+                                           const char         *name,
+                                           const char         *lab_name,
+                                           LabVirtDomainInfo **out_info,
+                                           GError            **error);
+/* The command that opens a node's serial console. */
+char         *lab_virt_console_command    (LabVirt    *self,
+                                           const char *name);
+const char   *lab_virt_state_to_string    (int state);
+
+/* Waits, driven by libvirt lifecycle events, until the domain is in state
+ * (VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF ...). timeout_ms 0 = forever.
+ * LAB_ERROR_TIMEOUT / LAB_ERROR_CANCELLED. */
+gboolean      lab_virt_wait_for_state     (LabVirt      *self,
+                                           const char   *name,
+                                           int           state,
+                                           guint         timeout_ms,
+                                           GCancellable *cancellable,
+                                           GError      **error);
+
+/* ---- snapshots ------------------------------------------------------- */
+
+/* The post-install snapshot `labctl reset` goes back to. */
+#define LAB_VIRT_SNAPSHOT_CLEAN "clean"
+
+/* Creates snapshot `snapshot` of a lab domain: internal (disks and, when
+ * running, memory) when every writable disk is qcow2; otherwise external,
+ * disk-only, with a qcow2 overlay per disk (beside a file disk, in
+ * /var/lib/libvirt/images for a block device such as an LV). Reverting an
+ * external snapshot: libvirt >= 9.9 does it; with older ones labctl does,
+ * for the newest snapshot, by emptying the overlays again (qemu-img through
+ * the runner given with lab_virt_set_runner()); the node is left shut off. */
+gboolean      lab_virt_snapshot_create    (LabVirt    *self,
+                                           const char *name,
+                                           const char *lab_name,
+                                           const char *snapshot,
+                                           const char *description,
+                                           GError    **error);
+/* The <domainsnapshot> document lab_virt_snapshot_create() uses for a
+ * domain (its XML), and the flags: 0 (internal) or DISK_ONLY|ATOMIC with
+ * an external qcow2 overlay per writable non-qcow2 disk. */
+char         *lab_virt_snapshot_xml       (const char   *domain_xml,
+                                           const char   *snapshot,
+                                           const char   *description,
+                                           unsigned int *out_flags);
+gboolean      lab_virt_snapshot_revert    (LabVirt    *self,
+                                           const char *name,
+                                           const char *lab_name,
+                                           const char *snapshot,
+                                           GError    **error);
+gboolean      lab_virt_snapshot_delete    (LabVirt    *self,
+                                           const char *name,
+                                           const char *lab_name,
+                                           const char *snapshot,
+                                           GError    **error);
+/* Names, oldest first. */
+char        **lab_virt_snapshot_list      (LabVirt    *self,
+                                           const char *name,
+                                           const char *lab_name,
+                                           GError    **error);
+
+G_END_DECLS
