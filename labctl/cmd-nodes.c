@@ -47,8 +47,15 @@ load_recipe (NodesCmd *c, GError **error)
 static gboolean
 connect_virt (NodesCmd *c, GError **error)
 {
+  g_autoptr(LabRunner) runner = NULL;
+
   c->virt = lab_virt_connect (c->uri, error);
-  return c->virt != NULL;
+  if (c->virt == NULL)
+    return FALSE;
+  /* qemu-img, to revert external snapshots where libvirt cannot */
+  runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
+  lab_virt_set_runner (c->virt, runner);
+  return TRUE;
 }
 
 /* The nodes named on the command line (all when none). */

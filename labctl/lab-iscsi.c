@@ -426,7 +426,15 @@ lab_iscsi_fuse_attach (LabRunner *runner, const char *address, guint16 port, con
 
   *out_pid = 0;
   *out_loop_device = NULL;
-  if (real && !lab_iscsi_fuse_is_mounted (mountpoint))
+  if (real && lab_iscsi_fuse_is_mounted (mountpoint))
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_EXISTS,
+                   _("A FUSE export is already mounted on %s (a qemu-storage-daemon labctl lost "
+                     "track of?); stop it or run umount %s, then labctl storage up again"),
+                   mountpoint, mountpoint);
+      return FALSE;
+    }
+  if (real)
     {
       /* the mount point of a FUSE file export is a regular file */
       if (!g_file_set_contents_full (mountpoint, "", 0, G_FILE_SET_CONTENTS_NONE, 0600, error))

@@ -61,7 +61,11 @@ static LabVirt *
 get_virt (Shared *s, GError **error)
 {
   if (s->virt == NULL)
-    s->virt = lab_virt_connect (s->ctx->libvirt_uri, error);
+    {
+      s->virt = lab_virt_connect (s->ctx->libvirt_uri, error);
+      if (s->virt != NULL && s->ctx->runner != NULL)
+        lab_virt_set_runner (s->virt, s->ctx->runner);
+    }
   return s->virt;
 }
 

@@ -670,19 +670,45 @@ lab_tgt_start_daemon (LabRunner *runner, guint16 control_port, const char *porta
   return TRUE;
 }
 
+/* TRUE when /proc/PID/cmdline is a tgtd with this control port: a recorded
+ * pid may have been reused by another program. */
+static gboolean
+pid_is_tgtd (GPid pid, guint16 control_port)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", (int) pid);
+  g_autofree char *data = NULL;
+  g_autofree char *port = g_strdup_printf ("%u", control_port);
+  gsize len = 0;
+  gboolean is_tgtd = FALSE, has_port = FALSE;
+  const char *prev = NULL;
+
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return FALSE;
+  for (const char *a = data; a < data + len; a += strlen (a) + 1)
+    {
+      if (prev == NULL)
+        is_tgtd = g_str_has_suffix (a, "tgtd");
+      else if (g_str_equal (prev, "-C") && g_str_equal (a, port))
+        has_port = TRUE;
+      prev = a;
+    }
+  return is_tgtd && (has_port || control_port == 0);
+}
+
 gboolean
 lab_tgt_stop_daemon (LabRunner *runner, guint16 control_port, GPid pid, GError **error)
 {
   g_auto(GStrv) argv = lab_tgt_argv_delete_system (control_port);
+  gboolean real = lab_runner_get_mode (runner) == LAB_RUNNER_MODE_REAL;
   gboolean running = FALSE;
 
-  if (lab_runner_get_mode (runner) == LAB_RUNNER_MODE_REAL && pid > 0 && !lab_process_alive (pid))
-    running = FALSE;
-  else if (!lab_tgt_ping (runner, control_port, &running, error))
+  if (real && pid > 0 && !(lab_process_alive (pid) && pid_is_tgtd (pid, control_port)))
+    return TRUE;   /* it is gone; a tgtd on that port now is not the one labctl started */
+  if (!lab_tgt_ping (runner, control_port, &running, error))
     return FALSE;
   if (running && !lab_tgt_run (runner, (const char * const *) argv, error))
     return FALSE;
-  if (lab_runner_get_mode (runner) != LAB_RUNNER_MODE_REAL)
+  if (!real)
     return TRUE;
   if (pid > 0 && !lab_process_wait_gone (pid, 5000))
     {
@@ -696,7 +722,7 @@ lab_tgt_stop_daemon (LabRunner *runner, guint16 control_port, GPid pid, GError *
           return FALSE;
         }
     }
-  if (control_port != 0 || pid > 0)
+  if (pid > 0)
     {
       /* its control socket; never /run/tgtd itself (others may mount on it) */
       g_autofree char *sock = g_strdup_printf ("/run/tgtd/socket.%u", control_port);

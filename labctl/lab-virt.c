@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <linux/kvm.h>
 #include <stdarg.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-runner.h"
 #include "lab-virt-events.h"
 
 /* Shared between the LabVirt and libvirt's event thread; freed by libvirt
@@ -31,6 +33,7 @@ typedef struct {
 struct _LabVirt {
   GObject        parent_instance;
   char          *uri;
+  LabRunner     *runner;        /* for qemu-img (external snapshot revert); may be NULL */
   virConnectPtr  conn;
   EventShared   *events;
   int            lifecycle_cb;   /* -1 when not registered */
@@ -74,6 +77,7 @@ lab_virt_finalize (GObject *object)
 {
   LabVirt *self = LAB_VIRT (object);
 
+  g_clear_object (&self->runner);
   g_free (self->uri);
   G_OBJECT_CLASS (lab_virt_parent_class)->finalize (object);
 }
@@ -271,6 +275,12 @@ lab_virt_connect (const char *uri, GError **error)
       return NULL;
     }
   return g_steal_pointer (&self);
+}
+
+void
+lab_virt_set_runner (LabVirt *self, LabRunner *runner)
+{
+  g_set_object (&self->runner, runner);
 }
 
 const char *
@@ -821,16 +831,20 @@ lab_virt_domain_stop (LabVirt *self, const char *name, const char *lab_name, gui
   return ok;
 }
 
+static GPtrArray *external_overlays (virDomainPtr dom);
+
 gboolean
 lab_virt_domain_undefine (LabVirt *self, const char *name, const char *lab_name, GError **error)
 {
   virDomainPtr dom = NULL;
+  g_autoptr(GPtrArray) overlays = NULL;
   gboolean ok = TRUE;
 
   if (!lab_virt_domain_lookup (self, name, lab_name, &dom, error))
     return FALSE;
   if (dom == NULL)
     return TRUE;
+  overlays = external_overlays (dom);
   if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
     {
       lab_virt_set_error (error, _("Cannot stop node \"%s\""), name);
@@ -847,6 +861,12 @@ lab_virt_domain_undefine (LabVirt *self, const char *name, const char *lab_name,
       lab_virt_set_error (error, _("Cannot undefine node \"%s\""), name);
       ok = FALSE;
     }
+  /* the overlays of external snapshots were made at labctl's request and
+   * named by it; libvirt leaves them behind */
+  for (guint i = 0; ok && overlays != NULL && i < overlays->len; i++)
+    if (g_unlink (g_ptr_array_index (overlays, i)) < 0 && errno != ENOENT)
+      g_warning ("cannot remove %s: %s", (const char *) g_ptr_array_index (overlays, i), g_strerror (errno));
+  g_clear_pointer (&overlays, g_ptr_array_unref);
   virDomainFree (dom);
   return ok;
 }
@@ -1214,6 +1234,195 @@ lookup_snapshot (LabVirt *self, const char *name, const char *lab_name, const ch
   return snap;
 }
 
+/* ---- reverting an external snapshot (libvirt < 9.9) ------------------- */
+
+typedef struct {
+  /* <disks><disk name= snapshot='external'><source file=/> of the snapshot */
+  GHashTable *overlays;     /* target -> overlay file */
+  /* the disks of the domain as it was when the snapshot was taken */
+  GHashTable *backings;     /* target -> source */
+  GHashTable *formats;      /* target -> driver type */
+  gboolean    in_disks;
+  gboolean    in_domain;
+  char       *disk;         /* current <disk name=> in <disks> */
+  char       *dom_target, *dom_source, *dom_format;
+  gboolean    in_dom_disk;
+} ExternalScan;
+
+static void
+ext_start (GMarkupParseContext *c, const char *el, const char **names, const char **values,
+           gpointer data, GError **error)
+{
+  ExternalScan *x = data;
+
+  if (g_str_equal (el, "disks") && !x->in_domain)
+    x->in_disks = TRUE;
+  else if (g_str_equal (el, "domain"))
+    x->in_domain = TRUE;
+  else if (x->in_disks && g_str_equal (el, "disk"))
+    {
+      g_free (x->disk);
+      x->disk = g_strcmp0 (attr_value (names, values, "snapshot"), "external") == 0
+        ? g_strdup (attr_value (names, values, "name")) : NULL;
+    }
+  else if (x->in_disks && x->disk != NULL && g_str_equal (el, "source"))
+    g_hash_table_insert (x->overlays, g_strdup (x->disk), g_strdup (attr_value (names, values, "file")));
+  else if (x->in_domain && g_str_equal (el, "disk"))
+    {
+      x->in_dom_disk = g_strcmp0 (attr_value (names, values, "device"), "disk") == 0;
+      g_clear_pointer (&x->dom_target, g_free);
+      g_clear_pointer (&x->dom_source, g_free);
+      g_clear_pointer (&x->dom_format, g_free);
+    }
+  else if (x->in_domain && x->in_dom_disk && g_str_equal (el, "source") && x->dom_source == NULL)
+    {
+      const char *f = attr_value (names, values, "file");
+      x->dom_source = g_strdup (f != NULL ? f : attr_value (names, values, "dev"));
+    }
+  else if (x->in_domain && x->in_dom_disk && g_str_equal (el, "target"))
+    x->dom_target = g_strdup (attr_value (names, values, "dev"));
+  else if (x->in_domain && x->in_dom_disk && g_str_equal (el, "driver"))
+    x->dom_format = g_strdup (attr_value (names, values, "type"));
+}
+
+static void
+ext_end (GMarkupParseContext *c, const char *el, gpointer data, GError **error)
+{
+  ExternalScan *x = data;
+
+  if (g_str_equal (el, "disks") && !x->in_domain)
+    x->in_disks = FALSE;
+  else if (g_str_equal (el, "domain"))
+    x->in_domain = FALSE;
+  else if (x->in_domain && x->in_dom_disk && g_str_equal (el, "disk"))
+    {
+      if (x->dom_target != NULL && x->dom_source != NULL)
+        {
+          g_hash_table_insert (x->backings, g_strdup (x->dom_target), g_strdup (x->dom_source));
+          g_hash_table_insert (x->formats, g_strdup (x->dom_target),
+                               g_strdup (x->dom_format != NULL ? x->dom_format : "raw"));
+        }
+      x->in_dom_disk = FALSE;
+    }
+}
+
+/* The overlay files of every external snapshot of dom. */
+static GPtrArray *
+external_overlays (virDomainPtr dom)
+{
+  static const GMarkupParser parser = { ext_start, ext_end, NULL, NULL, NULL };
+  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+  virDomainSnapshotPtr *snaps = NULL;
+  int n = virDomainListAllSnapshots (dom, &snaps, 0);
+
+  for (int i = 0; i < n; i++)
+    {
+      ExternalScan x = { 0 };
+      g_autoptr(GMarkupParseContext) pc = NULL;
+      char *xml = virDomainSnapshotGetXMLDesc (snaps[i], 0);
+      GHashTableIter it;
+      gpointer value;
+
+      x.overlays = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      x.backings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      x.formats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      pc = g_markup_parse_context_new (&parser, 0, &x, NULL);
+      g_markup_parse_context_parse (pc, xml != NULL ? xml : "", -1, NULL);
+      g_hash_table_iter_init (&it, x.overlays);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        if (value != NULL)
+          g_ptr_array_add (files, g_strdup (value));
+      free (xml);
+      g_free (x.disk);
+      g_free (x.dom_target);
+      g_free (x.dom_source);
+      g_free (x.dom_format);
+      g_hash_table_unref (x.overlays);
+      g_hash_table_unref (x.backings);
+      g_hash_table_unref (x.formats);
+      virDomainSnapshotFree (snaps[i]);
+    }
+  free (snaps);
+  return files;
+}
+
+/* A disk-only external snapshot that is the domain's current one, with no
+ * children: the domain has run on fresh overlays since, over backing
+ * images frozen at the snapshot. Reverting = shut the domain off and make
+ * every overlay empty again (qemu-img create -b backing). The domain stays
+ * shut off, as libvirt leaves it after reverting to a disk-only snapshot. */
+static gboolean
+revert_external (LabVirt *self, virDomainPtr dom, virDomainSnapshotPtr snap, const char *name,
+                 const char *snapshot, GError **error)
+{
+  static const GMarkupParser parser = { ext_start, ext_end, NULL, NULL, NULL };
+  ExternalScan x = { 0 };
+  g_autoptr(GMarkupParseContext) pc = NULL;
+  GHashTableIter it;
+  gpointer target, overlay;
+  gboolean ok = TRUE;
+  char *xml;
+
+  if (self->runner == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+                   _("Cannot revert node \"%s\" to the external snapshot \"%s\": this libvirt cannot, and labctl "
+                     "was given no way to run qemu-img"), name, snapshot);
+      return FALSE;
+    }
+  if (virDomainSnapshotIsCurrent (snap, 0) != 1 || virDomainSnapshotNumChildren (snap, 0) != 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+                   _("Cannot revert node \"%s\" to the external snapshot \"%s\": with libvirt older than 9.9 "
+                     "labctl can only go back to the newest snapshot"), name, snapshot);
+      return FALSE;
+    }
+  x.overlays = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  x.backings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  x.formats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  xml = virDomainSnapshotGetXMLDesc (snap, 0);
+  pc = g_markup_parse_context_new (&parser, 0, &x, NULL);
+  g_markup_parse_context_parse (pc, xml != NULL ? xml : "", -1, NULL);
+  free (xml);
+
+  if (g_hash_table_size (x.overlays) == 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+                   _("Snapshot \"%s\" of node \"%s\" has no external disk to revert"), snapshot, name);
+      ok = FALSE;
+    }
+  if (ok && virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
+    {
+      lab_virt_set_error (error, _("Cannot stop node \"%s\""), name);
+      ok = FALSE;
+    }
+  g_hash_table_iter_init (&it, x.overlays);
+  while (ok && g_hash_table_iter_next (&it, &target, &overlay))
+    {
+      const char *backing = g_hash_table_lookup (x.backings, target);
+      const char *format = g_hash_table_lookup (x.formats, target);
+      const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", format, "-b", backing, overlay, NULL };
+
+      if (backing == NULL || overlay == NULL)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                       _("Snapshot \"%s\" of node \"%s\" does not say what disk %s was based on"),
+                       snapshot, name, (const char *) target);
+          ok = FALSE;
+        }
+      else
+        ok = lab_runner_run (self->runner, argv, LAB_RUN_DEFAULT, NULL, error);
+    }
+  g_free (x.disk);
+  g_free (x.dom_target);
+  g_free (x.dom_source);
+  g_free (x.dom_format);
+  g_hash_table_unref (x.overlays);
+  g_hash_table_unref (x.backings);
+  g_hash_table_unref (x.formats);
+  return ok;
+}
+
 gboolean
 lab_virt_snapshot_revert (LabVirt *self, const char *name, const char *lab_name, const char *snapshot,
                           GError **error)
@@ -1228,13 +1437,13 @@ lab_virt_snapshot_revert (LabVirt *self, const char *name, const char *lab_name,
     {
       virErrorPtr err = virGetLastError ();
       if (err != NULL && err->code == VIR_ERR_CONFIG_UNSUPPORTED)
-        g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
-                     _("Cannot revert node \"%s\" to snapshot \"%s\": %s (external disk snapshots, used for raw "
-                       "LV disks, can be reverted only with libvirt 9.9 or newer)"),
-                     name, snapshot, err->message);
+        /* libvirt < 9.9: "revert to external snapshot not supported yet" */
+        ok = revert_external (self, dom, snap, name, snapshot, error);
       else
-        lab_virt_set_error (error, _("Cannot revert node \"%s\" to snapshot \"%s\""), name, snapshot);
-      ok = FALSE;
+        {
+          lab_virt_set_error (error, _("Cannot revert node \"%s\" to snapshot \"%s\""), name, snapshot);
+          ok = FALSE;
+        }
     }
   virDomainSnapshotFree (snap);
   virDomainFree (dom);

@@ -9,8 +9,9 @@
  * Events: lab_virt_connect() registers labctl's event loop implementation
  * for libvirt (once, before the first connection; lab-virt-events.h): a
  * private GMainContext run by a thread of its own, so the application's
- * default context stays the application's. Lifecycle events wake lab_virt_wait_for_state()
- * directly (no polling) and are re-emitted as the "domain-event" signal in
+ * default context stays the application's. Lifecycle events wake
+ * lab_virt_wait_for_state() directly (no polling) and are re-emitted as
+ * the "domain-event" signal in
  * the main context that was thread-default when the LabVirt was created,
  * so a GTK front end can follow the nodes.
  *
@@ -23,6 +24,7 @@
 #include <gio/gio.h>
 #include <libvirt/libvirt.h>
 
+#include "lab-runner.h"
 #include "lab-virt-xml.h"
 
 G_BEGIN_DECLS
@@ -40,6 +42,10 @@ void          lab_virt_init_events        (void);
 LabVirt      *lab_virt_connect            (const char *uri,
                                            GError    **error);
 const char   *lab_virt_get_uri            (LabVirt    *self);
+/* The runner for the one external command lab-virt may need: qemu-img,
+ * to revert an external snapshot where libvirt (< 9.9) cannot. */
+void          lab_virt_set_runner         (LabVirt    *self,
+                                           LabRunner  *runner);
 virConnectPtr lab_virt_get_connect        (LabVirt    *self);
 
 /* Sets *error from libvirt's last error, prefixed by what failed. */
@@ -176,8 +182,11 @@ gboolean      lab_virt_wait_for_state     (LabVirt      *self,
 
 /* Creates snapshot `snapshot` of a lab domain: internal (disks and, when
  * running, memory) when every writable disk is qcow2; otherwise external,
- * disk-only, with overlays beside the disks (their revert needs libvirt
- * >= 9.9, older ones say so). */
+ * disk-only, with a qcow2 overlay per disk (beside a file disk, in
+ * /var/lib/libvirt/images for a block device such as an LV). Reverting an
+ * external snapshot: libvirt >= 9.9 does it; with older ones labctl does,
+ * for the newest snapshot, by emptying the overlays again (qemu-img through
+ * the runner given with lab_virt_set_runner()); the node is left shut off. */
 gboolean      lab_virt_snapshot_create    (LabVirt    *self,
                                            const char *name,
                                            const char *lab_name,

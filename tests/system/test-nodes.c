@@ -249,6 +249,133 @@ test_define_course_nodes (void)
     }
 }
 
+static char *
+disk_head (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &data, &len, NULL) || len < 32)
+    return NULL;
+  return g_strndup (data, strnlen (data, 32));
+}
+
+/* What the guest sees at the start of a qcow2 overlay (its backing
+ * included): qemu-io, sharing the image with a running QEMU (-U). */
+static char *
+overlay_head (const char *overlay)
+{
+  const char *argv[] = { "qemu-io", "-U", "-r", "-f", "qcow2", "-c", "read -v 0 32", overlay, NULL };
+  g_autofree char *out = virt_host_run (argv, NULL);
+  GString *text = g_string_new (NULL);
+
+  g_auto(GStrv) lines = g_strsplit (out != NULL ? out : "", "\n", -1);
+
+  /* "00000000:  64 69 73 6b ...  disk-counter=12": the ASCII column */
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "000000") && strlen (lines[i]) > 60)
+      g_string_append (text, lines[i] + 60);
+  return g_string_free (text, FALSE);
+}
+
+/* N of "disk-counter=N" (qemu-io prints "disk.counter.N") */
+static guint64
+disk_counter (const char *text)
+{
+  const char *p = text != NULL ? strstr (text, "counter") : NULL;
+
+  return p != NULL ? g_ascii_strtoull (p + strlen ("counter") + 1, NULL, 10) : 0;
+}
+
+/* A raw disk (like a node's LV): the snapshot is external, and this
+ * libvirt (9.0) cannot revert it; labctl empties the overlay itself. */
+static void
+test_snapshot_external (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabVirtDomainSpec) spec = lab_nodes_domain_spec (fx.recipe, fx.node, NULL, "qemu", NULL);
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
+  g_autofree char *raw = g_strdup_printf ("%s/tinyraw.img", fx.host.work);
+  g_autofree char *overlay = g_strdup_printf ("%s.%s", raw, LAB_VIRT_SNAPSHOT_CLEAN);
+  g_autofree char *frozen = NULL;
+  g_autofree char *moved_on = NULL;
+  g_autofree char *reverted = NULL;
+  g_autofree char *head = NULL;
+  const char *truncate_argv[] = { "truncate", "-s", "16M", raw, NULL };
+  g_autofree char *ignored = virt_host_run (truncate_argv, &error);
+  int state = -1, reason;
+  virDomainPtr dom;
+  gint64 t0;
+
+  g_assert_no_error (error);
+  g_free (spec->node_name);
+  spec->node_name = g_strdup ("tinyraw");
+  g_free (spec->mac);
+  spec->mac = g_strdup ("52:54:00:fe:00:01");
+  g_free (spec->disk_path);
+  spec->disk_path = g_strdup (raw);
+  spec->kernel = g_build_filename (fx.host.guest_dir, "vmlinux", NULL);
+  spec->initrd = g_build_filename (fx.host.guest_dir, "initramfs.cpio.gz", NULL);
+  spec->cmdline = g_strdup ("console=ttyS0 quiet");
+  g_clear_pointer (&spec->graphics, g_free);
+  g_assert_true (lab_virt_domain_define (fx.virt, spec, &error));
+  g_assert_true (lab_virt_domain_start (fx.virt, "tinyraw", fx.recipe->name, &error));
+  g_assert_no_error (error);
+
+  /* the guest writes "disk-counter=N" at the start of its disk every second */
+  t0 = g_get_monotonic_time ();
+  while (((head = disk_head (raw)) == NULL || !g_str_has_prefix (head, "disk-counter=")
+          || g_ascii_strtoull (head + 13, NULL, 10) < 2)
+         && g_get_monotonic_time () - t0 < 30 * G_USEC_PER_SEC)
+    {
+      g_clear_pointer (&head, g_free);
+      g_usleep (G_USEC_PER_SEC / 4);
+    }
+  g_assert_nonnull (head);
+
+  g_assert_true (lab_virt_snapshot_create (fx.virt, "tinyraw", fx.recipe->name, LAB_VIRT_SNAPSHOT_CLEAN,
+                                           NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (overlay, G_FILE_TEST_EXISTS));
+  frozen = disk_head (raw);
+  /* the change: the guest goes on writing, now into the overlay */
+  t0 = g_get_monotonic_time ();
+  do
+    {
+      g_free (moved_on);
+      g_usleep (G_USEC_PER_SEC / 2);
+      moved_on = overlay_head (overlay);
+    }
+  while (disk_counter (moved_on) <= disk_counter (frozen) && g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC);
+  g_assert_cmpuint (disk_counter (frozen), >=, 2);
+  g_assert_cmpuint (disk_counter (moved_on), >, disk_counter (frozen));
+
+  /* without a runner this libvirt cannot revert an external snapshot */
+  g_assert_false (lab_virt_snapshot_revert (fx.virt, "tinyraw", fx.recipe->name, LAB_VIRT_SNAPSHOT_CLEAN, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  lab_virt_set_runner (fx.virt, runner);
+  g_assert_true (lab_virt_snapshot_revert (fx.virt, "tinyraw", fx.recipe->name, LAB_VIRT_SNAPSHOT_CLEAN, &error));
+  g_assert_no_error (error);
+  dom = virDomainLookupByName (lab_virt_get_connect (fx.virt), "tinyraw");
+  virDomainGetState (dom, &state, &reason, 0);
+  virDomainFree (dom);
+  g_assert_cmpint (state, ==, VIR_DOMAIN_SHUTOFF);
+  reverted = overlay_head (overlay);
+  g_assert_cmpuint (disk_counter (reverted), ==, disk_counter (frozen));
+  if (disk_counter (reverted) == disk_counter (frozen))
+    g_test_message ("external snapshot revert check (raw disk, libvirt 9.0): disk-counter=%" G_GUINT64_FORMAT
+                    " at snapshot, %" G_GUINT64_FORMAT " after the change, %" G_GUINT64_FORMAT
+                    " after revert: the change is gone",
+                    disk_counter (frozen), disk_counter (moved_on), disk_counter (reverted));
+
+  /* undefine takes the overlay file along */
+  g_assert_true (lab_virt_domain_undefine (fx.virt, "tinyraw", fx.recipe->name, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (overlay, G_FILE_TEST_EXISTS));
+  lab_virt_set_runner (fx.virt, NULL);
+}
+
 /* A user outside the libvirt group: libvirt refuses, labctl says why and
  * what to do, and exits with the permission code. */
 static void
@@ -418,6 +545,7 @@ main (int argc, char **argv)
   g_test_add_func ("/system/virt/network", test_network);
   g_test_add_func ("/system/virt/boot-ping", test_boot_ping);
   g_test_add_func ("/system/virt/snapshot-revert", test_snapshot_revert);
+  g_test_add_func ("/system/virt/snapshot-external", test_snapshot_external);
   g_test_add_func ("/system/virt/down", test_down);
   ret = g_test_run ();
 

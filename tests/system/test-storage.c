@@ -91,18 +91,24 @@ run_tool (char **out, const char *first, ...)
 }
 
 static char *
-write_recipe (const char *lab, const char *portal, guint16 cp, const char *subnet)
+write_recipe_full (const char *lab, const char *portal, guint16 cp, const char *subnet, const char *extra)
 {
   g_autofree char *path = g_strdup_printf ("%s/%s.lab", F.dir, lab);
   g_autofree char *text = g_strdup_printf (
     "[lab]\nname = %s\nflavor = kvm\n"
-    "[storage]\nsize = 1G\nportal = %s\ncontrol-port = %u\nbacking-file = %s/%s.img\nvg = %s\n"
+    "[storage]\nsize = 1G\nportal = %s\ncontrol-port = %u\nbacking-file = %s/%s.img\nvg = %s\n%s"
     "[network]\nsubnet = %s\n"
     "[nodes]\ncount = 2\ndisk = 256M\n",
-    lab, portal, cp, F.dir, lab, F.vg, subnet);
+    lab, portal, cp, F.dir, lab, F.vg, extra, subnet);
 
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
   return g_steal_pointer (&path);
+}
+
+static char *
+write_recipe (const char *lab, const char *portal, guint16 cp, const char *subnet)
+{
+  return write_recipe_full (lab, portal, cp, subnet, "");
 }
 
 /* One `labctl storage up|down` through the library, as cmd-storage does.
@@ -315,6 +321,28 @@ test_acl_refuses (void)
   g_assert_no_error (error);
   /* the tgtd of lab B is running already (as the tgt service would): used, not started */
   g_assert_true (tgtd_answers (F.cp_b));
+
+  /* someone else's target with the lab's IQN: a clear error, and it is left alone */
+  {
+    g_autoptr(LabRunner) r = lab_runner_new (LAB_RUNNER_MODE_REAL);
+    g_auto(GStrv) mk = lab_tgt_argv_new_target (F.cp_b, 7, recipe->iqn);
+    g_auto(GStrv) rm = lab_tgt_argv_delete_target (F.cp_b, 7);
+    g_autoptr(GPtrArray) before = NULL;
+
+    g_assert_true (lab_tgt_run (r, (const char * const *) mk, &error));
+    g_assert_no_error (error);
+    g_assert_false (storage_run (F.recipe_b, LAB_STORAGE_PART_TARGET, FALSE, NULL, &error));
+    g_assert_error (error, LAB_ERROR, LAB_ERROR_EXISTS);
+    g_test_message ("IQN taken: %s", error ? error->message : "");
+    g_clear_error (&error);
+    g_assert_true (storage_run (F.recipe_b, LAB_STORAGE_PART_TARGET, TRUE, NULL, &error));
+    g_assert_no_error (error);
+    before = targets_on (F.cp_b);
+    g_assert_nonnull (lab_tgt_find_by_tid (before, 7));
+    g_assert_true (lab_tgt_run (r, (const char * const *) rm, &error));
+    g_assert_no_error (error);
+  }
+
   g_assert_true (storage_run (F.recipe_b, LAB_STORAGE_PART_TARGET, FALSE, &rec, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count_prefix (rec, "tgtd -f"), ==, 0);
@@ -337,6 +365,36 @@ test_acl_refuses (void)
   /* the tgtd labctl did not start keeps running, with no target left */
   g_assert_true (tgtd_answers (F.cp_b));
   assert_nothing_left (F.lab_b, F.cp_b, FALSE);
+}
+
+/* The portal port taken by another program: refused before tgtd starts. */
+static void
+test_port_in_use (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr(GSocketAddress) sa = NULL;
+  guint16 port = pick_port (40000, 10000);
+  guint16 cp = pick_port (20000, 10000);
+  g_autofree char *lab = g_strdup_printf ("stp%d", (int) getpid ());
+  g_autofree char *portal = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *recipe_path = NULL;
+
+  g_assert_no_error (error);
+  sa = g_inet_socket_address_new (lo, port);
+  g_assert_true (g_socket_bind (sock, sa, TRUE, &error));
+  g_assert_true (g_socket_listen (sock, &error));
+  g_assert_no_error (error);
+  recipe_path = write_recipe (lab, portal, cp, "10.96.0.0/24");
+  g_assert_false (storage_run (recipe_path, LAB_STORAGE_PART_TARGET, FALSE, NULL, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_EXISTS);
+  g_test_message ("port in use: %s", error ? error->message : "");
+  g_clear_error (&error);
+  g_assert_false (tgtd_answers (cp));
+  g_assert_true (storage_run (recipe_path, LAB_STORAGE_PART_TARGET, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  assert_nothing_left (lab, cp, TRUE);
 }
 
 static void
@@ -481,6 +539,56 @@ test_lvm (void)
     if (g_file_get_contents (sys, &backing, NULL, NULL))
       g_assert_null (strstr (backing, F.lab_a));
   }
+}
+
+/* CHAP: a generated secret, kept only in the state file, never in the log;
+ * the target refuses a login without it; the FUSE attach logs in with it. */
+static void
+test_chap (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *lab = g_strdup_printf ("stc%d", (int) getpid ());
+  g_autofree char *portal = g_strdup_printf ("127.0.0.1:%u", F.pp_a);
+  g_autofree char *recipe_path = write_recipe_full (lab, portal, F.cp_a, "10.97.0.0/24", "chap = true\n");
+  g_autoptr(LabRecipe) recipe = lab_recipe_load (recipe_path, &error);
+  g_autofree char *dir = state_dir (lab);
+  g_autofree char *log_path = g_build_filename (dir, "labctl.log", NULL);
+  g_autofree char *log = NULL;
+  g_autofree char *ls = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(LabState) state = NULL;
+  const char *secret;
+  int rc;
+
+  g_assert_true (storage_run (recipe_path, LAB_STORAGE_PART_TARGET | LAB_STORAGE_PART_ATTACH, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  state = lab_state_load (dir, lab, &error);
+  secret = lab_state_get_secret (state, "storage.chap.password");
+  g_assert_nonnull (secret);
+  if (secret == NULL)
+    return;
+  g_assert_cmpuint (strlen (secret), ==, 16);
+  /* attached with the secret: the FUSE export logged in */
+  g_assert_cmpstr (lab_state_get_string (state, "storage.attach.method"), ==, "fuse");
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_assert_null (strstr (log, secret));
+  g_assert_nonnull (strstr (log, "--password '******'"));
+  url = g_strdup_printf ("iscsi://127.0.0.1:%u/%s/1", F.pp_a, recipe->iqn);
+  rc = run_tool (&ls, "iscsi-inq", url, NULL);
+  g_test_message ("$ iscsi-inq %s (no CHAP credentials): exit %d", url, rc);
+  g_assert_cmpint (rc, !=, 0);
+  g_clear_pointer (&ls, g_free);
+  g_clear_pointer (&url, g_free);
+  url = g_strdup_printf ("iscsi://labctl-%s%%%s@127.0.0.1:%u/%s/1", lab, secret, F.pp_a, recipe->iqn);
+  rc = run_tool (&ls, "iscsi-readcapacity16", url, NULL);
+  g_test_message ("$ iscsi-readcapacity16 iscsi://labctl-%s%%******@127.0.0.1:%u/%s/1: exit %d", lab, F.pp_a,
+                  recipe->iqn, rc);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (ls != NULL ? strstr (ls, "Total size:1073741824") : NULL);
+
+  g_assert_true (storage_run (recipe_path, LAB_STORAGE_PART_ALL, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  assert_nothing_left (lab, F.cp_a, TRUE);
 }
 
 /* Signatures and names that are not the lab's are refused. */
@@ -689,8 +797,10 @@ main (int argc, char **argv)
 
   g_test_add_func ("/storage/system/target", test_target);
   g_test_add_func ("/storage/system/acl-refuses", test_acl_refuses);
+  g_test_add_func ("/storage/system/port-in-use", test_port_in_use);
   g_test_add_func ("/storage/system/fail-resume", test_fail_resume);
   g_test_add_func ("/storage/system/lvm", test_lvm);
+  g_test_add_func ("/storage/system/chap", test_chap);
   g_test_add_func ("/storage/system/foreign", test_foreign);
 
   ret = g_test_run ();

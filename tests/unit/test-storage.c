@@ -5,7 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
-#include <sys/xattr.h>
+#include <sys/wait.h>
 
 #include "lab-error.h"
 #include "lab-iscsi.h"
@@ -605,6 +605,60 @@ test_plan_acl (void)
   g_assert_cmpstr (b[0], ==, "192.168.150.0/24");
 }
 
+/* The acceptance line: `labctl storage up --dry-run --recipe recipes/proxmox-3node.lab`
+ * as a normal user, without any daemon: tgtadm, iscsiadm and LVM command
+ * lines, no bind to ALL; nothing is created. */
+static void
+test_cli_dry_run (void)
+{
+  const char *labctl = g_getenv ("LABCTL");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("labctl-storage-cli-XXXXXX", &error);
+  g_autofree char *recipe = g_build_filename (LABCTL_SOURCE_DIR, "recipes", "proxmox-3node.lab", NULL);
+  g_auto(GStrv) env = g_environ_setenv (g_get_environ (), "LABCTL_STATE_DIR", tmp, TRUE);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *down_out = NULL;
+  g_autofree char *usage_err = NULL;
+  int status = -1;
+  const char *up_argv[] = { labctl, "storage", "up", "--dry-run", "--recipe", recipe, NULL };
+  const char *down_argv[] = { labctl, "storage", "down", "--dry-run", "--recipe", recipe, NULL };
+  const char *bad_argv[] = { labctl, "storage", "sideways", NULL };
+
+  if (labctl == NULL)
+    {
+      g_test_skip ("LABCTL is not set (run through meson test)");
+      return;
+    }
+  env = g_environ_unsetenv (env, "LABCTL_STORAGE_ATTACH");
+  g_assert_true (g_spawn_sync (NULL, (char **) up_argv, env, 0, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "tgtadm --lld iscsi --op new --mode target --tid 1 -T iqn.2026-01.labctl.lab:course"));
+  g_assert_nonnull (strstr (out, "tgtadm --lld iscsi --op bind --mode target --tid 1 -I 192.168.150.0/24"));
+  g_assert_nonnull (strstr (out, "iscsiadm -m discovery -t sendtargets -p 192.168.150.1:3260"));
+  g_assert_nonnull (strstr (out, "iscsiadm -m node -T iqn.2026-01.labctl.lab:course -p 192.168.150.1:3260 --login"));
+  g_assert_nonnull (strstr (out, "pvcreate --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1"));
+  g_assert_nonnull (strstr (out, "vgcreate --devices"));
+  g_assert_nonnull (strstr (out, "-n lv_pve3 --addtag labctl:course vg_iscsi"));
+  g_assert_null (strstr (out, "ALL"));
+  g_assert_true (g_spawn_sync (NULL, (char **) down_argv, env, 0, NULL, NULL, &down_out, NULL, &status, &error));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (down_out, "iscsiadm -m node -T iqn.2026-01.labctl.lab:course -p 192.168.150.1:3260 --logout"));
+  g_assert_nonnull (strstr (down_out, "lvremove --devices"));
+  /* nothing was made */
+  {
+    g_autofree char *lab_dir = g_build_filename (tmp, "course", NULL);
+    g_assert_false (g_file_test (lab_dir, G_FILE_TEST_EXISTS));
+  }
+  g_assert_true (g_spawn_sync (NULL, (char **) bad_argv, env, 0, NULL, NULL, NULL, &usage_err, &status, &error));
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+  g_assert_nonnull (strstr (usage_err, "sideways"));
+  g_rmdir (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -628,6 +682,7 @@ main (int argc, char **argv)
   g_test_add_func ("/storage/plan/foreign-image", test_plan_foreign_image);
   g_test_add_func ("/storage/plan/describe", test_plan_describe);
   g_test_add_func ("/storage/plan/acl", test_plan_acl);
+  g_test_add_func ("/storage/cli/dry-run", test_cli_dry_run);
 
   return g_test_run ();
 }
