@@ -59,8 +59,10 @@ lab_cmd_down (LabCli *cli, int argc, char **argv, GError **error)
     {
       if (cli->json)
         {
+          g_autoptr(JsonNode) node = NULL;
+
           report = lab_stand_report_new (stand, cli->err, TRUE);
-          g_autoptr(JsonNode) node = lab_stand_report_to_json (report, TRUE, NULL);
+          node = lab_stand_report_to_json (report, TRUE, NULL);
           lab_cli_print_json (cli, node);
         }
       else
