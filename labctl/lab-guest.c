@@ -508,6 +508,7 @@ define_describe (LabContext *ctx, gpointer data, gboolean down)
   g_autofree char *xml = guest_xml (ctx, g);
   g_autofree char *file = g_strdup_printf ("%s.xml", g->name);
   LabGuestDisk disk = { 0 };
+  GPtrArray *lines;
 
   /* before `up` the disk's place on the LUN is not known yet: show where it goes */
   if (g->disk_bytes > 0 && !guest_disk (ctx, g, &disk))
@@ -525,7 +526,7 @@ define_describe (LabContext *ctx, gpointer data, gboolean down)
       g_free (xml);
       xml = g_strjoinv ("offset='$OFFSET'", parts);
     }
-  GPtrArray *lines = g_ptr_array_new ();
+  lines = g_ptr_array_new ();
 
   if (down)
     {
