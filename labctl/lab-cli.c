@@ -94,9 +94,12 @@ lab_cli_parse (LabCli *cli, const char *command, const char *parameter_string,
     { NULL }
   };
 
-  param = g_strdup_printf ("%s%s%s", command, parameter_string ? " " : "",
-                           parameter_string ? parameter_string : "");
-  ctx = g_option_context_new (param);
+  /* GOption prints "Usage: <prgname> [OPTION…] <parameter_string>": name
+   * the command in the program name so the usage line reads
+   * "labctl nodes [OPTION…] list|start|…". */
+  param = g_strdup_printf ("labctl %s", command);
+  g_set_prgname (param);
+  ctx = g_option_context_new (parameter_string);
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_set_help_enabled (ctx, FALSE);
   if (description != NULL)
