@@ -41,22 +41,23 @@ guest_disk_counter (void)
   g_autofree char *path = g_build_filename (state_dir, "state.json", NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *res;
-  g_autoptr(GFile) image = NULL;
-  g_autoptr(GFileInputStream) in = NULL;
+  FILE *f;
   char buf[64] = { 0 };
   const char *hit;
+  gboolean ok;
 
   if (!json_parser_load_from_file (parser, path, NULL))
     return -1;
   res = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "resources");
   if (!json_object_has_member (res, "storage.image.path") || !json_object_has_member (res, "guests.tiny.disk_offset"))
     return -1;
-  image = g_file_new_for_path (json_object_get_string_member (res, "storage.image.path"));
-  in = g_file_read (image, NULL, NULL);
-  if (in == NULL
-      || !g_seekable_seek (G_SEEKABLE (in), json_object_get_int_member (res, "guests.tiny.disk_offset"),
-                           G_SEEK_SET, NULL, NULL)
-      || !g_input_stream_read_all (G_INPUT_STREAM (in), buf, sizeof buf - 1, NULL, NULL, NULL))
+  f = fopen (json_object_get_string_member (res, "storage.image.path"), "rb");
+  if (f == NULL)
+    return -1;
+  ok = fseeko (f, (off_t) json_object_get_int_member (res, "guests.tiny.disk_offset"), SEEK_SET) == 0
+       && fread (buf, 1, sizeof buf - 1, f) > 0;
+  fclose (f);
+  if (!ok)
     return -1;
   hit = strstr (buf, "disk-counter=");
   return hit != NULL ? atoi (hit + strlen ("disk-counter=")) : -1;
