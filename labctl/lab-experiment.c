@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "lab-experiment.h"
+#include "lab-virt.h"
 
 #include <string.h>
 
@@ -220,7 +221,7 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
   dom = virDomainLookupByName (src, guest->name);
   if (dom == NULL)
     {
-      lab_guest_set_libvirt_error (error, _("Guest %s vanished from node %s"), guest->name, from);
+      lab_virt_set_error (error, _("Guest %s vanished from node %s"), guest->name, from);
       lab_probe_stop (probe, 0, NULL, NULL);
       virConnectClose (src);
       return FALSE;
@@ -233,7 +234,7 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
                                | VIR_MIGRATE_UNDEFINE_SOURCE);
   result->command_seconds = (g_get_monotonic_time () - t0) / 1e6;
   if (rc < 0)
-    lab_guest_set_libvirt_error (&migrate_error, _("Live migration of %s from %s to %s failed"),
+    lab_virt_set_error (&migrate_error, _("Live migration of %s from %s to %s failed"),
                                  guest->name, from, to_node);
   virDomainFree (dom);
   virConnectClose (src);

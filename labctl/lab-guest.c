@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "lab-guest.h"
+#include "lab-virt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -26,20 +27,6 @@ silent_error_func (void *data, virErrorPtr err)
 {
 }
 
-void
-lab_guest_set_libvirt_error (GError **error, const char *format, ...)
-{
-  g_autofree char *what = NULL;
-  const char *msg = virGetLastErrorMessage ();
-  va_list ap;
-
-  va_start (ap, format);
-  what = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_set_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT, "%s: %s", what,
-               msg != NULL ? msg : _("unknown libvirt error"));
-}
-
 virConnectPtr
 lab_guest_connect (const char *uri, GError **error)
 {
@@ -48,7 +35,7 @@ lab_guest_connect (const char *uri, GError **error)
   virSetErrorFunc (NULL, silent_error_func);
   conn = virConnectOpen (uri);
   if (conn == NULL)
-    lab_guest_set_libvirt_error (error, _("Cannot connect to libvirt at %s (is the node's libvirtd running? "
+    lab_virt_set_error (error, _("Cannot connect to libvirt at %s (is the node's libvirtd running? "
                                           "'labctl status' shows it)"), uri);
   return conn;
 }
@@ -349,12 +336,12 @@ lab_guest_remove (LabContext *ctx, LabGuest *guest, GError **error)
         {
           if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
             {
-              lab_guest_set_libvirt_error (error, _("Cannot stop guest %s on node %s"), guest->name, node);
+              lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), guest->name, node);
               ok = FALSE;
             }
           else if (virDomainIsPersistent (dom) == 1 && virDomainUndefine (dom) < 0)
             {
-              lab_guest_set_libvirt_error (error, _("Cannot undefine guest %s on node %s"), guest->name, node);
+              lab_virt_set_error (error, _("Cannot undefine guest %s on node %s"), guest->name, node);
               ok = FALSE;
             }
           virDomainFree (dom);
@@ -388,7 +375,7 @@ define_on (LabContext *ctx, virConnectPtr conn, LabGuest *g, const char *node, G
   virDomainPtr dom = virDomainDefineXML (conn, xml);
 
   if (dom == NULL)
-    lab_guest_set_libvirt_error (error, _("Cannot define guest %s on node %s"), g->name, node);
+    lab_virt_set_error (error, _("Cannot define guest %s on node %s"), g->name, node);
   return dom;
 }
 
@@ -438,14 +425,14 @@ lab_guest_reset (LabContext *ctx, LabGuest *guest, GError **error)
     {
       if (virDomainRestoreFlags (conn, image, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
         {
-          lab_guest_set_libvirt_error (error, _("Cannot restore the clean state of guest %s from %s"),
+          lab_virt_set_error (error, _("Cannot restore the clean state of guest %s from %s"),
                                        guest->name, image);
           ok = FALSE;
         }
     }
   else if (virDomainCreate (dom) < 0)
     {
-      lab_guest_set_libvirt_error (error, _("Cannot start guest %s on node %s"), guest->name, guest->node);
+      lab_virt_set_error (error, _("Cannot start guest %s on node %s"), guest->name, guest->node);
       ok = FALSE;
     }
   if (dom != NULL)
@@ -750,7 +737,7 @@ start_apply (LabContext *ctx, gpointer data, GError **error)
       ok = lookup_ours (conn, ctx, g, node, &dom, error) && dom != NULL;
       if (ok && virDomainCreate (dom) < 0)
         {
-          lab_guest_set_libvirt_error (error, _("Cannot start guest %s on node %s"), g->name, node);
+          lab_virt_set_error (error, _("Cannot start guest %s on node %s"), g->name, node);
           ok = FALSE;
         }
       if (dom != NULL)
@@ -787,7 +774,7 @@ start_undo (LabContext *ctx, gpointer data, GError **error)
   ok = lookup_ours (conn, ctx, g, node, &dom, error);
   if (ok && dom != NULL && virDomainDestroy (dom) < 0)
     {
-      lab_guest_set_libvirt_error (error, _("Cannot stop guest %s on node %s"), g->name, node);
+      lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), g->name, node);
       ok = FALSE;
     }
   if (dom != NULL)
@@ -860,12 +847,12 @@ snapshot_apply (LabContext *ctx, gpointer data, GError **error)
   /* save (stops it), then restore at once: the image is the clean state */
   if (ok && virDomainSaveFlags (dom, partial, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
     {
-      lab_guest_set_libvirt_error (error, _("Cannot save the clean state of guest %s"), g->name);
+      lab_virt_set_error (error, _("Cannot save the clean state of guest %s"), g->name);
       ok = FALSE;
     }
   if (ok && virDomainRestoreFlags (conn, partial, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
     {
-      lab_guest_set_libvirt_error (error, _("Cannot resume guest %s from its clean state"), g->name);
+      lab_virt_set_error (error, _("Cannot resume guest %s from its clean state"), g->name);
       ok = FALSE;
     }
   if (ok && g_rename (partial, image) < 0)

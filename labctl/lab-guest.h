@@ -57,11 +57,6 @@ char        *lab_guest_node_peer_uri  (LabContext *ctx,
 /* virConnectOpen with libvirt's own error printing off; LAB_ERROR_LIBVIRT. */
 virConnectPtr lab_guest_connect       (const char *uri,
                                        GError    **error);
-/* The message of libvirt's last error. */
-void         lab_guest_set_libvirt_error (GError    **error,
-                                          const char *format,
-                                          ...) G_GNUC_PRINTF (2, 3);
-
 /* Where the guest is: *out_node (NULL if defined nowhere) and whether it
  * runs there. A domain of that name without our mark is LAB_ERROR_FOREIGN.
  * Nodes whose libvirtd is down are skipped. */
