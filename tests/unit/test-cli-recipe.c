@@ -8,52 +8,8 @@
 #include <json-glib/json-glib.h>
 
 #include "lab-recipe.h"
+#include "lab-test-cli.h"
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-static gboolean
-run_labctl (Run *result, ...)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *exe = g_getenv ("LABCTL");
-  va_list ap;
-
-  memset (result, 0, sizeof *result);
-  g_assert_nonnull (exe);
-  if (exe == NULL)
-    return FALSE;
-  g_ptr_array_add (args, (gpointer) exe);
-  va_start (ap, result);
-  for (const char *a = va_arg (ap, const char *); a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  proc = g_subprocess_newv ((const char * const *) args->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  if (proc == NULL)
-    return FALSE;
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &result->out, &result->err, &error);
-  g_assert_no_error (error);
-  result->status = g_subprocess_get_exit_status (proc);
-  g_test_message ("exit %d\nstdout: %s\nstderr: %s", result->status, result->out, result->err);
-  return TRUE;
-}
 
 static char *
 shipped (const char *file)
@@ -64,11 +20,11 @@ shipped (const char *file)
 static void
 test_validate_ok (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
   g_autofree char *path = shipped ("proxmox-3node.lab");
   g_autofree char *expect = g_strdup_printf ("%s: OK (lab 'course', 3 nodes, flavor proxmox)\n", path);
 
-  if (!run_labctl (&r, "recipe", "validate", path, NULL))
+  if (!lab_test_run_labctl (&r, "recipe", "validate", path, NULL))
     return;
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpstr (r.out, ==, expect);
@@ -78,7 +34,7 @@ test_validate_ok (void)
 static void
 test_validate_bad (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("labctl-test-XXXXXX", &error);
   g_autofree char *path = NULL;
@@ -92,7 +48,7 @@ test_validate_bad (void)
   g_file_set_contents (path, text, -1, &error);
   g_assert_no_error (error);
   /* a good file beside a bad one: the good one is reported OK, exit is still 1 */
-  if (run_labctl (&r, "recipe", "validate", good, path, NULL))
+  if (lab_test_run_labctl (&r, "recipe", "validate", good, path, NULL))
     {
       g_autofree char *where = g_strdup_printf ("%s:7: memory: ", path);
 
@@ -109,9 +65,9 @@ test_validate_bad (void)
 static void
 test_validate_missing (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
 
-  if (!run_labctl (&r, "recipe", "validate", "no-such-recipe", NULL))
+  if (!lab_test_run_labctl (&r, "recipe", "validate", "no-such-recipe", NULL))
     return;
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "no-such-recipe"));
@@ -121,12 +77,12 @@ test_validate_missing (void)
 static void
 test_show_json (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   JsonObject *o;
 
-  if (!run_labctl (&r, "recipe", "show", "--json", NULL))
+  if (!lab_test_run_labctl (&r, "recipe", "show", "--json", NULL))
     return;
   g_assert_cmpint (r.status, ==, 0);
   json_parser_load_from_data (parser, r.out, -1, &error);
@@ -144,11 +100,11 @@ test_show_json (void)
 static void
 test_show_text (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(LabRecipe) again = NULL;
 
-  if (!run_labctl (&r, "recipe", "show", "--recipe", "kvm-3node", NULL))
+  if (!lab_test_run_labctl (&r, "recipe", "show", "--recipe", "kvm-3node", NULL))
     return;
   g_assert_cmpint (r.status, ==, 0);
   /* the text output is itself a valid recipe with the same values */
@@ -165,12 +121,12 @@ test_show_text (void)
 static void
 test_list (void)
 {
-  g_auto(Run) r = { 0 };
-  g_auto(Run) j = { 0 };
+  g_auto(LabTestRun) r = { 0 };
+  g_auto(LabTestRun) j = { 0 };
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
 
-  if (run_labctl (&r, "recipe", "list", NULL))
+  if (lab_test_run_labctl (&r, "recipe", "list", NULL))
     {
       g_assert_cmpint (r.status, ==, 0);
       g_assert_true (g_str_has_prefix (r.out, "kvm-3node "));
@@ -178,15 +134,15 @@ test_list (void)
       g_assert_nonnull (strstr (r.out, "Proxmox VE"));
     }
   {
-    g_auto(Run) n = { 0 };
+    g_auto(LabTestRun) n = { 0 };
 
-    if (run_labctl (&n, "recipe", "list", "--names", NULL))
+    if (lab_test_run_labctl (&n, "recipe", "list", "--names", NULL))
       {
         g_assert_cmpint (n.status, ==, 0);
         g_assert_cmpstr (n.out, ==, "kvm-3node\nproxmox-3node\n");
       }
   }
-  if (run_labctl (&j, "recipe", "list", "--json", NULL))
+  if (lab_test_run_labctl (&j, "recipe", "list", "--json", NULL))
     {
       JsonArray *a;
 
@@ -214,17 +170,17 @@ test_usage_errors (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_auto(Run) r = { 0 };
+      g_auto(LabTestRun) r = { 0 };
 
-      if (!run_labctl (&r, "recipe", cases[i][0], cases[i][1], cases[i][2], NULL))
+      if (!lab_test_run_labctl (&r, "recipe", cases[i][0], cases[i][1], cases[i][2], NULL))
         continue;
       g_assert_cmpint (r.status, ==, 2);
       g_assert_nonnull (strstr (r.err, "labctl recipe --help"));
     }
   {
-    g_auto(Run) r = { 0 };
+    g_auto(LabTestRun) r = { 0 };
 
-    if (run_labctl (&r, "recipe", NULL))
+    if (lab_test_run_labctl (&r, "recipe", NULL))
       g_assert_cmpint (r.status, ==, 2);
   }
 }
@@ -232,9 +188,9 @@ test_usage_errors (void)
 static void
 test_help (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
 
-  if (!run_labctl (&r, "recipe", "--help", NULL))
+  if (!lab_test_run_labctl (&r, "recipe", "--help", NULL))
     return;
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "validate FILE..."));

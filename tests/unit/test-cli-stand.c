@@ -11,47 +11,9 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
+#include "lab-test-cli.h"
 
 static char *state_root;
-
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-static void
-run_labctl (Run *result, ...)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *exe = g_getenv ("LABCTL");
-  va_list ap;
-
-  memset (result, 0, sizeof *result);
-  g_ptr_array_add (args, (gpointer) (exe != NULL ? exe : LABCTL_BUILD_DIR "/labctl/labctl"));
-  va_start (ap, result);
-  for (const char *a = va_arg (ap, const char *); a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  proc = g_subprocess_newv ((const char * const *) args->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &result->out, &result->err, &error);
-  g_assert_no_error (error);
-  result->status = g_subprocess_get_exit_status (proc);
-  g_test_message ("exit %d\nstderr: %s", result->status, result->err);
-}
 
 static char *
 e2e_recipe (void)
@@ -62,11 +24,11 @@ e2e_recipe (void)
 static void
 test_up_dry_run_container (void)
 {
-  g_auto(Run) r;
+  g_auto(LabTestRun) r;
   g_autofree char *recipe = e2e_recipe ();
   const char *netns, *daemons, *guest;
 
-  run_labctl (&r, "up", "--dry-run", "--recipe", recipe, NULL);
+  lab_test_run_labctl (&r, "up", "--dry-run", "--recipe", recipe, NULL);
   g_assert_cmpint (r.status, ==, 0);
   netns = strstr (r.out, "ip netns add labctl-e2e-node1");
   daemons = strstr (r.out, "libvirtd --listen");
@@ -89,9 +51,9 @@ test_up_dry_run_container (void)
 static void
 test_up_dry_run_proxmox (void)
 {
-  g_auto(Run) r;
+  g_auto(LabTestRun) r;
 
-  run_labctl (&r, "up", "--dry-run", "--recipe", "proxmox-3node", NULL);
+  lab_test_run_labctl (&r, "up", "--dry-run", "--recipe", "proxmox-3node", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "labctl check --recipe"));
   g_assert_nonnull (strstr (r.out, "virt-install"));
@@ -102,11 +64,11 @@ test_up_dry_run_proxmox (void)
 static void
 test_down_dry_run (void)
 {
-  g_auto(Run) r;
+  g_auto(LabTestRun) r;
   g_autofree char *recipe = e2e_recipe ();
   const char *guest, *netns, *bridge;
 
-  run_labctl (&r, "down", "--dry-run", "--recipe", recipe, NULL);
+  lab_test_run_labctl (&r, "down", "--dry-run", "--recipe", recipe, NULL);
   g_assert_cmpint (r.status, ==, 0);
   guest = strstr (r.out, "undefine tiny");
   netns = strstr (r.out, "ip netns del labctl-e2e-node1");
@@ -123,21 +85,21 @@ test_not_up (void)
 {
   g_autofree char *recipe = e2e_recipe ();
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_auto(Run) r;
-  g_auto(Run) s;
-  g_auto(Run) j;
+  g_auto(LabTestRun) r;
+  g_auto(LabTestRun) s;
+  g_auto(LabTestRun) j;
   JsonObject *o;
 
-  run_labctl (&r, "down", "--recipe", recipe, NULL);
+  lab_test_run_labctl (&r, "down", "--recipe", recipe, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Nothing to remove: lab e2e is not up."));
 
-  run_labctl (&s, "status", "--recipe", recipe, NULL);
+  lab_test_run_labctl (&s, "status", "--recipe", recipe, NULL);
   g_assert_cmpint (s.status, ==, 0);
   g_assert_nonnull (strstr (s.out, "Lab e2e (flavor container): not up"));
   g_assert_nonnull (strstr (s.out, "absent"));
 
-  run_labctl (&j, "status", "--json", "--recipe", recipe, NULL);
+  lab_test_run_labctl (&j, "status", "--json", "--recipe", recipe, NULL);
   g_assert_cmpint (j.status, ==, 0);
   g_assert_true (json_parser_load_from_data (parser, j.out, -1, NULL));
   o = json_node_get_object (json_parser_get_root (parser));
@@ -152,8 +114,8 @@ test_not_up (void)
     g_assert_null (strstr (s.err, "WARNING"));
   }
   {
-    g_auto(Run) x;
-    run_labctl (&x, "reset", "--recipe", recipe, NULL);
+    g_auto(LabTestRun) x;
+    lab_test_run_labctl (&x, "reset", "--recipe", recipe, NULL);
     g_assert_cmpint (x.status, ==, 1);
     g_assert_nonnull (strstr (x.err, "run 'labctl up' first"));
   }
@@ -191,32 +153,32 @@ test_needs_root (void)
 static void
 test_experiment_usage (void)
 {
-  g_auto(Run) r;
-  g_auto(Run) h;
-  g_auto(Run) m;
+  g_auto(LabTestRun) r;
+  g_auto(LabTestRun) h;
+  g_auto(LabTestRun) m;
 
-  run_labctl (&r, "experiment", NULL);
+  lab_test_run_labctl (&r, "experiment", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_labctl (&h, "experiment", "--help", NULL);
+  lab_test_run_labctl (&h, "experiment", "--help", NULL);
   g_assert_cmpint (h.status, ==, 0);
   g_assert_nonnull (strstr (h.out, "migrate"));
-  run_labctl (&m, "experiment", "migrate", "--interval", "0", NULL);
+  lab_test_run_labctl (&m, "experiment", "migrate", "--interval", "0", NULL);
   g_assert_cmpint (m.status, ==, 2);
 }
 
 static void
 test_reap (void)
 {
-  g_auto(Run) ok;
-  g_auto(Run) fail;
+  g_auto(LabTestRun) ok;
+  g_auto(LabTestRun) fail;
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
   const char *exe = g_getenv ("LABCTL");
   gint64 t0;
 
-  run_labctl (&ok, "reap", "--", "sh", "-c", "sleep 0.05 & exit 0", NULL);
+  lab_test_run_labctl (&ok, "reap", "--", "sh", "-c", "sleep 0.05 & exit 0", NULL);
   g_assert_cmpint (ok.status, ==, 0);
-  run_labctl (&fail, "reap", "--", "sh", "-c", "exit 3", NULL);
+  lab_test_run_labctl (&fail, "reap", "--", "sh", "-c", "exit 3", NULL);
   g_assert_cmpint (fail.status, ==, 1);
   g_assert_nonnull (strstr (fail.err, "status 3"));
 

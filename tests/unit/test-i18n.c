@@ -13,73 +13,24 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "lab-test-cli.h"
+
 /* glibc honours LANGUAGE whenever LC_MESSAGES is not "C"/"POSIX"; C.UTF-8 exists
  * on every Debian system, ru_RU.UTF-8 often does not. */
 #define RU_LC_ALL "C.UTF-8"
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+static const char * const ru_env[] = {
+  "LANGUAGE=ru", "LC_ALL=" RU_LC_ALL, "LC_MESSAGES", NULL
+};
 
 /* Runs argv (NULL-terminated); when @russian, with LANGUAGE=ru. */
 static gboolean
-run_argv (Run *result, gboolean russian, const char * const *argv)
+run_argv (LabTestRun *result, gboolean russian, const char * const *argv)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-
-  memset (result, 0, sizeof *result);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  if (russian)
-    {
-      g_subprocess_launcher_setenv (launcher, "LANGUAGE", "ru", TRUE);
-      g_subprocess_launcher_setenv (launcher, "LC_ALL", RU_LC_ALL, TRUE);
-      g_subprocess_launcher_unsetenv (launcher, "LC_MESSAGES");
-    }
-  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  if (proc == NULL)
-    return FALSE;
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &result->out, &result->err, &error);
-  g_assert_no_error (error);
-  if (error != NULL)
-    return FALSE;
-  result->status = g_subprocess_get_exit_status (proc);
-  g_test_message ("%s: exit %d\nstdout: %s\nstderr: %s", argv[0], result->status, result->out, result->err);
-  return TRUE;
+  return lab_test_run_argv (result, russian ? ru_env : NULL, argv);
 }
 
-static gboolean
-run_labctl_ru (Run *result, ...)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  const char *exe = g_getenv ("LABCTL");
-  va_list ap;
-
-  memset (result, 0, sizeof *result);
-  g_assert_nonnull (exe);
-  if (exe == NULL)
-    return FALSE;
-  g_ptr_array_add (args, (gpointer) exe);
-  va_start (ap, result);
-  for (const char *a = va_arg (ap, const char *); a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  return run_argv (result, TRUE, (const char * const *) args->pdata);
-}
+#define run_labctl_ru(result, ...) lab_test_run_labctl_env ((result), ru_env, __VA_ARGS__)
 
 static void
 test_catalogue_built (void)
@@ -97,7 +48,7 @@ test_catalogue_built (void)
 static void
 test_help (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
 
   if (!run_labctl_ru (&r, "--help", NULL))
     return;
@@ -112,7 +63,7 @@ test_help (void)
 static void
 test_command_help (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
 
   if (!run_labctl_ru (&r, "recipe", "--help", NULL))
     return;
@@ -125,7 +76,7 @@ test_command_help (void)
 static void
 test_unknown_command (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
 
   if (!run_labctl_ru (&r, "no-such-command", NULL))
     return;
@@ -140,7 +91,7 @@ test_recipe_error (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("labctl-i18n-XXXXXX", &error);
   g_autofree char *path = NULL;
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
 
   g_assert_no_error (error);
   if (dir == NULL)
@@ -164,7 +115,7 @@ test_recipe_error (void)
 static void
 test_recipe_plural (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(LabTestRun) r = { 0 };
   g_autofree char *path = g_build_filename (g_getenv ("LABCTL_DATA_DIR"), "recipes", "proxmox-3node.lab", NULL);
 
   if (!run_labctl_ru (&r, "recipe", "validate", path, NULL))
@@ -296,9 +247,9 @@ test_po_complete (void)
   g_autofree char *ru_po = g_build_filename (srcdir, "po", "ru.po", NULL);
   g_autofree char *pot = NULL;
   g_autofree char *merged = NULL;
-  g_auto(Run) x = { 0 };
-  g_auto(Run) m = { 0 };
-  g_auto(Run) f = { 0 };
+  g_auto(LabTestRun) x = { 0 };
+  g_auto(LabTestRun) m = { 0 };
+  g_auto(LabTestRun) f = { 0 };
 
   g_assert_no_error (error);
   if (tmp == NULL || xgettext == NULL || msgmerge == NULL || msgfmt == NULL)
