@@ -62,28 +62,32 @@ require_container (LabContext *ctx, GError **error)
   return FALSE;
 }
 
-char *
-lab_guest_node_uri (LabContext *ctx, const char *node, GError **error)
+/* The container node named node, or NULL with an error (not the container
+ * flavor, or no such node). */
+static LabContainerNode *
+container_node (LabContext *ctx, const char *node, GError **error)
 {
   LabNode *n;
-  g_autoptr(LabContainerNode) cn = NULL;
 
   if (!require_container (ctx, error) || (n = find_node (ctx, node, error)) == NULL)
     return NULL;
-  cn = lab_container_node_for (ctx, n);
-  return lab_container_node_uri (cn);
+  return lab_container_node_for (ctx, n);
+}
+
+char *
+lab_guest_node_uri (LabContext *ctx, const char *node, GError **error)
+{
+  g_autoptr(LabContainerNode) cn = container_node (ctx, node, error);
+
+  return cn != NULL ? lab_container_node_uri (cn) : NULL;
 }
 
 char *
 lab_guest_node_peer_uri (LabContext *ctx, const char *node, GError **error)
 {
-  LabNode *n;
-  g_autoptr(LabContainerNode) cn = NULL;
+  g_autoptr(LabContainerNode) cn = container_node (ctx, node, error);
 
-  if (!require_container (ctx, error) || (n = find_node (ctx, node, error)) == NULL)
-    return NULL;
-  cn = lab_container_node_for (ctx, n);
-  return lab_container_node_peer_uri (cn);
+  return cn != NULL ? lab_container_node_peer_uri (cn) : NULL;
 }
 
 /* ---- XML --------------------------------------------------------------- */
