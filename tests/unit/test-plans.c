@@ -1,0 +1,132 @@
+/* test-plans.c: golden dry-run transcripts, as libvirt keeps its .args
+ * files: for each shipped recipe (and the container flavor's e2e recipe),
+ * `labctl up --dry-run` and `labctl down --dry-run` must print exactly
+ * tests/data/plans/<recipe>.up.sh and .down.sh. They document the commands
+ * of every step and catch any change to them.
+ *
+ * The environment is pinned so that the transcript reads as root's on any
+ * machine: state under /var/lib/labctl, caches under /var/cache/labctl,
+ * KVM as the domain type. The source tree's path is replaced by @DATADIR@
+ * and the recipe's SHA-256 (in the ownership metadata) by RECIPE-SHA256, so
+ * that neither the checkout's place nor a comment in a recipe changes them.
+ *
+ * After an intended change: LABCTL_UPDATE_GOLDEN=1 meson test -C build plans,
+ * then read the diff (it is what a student will type). */
+#include "config.h"
+
+#include <string.h>
+
+#include "lab-test-cli.h"
+
+static const char * const pinned_env[] = {
+  "LABCTL_STATE_DIR=/var/lib/labctl",
+  "LABCTL_CACHE_DIR=/var/cache/labctl",
+  "LABCTL_DOMAIN_TYPE=kvm",
+  "LABCTL_ISO_DIR",
+  "LABCTL_LIBVIRT_URI",
+  "LABCTL_STORAGE_ATTACH",
+  "LABCTL_LVM_SYSTEM_DIR",
+  "LABCTL_FAIL_STEP",
+  "NO_COLOR=1",
+  NULL,
+};
+
+typedef struct {
+  const char *name;     /* the transcripts' base name */
+  const char *recipe;   /* relative to the source tree */
+} PlanCase;
+
+static const PlanCase cases[] = {
+  { "kvm-3node", "recipes/kvm-3node.lab" },
+  { "proxmox-3node", "recipes/proxmox-3node.lab" },
+  { "e2e", "tests/data/e2e.lab" },
+};
+
+static char *
+normalise (const char *text)
+{
+  g_autoptr(GRegex) hash = g_regex_new ("recipe='[0-9a-f]{64}'", 0, 0, NULL);
+  g_autoptr(GRegex) hash_quoted = g_regex_new ("recipe='\\\\''[0-9a-f]{64}'\\\\''", 0, 0, NULL);
+  g_auto(GStrv) parts = g_strsplit (text, LABCTL_SOURCE_DIR, -1);
+  g_autofree char *joined = g_strjoinv ("@DATADIR@", parts);
+  g_autofree char *step1 = g_regex_replace_literal (hash, joined, -1, 0, "recipe='RECIPE-SHA256'", 0, NULL);
+
+  return g_regex_replace_literal (hash_quoted, step1, -1, 0, "recipe='\\''RECIPE-SHA256'\\''", 0, NULL);
+}
+
+static void
+check_transcript (const PlanCase *c, const char *command)
+{
+  g_auto(LabTestRun) run;
+  g_autofree char *recipe = g_build_filename (LABCTL_SOURCE_DIR, c->recipe, NULL);
+  g_autofree char *file = g_strdup_printf ("%s.%s.sh", c->name, command);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "plans", file, NULL);
+  g_autofree char *actual = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (lab_test_run_labctl_env (&run, pinned_env, command, "--dry-run", "--recipe", recipe, NULL));
+  g_assert_cmpint (run.status, ==, 0);
+  /* a dry run says everything on stdout; a warning here would be missing
+   * from the transcript */
+  g_assert_cmpstr (run.err, ==, "");
+  actual = normalise (run.out);
+  g_assert_null (strstr (actual, LABCTL_SOURCE_DIR));
+
+  if (g_getenv ("LABCTL_UPDATE_GOLDEN") != NULL)
+    {
+      g_assert_true (g_file_set_contents (path, actual, -1, &error));
+      g_assert_no_error (error);
+      g_test_message ("updated %s", path);
+      return;
+    }
+  g_assert_true (g_file_get_contents (path, &expected, NULL, &error));
+  g_assert_no_error (error);
+  if (g_strcmp0 (expected, actual) != 0)
+    g_test_message ("%s differs; labctl now prints:\n%s", file, actual);
+  g_assert_cmpstr (expected, ==, actual);
+}
+
+static void
+test_up (gconstpointer data)
+{
+  check_transcript (data, "up");
+}
+
+static void
+test_down (gconstpointer data)
+{
+  check_transcript (data, "down");
+}
+
+/* The normalisation hides only what it says it hides. */
+static void
+test_normalise (void)
+{
+  g_autofree char *in = g_strdup_printf ("a %s/recipes/x.lab recipe='%s' b\n"
+                                         "--set '<lab recipe='\\''%s'\\''/>'\n",
+                                         LABCTL_SOURCE_DIR,
+                                         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                                         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  g_autofree char *out = normalise (in);
+
+  g_assert_cmpstr (out, ==, "a @DATADIR@/recipes/x.lab recipe='RECIPE-SHA256' b\n"
+                            "--set '<lab recipe='\\''RECIPE-SHA256'\\''/>'\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_set_nonfatal_assertions ();
+  g_test_add_func ("/plans/normalise", test_normalise);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *up = g_strdup_printf ("/plans/%s/up", cases[i].name);
+      g_autofree char *down = g_strdup_printf ("/plans/%s/down", cases[i].name);
+
+      g_test_add_data_func (up, &cases[i], test_up);
+      g_test_add_data_func (down, &cases[i], test_down);
+    }
+  return g_test_run ();
+}
