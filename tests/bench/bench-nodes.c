@@ -10,7 +10,7 @@
 #include <libvirt/libvirt.h>
 #include <string.h>
 
-#include "lab-nodes.h"
+#include "lab-vm.h"
 #include "lab-runner.h"
 #include "lab-virt.h"
 #include "../system/virt-host.h"
@@ -122,7 +122,7 @@ main (int argc, char **argv)
     virt = lab_virt_connect (host.uri, &error);
   if (virt != NULL)
     {
-      net = lab_nodes_network_spec (recipe);
+      net = lab_vm_network_spec (recipe);
       if (!lab_virt_network_ensure (virt, net, NULL, &error))
         g_clear_object (&virt);
     }

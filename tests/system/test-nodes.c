@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 
 #include "lab-error.h"
-#include "lab-nodes.h"
+#include "lab-vm.h"
 #include "lab-osinfo.h"
 #include "lab-runner.h"
 #include "lab-virt.h"
@@ -83,7 +83,7 @@ field_str (const char *text, const char *key)
 static void
 test_network (void)
 {
-  g_autoptr(LabVirtNetworkSpec) net = lab_nodes_network_spec (fx.recipe);
+  g_autoptr(LabVirtNetworkSpec) net = lab_vm_network_spec (fx.recipe);
   g_autoptr(GError) error = NULL;
   g_autofree char *link = NULL;
   gboolean created = FALSE;
@@ -225,7 +225,7 @@ test_define_course_nodes (void)
   for (guint i = 0; i < course->nodes->len; i++)
     {
       LabNode *node = g_ptr_array_index (course->nodes, i);
-      g_autoptr(LabVirtDomainSpec) spec = lab_nodes_domain_spec (course, node, profile, type, "/var/lib/labctl/isos/x.iso");
+      g_autoptr(LabVirtDomainSpec) spec = lab_vm_domain_spec (course, node, profile, type, "/var/lib/labctl/isos/x.iso");
       virDomainPtr dom = NULL;
       char *xml = NULL;
 
@@ -293,7 +293,7 @@ static void
 test_snapshot_external (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(LabVirtDomainSpec) spec = lab_nodes_domain_spec (fx.recipe, fx.node, NULL, "qemu", NULL);
+  g_autoptr(LabVirtDomainSpec) spec = lab_vm_domain_spec (fx.recipe, fx.node, NULL, "qemu", NULL);
   g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
   g_autofree char *raw = g_strdup_printf ("%s/tinyraw.img", fx.host.work);
   g_autofree char *overlay = g_strdup_printf ("%s.%s", raw, LAB_VIRT_SNAPSHOT_CLEAN);
@@ -462,7 +462,7 @@ static void
 test_down (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(LabVirtNetworkSpec) net = lab_nodes_network_spec (fx.recipe);
+  g_autoptr(LabVirtNetworkSpec) net = lab_vm_network_spec (fx.recipe);
   virConnectPtr conn = lab_virt_get_connect (fx.virt);
   g_autofree char *etc_qemu = g_build_filename (fx.host.work, "etc", "qemu", NULL);
   g_autofree char *etc_nets = g_build_filename (fx.host.work, "etc", "qemu", "networks", NULL);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lab-nodes.h"
+#include "lab-vm.h"
 #include "lab-recipe.h"
 #include "lab-runner.h"
 #include "lab-virt.h"
@@ -172,7 +172,7 @@ virt_host_recipe (const char *lab, guint n, GError **error)
 static inline LabVirtDomainSpec *
 virt_host_tiny_spec (VirtHost *h, LabRecipe *recipe, LabNode *node, GError **error)
 {
-  LabVirtDomainSpec *spec = lab_nodes_domain_spec (recipe, node, NULL, "qemu", NULL);
+  LabVirtDomainSpec *spec = lab_vm_domain_spec (recipe, node, NULL, "qemu", NULL);
   g_autofree char *disk = g_strdup_printf ("%s/%s.qcow2", h->work, node->name);
   const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", disk, "16M", NULL };
   g_autofree char *out = virt_host_run (argv, error);

@@ -171,6 +171,43 @@ uses_gettext (const char *text)
   return FALSE;
 }
 
+/* The .c files with translatable strings under dir (relative to srcdir),
+ * in every sub-folder: each must be listed in po/POTFILES.in. */
+static void
+check_potfiles_in (const char *srcdir, const char *rel_dir, const char * const *listed, guint *checked)
+{
+  g_autofree char *path = g_build_filename (srcdir, rel_dir, NULL);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (path, name, NULL);
+      g_autofree char *rel = g_strdup_printf ("%s/%s", rel_dir, name);
+      g_autofree char *text = NULL;
+
+      if (g_file_test (file, G_FILE_TEST_IS_DIR))
+        {
+          check_potfiles_in (srcdir, rel, listed, checked);
+          continue;
+        }
+      if (!g_str_has_suffix (name, ".c"))
+        continue;
+      g_file_get_contents (file, &text, NULL, &error);
+      g_assert_no_error (error);
+      g_clear_error (&error);
+      if (text == NULL || !uses_gettext (text))
+        continue;
+      (*checked)++;
+      if (!g_strv_contains (listed, rel))
+        g_test_message ("%s has translatable strings but is missing from po/POTFILES.in", rel);
+      g_assert_true (g_strv_contains (listed, rel));
+    }
+}
+
 /* Every source file with translatable strings is listed in po/POTFILES.in. */
 static void
 test_potfiles_complete (void)
@@ -189,34 +226,7 @@ test_potfiles_complete (void)
     return;
   listed = g_strsplit (potfiles, "\n", -1);
   for (const char * const *d = dirs; *d != NULL; d++)
-    {
-      g_autofree char *path = g_build_filename (srcdir, *d, NULL);
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      if (dir == NULL)
-        continue;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *file = NULL;
-          g_autofree char *text = NULL;
-          g_autofree char *rel = NULL;
-
-          if (!g_str_has_suffix (name, ".c"))
-            continue;
-          file = g_build_filename (path, name, NULL);
-          g_file_get_contents (file, &text, NULL, &error);
-          g_assert_no_error (error);
-          g_clear_error (&error);
-          if (text == NULL || !uses_gettext (text))
-            continue;
-          checked++;
-          rel = g_strdup_printf ("%s/%s", *d, name);
-          if (!g_strv_contains ((const char * const *) listed, rel))
-            g_test_message ("%s has translatable strings but is missing from po/POTFILES.in", rel);
-          g_assert_true (g_strv_contains ((const char * const *) listed, rel));
-        }
-    }
+    check_potfiles_in (srcdir, *d, (const char * const *) listed, &checked);
   g_assert_cmpuint (checked, >, 0);
 }
 

@@ -11,7 +11,7 @@
 
 #include "fake-iso.h"
 #include "lab-error.h"
-#include "lab-nodes.h"
+#include "lab-vm.h"
 #include "lab-plan.h"
 #include "lab-recipe.h"
 #include "lab-runner.h"
@@ -90,13 +90,13 @@ test_golden (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(LabOsinfo) osinfo = lab_osinfo_new (NULL, &error);
   g_autoptr(LabOsinfoProfile) profile = NULL;
-  g_autoptr(LabVirtNetworkSpec) net = lab_nodes_network_spec (r);
+  g_autoptr(LabVirtNetworkSpec) net = lab_vm_network_spec (r);
   g_autofree char *net_xml = lab_virt_network_xml (net);
   g_autofree char *iso = NULL;
 
   g_assert_no_error (error);
   g_setenv ("LABCTL_ISO_DIR", "/var/lib/labctl/isos", TRUE);
-  iso = lab_nodes_iso_path (r);
+  iso = lab_vm_iso_path (r);
   g_assert_cmpstr (iso, ==, "/var/lib/labctl/isos/proxmox-ve-8.2.iso");
   profile = lab_osinfo_lookup (osinfo, r->os_id, &error);
   g_assert_no_error (error);
@@ -107,7 +107,7 @@ test_golden (void)
   for (guint i = 0; i < r->nodes->len; i++)
     {
       LabNode *node = g_ptr_array_index (r->nodes, i);
-      g_autoptr(LabVirtDomainSpec) spec = lab_nodes_domain_spec (r, node, profile, "kvm", iso);
+      g_autoptr(LabVirtDomainSpec) spec = lab_vm_domain_spec (r, node, profile, "kvm", iso);
       g_autofree char *xml = lab_virt_domain_xml (spec);
       g_autofree char *golden = g_strdup_printf ("golden-%s.xml", node->name);
       g_autofree char *owner = NULL;
@@ -127,12 +127,12 @@ test_golden (void)
 
   /* under TCG the CPU cannot be the host's */
   {
-    g_autoptr(LabVirtDomainSpec) tcg = lab_nodes_domain_spec (r, g_ptr_array_index (r->nodes, 0), profile, "qemu", iso);
-    g_autofree char *warning = lab_nodes_tcg_warning ("qemu", "no /dev/kvm");
+    g_autoptr(LabVirtDomainSpec) tcg = lab_vm_domain_spec (r, g_ptr_array_index (r->nodes, 0), profile, "qemu", iso);
+    g_autofree char *warning = lab_vm_tcg_warning ("qemu", "no /dev/kvm");
     g_assert_cmpstr (tcg->domain_type, ==, "qemu");
     g_assert_cmpstr (tcg->cpu_mode, ==, "maximum");
     g_assert_nonnull (strstr (warning, "cannot run a hypervisor"));
-    g_assert_null (lab_nodes_tcg_warning ("kvm", NULL));
+    g_assert_null (lab_vm_tcg_warning ("kvm", NULL));
   }
 }
 
@@ -205,7 +205,7 @@ test_plan_up_down (PlanFixture *f, gconstpointer data)
   g_autoptr(LabPlan) plan = lab_plan_new (&f->ctx);
   g_auto(GStrv) keys = NULL;
 
-  lab_nodes_add_steps (plan, &f->ctx);
+  lab_vm_add_steps (plan, &f->ctx);
   g_assert_cmpuint (lab_plan_get_n_steps (plan), ==, 5);
   /* the libvirt group is enough for the nodes */
   g_assert_false (lab_plan_needs_root (plan, FALSE));
@@ -240,7 +240,7 @@ test_plan_refusals (PlanFixture *f, gconstpointer data)
   /* a missing LV stops the define step with the fix in the message */
   g_unlink (lv);
   plan = lab_plan_new (&f->ctx);
-  lab_nodes_add_steps (plan, &f->ctx);
+  lab_vm_add_steps (plan, &f->ctx);
   g_assert_false (lab_plan_up (plan, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
   g_assert_nonnull (error != NULL ? strstr (error->message, "lv_pve3") : NULL);
@@ -263,7 +263,7 @@ test_plan_foreign_network (PlanFixture *f, gconstpointer data)
   g_free (f->recipe->gateway);
   f->recipe->gateway = g_strdup ("192.168.122.1");
   plan = lab_plan_new (&f->ctx);
-  lab_nodes_add_steps (plan, &f->ctx);
+  lab_vm_add_steps (plan, &f->ctx);
   g_assert_false (lab_plan_up (plan, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_FOREIGN);
   g_test_message ("%s", error != NULL ? error->message : "");
@@ -284,7 +284,7 @@ test_plan_foreign_domain (PlanFixture *f, gconstpointer data)
   g_free (node->name);
   node->name = g_strdup ("foreign-vm");
   plan = lab_plan_new (&f->ctx);
-  lab_nodes_add_steps (plan, &f->ctx);
+  lab_vm_add_steps (plan, &f->ctx);
   g_assert_false (lab_plan_up (plan, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_FOREIGN);
   g_clear_error (&error);
@@ -302,7 +302,7 @@ test_plan_memory (PlanFixture *f, gconstpointer data)
   for (guint i = 0; i < f->recipe->nodes->len; i++)
     ((LabNode *) g_ptr_array_index (f->recipe->nodes, i))->memory_mib = 65536;
   plan = lab_plan_new (&f->ctx);
-  lab_nodes_add_steps (plan, &f->ctx);
+  lab_vm_add_steps (plan, &f->ctx);
   g_assert_false (lab_plan_up (plan, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_NO_SPACE);
   g_test_message ("%s", error != NULL ? error->message : "");
@@ -321,7 +321,7 @@ test_plan_describe (PlanFixture *f, gconstpointer data)
   guint n = 0;
 
   f->ctx.dry_run = TRUE;
-  lab_nodes_add_steps (plan, &f->ctx);
+  lab_vm_add_steps (plan, &f->ctx);
   lab_plan_describe (plan, FALSE, up);
   lab_plan_describe (plan, TRUE, down);
   for (const char *p = up->str; (p = strstr (p, "virt-install ")) != NULL; p++)

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "fake-iso.h"
-#include "lab-nodes.h"
+#include "lab-vm.h"
 #include "lab-osinfo.h"
 #include "lab-recipe.h"
 #include "lab-virt-xml.h"
@@ -272,7 +272,7 @@ labctl_xml (const char *lv, const char *iso)
   g_assert_nonnull (profile);
   node = g_ptr_array_index (recipe->nodes, 0);
   g_assert_cmpstr (node->name, ==, "pve1");
-  spec = lab_nodes_domain_spec (recipe, node, profile, "kvm", iso);
+  spec = lab_vm_domain_spec (recipe, node, profile, "kvm", iso);
   /* /dev/vg_iscsi/lv_pve1 is a block device on a real stand; here both
    * sides get the same stand-in file */
   g_assert_cmpstr (spec->disk_path, ==, "/dev/vg_iscsi/lv_pve1");
@@ -469,7 +469,7 @@ test_describe_runs (void)
   osinfo = lab_osinfo_new (NULL, &error);
   profile = lab_osinfo_lookup (osinfo, "proxmox-ve-8", &error);
   g_assert_no_error (error);
-  spec = lab_nodes_domain_spec (recipe, g_ptr_array_index (recipe->nodes, 0), profile, "kvm", iso);
+  spec = lab_vm_domain_spec (recipe, g_ptr_array_index (recipe->nodes, 0), profile, "kvm", iso);
   g_free (spec->disk_path);
   spec->disk_path = g_strdup (lv);
 

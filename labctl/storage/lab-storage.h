@@ -24,6 +24,7 @@
 #pragma once
 
 #include "lab-plan.h"
+#include "lab-recipe.h"
 
 G_BEGIN_DECLS
 

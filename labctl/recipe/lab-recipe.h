@@ -68,7 +68,7 @@ typedef struct {
   guint64  disk_bytes;    /* 0: no disk; otherwise an LV "<lv-prefix><guest>" on the shared VG */
 } LabGuest;
 
-typedef struct {
+typedef struct _LabRecipe {
   char      *path;          /* the file it came from (NULL when built in memory) */
   char      *hash;          /* sha256 of the file contents, hex */
 

@@ -16,7 +16,7 @@
 #include "lab-guest.h"
 #include "lab-host-check.h"
 #include "lab-i18n.h"
-#include "lab-nodes.h"
+#include "lab-vm.h"
 #include "lab-probe.h"
 #include "lab-storage.h"
 #include "lab-virt.h"
@@ -157,7 +157,7 @@ lab_stand_build_plan (LabContext *ctx, GError **error)
     }
   else
     {
-      lab_nodes_add_steps (plan, ctx);
+      lab_vm_add_steps (plan, ctx);
       /* the portal listens on the lab network's gateway address: the
        * network first, then storage, then the nodes on it */
       lab_plan_move_steps (plan, "nodes.network", "storage.");

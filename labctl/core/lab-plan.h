@@ -11,12 +11,14 @@
 #include <gio/gio.h>
 #include <stdio.h>
 
-#include "lab-recipe.h"
 #include "lab-runner.h"
 #include "lab-state.h"
 
 G_BEGIN_DECLS
 
+/* The plan carries the recipe for its steps without reading it: the core
+ * layer sits below recipe/ (recipe/lab-recipe.h defines it). */
+typedef struct _LabRecipe LabRecipe;
 typedef struct _LabProgress LabProgress;
 
 /* Everything a step may use. Owned by the caller of the plan. */

@@ -20,6 +20,7 @@
 #include <json-glib/json-glib.h>
 
 #include "lab-plan.h"
+#include "lab-recipe.h"
 
 G_BEGIN_DECLS
 

@@ -6,7 +6,7 @@
 #include "lab-cli.h"
 #include "lab-error.h"
 #include "lab-i18n.h"
-#include "lab-nodes.h"
+#include "lab-vm.h"
 #include "lab-plan.h"
 #include "lab-recipe.h"
 #include "lab-runner.h"
@@ -89,7 +89,7 @@ specs_for (NodesCmd *c, GPtrArray *nodes)
   GPtrArray *specs = g_ptr_array_new_with_free_func ((GDestroyNotify) lab_virt_domain_spec_free);
 
   for (guint i = 0; i < nodes->len; i++)
-    g_ptr_array_add (specs, lab_nodes_domain_spec (c->recipe, g_ptr_array_index (nodes, i), NULL, "kvm", NULL));
+    g_ptr_array_add (specs, lab_vm_domain_spec (c->recipe, g_ptr_array_index (nodes, i), NULL, "kvm", NULL));
   return specs;
 }
 
@@ -110,7 +110,7 @@ nodes_describe (NodesCmd *c, GError **error)
   ctx.libvirt_uri = c->uri;
   ctx.sysroot = "/";
   plan = lab_plan_new (&ctx);
-  lab_nodes_add_steps (plan, &ctx);
+  lab_vm_add_steps (plan, &ctx);
   lab_plan_describe (plan, FALSE, out);
   if (out->len > 0 && out->str[out->len - 1] != '\n')
     g_string_append_c (out, '\n');

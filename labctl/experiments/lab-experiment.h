@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "lab-plan.h"
+#include "lab-recipe.h"
 #include "lab-probe.h"
 
 G_BEGIN_DECLS

@@ -1,7 +1,7 @@
-/* lab-nodes.c: plan steps for the lab network and the node VMs. */
+/* lab-vm.c: plan steps for the lab network and the node VMs. */
 #include "config.h"
 
-#include "lab-nodes.h"
+#include "lab-vm.h"
 
 #include <string.h>
 
@@ -70,7 +70,7 @@ get_virt (Shared *s, GError **error)
 }
 
 char *
-lab_nodes_tcg_warning (const char *domain_type, const char *why)
+lab_vm_tcg_warning (const char *domain_type, const char *why)
 {
   if (g_strcmp0 (domain_type, "kvm") == 0)
     return NULL;
@@ -95,7 +95,7 @@ get_domain_type (Shared *s)
       s->domain_type = lab_virt_pick_domain_type (s->virt, &s->domain_type_why);
       if (!s->warned_tcg)
         {
-          g_autofree char *warning = lab_nodes_tcg_warning (s->domain_type, s->domain_type_why);
+          g_autofree char *warning = lab_vm_tcg_warning (s->domain_type, s->domain_type_why);
           s->warned_tcg = TRUE;
           if (warning != NULL)
             {
@@ -115,7 +115,7 @@ static const LabOsinfoProfile *
 get_profile (Shared *s, gboolean identify_iso, GError **error)
 {
   LabRecipe *r = s->ctx->recipe;
-  g_autofree char *iso = lab_nodes_iso_path (r);
+  g_autofree char *iso = lab_vm_iso_path (r);
   g_autoptr(LabOsinfoProfile) from_iso = NULL;
   g_autoptr(GError) iso_error = NULL;
 
@@ -164,7 +164,7 @@ get_profile (Shared *s, gboolean identify_iso, GError **error)
 /* ---- specs ----------------------------------------------------------- */
 
 LabVirtNetworkSpec *
-lab_nodes_network_spec (LabRecipe *r)
+lab_vm_network_spec (LabRecipe *r)
 {
   LabVirtNetworkSpec *n = lab_virt_network_spec_new ();
   guint32 base = r->subnet_addr;
@@ -201,13 +201,13 @@ lab_nodes_network_spec (LabRecipe *r)
 }
 
 char *
-lab_nodes_disk_path (LabRecipe *r, const LabNode *node)
+lab_vm_disk_path (LabRecipe *r, const LabNode *node)
 {
   return g_build_filename ("/dev", r->vg_name, node->lv_name, NULL);
 }
 
 char *
-lab_nodes_iso_path (LabRecipe *r)
+lab_vm_iso_path (LabRecipe *r)
 {
   const char *media = r->install_media;
   const char *dir = g_getenv ("LABCTL_ISO_DIR");
@@ -229,7 +229,7 @@ lab_nodes_iso_path (LabRecipe *r)
 }
 
 LabVirtDomainSpec *
-lab_nodes_domain_spec (LabRecipe *r, const LabNode *node, const LabOsinfoProfile *p,
+lab_vm_domain_spec (LabRecipe *r, const LabNode *node, const LabOsinfoProfile *p,
                        const char *domain_type, const char *iso_path)
 {
   LabVirtDomainSpec *s = lab_virt_domain_spec_new ();
@@ -245,7 +245,7 @@ lab_nodes_domain_spec (LabRecipe *r, const LabNode *node, const LabOsinfoProfile
   s->memory_mib = node->memory_mib;
   s->cpu_mode = g_strdup (tcg && g_strcmp0 (r->cpu_mode, "host-passthrough") == 0 ? "maximum" : r->cpu_mode);
   s->cache_mode = g_strdup (r->cache_mode);
-  s->disk_path = lab_nodes_disk_path (r, node);
+  s->disk_path = lab_vm_disk_path (r, node);
   s->disk_format = g_strdup ("raw");
   s->disk_bus = g_strdup (p == NULL || p->virtio_disk ? "virtio" : "sata");
   s->cdrom_path = g_strdup (iso_path);
@@ -265,11 +265,11 @@ spec_for_node (Shared *s, const LabNode *node, gboolean strict, GError **error)
 {
   LabRecipe *r = s->ctx->recipe;
   const LabOsinfoProfile *p = get_profile (s, strict, strict ? error : NULL);
-  g_autofree char *iso = lab_nodes_iso_path (r);
+  g_autofree char *iso = lab_vm_iso_path (r);
 
   if (p == NULL && strict)
     return NULL;
-  return lab_nodes_domain_spec (r, node, p, get_domain_type (s), iso);
+  return lab_vm_domain_spec (r, node, p, get_domain_type (s), iso);
 }
 
 /* ---- network step ------------------------------------------------------ */
@@ -278,7 +278,7 @@ static gboolean
 network_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   StepData *d = data;
-  g_autoptr(LabVirtNetworkSpec) spec = lab_nodes_network_spec (ctx->recipe);
+  g_autoptr(LabVirtNetworkSpec) spec = lab_vm_network_spec (ctx->recipe);
   LabVirt *virt = get_virt (d->shared, error);
 
   gboolean exists = FALSE;
@@ -301,7 +301,7 @@ static gboolean
 network_apply (LabContext *ctx, gpointer data, GError **error)
 {
   StepData *d = data;
-  g_autoptr(LabVirtNetworkSpec) spec = lab_nodes_network_spec (ctx->recipe);
+  g_autoptr(LabVirtNetworkSpec) spec = lab_vm_network_spec (ctx->recipe);
   LabVirt *virt = get_virt (d->shared, error);
   gboolean created = FALSE;
 
@@ -334,7 +334,7 @@ network_undo (LabContext *ctx, gpointer data, GError **error)
 static char **
 network_describe (LabContext *ctx, gpointer data, gboolean down)
 {
-  g_autoptr(LabVirtNetworkSpec) spec = lab_nodes_network_spec (ctx->recipe);
+  g_autoptr(LabVirtNetworkSpec) spec = lab_vm_network_spec (ctx->recipe);
   const char *uri = uri_of (ctx);
 
   if (down)
@@ -578,7 +578,7 @@ step_data_new (Shared *shared, LabNode *node)
 }
 
 void
-lab_nodes_add_steps (LabPlan *plan, LabContext *ctx)
+lab_vm_add_steps (LabPlan *plan, LabContext *ctx)
 {
   Shared *shared = g_rc_box_new0 (Shared);
 

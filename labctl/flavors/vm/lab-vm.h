@@ -1,4 +1,4 @@
-/* lab-nodes.h: the plan steps that bring up the lab's libvirt side.
+/* lab-vm.h: the plan steps that bring up the lab's libvirt side.
  *
  *   nodes.network        the lab network (NAT, DHCP reservation per node)
  *   nodes.define:<node>  one per node: the node's domain
@@ -14,34 +14,35 @@
 
 #include "lab-osinfo.h"
 #include "lab-plan.h"
+#include "lab-recipe.h"
 #include "lab-virt.h"
 
 G_BEGIN_DECLS
 
 /* Adds the steps above for ctx->recipe's nodes. */
-void                lab_nodes_add_steps        (LabPlan    *plan,
+void                lab_vm_add_steps        (LabPlan    *plan,
                                                 LabContext *ctx);
 
 /* The lab network of a recipe. */
-LabVirtNetworkSpec *lab_nodes_network_spec     (LabRecipe  *recipe);
+LabVirtNetworkSpec *lab_vm_network_spec     (LabRecipe  *recipe);
 /* A node's domain spec. domain_type "kvm" or "qemu" (then a
  * host-passthrough CPU becomes "maximum": TCG has no host CPU to pass
  * through). profile may be NULL (no osinfo data: conservative devices). */
-LabVirtDomainSpec  *lab_nodes_domain_spec      (LabRecipe              *recipe,
+LabVirtDomainSpec  *lab_vm_domain_spec      (LabRecipe              *recipe,
                                                 const LabNode          *node,
                                                 const LabOsinfoProfile *profile,
                                                 const char             *domain_type,
                                                 const char             *iso_path);
 /* The node's disk: /dev/<vg>/<lv>. */
-char               *lab_nodes_disk_path        (LabRecipe     *recipe,
+char               *lab_vm_disk_path        (LabRecipe     *recipe,
                                                 const LabNode *node);
 /* The install ISO: recipe install-media when it is a path; otherwise the
  * ISO cache's <name>.iso ($LABCTL_ISO_DIR, else <state dir>/../isos). NULL
  * when the recipe names no media. */
-char               *lab_nodes_iso_path         (LabRecipe     *recipe);
+char               *lab_vm_iso_path         (LabRecipe     *recipe);
 
 /* "The nodes run under TCG ..." warning text when domain_type is not kvm. */
-char               *lab_nodes_tcg_warning      (const char *domain_type,
+char               *lab_vm_tcg_warning      (const char *domain_type,
                                                 const char *why);
 
 G_END_DECLS
