@@ -13,6 +13,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-util.h"
 
 #define REDACTED "******"
 
@@ -195,17 +196,6 @@ redact (LabRunner *self, const char *text)
   return g_string_free (s, FALSE);
 }
 
-static gboolean
-needs_quoting (const char *arg)
-{
-  if (*arg == '\0')
-    return TRUE;
-  for (const char *p = arg; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && strchr ("_-./:=@%+,", *p) == NULL)
-      return TRUE;
-  return FALSE;
-}
-
 char *
 lab_runner_format_argv (LabRunner *self, const char * const *argv)
 {
@@ -217,16 +207,11 @@ lab_runner_format_argv (LabRunner *self, const char * const *argv)
   for (guint i = 0; argv[i] != NULL; i++)
     {
       g_autofree char *arg = redact (self, argv[i]);
+      g_autofree char *quoted = lab_shell_quote (arg);
 
       if (i > 0)
         g_string_append_c (line, ' ');
-      if (needs_quoting (arg))
-        {
-          g_autofree char *quoted = g_shell_quote (arg);
-          g_string_append (line, quoted);
-        }
-      else
-        g_string_append (line, arg);
+      g_string_append (line, quoted);
     }
   return g_string_free (line, FALSE);
 }

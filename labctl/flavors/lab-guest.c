@@ -16,6 +16,7 @@
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-probe.h"
+#include "lab-util.h"
 
 #define GUEST_BOOT_TIMEOUT_MS   120000
 #define GUEST_RESUME_TIMEOUT_MS  30000
@@ -96,9 +97,8 @@ char *
 lab_guest_uuid (LabRecipe *recipe, LabGuest *guest)
 {
   g_autofree char *seed = g_strdup_printf ("labctl-guest/%s/%s", recipe->name, guest->name);
-  g_autofree char *h = g_compute_checksum_for_string (G_CHECKSUM_SHA256, seed, -1);
 
-  return g_strdup_printf ("%.8s-%.4s-4%.3s-8%.3s-%.12s", h, h + 8, h + 12, h + 15, h + 18);
+  return lab_uuid_from_seed (seed);
 }
 
 char *

@@ -14,6 +14,7 @@
 #include <libvirt/libvirt.h>
 
 #include "lab-i18n.h"
+#include "lab-util.h"
 
 #define DEFAULT_LIBVIRT_URI "qemu:///system"
 /* Memory kept for the host itself (desktop, libvirtd, tgtd, QEMU overhead). */
@@ -265,18 +266,6 @@ static gboolean
 param_is_true (const char *value)
 {
   return value != NULL && (g_ascii_strcasecmp (value, "Y") == 0 || g_strcmp0 (value, "1") == 0);
-}
-
-/* "7.0 GiB", "512 MiB": plain spaces (g_format_size() uses U+00A0, which
- * breaks grep and copy-paste of the messages). */
-static char *
-format_size (guint64 bytes)
-{
-  if (bytes >= LAB_GIB)
-    return g_strdup_printf ("%.1f GiB", (double) bytes / LAB_GIB);
-  if (bytes >= LAB_MIB)
-    return g_strdup_printf ("%.0f MiB", (double) bytes / LAB_MIB);
-  return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -603,8 +592,8 @@ get_needs (LabHostCheck *self, Needs *needs)
 LabCheckResult *
 lab_host_check_judge_memory (guint64 available_mib, guint64 needed_mib, const char *what)
 {
-  g_autofree char *avail = format_size (available_mib * LAB_MIB);
-  g_autofree char *need = format_size (needed_mib * LAB_MIB);
+  g_autofree char *avail = lab_format_size (available_mib * LAB_MIB);
+  g_autofree char *need = lab_format_size (needed_mib * LAB_MIB);
   g_autofree char *msg = NULL;
 
   if (available_mib < needed_mib)
@@ -657,7 +646,7 @@ check_memory (LabHostCheck *self, GPtrArray *results, const Needs *needs)
            _("/proc/meminfo has no MemAvailable line (kernel older than 3.14)"), NULL);
       return;
     }
-  node_mem = format_size (needs->memory_mib * LAB_MIB);
+  node_mem = lab_format_size (needs->memory_mib * LAB_MIB);
   if (self->recipe != NULL)
     what = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u node: %s, plus 1 GiB for the host",
                                          "%u nodes: %s, plus 1 GiB for the host", needs->nodes),
@@ -670,9 +659,9 @@ check_memory (LabHostCheck *self, GPtrArray *results, const Needs *needs)
 LabCheckResult *
 lab_host_check_judge_disk (const char *image, const char *dir, guint64 free_bytes, guint64 image_left, guint64 written)
 {
-  g_autofree char *free_s = format_size (free_bytes);
-  g_autofree char *image_s = format_size (image_left);
-  g_autofree char *written_s = format_size (written);
+  g_autofree char *free_s = lab_format_size (free_bytes);
+  g_autofree char *image_s = lab_format_size (image_left);
+  g_autofree char *written_s = lab_format_size (written);
   g_autofree char *msg = NULL;
   g_autofree char *fix = NULL;
 

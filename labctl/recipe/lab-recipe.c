@@ -15,6 +15,7 @@
 #include "lab-i18n.h"
 #include "lab-paths.h"
 #include "lab-state.h"
+#include "lab-util.h"
 
 /* The date part of default IQNs: fixed so that an IQN never changes with
  * the day a recipe is loaded. */
@@ -683,23 +684,6 @@ check_ifname (const char *name)
 
 /* ---------------------------------------------------------------- */
 /* Helpers                                                          */
-
-static char *
-format_size (guint64 bytes)
-{
-  static const struct { const char *suffix; guint shift; } units[] = {
-    { "T", 40 }, { "G", 30 }, { "M", 20 }, { "K", 10 },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
-    {
-      guint64 u = G_GUINT64_CONSTANT (1) << units[i].shift;
-
-      if (bytes >= u && bytes % u == 0)
-        return g_strdup_printf ("%" G_GUINT64_FORMAT "%s", bytes / u, units[i].suffix);
-    }
-  return g_strdup_printf ("%" G_GUINT64_FORMAT, bytes);
-}
 
 static char *
 make_mac (const char *lab, const char *name)
@@ -1479,8 +1463,8 @@ check_capacity (Parser *p, GError **error)
 
   if (need > r->image_size)
     {
-      g_autofree char *have = format_size (r->image_size);
-      g_autofree char *want = format_size ((need + LAB_MIB - 1) / LAB_MIB * LAB_MIB);
+      g_autofree char *have = lab_format_size_exact (r->image_size);
+      g_autofree char *want = lab_format_size_exact ((need + LAB_MIB - 1) / LAB_MIB * LAB_MIB);
       guint line;
 
       /* the size line; without one, where the disks grew too large */
@@ -1832,7 +1816,7 @@ lab_recipe_to_json (LabRecipe *r)
 static void
 kf_set_size (GKeyFile *kf, const char *group, const char *key, guint64 bytes)
 {
-  g_autofree char *s = format_size (bytes);
+  g_autofree char *s = lab_format_size_exact (bytes);
 
   g_key_file_set_string (kf, group, key, s);
 }

@@ -19,6 +19,7 @@
 #include "lab-iscsi.h"
 #include "lab-lvm.h"
 #include "lab-tgt.h"
+#include "lab-util.h"
 
 #define XATTR_NAME "user.labctl.lab"
 #define ATTACH_TIMEOUT_MS 30000
@@ -152,24 +153,11 @@ is_real (LabContext *ctx)
   return !ctx->dry_run && lab_runner_get_mode (ctx->runner) == LAB_RUNNER_MODE_REAL;
 }
 
-static char **
-strv_take (GPtrArray *a)
-{
-  g_ptr_array_add (a, NULL);
-  return (char **) g_ptr_array_free (a, FALSE);
-}
-
 static void
 add_line (GPtrArray *lines, LabContext *ctx, char **argv)
 {
   g_ptr_array_add (lines, lab_runner_format_argv (ctx->runner, (const char * const *) argv));
   g_strfreev (argv);
-}
-
-static char *
-format_size (guint64 bytes)
-{
-  return g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
 }
 
 static gboolean
@@ -279,8 +267,8 @@ image_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
     }
   if ((guint64) st.st_size != s->size)
     {
-      g_autofree char *have = format_size (st.st_size);
-      g_autofree char *want = format_size (s->size);
+      g_autofree char *have = lab_format_size (st.st_size);
+      g_autofree char *want = lab_format_size (s->size);
       g_set_error (error, LAB_ERROR, LAB_ERROR_EXISTS,
                    _("The lab's backing file %s is %s but the recipe asks for %s; "
                      "run labctl storage down first (it deletes the lab's disks) or keep the old size"),
@@ -316,8 +304,8 @@ image_apply (LabContext *ctx, gpointer data, GError **error)
   if (statvfs (dir, &vfs) == 0)
     {
       guint64 avail = (guint64) vfs.f_bavail * vfs.f_frsize;
-      g_autofree char *avail_s = format_size (avail);
-      g_autofree char *size_s = format_size (s->size);
+      g_autofree char *avail_s = lab_format_size (avail);
+      g_autofree char *size_s = lab_format_size (s->size);
 
       if (avail < LAB_GIB)
         {
@@ -399,7 +387,7 @@ image_describe (LabContext *ctx, gpointer data, gboolean down)
       g_ptr_array_add (l, lab_runner_format_argv (ctx->runner, argv));
       g_ptr_array_add (l, lab_runner_format_argv (ctx->runner, xattr));
     }
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- storage.tgtd ---------------------------------------------------- */
@@ -488,7 +476,7 @@ tgtd_describe (LabContext *ctx, gpointer data, gboolean down)
                                            s->control_port));
       add_line (l, ctx, lab_tgt_argv_daemon (s->control_port, s->portal_address, s->portal_port));
     }
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- storage.target -------------------------------------------------- */
@@ -620,7 +608,7 @@ target_describe (LabContext *ctx, gpointer data, gboolean down)
         g_ptr_array_add (l, g_strdup (_("# tid: the first free one (1 on an empty tgtd)")));
       add_line (l, ctx, lab_tgt_argv_new_target (s->control_port, describe_tid (ctx), s->iqn));
     }
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- storage.lun ----------------------------------------------------- */
@@ -725,7 +713,7 @@ lun_describe (LabContext *ctx, gpointer data, gboolean down)
     add_line (l, ctx, lab_tgt_argv_delete_lun (s->control_port, describe_tid (ctx), 1));
   else
     add_line (l, ctx, lab_tgt_argv_new_lun (s->control_port, describe_tid (ctx), 1, s->image));
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- storage.acl ----------------------------------------------------- */
@@ -847,7 +835,7 @@ acl_describe (LabContext *ctx, gpointer data, gboolean down)
   for (guint i = 0; s->acl[i] != NULL; i++)
     add_line (l, ctx, down ? lab_tgt_argv_unbind (s->control_port, describe_tid (ctx), s->acl[i])
                            : lab_tgt_argv_bind (s->control_port, describe_tid (ctx), s->acl[i]));
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- storage.chap ---------------------------------------------------- */
@@ -991,7 +979,7 @@ chap_describe (LabContext *ctx, gpointer data, gboolean down)
       add_line (l, ctx, lab_tgt_argv_new_account (s->control_port, user, "******"));
       add_line (l, ctx, lab_tgt_argv_bind_account (s->control_port, describe_tid (ctx), user));
     }
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- storage.attach -------------------------------------------------- */
@@ -1191,7 +1179,7 @@ attach_describe (LabContext *ctx, gpointer data, gboolean down)
       if (s->attach == LAB_ISCSI_ATTACH_AUTO)
         g_ptr_array_add (l, g_strdup (_("# without a kernel iSCSI initiator: qemu-storage-daemon FUSE export + losetup instead")));
     }
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- storage.pv ------------------------------------------------------ */
@@ -1304,7 +1292,7 @@ pv_describe (LabContext *ctx, gpointer data, gboolean down)
       add_line (l, ctx, lab_lvm_argv_blkid (dev));
       add_line (l, ctx, lab_lvm_argv_pvcreate (dev));
     }
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- storage.vg ------------------------------------------------------ */
@@ -1464,7 +1452,7 @@ vg_describe (LabContext *ctx, gpointer data, gboolean down)
       add_line (l, ctx, lab_lvm_argv_vgcreate (dev, s->vg, s->tag));
       add_line (l, ctx, lab_lvm_argv_pvchange_addtag (dev, s->tag));
     }
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- storage.lv:NAME ------------------------------------------------- */
@@ -1582,8 +1570,8 @@ lv_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
     }
   if (lv->size < d->lv->bytes)
     {
-      g_autofree char *have = format_size (lv->size);
-      g_autofree char *want = format_size (d->lv->bytes);
+      g_autofree char *have = lab_format_size (lv->size);
+      g_autofree char *want = lab_format_size (d->lv->bytes);
       g_set_error (error, LAB_ERROR, LAB_ERROR_EXISTS,
                    _("The lab's logical volume %s/%s is %s, the recipe asks for %s; "
                      "run labctl storage down and up to recreate it (its data is lost)"),
@@ -1677,7 +1665,7 @@ lv_describe (LabContext *ctx, gpointer data, gboolean down)
   else
     add_line (l, ctx, lab_lvm_argv_lvcreate (dev, d->storage->vg, d->lv->name, d->lv->bytes,
                                              d->storage->tag));
-  return strv_take (l);
+  return lab_lines_steal (l);
 }
 
 /* ---- the plan -------------------------------------------------------- */
@@ -1737,7 +1725,7 @@ lab_storage_acl_for_recipe (LabRecipe *recipe)
     g_ptr_array_add (a, g_strdup (recipe->portal_address));
   if (recipe->subnet != NULL)
     g_ptr_array_add (a, g_strdup (recipe->subnet));
-  return strv_take (a);
+  return lab_lines_steal (a);
 }
 
 static Storage *
@@ -2073,8 +2061,8 @@ lab_storage_status_to_text (JsonNode *status)
     }
   if (json_object_get_boolean_member_with_default (img, "exists", FALSE))
     {
-      g_autofree char *size = format_size (json_object_get_int_member (img, "size"));
-      g_autofree char *alloc = format_size (json_object_get_int_member (img, "allocated"));
+      g_autofree char *size = lab_format_size (json_object_get_int_member (img, "size"));
+      g_autofree char *alloc = lab_format_size (json_object_get_int_member (img, "allocated"));
       g_string_append_printf (out, _("Image:    %s, %s (%s allocated)%s\n"), str_or (img, "path", ""),
                               size, alloc,
                               json_object_get_boolean_member_with_default (img, "labctl", FALSE)
@@ -2111,15 +2099,15 @@ lab_storage_status_to_text (JsonNode *status)
     g_string_append_printf (out, _("LVM:      %s\n"), str_or (lvm, "error", ""));
   if (json_object_get_boolean_member_with_default (lvm, "vg_exists", FALSE))
     {
-      g_autofree char *size = format_size (json_object_get_int_member (lvm, "vg_size"));
-      g_autofree char *free_s = format_size (json_object_get_int_member (lvm, "vg_free"));
+      g_autofree char *size = lab_format_size (json_object_get_int_member (lvm, "vg_size"));
+      g_autofree char *free_s = lab_format_size (json_object_get_int_member (lvm, "vg_free"));
       JsonArray *lvs = json_object_get_array_member (lvm, "lvs");
 
       g_string_append_printf (out, _("VG:       %s, %s, %s free\n"), str_or (lvm, "vg", ""), size, free_s);
       for (guint i = 0; lvs != NULL && i < json_array_get_length (lvs); i++)
         {
           JsonObject *lv = json_array_get_object_element (lvs, i);
-          g_autofree char *lsize = format_size (json_object_get_int_member (lv, "size"));
+          g_autofree char *lsize = lab_format_size (json_object_get_int_member (lv, "size"));
           g_string_append_printf (out, _("LV:       %s, %s%s\n"), str_or (lv, "name", ""), lsize,
                                   json_object_get_boolean_member_with_default (lv, "labctl", FALSE)
                                     ? "" : _(" [not labctl's]"));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lab-xml-writer.h"
+#include "lab-util.h"
 
 LabVirtDomainSpec *
 lab_virt_domain_spec_new (void)
@@ -445,15 +446,6 @@ builder_take (GStrvBuilder *b, char *s)
   g_free (s);
 }
 
-static char *
-shell_quote_if_needed (const char *s)
-{
-  for (const char *p = s; *p; p++)
-    if (!g_ascii_isalnum (*p) && strchr ("-_./:=,@+%", *p) == NULL)
-      return g_shell_quote (s);
-  return g_strdup (s);
-}
-
 static void
 add_arg (GString *line, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
@@ -467,7 +459,7 @@ add_arg (GString *line, const char *format, ...)
   va_start (ap, format);
   arg = g_strdup_vprintf (format, ap);
   va_end (ap);
-  quoted = shell_quote_if_needed (arg);
+  quoted = lab_shell_quote (arg);
   g_string_append_c (line, ' ');
   g_string_append (line, quoted);
 }
@@ -484,7 +476,7 @@ lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri, const cha
   if (osinfo_dir != NULL)
     {
       /* virt-install reads labctl's overlay (Proxmox VE, Debian 12) from here */
-      g_autofree char *q = shell_quote_if_needed (osinfo_dir);
+      g_autofree char *q = lab_shell_quote (osinfo_dir);
       g_string_append_printf (line, "OSINFO_USER_DIR=%s ", q);
     }
   g_string_append (line, "virt-install");

@@ -16,6 +16,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-util.h"
 
 #define ALIAS_PREFIX "labctl:"
 
@@ -32,16 +33,6 @@ static const struct {
 };
 
 /* ---- names ------------------------------------------------------------- */
-
-static char *
-stable_uuid (const char *lab, const char *node)
-{
-  g_autofree char *seed = g_strdup_printf ("labctl-node/%s/%s", lab, node);
-  g_autofree char *h = g_compute_checksum_for_string (G_CHECKSUM_SHA256, seed, -1);
-
-  /* a version-4 shaped UUID from the hash */
-  return g_strdup_printf ("%.8s-%.4s-4%.3s-8%.3s-%.12s", h, h + 8, h + 12, h + 15, h + 18);
-}
 
 LabContainerNode *
 lab_container_node_new (LabRecipe *recipe, LabNode *node, const char *state_dir)
@@ -60,7 +51,10 @@ lab_container_node_new (LabRecipe *recipe, LabNode *node, const char *state_dir)
   self->gateway = g_strdup (recipe->gateway);
   self->bridge = g_strdup (recipe->bridge);
   self->dir = g_build_filename (state_dir, "nodes", node->name, NULL);
-  self->uuid = stable_uuid (recipe->name, node->name);
+  {
+    g_autofree char *uuid_seed = g_strdup_printf ("labctl-node/%s/%s", recipe->name, node->name);
+    self->uuid = lab_uuid_from_seed (uuid_seed);
+  }
   self->caps_cache = lab_container_default_caps_cache ();
   return self;
 }
@@ -106,35 +100,6 @@ lab_container_default_caps_cache (void)
   if (geteuid () == 0)
     return g_strdup ("/var/cache/labctl/qemu-capabilities");
   return g_build_filename (g_get_user_cache_dir (), "labctl", "qemu-capabilities", NULL);
-}
-
-static char **
-strv_take (GPtrArray *lines)
-{
-  g_ptr_array_add (lines, NULL);
-  return (char **) g_ptr_array_free (lines, FALSE);
-}
-
-static void
-add_cmd (GPtrArray *lines, const char *first, ...)
-{
-  g_autoptr(GString) s = g_string_new (NULL);
-  va_list ap;
-
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    {
-      g_autofree char *q = NULL;
-
-      if (s->len > 0)
-        g_string_append_c (s, ' ');
-      /* quote only what needs it, as a person would type it */
-      if (strpbrk (a, " \t\n'\"$&|;<>()*?[]#~`\\") != NULL || *a == '\0')
-        q = g_shell_quote (a);
-      g_string_append (s, q != NULL ? q : a);
-    }
-  va_end (ap);
-  g_ptr_array_add (lines, g_string_free (g_steal_pointer (&s), FALSE));
 }
 
 /* ---- the lab bridge ---------------------------------------------------- */
@@ -251,15 +216,15 @@ lab_container_bridge_describe (const char *bridge, const char *gateway, guint pr
   g_autofree char *alias = g_strconcat (ALIAS_PREFIX, lab_name, NULL);
 
   if (down)
-    add_cmd (lines, "ip", "link", "del", bridge, NULL);
+    lab_lines_add_cmd (lines, "ip", "link", "del", bridge, NULL);
   else
     {
-      add_cmd (lines, "ip", "link", "add", bridge, "type", "bridge", NULL);
-      add_cmd (lines, "ip", "link", "set", "dev", bridge, "alias", alias, NULL);
-      add_cmd (lines, "ip", "addr", "replace", cidr, "dev", bridge, NULL);
-      add_cmd (lines, "ip", "link", "set", bridge, "up", NULL);
+      lab_lines_add_cmd (lines, "ip", "link", "add", bridge, "type", "bridge", NULL);
+      lab_lines_add_cmd (lines, "ip", "link", "set", "dev", bridge, "alias", alias, NULL);
+      lab_lines_add_cmd (lines, "ip", "addr", "replace", cidr, "dev", bridge, NULL);
+      lab_lines_add_cmd (lines, "ip", "link", "set", bridge, "up", NULL);
     }
-  return strv_take (lines);
+  return lab_lines_steal (lines);
 }
 
 /* ---- the node's namespace ---------------------------------------------- */
@@ -348,7 +313,7 @@ lab_container_netns_describe (LabContainerNode *node, gboolean down)
   GPtrArray *lines = g_ptr_array_new ();
 
   if (down)
-    add_cmd (lines, "ip", "netns", "del", node->netns, NULL);
+    lab_lines_add_cmd (lines, "ip", "netns", "del", node->netns, NULL);
   else
     {
       g_autoptr(GPtrArray) cmds = netns_commands (node);
@@ -363,7 +328,7 @@ lab_container_netns_describe (LabContainerNode *node, gboolean down)
           g_ptr_array_add (lines, g_string_free (g_steal_pointer (&s), FALSE));
         }
     }
-  return strv_take (lines);
+  return lab_lines_steal (lines);
 }
 
 /* ---- the node's daemons ------------------------------------------------ */
@@ -820,7 +785,7 @@ lab_container_daemons_describe (LabContainerNode *node, gboolean down)
                                                uri, uri));
       g_ptr_array_add (lines, g_steal_pointer (&lvpid));
       g_ptr_array_add (lines, g_steal_pointer (&vlpid));
-      add_cmd (lines, "rm", "-rf", node->dir, NULL);
+      lab_lines_add_cmd (lines, "rm", "-rf", node->dir, NULL);
     }
   else
     {
@@ -831,7 +796,7 @@ lab_container_daemons_describe (LabContainerNode *node, gboolean down)
       g_autofree char *cache_dst = g_build_filename (node->dir, "cache", NULL);
 
       g_ptr_array_add (lines, g_strdup_printf ("mkdir -p %s/{run,lib,cache,log,etc} /run/libvirt", node->dir));
-      add_cmd (lines, "cp", "-a", "/etc/libvirt/.", etc, NULL);
+      lab_lines_add_cmd (lines, "cp", "-a", "/etc/libvirt/.", etc, NULL);
       g_ptr_array_add (lines, g_strdup_printf ("rm -f %s/qemu/networks/autostart/*", etc));
       g_ptr_array_add (lines, g_strdup_printf ("cat > %s/libvirtd.conf <<'EOF'\n%sEOF", etc, conf));
       g_ptr_array_add (lines, g_strdup_printf ("cat >> %s/qemu.conf <<'EOF'%sEOF", etc, qtail));
@@ -843,7 +808,7 @@ lab_container_daemons_describe (LabContainerNode *node, gboolean down)
       g_ptr_array_add (lines, g_strdup_printf ("setsid nsenter -t $! -m -u -n labctl reap -- taskset -c 0 libvirtd --listen "
                                                "-p /run/libvirt/libvirtd.pid &"));
     }
-  return strv_take (lines);
+  return lab_lines_steal (lines);
 }
 
 /* ---- plan steps -------------------------------------------------------- */

@@ -1,0 +1,83 @@
+/* lab-util.c: sizes, stable UUIDs, shell lines. */
+#include "config.h"
+
+#include "lab-util.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#define KIB (G_GUINT64_CONSTANT (1) << 10)
+#define MIB (G_GUINT64_CONSTANT (1) << 20)
+#define GIB (G_GUINT64_CONSTANT (1) << 30)
+
+char *
+lab_format_size (guint64 bytes)
+{
+  if (bytes >= GIB)
+    return g_strdup_printf ("%.1f GiB", (double) bytes / GIB);
+  if (bytes >= MIB)
+    return g_strdup_printf ("%.0f MiB", (double) bytes / MIB);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+}
+
+char *
+lab_format_size_exact (guint64 bytes)
+{
+  static const struct { const char *suffix; guint shift; } units[] = {
+    { "T", 40 }, { "G", 30 }, { "M", 20 }, { "K", 10 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    {
+      guint64 u = G_GUINT64_CONSTANT (1) << units[i].shift;
+
+      if (bytes >= u && bytes % u == 0)
+        return g_strdup_printf ("%" G_GUINT64_FORMAT "%s", bytes / u, units[i].suffix);
+    }
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, bytes);
+}
+
+char *
+lab_uuid_from_seed (const char *seed)
+{
+  g_autofree char *h = g_compute_checksum_for_string (G_CHECKSUM_SHA256, seed, -1);
+
+  return g_strdup_printf ("%.8s-%.4s-4%.3s-8%.3s-%.12s", h, h + 8, h + 12, h + 15, h + 18);
+}
+
+char *
+lab_shell_quote (const char *arg)
+{
+  gboolean plain = *arg != '\0';
+
+  for (const char *p = arg; plain && *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("_-./:=@%+,", *p) == NULL)
+      plain = FALSE;
+  return plain ? g_strdup (arg) : g_shell_quote (arg);
+}
+
+void
+lab_lines_add_cmd (GPtrArray *lines, const char *argv0, ...)
+{
+  GString *s = g_string_new (NULL);
+  va_list ap;
+
+  va_start (ap, argv0);
+  for (const char *a = argv0; a != NULL; a = va_arg (ap, const char *))
+    {
+      g_autofree char *q = lab_shell_quote (a);
+
+      if (s->len > 0)
+        g_string_append_c (s, ' ');
+      g_string_append (s, q);
+    }
+  va_end (ap);
+  g_ptr_array_add (lines, g_string_free (s, FALSE));
+}
+
+char **
+lab_lines_steal (GPtrArray *lines)
+{
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}

@@ -1,0 +1,35 @@
+/* lab-util.h: small helpers that every layer uses: sizes for people and
+ * for recipes, stable UUIDs, shell lines as a person would type them. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* For messages: "7.0 GiB", "512 MiB", "100 bytes" (plain spaces:
+ * g_format_size() puts U+00A0 between number and unit, which breaks grep
+ * and copy-paste of the messages). */
+char   *lab_format_size       (guint64 bytes);
+/* In recipe syntax, exact: "10G", "512M", "1536K", or plain bytes
+ * ("1000") when no binary unit divides the size. */
+char   *lab_format_size_exact (guint64 bytes);
+
+/* A stable UUID (version-4 shaped) from the SHA-256 of seed, e.g.
+ * "labctl-node/<lab>/<node>": the same names give the same UUID on every
+ * run and machine. */
+char   *lab_uuid_from_seed    (const char *seed);
+
+/* arg as a person would type it in a shell: unchanged when it holds only
+ * letters, digits and "_-./:=@%+,", single-quoted otherwise (and when
+ * empty). */
+char   *lab_shell_quote       (const char *arg);
+/* Appends argv0 ... (NULL-terminated) as one shell line to lines (a
+ * GPtrArray of strings). */
+void    lab_lines_add_cmd     (GPtrArray  *lines,
+                               const char *argv0,
+                               ...) G_GNUC_NULL_TERMINATED;
+/* Ends lines with NULL and returns its strings as a GStrv (the array is
+ * freed): what a step's describe() returns. */
+char  **lab_lines_steal       (GPtrArray  *lines);
+
+G_END_DECLS

@@ -1,0 +1,84 @@
+/* test-util.c: core/lab-util: sizes, stable UUIDs, shell lines. */
+#include "config.h"
+
+#include "lab-util.h"
+
+#define GIB (G_GUINT64_CONSTANT (1) << 30)
+#define MIB (G_GUINT64_CONSTANT (1) << 20)
+
+static void
+test_format_size (void)
+{
+  static const struct { guint64 bytes; const char *human; const char *exact; } cases[] = {
+    { 100 * GIB, "100.0 GiB", "100G" },
+    { 7 * GIB, "7.0 GiB", "7G" },
+    { 1536 * MIB, "1.5 GiB", "1536M" },
+    { 512 * MIB, "512 MiB", "512M" },
+    { 1536 * 1024, "2 MiB", "1536K" },
+    { 1000, "1000 bytes", "1000" },
+    { 4ull << 40, "4096.0 GiB", "4T" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *human = lab_format_size (cases[i].bytes);
+      g_autofree char *exact = lab_format_size_exact (cases[i].bytes);
+
+      g_assert_cmpstr (human, ==, cases[i].human);
+      g_assert_cmpstr (exact, ==, cases[i].exact);
+    }
+}
+
+static void
+test_uuid (void)
+{
+  /* the host_uuid of node1 of the e2e lab (tests/data/plans/e2e.up.sh) */
+  g_autofree char *a = lab_uuid_from_seed ("labctl-node/e2e/node1");
+  g_autofree char *b = lab_uuid_from_seed ("labctl-node/e2e/node1");
+  g_autofree char *c = lab_uuid_from_seed ("labctl-node/e2e/node2");
+
+  g_assert_cmpstr (a, ==, "f69a3981-8d95-4834-85b3-e1d5ec9f0661");
+  g_assert_cmpstr (a, ==, b);
+  g_assert_cmpstr (a, !=, c);
+  g_assert_true (g_uuid_string_is_valid (c));
+  g_assert_cmpint (c[14], ==, '4');
+}
+
+static void
+test_shell (void)
+{
+  static const struct { const char *in; const char *out; } cases[] = {
+    { "tgtadm", "tgtadm" },
+    { "labctl:e2e", "labctl:e2e" },
+    { "10.99.0.1/24", "10.99.0.1/24" },
+    { "a b", "'a b'" },
+    { "it's", "'it'\\''s'" },
+    { "", "''" },
+    { "$HOME", "'$HOME'" },
+  };
+  g_autoptr(GPtrArray) lines = g_ptr_array_new ();
+  g_auto(GStrv) strv = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *q = lab_shell_quote (cases[i].in);
+      g_assert_cmpstr (q, ==, cases[i].out);
+    }
+  lab_lines_add_cmd (lines, "ip", "link", "set", "dev", "br 0", "alias", "labctl:x", NULL);
+  lab_lines_add_cmd (lines, "true", NULL);
+  strv = lab_lines_steal (g_steal_pointer (&lines));
+  g_assert_cmpuint (g_strv_length (strv), ==, 2);
+  g_assert_cmpstr (strv[0], ==, "ip link set dev 'br 0' alias labctl:x");
+  g_assert_cmpstr (strv[1], ==, "true");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_set_nonfatal_assertions ();
+  g_test_add_func ("/util/format-size", test_format_size);
+  g_test_add_func ("/util/uuid", test_uuid);
+  g_test_add_func ("/util/shell", test_shell);
+  return g_test_run ();
+}
