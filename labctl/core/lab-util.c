@@ -6,18 +6,13 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define KIB (G_GUINT64_CONSTANT (1) << 10)
-#define MIB (G_GUINT64_CONSTANT (1) << 20)
-#define GIB (G_GUINT64_CONSTANT (1) << 30)
-
 char *
 lab_format_size (guint64 bytes)
 {
-  if (bytes >= GIB)
-    return g_strdup_printf ("%.1f GiB", (double) bytes / GIB);
-  if (bytes >= MIB)
-    return g_strdup_printf ("%.0f MiB", (double) bytes / MIB);
-  return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+  g_autofree char *s = g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+  g_auto(GStrv) parts = g_strsplit (s, "\u00a0", -1);
+
+  return g_strjoinv (" ", parts);
 }
 
 char *

@@ -6,9 +6,9 @@
 
 G_BEGIN_DECLS
 
-/* For messages: "7.0 GiB", "512 MiB", "100 bytes" (plain spaces:
- * g_format_size() puts U+00A0 between number and unit, which breaks grep
- * and copy-paste of the messages). */
+/* For messages: g_format_size()'s IEC form ("7.0 GiB", "512.0 MiB",
+ * "100 bytes") with a plain space where GLib puts U+00A0, which breaks
+ * grep and copy-paste of the messages. */
 char   *lab_format_size       (guint64 bytes);
 /* In recipe syntax, exact: "10G", "512M", "1536K", or plain bytes
  * ("1000") when no binary unit divides the size. */

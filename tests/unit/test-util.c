@@ -13,10 +13,10 @@ test_format_size (void)
     { 100 * GIB, "100.0 GiB", "100G" },
     { 7 * GIB, "7.0 GiB", "7G" },
     { 1536 * MIB, "1.5 GiB", "1536M" },
-    { 512 * MIB, "512 MiB", "512M" },
-    { 1536 * 1024, "2 MiB", "1536K" },
+    { 512 * MIB, "512.0 MiB", "512M" },
+    { 1536 * 1024, "1.5 MiB", "1536K" },
     { 1000, "1000 bytes", "1000" },
-    { 4ull << 40, "4096.0 GiB", "4T" },
+    { 4ull << 40, "4.0 TiB", "4T" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
