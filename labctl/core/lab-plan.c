@@ -10,6 +10,7 @@ typedef struct {
   const LabStepInfo *info;
   char              *id;
   char              *title;    /* translated, title_arg formatted in */
+  LabPhase           phase;
   gpointer           data;
   GDestroyNotify     destroy;
 } Step;
@@ -17,8 +18,33 @@ typedef struct {
 struct _LabPlan
 {
   LabContext *ctx;
-  GPtrArray  *steps;
+  GPtrArray  *steps;           /* Step*, sorted by phase, then by when they were added */
+  LabPhase    phase;           /* of the steps added next */
+  GData      *data;            /* lab_plan_set_data() */
 };
+
+char *
+lab_context_get_state_dir (LabContext *ctx)
+{
+  const char *dir;
+
+  g_return_val_if_fail (ctx != NULL && ctx->state != NULL, NULL);
+  dir = lab_state_get_dir (ctx->state);
+  if (dir != NULL)
+    return g_strdup (dir);
+  return lab_state_dir_for_lab (lab_state_get_lab_name (ctx->state));
+}
+
+const char *
+lab_phase_to_string (LabPhase phase)
+{
+  static const char * const names[LAB_N_PHASES] = {
+    "check", "network", "storage", "nodes", "install", "configure", "cluster", "guests", "ready",
+  };
+
+  g_return_val_if_fail (phase < LAB_N_PHASES, NULL);
+  return names[phase];
+}
 
 static void
 step_free (gpointer p)
@@ -42,6 +68,8 @@ lab_plan_new (LabContext *ctx)
   plan = g_new0 (LabPlan, 1);
   plan->ctx = ctx;
   plan->steps = g_ptr_array_new_with_free_func (step_free);
+  plan->phase = LAB_PHASE_CHECK;
+  g_datalist_init (&plan->data);
   return plan;
 }
 
@@ -50,8 +78,38 @@ lab_plan_free (LabPlan *plan)
 {
   if (plan == NULL)
     return;
+  /* the steps first: their data may point into the providers' shared data */
   g_ptr_array_unref (plan->steps);
+  g_datalist_clear (&plan->data);
   g_free (plan);
+}
+
+void
+lab_plan_set_phase (LabPlan *plan, LabPhase phase)
+{
+  g_return_if_fail (plan != NULL && phase < LAB_N_PHASES);
+  plan->phase = phase;
+}
+
+LabPhase
+lab_plan_get_step_phase (LabPlan *plan, guint index)
+{
+  g_return_val_if_fail (plan != NULL && index < plan->steps->len, LAB_PHASE_CHECK);
+  return ((Step *) g_ptr_array_index (plan->steps, index))->phase;
+}
+
+gpointer
+lab_plan_get_data (LabPlan *plan, const char *key)
+{
+  g_return_val_if_fail (plan != NULL && key != NULL, NULL);
+  return g_datalist_get_data (&plan->data, key);
+}
+
+void
+lab_plan_set_data (LabPlan *plan, const char *key, gpointer data, GDestroyNotify destroy)
+{
+  g_return_if_fail (plan != NULL && key != NULL);
+  g_datalist_set_data_full (&plan->data, key, data, destroy);
 }
 
 void
@@ -64,6 +122,7 @@ lab_plan_add_step (LabPlan           *plan,
 {
   Step *step;
   GString *title;
+  guint at;
 
   g_return_if_fail (plan != NULL);
   g_return_if_fail (info != NULL && info->id != NULL && info->title != NULL);
@@ -76,9 +135,14 @@ lab_plan_add_step (LabPlan           *plan,
   if (title_arg != NULL)
     g_string_replace (title, "%s", title_arg, 1);
   step->title = g_string_free (title, FALSE);
+  step->phase = plan->phase;
   step->data = data;
   step->destroy = destroy;
-  g_ptr_array_add (plan->steps, step);
+  /* after every step of this and earlier phases */
+  for (at = plan->steps->len; at > 0; at--)
+    if (((Step *) g_ptr_array_index (plan->steps, at - 1))->phase <= step->phase)
+      break;
+  g_ptr_array_insert (plan->steps, (gint) at, step);
 }
 
 guint
@@ -349,30 +413,6 @@ lab_plan_remove_steps (LabPlan *plan, const char *id_prefix)
         removed++;
       }
   return removed;
-}
-
-guint
-lab_plan_move_steps (LabPlan *plan, const char *id_prefix, const char *before_prefix)
-{
-  g_autoptr(GPtrArray) moved = g_ptr_array_new ();
-  guint at;
-
-  g_return_val_if_fail (plan != NULL && id_prefix != NULL && before_prefix != NULL, 0);
-  for (guint i = 0; i < plan->steps->len;)
-    {
-      Step *step = g_ptr_array_index (plan->steps, i);
-
-      if (g_str_has_prefix (step->id, id_prefix))
-        g_ptr_array_add (moved, g_ptr_array_steal_index (plan->steps, i));
-      else
-        i++;
-    }
-  for (at = 0; at < plan->steps->len; at++)
-    if (g_str_has_prefix (((Step *) g_ptr_array_index (plan->steps, at))->id, before_prefix))
-      break;
-  for (guint i = 0; i < moved->len; i++)
-    g_ptr_array_insert (plan->steps, (gint) (at + i), g_ptr_array_index (moved, i));
-  return moved->len;
 }
 
 void

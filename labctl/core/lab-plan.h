@@ -5,6 +5,12 @@
  * marked STARTED before apply so that `down` also undoes a half-applied one).
  * `down` walks the steps in reverse and undoes those the state records as
  * STARTED or DONE. Providers add their steps with lab_plan_add_step().
+ *
+ * The order comes from phases (check, network, storage, nodes, install,
+ * configure, cluster, guests, ready): whoever builds the plan says which
+ * phase the next steps belong to (lab_plan_set_phase), and a step lands
+ * after every step of its own and earlier phases, before those of later
+ * ones. So a provider need not know who adds steps before or after it.
  */
 #pragma once
 
@@ -33,6 +39,10 @@ typedef struct {
   const char   *sysroot;      /* "/" normally; fake trees in tests */
 } LabContext;
 
+/* The lab's state directory in this context: the loaded state's, or,
+ * for an in-memory state (a dry run), where it would be. */
+char *lab_context_get_state_dir (LabContext *ctx);
+
 /* check: sets *done. May return FALSE with an error (e.g. a foreign object
  * is in the way). NULL check: the step is done when the state says DONE.
  * apply: makes it so; records in ctx->state every object it creates, as it
@@ -55,6 +65,23 @@ typedef struct {
   LabStepDescribeFunc  describe;
 } LabStepInfo;
 
+/* The phases of a stand, in the order `up` runs them. */
+typedef enum {
+  LAB_PHASE_CHECK,       /* host preflight */
+  LAB_PHASE_NETWORK,     /* the lab network (the iSCSI portal listens on its gateway) */
+  LAB_PHASE_STORAGE,     /* image, target, attach, LVM */
+  LAB_PHASE_NODES,       /* the nodes: domains, namespaces, daemons */
+  LAB_PHASE_INSTALL,     /* an operating system on the nodes */
+  LAB_PHASE_CONFIGURE,   /* the nodes' own services (libvirt, iSCSI initiator, LVM) */
+  LAB_PHASE_CLUSTER,     /* the cluster across the nodes */
+  LAB_PHASE_GUESTS,      /* guests on the nodes */
+  LAB_PHASE_READY,       /* everything answers */
+  LAB_N_PHASES
+} LabPhase;
+
+/* "check", "network" ... (stable: JSON and tests use them). */
+const char *lab_phase_to_string (LabPhase phase);
+
 typedef struct _LabPlan LabPlan;
 
 LabPlan   *lab_plan_new          (LabContext *ctx);
@@ -67,6 +94,21 @@ void       lab_plan_add_step     (LabPlan           *plan,
                                   const char        *title_arg,
                                   gpointer           data,
                                   GDestroyNotify     destroy);
+/* The phase of the steps added from now on (a new plan is in
+ * LAB_PHASE_CHECK). */
+void       lab_plan_set_phase    (LabPlan    *plan,
+                                  LabPhase    phase);
+LabPhase   lab_plan_get_step_phase (LabPlan  *plan,
+                                  guint       index);
+/* Data shared by several steps of one provider (e.g. one libvirt
+ * connection for a flavor's network and node steps), kept until the plan
+ * is freed. set replaces (and destroys) what key held. */
+gpointer   lab_plan_get_data     (LabPlan    *plan,
+                                  const char *key);
+void       lab_plan_set_data     (LabPlan    *plan,
+                                  const char *key,
+                                  gpointer    data,
+                                  GDestroyNotify destroy);
 guint      lab_plan_get_n_steps  (LabPlan    *plan);
 /* TRUE if any step needs root (for the CLI's early privilege check). */
 gboolean   lab_plan_needs_root   (LabPlan    *plan, gboolean down);
@@ -86,13 +128,6 @@ gboolean   lab_plan_check_step   (LabPlan    *plan,
  * --keep-storage` keeps the image); returns how many were removed. */
 guint      lab_plan_remove_steps (LabPlan    *plan,
                                   const char *id_prefix);
-/* Moves the steps whose id starts with id_prefix to just before the first
- * step whose id starts with before_prefix (order kept); returns how many
- * moved. For providers whose steps depend on each other across modules
- * (the iSCSI portal listens on the lab network's gateway address). */
-guint      lab_plan_move_steps   (LabPlan    *plan,
-                                  const char *id_prefix,
-                                  const char *before_prefix);
 /* Writes, for each step, a comment line with its title and its commands. */
 void       lab_plan_describe     (LabPlan    *plan,
                                   gboolean    down,

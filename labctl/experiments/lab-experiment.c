@@ -9,6 +9,7 @@
 #include <libvirt/libvirt.h>
 
 #include "lab-error.h"
+#include "lab-flavor.h"
 #include "lab-guest.h"
 #include "lab-i18n.h"
 
@@ -191,9 +192,9 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
   result->from_node = g_strdup (from);
   result->to_node = g_strdup (to_node);
 
-  src_uri = lab_guest_node_uri (ctx, from, error);
-  dst_uri = src_uri != NULL ? lab_guest_node_uri (ctx, to_node, error) : NULL;
-  peer_uri = dst_uri != NULL ? lab_guest_node_peer_uri (ctx, to_node, error) : NULL;
+  src_uri = lab_flavor_node_uri (ctx, from, error);
+  dst_uri = src_uri != NULL ? lab_flavor_node_uri (ctx, to_node, error) : NULL;
+  peer_uri = dst_uri != NULL ? lab_flavor_node_peer_uri (ctx, to_node, error) : NULL;
   if (peer_uri == NULL)
     return FALSE;
 

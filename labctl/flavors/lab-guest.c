@@ -12,8 +12,8 @@
 #include <libvirt/virterror.h>
 #include <json-glib/json-glib.h>
 
-#include "lab-container.h"
 #include "lab-error.h"
+#include "lab-flavor.h"
 #include "lab-i18n.h"
 #include "lab-probe.h"
 #include "lab-util.h"
@@ -50,45 +50,6 @@ find_node (LabContext *ctx, const char *node, GError **error)
     g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("Lab %s has no node '%s'"),
                  ctx->recipe->name, node);
   return n;
-}
-
-static gboolean
-require_container (LabContext *ctx, GError **error)
-{
-  if (ctx->recipe->flavor == LAB_FLAVOR_CONTAINER)
-    return TRUE;
-  g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
-               _("Guests of lab %s: only the container flavor runs guests on the nodes' libvirt so far "
-                 "(this lab's flavor is %s)"), ctx->recipe->name, lab_flavor_to_string (ctx->recipe->flavor));
-  return FALSE;
-}
-
-/* The container node named node, or NULL with an error (not the container
- * flavor, or no such node). */
-static LabContainerNode *
-container_node (LabContext *ctx, const char *node, GError **error)
-{
-  LabNode *n;
-
-  if (!require_container (ctx, error) || (n = find_node (ctx, node, error)) == NULL)
-    return NULL;
-  return lab_container_node_for (ctx, n);
-}
-
-char *
-lab_guest_node_uri (LabContext *ctx, const char *node, GError **error)
-{
-  g_autoptr(LabContainerNode) cn = container_node (ctx, node, error);
-
-  return cn != NULL ? lab_container_node_uri (cn) : NULL;
-}
-
-char *
-lab_guest_node_peer_uri (LabContext *ctx, const char *node, GError **error)
-{
-  g_autoptr(LabContainerNode) cn = container_node (ctx, node, error);
-
-  return cn != NULL ? lab_container_node_peer_uri (cn) : NULL;
 }
 
 /* ---- XML --------------------------------------------------------------- */
@@ -230,7 +191,7 @@ lookup_ours (virConnectPtr conn, LabContext *ctx, LabGuest *g, const char *node,
 static virConnectPtr
 connect_node (LabContext *ctx, const char *node, GError **error)
 {
-  g_autofree char *uri = lab_guest_node_uri (ctx, node, error);
+  g_autofree char *uri = lab_flavor_node_uri (ctx, node, error);
 
   return uri != NULL ? lab_guest_connect (uri, error) : NULL;
 }
@@ -246,7 +207,7 @@ lab_guest_locate (LabContext *ctx, LabGuest *guest, char **out_node, gboolean *o
 
   *out_node = NULL;
   *out_active = FALSE;
-  if (!require_container (ctx, error))
+  if (!lab_flavor_require_node_libvirt (ctx, error))
     return FALSE;
   /* where the state says first, then home, then the rest */
   if (recorded != NULL)
@@ -300,7 +261,7 @@ lab_guest_locate (LabContext *ctx, LabGuest *guest, char **out_node, gboolean *o
 char *
 lab_guest_clean_image (LabContext *ctx, LabGuest *guest)
 {
-  g_autofree char *dir = lab_container_state_dir (ctx);
+  g_autofree char *dir = lab_context_get_state_dir (ctx);
   g_autofree char *file = g_strdup_printf ("%s.clean", guest->name);
 
   return g_build_filename (dir, "guests", file, NULL);
@@ -323,7 +284,7 @@ lab_guest_remove (LabContext *ctx, LabGuest *guest, GError **error)
   LabRecipe *r = ctx->recipe;
   g_autofree char *image = lab_guest_clean_image (ctx, guest);
 
-  if (!require_container (ctx, error))
+  if (!lab_flavor_require_node_libvirt (ctx, error))
     return FALSE;
   for (guint i = 0; i < r->nodes->len; i++)
     {
@@ -392,7 +353,7 @@ lab_guest_reset (LabContext *ctx, LabGuest *guest, GError **error)
   virDomainPtr dom;
   gboolean ok = TRUE;
 
-  if (!require_container (ctx, error))
+  if (!lab_flavor_require_node_libvirt (ctx, error))
     return FALSE;
   /* away from every node but home; on home only stopped */
   for (guint i = 0; i < r->nodes->len; i++)
@@ -495,7 +456,7 @@ static char **
 define_describe (LabContext *ctx, gpointer data, gboolean down)
 {
   LabGuest *g = data;
-  g_autofree char *uri = lab_guest_node_uri (ctx, g->node, NULL);
+  g_autofree char *uri = lab_flavor_node_uri (ctx, g->node, NULL);
   g_autofree char *xml = guest_xml (ctx, g);
   g_autofree char *file = g_strdup_printf ("%s.xml", g->name);
   LabGuestDisk disk = { 0 };
@@ -791,7 +752,7 @@ static char **
 start_describe (LabContext *ctx, gpointer data, gboolean down)
 {
   LabGuest *g = data;
-  g_autofree char *uri = lab_guest_node_uri (ctx, g->node, NULL);
+  g_autofree char *uri = lab_flavor_node_uri (ctx, g->node, NULL);
   GPtrArray *lines = g_ptr_array_new ();
 
   if (down)
@@ -894,7 +855,7 @@ static char **
 snapshot_describe (LabContext *ctx, gpointer data, gboolean down)
 {
   LabGuest *g = data;
-  g_autofree char *uri = lab_guest_node_uri (ctx, g->node, NULL);
+  g_autofree char *uri = lab_flavor_node_uri (ctx, g->node, NULL);
   g_autofree char *image = lab_guest_clean_image (ctx, g);
   GPtrArray *lines = g_ptr_array_new ();
 

@@ -45,15 +45,6 @@ char        *lab_guest_domain_xml     (LabRecipe          *recipe,
 char        *lab_guest_uuid           (LabRecipe *recipe,
                                        LabGuest  *guest);
 
-/* The client URI of a node's libvirt, and the URI a peer node's libvirtd
- * uses for peer-to-peer migration. Container flavor only for now; other
- * flavors: LAB_ERROR_UNSUPPORTED. */
-char        *lab_guest_node_uri       (LabContext *ctx,
-                                       const char *node,
-                                       GError    **error);
-char        *lab_guest_node_peer_uri  (LabContext *ctx,
-                                       const char *node,
-                                       GError    **error);
 /* virConnectOpen with libvirt's own error printing off; LAB_ERROR_LIBVIRT. */
 virConnectPtr lab_guest_connect       (const char *uri,
                                        GError    **error);

@@ -52,7 +52,11 @@ static const char * const exercises_keys[] = { "list", NULL };
 static const char * const section_names[] = { "lab", "storage", "network", "nodes", "node NAME",
                                               "guest NAME", "exercises", NULL };
 
+/* in LabFlavorId's order */
 static const char * const flavors[] = { "proxmox", "kvm", "container", NULL };
+/* [nodes] name-pattern's default per flavor: the course calls Proxmox
+ * nodes pve1, pve2 ... */
+static const char * const flavor_node_patterns[] = { "pve%d", "node%d", "node%d" };
 static const char * const cpu_modes[] = { "host-passthrough", "host-model", "custom", NULL };
 static const char * const cache_modes[] = { "passthrough", "emulate", "disable", NULL };
 
@@ -935,8 +939,7 @@ parse_lab (Parser *p, GError **error)
     }
   if (!get_choice (p, "lab", "flavor", flavors, &flavor, error))
     return FALSE;
-  r->flavor = g_str_equal (flavor, "kvm") ? LAB_FLAVOR_KVM
-            : g_str_equal (flavor, "container") ? LAB_FLAVOR_CONTAINER : LAB_FLAVOR_PROXMOX;
+  lab_flavor_from_string (flavor, &r->flavor);
   if (!get_string (p, "lab", "domain", &r->domain, error))
     return FALSE;
   if (r->domain == NULL)
@@ -1208,7 +1211,7 @@ parse_nodes (Parser *p, GError **error)
                                "remove name-pattern, or add 'count' to generate the nodes and override some"));
     }
   else
-    pattern = g_strdup (r->flavor == LAB_FLAVOR_PROXMOX ? "pve%d" : "node%d");
+    pattern = g_strdup (flavor_node_patterns[r->flavor]);
 
   r->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) lab_node_free);
   if (sections->len > 0 && !count_set)
@@ -1665,19 +1668,24 @@ lab_recipe_find_guest (LabRecipe *recipe, const char *name)
 }
 
 const char *
-lab_flavor_to_string (LabFlavor flavor)
+lab_flavor_to_string (LabFlavorId flavor)
 {
-  switch (flavor)
-    {
-    case LAB_FLAVOR_PROXMOX:
-      return "proxmox";
-    case LAB_FLAVOR_KVM:
-      return "kvm";
-    case LAB_FLAVOR_CONTAINER:
-      return "container";
-    default:
-      return "unknown";
-    }
+  G_STATIC_ASSERT (G_N_ELEMENTS (flavors) == LAB_N_FLAVORS + 1);
+  G_STATIC_ASSERT (G_N_ELEMENTS (flavor_node_patterns) == LAB_N_FLAVORS);
+
+  return flavor < LAB_N_FLAVORS ? flavors[flavor] : "unknown";
+}
+
+gboolean
+lab_flavor_from_string (const char *name, LabFlavorId *out_flavor)
+{
+  for (guint i = 0; flavors[i] != NULL; i++)
+    if (g_strcmp0 (flavors[i], name) == 0)
+      {
+        *out_flavor = (LabFlavorId) i;
+        return TRUE;
+      }
+  return FALSE;
 }
 
 guint64

@@ -22,11 +22,15 @@
 
 G_BEGIN_DECLS
 
+/* The recipe's `flavor`: which row of the flavor table (flavors/lab-flavor.h)
+ * builds the nodes. A new flavor adds a value here (and its name to
+ * lab_flavor_to_string), a folder flavors/<name>/ and a row. */
 typedef enum {
   LAB_FLAVOR_PROXMOX,
   LAB_FLAVOR_KVM,
   LAB_FLAVOR_CONTAINER,
-} LabFlavor;
+  LAB_N_FLAVORS
+} LabFlavorId;
 
 #define LAB_GIB (G_GUINT64_CONSTANT (1) << 30)
 #define LAB_MIB (G_GUINT64_CONSTANT (1) << 20)
@@ -75,7 +79,7 @@ typedef struct _LabRecipe {
   /* [lab] */
   char      *name;          /* lab name: [a-z][a-z0-9-]{0,30} */
   char      *description;
-  LabFlavor  flavor;
+  LabFlavorId flavor;
   char      *domain;        /* reverse-DNS naming authority for the IQN, default "lab.labctl" */
 
   /* [storage] */
@@ -132,7 +136,10 @@ LabNode     *lab_recipe_find_node    (LabRecipe   *recipe,
                                       const char  *name);
 LabGuest    *lab_recipe_find_guest   (LabRecipe   *recipe,
                                       const char  *name);
-const char  *lab_flavor_to_string    (LabFlavor    flavor);
+/* "proxmox", "kvm", "container"; from_string: FALSE for another name. */
+const char  *lab_flavor_to_string    (LabFlavorId  flavor);
+gboolean     lab_flavor_from_string  (const char  *name,
+                                      LabFlavorId *out_flavor);
 
 /* The recipe with defaults applied, for `recipe show --json`. */
 JsonNode    *lab_recipe_to_json      (LabRecipe   *recipe);

@@ -1,18 +1,21 @@
 /* lab-stand.h: the whole stand of a recipe as one LabPlan, its status and
  * its reset.
  *
- * The plan, in order:
- *   check       "check.host": the host preflight (lab-host-check)
- *   network     container flavor: "network.bridge" (the portal listens on
- *               the gateway address, so the bridge comes before storage)
+ * The plan is built phase by phase (lab-plan.h's LabPhase): in each phase
+ * the stand's own steps, then those of the lab's flavor (flavors/
+ * lab-flavor.h: the flavor table). With the flavors of today:
+ *   check       "check.host": the host preflight (lab-stand-check.c)
+ *   network     vm: "nodes.network" (the libvirt network); container:
+ *               "network.bridge". The iSCSI portal listens on the lab
+ *               network's gateway address, so the network comes first.
  *   storage     image, tgtd, target, LUN, ACL, attach, PV, VG, LVs
- *               (lab-storage)
- *   nodes       container flavor: namespaces + libvirtd per node
- *               (lab-container); other flavors: network and node domains
- *               (lab-nodes)
- *   guests      container flavor: disk (the LV's place on the LUN), define,
- *               start, clean image (lab-guest)
- *   ready       "stand.ready": every node answers, every guest answers ping
+ *               (storage/)
+ *   nodes       vm: "nodes.define:<node>", "nodes.start"; container:
+ *               "nodes.netns:<node>", "nodes.libvirtd:<node>"
+ *   guests      container: disk (the LV's place on the LUN), define,
+ *               start, clean image (flavors/lab-guest.c)
+ *   ready       "stand.ready": every node answers, every guest answers
+ *               ping (lab-stand-ready.c)
  */
 #pragma once
 
@@ -76,12 +79,9 @@ JsonNode *lab_stand_status         (LabContext *ctx,
                                     LabPlan    *plan);
 char     *lab_stand_status_format  (JsonNode   *status);
 
-/* The node snapshot `reset` reverts to in the VM flavors. */
-#define LAB_STAND_CLEAN_SNAPSHOT "clean"
-
-/* Back to the clean post-install state: container flavor: every guest
- * recreated from its template on its home node from its clean image;
- * other flavors: every node reverted to its snapshot "clean". */
+/* Back to the clean post-install state, as the lab's flavor does it:
+ * container: every guest recreated from its template on its home node
+ * from its clean image; vm: every node reverted to its snapshot "clean". */
 gboolean  lab_stand_reset          (LabContext *ctx,
                                     GError    **error);
 
@@ -91,9 +91,10 @@ gboolean  lab_stand_reset          (LabContext *ctx,
 gboolean  lab_stand_remove_state_dir (LabStand  *stand,
                                       GError   **error);
 
-/* The host-check ids that do not matter for a flavor (the container
- * flavor needs neither KVM nor nesting nor the host's libvirtd). */
-gboolean  lab_stand_check_matters  (LabFlavor   flavor,
+/* FALSE for the host-check ids that do not matter for a flavor (the
+ * container flavor needs neither KVM nor nesting nor the host's
+ * libvirtd): the flavor table's ignored_checks. */
+gboolean  lab_stand_check_matters  (LabFlavorId flavor,
                                     const char *check_id);
 
 G_END_DECLS

@@ -548,6 +548,75 @@ test_progress_info_without_progress (void)
   g_assert_true (TRUE);
 }
 
+/* Steps land in their phase's place whatever order they are added in, and
+ * keep the order they were added in within a phase; down undoes in the
+ * reverse of that order. */
+static void
+test_phases (Fixture *f, gconstpointer data)
+{
+  g_autoptr(LabPlan) plan = NULL;
+  g_autoptr(GError) error = NULL;
+  Thing things[5];
+  static const struct { LabPhase phase; const char *name; } adds[] = {
+    { LAB_PHASE_NODES, "n1" }, { LAB_PHASE_READY, "r" }, { LAB_PHASE_NETWORK, "net" },
+    { LAB_PHASE_NODES, "n2" }, { LAB_PHASE_CHECK, "chk" },
+  };
+  static const char * const order[] = {
+    "fake.thing:chk", "fake.thing:net", "fake.thing:n1", "fake.thing:n2", "fake.thing:r",
+  };
+
+  plan = lab_plan_new (&f->ctx);
+  for (guint i = 0; i < G_N_ELEMENTS (adds); i++)
+    {
+      things[i].world = &f->world;
+      things[i].n = 1 + i % N_THINGS;
+      lab_plan_set_phase (plan, adds[i].phase);
+      lab_plan_add_step (plan, &thing_step, adds[i].name, adds[i].name, &things[i], NULL);
+    }
+  g_assert_cmpuint (lab_plan_get_n_steps (plan), ==, G_N_ELEMENTS (order));
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    g_assert_cmpstr (lab_plan_get_step_id (plan, i), ==, order[i]);
+  g_assert_cmpint (lab_plan_get_step_phase (plan, 0), ==, LAB_PHASE_CHECK);
+  g_assert_cmpint (lab_plan_get_step_phase (plan, 2), ==, LAB_PHASE_NODES);
+  g_assert_cmpint (lab_plan_get_step_phase (plan, 4), ==, LAB_PHASE_READY);
+  g_assert_cmpstr (lab_phase_to_string (LAB_PHASE_NETWORK), ==, "network");
+  g_assert_cmpstr (lab_phase_to_string (LAB_PHASE_READY), ==, "ready");
+
+  g_assert_true (lab_plan_up (plan, &error));
+  g_assert_no_error (error);
+  /* chk is thing 1, net thing 3, n1 thing 1 (made by chk: skipped), n2
+   * thing 4, r thing 2 */
+  g_assert_cmpstr (f->world.calls->str, ==, "apply 1;apply 3;apply 4;apply 2;");
+  g_string_truncate (f->world.calls, 0);
+  /* the skipped n1 is not recorded: nothing of it to undo */
+  g_assert_true (lab_plan_down (plan, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (f->world.calls->str, ==, "undo 2;undo 4;undo 3;undo 1;");
+}
+
+static void
+count_destroy (gpointer data)
+{
+  (*(int *) data)++;
+}
+
+/* Providers keep what their steps share in the plan, until it is freed. */
+static void
+test_plan_data (Fixture *f, gconstpointer data)
+{
+  LabPlan *plan = lab_plan_new (&f->ctx);
+  int a = 0, b = 0;
+
+  g_assert_null (lab_plan_get_data (plan, "shared"));
+  lab_plan_set_data (plan, "shared", &a, count_destroy);
+  g_assert_true (lab_plan_get_data (plan, "shared") == &a);
+  lab_plan_set_data (plan, "shared", &b, count_destroy);
+  g_assert_cmpint (a, ==, 1);
+  g_assert_true (lab_plan_get_data (plan, "shared") == &b);
+  lab_plan_free (plan);
+  g_assert_cmpint (b, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -564,6 +633,8 @@ main (int argc, char **argv)
   ADD ("/plan/progress/stream-plain", test_progress_stream);
   ADD ("/plan/progress/tty", test_progress_tty);
   ADD ("/plan/progress/tty-colour", test_progress_tty_colour);
+  ADD ("/plan/phases", test_phases);
+  ADD ("/plan/data", test_plan_data);
 #undef ADD
   g_test_add_func ("/plan/progress/null", test_progress_info_without_progress);
 

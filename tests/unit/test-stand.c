@@ -87,6 +87,46 @@ test_kvm_order (void)
   g_assert_cmpuint (index_of (plan, "stand.ready"), ==, lab_plan_get_n_steps (plan) - 1);
 }
 
+/* Every step is in the phase its provider belongs to: the plan's order
+ * comes from the phases, whatever order the flavor's row adds them in. */
+static void
+test_phases (void)
+{
+  static const struct { const char *prefix; LabPhase phase; } expect[] = {
+    { "check.", LAB_PHASE_CHECK }, { "network.", LAB_PHASE_NETWORK }, { "nodes.network", LAB_PHASE_NETWORK },
+    { "storage.", LAB_PHASE_STORAGE }, { "nodes.", LAB_PHASE_NODES }, { "guests.", LAB_PHASE_GUESTS },
+    { "stand.ready", LAB_PHASE_READY },
+  };
+  static const char * const recipes[] = { "tests/data/e2e.lab", "recipes/kvm-3node.lab", "recipes/proxmox-3node.lab" };
+
+  for (guint k = 0; k < G_N_ELEMENTS (recipes); k++)
+    {
+      g_autofree char *path = g_build_filename (LABCTL_SOURCE_DIR, recipes[k], NULL);
+      g_autoptr(LabRecipe) recipe = NULL;
+      g_autoptr(LabState) state = NULL;
+      g_autoptr(LabRunner) runner = NULL;
+      LabContext ctx;
+      g_autoptr(LabPlan) plan = plan_for (path, &recipe, &state, &runner, &ctx);
+
+      for (guint i = 0; i < lab_plan_get_n_steps (plan); i++)
+        {
+          const char *id = lab_plan_get_step_id (plan, i);
+          LabPhase phase = lab_plan_get_step_phase (plan, i);
+          guint j;
+
+          for (j = 0; j < G_N_ELEMENTS (expect); j++)
+            if (g_str_has_prefix (id, expect[j].prefix))
+              break;
+          g_test_message ("%s: %s in phase %s", recipes[k], id, lab_phase_to_string (phase));
+          g_assert_cmpuint (j, <, G_N_ELEMENTS (expect));
+          if (j < G_N_ELEMENTS (expect))
+            g_assert_cmpstr (lab_phase_to_string (phase), ==, lab_phase_to_string (expect[j].phase));
+          if (i > 0)
+            g_assert_cmpint (lab_plan_get_step_phase (plan, i - 1), <=, phase);
+        }
+    }
+}
+
 static void
 test_checks_per_flavor (void)
 {
@@ -105,6 +145,7 @@ main (int argc, char **argv)
   g_test_set_nonfatal_assertions ();
   g_test_add_func ("/stand/plan/container", test_container_order);
   g_test_add_func ("/stand/plan/kvm", test_kvm_order);
+  g_test_add_func ("/stand/plan/phases", test_phases);
   g_test_add_func ("/stand/checks-per-flavor", test_checks_per_flavor);
   return g_test_run ();
 }

@@ -20,6 +20,11 @@
  *   clients:         qemu+unix:///system?socket=<state dir>/nodes/N/run/libvirt-sock
  *   migration:       qemu+tcp://<node address>/system (peer to peer)
  *
+ * Files: lab-container.c (this node object, names, URIs),
+ * lab-container-bridge.c (network.bridge), lab-container-netns.c
+ * (nodes.netns), lab-container-libvirtd.c (nodes.libvirtd),
+ * lab-container-flavor.c (the flavor's row: phases, status, reset).
+ *
  * Every command goes through LabRunner; daemons through
  * lab_runner_spawn_daemon(). Ownership: the bridge carries the alias
  * "labctl:<lab>", namespaces carry the lab's prefix, daemons are known by
@@ -131,19 +136,18 @@ gboolean  lab_container_daemons_stop   (LabRunner        *runner,
 char    **lab_container_daemons_describe (LabContainerNode *node,
                                           gboolean          down);
 
-/* ---- plan steps -------------------------------------------------------- */
+/* ---- plan steps (the flavor's row: lab-container-flavor.c) ------------ */
 
-/* "network.bridge" (before storage: the iSCSI portal listens on the
- * gateway address), then per node "nodes.netns:<node>" and
- * "nodes.libvirtd:<node>". */
+/* Network phase: "network.bridge" (lab-container-bridge.c). */
 void      lab_container_add_network_steps (LabPlan    *plan,
                                            LabContext *ctx);
+/* Nodes phase: per node "nodes.netns:<node>" (lab-container-netns.c), then
+ * per node "nodes.libvirtd:<node>" (lab-container-libvirtd.c). */
 void      lab_container_add_node_steps    (LabPlan    *plan,
                                            LabContext *ctx);
 
-/* The node's directory for a lab with this state (or dry-run) context. */
-char     *lab_container_state_dir      (LabContext *ctx);
-/* The LabContainerNode of a recipe node in this context. */
+/* The LabContainerNode of a recipe node in this context (its directory
+ * under the context's state directory). */
 LabContainerNode *lab_container_node_for (LabContext *ctx,
                                           LabNode    *node);
 

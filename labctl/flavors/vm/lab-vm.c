@@ -1,39 +1,25 @@
-/* lab-vm.c: plan steps for the lab network and the node VMs. */
+/* lab-vm.c: the vm flavor's nodes: libvirt VMs on their LVs on the host's
+ * libvirt. What the steps share (one connection, one osinfo database per
+ * plan), the domain type, the OS profile, and the specs of the lab network
+ * and the node domains. The steps: lab-vm-network.c (nodes.network),
+ * lab-vm-nodes.c (nodes.define, nodes.start); the row: lab-vm-flavor.c. */
 #include "config.h"
 
 #include "lab-vm.h"
+#include "lab-vm-private.h"
 
 #include <string.h>
 
-#include <libvirt/libvirt.h>
-
 #include "lab-error.h"
 #include "lab-i18n.h"
-#include "lab-paths.h"
 
-#define START_TIMEOUT_MS (120 * 1000)
-#define STOP_TIMEOUT_MS  (60 * 1000)
-
-/* Shared by all steps of one plan: one connection, one osinfo db. */
-typedef struct {
-  LabContext       *ctx;
-  LabVirt          *virt;
-  LabOsinfo        *osinfo;
-  LabOsinfoProfile *profile;
-  char             *domain_type;
-  char             *domain_type_why;
-  gboolean          warned_tcg;
-} Shared;
-
-typedef struct {
-  Shared  *shared;   /* rc box */
-  LabNode *node;     /* NULL for the network and start steps */
-} StepData;
+/* The plan data key of the shared part. */
+#define SHARED_KEY "flavor-vm"
 
 static void
 shared_clear (gpointer p)
 {
-  Shared *s = p;
+  LabVmShared *s = p;
 
   g_clear_object (&s->virt);
   g_clear_object (&s->osinfo);
@@ -43,22 +29,53 @@ shared_clear (gpointer p)
 }
 
 static void
-step_data_free (gpointer p)
+shared_release (gpointer p)
 {
-  StepData *d = p;
+  g_rc_box_release_full (p, shared_clear);
+}
+
+LabVmShared *
+lab_vm_shared (LabPlan *plan, LabContext *ctx)
+{
+  LabVmShared *s = lab_plan_get_data (plan, SHARED_KEY);
+
+  if (s == NULL)
+    {
+      s = g_rc_box_new0 (LabVmShared);
+      s->ctx = ctx;
+      /* the plan holds one reference, each step one */
+      lab_plan_set_data (plan, SHARED_KEY, s, shared_release);
+    }
+  return s;
+}
+
+LabVmStep *
+lab_vm_step_new (LabVmShared *shared, LabNode *node)
+{
+  LabVmStep *d = g_new0 (LabVmStep, 1);
+
+  d->shared = g_rc_box_acquire (shared);
+  d->node = node;
+  return d;
+}
+
+void
+lab_vm_step_free (gpointer p)
+{
+  LabVmStep *d = p;
 
   g_rc_box_release_full (d->shared, shared_clear);
   g_free (d);
 }
 
-static const char *
-uri_of (LabContext *ctx)
+const char *
+lab_vm_uri (LabContext *ctx)
 {
   return lab_virt_default_uri (ctx->libvirt_uri);
 }
 
-static LabVirt *
-get_virt (Shared *s, GError **error)
+LabVirt *
+lab_vm_get_virt (LabVmShared *s, GError **error)
 {
   if (s->virt == NULL)
     {
@@ -81,7 +98,7 @@ lab_vm_tcg_warning (const char *domain_type, const char *why)
 }
 
 static const char *
-get_domain_type (Shared *s)
+get_domain_type (LabVmShared *s)
 {
   if (s->domain_type == NULL)
     {
@@ -90,7 +107,7 @@ get_domain_type (Shared *s)
       if (s->virt == NULL)
         {
           g_autoptr(GError) ignored = NULL;
-          get_virt (s, &ignored);
+          lab_vm_get_virt (s, &ignored);
         }
       s->domain_type = lab_virt_pick_domain_type (s->virt, &s->domain_type_why);
       if (!s->warned_tcg)
@@ -112,7 +129,7 @@ get_domain_type (Shared *s)
 /* The OS profile: the recipe's os key, cross-checked with the ISO when the
  * ISO is there. identify_iso: the ISO must exist and be identifiable. */
 static const LabOsinfoProfile *
-get_profile (Shared *s, gboolean identify_iso, GError **error)
+get_profile (LabVmShared *s, gboolean identify_iso, GError **error)
 {
   LabRecipe *r = s->ctx->recipe;
   g_autofree char *iso = lab_vm_iso_path (r);
@@ -230,7 +247,7 @@ lab_vm_iso_path (LabRecipe *r)
 
 LabVirtDomainSpec *
 lab_vm_domain_spec (LabRecipe *r, const LabNode *node, const LabOsinfoProfile *p,
-                       const char *domain_type, const char *iso_path)
+                    const char *domain_type, const char *iso_path)
 {
   LabVirtDomainSpec *s = lab_virt_domain_spec_new ();
   gboolean tcg = g_strcmp0 (domain_type, "kvm") != 0;
@@ -260,8 +277,8 @@ lab_vm_domain_spec (LabRecipe *r, const LabNode *node, const LabOsinfoProfile *p
   return s;
 }
 
-static LabVirtDomainSpec *
-spec_for_node (Shared *s, const LabNode *node, gboolean strict, GError **error)
+LabVirtDomainSpec *
+lab_vm_spec_for_node (LabVmShared *s, const LabNode *node, gboolean strict, GError **error)
 {
   LabRecipe *r = s->ctx->recipe;
   const LabOsinfoProfile *p = get_profile (s, strict, strict ? error : NULL);
@@ -272,325 +289,9 @@ spec_for_node (Shared *s, const LabNode *node, gboolean strict, GError **error)
   return lab_vm_domain_spec (r, node, p, get_domain_type (s), iso);
 }
 
-/* ---- network step ------------------------------------------------------ */
-
-static gboolean
-network_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
-{
-  StepData *d = data;
-  g_autoptr(LabVirtNetworkSpec) spec = lab_vm_network_spec (ctx->recipe);
-  LabVirt *virt = get_virt (d->shared, error);
-
-  gboolean exists = FALSE;
-  virNetworkPtr net;
-
-  *done = FALSE;
-  if (virt == NULL || !lab_virt_network_check (virt, spec, &exists, error))
-    return FALSE;
-  /* done: ours and running (after a reboot it may be defined but down) */
-  net = exists ? virNetworkLookupByName (lab_virt_get_connect (virt), spec->name) : NULL;
-  if (net != NULL)
-    {
-      *done = virNetworkIsActive (net) == 1;
-      virNetworkFree (net);
-    }
-  return TRUE;
-}
-
-static gboolean
-network_apply (LabContext *ctx, gpointer data, GError **error)
-{
-  StepData *d = data;
-  g_autoptr(LabVirtNetworkSpec) spec = lab_vm_network_spec (ctx->recipe);
-  LabVirt *virt = get_virt (d->shared, error);
-  gboolean created = FALSE;
-
-  if (virt == NULL || !lab_virt_network_ensure (virt, spec, &created, error))
-    return FALSE;
-  lab_state_set_string (ctx->state, "virt.uri", lab_virt_get_uri (virt));
-  lab_state_set_string (ctx->state, "virt.network.name", spec->name);
-  if (created)
-    lab_state_set_bool (ctx->state, "virt.network.created", TRUE);
-  return TRUE;
-}
-
-static gboolean
-network_undo (LabContext *ctx, gpointer data, GError **error)
-{
-  StepData *d = data;
-  const char *name = lab_state_get_string (ctx->state, "virt.network.name");
-  LabVirt *virt;
-
-  /* only a network this lab created (state) and marked (metadata) goes */
-  if (name == NULL || !lab_state_get_bool (ctx->state, "virt.network.created", FALSE))
-    return TRUE;
-  virt = get_virt (d->shared, error);
-  if (virt == NULL || !lab_virt_network_remove (virt, name, ctx->recipe->name, error))
-    return FALSE;
-  lab_state_remove_prefix (ctx->state, "virt.network.");
-  return TRUE;
-}
-
-static char **
-network_describe (LabContext *ctx, gpointer data, gboolean down)
-{
-  g_autoptr(LabVirtNetworkSpec) spec = lab_vm_network_spec (ctx->recipe);
-  const char *uri = uri_of (ctx);
-
-  if (down)
-    {
-      char **v = g_new0 (char *, 3);
-      v[0] = g_strdup_printf ("virsh -c %s net-destroy %s", uri, spec->name);
-      v[1] = g_strdup_printf ("virsh -c %s net-undefine %s", uri, spec->name);
-      return v;
-    }
-  return lab_virt_network_describe (spec, uri);
-}
-
-/* ---- define step ------------------------------------------------------- */
-
-static gboolean
-define_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
-{
-  StepData *d = data;
-  LabVirt *virt = get_virt (d->shared, error);
-  virDomainPtr dom = NULL;
-
-  if (virt == NULL || !lab_virt_domain_lookup (virt, d->node->name, ctx->recipe->name, &dom, error))
-    return FALSE;
-  *done = dom != NULL;
-  if (dom != NULL)
-    virDomainFree (dom);
-  return TRUE;
-}
-
-static gboolean
-define_apply (LabContext *ctx, gpointer data, GError **error)
-{
-  StepData *d = data;
-  LabVirt *virt = get_virt (d->shared, error);
-  g_autoptr(LabVirtDomainSpec) spec = NULL;
-  g_autofree char *key = NULL;
-  g_autofree char *disk = NULL;
-  const LabOsinfoProfile *p;
-  g_autoptr(GPtrArray) warnings = NULL;
-
-  if (virt == NULL)
-    return FALSE;
-  disk = g_build_filename (ctx->sysroot != NULL ? ctx->sysroot : "/", "dev", ctx->recipe->vg_name,
-                           d->node->lv_name, NULL);
-  if (!g_file_test (disk, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
-                   _("The disk of node \"%s\", logical volume %s, does not exist; create the storage first "
-                     "('labctl up' runs the storage steps before the nodes)"), d->node->name, disk);
-      return FALSE;
-    }
-  spec = spec_for_node (d->shared, d->node, TRUE, error);
-  if (spec == NULL)
-    return FALSE;
-  p = d->shared->profile;
-  warnings = lab_osinfo_check_resources (p, d->node->vcpus, d->node->memory_mib, d->node->disk_bytes);
-  for (guint i = 0; i < warnings->len; i++)
-    lab_progress_info (ctx->progress, _("Warning: node %s: %s"), d->node->name,
-                       (const char *) g_ptr_array_index (warnings, i));
-  if (!lab_virt_domain_define (virt, spec, error))
-    return FALSE;
-  key = g_strdup_printf ("virt.node.%s.domain", d->node->name);
-  lab_state_set_string (ctx->state, key, d->node->name);
-  return TRUE;
-}
-
-static gboolean
-define_undo (LabContext *ctx, gpointer data, GError **error)
-{
-  StepData *d = data;
-  g_autofree char *key = g_strdup_printf ("virt.node.%s.domain", d->node->name);
-  LabVirt *virt;
-
-  if (!lab_state_has (ctx->state, key))
-    return TRUE;
-  virt = get_virt (d->shared, error);
-  if (virt == NULL
-      || !lab_virt_domain_stop (virt, d->node->name, ctx->recipe->name, STOP_TIMEOUT_MS, ctx->cancellable, error)
-      || !lab_virt_domain_undefine (virt, d->node->name, ctx->recipe->name, error))
-    return FALSE;
-  lab_state_remove (ctx->state, key);
-  return TRUE;
-}
-
-static char **
-define_describe (LabContext *ctx, gpointer data, gboolean down)
-{
-  StepData *d = data;
-  g_autoptr(LabVirtDomainSpec) spec = NULL;
-  const char *uri = uri_of (ctx);
-
-  if (down)
-    {
-      GStrvBuilder *b = g_strv_builder_new ();
-      g_autofree char *l1 = g_strdup_printf ("virsh -c %s shutdown %s  # then, after 60 s: virsh -c %s destroy %s",
-                                             uri, d->node->name, uri, d->node->name);
-      g_autofree char *l2 = g_strdup_printf ("virsh -c %s undefine %s --snapshots-metadata --nvram",
-                                             uri, d->node->name);
-      char **v;
-      g_strv_builder_add (b, l1);
-      g_strv_builder_add (b, l2);
-      v = g_strv_builder_end (b);
-      g_strv_builder_unref (b);
-      return v;
-    }
-  spec = spec_for_node (d->shared, d->node, FALSE, NULL);
-  {
-    g_autofree char *overlay = lab_paths_data_file ("iso-cache", "osinfo", NULL);
-    return lab_virt_domain_describe (spec, uri, overlay);
-  }
-}
-
-/* ---- start step -------------------------------------------------------- */
-
-static GPtrArray *
-all_specs (Shared *s, gboolean strict, GError **error)
-{
-  g_autoptr(GPtrArray) specs = g_ptr_array_new_with_free_func ((GDestroyNotify) lab_virt_domain_spec_free);
-  LabRecipe *r = s->ctx->recipe;
-
-  for (guint i = 0; i < r->nodes->len; i++)
-    {
-      LabVirtDomainSpec *spec = spec_for_node (s, g_ptr_array_index (r->nodes, i), strict, error);
-      if (spec == NULL)
-        return NULL;
-      g_ptr_array_add (specs, spec);
-    }
-  return g_steal_pointer (&specs);
-}
-
-static gboolean
-start_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
-{
-  StepData *d = data;
-  LabVirt *virt = get_virt (d->shared, error);
-  LabRecipe *r = ctx->recipe;
-  guint64 needed = 0, free_mib = 0;
-
-  if (virt == NULL)
-    return FALSE;
-  *done = TRUE;
-  for (guint i = 0; i < r->nodes->len; i++)
-    {
-      LabNode *node = g_ptr_array_index (r->nodes, i);
-      virDomainPtr dom = NULL;
-      int state = VIR_DOMAIN_NOSTATE, reason;
-
-      if (!lab_virt_domain_lookup (virt, node->name, r->name, &dom, error))
-        return FALSE;
-      if (dom != NULL)
-        {
-          virDomainGetState (dom, &state, &reason, 0);
-          virDomainFree (dom);
-        }
-      if (state != VIR_DOMAIN_RUNNING)
-        {
-          *done = FALSE;
-          needed += node->memory_mib;
-        }
-    }
-  if (needed > 0 && lab_virt_free_memory_mib (virt, &free_mib, NULL) && free_mib < needed)
-    {
-      g_set_error (error, LAB_ERROR, LAB_ERROR_NO_SPACE,
-                   _("Not enough free memory for the nodes: they need %llu MiB, the host has %llu MiB free; "
-                     "close programs or lower [nodes] memory in the recipe"),
-                   (unsigned long long) needed, (unsigned long long) free_mib);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-start_apply (LabContext *ctx, gpointer data, GError **error)
-{
-  StepData *d = data;
-  LabVirt *virt = get_virt (d->shared, error);
-  g_autoptr(GPtrArray) specs = NULL;
-
-  if (virt == NULL)
-    return FALSE;
-  specs = all_specs (d->shared, FALSE, error);
-  return specs != NULL
-         && lab_virt_domains_run (virt, specs, LAB_VIRT_OP_START, START_TIMEOUT_MS, ctx->cancellable, error);
-}
-
-static gboolean
-start_undo (LabContext *ctx, gpointer data, GError **error)
-{
-  StepData *d = data;
-  LabVirt *virt = get_virt (d->shared, error);
-  g_autoptr(GPtrArray) specs = NULL;
-
-  if (virt == NULL)
-    return FALSE;
-  specs = all_specs (d->shared, FALSE, error);
-  return specs != NULL
-         && lab_virt_domains_run (virt, specs, LAB_VIRT_OP_STOP, STOP_TIMEOUT_MS, ctx->cancellable, error);
-}
-
-static char **
-start_describe (LabContext *ctx, gpointer data, gboolean down)
-{
-  GStrvBuilder *b = g_strv_builder_new ();
-  const char *uri = uri_of (ctx);
-  char **v;
-
-  for (guint i = 0; i < ctx->recipe->nodes->len; i++)
-    {
-      LabNode *node = g_ptr_array_index (ctx->recipe->nodes, i);
-      g_autofree char *line = g_strdup_printf ("virsh -c %s %s %s", uri, down ? "shutdown" : "start", node->name);
-      g_strv_builder_add (b, line);
-    }
-  v = g_strv_builder_end (b);
-  g_strv_builder_unref (b);
-  return v;
-}
-
-/* Not root: qemu:///system is open to the libvirt group, and a refused
- * connection says so (LAB_ERROR_PERMISSION). */
-static const LabStepInfo network_step = {
-  "nodes.network", N_("Create the lab network %s"), FALSE,
-  network_check, network_apply, network_undo, network_describe,
-};
-static const LabStepInfo define_step = {
-  "nodes.define", N_("Define node %s"), FALSE,
-  define_check, define_apply, define_undo, define_describe,
-};
-static const LabStepInfo start_step = {
-  "nodes.start", N_("Start the nodes"), FALSE,
-  start_check, start_apply, start_undo, start_describe,
-};
-
-static StepData *
-step_data_new (Shared *shared, LabNode *node)
-{
-  StepData *d = g_new0 (StepData, 1);
-
-  d->shared = g_rc_box_acquire (shared);
-  d->node = node;
-  return d;
-}
-
 void
 lab_vm_add_steps (LabPlan *plan, LabContext *ctx)
 {
-  Shared *shared = g_rc_box_new0 (Shared);
-
-  shared->ctx = ctx;
-  lab_plan_add_step (plan, &network_step, NULL, ctx->recipe->net_name,
-                     step_data_new (shared, NULL), step_data_free);
-  for (guint i = 0; i < ctx->recipe->nodes->len; i++)
-    {
-      LabNode *node = g_ptr_array_index (ctx->recipe->nodes, i);
-      lab_plan_add_step (plan, &define_step, node->name, node->name,
-                         step_data_new (shared, node), step_data_free);
-    }
-  lab_plan_add_step (plan, &start_step, NULL, NULL, step_data_new (shared, NULL), step_data_free);
-  g_rc_box_release_full (shared, shared_clear);
+  lab_vm_add_network_steps (plan, ctx);
+  lab_vm_add_node_steps (plan, ctx);
 }

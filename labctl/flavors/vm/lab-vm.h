@@ -1,12 +1,17 @@
-/* lab-vm.h: the plan steps that bring up the lab's libvirt side.
+/* lab-vm.h: the vm flavor: each node is a libvirt VM on the host's libvirt,
+ * its disk the node's LV on the shared storage, booting its install media.
+ * Today the kvm and proxmox recipes use this flavor's row (no OS is
+ * installed yet). Its steps:
  *
- *   nodes.network        the lab network (NAT, DHCP reservation per node)
- *   nodes.define:<node>  one per node: the node's domain
- *   nodes.start          all nodes started in parallel; waits (libvirt
- *                        events) until every one runs
+ *   nodes.network        (network phase) the lab network: NAT, a DHCP
+ *                        reservation per node (lab-vm-network.c)
+ *   nodes.define:<node>  (nodes phase) one per node: the node's domain
+ *   nodes.start          (nodes phase) all nodes started in parallel; waits
+ *                        (libvirt events) until every one runs
+ *                        (both lab-vm-nodes.c)
  *
- * `labctl up` and `labctl nodes` share them. Ownership and refusal of
- * foreign objects are lab-virt's (see lab-virt.h).
+ * `labctl up` (through the flavor table) and `labctl nodes` share them.
+ * Ownership and refusal of foreign objects are lab-virt's (see lab-virt.h).
  */
 #pragma once
 
@@ -19,30 +24,39 @@
 
 G_BEGIN_DECLS
 
-/* Adds the steps above for ctx->recipe's nodes. */
-void                lab_vm_add_steps        (LabPlan    *plan,
-                                                LabContext *ctx);
+/* The node snapshot `reset` reverts every node to. */
+#define LAB_VM_CLEAN_SNAPSHOT "clean"
+
+/* Adds the network step (lab_vm_add_network_steps) and the node steps
+ * (lab_vm_add_node_steps) for ctx->recipe's nodes, in the plan's current
+ * phase (`labctl nodes`); the flavor table adds them phase by phase. */
+void                lab_vm_add_steps         (LabPlan    *plan,
+                                              LabContext *ctx);
+void                lab_vm_add_network_steps (LabPlan    *plan,
+                                              LabContext *ctx);
+void                lab_vm_add_node_steps    (LabPlan    *plan,
+                                              LabContext *ctx);
 
 /* The lab network of a recipe. */
-LabVirtNetworkSpec *lab_vm_network_spec     (LabRecipe  *recipe);
+LabVirtNetworkSpec *lab_vm_network_spec      (LabRecipe              *recipe);
 /* A node's domain spec. domain_type "kvm" or "qemu" (then a
  * host-passthrough CPU becomes "maximum": TCG has no host CPU to pass
  * through). profile may be NULL (no osinfo data: conservative devices). */
-LabVirtDomainSpec  *lab_vm_domain_spec      (LabRecipe              *recipe,
-                                                const LabNode          *node,
-                                                const LabOsinfoProfile *profile,
-                                                const char             *domain_type,
-                                                const char             *iso_path);
+LabVirtDomainSpec  *lab_vm_domain_spec       (LabRecipe              *recipe,
+                                              const LabNode          *node,
+                                              const LabOsinfoProfile *profile,
+                                              const char             *domain_type,
+                                              const char             *iso_path);
 /* The node's disk: /dev/<vg>/<lv>. */
-char               *lab_vm_disk_path        (LabRecipe     *recipe,
-                                                const LabNode *node);
+char               *lab_vm_disk_path         (LabRecipe              *recipe,
+                                              const LabNode          *node);
 /* The install ISO: recipe install-media when it is a path; otherwise the
  * ISO cache's <name>.iso ($LABCTL_ISO_DIR, else <state dir>/../isos). NULL
  * when the recipe names no media. */
-char               *lab_vm_iso_path         (LabRecipe     *recipe);
+char               *lab_vm_iso_path          (LabRecipe              *recipe);
 
 /* "The nodes run under TCG ..." warning text when domain_type is not kvm. */
-char               *lab_vm_tcg_warning      (const char *domain_type,
-                                                const char *why);
+char               *lab_vm_tcg_warning       (const char             *domain_type,
+                                              const char             *why);
 
 G_END_DECLS

@@ -1,0 +1,136 @@
+/* lab-container-flavor.c: the container flavor's row in the flavor table:
+ * nodes as network namespaces with their own libvirtd on the host kernel
+ * (no nested virtualization), guests on the nodes' libvirt, reset through
+ * the guests' clean images. */
+#include "config.h"
+
+#include "lab-flavor.h"
+#include "lab-container.h"
+#include "lab-container-private.h"
+
+#include <libvirt/libvirt.h>
+
+#include "lab-guest.h"
+#include "lab-i18n.h"
+
+static void
+add_per_node (LabPlan *plan, LabContext *ctx, const LabStepInfo *info)
+{
+  LabRecipe *r = ctx->recipe;
+
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      LabNode *n = g_ptr_array_index (r->nodes, i);
+
+      lab_plan_add_step (plan, info, n->name, n->name, n, NULL);
+    }
+}
+
+/* Every node's namespace first, then every node's daemons. */
+void
+lab_container_add_node_steps (LabPlan *plan, LabContext *ctx)
+{
+  add_per_node (plan, ctx, &lab_container_netns_step);
+  add_per_node (plan, ctx, &lab_container_libvirtd_step);
+}
+
+static char *
+container_node_uri (LabContext *ctx, LabNode *node, GError **error)
+{
+  g_autoptr(LabContainerNode) cn = lab_container_node_for (ctx, node);
+
+  return lab_container_node_uri (cn);
+}
+
+static char *
+container_node_peer_uri (LabContext *ctx, LabNode *node, GError **error)
+{
+  g_autoptr(LabContainerNode) cn = lab_container_node_for (ctx, node);
+
+  return lab_container_node_peer_uri (cn);
+}
+
+/* The node's libvirtd answers on its socket. */
+static gboolean
+container_node_ready (LabContext *ctx, LabNode *node, GError **error)
+{
+  g_autofree char *uri = container_node_uri (ctx, node, error);
+  virConnectPtr conn = uri != NULL ? lab_guest_connect (uri, error) : NULL;
+
+  if (conn == NULL)
+    return FALSE;
+  virConnectClose (conn);
+  return TRUE;
+}
+
+static void
+container_node_status (LabContext *ctx, LabNode *node, JsonBuilder *b)
+{
+  g_autoptr(LabContainerNode) cn = lab_container_node_for (ctx, node);
+  g_autofree char *key = g_strdup_printf ("nodes.%s.libvirtd_pid", node->name);
+  g_autofree char *uri = lab_container_node_uri (cn);
+  GPid pid = (GPid) lab_state_get_int (ctx->state, key, 0);
+
+  json_builder_set_member_name (b, "netns");
+  json_builder_add_string_value (b, cn->netns);
+  json_builder_set_member_name (b, "netns_exists");
+  json_builder_add_boolean_value (b, lab_container_netns_exists (cn));
+  json_builder_set_member_name (b, "libvirtd_pid");
+  json_builder_add_int_value (b, pid);
+  json_builder_set_member_name (b, "libvirtd_answers");
+  json_builder_add_boolean_value (b, lab_container_daemons_running (cn, pid));
+  json_builder_set_member_name (b, "uri");
+  json_builder_add_string_value (b, uri);
+}
+
+static void
+container_node_status_text (JsonObject *no, GString *s)
+{
+  g_string_append_printf (s, _(" netns %s (%s), libvirtd %s"),
+                          json_object_get_string_member (no, "netns"),
+                          json_object_get_boolean_member (no, "netns_exists") ? _("present") : _("absent"),
+                          json_object_get_boolean_member (no, "libvirtd_answers") ? _("answers") : _("down"));
+}
+
+/* Every guest recreated on its home node from its clean image. */
+static gboolean
+container_reset (LabContext *ctx, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+
+  for (guint i = 0; i < r->guests->len; i++)
+    {
+      LabGuest *g = g_ptr_array_index (r->guests, i);
+      gint64 t0 = g_get_monotonic_time ();
+
+      if (!lab_guest_reset (ctx, g, error))
+        return FALSE;
+      lab_progress_info (ctx->progress, _("guest %s back to its clean state on %s in %.2f s"), g->name,
+                         g->node, (g_get_monotonic_time () - t0) / 1e6);
+    }
+  return lab_state_save (ctx->state, error);
+}
+
+/* Neither KVM nor nesting nor the host's libvirtd nor an iSCSI initiator:
+ * the nodes are namespaces, the guests' disks go through QEMU's iSCSI
+ * driver. */
+static const char * const container_ignored_checks[] = {
+  "cpu.virt-flag", "kvm.module", "kvm.device", "kvm.nested", "cpu.ept", "cpu.npt",
+  "libvirt.reachable", "tool.iscsiadm", NULL,
+};
+
+const LabFlavor lab_flavor_container = {
+  .name = "container",
+  .add_steps = {
+    [LAB_PHASE_NETWORK] = lab_container_add_network_steps,
+    [LAB_PHASE_NODES] = lab_container_add_node_steps,
+    [LAB_PHASE_GUESTS] = lab_guest_add_steps,
+  },
+  .node_uri = container_node_uri,
+  .node_peer_uri = container_node_peer_uri,
+  .node_ready = container_node_ready,
+  .node_status = container_node_status,
+  .node_status_text = container_node_status_text,
+  .reset = container_reset,
+  .ignored_checks = container_ignored_checks,
+};

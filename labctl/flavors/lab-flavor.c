@@ -1,0 +1,81 @@
+/* lab-flavor.c: the flavor table: which row builds each recipe flavor. */
+#include "config.h"
+
+#include "lab-flavor.h"
+
+#include "lab-error.h"
+#include "lab-i18n.h"
+
+/* Indexed by LabFlavorId. kvm and proxmox nodes are plain libvirt VMs
+ * until their own rows (install, configure, cluster) exist. */
+static const LabFlavor * const flavor_table[LAB_N_FLAVORS] = {
+  [LAB_FLAVOR_PROXMOX]   = &lab_flavor_vm,
+  [LAB_FLAVOR_KVM]       = &lab_flavor_vm,
+  [LAB_FLAVOR_CONTAINER] = &lab_flavor_container,
+};
+
+const LabFlavor *
+lab_flavor_get (LabFlavorId id)
+{
+  g_return_val_if_fail (id < LAB_N_FLAVORS, NULL);
+  return flavor_table[id];
+}
+
+const LabFlavor *
+lab_flavor_for_context (LabContext *ctx)
+{
+  return lab_flavor_get (ctx->recipe->flavor);
+}
+
+gboolean
+lab_flavor_has_guests (const LabFlavor *flavor)
+{
+  return flavor->add_steps[LAB_PHASE_GUESTS] != NULL;
+}
+
+gboolean
+lab_flavor_check_matters (const LabFlavor *flavor, const char *check_id)
+{
+  return flavor->ignored_checks == NULL || !g_strv_contains (flavor->ignored_checks, check_id);
+}
+
+gboolean
+lab_flavor_require_node_libvirt (LabContext *ctx, GError **error)
+{
+  if (lab_flavor_for_context (ctx)->node_uri != NULL)
+    return TRUE;
+  g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+               _("Guests of lab %s: only the container flavor runs guests on the nodes' libvirt so far "
+                 "(this lab's flavor is %s)"), ctx->recipe->name, lab_flavor_to_string (ctx->recipe->flavor));
+  return FALSE;
+}
+
+static char *
+node_uri (LabContext *ctx, const char *node, gboolean peer, GError **error)
+{
+  const LabFlavor *flavor = lab_flavor_for_context (ctx);
+  LabFlavorNodeUriFunc func = peer ? flavor->node_peer_uri : flavor->node_uri;
+  LabNode *n;
+
+  if (!lab_flavor_require_node_libvirt (ctx, error))
+    return NULL;
+  n = lab_recipe_find_node (ctx->recipe, node);
+  if (n == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("Lab %s has no node '%s'"), ctx->recipe->name, node);
+      return NULL;
+    }
+  return func (ctx, n, error);
+}
+
+char *
+lab_flavor_node_uri (LabContext *ctx, const char *node, GError **error)
+{
+  return node_uri (ctx, node, FALSE, error);
+}
+
+char *
+lab_flavor_node_peer_uri (LabContext *ctx, const char *node, GError **error)
+{
+  return node_uri (ctx, node, TRUE, error);
+}

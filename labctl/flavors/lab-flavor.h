@@ -1,0 +1,92 @@
+/* lab-flavor.h: the flavor table. A flavor is what a node is (a libvirt
+ * VM on its LV, a network namespace with its own libvirtd, later a Debian
+ * KVM host or a Proxmox VE node) and everything that follows from it: the
+ * steps it adds in each phase of the plan, how to reach a node's libvirt,
+ * what `status` says about a node, what `reset` does, and which host checks
+ * do not matter for it. The stand asks the table and never tests a flavor
+ * by name, in the spirit of libvirt's virStorageBackend tables.
+ *
+ * Adding a flavor: a folder flavors/<name>/ with its steps (one file per
+ * step family, named after the step ids), a `const LabFlavor` row there, a
+ * LabFlavorId value in recipe/lab-recipe.h, and one line in lab-flavor.c.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "lab-plan.h"
+#include "lab-recipe.h"
+
+G_BEGIN_DECLS
+
+/* Adds the flavor's steps of one phase to plan (the plan's phase is set). */
+typedef void     (*LabFlavorAddStepsFunc)  (LabPlan    *plan,
+                                            LabContext *ctx);
+/* A URI for a node's libvirt; NULL with an error when there is none. */
+typedef char    *(*LabFlavorNodeUriFunc)   (LabContext *ctx,
+                                            LabNode    *node,
+                                            GError    **error);
+
+typedef struct {
+  const char *name;       /* "vm", "container" */
+
+  /* The steps the flavor adds, per phase (NULL: none). The stand adds the
+   * host check, the shared storage and the final check itself. */
+  LabFlavorAddStepsFunc add_steps[LAB_N_PHASES];
+
+  /* How labctl reaches a node's libvirt (client), and how a peer node's
+   * libvirtd reaches it (peer-to-peer migration). NULL: the flavor's nodes
+   * run no libvirt labctl talks to, so it has no guests either. */
+  LabFlavorNodeUriFunc node_uri;
+  LabFlavorNodeUriFunc node_peer_uri;
+
+  /* stand.ready: TRUE when the node answers (NULL: nothing to ask). */
+  gboolean (*node_ready)        (LabContext   *ctx,
+                                 LabNode      *node,
+                                 GError      **error);
+  /* `status`: members it adds to a node's JSON object (NULL: none), and
+   * the text that follows the node's name and address (NULL: none). */
+  void     (*node_status)       (LabContext   *ctx,
+                                 LabNode      *node,
+                                 JsonBuilder  *builder);
+  void     (*node_status_text)  (JsonObject   *node,
+                                 GString      *line);
+  /* `reset`: back to the clean post-install state. */
+  gboolean (*reset)             (LabContext   *ctx,
+                                 GError      **error);
+  /* Ids of host checks (lab-host-check.h) that do not matter for this
+   * flavor: their failures are shown, not fatal. NULL-terminated, or NULL. */
+  const char * const *ignored_checks;
+} LabFlavor;
+
+/* The row that builds a recipe flavor's nodes. Today the kvm and proxmox
+ * recipes use the vm row (libvirt VMs on their LVs, no OS yet); each gets
+ * a row of its own with its install and cluster steps. */
+const LabFlavor *lab_flavor_get            (LabFlavorId  id);
+const LabFlavor *lab_flavor_for_context    (LabContext  *ctx);
+
+/* TRUE when the flavor's nodes run guests (it adds guest steps). */
+gboolean         lab_flavor_has_guests     (const LabFlavor *flavor);
+/* FALSE when a failure of check_id does not stop this flavor's `up`. */
+gboolean         lab_flavor_check_matters  (const LabFlavor *flavor,
+                                            const char      *check_id);
+
+/* LAB_ERROR_UNSUPPORTED unless the flavor has libvirt on its nodes. */
+gboolean         lab_flavor_require_node_libvirt (LabContext *ctx,
+                                                  GError    **error);
+/* The client and peer URIs of the node named node (LAB_ERROR_NOT_FOUND
+ * when the lab has none, LAB_ERROR_UNSUPPORTED when its flavor has no
+ * libvirt on the nodes). */
+char            *lab_flavor_node_uri       (LabContext  *ctx,
+                                            const char  *node,
+                                            GError     **error);
+char            *lab_flavor_node_peer_uri  (LabContext  *ctx,
+                                            const char  *node,
+                                            GError     **error);
+
+/* The flavors' rows (flavors/<name>/lab-<name>-flavor.c). */
+extern const LabFlavor lab_flavor_vm;
+extern const LabFlavor lab_flavor_container;
+
+G_END_DECLS
