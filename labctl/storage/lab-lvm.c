@@ -198,6 +198,24 @@ lab_lvm_parse_lvs (const char *json, GError **error)
   return g_steal_pointer (&out);
 }
 
+LabLvmVg *
+lab_lvm_find_vg (GPtrArray *vgs, const char *name)
+{
+  for (guint i = 0; vgs != NULL && i < vgs->len; i++)
+    if (g_str_equal (((LabLvmVg *) g_ptr_array_index (vgs, i))->name, name))
+      return g_ptr_array_index (vgs, i);
+  return NULL;
+}
+
+LabLvmLv *
+lab_lvm_find_lv (GPtrArray *lvs, const char *name)
+{
+  for (guint i = 0; lvs != NULL && i < lvs->len; i++)
+    if (g_str_equal (((LabLvmLv *) g_ptr_array_index (lvs, i))->name, name))
+      return g_ptr_array_index (lvs, i);
+  return NULL;
+}
+
 /* ---- argv ------------------------------------------------------------ */
 
 static char **

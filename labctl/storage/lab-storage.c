@@ -1297,15 +1297,6 @@ pv_describe (LabContext *ctx, gpointer data, gboolean down)
 
 /* ---- storage.vg ------------------------------------------------------ */
 
-static LabLvmVg *
-find_vg (GPtrArray *vgs, const char *name)
-{
-  for (guint i = 0; vgs != NULL && i < vgs->len; i++)
-    if (g_str_equal (((LabLvmVg *) g_ptr_array_index (vgs, i))->name, name))
-      return g_ptr_array_index (vgs, i);
-  return NULL;
-}
-
 static gboolean
 vg_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
@@ -1321,7 +1312,7 @@ vg_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   s->vg_cache = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
   if (s->vg_cache == NULL)
     return FALSE;
-  vg = find_vg (s->vg_cache, s->vg);
+  vg = lab_lvm_find_vg (s->vg_cache, s->vg);
   if (vg == NULL)
     return TRUE;
   if (!lab_lvm_has_tag (vg->tags, s->tag))
@@ -1354,7 +1345,7 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
     all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
   if (all == NULL)
     return FALSE;
-  vg = find_vg (all, s->vg);
+  vg = lab_lvm_find_vg (all, s->vg);
   if (vg != NULL && !lab_lvm_has_tag (vg->tags, s->tag))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
@@ -1376,7 +1367,7 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
       vgs = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
       if (vgs == NULL)
         return FALSE;
-      vg = find_vg (vgs, s->vg);
+      vg = lab_lvm_find_vg (vgs, s->vg);
       if (vg == NULL || !lab_lvm_has_tag (vg->tags, s->tag))
         {
           g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
@@ -1429,7 +1420,7 @@ vg_undo (LabContext *ctx, gpointer data, GError **error)
 
       if (vgs == NULL)
         return FALSE;
-      vg = find_vg (vgs, s->vg);
+      vg = lab_lvm_find_vg (vgs, s->vg);
       if (vg != NULL && lab_lvm_has_tag (vg->tags, s->tag)
           && !vg_remove_ours (ctx, s, dev, vg->lv_count, vg->pv_count, error))
         return FALSE;
@@ -1456,15 +1447,6 @@ vg_describe (LabContext *ctx, gpointer data, gboolean down)
 }
 
 /* ---- storage.lv:NAME ------------------------------------------------- */
-
-static LabLvmLv *
-find_lv (GPtrArray *lvs, const char *name)
-{
-  for (guint i = 0; lvs != NULL && i < lvs->len; i++)
-    if (g_str_equal (((LabLvmLv *) g_ptr_array_index (lvs, i))->name, name))
-      return g_ptr_array_index (lvs, i);
-  return NULL;
-}
 
 /* The LVs of the lab's VG on dev: from the cache, else one lvs query. */
 static GPtrArray *
@@ -1522,7 +1504,7 @@ lv_verify_created (LabContext *ctx, Storage *s, const char *dev, GError **error)
   for (guint i = 0; i < s->lv_unverified->len; i++)
     {
       const char *name = g_ptr_array_index (s->lv_unverified, i);
-      LabLvmLv *lv = find_lv (lvs, name);
+      LabLvmLv *lv = lab_lvm_find_lv (lvs, name);
       guint64 bytes = 0;
 
       for (guint j = 0; j < s->lvs->len; j++)
@@ -1558,7 +1540,7 @@ lv_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   lvs = lv_list (ctx, d->storage, dev, error);
   if (lvs == NULL)
     return FALSE;
-  lv = find_lv (lvs, d->lv->name);
+  lv = lab_lvm_find_lv (lvs, d->lv->name);
   if (lv == NULL)
     return TRUE;
   if (!lab_lvm_has_tag (lv->tags, d->storage->tag))
@@ -1638,7 +1620,7 @@ lv_undo (LabContext *ctx, gpointer data, GError **error)
 
       if (lvs == NULL)
         return FALSE;
-      lv = find_lv (lvs, d->lv->name);
+      lv = lab_lvm_find_lv (lvs, d->lv->name);
       if (lv != NULL && lab_lvm_has_tag (lv->tags, d->storage->tag))
         {
           if (!run_argv (ctx, lab_lvm_argv_lvremove (dev, d->storage->vg, d->lv->name), lab_lvm_run, error))
@@ -1984,7 +1966,7 @@ lab_storage_status (LabContext *ctx)
       g_autoptr(GPtrArray) pvs = lab_lvm_pvs (ctx->runner, dev, &error);
       g_autoptr(GPtrArray) vgs = pvs != NULL ? lab_lvm_vgs (ctx->runner, dev, s->vg, &error) : NULL;
       g_autoptr(GPtrArray) lvs = vgs != NULL ? lab_lvm_lvs (ctx->runner, dev, s->vg, &error) : NULL;
-      LabLvmVg *vg = find_vg (vgs, s->vg);
+      LabLvmVg *vg = lab_lvm_find_vg (vgs, s->vg);
 
       if (error != NULL)
         set_error_member (b, error);
