@@ -64,6 +64,22 @@ run_tgt (LabContext *ctx, Storage *s, char **argv, GError **error)
   return storage_run_argv (ctx, argv, lab_tgt_run, error);
 }
 
+/* Where the four undos start: the targets of the lab's tgtd, or NULL in
+ * *targets when no tgtd answers (then nothing of the lab's is left on
+ * it). FALSE only when tgtd cannot be asked. */
+static gboolean
+undo_targets (LabContext *ctx, Storage *s, GPtrArray **targets, GError **error)
+{
+  gboolean running = FALSE;
+
+  *targets = NULL;
+  if (!tgt_ping (ctx, s, &running, error))
+    return FALSE;
+  if (running)
+    *targets = tgt_targets (ctx, s, error);
+  return !running || *targets != NULL;
+}
+
 /* ---- storage.target -------------------------------------------------- */
 
 static LabTgtTarget *
@@ -151,21 +167,16 @@ static gboolean
 target_undo (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
-  gboolean running = FALSE;
 
   if (state_tid (ctx) != 0)
     {
-      if (!tgt_ping (ctx, s, &running, error))
+      g_autoptr(GPtrArray) targets = NULL;
+
+      if (!undo_targets (ctx, s, &targets, error))
         return FALSE;
-      if (running)
-        {
-          g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
-          if (targets == NULL)
-            return FALSE;
-          if (our_target (targets, ctx, s) != NULL
-              && !run_tgt (ctx, s, lab_tgt_argv_delete_target (s->control_port, state_tid (ctx)), error))
-            return FALSE;
-        }
+      if (our_target (targets, ctx, s) != NULL
+          && !run_tgt (ctx, s, lab_tgt_argv_delete_target (s->control_port, state_tid (ctx)), error))
+        return FALSE;
     }
   lab_state_remove (ctx->state, K_TGT_TID);
   lab_state_remove (ctx->state, K_TGT_IQN);
@@ -269,24 +280,18 @@ static gboolean
 lun_undo (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
-  gboolean running = FALSE;
 
   if (state_tid (ctx) != 0)
     {
-      if (!tgt_ping (ctx, s, &running, error))
-        return FALSE;
-      if (running)
-        {
-          g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
-          LabTgtLun *lun;
+      g_autoptr(GPtrArray) targets = NULL;
+      LabTgtLun *lun;
 
-          if (targets == NULL)
-            return FALSE;
-          lun = lab_tgt_target_get_lun (our_target (targets, ctx, s), 1);
-          if (lun != NULL && g_strcmp0 (lun->backing_path, s->image) == 0
-              && !run_tgt (ctx, s, lab_tgt_argv_delete_lun (s->control_port, state_tid (ctx), 1), error))
-            return FALSE;
-        }
+      if (!undo_targets (ctx, s, &targets, error))
+        return FALSE;
+      lun = lab_tgt_target_get_lun (our_target (targets, ctx, s), 1);
+      if (lun != NULL && g_strcmp0 (lun->backing_path, s->image) == 0
+          && !run_tgt (ctx, s, lab_tgt_argv_delete_lun (s->control_port, state_tid (ctx), 1), error))
+        return FALSE;
     }
   lab_state_remove (ctx->state, K_LUN_PATH);
   return TRUE;
@@ -394,26 +399,20 @@ acl_undo (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
   const char *recorded = lab_state_get_string (ctx->state, K_ACL);
-  gboolean running = FALSE;
 
   if (recorded != NULL && state_tid (ctx) != 0)
     {
-      if (!tgt_ping (ctx, s, &running, error))
-        return FALSE;
-      if (running)
-        {
-          g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
-          g_auto(GStrv) addrs = g_strsplit (recorded, ";", -1);
-          LabTgtTarget *t;
+      g_autoptr(GPtrArray) targets = NULL;
+      g_auto(GStrv) addrs = g_strsplit (recorded, ";", -1);
+      LabTgtTarget *t;
 
-          if (targets == NULL)
-            return FALSE;
-          t = our_target (targets, ctx, s);
-          for (guint i = 0; t != NULL && addrs[i] != NULL; i++)
-            if (g_strv_contains ((const char * const *) t->acl, addrs[i])
-                && !run_tgt (ctx, s, lab_tgt_argv_unbind (s->control_port, t->tid, addrs[i]), error))
-              return FALSE;
-        }
+      if (!undo_targets (ctx, s, &targets, error))
+        return FALSE;
+      t = our_target (targets, ctx, s);
+      for (guint i = 0; t != NULL && addrs[i] != NULL; i++)
+        if (g_strv_contains ((const char * const *) t->acl, addrs[i])
+            && !run_tgt (ctx, s, lab_tgt_argv_unbind (s->control_port, t->tid, addrs[i]), error))
+          return FALSE;
     }
   lab_state_remove (ctx->state, K_ACL);
   return TRUE;
@@ -526,31 +525,27 @@ chap_undo (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
   const char *user = lab_state_get_string (ctx->state, K_CHAP_USER);
-  gboolean running = FALSE;
 
   if (user != NULL)
     {
-      if (!tgt_ping (ctx, s, &running, error))
-        return FALSE;
-      if (running)
-        {
-          g_autoptr(GPtrArray) targets = tgt_targets (ctx, s, error);
-          LabTgtTarget *t;
-          int status = 0;
+      g_autoptr(GPtrArray) targets = NULL;
+      LabTgtTarget *t;
+      int status = 0;
 
-          if (targets == NULL)
+      if (!undo_targets (ctx, s, &targets, error))
+        return FALSE;
+      t = our_target (targets, ctx, s);
+      if (t != NULL && g_strv_contains ((const char * const *) t->accounts, user)
+          && !run_tgt (ctx, s, lab_tgt_argv_unbind_account (s->control_port, t->tid, user), error))
+        return FALSE;
+      if (targets != NULL)
+        {
+          /* an account is tgtd's, not the target's: it goes even when the target is
+           * gone; "can't find the account" is fine */
+          g_auto(GStrv) del = lab_tgt_argv_delete_account (s->control_port, user);
+          if (!lab_runner_run_full (ctx->runner, (const char * const *) del, LAB_RUN_DEFAULT, NULL,
+                                    30000, &status, NULL, NULL, NULL, error))
             return FALSE;
-          t = our_target (targets, ctx, s);
-          if (t != NULL && g_strv_contains ((const char * const *) t->accounts, user)
-              && !run_tgt (ctx, s, lab_tgt_argv_unbind_account (s->control_port, t->tid, user), error))
-            return FALSE;
-          {
-            g_auto(GStrv) del = lab_tgt_argv_delete_account (s->control_port, user);
-            /* "can't find the account" is fine */
-            if (!lab_runner_run_full (ctx->runner, (const char * const *) del, LAB_RUN_DEFAULT, NULL,
-                                      30000, &status, NULL, NULL, NULL, error))
-              return FALSE;
-          }
         }
     }
   lab_state_remove (ctx->state, K_CHAP_USER);
