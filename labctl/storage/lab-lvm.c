@@ -307,13 +307,9 @@ lab_lvm_argv_lvremove (const char *device, const char *vg, const char *lv)
 char **
 lab_lvm_argv_blkid (const char *device)
 {
-  char **argv = g_new0 (char *, 6);
-  argv[0] = g_strdup ("blkid");
-  argv[1] = g_strdup ("-p");
-  argv[2] = g_strdup ("-o");
-  argv[3] = g_strdup ("export");
-  argv[4] = g_strdup (device);
-  return argv;
+  const char *argv[] = { "blkid", "-p", "-o", "export", device, NULL };
+
+  return g_strdupv ((char **) argv);
 }
 
 /* ---- running --------------------------------------------------------- */
