@@ -1,14 +1,15 @@
 /* lab-storage-lvm.c: steps storage.pv, storage.vg and storage.lv:NAME, LVM
- * on the attached disk (lab-lvm.h), every command limited to that device
- * and tagged labctl:<lab>. storage.pv makes the disk a physical volume and
- * refuses a disk with any other signature (storage.pv.device); storage.vg
- * creates the recipe's volume group, whose name must be free on the whole
- * host (storage.vg.name); storage.lv:NAME creates one logical volume per
- * node and per guest with a disk (storage.lv.NAME). Each LVM query starts
- * lvm (~50 ms), so what a run already knows is kept in Storage: the LVs
- * created in one run are read back with one `lvs`, whose rows also tell
- * vg_undo the VG's tags and PV count. undo removes only what carries the
- * lab's tag, and the PV only when no other VG is on it. */
+ * on the attached disk (lab-lvm.h), every changing command limited to that
+ * device and tagged labctl:<lab>. storage.pv makes the disk a physical
+ * volume and refuses a disk with any other signature (storage.pv.device);
+ * storage.vg creates the recipe's volume group, whose name must be free on
+ * the whole host (storage.vg.name); storage.lv:NAME creates one logical
+ * volume per node and per guest with a disk (storage.lv.NAME). Each LVM
+ * query starts lvm (~50 ms), so what a run already knows is kept in
+ * Storage: the LVs created in one run are read back with one `lvs`, whose
+ * rows also tell vg_undo the VG's tags and PV count. undo removes only what
+ * carries the lab's tag, and the PV only when no volume group is left on
+ * it. */
 #include "config.h"
 
 #include "lab-storage-private.h"

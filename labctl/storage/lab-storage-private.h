@@ -8,7 +8,8 @@
  *                         helpers below
  *   lab-storage-image.c   storage.image
  *   lab-storage-tgtd.c    storage.tgtd
- *   lab-storage-target.c  storage.target, storage.lun, storage.acl, storage.chap
+ *   lab-storage-target.c  storage.target, storage.lun, storage.acl,
+ *                         storage.chap
  *   lab-storage-attach.c  storage.attach
  *   lab-storage-lvm.c     storage.pv, storage.vg, storage.lv:NAME
  *   lab-storage-status.c  lab_storage_status, lab_storage_status_to_text
@@ -66,9 +67,9 @@ typedef struct {
   char           *work_dir;
   GPtrArray      *lvs;     /* StorageLv* */
 
-  /* What this run already knows about LVM (each query costs an lvm start,
-   * ~50 ms): filled by a query or by a command whose effect is certain,
-   * dropped when unsure. Valid for one plan run. */
+  /* What this run already knows about tgtd and LVM (each query starts a
+   * process; an lvm start costs ~50 ms): filled by a query or by a command
+   * whose effect is certain, dropped when unsure. Valid for one plan run. */
   GPtrArray      *tgt_cache;    /* LabTgtTarget* of our tgtd, or NULL: unknown */
   GPtrArray      *lv_cache;     /* LabLvmLv*, or NULL: unknown */
   gboolean        vg_facts;     /* lv_cache rows told the VG's tags and PV count: */

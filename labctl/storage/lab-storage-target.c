@@ -9,9 +9,10 @@
  * ";"-separated); storage.chap, when the recipe asks for it, binds the
  * account labctl-<lab> with a generated password (storage.chap.user, the
  * password as the secret storage.chap.password, never logged). The four
- * share one `tgtadm --op show` between changes (Storage.tgt_cache), read
- * back what they made when commands really run, and undo only on the
- * target whose tid and IQN the state records. */
+ * share one `tgtadm --op show` between changes (Storage.tgt_cache); target,
+ * LUN and ACL read back what they made when commands really run. undo
+ * touches only the target whose tid and IQN the state records, and the
+ * lab's own CHAP account. */
 #include "config.h"
 
 #include "lab-storage-private.h"

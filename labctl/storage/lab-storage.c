@@ -15,6 +15,8 @@
 #include "lab-lvm.h"
 #include "lab-util.h"
 
+/* ---- Storage: one per plan, shared by its steps ---------------------- */
+
 static void
 storage_lv_free (gpointer p)
 {
@@ -50,6 +52,57 @@ void
 storage_unref (gpointer p)
 {
   g_atomic_rc_box_release_full (p, storage_clear);
+}
+
+Storage *
+storage_new (LabContext *ctx, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+  Storage *s = g_atomic_rc_box_new0 (Storage);
+  const char *dir = ctx->state != NULL ? lab_state_get_dir (ctx->state) : NULL;
+
+  if (!lab_iscsi_attach_from_env (&s->attach, error))
+    {
+      g_atomic_rc_box_release (s);
+      return NULL;
+    }
+  s->lab = g_strdup (r->name);
+  s->tag = lab_lvm_tag (r->name);
+  s->image = g_strdup (r->backing_file);
+  s->size = r->image_size;
+  s->iqn = g_strdup (r->iqn);
+  s->portal_address = g_strdup (r->portal_address);
+  s->portal_port = r->portal_port;
+  s->control_port = r->control_port;
+  s->portal = lab_iscsi_portal (r->portal_address, r->portal_port);
+  s->by_path = lab_iscsi_by_path_name (r->portal_address, r->portal_port, r->iqn, 1);
+  s->vg = g_strdup (r->vg_name);
+  s->chap = r->chap;
+  s->acl = lab_storage_acl_for_recipe (r);
+  s->work_dir = dir != NULL ? g_strdup (dir) : g_path_get_dirname (r->backing_file);
+  s->lvs = g_ptr_array_new_with_free_func (storage_lv_free);
+  s->lv_unverified = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; r->nodes != NULL && i < r->nodes->len; i++)
+    {
+      LabNode *n = g_ptr_array_index (r->nodes, i);
+      StorageLv *lv = g_new0 (StorageLv, 1);
+      lv->name = g_strdup (n->lv_name);
+      lv->bytes = n->disk_bytes;
+      g_ptr_array_add (s->lvs, lv);
+    }
+  for (guint i = 0; r->guests != NULL && i < r->guests->len; i++)
+    {
+      LabGuest *g = g_ptr_array_index (r->guests, i);
+      StorageLv *lv;
+
+      if (g->disk_bytes == 0)
+        continue;
+      lv = g_new0 (StorageLv, 1);
+      lv->name = g_strconcat (r->lv_prefix, g->name, NULL);
+      lv->bytes = g->disk_bytes;
+      g_ptr_array_add (s->lvs, lv);
+    }
+  return s;
 }
 
 static void
@@ -103,7 +156,7 @@ storage_block_device_exists (const char *path)
   return path != NULL && stat (path, &st) == 0 && S_ISBLK (st.st_mode);
 }
 
-/* ---- the plan -------------------------------------------------------- */
+/* ---- the lab's ACL --------------------------------------------------- */
 
 static gboolean
 address_in_subnet (const char *address, const char *subnet)
@@ -132,56 +185,8 @@ lab_storage_acl_for_recipe (LabRecipe *recipe)
   return lab_lines_steal (a);
 }
 
-Storage *
-storage_new (LabContext *ctx, GError **error)
-{
-  LabRecipe *r = ctx->recipe;
-  Storage *s = g_atomic_rc_box_new0 (Storage);
-  const char *dir = ctx->state != NULL ? lab_state_get_dir (ctx->state) : NULL;
 
-  if (!lab_iscsi_attach_from_env (&s->attach, error))
-    {
-      g_atomic_rc_box_release (s);
-      return NULL;
-    }
-  s->lab = g_strdup (r->name);
-  s->tag = lab_lvm_tag (r->name);
-  s->image = g_strdup (r->backing_file);
-  s->size = r->image_size;
-  s->iqn = g_strdup (r->iqn);
-  s->portal_address = g_strdup (r->portal_address);
-  s->portal_port = r->portal_port;
-  s->control_port = r->control_port;
-  s->portal = lab_iscsi_portal (r->portal_address, r->portal_port);
-  s->by_path = lab_iscsi_by_path_name (r->portal_address, r->portal_port, r->iqn, 1);
-  s->vg = g_strdup (r->vg_name);
-  s->chap = r->chap;
-  s->acl = lab_storage_acl_for_recipe (r);
-  s->work_dir = dir != NULL ? g_strdup (dir) : g_path_get_dirname (r->backing_file);
-  s->lvs = g_ptr_array_new_with_free_func (storage_lv_free);
-  s->lv_unverified = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; r->nodes != NULL && i < r->nodes->len; i++)
-    {
-      LabNode *n = g_ptr_array_index (r->nodes, i);
-      StorageLv *lv = g_new0 (StorageLv, 1);
-      lv->name = g_strdup (n->lv_name);
-      lv->bytes = n->disk_bytes;
-      g_ptr_array_add (s->lvs, lv);
-    }
-  for (guint i = 0; r->guests != NULL && i < r->guests->len; i++)
-    {
-      LabGuest *g = g_ptr_array_index (r->guests, i);
-      StorageLv *lv;
-
-      if (g->disk_bytes == 0)
-        continue;
-      lv = g_new0 (StorageLv, 1);
-      lv->name = g_strconcat (r->lv_prefix, g->name, NULL);
-      lv->bytes = g->disk_bytes;
-      g_ptr_array_add (s->lvs, lv);
-    }
-  return s;
-}
+/* ---- the plan -------------------------------------------------------- */
 
 static void
 add (LabPlan *plan, const LabStepInfo *info, Storage *s)
