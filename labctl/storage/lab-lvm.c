@@ -114,13 +114,58 @@ tags_member (JsonObject *o, const char *name)
   return (GStrv) g_ptr_array_free (a, FALSE);
 }
 
-GPtrArray *
-lab_lvm_parse_pvs (const char *json, GError **error)
+static gpointer
+pv_from_row (JsonObject *o)
+{
+  LabLvmPv *pv = g_new0 (LabLvmPv, 1);
+
+  pv->name = g_strdup (str_member (o, "pv_name"));
+  pv->vg_name = g_strdup (str_member (o, "vg_name"));
+  pv->size = u64_member (o, "pv_size");
+  pv->free = u64_member (o, "pv_free");
+  pv->tags = tags_member (o, "pv_tags");
+  return pv;
+}
+
+static gpointer
+vg_from_row (JsonObject *o)
+{
+  LabLvmVg *vg = g_new0 (LabLvmVg, 1);
+
+  vg->name = g_strdup (str_member (o, "vg_name"));
+  vg->size = u64_member (o, "vg_size");
+  vg->free = u64_member (o, "vg_free");
+  vg->extent_size = u64_member (o, "vg_extent_size");
+  vg->pv_count = u64_member (o, "pv_count");
+  vg->lv_count = u64_member (o, "lv_count");
+  vg->tags = tags_member (o, "vg_tags");
+  return vg;
+}
+
+static gpointer
+lv_from_row (JsonObject *o)
+{
+  LabLvmLv *lv = g_new0 (LabLvmLv, 1);
+
+  lv->name = g_strdup (str_member (o, "lv_name"));
+  lv->vg_name = g_strdup (str_member (o, "vg_name"));
+  lv->size = u64_member (o, "lv_size");
+  lv->tags = tags_member (o, "lv_tags");
+  lv->vg_tags = tags_member (o, "vg_tags");
+  lv->pv_count = u64_member (o, "pv_count");
+  return lv;
+}
+
+/* The rows of report[0].<kind>, each made by from_row: the three reports
+ * differ only in their kind and fields. */
+static GPtrArray *
+parse_report (const char *json, const char *kind, gpointer (*from_row) (JsonObject *),
+              GDestroyNotify free_row, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (pv_free);
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (free_row);
   g_autoptr(GError) local_error = NULL;
-  JsonArray *rows = report_rows (parser, json, "pv", &local_error);
+  JsonArray *rows = report_rows (parser, json, kind, &local_error);
 
   if (local_error != NULL)
     {
@@ -128,74 +173,44 @@ lab_lvm_parse_pvs (const char *json, GError **error)
       return NULL;
     }
   for (guint i = 0; rows != NULL && i < json_array_get_length (rows); i++)
-    {
-      JsonObject *o = json_array_get_object_element (rows, i);
-      LabLvmPv *pv = g_new0 (LabLvmPv, 1);
-      pv->name = g_strdup (str_member (o, "pv_name"));
-      pv->vg_name = g_strdup (str_member (o, "vg_name"));
-      pv->size = u64_member (o, "pv_size");
-      pv->free = u64_member (o, "pv_free");
-      pv->tags = tags_member (o, "pv_tags");
-      g_ptr_array_add (out, pv);
-    }
+    g_ptr_array_add (out, from_row (json_array_get_object_element (rows, i)));
   return g_steal_pointer (&out);
+}
+
+GPtrArray *
+lab_lvm_parse_pvs (const char *json, GError **error)
+{
+  return parse_report (json, "pv", pv_from_row, pv_free, error);
 }
 
 GPtrArray *
 lab_lvm_parse_vgs (const char *json, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (vg_free);
-  g_autoptr(GError) local_error = NULL;
-  JsonArray *rows = report_rows (parser, json, "vg", &local_error);
-
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  for (guint i = 0; rows != NULL && i < json_array_get_length (rows); i++)
-    {
-      JsonObject *o = json_array_get_object_element (rows, i);
-      LabLvmVg *vg = g_new0 (LabLvmVg, 1);
-      vg->name = g_strdup (str_member (o, "vg_name"));
-      vg->size = u64_member (o, "vg_size");
-      vg->free = u64_member (o, "vg_free");
-      vg->extent_size = u64_member (o, "vg_extent_size");
-      vg->pv_count = u64_member (o, "pv_count");
-      vg->lv_count = u64_member (o, "lv_count");
-      vg->tags = tags_member (o, "vg_tags");
-      g_ptr_array_add (out, vg);
-    }
-  return g_steal_pointer (&out);
+  return parse_report (json, "vg", vg_from_row, vg_free, error);
 }
 
 GPtrArray *
 lab_lvm_parse_lvs (const char *json, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (lv_free);
-  g_autoptr(GError) local_error = NULL;
-  JsonArray *rows = report_rows (parser, json, "lv", &local_error);
+  return parse_report (json, "lv", lv_from_row, lv_free, error);
+}
 
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  for (guint i = 0; rows != NULL && i < json_array_get_length (rows); i++)
-    {
-      JsonObject *o = json_array_get_object_element (rows, i);
-      LabLvmLv *lv = g_new0 (LabLvmLv, 1);
-      lv->name = g_strdup (str_member (o, "lv_name"));
-      lv->vg_name = g_strdup (str_member (o, "vg_name"));
-      lv->size = u64_member (o, "lv_size");
-      lv->tags = tags_member (o, "lv_tags");
-      lv->vg_tags = tags_member (o, "vg_tags");
-      lv->pv_count = u64_member (o, "pv_count");
-      g_ptr_array_add (out, lv);
-    }
-  return g_steal_pointer (&out);
+LabLvmVg *
+lab_lvm_find_vg (GPtrArray *vgs, const char *name)
+{
+  for (guint i = 0; vgs != NULL && i < vgs->len; i++)
+    if (g_str_equal (((LabLvmVg *) g_ptr_array_index (vgs, i))->name, name))
+      return g_ptr_array_index (vgs, i);
+  return NULL;
+}
+
+LabLvmLv *
+lab_lvm_find_lv (GPtrArray *lvs, const char *name)
+{
+  for (guint i = 0; lvs != NULL && i < lvs->len; i++)
+    if (g_str_equal (((LabLvmLv *) g_ptr_array_index (lvs, i))->name, name))
+      return g_ptr_array_index (lvs, i);
+  return NULL;
 }
 
 /* ---- argv ------------------------------------------------------------ */
@@ -292,13 +307,9 @@ lab_lvm_argv_lvremove (const char *device, const char *vg, const char *lv)
 char **
 lab_lvm_argv_blkid (const char *device)
 {
-  char **argv = g_new0 (char *, 6);
-  argv[0] = g_strdup ("blkid");
-  argv[1] = g_strdup ("-p");
-  argv[2] = g_strdup ("-o");
-  argv[3] = g_strdup ("export");
-  argv[4] = g_strdup (device);
-  return argv;
+  const char *argv[] = { "blkid", "-p", "-o", "export", device, NULL };
+
+  return g_strdupv ((char **) argv);
 }
 
 /* ---- running --------------------------------------------------------- */

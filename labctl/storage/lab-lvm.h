@@ -55,6 +55,12 @@ gboolean    lab_lvm_has_tag          (GStrv       tags,
 GPtrArray  *lab_lvm_parse_pvs        (const char *json, GError **error);   /* LabLvmPv* */
 GPtrArray  *lab_lvm_parse_vgs        (const char *json, GError **error);   /* LabLvmVg* */
 GPtrArray  *lab_lvm_parse_lvs        (const char *json, GError **error);   /* LabLvmLv* */
+/* The row named name in an array of the parsers above, or NULL (vgs or
+ * lvs may be NULL). */
+LabLvmVg   *lab_lvm_find_vg          (GPtrArray  *vgs,
+                                      const char *name);
+LabLvmLv   *lab_lvm_find_lv          (GPtrArray  *lvs,
+                                      const char *name);
 
 /* argv builders. device: the only device LVM may use (NULL: LVM's own
  * device selection, for the read-only name-collision query). */

@@ -1,6 +1,7 @@
 /* lab-storage.h: the lab's shared storage as LabPlan steps.
  *
- * Steps, in order (ids key the state):
+ * Steps, in order (ids key the state; each family has its own file,
+ * lab-storage-<family>.c, listed in lab-storage-private.h):
  *   storage.image    sparse backing file (xattr user.labctl.lab=<lab> when the fs has xattrs)
  *   storage.tgtd     a tgtd on the recipe's control port: a running one is used,
  *                    otherwise labctl starts `tgtd -f` and records its pid

@@ -11,6 +11,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-iscsi.h"
 
 static void
 lun_free (gpointer p)
@@ -444,21 +445,13 @@ lab_tgt_argv_delete_system (guint16 cp)
 char **
 lab_tgt_argv_daemon (guint16 cp, const char *portal_address, guint16 portal_port)
 {
-  GPtrArray *a = g_ptr_array_new ();
-  g_autofree char *portal = NULL;
+  g_autofree char *port = g_strdup_printf ("%u", cp);
+  /* written as the initiators name it ("[v6]:port" for IPv6) */
+  g_autofree char *portal = lab_iscsi_portal (portal_address, portal_port);
+  g_autofree char *iscsi = g_strconcat ("portal=", portal, NULL);
+  const char *argv[] = { "tgtd", "-f", "-C", port, "--iscsi", iscsi, NULL };
 
-  if (strchr (portal_address, ':') != NULL)
-    portal = g_strdup_printf ("portal=[%s]:%u", portal_address, portal_port);
-  else
-    portal = g_strdup_printf ("portal=%s:%u", portal_address, portal_port);
-  g_ptr_array_add (a, g_strdup ("tgtd"));
-  g_ptr_array_add (a, g_strdup ("-f"));
-  g_ptr_array_add (a, g_strdup ("-C"));
-  g_ptr_array_add (a, g_strdup_printf ("%u", cp));
-  g_ptr_array_add (a, g_strdup ("--iscsi"));
-  g_ptr_array_add (a, g_steal_pointer (&portal));
-  g_ptr_array_add (a, NULL);
-  return (char **) g_ptr_array_free (a, FALSE);
+  return g_strdupv ((char **) argv);
 }
 
 /* ---- running --------------------------------------------------------- */

@@ -1,0 +1,230 @@
+/* lab-storage-attach.c: step storage.attach, LUN 1 as a block device on
+ * this host (lab-iscsi.h): by open-iscsi (discovery, the CHAP settings,
+ * login; the disk found only by its /dev/disk/by-path name), or, where the
+ * kernel has no iSCSI initiator, by qemu-storage-daemon's FUSE export and a
+ * loop device. LABCTL_STORAGE_ATTACH chooses; auto falls back from the
+ * first to the second and says so. It records storage.attach.method and
+ * storage.attach.device (the disk the LVM steps use), and
+ * storage.attach.portal (iscsiadm) or storage.attach.qsd-pid,
+ * storage.attach.mountpoint and storage.attach.loop (fuse). undo logs out,
+ * or detaches, by the method the state records. */
+#include "config.h"
+
+#include "lab-storage-private.h"
+
+#include <stdlib.h>
+
+#include <glib/gstdio.h>
+
+#include "lab-error.h"
+#include "lab-i18n.h"
+#include "lab-util.h"
+
+#define ATTACH_TIMEOUT_MS 30000
+
+/* ---- storage.attach -------------------------------------------------- */
+
+static char *
+fuse_mountpoint (Storage *s)
+{
+  g_autofree char *name = g_strdup_printf ("%s-lun1.fuse", s->lab);
+  return g_build_filename (s->work_dir, name, NULL);
+}
+
+static gboolean
+attach_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  Storage *s = data;
+  const char *method = lab_state_get_string (ctx->state, K_ATTACH_METHOD);
+  const char *device = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
+
+  *done = FALSE;
+  if (method == NULL || !storage_block_device_exists (device))
+    return TRUE;
+  if (g_str_equal (method, "fuse"))
+    {
+      const char *mp = lab_state_get_string (ctx->state, K_FUSE_MOUNT);
+      *done = mp != NULL && lab_iscsi_fuse_is_mounted (mp);
+      return TRUE;
+    }
+  return lab_iscsi_has_session (ctx->runner, s->iqn, s->portal, done, error);
+}
+
+static gboolean
+attach_fuse (LabContext *ctx, Storage *s, GError **error)
+{
+  g_autofree char *mp = fuse_mountpoint (s);
+  g_autofree char *log = g_build_filename (s->work_dir, "qemu-storage-daemon.log", NULL);
+  g_autofree char *secret_file = NULL;
+  g_autofree char *loop = NULL;
+  const char *secret = lab_state_get_secret (ctx->state, K_CHAP_SECRET);
+  g_autofree char *user = s->chap ? storage_chap_user (s) : NULL;
+  GPid pid = 0;
+  gboolean ok;
+
+  g_mkdir_with_parents (s->work_dir, 0700);
+  /* a half-done earlier attempt */
+  if (!lab_iscsi_fuse_detach (ctx->runner, (GPid) lab_state_get_int (ctx->state, K_FUSE_PID, 0),
+                              lab_state_get_string (ctx->state, K_FUSE_MOUNT),
+                              lab_state_get_string (ctx->state, K_FUSE_LOOP), error))
+    return FALSE;
+  if (user != NULL && secret != NULL)
+    {
+      secret_file = g_build_filename (s->work_dir, "chap.secret", NULL);
+      if (!g_file_set_contents_full (secret_file, secret, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+        return FALSE;
+    }
+  lab_state_set_string (ctx->state, K_ATTACH_METHOD, "fuse");
+  lab_state_set_string (ctx->state, K_FUSE_MOUNT, mp);
+  ok = lab_iscsi_fuse_attach (ctx->runner, s->portal_address, s->portal_port, s->iqn, mp,
+                              user, secret_file, log, &pid, &loop, error);
+  if (pid > 0)
+    lab_state_set_int (ctx->state, K_FUSE_PID, pid);
+  if (loop != NULL && *loop != '\0')
+    {
+      lab_state_set_string (ctx->state, K_FUSE_LOOP, loop);
+      lab_state_set_string (ctx->state, K_ATTACH_DEVICE, loop);
+    }
+  return ok;
+}
+
+static gboolean
+attach_iscsiadm (LabContext *ctx, Storage *s, GError **error)
+{
+  g_autofree char *user = s->chap ? storage_chap_user (s) : NULL;
+  const char *secret = lab_state_get_secret (ctx->state, K_CHAP_SECRET);
+
+  lab_state_set_string (ctx->state, K_ATTACH_METHOD, "iscsiadm");
+  lab_state_set_string (ctx->state, K_ATTACH_PORTAL, s->portal);
+  if (!lab_iscsi_login (ctx->runner, s->iqn, s->portal, user, secret, error))
+    return FALSE;
+  if (storage_is_real (ctx))
+    {
+      g_autofree char *real = NULL;
+      if (!lab_iscsi_wait_device (s->by_path, ATTACH_TIMEOUT_MS, ctx->cancellable, error))
+        return FALSE;
+      real = realpath (s->by_path, NULL);
+      lab_state_set_string (ctx->state, K_ATTACH_DEVICE, real != NULL ? real : s->by_path);
+    }
+  else
+    lab_state_set_string (ctx->state, K_ATTACH_DEVICE, s->by_path);
+  return TRUE;
+}
+
+static gboolean
+attach_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  Storage *s = data;
+  g_autoptr(GError) local_error = NULL;
+
+  if (s->attach == LAB_ISCSI_ATTACH_FUSE)
+    {
+      if (!attach_fuse (ctx, s, error))
+        return FALSE;
+    }
+  else if (!attach_iscsiadm (ctx, s, &local_error))
+    {
+      if (s->attach != LAB_ISCSI_ATTACH_AUTO
+          || !g_error_matches (local_error, LAB_ERROR, LAB_ERROR_UNSUPPORTED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      lab_progress_info (ctx->progress,
+                         _("iscsiadm cannot log in here (no kernel iSCSI initiator); attaching the LUN "
+                           "through qemu-storage-daemon (FUSE) and a loop device instead"));
+      {
+        /* the discovery record it may have left */
+        g_autoptr(GError) ignored = NULL;
+        lab_iscsi_logout (ctx->runner, s->iqn, s->portal, &ignored);
+      }
+      lab_state_remove (ctx->state, K_ATTACH_PORTAL);
+      if (!attach_fuse (ctx, s, error))
+        return FALSE;
+    }
+  return storage_fail_point ("storage.attach", error);
+}
+
+static gboolean
+attach_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  Storage *s = data;
+  const char *method = lab_state_get_string (ctx->state, K_ATTACH_METHOD);
+
+  if (g_strcmp0 (method, "fuse") == 0)
+    {
+      if (!lab_iscsi_fuse_detach (ctx->runner, (GPid) lab_state_get_int (ctx->state, K_FUSE_PID, 0),
+                                  lab_state_get_string (ctx->state, K_FUSE_MOUNT),
+                                  lab_state_get_string (ctx->state, K_FUSE_LOOP), error))
+        return FALSE;
+      {
+        g_autofree char *secret_file = g_build_filename (s->work_dir, "chap.secret", NULL);
+        g_unlink (secret_file);
+      }
+    }
+  else if (g_strcmp0 (method, "iscsiadm") == 0)
+    {
+      const char *portal = lab_state_get_string (ctx->state, K_ATTACH_PORTAL);
+      if (!lab_iscsi_logout (ctx->runner, s->iqn, portal != NULL ? portal : s->portal, error))
+        return FALSE;
+    }
+  lab_state_remove_prefix (ctx->state, "storage.attach.");
+  return TRUE;
+}
+
+static char **
+attach_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  Storage *s = data;
+  GPtrArray *l = g_ptr_array_new ();
+  const char *method = lab_state_get_string (ctx->state, K_ATTACH_METHOD);
+  gboolean fuse = method != NULL ? g_str_equal (method, "fuse") : s->attach == LAB_ISCSI_ATTACH_FUSE;
+  g_autofree char *mp = fuse_mountpoint (s);
+
+  if (fuse && down)
+    {
+      const char *loop = lab_state_get_string (ctx->state, K_FUSE_LOOP);
+      storage_add_line (l, ctx, lab_iscsi_argv_losetup_detach (loop != NULL ? loop : "$DEV"));
+      g_ptr_array_add (l, g_strdup_printf ("kill -TERM \"$(cat %s.pid)\"", mp));
+    }
+  else if (fuse)
+    {
+      g_autofree char *pidfile = g_strdup_printf ("%s.pid", mp);
+      g_autofree char *losetup = NULL;
+      g_auto(GStrv) la = lab_iscsi_argv_losetup_attach (mp);
+
+      storage_add_line (l, ctx, lab_iscsi_argv_fuse_export (s->portal_address, s->portal_port, s->iqn, 1, mp,
+                                                            pidfile, s->chap ? "labctl" : NULL,
+                                                            s->chap ? "chap.secret" : NULL));
+      losetup = lab_runner_format_argv (ctx->runner, (const char * const *) la);
+      g_ptr_array_add (l, g_strdup_printf ("DEV=$(%s)", losetup));
+    }
+  else if (down)
+    {
+      storage_add_line (l, ctx, lab_iscsi_argv_logout (s->iqn, s->portal));
+      storage_add_line (l, ctx, lab_iscsi_argv_delete_node (s->iqn, s->portal));
+    }
+  else
+    {
+      storage_add_line (l, ctx, lab_iscsi_argv_discovery (s->portal));
+      if (s->chap)
+        {
+          g_autofree char *user = storage_chap_user (s);
+          storage_add_line (l, ctx, lab_iscsi_argv_update_node (s->iqn, s->portal,
+                                                                "node.session.auth.authmethod", "CHAP"));
+          storage_add_line (l, ctx, lab_iscsi_argv_update_node (s->iqn, s->portal,
+                                                                "node.session.auth.username", user));
+          storage_add_line (l, ctx, lab_iscsi_argv_update_node (s->iqn, s->portal,
+                                                                "node.session.auth.password", "******"));
+        }
+      storage_add_line (l, ctx, lab_iscsi_argv_login (s->iqn, s->portal));
+      g_ptr_array_add (l, g_strdup_printf (_("# then wait (up to %u s) for %s"), ATTACH_TIMEOUT_MS / 1000, s->by_path));
+      if (s->attach == LAB_ISCSI_ATTACH_AUTO)
+        g_ptr_array_add (l, g_strdup (_("# without a kernel iSCSI initiator: qemu-storage-daemon FUSE export + losetup instead")));
+    }
+  return lab_lines_steal (l);
+}
+
+const LabStepInfo storage_step_attach = {
+  "storage.attach", N_("Attach the iSCSI disk on this host"), TRUE,
+  attach_check, attach_apply, attach_undo, attach_describe };
