@@ -23,6 +23,7 @@ const LabCommand * const lab_cli_commands[] = {
   &lab_command_reap,
   &lab_command_nodes,
   &lab_command_storage,
+  &lab_command_complete,
   NULL,
 };
 
@@ -167,6 +168,24 @@ lab_cli_find_first_arg (const LabCommand *command, int argc, char **argv)
         i++;
     }
   return 0;
+}
+
+LabCliComplete
+lab_cli_option_complete (const LabCommand *row, const GOptionEntry *entry)
+{
+  if (g_str_equal (entry->long_name, "recipe"))
+    return LAB_CLI_COMPLETE_RECIPES;
+  for (const LabCliOptionComplete *o = row->option_complete; o != NULL && o->long_name != NULL; o++)
+    if (g_str_equal (o->long_name, entry->long_name))
+      return o->complete;
+  for (const LabCommand *v = row->verbs; v != NULL && v->name != NULL; v++)
+    {
+      LabCliComplete complete = lab_cli_option_complete (v, entry);
+
+      if (complete != LAB_CLI_COMPLETE_NONE)
+        return complete;
+    }
+  return LAB_CLI_COMPLETE_NONE;
 }
 
 /* "up, down, status": the verbs a user may name. */

@@ -19,6 +19,8 @@
  *  - checks the number of positional arguments against min/max_args;
  *  - calls handler (cli, argc, argv, error) with argv[0] the row's name and
  *    argv[1..] the positional arguments.
+ * The hidden `labctl __complete -- WORDS...` completes from the same rows
+ * (lab-cli-complete.c).
  */
 #pragma once
 
@@ -127,6 +129,9 @@ const GOptionEntry *lab_cli_find_option       (GArray     *entries,
 /* The next word is the value of option arg (entry may be NULL). */
 gboolean            lab_cli_option_takes_next (const GOptionEntry *entry,
                                                const char         *arg);
+/* What the value of entry, an option of row or of its verbs, completes to. */
+LabCliComplete      lab_cli_option_complete   (const LabCommand   *row,
+                                               const GOptionEntry *entry);
 /* Index in argv (argc words, argv[0] the command) of the first word that
  * is neither an option nor the value of one of command's or its verbs'
  * options; 0: none. */
@@ -160,5 +165,6 @@ extern const LabCommand lab_command_experiment;
 extern const LabCommand lab_command_reap;
 extern const LabCommand lab_command_nodes;
 extern const LabCommand lab_command_storage;
+extern const LabCommand lab_command_complete;
 
 G_END_DECLS
