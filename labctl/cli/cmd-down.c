@@ -7,42 +7,33 @@
 #include "lab-stand.h"
 #include "lab-stand-report.h"
 
+static gboolean opt_keep_storage;
+
+static const GOptionEntry down_options[] = {
+  { "keep-storage", 0, 0, G_OPTION_ARG_NONE, &opt_keep_storage,
+    N_("Keep the backing image (the lab's disks) for the next 'up'"), NULL },
+  { NULL }
+};
+
 static gboolean
 run_down (LabStand *stand, gpointer data, GError **error)
 {
   return lab_plan_down (stand->plan, error);
 }
 
-gboolean
-lab_cmd_down (LabCli *cli, int argc, char **argv, GError **error)
+static gboolean
+cmd_down (LabCli *cli, int argc, char **argv, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(LabStand) stand = NULL;
   g_autoptr(LabStandReport) report = NULL;
-  gboolean keep_storage = FALSE;
-  const GOptionEntry entries[] = {
-    { "keep-storage", 0, 0, G_OPTION_ARG_NONE, &keep_storage,
-      N_("Keep the backing image (the lab's disks) for the next 'up'"), NULL },
-    { NULL }
-  };
   gint64 t0;
   gboolean ok;
 
-  if (!lab_cli_parse (cli, "down", NULL,
-                      _("Removes everything the lab made, in reverse order, from any partial state: "
-                        "guests, nodes, network, storage. Only what labctl created is touched. "
-                        "A second 'down' does nothing."),
-                      LAB_CLI_OPT_ALL, entries, &argc, &argv, error))
-    return *error == NULL;
-  if (argc > 1)
-    {
-      lab_cli_set_usage_error (error, "down", _("unexpected argument '%s'"), argv[1]);
-      return FALSE;
-    }
   stand = lab_stand_open (cli->recipe, cli->dry_run, NULL, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
-  if (keep_storage)
+  if (opt_keep_storage)
     lab_plan_remove_steps (stand->plan, LAB_STAND_IMAGE_STEP);
 
   if (cli->dry_run)
@@ -104,3 +95,14 @@ lab_cmd_down (LabCli *cli, int argc, char **argv, GError **error)
     }
   return TRUE;
 }
+
+const LabCommand lab_command_down = {
+  .name = "down",
+  .summary = N_("Remove everything the lab made"),
+  .description = N_("Removes everything the lab made, in reverse order, from any partial state: "
+                    "guests, nodes, network, storage. Only what labctl created is touched. "
+                    "A second 'down' does nothing."),
+  .common = LAB_CLI_OPT_ALL,
+  .options = down_options,
+  .handler = cmd_down,
+};

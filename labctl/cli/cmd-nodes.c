@@ -1,81 +1,37 @@
 /* cmd-nodes.c: `labctl nodes list|start|stop|console|snapshot|revert`. */
 #include "config.h"
 
-#include <string.h>
-
 #include "lab-cli.h"
 #include "lab-error.h"
 #include "lab-i18n.h"
-#include "lab-vm.h"
-#include "lab-plan.h"
 #include "lab-recipe.h"
-#include "lab-runner.h"
-#include "lab-state.h"
-#include "lab-virt.h"
+#include "lab-stand-nodes.h"
 
 #define STOP_TIMEOUT_S 60
-#define START_TIMEOUT_MS (120 * 1000)
 
-typedef struct {
-  LabCli    *cli;
-  LabRecipe *recipe;
-  LabVirt   *virt;
-  const char *uri;
-} NodesCmd;
-
-static void
-nodes_cmd_clear (NodesCmd *c)
-{
-  g_clear_object (&c->virt);
-  g_clear_pointer (&c->recipe, lab_recipe_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (NodesCmd, nodes_cmd_clear)
-
-static gboolean
-load_recipe (NodesCmd *c, GError **error)
-{
-  g_autofree char *path = lab_recipe_resolve_path (c->cli->recipe, error);
-
-  if (path == NULL)
-    return FALSE;
-  c->recipe = lab_recipe_load (path, error);
-  c->uri = lab_virt_default_uri (NULL);
-  return c->recipe != NULL;
-}
-
-static gboolean
-connect_virt (NodesCmd *c, GError **error)
-{
-  g_autoptr(LabRunner) runner = NULL;
-
-  c->virt = lab_virt_connect (c->uri, error);
-  if (c->virt == NULL)
-    return FALSE;
-  /* qemu-img, to revert external snapshots where libvirt cannot */
-  runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
-  lab_virt_set_runner (c->virt, runner);
-  return TRUE;
-}
+static gboolean opt_list;
+static gboolean opt_delete;
+static char *opt_description;
+static int opt_timeout_s = STOP_TIMEOUT_S;
 
 /* The nodes named on the command line (all when none). */
 static GPtrArray *
-select_nodes (NodesCmd *c, const char *command, char **names, GError **error)
+select_nodes (LabRecipe *recipe, char **names, GError **error)
 {
   g_autoptr(GPtrArray) nodes = g_ptr_array_new ();
 
   if (names == NULL || names[0] == NULL)
     {
-      for (guint i = 0; i < c->recipe->nodes->len; i++)
-        g_ptr_array_add (nodes, g_ptr_array_index (c->recipe->nodes, i));
+      for (guint i = 0; i < recipe->nodes->len; i++)
+        g_ptr_array_add (nodes, g_ptr_array_index (recipe->nodes, i));
       return g_steal_pointer (&nodes);
     }
   for (guint i = 0; names[i] != NULL; i++)
     {
-      LabNode *node = lab_recipe_find_node (c->recipe, names[i]);
+      LabNode *node = lab_recipe_find_node (recipe, names[i]);
       if (node == NULL)
         {
-          lab_cli_set_usage_error (error, command, _("lab \"%s\" has no node \"%s\""), c->recipe->name, names[i]);
+          lab_cli_set_usage_error (error, "nodes", _("lab \"%s\" has no node \"%s\""), recipe->name, names[i]);
           return NULL;
         }
       g_ptr_array_add (nodes, node);
@@ -83,281 +39,277 @@ select_nodes (NodesCmd *c, const char *command, char **names, GError **error)
   return g_steal_pointer (&nodes);
 }
 
-static GPtrArray *
-specs_for (NodesCmd *c, GPtrArray *nodes)
-{
-  GPtrArray *specs = g_ptr_array_new_with_free_func ((GDestroyNotify) lab_virt_domain_spec_free);
-
-  for (guint i = 0; i < nodes->len; i++)
-    g_ptr_array_add (specs, lab_vm_domain_spec (c->recipe, g_ptr_array_index (nodes, i), NULL, "kvm", NULL));
-  return specs;
-}
-
-/* `nodes list --dry-run`: what `up` would do for the nodes, as commands. */
 static gboolean
-nodes_describe (NodesCmd *c, GError **error)
+nodes_list (LabCli *cli, int argc, char **argv, GError **error)
 {
-  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_DRY_RUN);
-  g_autoptr(LabState) state = lab_state_new_in_memory (c->recipe->name);
-  g_autoptr(GString) out = g_string_new (NULL);
-  LabContext ctx = { 0 };
-  g_autoptr(LabPlan) plan = NULL;
+  g_autoptr(LabStandNodes) stand = lab_stand_nodes_open (cli->recipe, error);
+  g_autoptr(GPtrArray) nodes = NULL;
+  g_autoptr(JsonNode) list = NULL;
 
-  ctx.recipe = c->recipe;
-  ctx.state = state;
-  ctx.runner = runner;
-  ctx.dry_run = TRUE;
-  ctx.libvirt_uri = c->uri;
-  ctx.sysroot = "/";
-  plan = lab_plan_new (&ctx);
-  lab_vm_add_steps (plan, &ctx);
-  lab_plan_describe (plan, FALSE, out);
-  if (out->len > 0 && out->str[out->len - 1] != '\n')
-    g_string_append_c (out, '\n');
-  fputs (out->str, c->cli->out);
-  return TRUE;
-}
-
-static gboolean
-nodes_list (NodesCmd *c, char **names, GError **error)
-{
-  g_autoptr(GPtrArray) nodes = select_nodes (c, "nodes", names, error);
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-
-  if (nodes == NULL || !connect_virt (c, error))
+  if (stand == NULL)
     return FALSE;
-  json_builder_begin_array (b);
-  if (!c->cli->json)
-    fprintf (c->cli->out, "%-12s %-14s %-5s %-9s %-17s %s\n", _("NODE"), _("STATE"), _("VCPU"), _("MEMORY"),
-             _("RESERVED"), _("ADDRESSES"));
-  for (guint i = 0; i < nodes->len; i++)
+  /* what `labctl up` does for the nodes, as commands */
+  if (cli->dry_run)
     {
-      LabNode *node = g_ptr_array_index (nodes, i);
-      g_autoptr(LabVirtDomainInfo) info = NULL;
-      g_autoptr(GError) local = NULL;
-      g_autofree char *addrs = NULL;
-      const char *state;
+      g_autofree char *text = lab_stand_nodes_describe (stand);
 
-      gboolean foreign = FALSE;
-
-      if (!lab_virt_domain_get_info (c->virt, node->name, c->recipe->name, &info, &local))
-        {
-          /* someone else's VM with a node's name: shown, never touched */
-          foreign = g_error_matches (local, LAB_ERROR, LAB_ERROR_FOREIGN);
-          if (!foreign && !g_error_matches (local, LAB_ERROR, LAB_ERROR_NOT_FOUND))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-        }
-      state = info != NULL ? _(info->state) : foreign ? _("not labctl's") : _("not defined");
-      addrs = info != NULL ? g_strjoinv (",", info->addresses) : g_strdup ("");
-      if (c->cli->json)
-        {
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "name");
-          json_builder_add_string_value (b, node->name);
-          json_builder_set_member_name (b, "defined");
-          json_builder_add_boolean_value (b, info != NULL);
-          json_builder_set_member_name (b, "state");
-          json_builder_add_string_value (b, info != NULL ? info->state : foreign ? "foreign" : "undefined");
-          json_builder_set_member_name (b, "vcpus");
-          json_builder_add_int_value (b, node->vcpus);
-          json_builder_set_member_name (b, "memory_mib");
-          json_builder_add_int_value (b, node->memory_mib);
-          json_builder_set_member_name (b, "reserved_address");
-          json_builder_add_string_value (b, node->address);
-          json_builder_set_member_name (b, "mac");
-          json_builder_add_string_value (b, node->mac);
-          json_builder_set_member_name (b, "addresses");
-          json_builder_begin_array (b);
-          for (guint j = 0; info != NULL && info->addresses[j] != NULL; j++)
-            json_builder_add_string_value (b, info->addresses[j]);
-          json_builder_end_array (b);
-          json_builder_end_object (b);
-        }
-      else
-        {
-          g_autofree char *mem = g_strdup_printf ("%" G_GUINT64_FORMAT " MiB", node->memory_mib);
-          fprintf (c->cli->out, "%-12s %-14s %-5u %-9s %-17s %s\n", node->name, state, node->vcpus, mem,
-                   node->address, addrs);
-        }
+      fputs (text, cli->out);
+      return TRUE;
     }
-  json_builder_end_array (b);
-  if (c->cli->json)
-    {
-      g_autoptr(JsonNode) root = json_builder_get_root (b);
-      lab_cli_print_json (c->cli, root);
-    }
-  return TRUE;
-}
-
-static gboolean
-nodes_start_stop (NodesCmd *c, gboolean start, char **names, int timeout_s, GError **error)
-{
-  g_autoptr(GPtrArray) nodes = select_nodes (c, "nodes", names, error);
-  g_autoptr(GPtrArray) specs = NULL;
-
+  nodes = select_nodes (lab_stand_nodes_get_recipe (stand), argv + 1, error);
   if (nodes == NULL)
     return FALSE;
-  if (c->cli->dry_run)
+  list = lab_stand_nodes_list (stand, nodes, error);
+  if (list == NULL)
+    return FALSE;
+  lab_cli_print_report (cli, list, lab_stand_nodes_list_format);
+  return TRUE;
+}
+
+static gboolean
+nodes_start_stop (LabCli *cli, gboolean start, char **names, GError **error)
+{
+  g_autoptr(LabStandNodes) stand = lab_stand_nodes_open (cli->recipe, error);
+  g_autoptr(GPtrArray) nodes = NULL;
+  gboolean ok;
+
+  if (stand == NULL)
+    return FALSE;
+  nodes = select_nodes (lab_stand_nodes_get_recipe (stand), names, error);
+  if (nodes == NULL)
+    return FALSE;
+  if (cli->dry_run)
     {
       for (guint i = 0; i < nodes->len; i++)
-        fprintf (c->cli->out, "virsh -c %s %s %s\n", c->uri, start ? "start" : "shutdown",
+        fprintf (cli->out, "virsh -c %s %s %s\n", lab_stand_nodes_get_uri (stand), start ? "start" : "shutdown",
                  ((LabNode *) g_ptr_array_index (nodes, i))->name);
       return TRUE;
     }
-  if (!connect_virt (c, error))
-    return FALSE;
-  specs = specs_for (c, nodes);
-  if (!lab_virt_domains_run (c->virt, specs, start ? LAB_VIRT_OP_START : LAB_VIRT_OP_STOP,
-                             start ? START_TIMEOUT_MS : (guint) timeout_s * 1000, c->cli->cancellable, error))
+  if (start)
+    ok = lab_stand_nodes_start (stand, nodes, cli->cancellable, error);
+  else
+    ok = lab_stand_nodes_stop (stand, nodes, (guint) opt_timeout_s, cli->cancellable, error);
+  if (!ok)
     return FALSE;
   for (guint i = 0; i < nodes->len; i++)
-    fprintf (c->cli->out, start ? _("%s: running\n") : _("%s: shut off\n"),
+    fprintf (cli->out, start ? _("%s: running\n") : _("%s: shut off\n"),
              ((LabNode *) g_ptr_array_index (nodes, i))->name);
   return TRUE;
 }
 
 static gboolean
-nodes_console (NodesCmd *c, char **names, GError **error)
+nodes_start (LabCli *cli, int argc, char **argv, GError **error)
 {
-  g_autoptr(GPtrArray) nodes = NULL;
-  g_autofree char *cmd = NULL;
-  g_autofree char *quri = NULL;
-
-  if (names == NULL || names[0] == NULL || names[1] != NULL)
-    {
-      lab_cli_set_usage_error (error, "nodes", _("'console' takes exactly one node name"));
-      return FALSE;
-    }
-  nodes = select_nodes (c, "nodes", names, error);
-  if (nodes == NULL)
-    return FALSE;
-  quri = g_shell_quote (c->uri);
-  /* labctl does not attach to the console itself: virsh does it best */
-  cmd = g_strdup_printf ("virsh -c %s console %s", quri, names[0]);
-  fprintf (c->cli->out, "%s\n", cmd);
-  if (c->cli->out_is_tty)
-    fprintf (c->cli->err, "%s\n", _("Run the command above to attach to the node's serial console (leave it with Ctrl+])."));
-  return TRUE;
+  return nodes_start_stop (cli, TRUE, argv + 1, error);
 }
 
 static gboolean
-nodes_snapshot (NodesCmd *c, const char *action, char **args, gboolean list, gboolean delete,
-                const char *description, GError **error)
+nodes_stop (LabCli *cli, int argc, char **argv, GError **error)
 {
-  const char *node = args != NULL ? args[0] : NULL;
-  const char *snap = node != NULL ? args[1] : NULL;
-  g_autoptr(GPtrArray) nodes = NULL;
-  char *one[] = { (char *) node, NULL };
+  return nodes_start_stop (cli, FALSE, argv + 1, error);
+}
 
-  if (node == NULL || (!list && snap == NULL))
-    {
-      lab_cli_set_usage_error (error, "nodes", list ? _("'%s --list' takes a node name")
-                                                   : _("'%s' takes a node name and a snapshot name"), action);
-      return FALSE;
-    }
-  nodes = select_nodes (c, "nodes", one, error);
+static gboolean
+nodes_console (LabCli *cli, int argc, char **argv, GError **error)
+{
+  g_autoptr(LabStandNodes) stand = lab_stand_nodes_open (cli->recipe, error);
+  g_autoptr(GPtrArray) nodes = NULL;
+  g_autofree char *quri = NULL;
+
+  if (stand == NULL)
+    return FALSE;
+  nodes = select_nodes (lab_stand_nodes_get_recipe (stand), argv + 1, error);
   if (nodes == NULL)
     return FALSE;
-  if (c->cli->dry_run)
+  quri = g_shell_quote (lab_stand_nodes_get_uri (stand));
+  /* labctl does not attach to the console itself: virsh does it best */
+  fprintf (cli->out, "virsh -c %s console %s\n", quri, argv[1]);
+  if (cli->out_is_tty)
+    fprintf (cli->err, "%s\n", _("Run the command above to attach to the node's serial console (leave it with Ctrl+])."));
+  return TRUE;
+}
+
+typedef enum {
+  SNAPSHOT_CREATE,
+  SNAPSHOT_LIST,
+  SNAPSHOT_DELETE,
+  SNAPSHOT_REVERT,
+} SnapshotOp;
+
+static gboolean
+run_snapshot (LabCli *cli, SnapshotOp op, const char *node, const char *snap, GError **error)
+{
+  static const char * const virsh_verbs[] = {
+    [SNAPSHOT_CREATE] = "snapshot-create-as", [SNAPSHOT_LIST] = "snapshot-list",
+    [SNAPSHOT_DELETE] = "snapshot-delete", [SNAPSHOT_REVERT] = "snapshot-revert",
+  };
+  g_autoptr(LabStandNodes) stand = lab_stand_nodes_open (cli->recipe, error);
+  g_autoptr(GPtrArray) nodes = NULL;
+  char *one[] = { (char *) node, NULL };
+  g_auto(GStrv) names = NULL;
+
+  if (stand == NULL)
+    return FALSE;
+  nodes = select_nodes (lab_stand_nodes_get_recipe (stand), one, error);
+  if (nodes == NULL)
+    return FALSE;
+  if (cli->dry_run)
     {
-      if (list)
-        fprintf (c->cli->out, "virsh -c %s snapshot-list %s\n", c->uri, node);
-      else if (g_str_equal (action, "revert"))
-        fprintf (c->cli->out, "virsh -c %s snapshot-revert %s %s\n", c->uri, node, snap);
-      else if (delete)
-        fprintf (c->cli->out, "virsh -c %s snapshot-delete %s %s\n", c->uri, node, snap);
-      else
-        fprintf (c->cli->out, "virsh -c %s snapshot-create-as %s %s\n", c->uri, node, snap);
+      fprintf (cli->out, "virsh -c %s %s %s%s%s\n", lab_stand_nodes_get_uri (stand), virsh_verbs[op], node,
+               op != SNAPSHOT_LIST ? " " : "", op != SNAPSHOT_LIST ? snap : "");
       return TRUE;
     }
-  if (!connect_virt (c, error))
-    return FALSE;
-  if (list)
+  switch (op)
     {
-      g_auto(GStrv) names = lab_virt_snapshot_list (c->virt, node, c->recipe->name, error);
+    case SNAPSHOT_LIST:
+      names = lab_stand_nodes_snapshot_list (stand, node, error);
       if (names == NULL)
         return FALSE;
-      if (c->cli->json)
+      if (cli->json)
         {
           g_autoptr(JsonBuilder) b = json_builder_new ();
           g_autoptr(JsonNode) root = NULL;
+
           json_builder_begin_array (b);
           for (guint i = 0; names[i] != NULL; i++)
             json_builder_add_string_value (b, names[i]);
           json_builder_end_array (b);
           root = json_builder_get_root (b);
-          lab_cli_print_json (c->cli, root);
+          lab_cli_print_json (cli, root);
         }
       else
         for (guint i = 0; names[i] != NULL; i++)
-          fprintf (c->cli->out, "%s\n", names[i]);
+          fprintf (cli->out, "%s\n", names[i]);
+      return TRUE;
+    case SNAPSHOT_REVERT:
+      if (!lab_stand_nodes_snapshot_revert (stand, node, snap, error))
+        return FALSE;
+      fprintf (cli->out, _("%s: reverted to snapshot \"%s\"\n"), node, snap);
+      return TRUE;
+    case SNAPSHOT_DELETE:
+      if (!lab_stand_nodes_snapshot_delete (stand, node, snap, error))
+        return FALSE;
+      fprintf (cli->out, _("%s: snapshot \"%s\" deleted\n"), node, snap);
+      return TRUE;
+    case SNAPSHOT_CREATE:
+    default:
+      if (!lab_stand_nodes_snapshot_create (stand, node, snap, opt_description, error))
+        return FALSE;
+      fprintf (cli->out, _("%s: snapshot \"%s\" created\n"), node, snap);
       return TRUE;
     }
-  if (g_str_equal (action, "revert"))
-    {
-      if (!lab_virt_snapshot_revert (c->virt, node, c->recipe->name, snap, error))
-        return FALSE;
-      fprintf (c->cli->out, _("%s: reverted to snapshot \"%s\"\n"), node, snap);
-    }
-  else if (delete)
-    {
-      if (!lab_virt_snapshot_delete (c->virt, node, c->recipe->name, snap, error))
-        return FALSE;
-      fprintf (c->cli->out, _("%s: snapshot \"%s\" deleted\n"), node, snap);
-    }
-  else
-    {
-      if (!lab_virt_snapshot_create (c->virt, node, c->recipe->name, snap, description, error))
-        return FALSE;
-      fprintf (c->cli->out, _("%s: snapshot \"%s\" created\n"), node, snap);
-    }
-  return TRUE;
 }
 
-gboolean
-lab_cmd_nodes (LabCli *cli, int argc, char **argv, GError **error)
+/* NODE [SNAPSHOT]: the snapshot is needed unless --list */
+static gboolean
+nodes_snapshot (LabCli *cli, int argc, char **argv, GError **error)
 {
-  gboolean list = FALSE, delete = FALSE;
-  int timeout_s = STOP_TIMEOUT_S;
-  g_autofree char *description = NULL;
-  const GOptionEntry entries[] = {
-    { "list", 'l', 0, G_OPTION_ARG_NONE, &list, N_("snapshot: list the node's snapshots"), NULL },
-    { "delete", 'd', 0, G_OPTION_ARG_NONE, &delete, N_("snapshot: delete the snapshot"), NULL },
-    { "description", 0, 0, G_OPTION_ARG_STRING, &description, N_("snapshot: a description"), N_("TEXT") },
-    { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout_s,
-      N_("stop: seconds to wait for a clean shutdown before pulling the plug (default 60)"), N_("SECONDS") },
-    { NULL }
-  };
-  g_auto(NodesCmd) c = { cli, NULL, NULL, NULL };
-  const char *action;
-  char **rest;
-
-  if (!lab_cli_parse (cli, "nodes", _("list|start|stop|console|snapshot|revert [NODE...] [SNAPSHOT]"),
-                      _("Manage the lab's node VMs: list them with their state and addresses, start or stop "
-                        "them (in parallel), show how to reach their console, take, list, delete and revert "
-                        "snapshots. With --dry-run, 'list' prints what 'labctl up' does for the nodes "
-                        "(virt-install and virsh equivalents)."),
-                      LAB_CLI_OPT_ALL, entries, &argc, &argv, error))
-    return *error == NULL;
-  action = argc > 1 ? argv[1] : "list";
-  rest = argc > 2 ? argv + 2 : NULL;
-  if (!load_recipe (&c, error))
-    return FALSE;
-
-  if (g_str_equal (action, "list"))
-    return cli->dry_run ? nodes_describe (&c, error) : nodes_list (&c, rest, error);
-  if (g_str_equal (action, "start"))
-    return nodes_start_stop (&c, TRUE, rest, timeout_s, error);
-  if (g_str_equal (action, "stop"))
-    return nodes_start_stop (&c, FALSE, rest, timeout_s, error);
-  if (g_str_equal (action, "console"))
-    return nodes_console (&c, rest, error);
-  if (g_str_equal (action, "snapshot") || g_str_equal (action, "revert"))
-    return nodes_snapshot (&c, action, rest, list, delete, description, error);
-  lab_cli_set_usage_error (error, "nodes", _("unknown action \"%s\"; use list, start, stop, console, snapshot or revert"),
-                           action);
-  return FALSE;
+  if (!opt_list && argc < 3)
+    {
+      lab_cli_set_usage_error (error, "nodes", _("give a snapshot name, or --list for the node's snapshots"));
+      return FALSE;
+    }
+  return run_snapshot (cli, opt_list ? SNAPSHOT_LIST : opt_delete ? SNAPSHOT_DELETE : SNAPSHOT_CREATE, argv[1],
+                       argv[2], error);
 }
+
+static gboolean
+nodes_revert (LabCli *cli, int argc, char **argv, GError **error)
+{
+  return run_snapshot (cli, SNAPSHOT_REVERT, argv[1], argv[2], error);
+}
+
+static const GOptionEntry stop_options[] = {
+  { "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout_s,
+    N_("Seconds to wait for a clean shutdown before pulling the plug (default 60)"), N_("SECONDS") },
+  { NULL }
+};
+
+static const GOptionEntry snapshot_options[] = {
+  { "list", 'l', 0, G_OPTION_ARG_NONE, &opt_list, N_("List the node's snapshots (then no SNAPSHOT)"), NULL },
+  { "delete", 'd', 0, G_OPTION_ARG_NONE, &opt_delete, N_("Delete the snapshot"), NULL },
+  { "description", 0, 0, G_OPTION_ARG_STRING, &opt_description, N_("A description of the new snapshot"),
+    N_("TEXT") },
+  { NULL }
+};
+
+static const LabCommand nodes_verbs[] = {
+  {
+    .name = "list",
+    .parameter_string = N_("[NODE...]"),
+    .summary = N_("List the nodes with their state and addresses"),
+    .description = N_("Lists the nodes (all, or the ones named) with their state, size and addresses. "
+                      "With --dry-run, prints what 'labctl up' does for the nodes (virt-install and "
+                      "virsh equivalents)."),
+    .max_args = -1,
+    .common = LAB_CLI_OPT_ALL,
+    .complete = LAB_CLI_COMPLETE_NODES,
+    .complete_more = LAB_CLI_COMPLETE_NODES,
+    .handler = nodes_list,
+    .flags = LAB_CLI_DEFAULT,
+  },
+  {
+    .name = "start",
+    .parameter_string = N_("[NODE...]"),
+    .summary = N_("Start nodes (all when none is named), in parallel"),
+    .max_args = -1,
+    .common = LAB_CLI_OPT_ALL,
+    .complete = LAB_CLI_COMPLETE_NODES,
+    .complete_more = LAB_CLI_COMPLETE_NODES,
+    .handler = nodes_start,
+  },
+  {
+    .name = "stop",
+    .parameter_string = N_("[NODE...]"),
+    .summary = N_("Shut nodes down (all when none is named), in parallel"),
+    .max_args = -1,
+    .common = LAB_CLI_OPT_ALL,
+    .options = stop_options,
+    .complete = LAB_CLI_COMPLETE_NODES,
+    .complete_more = LAB_CLI_COMPLETE_NODES,
+    .handler = nodes_stop,
+  },
+  {
+    .name = "console",
+    .parameter_string = N_("NODE"),
+    .summary = N_("Print the command that attaches to a node's serial console"),
+    .min_args = 1,
+    .max_args = 1,
+    .common = LAB_CLI_OPT_ALL,
+    .complete = LAB_CLI_COMPLETE_NODES,
+    .handler = nodes_console,
+  },
+  {
+    .name = "snapshot",
+    .parameter_string = N_("NODE [SNAPSHOT]"),
+    .summary = N_("Take a snapshot of a node, or list (--list) or delete (--delete) its snapshots"),
+    .min_args = 1,
+    .max_args = 2,
+    .common = LAB_CLI_OPT_ALL,
+    .options = snapshot_options,
+    .complete = LAB_CLI_COMPLETE_NODES,
+    .handler = nodes_snapshot,
+  },
+  {
+    .name = "revert",
+    .parameter_string = N_("NODE SNAPSHOT"),
+    .summary = N_("Bring a node back to a snapshot"),
+    .min_args = 2,
+    .max_args = 2,
+    .common = LAB_CLI_OPT_ALL,
+    .complete = LAB_CLI_COMPLETE_NODES,
+    .handler = nodes_revert,
+  },
+  { NULL }
+};
+
+const LabCommand lab_command_nodes = {
+  .name = "nodes",
+  .summary = N_("Node VMs: list, start, stop, console, snapshot, revert"),
+  .description = N_("Manage the lab's node VMs: list them with their state and addresses, start or stop "
+                    "them (in parallel), show how to reach their console, take, list, delete and revert "
+                    "snapshots. With --dry-run, 'list' prints what 'labctl up' does for the nodes "
+                    "(virt-install and virsh equivalents)."),
+  .common = LAB_CLI_OPT_ALL,
+  .verbs = nodes_verbs,
+};

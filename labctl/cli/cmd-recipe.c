@@ -27,7 +27,7 @@ summary_line (LabRecipe *r)
 }
 
 static gboolean
-recipe_validate (LabCli *cli, char **files, GError **error)
+validate_recipes (LabCli *cli, char **files, GError **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   guint failed = 0;
@@ -89,7 +89,7 @@ recipe_validate (LabCli *cli, char **files, GError **error)
 }
 
 static gboolean
-recipe_show (LabCli *cli, const char *name, GError **error)
+show_recipe (LabCli *cli, const char *name, GError **error)
 {
   g_autoptr(LabRecipe) r = load_named (name, error);
 
@@ -111,7 +111,7 @@ recipe_show (LabCli *cli, const char *name, GError **error)
 }
 
 static gboolean
-recipe_list (LabCli *cli, gboolean names_only, GError **error)
+list_recipes (LabCli *cli, gboolean names_only, GError **error)
 {
   g_auto(GStrv) names = lab_recipe_list_shipped ();
 
@@ -179,84 +179,89 @@ recipe_list (LabCli *cli, gboolean names_only, GError **error)
   return ok;
 }
 
-gboolean
-lab_cmd_recipe (LabCli *cli, int argc, char **argv, GError **error)
+static gboolean
+recipe_validate (LabCli *cli, int argc, char **argv, GError **error)
 {
-  g_autoptr(GError) local = NULL;
-  gboolean names_only = FALSE;
-  const GOptionEntry entries[] = {
-    { "names", 0, 0, G_OPTION_ARG_NONE, &names_only,
-      N_("list: print only the names of the shipped recipes"), NULL },
-    { NULL }
-  };
-  const char *sub;
+  g_autoptr(GPtrArray) files = g_ptr_array_new ();
 
-  if (!lab_cli_parse (cli, "recipe", "validate FILE... | show [FILE] | list",
-                      _("Validate a lab recipe, show it with every default filled in, "
-                        "or list the recipes shipped with labctl.\n\n"
-                        "FILE is the path of a .lab file or the name of a shipped recipe."),
-                      LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON, entries, &argc, &argv, &local))
+  for (int i = 1; i < argc; i++)
+    g_ptr_array_add (files, argv[i]);
+  if (cli->recipe != NULL)
+    g_ptr_array_add (files, cli->recipe);
+  /* not a count in the table: the --recipe one counts too */
+  if (files->len == 0)
     {
-      if (local != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      return TRUE;  /* --help */
-    }
-  if (argc < 2)
-    {
-      lab_cli_set_usage_error (error, "recipe", _("which action? validate, show or list"));
+      lab_cli_set_usage_error (error, "recipe", _("give at least one FILE"));
       return FALSE;
     }
-  sub = argv[1];
-  if (g_str_equal (sub, "validate"))
-    {
-      g_autoptr(GPtrArray) files = g_ptr_array_new ();
-
-      for (int i = 2; i < argc; i++)
-        g_ptr_array_add (files, argv[i]);
-      if (cli->recipe != NULL)
-        g_ptr_array_add (files, cli->recipe);
-      if (files->len == 0)
-        {
-          lab_cli_set_usage_error (error, "recipe", _("validate: give at least one FILE"));
-          return FALSE;
-        }
-      g_ptr_array_add (files, NULL);
-      return recipe_validate (cli, (char **) files->pdata, error);
-    }
-  if (g_str_equal (sub, "show"))
-    {
-      const char *name = cli->recipe;
-
-      if (argc > 3)
-        {
-          lab_cli_set_usage_error (error, "recipe", _("show: give one FILE, not %d"), argc - 2);
-          return FALSE;
-        }
-      if (argc == 3)
-        {
-          if (cli->recipe != NULL && g_strcmp0 (cli->recipe, argv[2]) != 0)
-            {
-              lab_cli_set_usage_error (error, "recipe",
-                                       _("show: give the recipe either as FILE or with --recipe, not both"));
-              return FALSE;
-            }
-          name = argv[2];
-        }
-      return recipe_show (cli, name, error);
-    }
-  if (g_str_equal (sub, "list"))
-    {
-      if (argc > 2)
-        {
-          lab_cli_set_usage_error (error, "recipe", _("list: takes no arguments"));
-          return FALSE;
-        }
-      return recipe_list (cli, names_only, error);
-    }
-  lab_cli_set_usage_error (error, "recipe",
-                           _("unknown action '%s'; use validate, show or list"), sub);
-  return FALSE;
+  g_ptr_array_add (files, NULL);
+  return validate_recipes (cli, (char **) files->pdata, error);
 }
+
+static gboolean
+recipe_show (LabCli *cli, int argc, char **argv, GError **error)
+{
+  if (argc == 2 && cli->recipe != NULL && g_strcmp0 (cli->recipe, argv[1]) != 0)
+    {
+      lab_cli_set_usage_error (error, "recipe", _("give the recipe either as FILE or with --recipe, not both"));
+      return FALSE;
+    }
+  return show_recipe (cli, argc == 2 ? argv[1] : cli->recipe, error);
+}
+
+static gboolean opt_names;
+
+static const GOptionEntry list_options[] = {
+  { "names", 0, 0, G_OPTION_ARG_NONE, &opt_names, N_("Print only the names of the shipped recipes"), NULL },
+  { NULL }
+};
+
+static gboolean
+recipe_list (LabCli *cli, int argc, char **argv, GError **error)
+{
+  return list_recipes (cli, opt_names, error);
+}
+
+static const LabCommand recipe_verbs[] = {
+  {
+    .name = "validate",
+    .parameter_string = N_("FILE..."),
+    .summary = N_("Check recipes; every error names the file, line and key"),
+    .description = N_("Validates every FILE and the --recipe one. FILE is the path of a .lab file or the "
+                      "name of a shipped recipe."),
+    .max_args = -1,
+    .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
+    .complete = LAB_CLI_COMPLETE_RECIPES,
+    .complete_more = LAB_CLI_COMPLETE_RECIPES,
+    .handler = recipe_validate,
+  },
+  {
+    .name = "show",
+    .parameter_string = N_("[FILE]"),
+    .summary = N_("Print a recipe with every default filled in"),
+    .description = N_("Prints FILE (or the --recipe one, or the default) with every default filled in: "
+                      "as a recipe, or with --json as JSON."),
+    .max_args = 1,
+    .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
+    .complete = LAB_CLI_COMPLETE_RECIPES,
+    .handler = recipe_show,
+  },
+  {
+    .name = "list",
+    .summary = N_("List the recipes shipped with labctl"),
+    .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
+    .options = list_options,
+    .handler = recipe_list,
+  },
+  { NULL }
+};
+
+const LabCommand lab_command_recipe = {
+  .name = "recipe",
+  .summary = N_("Validate, show or list lab recipes (validate FILE... | show [FILE] | list)"),
+  .description = N_("Validate a lab recipe, show it with every default filled in, "
+                    "or list the recipes shipped with labctl.\n\n"
+                    "FILE is the path of a .lab file or the name of a shipped recipe."),
+  .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
+  .verbs = recipe_verbs,
+};

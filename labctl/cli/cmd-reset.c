@@ -23,25 +23,14 @@ recorded_up_seconds (LabStand *stand)
   return sum;
 }
 
-gboolean
-lab_cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
+static gboolean
+cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(LabStand) stand = NULL;
   double seconds, up_seconds;
   gint64 t0;
 
-  if (!lab_cli_parse (cli, "reset", NULL,
-                      _("Brings the lab back to its clean post-install state: guests are recreated from "
-                        "their templates on their home nodes and resumed from their clean images (nodes "
-                        "revert to their clean snapshots). Much faster than 'down' and 'up'."),
-                      LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON, NULL, &argc, &argv, error))
-    return *error == NULL;
-  if (argc > 1)
-    {
-      lab_cli_set_usage_error (error, "reset", _("unexpected argument '%s'"), argv[1]);
-      return FALSE;
-    }
   stand = lab_stand_open (cli->recipe, FALSE, NULL, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
@@ -90,3 +79,13 @@ lab_cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
     }
   return TRUE;
 }
+
+const LabCommand lab_command_reset = {
+  .name = "reset",
+  .summary = N_("Bring the lab back to its clean post-install state, fast"),
+  .description = N_("Brings the lab back to its clean post-install state: guests are recreated from "
+                    "their templates on their home nodes and resumed from their clean images (nodes "
+                    "revert to their clean snapshots). Much faster than 'down' and 'up'."),
+  .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
+  .handler = cmd_reset,
+};

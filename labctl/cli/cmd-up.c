@@ -15,8 +15,8 @@ run_up (LabStand *stand, gpointer data, GError **error)
   return lab_plan_up (stand->plan, error);
 }
 
-gboolean
-lab_cmd_up (LabCli *cli, int argc, char **argv, GError **error)
+static gboolean
+cmd_up (LabCli *cli, int argc, char **argv, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(LabStand) stand = NULL;
@@ -24,18 +24,6 @@ lab_cmd_up (LabCli *cli, int argc, char **argv, GError **error)
   gint64 t0;
   gboolean ok;
 
-  if (!lab_cli_parse (cli, "up", NULL,
-                      _("Builds the lab of a recipe: host check, storage, network, nodes, guests. "
-                        "Resumable: run it again after an interruption or a failed step and it continues "
-                        "where it stopped. With --dry-run it prints the whole stand as the shell commands "
-                        "a person would type."),
-                      LAB_CLI_OPT_ALL, NULL, &argc, &argv, error))
-    return *error == NULL;
-  if (argc > 1)
-    {
-      lab_cli_set_usage_error (error, "up", _("unexpected argument '%s'"), argv[1]);
-      return FALSE;
-    }
   stand = lab_stand_open (cli->recipe, cli->dry_run, NULL, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
@@ -100,3 +88,14 @@ lab_cmd_up (LabCli *cli, int argc, char **argv, GError **error)
     }
   return TRUE;
 }
+
+const LabCommand lab_command_up = {
+  .name = "up",
+  .summary = N_("Build the lab of a recipe, or continue an interrupted build"),
+  .description = N_("Builds the lab of a recipe: host check, storage, network, nodes, guests. "
+                    "Resumable: run it again after an interruption or a failed step and it continues "
+                    "where it stopped. With --dry-run it prints the whole stand as the shell commands "
+                    "a person would type."),
+  .common = LAB_CLI_OPT_ALL,
+  .handler = cmd_up,
+};

@@ -1,0 +1,23 @@
+/* lab-stand-experiment.h: the experiments of lab-experiment on a stand
+ * that is up, each in a worker thread (lab_stand_run_in_thread), so that
+ * Ctrl+C cancels it while it runs.
+ */
+#pragma once
+
+#include "lab-experiment.h"
+#include "lab-stand.h"
+
+G_BEGIN_DECLS
+
+/* Live migration of guest (NULL: the recipe's first guest) to to_node
+ * (NULL: the next node), pinged every interval_us (0: every 10 ms). On
+ * success result holds the figures; lab_migration_result_clear() it in
+ * any case. */
+gboolean lab_stand_experiment_migrate (LabStand           *stand,
+                                       const char         *guest,
+                                       const char         *to_node,
+                                       gint64              interval_us,
+                                       LabMigrationResult *result,
+                                       GError            **error);
+
+G_END_DECLS
