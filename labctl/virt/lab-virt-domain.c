@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
-#include <string.h>
 
 #include <libvirt/virterror.h>
 
@@ -18,8 +17,8 @@ gboolean
 lab_virt_domain_lookup (LabVirt *self, const char *name, const char *lab_name,
                         virDomainPtr *out_dom, GError **error)
 {
-  virDomainPtr dom = virDomainLookupByName (self->conn, name);
-  char *xml;
+  g_autoptr(virDomain) dom = virDomainLookupByName (self->conn, name);
+  g_autofree char *xml = NULL;
   g_autofree char *owner = NULL;
   gboolean marked;
 
@@ -33,17 +32,15 @@ lab_virt_domain_lookup (LabVirt *self, const char *name, const char *lab_name,
     }
   xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
   marked = lab_virt_xml_get_owner (xml, &owner, NULL, NULL);
-  free (xml);
   if (!marked || g_strcmp0 (owner, lab_name) != 0)
     {
       g_autofree char *who = lab_virt_foreign_owner_text (owner);
-      virDomainFree (dom);
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
                    _("A virtual machine named \"%s\" already exists and belongs to %s; labctl leaves it alone: "
                      "rename or remove it yourself, or change the node names in the recipe"), name, who);
       return FALSE;
     }
-  *out_dom = dom;
+  *out_dom = g_steal_pointer (&dom);
   return TRUE;
 }
 
@@ -63,64 +60,47 @@ lab_virt_lookup_existing (LabVirt *self, const char *name, const char *lab_name,
 gboolean
 lab_virt_domain_define (LabVirt *self, const LabVirtDomainSpec *spec, GError **error)
 {
-  virDomainPtr dom = NULL;
+  g_autoptr(virDomain) old = NULL;
+  g_autoptr(virDomain) dom = NULL;
   g_autofree char *xml = NULL;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  LabVirtDomainSpec same = *spec;
 
-  if (!lab_virt_domain_lookup (self, spec->node_name, spec->lab_name, &dom, error))
+  if (!lab_virt_domain_lookup (self, spec->node_name, spec->lab_name, &old, error))
     return FALSE;
-  xml = lab_virt_domain_xml (spec);
-  if (dom != NULL)
-    {
-      /* redefining keeps the domain's identity: same UUID */
-      char uuid[VIR_UUID_STRING_BUFLEN];
-      const char *after_name = strstr (xml, "</name>\n");
-
-      if (virDomainGetUUIDString (dom, uuid) == 0 && after_name != NULL)
-        {
-          gsize at = after_name - xml + strlen ("</name>\n");
-          g_autofree char *head = g_strndup (xml, at);
-          char *with_uuid = g_strdup_printf ("%s  <uuid>%s</uuid>\n%s", head, uuid, xml + at);
-          g_free (xml);
-          xml = with_uuid;
-        }
-      virDomainFree (dom);
-    }
+  /* redefining keeps the domain's identity: same UUID (a shallow copy of
+   * the spec says which; it owns nothing) */
+  if (old != NULL && spec->uuid == NULL && virDomainGetUUIDString (old, uuid) == 0)
+    same.uuid = uuid;
+  xml = lab_virt_domain_xml (&same);
   dom = virDomainDefineXML (self->conn, xml);
   if (dom == NULL)
     {
       lab_virt_set_error (error, _("Cannot define node \"%s\""), spec->node_name);
       return FALSE;
     }
-  virDomainFree (dom);
   return TRUE;
 }
 
 gboolean
 lab_virt_domain_start (LabVirt *self, const char *name, const char *lab_name, GError **error)
 {
-  virDomainPtr dom = lab_virt_lookup_existing (self, name, lab_name, error);
-  gboolean ok = TRUE;
+  g_autoptr(virDomain) dom = lab_virt_lookup_existing (self, name, lab_name, error);
 
   if (dom == NULL)
     return FALSE;
   if (virDomainIsActive (dom) != 1 && virDomainCreate (dom) < 0)
     {
       lab_virt_set_error (error, _("Cannot start node \"%s\""), name);
-      ok = FALSE;
+      return FALSE;
     }
-  virDomainFree (dom);
-  return ok;
+  return TRUE;
 }
 
 static void
 on_cancelled (GCancellable *cancellable, gpointer data)
 {
-  EventShared *ev = data;
-
-  g_mutex_lock (&ev->lock);
-  ev->generation++;
-  g_cond_broadcast (&ev->cond);
-  g_mutex_unlock (&ev->lock);
+  lab_virt_event_shared_wake (data);
 }
 
 const char *
@@ -145,7 +125,7 @@ lab_virt_wait_for_state (LabVirt *self, const char *name, int state, guint timeo
                          GCancellable *cancellable, GError **error)
 {
   EventShared *ev = self->events;
-  virDomainPtr dom = virDomainLookupByName (self->conn, name);
+  g_autoptr(virDomain) dom = virDomainLookupByName (self->conn, name);
   gint64 deadline = timeout_ms > 0 ? g_get_monotonic_time () + (gint64) timeout_ms * 1000 : G_MAXINT64;
   gulong cancel_id = 0;
   gboolean ok = FALSE;
@@ -201,7 +181,6 @@ lab_virt_wait_for_state (LabVirt *self, const char *name, int state, guint timeo
     }
   if (cancel_id != 0)
     g_cancellable_disconnect (cancellable, cancel_id);
-  virDomainFree (dom);
   return ok;
 }
 
@@ -209,44 +188,34 @@ gboolean
 lab_virt_domain_stop (LabVirt *self, const char *name, const char *lab_name, guint timeout_ms,
                       GCancellable *cancellable, GError **error)
 {
-  virDomainPtr dom = NULL;
+  g_autoptr(virDomain) dom = NULL;
   g_autoptr(GError) local_error = NULL;
-  gboolean ok = TRUE;
 
   if (!lab_virt_domain_lookup (self, name, lab_name, &dom, error))
     return FALSE;
   if (dom == NULL || virDomainIsActive (dom) != 1)
-    {
-      if (dom != NULL)
-        virDomainFree (dom);
-      return TRUE;
-    }
+    return TRUE;
   if (virDomainShutdown (dom) == 0
       && lab_virt_wait_for_state (self, name, VIR_DOMAIN_SHUTOFF, timeout_ms, cancellable, &local_error))
-    {
-      virDomainFree (dom);
-      return TRUE;
-    }
+    return TRUE;
   if (local_error != NULL && g_error_matches (local_error, LAB_ERROR, LAB_ERROR_CANCELLED))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
-      virDomainFree (dom);
       return FALSE;
     }
   /* no answer to ACPI within the timeout: pull the plug */
   if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
     {
       lab_virt_set_error (error, _("Cannot stop node \"%s\""), name);
-      ok = FALSE;
+      return FALSE;
     }
-  virDomainFree (dom);
-  return ok;
+  return TRUE;
 }
 
 gboolean
 lab_virt_domain_undefine (LabVirt *self, const char *name, const char *lab_name, GError **error)
 {
-  virDomainPtr dom = NULL;
+  g_autoptr(virDomain) dom = NULL;
   g_autoptr(GPtrArray) overlays = NULL;
   gboolean ok = TRUE;
 
@@ -276,8 +245,6 @@ lab_virt_domain_undefine (LabVirt *self, const char *name, const char *lab_name,
   for (guint i = 0; ok && overlays != NULL && i < overlays->len; i++)
     if (g_unlink (g_ptr_array_index (overlays, i)) < 0 && errno != ENOENT)
       g_warning ("cannot remove %s: %s", (const char *) g_ptr_array_index (overlays, i), g_strerror (errno));
-  g_clear_pointer (&overlays, g_ptr_array_unref);
-  virDomainFree (dom);
   return ok;
 }
 
@@ -299,13 +266,13 @@ domain_job_prepare (gpointer data)
   DomainJob *job = data;
   const char *name = job->spec->node_name;
   const char *lab = job->spec->lab_name;
-  virDomainPtr dom = NULL;
 
   if ((job->ops & LAB_VIRT_OP_DEFINE) && !lab_virt_domain_define (job->self, job->spec, &job->error))
     return NULL;
   if (job->ops & LAB_VIRT_OP_START)
     {
-      dom = lab_virt_lookup_existing (job->self, name, lab, &job->error);
+      g_autoptr(virDomain) dom = lab_virt_lookup_existing (job->self, name, lab, &job->error);
+
       if (dom == NULL)
         return NULL;
       if (virDomainIsActive (dom) != 1
@@ -313,7 +280,6 @@ domain_job_prepare (gpointer data)
           /* a driver without paused starts: plain start */
           && (!lab_virt_last_error_is (VIR_ERR_INVALID_ARG) || virDomainCreate (dom) < 0))
         lab_virt_set_error (&job->error, _("Cannot start node \"%s\""), name);
-      virDomainFree (dom);
     }
   return NULL;
 }
@@ -330,7 +296,7 @@ domain_job_finish (gpointer data)
     return NULL;
   if (job->ops & LAB_VIRT_OP_START)
     {
-      virDomainPtr dom = lab_virt_lookup_existing (job->self, name, lab, &job->error);
+      g_autoptr(virDomain) dom = lab_virt_lookup_existing (job->self, name, lab, &job->error);
       int state = VIR_DOMAIN_NOSTATE, reason;
 
       if (dom == NULL)
@@ -339,7 +305,6 @@ domain_job_finish (gpointer data)
           && (reason == VIR_DOMAIN_PAUSED_STARTING_UP || reason == VIR_DOMAIN_PAUSED_USER)
           && virDomainResume (dom) < 0)
         lab_virt_set_error (&job->error, _("Cannot resume node \"%s\""), name);
-      virDomainFree (dom);
       if (job->error == NULL)
         lab_virt_wait_for_state (job->self, name, VIR_DOMAIN_RUNNING, job->timeout_ms, job->cancellable,
                                  &job->error);
@@ -407,31 +372,37 @@ lab_virt_domain_info_free (LabVirtDomainInfo *info)
 }
 
 static void
+interface_free (gpointer iface)
+{
+  virDomainInterfaceFree (iface);
+}
+
+static void
 add_addresses (virDomainPtr dom, unsigned int source, GStrvBuilder *b, guint *count)
 {
-  virDomainInterfacePtr *ifaces = NULL;
-  int n = virDomainInterfaceAddresses (dom, &ifaces, source, 0);
+  virDomainInterfacePtr *list = NULL;
+  int n = virDomainInterfaceAddresses (dom, &list, source, 0);
+  g_autoptr(GPtrArray) ifaces = lab_virt_take_list (list, n, interface_free);
 
-  for (int i = 0; i < n; i++)
+  for (guint i = 0; i < ifaces->len; i++)
     {
-      for (unsigned int j = 0; j < ifaces[i]->naddrs; j++)
+      virDomainInterfacePtr iface = g_ptr_array_index (ifaces, i);
+
+      for (unsigned int j = 0; j < iface->naddrs; j++)
         {
-          {
-            g_autofree char *a = g_strdup_printf ("%s/%u", ifaces[i]->addrs[j].addr, ifaces[i]->addrs[j].prefix);
-            g_strv_builder_add (b, a);
-          }
+          g_autofree char *a = g_strdup_printf ("%s/%u", iface->addrs[j].addr, iface->addrs[j].prefix);
+
+          g_strv_builder_add (b, a);
           (*count)++;
         }
-      virDomainInterfaceFree (ifaces[i]);
     }
-  free (ifaces);
 }
 
 gboolean
 lab_virt_domain_get_info (LabVirt *self, const char *name, const char *lab_name,
                           LabVirtDomainInfo **out_info, GError **error)
 {
-  virDomainPtr dom = lab_virt_lookup_existing (self, name, lab_name, error);
+  g_autoptr(virDomain) dom = lab_virt_lookup_existing (self, name, lab_name, error);
   g_autoptr(LabVirtDomainInfo) info = NULL;
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   virDomainInfo vi;
@@ -442,7 +413,6 @@ lab_virt_domain_get_info (LabVirt *self, const char *name, const char *lab_name,
   if (virDomainGetInfo (dom, &vi) < 0)
     {
       lab_virt_set_error (error, _("Cannot read the state of node \"%s\""), name);
-      virDomainFree (dom);
       return FALSE;
     }
   info = g_new0 (LabVirtDomainInfo, 1);
@@ -459,7 +429,6 @@ lab_virt_domain_get_info (LabVirt *self, const char *name, const char *lab_name,
         add_addresses (dom, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP, b, &count);
     }
   info->addresses = g_strv_builder_end (b);
-  virDomainFree (dom);
   *out_info = g_steal_pointer (&info);
   return TRUE;
 }

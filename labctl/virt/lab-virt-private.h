@@ -28,6 +28,10 @@ struct _LabVirt {
 
 /* libvirt's last error (of this thread) has this code. */
 gboolean      lab_virt_last_error_is      (int code);
+/* Its message, or "unknown libvirt error". */
+const char   *lab_virt_last_error_message (void);
+/* Wakes every lab_virt_wait_for_state() (an event came, or a cancel). */
+void          lab_virt_event_shared_wake  (EventShared *ev);
 /* "labctl lab \"OWNER\"" or "someone else (no labctl mark)", for messages. */
 char         *lab_virt_foreign_owner_text (const char *owner);
 /* A domain of this lab that must exist: LAB_ERROR_NOT_FOUND when absent,

@@ -42,6 +42,7 @@ lab_virt_domain_spec_free (LabVirtDomainSpec *s)
   g_free (s->graphics);
   g_free (s->video_model);
   g_free (s->os_id);
+  g_free (s->uuid);
   g_free (s);
 }
 
@@ -124,6 +125,7 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   lab_xml_writer_start (w, "domain");
   lab_xml_writer_attr (w, "type", or_default (s->domain_type, "kvm"));
   lab_xml_writer_element (w, "name", s->node_name);
+  lab_xml_writer_element (w, "uuid", s->uuid);
 
   lab_xml_writer_start (w, "metadata");
   write_owner (w, s->lab_name, s->node_name, s->recipe_hash);

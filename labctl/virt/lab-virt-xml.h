@@ -44,6 +44,7 @@ typedef struct {
   char    *video_model;    /* "virtio", "qxl", "vga"; NULL: libvirt's default for the graphics */
   gboolean usb_tablet;
   char    *os_id;          /* libosinfo id recorded in libosinfo's metadata; may be NULL */
+  char    *uuid;           /* NULL: libvirt picks one (redefining keeps the domain's own) */
 } LabVirtDomainSpec;
 
 typedef struct {

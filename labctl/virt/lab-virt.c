@@ -48,8 +48,7 @@ lab_virt_dispose (GObject *object)
       if (self->lifecycle_cb >= 0)
         virConnectDomainEventDeregisterAny (self->conn, self->lifecycle_cb);
       self->lifecycle_cb = -1;
-      virConnectClose (self->conn);
-      self->conn = NULL;
+      g_clear_pointer (&self->conn, virConnectClose);
     }
   G_OBJECT_CLASS (lab_virt_parent_class)->dispose (object);
 }
@@ -95,17 +94,35 @@ silent_error_func (void *user_data, virErrorPtr error)
 }
 
 void
+lab_virt_silence_errors (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      virSetErrorFunc (NULL, silent_error_func);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+const char *
+lab_virt_last_error_message (void)
+{
+  virErrorPtr err = virGetLastError ();
+
+  return err != NULL && err->message != NULL ? err->message : _("unknown libvirt error");
+}
+
+void
 lab_virt_set_error (GError **error, const char *format, ...)
 {
   g_autofree char *what = NULL;
-  virErrorPtr err = virGetLastError ();
   va_list ap;
 
   va_start (ap, format);
   what = g_strdup_vprintf (format, ap);
   va_end (ap);
-  g_set_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT, _("%s: %s"), what,
-               err != NULL && err->message != NULL ? err->message : _("unknown libvirt error"));
+  g_set_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT, _("%s: %s"), what, lab_virt_last_error_message ());
 }
 
 gboolean
@@ -125,12 +142,21 @@ lab_virt_init_events (void)
 
   if (g_once_init_enter (&once))
     {
-      virSetErrorFunc (NULL, silent_error_func);
+      lab_virt_silence_errors ();
       if (virInitialize () < 0)
         g_warning ("libvirt: virInitialize() failed");
       lab_virt_events_register ();
       g_once_init_leave (&once, 1);
     }
+}
+
+void
+lab_virt_event_shared_wake (EventShared *ev)
+{
+  g_mutex_lock (&ev->lock);
+  ev->generation++;
+  g_cond_broadcast (&ev->cond);
+  g_mutex_unlock (&ev->lock);
 }
 
 typedef struct {
@@ -167,11 +193,7 @@ on_lifecycle (virConnectPtr conn, virDomainPtr dom, int event, int detail, void 
   EventShared *ev = opaque;
   LabVirt *owner;
 
-  g_mutex_lock (&ev->lock);
-  ev->generation++;
-  g_cond_broadcast (&ev->cond);
-  g_mutex_unlock (&ev->lock);
-
+  lab_virt_event_shared_wake (ev);
   owner = g_weak_ref_get (&ev->owner);
   if (owner != NULL)
     {
@@ -210,7 +232,6 @@ LabVirt *
 lab_virt_connect (const char *uri, GError **error)
 {
   g_autoptr(LabVirt) self = NULL;
-  virErrorPtr err;
 
   lab_virt_init_events ();
   self = g_object_new (LAB_TYPE_VIRT, NULL);
@@ -218,9 +239,9 @@ lab_virt_connect (const char *uri, GError **error)
   self->conn = virConnectOpen (self->uri);
   if (self->conn == NULL)
     {
-      const char *msg;
-      err = virGetLastError ();
-      msg = err != NULL && err->message != NULL ? err->message : _("unknown libvirt error");
+      virErrorPtr err = virGetLastError ();
+      const char *msg = lab_virt_last_error_message ();
+
       if (err != NULL && (err->code == VIR_ERR_AUTH_FAILED || err->code == VIR_ERR_AUTH_CANCELLED
                           || err->code == VIR_ERR_OPERATION_DENIED || err->code == VIR_ERR_ACCESS_DENIED
                           || (err->code == VIR_ERR_SYSTEM_ERROR && err->int1 == EACCES)
@@ -277,6 +298,17 @@ lab_virt_get_connect (LabVirt *self)
   return self->conn;
 }
 
+GPtrArray *
+lab_virt_take_list (gpointer items, int n, GDestroyNotify free_func)
+{
+  g_autofree gpointer *array = items;
+  GPtrArray *list = g_ptr_array_new_full (MAX (n, 0), free_func);
+
+  for (int i = 0; i < n; i++)
+    g_ptr_array_add (list, array[i]);
+  return list;
+}
+
 /* ---- host ------------------------------------------------------------ */
 
 gboolean
@@ -308,7 +340,7 @@ lab_virt_pick_domain_type (LabVirt *self, char **why)
 {
   const char *env = g_getenv ("LABCTL_DOMAIN_TYPE");
   g_autofree char *kvm_why = NULL;
-  char *caps;
+  g_autofree char *caps = NULL;
 
   if (env != NULL && *env != '\0')
     {
@@ -337,13 +369,10 @@ lab_virt_pick_domain_type (LabVirt *self, char **why)
   caps = virConnectGetDomainCapabilities (self->conn, NULL, "x86_64", NULL, "kvm", 0);
   if (caps == NULL)
     {
-      virErrorPtr err = virGetLastError ();
       if (why != NULL)
-        *why = g_strdup_printf (_("libvirt offers no kvm domains: %s"),
-                                err != NULL && err->message != NULL ? err->message : _("unknown libvirt error"));
+        *why = g_strdup_printf (_("libvirt offers no kvm domains: %s"), lab_virt_last_error_message ());
       return g_strdup ("qemu");
     }
-  free (caps);
   return g_strdup ("kvm");
 }
 
@@ -351,7 +380,6 @@ gboolean
 lab_virt_free_memory_mib (LabVirt *self, guint64 *out_mib, GError **error)
 {
   int n = 0;
-  virNodeMemoryStatsPtr stats = NULL;
   unsigned long long bytes;
   virNodeInfo info;
 
@@ -359,14 +387,14 @@ lab_virt_free_memory_mib (LabVirt *self, guint64 *out_mib, GError **error)
   if (virNodeGetMemoryStats (self->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL, &n, 0) == 0 && n > 0)
     {
       guint64 kib = 0;
-      stats = g_new0 (virNodeMemoryStats, n);
+      g_autofree virNodeMemoryStatsPtr stats = g_new0 (virNodeMemoryStats, n);
+
       if (virNodeGetMemoryStats (self->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, stats, &n, 0) == 0)
         for (int i = 0; i < n; i++)
           if (g_str_equal (stats[i].field, VIR_NODE_MEMORY_STATS_FREE)
               || g_str_equal (stats[i].field, VIR_NODE_MEMORY_STATS_BUFFERS)
               || g_str_equal (stats[i].field, VIR_NODE_MEMORY_STATS_CACHED))
             kib += stats[i].value;
-      g_free (stats);
       if (kib > 0)
         {
           *out_mib = kib >> 10;

@@ -25,6 +25,7 @@
 #include <libvirt/libvirt.h>
 
 #include "lab-runner.h"
+#include "lab-virt-autoptr.h"
 #include "lab-virt-xml.h"
 
 G_BEGIN_DECLS
@@ -52,6 +53,17 @@ virConnectPtr lab_virt_get_connect        (LabVirt    *self);
 void          lab_virt_set_error          (GError    **error,
                                            const char *format,
                                            ...) G_GNUC_PRINTF (2, 3);
+/* Switches off libvirt's printing of every error to stderr (labctl
+ * reports them through GError): once per process, thread-safe. Every
+ * connection labctl opens is opened after it. */
+void          lab_virt_silence_errors     (void);
+/* A list libvirt returned as a malloc()ed array of n objects
+ * (virConnectListAllNetworks, virDomainListAllSnapshots ...; n < 0: none)
+ * as a GPtrArray owning them (free_func: a wrapper of virNetworkFree ...);
+ * the array itself is freed. */
+GPtrArray    *lab_virt_take_list          (gpointer       items,
+                                           int            n,
+                                           GDestroyNotify free_func);
 
 /* ---- host ------------------------------------------------------------ */
 
