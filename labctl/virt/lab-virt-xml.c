@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lab-xml-writer.h"
 #include "lab-util.h"
+#include "lab-xml-writer.h"
 
 LabVirtDomainSpec *
 lab_virt_domain_spec_new (void)
@@ -565,25 +565,14 @@ lab_virt_network_describe (const LabVirtNetworkSpec *s, const char *uri)
 
 /* ---- reading documents back ------------------------------------------ */
 
-typedef struct {
-  gboolean found;
-  char    *lab, *node, *hash;
-  /* network */
-  gboolean in_network_top;
-  gboolean have_ip;
-  guint32  address;
-  guint    prefix;
-  char    *bridge;
-  guint    depth;
-} ParseData;
-
-static const char *
-attr (const char **names, const char **values, const char *name)
+LabXmlReader *
+lab_virt_xml_reader_new (const char *xml, const char *what, GError **error)
 {
-  for (guint i = 0; names[i] != NULL; i++)
-    if (g_str_equal (names[i], name))
-      return values[i];
-  return NULL;
+  LabXmlReader *reader = lab_xml_reader_new (xml, what, error);
+
+  if (reader != NULL)
+    lab_xml_reader_register_ns (reader, LAB_VIRT_XMLNS_PREFIX, LAB_VIRT_XMLNS);
+  return reader;
 }
 
 static guint
@@ -614,110 +603,72 @@ lab_virt_parse_ipv4 (const char *text, guint32 *out)
   return TRUE;
 }
 
-static void
-on_start (GMarkupParseContext *context, const char *element, const char **names,
-          const char **values, gpointer user_data, GError **error)
-{
-  ParseData *d = user_data;
-  const char *colon = strchr (element, ':');
-
-  d->depth++;
-  if (!d->found && colon != NULL && g_str_equal (colon + 1, "lab"))
-    {
-      g_autofree char *xmlns_attr = g_strdup_printf ("xmlns:%.*s", (int) (colon - element), element);
-      if (g_strcmp0 (attr (names, values, xmlns_attr), LAB_VIRT_XMLNS) == 0)
-        {
-          d->found = TRUE;
-          d->lab = g_strdup (attr (names, values, "name"));
-          d->node = g_strdup (attr (names, values, "node"));
-          d->hash = g_strdup (attr (names, values, "recipe"));
-        }
-    }
-  if (d->depth == 2 && g_str_equal (element, "bridge") && d->bridge == NULL)
-    d->bridge = g_strdup (attr (names, values, "name"));
-  if (d->depth == 2 && g_str_equal (element, "ip") && !d->have_ip)
-    {
-      const char *family = attr (names, values, "family");
-      const char *address = attr (names, values, "address");
-      const char *netmask = attr (names, values, "netmask");
-      const char *prefix = attr (names, values, "prefix");
-      guint32 a, m;
-
-      if ((family == NULL || g_str_equal (family, "ipv4")) && lab_virt_parse_ipv4 (address, &a))
-        {
-          d->have_ip = TRUE;
-          d->address = a;
-          if (netmask != NULL && lab_virt_parse_ipv4 (netmask, &m))
-            d->prefix = prefix_from_netmask (m);
-          else if (prefix != NULL)
-            d->prefix = (guint) g_ascii_strtoull (prefix, NULL, 10);
-          else
-            d->prefix = 24;
-        }
-    }
-}
-
-static void
-on_end (GMarkupParseContext *context, const char *element, gpointer user_data, GError **error)
-{
-  ParseData *d = user_data;
-
-  d->depth--;
-}
-
-static gboolean
-parse_doc (const char *xml, ParseData *d)
-{
-  static const GMarkupParser parser = { on_start, on_end, NULL, NULL, NULL };
-  g_autoptr(GMarkupParseContext) ctx = g_markup_parse_context_new (&parser, 0, d, NULL);
-
-  if (xml == NULL)
-    return FALSE;
-  return g_markup_parse_context_parse (ctx, xml, -1, NULL)
-         && g_markup_parse_context_end_parse (ctx, NULL);
-}
-
-static void
-parse_data_clear (ParseData *d)
-{
-  g_free (d->lab);
-  g_free (d->node);
-  g_free (d->hash);
-  g_free (d->bridge);
-}
-
 gboolean
 lab_virt_xml_get_owner (const char *xml, char **lab_name, char **node_name, char **recipe_hash)
 {
-  ParseData d = { 0 };
-  gboolean found;
+  g_autoptr(LabXmlReader) reader = xml != NULL ? lab_virt_xml_reader_new (xml, "libvirt XML", NULL) : NULL;
+  g_autoptr(GPtrArray) marks = NULL;
+  LabXmlNode *mark;
 
-  parse_doc (xml, &d);
-  found = d.found;
   if (lab_name != NULL)
-    *lab_name = g_steal_pointer (&d.lab);
+    *lab_name = NULL;
   if (node_name != NULL)
-    *node_name = g_steal_pointer (&d.node);
+    *node_name = NULL;
   if (recipe_hash != NULL)
-    *recipe_hash = g_steal_pointer (&d.hash);
-  parse_data_clear (&d);
-  return found;
+    *recipe_hash = NULL;
+  /* the mark in labctl's namespace, whatever prefix the document gives it */
+  if (reader != NULL)
+    marks = lab_xml_reader_get_nodes (reader, NULL, "//" LAB_VIRT_XMLNS_PREFIX ":lab");
+  if (marks == NULL || marks->len == 0)
+    return FALSE;
+  mark = g_ptr_array_index (marks, 0);
+  if (lab_name != NULL)
+    *lab_name = lab_xml_node_get_attr (mark, "name");
+  if (node_name != NULL)
+    *node_name = lab_xml_node_get_attr (mark, "node");
+  if (recipe_hash != NULL)
+    *recipe_hash = lab_xml_node_get_attr (mark, "recipe");
+  return TRUE;
 }
 
 gboolean
 lab_virt_xml_get_network_ipv4 (const char *xml, guint32 *address, guint *prefix, char **bridge)
 {
-  ParseData d = { 0 };
-  gboolean have;
+  g_autoptr(LabXmlReader) reader = xml != NULL ? lab_virt_xml_reader_new (xml, "libvirt XML", NULL) : NULL;
+  g_autoptr(GPtrArray) ips = NULL;
 
-  parse_doc (xml, &d);
-  have = d.have_ip;
   if (address != NULL)
-    *address = d.address;
+    *address = 0;
   if (prefix != NULL)
-    *prefix = d.prefix;
+    *prefix = 0;
   if (bridge != NULL)
-    *bridge = g_steal_pointer (&d.bridge);
-  parse_data_clear (&d);
-  return have;
+    *bridge = reader != NULL ? lab_xml_reader_get_string (reader, NULL, "/*/bridge/@name") : NULL;
+  if (reader == NULL)
+    return FALSE;
+  /* the first IPv4 <ip> of the network (libvirt writes family only for IPv6) */
+  ips = lab_xml_reader_get_nodes (reader, NULL, "/*/ip[not(@family) or @family='ipv4']");
+  for (guint i = 0; i < ips->len; i++)
+    {
+      LabXmlNode *ip = g_ptr_array_index (ips, i);
+      g_autofree char *text = lab_xml_node_get_attr (ip, "address");
+      g_autofree char *netmask = lab_xml_node_get_attr (ip, "netmask");
+      g_autofree char *bits = lab_xml_node_get_attr (ip, "prefix");
+      guint32 a, m;
+
+      if (!lab_virt_parse_ipv4 (text, &a))
+        continue;
+      if (address != NULL)
+        *address = a;
+      if (prefix != NULL)
+        {
+          if (netmask != NULL && lab_virt_parse_ipv4 (netmask, &m))
+            *prefix = prefix_from_netmask (m);
+          else if (bits != NULL)
+            *prefix = (guint) g_ascii_strtoull (bits, NULL, 10);
+          else
+            *prefix = 24;
+        }
+      return TRUE;
+    }
+  return FALSE;
 }

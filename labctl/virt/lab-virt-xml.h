@@ -14,6 +14,8 @@
 
 #include <glib.h>
 
+#include "lab-xml-reader.h"
+
 G_BEGIN_DECLS
 
 #define LAB_VIRT_XMLNS        "https://labctl.example/xmlns/1"
@@ -88,8 +90,16 @@ char  **lab_virt_domain_describe  (const LabVirtDomainSpec  *spec,
 char  **lab_virt_network_describe (const LabVirtNetworkSpec *spec,
                                    const char               *uri);
 
+/* A reader (lab-xml-reader.h) of a libvirt document with labctl's
+ * namespace registered as prefix LAB_VIRT_XMLNS_PREFIX, so that queries
+ * find the mark as "//labctl:lab" whatever prefix the document uses. */
+LabXmlReader *lab_virt_xml_reader_new (const char *xml,
+                                       const char *what,
+                                       GError    **error);
+
 /* Reads labctl's ownership mark from a domain or network XML document.
- * Returns FALSE when the document has none; out parameters may be NULL. */
+ * Returns FALSE when the document has none (or is NULL or not XML); out
+ * parameters may be NULL. */
 gboolean lab_virt_xml_get_owner   (const char *xml,
                                    char      **lab_name,
                                    char      **node_name,

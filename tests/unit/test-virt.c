@@ -530,6 +530,51 @@ test_snapshot_raw_disk (void)
   g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
 }
 
+/* Reading labctl's mark and a network's address back (libxml2 XPath):
+ * the namespace decides, not the prefix; IPv6 and unparsable addresses are
+ * passed over; netmask, prefix or the /24 default. */
+static void
+test_xml_read_back (void)
+{
+  static const char domain[] =
+    "<domain type='kvm'><name>pve1</name><metadata>"
+    "<x:lab xmlns:x='https://example.org/not-labctl' name='wrong'/>"
+    "<mine:lab xmlns:mine='" LAB_VIRT_XMLNS "' name='course' node='pve1' recipe='abc'/>"
+    "</metadata></domain>";
+  static const char network[] =
+    "<network><name>n</name><bridge name='br-lab'/>"
+    "<ip family='ipv6' address='fd00::1' prefix='64'/>"
+    "<ip address='not-an-address' prefix='8'/>"
+    "<ip address='10.77.0.1' prefix='16'/>"
+    "<ip address='10.88.0.1' netmask='255.255.255.0'/></network>";
+  static const char netmask[] = "<network><ip address='192.168.9.1' netmask='255.255.252.0'/></network>";
+  static const char bare[] = "<network><ip address='192.168.9.1'/></network>";
+  g_autofree char *lab = NULL, *node = NULL, *hash = NULL, *bridge = NULL, *none = NULL;
+  guint32 addr = 0;
+  guint prefix = 0;
+
+  g_assert_true (lab_virt_xml_get_owner (domain, &lab, &node, &hash));
+  g_assert_cmpstr (lab, ==, "course");
+  g_assert_cmpstr (node, ==, "pve1");
+  g_assert_cmpstr (hash, ==, "abc");
+  g_assert_false (lab_virt_xml_get_owner ("<domain><metadata><labctl:lab xmlns:labctl='https://example.org/x' "
+                                          "name='course'/></metadata></domain>", &none, NULL, NULL));
+  g_assert_null (none);
+  g_assert_false (lab_virt_xml_get_owner ("<domain><metadata>", NULL, NULL, NULL));
+  g_assert_false (lab_virt_xml_get_owner (NULL, NULL, NULL, NULL));
+
+  g_assert_true (lab_virt_xml_get_network_ipv4 (network, &addr, &prefix, &bridge));
+  g_assert_cmpuint (addr, ==, (10u << 24) | (77u << 16) | 1);
+  g_assert_cmpuint (prefix, ==, 16);
+  g_assert_cmpstr (bridge, ==, "br-lab");
+  g_assert_true (lab_virt_xml_get_network_ipv4 (netmask, &addr, &prefix, NULL));
+  g_assert_cmpuint (prefix, ==, 22);
+  g_assert_true (lab_virt_xml_get_network_ipv4 (bare, &addr, &prefix, NULL));
+  g_assert_cmpuint (prefix, ==, 24);
+  g_assert_false (lab_virt_xml_get_network_ipv4 ("<network><ip family='ipv6' address='fd00::1'/></network>",
+                                                 &addr, &prefix, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -549,5 +594,6 @@ main (int argc, char **argv)
   g_test_add_func ("/virt/snapshot/create-list-revert-delete", test_snapshots);
   g_test_add_func ("/virt/snapshot/raw-disk-external", test_snapshot_raw_disk);
   g_test_add_func ("/virt/events/private-context", test_events_context);
+  g_test_add_func ("/virt/xml/read-back", test_xml_read_back);
   return g_test_run ();
 }
