@@ -280,6 +280,68 @@ lab_virt_connect (const char *uri, GError **error)
   return g_steal_pointer (&self);
 }
 
+virConnectPtr
+lab_virt_open (const char *uri, GError **error)
+{
+  virConnectPtr conn;
+
+  lab_virt_silence_errors ();
+  conn = virConnectOpen (uri);
+  if (conn == NULL)
+    lab_virt_set_error (error, _("Cannot connect to libvirt at %s (is the node's libvirtd running? "
+                                 "'labctl status' shows it)"), uri);
+  return conn;
+}
+
+/* A copy of libvirt's last error (NULL when there is none), which is
+ * then cleared. */
+static virErrorPtr
+take_last_error (void)
+{
+  virErrorPtr copy = virGetLastError () != NULL ? virSaveLastError () : NULL;
+
+  virResetLastError ();
+  return copy;
+}
+
+void
+lab_virt_probe (const char *uri, LabVirtProbeResult *out)
+{
+  g_autoptr(virConnect) read_only = NULL;
+  g_autoptr(virConnect) read_write = NULL;
+
+  memset (out, 0, sizeof *out);
+  lab_virt_silence_errors ();
+  read_only = virConnectOpenReadOnly (uri);
+  if (read_only == NULL)
+    {
+      out->error = take_last_error ();
+      return;
+    }
+  out->reachable = TRUE;
+  if (virConnectGetLibVersion (read_only, &out->lib_version) < 0)
+    out->lib_version = 0;
+  out->driver = g_strdup (virConnectGetType (read_only));
+  g_clear_pointer (&read_only, virConnectClose);
+
+  /* The read-only socket is open to everyone; labctl creates networks and
+   * domains, which needs the read-write one (root or the libvirt group). */
+  read_write = virConnectOpen (uri);
+  if (read_write == NULL)
+    {
+      out->error = take_last_error ();
+      return;
+    }
+  out->read_write = TRUE;
+}
+
+void
+lab_virt_probe_result_clear (LabVirtProbeResult *result)
+{
+  g_clear_pointer (&result->driver, g_free);
+  g_clear_pointer (&result->error, virFreeError);
+}
+
 void
 lab_virt_set_runner (LabVirt *self, LabRunner *runner)
 {

@@ -3,7 +3,10 @@
  * lifecycle, events, snapshots, ownership and refusal of foreign objects. */
 #include "config.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
+#include <unistd.h>
 
 #include "lab-error.h"
 #include "lab-virt.h"
@@ -72,6 +75,111 @@ test_connect_errors (void)
   g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "libvirtd is not running"));
   g_test_message ("no daemon: %s", error->message);
+}
+
+/* One handler, installed once however often it is asked for: libvirt
+ * prints nothing of its own on stderr. */
+static void
+test_silence_errors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *printed = NULL;
+  int fd = g_file_open_tmp ("labctl-stderr-XXXXXX", &tmp, &error);
+  int saved = dup (STDERR_FILENO);
+  virConnectPtr conn;
+
+  g_assert_no_error (error);
+  lab_virt_silence_errors ();
+  lab_virt_silence_errors ();
+  fflush (stderr);
+  dup2 (fd, STDERR_FILENO);
+  conn = virConnectOpen ("qemu+unix:///system?socket=/nonexistent/labctl/libvirt-sock");
+  fflush (stderr);
+  dup2 (saved, STDERR_FILENO);
+  close (saved);
+  close (fd);
+  g_assert_null (conn);
+  g_assert_true (g_file_get_contents (tmp, &printed, NULL, &error));
+  g_assert_cmpstr (printed, ==, "");
+  g_unlink (tmp);
+}
+
+/* The plain connection of the guests and the migration. */
+static void
+test_open (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = virt_test_uri ();
+  g_autoptr(virConnect) conn = lab_virt_open (uri, &error);
+  g_autoptr(virConnect) none = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (conn);
+  none = lab_virt_open ("qemu+unix:///system?socket=/nonexistent/labctl/libvirt-sock", &error);
+  g_assert_null (none);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+  g_assert_true (g_str_has_prefix (error->message, "Cannot connect to libvirt at qemu+unix:///system?socket="));
+}
+
+/* What `labctl check` asks: reachable, manageable, which libvirt. */
+static void
+test_probe (void)
+{
+  g_auto(LabVirtProbeResult) ok = { 0 };
+  g_auto(LabVirtProbeResult) down = { 0 };
+
+  lab_virt_probe ("test:///default", &ok);
+  g_assert_true (ok.reachable);
+  g_assert_true (ok.read_write);
+  g_assert_cmpuint (ok.lib_version, >=, 9000000);
+  g_assert_cmpstr (ok.driver, ==, "TEST");
+  g_assert_null (ok.error);
+
+  lab_virt_probe ("qemu+unix:///system?socket=/nonexistent/labctl/libvirt-sock", &down);
+  g_assert_false (down.reachable);
+  g_assert_false (down.read_write);
+  g_assert_null (down.driver);
+  g_assert_nonnull (down.error);
+  if (down.error != NULL)
+    {
+      /* host-check tells "not running" by these */
+      g_assert_cmpint (down.error->code, ==, VIR_ERR_SYSTEM_ERROR);
+      g_assert_cmpint (down.error->int1, ==, ENOENT);
+      g_assert_nonnull (down.error->message);
+    }
+  /* the copy is the result's; libvirt's own is cleared */
+  g_assert_null (virGetLastError ());
+}
+
+/* The test driver cannot migrate: the failures, each with its message,
+ * and nothing said to have moved. (The system test `migrate` migrates.) */
+static void
+test_migrate_failures (void)
+{
+  g_autofree char *uri = virt_test_uri ();
+  g_autoptr(GError) error = NULL;
+  LabVirtMigration m = { 0 };
+
+  m.migrated = TRUE;
+  g_assert_false (lab_virt_migrate ("foreign-vm", "qemu+unix:///system?socket=/nonexistent/labctl/sock", "node1",
+                                    "test:///default", uri, "node2", &m, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+  g_assert_false (m.migrated);
+  g_clear_error (&error);
+
+  g_assert_false (lab_virt_migrate ("nonexistent", uri, "node1", "test:///default", uri, "node2", &m, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+  g_assert_true (g_str_has_prefix (error->message, "Guest nonexistent vanished from node node1: "));
+  g_clear_error (&error);
+
+  g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", &m, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+  g_assert_true (g_str_has_prefix (error->message, "Live migration of foreign-vm from node1 to node2 failed: "));
+  g_test_message ("%s", error->message);
+  g_assert_false (m.migrated);
+  g_assert_false (m.have_job_stats);
+  g_assert_cmpfloat (m.command_seconds, >=, 0);
 }
 
 static void
@@ -584,13 +692,17 @@ main (int argc, char **argv)
   /* these two set environment variables: before any thread exists */
   g_test_add_func ("/virt/connect/default-uri", test_default_uri);
   g_test_add_func ("/virt/connect/kvm-probe", test_kvm_probe);
+  g_test_add_func ("/virt/connect/silence-errors", test_silence_errors);
   g_test_add_func ("/virt/connect/errors", test_connect_errors);
+  g_test_add_func ("/virt/connect/open", test_open);
+  g_test_add_func ("/virt/connect/probe", test_probe);
   g_test_add_func ("/virt/network/define-reuse-remove", test_network_define);
   g_test_add_func ("/virt/network/foreign", test_network_foreign);
   g_test_add_func ("/virt/domain/lifecycle", test_domain_lifecycle);
   g_test_add_func ("/virt/domain/wait-event-driven", test_wait_is_event_driven);
   g_test_add_func ("/virt/domain/foreign", test_domain_foreign);
   g_test_add_func ("/virt/domain/parallel", test_parallel);
+  g_test_add_func ("/virt/domain/migrate-failures", test_migrate_failures);
   g_test_add_func ("/virt/snapshot/create-list-revert-delete", test_snapshots);
   g_test_add_func ("/virt/snapshot/raw-disk-external", test_snapshot_raw_disk);
   g_test_add_func ("/virt/events/private-context", test_events_context);
