@@ -92,14 +92,64 @@ lab_virt_network_spec_add_host (LabVirtNetworkSpec *spec, const char *name, cons
   g_ptr_array_add (spec->hosts, h);
 }
 
+LabVirtGuestSpec *
+lab_virt_guest_spec_new (void)
+{
+  return g_new0 (LabVirtGuestSpec, 1);
+}
+
+void
+lab_virt_guest_spec_free (LabVirtGuestSpec *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->lab_name);
+  g_free (s->name);
+  g_free (s->uuid);
+  g_free (s->domain_type);
+  g_free (s->arch);
+  g_free (s->machine);
+  g_free (s->kernel);
+  g_free (s->initrd);
+  g_free (s->cmdline);
+  g_free (s->cpu_model);
+  g_free (s->bridge);
+  g_free (s->mac);
+  g_free (s->nic_model);
+  g_free (s->iscsi_iqn);
+  g_free (s->iscsi_host);
+  g_free (s);
+}
+
+/* labctl's mark; role "node" or "guest" says who within the lab (NULL:
+ * the lab itself, for its network). */
 static void
-write_owner (LabXmlWriter *w, const char *lab, const char *node, const char *hash)
+write_owner (LabXmlWriter *w, const char *lab, const char *role, const char *who, const char *hash)
 {
   lab_xml_writer_start (w, LAB_VIRT_XMLNS_PREFIX ":lab");
   lab_xml_writer_attr (w, "xmlns:" LAB_VIRT_XMLNS_PREFIX, LAB_VIRT_XMLNS);
   lab_xml_writer_attr (w, "name", lab);
-  lab_xml_writer_attr (w, "node", node);
+  if (role != NULL)
+    lab_xml_writer_attr (w, role, who);
   lab_xml_writer_attr (w, "recipe", hash);
+  lab_xml_writer_end (w);
+}
+
+/* <os>: hvm, and a direct kernel boot where kernel, initrd, cmdline are
+ * given (each NULL: not written). */
+static void
+write_os (LabXmlWriter *w, const char *arch, const char *machine, const char *kernel, const char *initrd,
+          const char *cmdline)
+{
+  lab_xml_writer_start (w, "os");
+  lab_xml_writer_start (w, "type");
+  lab_xml_writer_attr (w, "arch", arch);
+  lab_xml_writer_attr (w, "machine", machine);
+  lab_xml_writer_text (w, "hvm");
+  lab_xml_writer_end (w);
+  lab_xml_writer_element (w, "kernel", kernel);
+  lab_xml_writer_element (w, "initrd", initrd);
+  lab_xml_writer_element (w, "cmdline", cmdline);
   lab_xml_writer_end (w);
 }
 
@@ -128,7 +178,7 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   lab_xml_writer_element (w, "uuid", s->uuid);
 
   lab_xml_writer_start (w, "metadata");
-  write_owner (w, s->lab_name, s->node_name, s->recipe_hash);
+  write_owner (w, s->lab_name, "node", s->node_name, s->recipe_hash);
   if (s->os_id != NULL)
     {
       lab_xml_writer_start (w, "libosinfo:libosinfo");
@@ -153,19 +203,8 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   }
   lab_xml_writer_element_printf (w, "vcpu", "%u", s->vcpus > 0 ? s->vcpus : 1);
 
-  lab_xml_writer_start (w, "os");
-  lab_xml_writer_start (w, "type");
-  lab_xml_writer_attr (w, "arch", or_default (s->arch, "x86_64"));
-  lab_xml_writer_attr (w, "machine", s->machine);
-  lab_xml_writer_text (w, "hvm");
-  lab_xml_writer_end (w);
-  if (direct_boot)
-    {
-      lab_xml_writer_element (w, "kernel", s->kernel);
-      lab_xml_writer_element (w, "initrd", s->initrd);
-      lab_xml_writer_element (w, "cmdline", s->cmdline);
-    }
-  lab_xml_writer_end (w);
+  write_os (w, or_default (s->arch, "x86_64"), s->machine, s->kernel,
+            direct_boot ? s->initrd : NULL, direct_boot ? s->cmdline : NULL);
 
   lab_xml_writer_start (w, "features");
   lab_xml_writer_start (w, "acpi");
@@ -379,6 +418,121 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   return lab_xml_writer_finish (w);
 }
 
+char *
+lab_virt_guest_xml (const LabVirtGuestSpec *s)
+{
+  g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
+
+  lab_xml_writer_start (w, "domain");
+  lab_xml_writer_attr (w, "type", or_default (s->domain_type, "qemu"));
+  lab_xml_writer_element (w, "name", s->name);
+  lab_xml_writer_element (w, "uuid", s->uuid);
+  lab_xml_writer_start (w, "metadata");
+  write_owner (w, s->lab_name, "guest", s->name, NULL);
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "memory");
+  lab_xml_writer_attr (w, "unit", "MiB");
+  {
+    g_autofree char *mem = g_strdup_printf ("%" G_GUINT64_FORMAT, s->memory_mib);
+    lab_xml_writer_text (w, mem);
+  }
+  lab_xml_writer_end (w);
+  lab_xml_writer_element_printf (w, "vcpu", "%u", s->vcpus);
+  write_os (w, or_default (s->arch, "x86_64"), or_default (s->machine, "pc"), s->kernel, s->initrd, s->cmdline);
+  lab_xml_writer_start_inline (w, "features");
+  lab_xml_writer_start (w, "acpi");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+  if (s->cpu_model != NULL)
+    {
+      /* a model every node offers (under TCG too): the migration never
+       * meets a CPU the destination lacks */
+      lab_xml_writer_start_inline (w, "cpu");
+      lab_xml_writer_attr (w, "mode", "custom");
+      lab_xml_writer_attr (w, "match", "exact");
+      lab_xml_writer_start (w, "model");
+      lab_xml_writer_attr (w, "fallback", "forbid");
+      lab_xml_writer_text (w, s->cpu_model);
+      lab_xml_writer_end (w);
+      lab_xml_writer_end (w);
+    }
+  lab_xml_writer_element (w, "on_poweroff", "destroy");
+  lab_xml_writer_element (w, "on_reboot", "restart");
+  lab_xml_writer_element (w, "on_crash", "destroy");
+
+  lab_xml_writer_start (w, "devices");
+  if (s->bridge != NULL)
+    {
+      lab_xml_writer_start_inline (w, "interface");
+      lab_xml_writer_attr (w, "type", "bridge");
+      lab_xml_writer_start (w, "source");
+      lab_xml_writer_attr (w, "bridge", s->bridge);
+      lab_xml_writer_end (w);
+      if (s->mac != NULL)
+        {
+          lab_xml_writer_start (w, "mac");
+          lab_xml_writer_attr (w, "address", s->mac);
+          lab_xml_writer_end (w);
+        }
+      lab_xml_writer_start (w, "model");
+      lab_xml_writer_attr (w, "type", or_default (s->nic_model, "virtio"));
+      lab_xml_writer_end (w);
+      lab_xml_writer_end (w);
+    }
+  if (s->iscsi_iqn != NULL)
+    {
+      lab_xml_writer_start (w, "disk");
+      lab_xml_writer_attr (w, "type", "network");
+      lab_xml_writer_attr (w, "device", "disk");
+      lab_xml_writer_start (w, "driver");
+      lab_xml_writer_attr (w, "name", "qemu");
+      lab_xml_writer_attr (w, "type", "raw");
+      /* no host cache: both nodes see the same LUN, the migration needs it */
+      lab_xml_writer_attr (w, "cache", "none");
+      lab_xml_writer_end (w);
+      lab_xml_writer_start (w, "source");
+      lab_xml_writer_attr (w, "protocol", "iscsi");
+      lab_xml_writer_attr_printf (w, "name", "%s/%u", s->iscsi_iqn, s->iscsi_lun);
+      lab_xml_writer_start (w, "host");
+      lab_xml_writer_attr (w, "name", s->iscsi_host);
+      lab_xml_writer_attr_printf (w, "port", "%u", s->iscsi_port);
+      lab_xml_writer_end (w);
+      if (s->slice_size > 0)
+        {
+          lab_xml_writer_start_inline (w, "slices");
+          lab_xml_writer_start (w, "slice");
+          lab_xml_writer_attr (w, "type", "storage");
+          lab_xml_writer_attr_printf (w, "offset", "%" G_GUINT64_FORMAT, s->slice_offset);
+          lab_xml_writer_attr_printf (w, "size", "%" G_GUINT64_FORMAT, s->slice_size);
+          lab_xml_writer_end (w);
+          lab_xml_writer_end (w);
+        }
+      lab_xml_writer_end (w); /* source */
+      lab_xml_writer_start (w, "target");
+      lab_xml_writer_attr (w, "dev", "vda");
+      lab_xml_writer_attr (w, "bus", "virtio");
+      lab_xml_writer_end (w);
+      lab_xml_writer_end (w); /* disk */
+    }
+  lab_xml_writer_start (w, "serial");
+  lab_xml_writer_attr (w, "type", "pty");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "console");
+  lab_xml_writer_attr (w, "type", "pty");
+  lab_xml_writer_end (w);
+  /* nothing the guest does not need: no USB controller (and its tablet),
+   * no balloon */
+  lab_xml_writer_start (w, "controller");
+  lab_xml_writer_attr (w, "type", "usb");
+  lab_xml_writer_attr (w, "model", "none");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "memballoon");
+  lab_xml_writer_attr (w, "model", "none");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w); /* devices */
+  return lab_xml_writer_finish (w);
+}
+
 static char *
 netmask_from_prefix (guint prefix)
 {
@@ -395,7 +549,7 @@ lab_virt_network_xml (const LabVirtNetworkSpec *s)
   lab_xml_writer_start (w, "network");
   lab_xml_writer_element (w, "name", s->name);
   lab_xml_writer_start (w, "metadata");
-  write_owner (w, s->lab_name, NULL, s->recipe_hash);
+  write_owner (w, s->lab_name, NULL, NULL, s->recipe_hash);
   lab_xml_writer_end (w);
   lab_xml_writer_start (w, "forward");
   lab_xml_writer_attr (w, "mode", "nat");
