@@ -1,5 +1,10 @@
 /* lab-virt.h: the lab's libvirt side through the libvirt C API only:
- * the lab network, node domains, their lifecycle, snapshots and events.
+ * the lab network, node domains, their lifecycle, snapshots and events
+ * (lab-virt.c: the object, connections, errors, events, host probes;
+ * lab-virt-network.c, lab-virt-domain.c, lab-virt-snapshot.c;
+ * lab-virt-migrate.c: live migration between two libvirt daemons). The
+ * documents are built and read in lab-virt-xml.h; g_autoptr for libvirt's
+ * types comes from lab-virt-autoptr.h.
  *
  * Ownership: labctl touches only networks and domains whose XML carries its
  * <metadata> mark for the same lab (see lab-virt-xml.h). Anything else with
