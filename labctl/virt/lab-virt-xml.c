@@ -153,16 +153,51 @@ write_os (LabXmlWriter *w, const char *arch, const char *machine, const char *ke
   lab_xml_writer_end (w);
 }
 
-static gboolean
-is_block_device_path (const char *path)
-{
-  return g_str_has_prefix (path, "/dev/");
-}
-
 static const char *
 or_default (const char *value, const char *fallback)
 {
   return value != NULL ? value : fallback;
+}
+
+/* What happens when the guest powers off, reboots, crashes. */
+static void
+write_lifecycle (LabXmlWriter *w)
+{
+  lab_xml_writer_element (w, "on_poweroff", "destroy");
+  lab_xml_writer_element (w, "on_reboot", "restart");
+  lab_xml_writer_element (w, "on_crash", "destroy");
+}
+
+/* <interface type='TYPE'><source TYPE='SOURCE'/><mac/><model/></interface>,
+ * TYPE "network" or "bridge"; on one line when one_line. */
+static void
+write_interface (LabXmlWriter *w, gboolean one_line, const char *type, const char *source, const char *mac,
+                 const char *model)
+{
+  if (one_line)
+    lab_xml_writer_start_inline (w, "interface");
+  else
+    lab_xml_writer_start (w, "interface");
+  lab_xml_writer_attr (w, "type", type);
+  lab_xml_writer_start (w, "source");
+  lab_xml_writer_attr (w, type, source);
+  lab_xml_writer_end (w);
+  if (mac != NULL)
+    {
+      lab_xml_writer_start (w, "mac");
+      lab_xml_writer_attr (w, "address", mac);
+      lab_xml_writer_end (w);
+    }
+  lab_xml_writer_start (w, "model");
+  lab_xml_writer_attr (w, "type", or_default (model, "virtio"));
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+}
+
+static gboolean
+is_block_device_path (const char *path)
+{
+  return g_str_has_prefix (path, "/dev/");
 }
 
 char *
@@ -245,9 +280,7 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   lab_xml_writer_end (w);
   lab_xml_writer_end (w);
 
-  lab_xml_writer_element (w, "on_poweroff", "destroy");
-  lab_xml_writer_element (w, "on_reboot", "restart");
-  lab_xml_writer_element (w, "on_crash", "destroy");
+  write_lifecycle (w);
 
   lab_xml_writer_start (w, "pm");
   lab_xml_writer_start (w, "suspend-to-mem");
@@ -320,23 +353,7 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
       lab_xml_writer_end (w);
     }
   if (s->network != NULL)
-    {
-      lab_xml_writer_start (w, "interface");
-      lab_xml_writer_attr (w, "type", "network");
-      lab_xml_writer_start (w, "source");
-      lab_xml_writer_attr (w, "network", s->network);
-      lab_xml_writer_end (w);
-      if (s->mac != NULL)
-        {
-          lab_xml_writer_start (w, "mac");
-          lab_xml_writer_attr (w, "address", s->mac);
-          lab_xml_writer_end (w);
-        }
-      lab_xml_writer_start (w, "model");
-      lab_xml_writer_attr (w, "type", or_default (s->nic_model, "virtio"));
-      lab_xml_writer_end (w);
-      lab_xml_writer_end (w);
-    }
+    write_interface (w, FALSE, "network", s->network, s->mac, s->nic_model);
   lab_xml_writer_start (w, "serial");
   lab_xml_writer_attr (w, "type", "pty");
   lab_xml_writer_start (w, "target");
@@ -456,29 +473,11 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
       lab_xml_writer_end (w);
       lab_xml_writer_end (w);
     }
-  lab_xml_writer_element (w, "on_poweroff", "destroy");
-  lab_xml_writer_element (w, "on_reboot", "restart");
-  lab_xml_writer_element (w, "on_crash", "destroy");
+  write_lifecycle (w);
 
   lab_xml_writer_start (w, "devices");
   if (s->bridge != NULL)
-    {
-      lab_xml_writer_start_inline (w, "interface");
-      lab_xml_writer_attr (w, "type", "bridge");
-      lab_xml_writer_start (w, "source");
-      lab_xml_writer_attr (w, "bridge", s->bridge);
-      lab_xml_writer_end (w);
-      if (s->mac != NULL)
-        {
-          lab_xml_writer_start (w, "mac");
-          lab_xml_writer_attr (w, "address", s->mac);
-          lab_xml_writer_end (w);
-        }
-      lab_xml_writer_start (w, "model");
-      lab_xml_writer_attr (w, "type", or_default (s->nic_model, "virtio"));
-      lab_xml_writer_end (w);
-      lab_xml_writer_end (w);
-    }
+    write_interface (w, TRUE, "bridge", s->bridge, s->mac, s->nic_model);
   if (s->iscsi_iqn != NULL)
     {
       lab_xml_writer_start (w, "disk");

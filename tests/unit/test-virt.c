@@ -608,7 +608,8 @@ test_events_context (void)
 
 /* a raw disk (the nodes' LVs) cannot hold an internal snapshot: labctl
  * asks for an external, disk-only one (the test driver cannot make those:
- * the document and flags are checked, and the refusal is a clean error) */
+ * the document and flags are checked, against golden files and libvirt's
+ * schema too, and the refusal is a clean error) */
 static void
 test_snapshot_raw_disk (void)
 {
@@ -624,6 +625,8 @@ test_snapshot_raw_disk (void)
 
   ext = lab_virt_snapshot_xml (raw_xml, "clean", "after <install>", &flags);
   g_assert_cmpuint (flags, ==, VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC);
+  virt_test_check_golden ("golden-snapshot-external.xml", ext);
+  virt_test_validate (ext, "domainsnapshot");
   g_assert_nonnull (strstr (ext, "<disk name='vda' snapshot='external'><driver type='qcow2'/>"
                                  "<source file='/var/lib/libvirt/images/lv_pve1.clean.qcow2'/></disk>"));
   g_assert_nonnull (strstr (ext, "<description>after &lt;install&gt;</description>"));
@@ -631,6 +634,8 @@ test_snapshot_raw_disk (void)
   g_assert_null (strstr (ext, "sda"));
   internal = lab_virt_snapshot_xml (qcow_xml, "clean", NULL, &flags);
   g_assert_cmpuint (flags, ==, 0);
+  virt_test_check_golden ("golden-snapshot-internal.xml", internal);
+  virt_test_validate (internal, "domainsnapshot");
   g_assert_null (strstr (internal, "<disks>"));
 
   g_assert_true (lab_virt_domain_define (virt, raw, &error));
