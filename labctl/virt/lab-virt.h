@@ -59,8 +59,9 @@ void          lab_virt_set_error          (GError    **error,
                                            const char *format,
                                            ...) G_GNUC_PRINTF (2, 3);
 /* Switches off libvirt's printing of every error to stderr (labctl
- * reports them through GError): once per process, thread-safe. Every
- * connection labctl opens is opened after it. */
+ * reports them through GError): once per process, thread-safe, idempotent.
+ * Call it before opening a connection (lab_virt_connect(), lab_virt_open()
+ * and lab_virt_probe() do). */
 void          lab_virt_silence_errors     (void);
 /* A list libvirt returned as a malloc()ed array of n objects
  * (virConnectListAllNetworks, virDomainListAllSnapshots ...; n < 0: none)
