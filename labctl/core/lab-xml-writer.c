@@ -11,6 +11,7 @@ struct _LabXmlWriter {
   gboolean   tag_open;    /* "<name attr='...'" written, '>' not yet */
   gboolean   has_text;    /* the innermost element has text content */
   gboolean   has_children;
+  guint      inline_depth; /* depth of the outermost one-line element; 0: none */
 };
 
 LabXmlWriter *
@@ -81,19 +82,32 @@ close_start_tag (LabXmlWriter *self)
 void
 lab_xml_writer_start (LabXmlWriter *self, const char *name)
 {
-  if (self->tag_open)
+  if (self->inline_depth > 0)
+    close_start_tag (self);
+  else
     {
-      close_start_tag (self);
-      g_string_append_c (self->out, '\n');
+      if (self->tag_open)
+        {
+          close_start_tag (self);
+          g_string_append_c (self->out, '\n');
+        }
+      else if (self->stack->len > 0 && !self->has_children && !self->has_text)
+        g_string_append_c (self->out, '\n');
+      indent (self);
     }
-  else if (self->stack->len > 0 && !self->has_children && !self->has_text)
-    g_string_append_c (self->out, '\n');
-  indent (self);
   g_string_append_printf (self->out, "<%s", name);
   g_ptr_array_add (self->stack, g_strdup (name));
   self->tag_open = TRUE;
   self->has_text = FALSE;
   self->has_children = FALSE;
+}
+
+void
+lab_xml_writer_start_inline (LabXmlWriter *self, const char *name)
+{
+  lab_xml_writer_start (self, name);
+  if (self->inline_depth == 0)
+    self->inline_depth = self->stack->len;
 }
 
 void
@@ -132,19 +146,26 @@ void
 lab_xml_writer_end (LabXmlWriter *self)
 {
   g_autofree char *name = NULL;
+  gboolean in_line = self->inline_depth > 0;
 
   g_return_if_fail (self->stack->len > 0);
   name = g_ptr_array_steal_index (self->stack, self->stack->len - 1);
   if (self->tag_open)
     {
-      g_string_append (self->out, "/>\n");
+      g_string_append (self->out, "/>");
       self->tag_open = FALSE;
     }
   else
     {
-      if (!self->has_text)
+      if (!self->has_text && !in_line)
         indent (self);
-      g_string_append_printf (self->out, "</%s>\n", name);
+      g_string_append_printf (self->out, "</%s>", name);
+    }
+  /* a line ends after every element, except inside a one-line element */
+  if (!in_line || self->stack->len + 1 == self->inline_depth)
+    {
+      g_string_append_c (self->out, '\n');
+      self->inline_depth = 0;
     }
   /* the parent now has (at least) one child element */
   self->has_text = FALSE;

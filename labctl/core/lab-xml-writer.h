@@ -5,6 +5,10 @@
  * lab_xml_writer_text(), and closed with lab_xml_writer_end(). Attribute
  * values and text are escaped; output is indented by two spaces per level,
  * with attributes in single quotes as libvirt writes them.
+ *
+ * An element opened with lab_xml_writer_start_inline() is written on one
+ * line with everything inside it (<features><acpi/></features>), the
+ * compact form labctl's guest and snapshot documents have always used.
  */
 #pragma once
 
@@ -18,6 +22,10 @@ LabXmlWriter *lab_xml_writer_new        (void);
 void          lab_xml_writer_free       (LabXmlWriter *self);
 
 void          lab_xml_writer_start      (LabXmlWriter *self,
+                                         const char   *name);
+/* Like lab_xml_writer_start(), but the element, its children and its end
+ * tag stay on one line (inside an inline element every element is). */
+void          lab_xml_writer_start_inline (LabXmlWriter *self,
                                          const char   *name);
 /* Adds name='value' to the open start tag; value NULL: nothing. */
 void          lab_xml_writer_attr       (LabXmlWriter *self,

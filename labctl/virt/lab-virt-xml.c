@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lab-xml-writer.h"
 #include "lab-util.h"
+#include "lab-xml-writer.h"
 
 LabVirtDomainSpec *
 lab_virt_domain_spec_new (void)
@@ -42,6 +42,7 @@ lab_virt_domain_spec_free (LabVirtDomainSpec *s)
   g_free (s->graphics);
   g_free (s->video_model);
   g_free (s->os_id);
+  g_free (s->uuid);
   g_free (s);
 }
 
@@ -91,14 +92,105 @@ lab_virt_network_spec_add_host (LabVirtNetworkSpec *spec, const char *name, cons
   g_ptr_array_add (spec->hosts, h);
 }
 
+LabVirtGuestSpec *
+lab_virt_guest_spec_new (void)
+{
+  return g_new0 (LabVirtGuestSpec, 1);
+}
+
+void
+lab_virt_guest_spec_free (LabVirtGuestSpec *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->lab_name);
+  g_free (s->name);
+  g_free (s->uuid);
+  g_free (s->domain_type);
+  g_free (s->arch);
+  g_free (s->machine);
+  g_free (s->kernel);
+  g_free (s->initrd);
+  g_free (s->cmdline);
+  g_free (s->cpu_model);
+  g_free (s->bridge);
+  g_free (s->mac);
+  g_free (s->nic_model);
+  g_free (s->iscsi_iqn);
+  g_free (s->iscsi_host);
+  g_free (s);
+}
+
+/* labctl's mark; role "node" or "guest" says who within the lab (NULL:
+ * the lab itself, for its network). */
 static void
-write_owner (LabXmlWriter *w, const char *lab, const char *node, const char *hash)
+write_owner (LabXmlWriter *w, const char *lab, const char *role, const char *who, const char *hash)
 {
   lab_xml_writer_start (w, LAB_VIRT_XMLNS_PREFIX ":lab");
   lab_xml_writer_attr (w, "xmlns:" LAB_VIRT_XMLNS_PREFIX, LAB_VIRT_XMLNS);
   lab_xml_writer_attr (w, "name", lab);
-  lab_xml_writer_attr (w, "node", node);
+  if (role != NULL)
+    lab_xml_writer_attr (w, role, who);
   lab_xml_writer_attr (w, "recipe", hash);
+  lab_xml_writer_end (w);
+}
+
+/* <os>: hvm, and a direct kernel boot where kernel, initrd, cmdline are
+ * given (each NULL: not written). */
+static void
+write_os (LabXmlWriter *w, const char *arch, const char *machine, const char *kernel, const char *initrd,
+          const char *cmdline)
+{
+  lab_xml_writer_start (w, "os");
+  lab_xml_writer_start (w, "type");
+  lab_xml_writer_attr (w, "arch", arch);
+  lab_xml_writer_attr (w, "machine", machine);
+  lab_xml_writer_text (w, "hvm");
+  lab_xml_writer_end (w);
+  lab_xml_writer_element (w, "kernel", kernel);
+  lab_xml_writer_element (w, "initrd", initrd);
+  lab_xml_writer_element (w, "cmdline", cmdline);
+  lab_xml_writer_end (w);
+}
+
+static const char *
+or_default (const char *value, const char *fallback)
+{
+  return value != NULL ? value : fallback;
+}
+
+/* What happens when the guest powers off, reboots, crashes. */
+static void
+write_lifecycle (LabXmlWriter *w)
+{
+  lab_xml_writer_element (w, "on_poweroff", "destroy");
+  lab_xml_writer_element (w, "on_reboot", "restart");
+  lab_xml_writer_element (w, "on_crash", "destroy");
+}
+
+/* <interface type='TYPE'><source TYPE='SOURCE'/><mac/><model/></interface>,
+ * TYPE "network" or "bridge"; on one line when one_line. */
+static void
+write_interface (LabXmlWriter *w, gboolean one_line, const char *type, const char *source, const char *mac,
+                 const char *model)
+{
+  if (one_line)
+    lab_xml_writer_start_inline (w, "interface");
+  else
+    lab_xml_writer_start (w, "interface");
+  lab_xml_writer_attr (w, "type", type);
+  lab_xml_writer_start (w, "source");
+  lab_xml_writer_attr (w, type, source);
+  lab_xml_writer_end (w);
+  if (mac != NULL)
+    {
+      lab_xml_writer_start (w, "mac");
+      lab_xml_writer_attr (w, "address", mac);
+      lab_xml_writer_end (w);
+    }
+  lab_xml_writer_start (w, "model");
+  lab_xml_writer_attr (w, "type", or_default (model, "virtio"));
+  lab_xml_writer_end (w);
   lab_xml_writer_end (w);
 }
 
@@ -106,12 +198,6 @@ static gboolean
 is_block_device_path (const char *path)
 {
   return g_str_has_prefix (path, "/dev/");
-}
-
-static const char *
-or_default (const char *value, const char *fallback)
-{
-  return value != NULL ? value : fallback;
 }
 
 char *
@@ -124,9 +210,10 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   lab_xml_writer_start (w, "domain");
   lab_xml_writer_attr (w, "type", or_default (s->domain_type, "kvm"));
   lab_xml_writer_element (w, "name", s->node_name);
+  lab_xml_writer_element (w, "uuid", s->uuid);
 
   lab_xml_writer_start (w, "metadata");
-  write_owner (w, s->lab_name, s->node_name, s->recipe_hash);
+  write_owner (w, s->lab_name, "node", s->node_name, s->recipe_hash);
   if (s->os_id != NULL)
     {
       lab_xml_writer_start (w, "libosinfo:libosinfo");
@@ -151,19 +238,8 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   }
   lab_xml_writer_element_printf (w, "vcpu", "%u", s->vcpus > 0 ? s->vcpus : 1);
 
-  lab_xml_writer_start (w, "os");
-  lab_xml_writer_start (w, "type");
-  lab_xml_writer_attr (w, "arch", or_default (s->arch, "x86_64"));
-  lab_xml_writer_attr (w, "machine", s->machine);
-  lab_xml_writer_text (w, "hvm");
-  lab_xml_writer_end (w);
-  if (direct_boot)
-    {
-      lab_xml_writer_element (w, "kernel", s->kernel);
-      lab_xml_writer_element (w, "initrd", s->initrd);
-      lab_xml_writer_element (w, "cmdline", s->cmdline);
-    }
-  lab_xml_writer_end (w);
+  write_os (w, or_default (s->arch, "x86_64"), s->machine, s->kernel,
+            direct_boot ? s->initrd : NULL, direct_boot ? s->cmdline : NULL);
 
   lab_xml_writer_start (w, "features");
   lab_xml_writer_start (w, "acpi");
@@ -204,9 +280,7 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   lab_xml_writer_end (w);
   lab_xml_writer_end (w);
 
-  lab_xml_writer_element (w, "on_poweroff", "destroy");
-  lab_xml_writer_element (w, "on_reboot", "restart");
-  lab_xml_writer_element (w, "on_crash", "destroy");
+  write_lifecycle (w);
 
   lab_xml_writer_start (w, "pm");
   lab_xml_writer_start (w, "suspend-to-mem");
@@ -279,23 +353,7 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
       lab_xml_writer_end (w);
     }
   if (s->network != NULL)
-    {
-      lab_xml_writer_start (w, "interface");
-      lab_xml_writer_attr (w, "type", "network");
-      lab_xml_writer_start (w, "source");
-      lab_xml_writer_attr (w, "network", s->network);
-      lab_xml_writer_end (w);
-      if (s->mac != NULL)
-        {
-          lab_xml_writer_start (w, "mac");
-          lab_xml_writer_attr (w, "address", s->mac);
-          lab_xml_writer_end (w);
-        }
-      lab_xml_writer_start (w, "model");
-      lab_xml_writer_attr (w, "type", or_default (s->nic_model, "virtio"));
-      lab_xml_writer_end (w);
-      lab_xml_writer_end (w);
-    }
+    write_interface (w, FALSE, "network", s->network, s->mac, s->nic_model);
   lab_xml_writer_start (w, "serial");
   lab_xml_writer_attr (w, "type", "pty");
   lab_xml_writer_start (w, "target");
@@ -377,6 +435,103 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   return lab_xml_writer_finish (w);
 }
 
+char *
+lab_virt_guest_xml (const LabVirtGuestSpec *s)
+{
+  g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
+
+  lab_xml_writer_start (w, "domain");
+  lab_xml_writer_attr (w, "type", or_default (s->domain_type, "qemu"));
+  lab_xml_writer_element (w, "name", s->name);
+  lab_xml_writer_element (w, "uuid", s->uuid);
+  lab_xml_writer_start (w, "metadata");
+  write_owner (w, s->lab_name, "guest", s->name, NULL);
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "memory");
+  lab_xml_writer_attr (w, "unit", "MiB");
+  {
+    g_autofree char *mem = g_strdup_printf ("%" G_GUINT64_FORMAT, s->memory_mib);
+    lab_xml_writer_text (w, mem);
+  }
+  lab_xml_writer_end (w);
+  lab_xml_writer_element_printf (w, "vcpu", "%u", s->vcpus);
+  write_os (w, or_default (s->arch, "x86_64"), or_default (s->machine, "pc"), s->kernel, s->initrd, s->cmdline);
+  lab_xml_writer_start_inline (w, "features");
+  lab_xml_writer_start (w, "acpi");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w);
+  if (s->cpu_model != NULL)
+    {
+      /* a model every node offers (under TCG too): the migration never
+       * meets a CPU the destination lacks */
+      lab_xml_writer_start_inline (w, "cpu");
+      lab_xml_writer_attr (w, "mode", "custom");
+      lab_xml_writer_attr (w, "match", "exact");
+      lab_xml_writer_start (w, "model");
+      lab_xml_writer_attr (w, "fallback", "forbid");
+      lab_xml_writer_text (w, s->cpu_model);
+      lab_xml_writer_end (w);
+      lab_xml_writer_end (w);
+    }
+  write_lifecycle (w);
+
+  lab_xml_writer_start (w, "devices");
+  if (s->bridge != NULL)
+    write_interface (w, TRUE, "bridge", s->bridge, s->mac, s->nic_model);
+  if (s->iscsi_iqn != NULL)
+    {
+      lab_xml_writer_start (w, "disk");
+      lab_xml_writer_attr (w, "type", "network");
+      lab_xml_writer_attr (w, "device", "disk");
+      lab_xml_writer_start (w, "driver");
+      lab_xml_writer_attr (w, "name", "qemu");
+      lab_xml_writer_attr (w, "type", "raw");
+      /* no host cache: both nodes see the same LUN, the migration needs it */
+      lab_xml_writer_attr (w, "cache", "none");
+      lab_xml_writer_end (w);
+      lab_xml_writer_start (w, "source");
+      lab_xml_writer_attr (w, "protocol", "iscsi");
+      lab_xml_writer_attr_printf (w, "name", "%s/%u", s->iscsi_iqn, s->iscsi_lun);
+      lab_xml_writer_start (w, "host");
+      lab_xml_writer_attr (w, "name", s->iscsi_host);
+      lab_xml_writer_attr_printf (w, "port", "%u", s->iscsi_port);
+      lab_xml_writer_end (w);
+      if (s->slice_size > 0)
+        {
+          lab_xml_writer_start_inline (w, "slices");
+          lab_xml_writer_start (w, "slice");
+          lab_xml_writer_attr (w, "type", "storage");
+          lab_xml_writer_attr_printf (w, "offset", "%" G_GUINT64_FORMAT, s->slice_offset);
+          lab_xml_writer_attr_printf (w, "size", "%" G_GUINT64_FORMAT, s->slice_size);
+          lab_xml_writer_end (w);
+          lab_xml_writer_end (w);
+        }
+      lab_xml_writer_end (w); /* source */
+      lab_xml_writer_start (w, "target");
+      lab_xml_writer_attr (w, "dev", "vda");
+      lab_xml_writer_attr (w, "bus", "virtio");
+      lab_xml_writer_end (w);
+      lab_xml_writer_end (w); /* disk */
+    }
+  lab_xml_writer_start (w, "serial");
+  lab_xml_writer_attr (w, "type", "pty");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "console");
+  lab_xml_writer_attr (w, "type", "pty");
+  lab_xml_writer_end (w);
+  /* nothing the guest does not need: no USB controller (and its tablet),
+   * no balloon */
+  lab_xml_writer_start (w, "controller");
+  lab_xml_writer_attr (w, "type", "usb");
+  lab_xml_writer_attr (w, "model", "none");
+  lab_xml_writer_end (w);
+  lab_xml_writer_start (w, "memballoon");
+  lab_xml_writer_attr (w, "model", "none");
+  lab_xml_writer_end (w);
+  lab_xml_writer_end (w); /* devices */
+  return lab_xml_writer_finish (w);
+}
+
 static char *
 netmask_from_prefix (guint prefix)
 {
@@ -393,7 +548,7 @@ lab_virt_network_xml (const LabVirtNetworkSpec *s)
   lab_xml_writer_start (w, "network");
   lab_xml_writer_element (w, "name", s->name);
   lab_xml_writer_start (w, "metadata");
-  write_owner (w, s->lab_name, NULL, s->recipe_hash);
+  write_owner (w, s->lab_name, NULL, NULL, s->recipe_hash);
   lab_xml_writer_end (w);
   lab_xml_writer_start (w, "forward");
   lab_xml_writer_attr (w, "mode", "nat");
@@ -563,25 +718,14 @@ lab_virt_network_describe (const LabVirtNetworkSpec *s, const char *uri)
 
 /* ---- reading documents back ------------------------------------------ */
 
-typedef struct {
-  gboolean found;
-  char    *lab, *node, *hash;
-  /* network */
-  gboolean in_network_top;
-  gboolean have_ip;
-  guint32  address;
-  guint    prefix;
-  char    *bridge;
-  guint    depth;
-} ParseData;
-
-static const char *
-attr (const char **names, const char **values, const char *name)
+LabXmlReader *
+lab_virt_xml_reader_new (const char *xml, const char *what, GError **error)
 {
-  for (guint i = 0; names[i] != NULL; i++)
-    if (g_str_equal (names[i], name))
-      return values[i];
-  return NULL;
+  LabXmlReader *reader = lab_xml_reader_new (xml, what, error);
+
+  if (reader != NULL)
+    lab_xml_reader_register_ns (reader, LAB_VIRT_XMLNS_PREFIX, LAB_VIRT_XMLNS);
+  return reader;
 }
 
 static guint
@@ -612,110 +756,72 @@ lab_virt_parse_ipv4 (const char *text, guint32 *out)
   return TRUE;
 }
 
-static void
-on_start (GMarkupParseContext *context, const char *element, const char **names,
-          const char **values, gpointer user_data, GError **error)
-{
-  ParseData *d = user_data;
-  const char *colon = strchr (element, ':');
-
-  d->depth++;
-  if (!d->found && colon != NULL && g_str_equal (colon + 1, "lab"))
-    {
-      g_autofree char *xmlns_attr = g_strdup_printf ("xmlns:%.*s", (int) (colon - element), element);
-      if (g_strcmp0 (attr (names, values, xmlns_attr), LAB_VIRT_XMLNS) == 0)
-        {
-          d->found = TRUE;
-          d->lab = g_strdup (attr (names, values, "name"));
-          d->node = g_strdup (attr (names, values, "node"));
-          d->hash = g_strdup (attr (names, values, "recipe"));
-        }
-    }
-  if (d->depth == 2 && g_str_equal (element, "bridge") && d->bridge == NULL)
-    d->bridge = g_strdup (attr (names, values, "name"));
-  if (d->depth == 2 && g_str_equal (element, "ip") && !d->have_ip)
-    {
-      const char *family = attr (names, values, "family");
-      const char *address = attr (names, values, "address");
-      const char *netmask = attr (names, values, "netmask");
-      const char *prefix = attr (names, values, "prefix");
-      guint32 a, m;
-
-      if ((family == NULL || g_str_equal (family, "ipv4")) && lab_virt_parse_ipv4 (address, &a))
-        {
-          d->have_ip = TRUE;
-          d->address = a;
-          if (netmask != NULL && lab_virt_parse_ipv4 (netmask, &m))
-            d->prefix = prefix_from_netmask (m);
-          else if (prefix != NULL)
-            d->prefix = (guint) g_ascii_strtoull (prefix, NULL, 10);
-          else
-            d->prefix = 24;
-        }
-    }
-}
-
-static void
-on_end (GMarkupParseContext *context, const char *element, gpointer user_data, GError **error)
-{
-  ParseData *d = user_data;
-
-  d->depth--;
-}
-
-static gboolean
-parse_doc (const char *xml, ParseData *d)
-{
-  static const GMarkupParser parser = { on_start, on_end, NULL, NULL, NULL };
-  g_autoptr(GMarkupParseContext) ctx = g_markup_parse_context_new (&parser, 0, d, NULL);
-
-  if (xml == NULL)
-    return FALSE;
-  return g_markup_parse_context_parse (ctx, xml, -1, NULL)
-         && g_markup_parse_context_end_parse (ctx, NULL);
-}
-
-static void
-parse_data_clear (ParseData *d)
-{
-  g_free (d->lab);
-  g_free (d->node);
-  g_free (d->hash);
-  g_free (d->bridge);
-}
-
 gboolean
 lab_virt_xml_get_owner (const char *xml, char **lab_name, char **node_name, char **recipe_hash)
 {
-  ParseData d = { 0 };
-  gboolean found;
+  g_autoptr(LabXmlReader) reader = xml != NULL ? lab_virt_xml_reader_new (xml, "libvirt XML", NULL) : NULL;
+  g_autoptr(GPtrArray) marks = NULL;
+  LabXmlNode *mark;
 
-  parse_doc (xml, &d);
-  found = d.found;
   if (lab_name != NULL)
-    *lab_name = g_steal_pointer (&d.lab);
+    *lab_name = NULL;
   if (node_name != NULL)
-    *node_name = g_steal_pointer (&d.node);
+    *node_name = NULL;
   if (recipe_hash != NULL)
-    *recipe_hash = g_steal_pointer (&d.hash);
-  parse_data_clear (&d);
-  return found;
+    *recipe_hash = NULL;
+  /* the mark in labctl's namespace, whatever prefix the document gives it */
+  if (reader != NULL)
+    marks = lab_xml_reader_get_nodes (reader, NULL, "//" LAB_VIRT_XMLNS_PREFIX ":lab");
+  if (marks == NULL || marks->len == 0)
+    return FALSE;
+  mark = g_ptr_array_index (marks, 0);
+  if (lab_name != NULL)
+    *lab_name = lab_xml_node_get_attr (mark, "name");
+  if (node_name != NULL)
+    *node_name = lab_xml_node_get_attr (mark, "node");
+  if (recipe_hash != NULL)
+    *recipe_hash = lab_xml_node_get_attr (mark, "recipe");
+  return TRUE;
 }
 
 gboolean
 lab_virt_xml_get_network_ipv4 (const char *xml, guint32 *address, guint *prefix, char **bridge)
 {
-  ParseData d = { 0 };
-  gboolean have;
+  g_autoptr(LabXmlReader) reader = xml != NULL ? lab_virt_xml_reader_new (xml, "libvirt XML", NULL) : NULL;
+  g_autoptr(GPtrArray) ips = NULL;
 
-  parse_doc (xml, &d);
-  have = d.have_ip;
   if (address != NULL)
-    *address = d.address;
+    *address = 0;
   if (prefix != NULL)
-    *prefix = d.prefix;
+    *prefix = 0;
   if (bridge != NULL)
-    *bridge = g_steal_pointer (&d.bridge);
-  parse_data_clear (&d);
-  return have;
+    *bridge = reader != NULL ? lab_xml_reader_get_string (reader, NULL, "/*/bridge/@name") : NULL;
+  if (reader == NULL)
+    return FALSE;
+  /* the first IPv4 <ip> of the network (libvirt writes family only for IPv6) */
+  ips = lab_xml_reader_get_nodes (reader, NULL, "/*/ip[not(@family) or @family='ipv4']");
+  for (guint i = 0; i < ips->len; i++)
+    {
+      LabXmlNode *ip = g_ptr_array_index (ips, i);
+      g_autofree char *text = lab_xml_node_get_attr (ip, "address");
+      g_autofree char *netmask = lab_xml_node_get_attr (ip, "netmask");
+      g_autofree char *bits = lab_xml_node_get_attr (ip, "prefix");
+      guint32 a, m;
+
+      if (!lab_virt_parse_ipv4 (text, &a))
+        continue;
+      if (address != NULL)
+        *address = a;
+      if (prefix != NULL)
+        {
+          if (netmask != NULL && lab_virt_parse_ipv4 (netmask, &m))
+            *prefix = prefix_from_netmask (m);
+          else if (bits != NULL)
+            *prefix = (guint) g_ascii_strtoull (bits, NULL, 10);
+          else
+            *prefix = 24;
+        }
+      return TRUE;
+    }
+  return FALSE;
 }

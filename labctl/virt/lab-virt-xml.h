@@ -1,11 +1,12 @@
-/* lab-virt-xml.h: libvirt XML for the lab network and the node domains,
- * built from plain specs (no connection needed), the equivalent
- * virt-install / virsh command lines, and reading labctl's ownership mark
- * back from a document.
+/* lab-virt-xml.h: libvirt XML for the lab network, the node domains and
+ * the guests, built from plain specs (no connection needed), the
+ * equivalent virt-install / virsh command lines, and reading labctl's
+ * ownership mark back from a document.
  *
  * Ownership: every domain and network labctl defines carries
  *   <metadata><labctl:lab xmlns:labctl='https://labctl.example/xmlns/1'
  *              name='LAB' node='NODE' recipe='HASH'/></metadata>
+ * (a guest's: name='LAB' guest='GUEST').
  * libvirt 9.0 keeps <metadata> in network XML too (only the
  * virNetworkSetMetadata API is newer, 9.7), so networks and domains are
  * marked the same way and read back with GetXMLDesc.
@@ -13,6 +14,8 @@
 #pragma once
 
 #include <glib.h>
+
+#include "lab-xml-reader.h"
 
 G_BEGIN_DECLS
 
@@ -44,7 +47,40 @@ typedef struct {
   char    *video_model;    /* "virtio", "qxl", "vga"; NULL: libvirt's default for the graphics */
   gboolean usb_tablet;
   char    *os_id;          /* libosinfo id recorded in libosinfo's metadata; may be NULL */
+  char    *uuid;           /* NULL: libvirt picks one (redefining keeps the domain's own) */
 } LabVirtDomainSpec;
+
+/* A guest inside the lab (flavors/lab-guest.c): a small domain that can
+ * migrate live between the nodes: direct kernel boot, an exact CPU model,
+ * a NIC on a host bridge, its disk a LUN of the lab's iSCSI target (or a
+ * slice of it) through QEMU's own initiator (cache='none', the same on
+ * every node), a serial console, no USB, no balloon. A spec of its own:
+ * it shares little with a node's LabVirtDomainSpec (a whole PC: firmware
+ * boot, ISO, graphics, agent, balloon, RNG) and its document must stay as
+ * it is (the dry-run transcripts show it). */
+typedef struct {
+  char    *lab_name;
+  char    *name;           /* domain name: the guest's */
+  char    *uuid;           /* NULL: libvirt picks one */
+  char    *domain_type;    /* default "qemu" */
+  char    *arch;           /* default "x86_64" */
+  char    *machine;        /* default "pc" */
+  guint    vcpus;
+  guint64  memory_mib;
+  char    *kernel;         /* direct kernel boot; NULL: none of the three */
+  char    *initrd;
+  char    *cmdline;
+  char    *cpu_model;      /* a custom model matched exactly, no fallback ("qemu64"); NULL: no <cpu> */
+  char    *bridge;         /* host bridge of the NIC; NULL: no NIC */
+  char    *mac;
+  char    *nic_model;      /* default "virtio" */
+  char    *iscsi_iqn;      /* the disk: LUN iscsi_lun of this target; NULL: no disk */
+  guint    iscsi_lun;
+  char    *iscsi_host;     /* the portal */
+  guint    iscsi_port;
+  guint64  slice_offset;   /* bytes into the LUN (an LV's extents) */
+  guint64  slice_size;     /* 0: the whole LUN */
+} LabVirtGuestSpec;
 
 typedef struct {
   char *name;
@@ -74,7 +110,12 @@ void                lab_virt_network_spec_add_host (LabVirtNetworkSpec *spec,
                                                  const char *mac,
                                                  const char *ip);
 
+LabVirtGuestSpec   *lab_virt_guest_spec_new     (void);
+void                lab_virt_guest_spec_free    (LabVirtGuestSpec   *spec);
+
 char   *lab_virt_domain_xml       (const LabVirtDomainSpec  *spec);
+/* The guest's domain, marked <labctl:lab name='LAB' guest='NAME'/>. */
+char   *lab_virt_guest_xml        (const LabVirtGuestSpec   *spec);
 char   *lab_virt_network_xml      (const LabVirtNetworkSpec *spec);
 
 /* The virt-install command line equivalent to lab_virt_domain_xml() (with
@@ -87,8 +128,16 @@ char  **lab_virt_domain_describe  (const LabVirtDomainSpec  *spec,
 char  **lab_virt_network_describe (const LabVirtNetworkSpec *spec,
                                    const char               *uri);
 
+/* A reader (lab-xml-reader.h) of a libvirt document with labctl's
+ * namespace registered as prefix LAB_VIRT_XMLNS_PREFIX, so that queries
+ * find the mark as "//labctl:lab" whatever prefix the document uses. */
+LabXmlReader *lab_virt_xml_reader_new (const char *xml,
+                                       const char *what,
+                                       GError    **error);
+
 /* Reads labctl's ownership mark from a domain or network XML document.
- * Returns FALSE when the document has none; out parameters may be NULL. */
+ * Returns FALSE when the document has none (or is NULL or not XML); out
+ * parameters may be NULL. */
 gboolean lab_virt_xml_get_owner   (const char *xml,
                                    char      **lab_name,
                                    char      **node_name,
@@ -107,5 +156,6 @@ gboolean lab_virt_parse_ipv4      (const char *text,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabVirtDomainSpec, lab_virt_domain_spec_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabVirtNetworkSpec, lab_virt_network_spec_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabVirtGuestSpec, lab_virt_guest_spec_free)
 
 G_END_DECLS

@@ -1,5 +1,10 @@
 /* lab-virt.h: the lab's libvirt side through the libvirt C API only:
- * the lab network, node domains, their lifecycle, snapshots and events.
+ * the lab network, node domains, their lifecycle, snapshots and events
+ * (lab-virt.c: the object, connections, errors, events, host probes;
+ * lab-virt-network.c, lab-virt-domain.c, lab-virt-snapshot.c;
+ * lab-virt-migrate.c: live migration between two libvirt daemons). The
+ * documents are built and read in lab-virt-xml.h; g_autoptr for libvirt's
+ * types comes from lab-virt-autoptr.h.
  *
  * Ownership: labctl touches only networks and domains whose XML carries its
  * <metadata> mark for the same lab (see lab-virt-xml.h). Anything else with
@@ -25,6 +30,7 @@
 #include <libvirt/libvirt.h>
 
 #include "lab-runner.h"
+#include "lab-virt-autoptr.h"
 #include "lab-virt-xml.h"
 
 G_BEGIN_DECLS
@@ -52,6 +58,42 @@ virConnectPtr lab_virt_get_connect        (LabVirt    *self);
 void          lab_virt_set_error          (GError    **error,
                                            const char *format,
                                            ...) G_GNUC_PRINTF (2, 3);
+/* Switches off libvirt's printing of every error to stderr (labctl
+ * reports them through GError): once per process, thread-safe, idempotent.
+ * Call it before opening a connection (lab_virt_connect(), lab_virt_open()
+ * and lab_virt_probe() do). */
+void          lab_virt_silence_errors     (void);
+/* A list libvirt returned as a malloc()ed array of n objects
+ * (virConnectListAllNetworks, virDomainListAllSnapshots ...; n < 0: none)
+ * as a GPtrArray owning them (free_func: a wrapper of virNetworkFree ...);
+ * the array itself is freed. */
+GPtrArray    *lab_virt_take_list          (gpointer       items,
+                                           int            n,
+                                           GDestroyNotify free_func);
+
+/* A plain connection (no LabVirt, no events), as the guests on a node's
+ * libvirtd and the migration use it: libvirt's printing off;
+ * LAB_ERROR_LIBVIRT naming the URI and asking whether the node's
+ * libvirtd runs. */
+virConnectPtr lab_virt_open               (const char *uri,
+                                           GError    **error);
+
+typedef struct {
+  gboolean       reachable;    /* the read-only connection opened */
+  gboolean       read_write;   /* the read-write one too (root or the libvirt group) */
+  unsigned long  lib_version;  /* libvirt at the other end: major * 1000000 + minor * 1000 + micro; 0: unknown */
+  char          *driver;       /* virConnectGetType(): "QEMU", "TEST" ...; NULL: unknown */
+  virErrorPtr    error;        /* a copy of libvirt's error of the open that failed; NULL when none did */
+} LabVirtProbeResult;
+
+/* Can labctl reach libvirt at uri, and manage it? Opens it read-only
+ * (anyone may), asks its version and driver, then opens it read-write.
+ * Never fails: the result says how far it got and libvirt's error there
+ * (for `labctl check` to judge); libvirt's last error is left clear. */
+void          lab_virt_probe              (const char         *uri,
+                                           LabVirtProbeResult *out);
+void          lab_virt_probe_result_clear (LabVirtProbeResult *result);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LabVirtProbeResult, lab_virt_probe_result_clear)
 
 /* ---- host ------------------------------------------------------------ */
 
@@ -174,6 +216,38 @@ gboolean      lab_virt_wait_for_state     (LabVirt      *self,
                                            guint         timeout_ms,
                                            GCancellable *cancellable,
                                            GError      **error);
+
+/* ---- live migration between two libvirt daemons (lab-virt-migrate.c) - */
+
+typedef struct {
+  double   command_seconds;     /* wall time of the migration call */
+  gboolean migrated;            /* the domain runs on the destination now */
+  /* libvirt's completed job on the destination (0 / FALSE when absent) */
+  gboolean have_job_stats;
+  guint64  downtime_ms;
+  guint64  elapsed_ms;
+  guint64  data_transferred;    /* bytes */
+  guint64  memory_transferred;  /* bytes */
+  guint64  memory_total;        /* bytes */
+} LabVirtMigration;
+
+/* Live-migrates domain `name` (a guest) from the libvirtd at src_uri to
+ * the one its libvirtd reaches at peer_uri, peer to peer, defined there
+ * and undefined here (LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE,
+ * no parameters), then reads the completed job's statistics on the
+ * destination at dst_uri (lab_virt_open()). from_node and to_node name
+ * the nodes in messages. FALSE when the source cannot be reached, the
+ * domain is not there, or the migration fails (out->migrated FALSE), or
+ * when the destination cannot be reached afterwards (out->migrated TRUE:
+ * the domain did move). out->command_seconds is set once the call ran. */
+gboolean      lab_virt_migrate            (const char       *name,
+                                           const char       *src_uri,
+                                           const char       *from_node,
+                                           const char       *peer_uri,
+                                           const char       *dst_uri,
+                                           const char       *to_node,
+                                           LabVirtMigration *out,
+                                           GError          **error);
 
 /* ---- snapshots ------------------------------------------------------- */
 

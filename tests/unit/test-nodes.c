@@ -30,58 +30,6 @@ load_shipped (const char *name)
   return r;
 }
 
-/* libvirt's own schema check (virt-xml-validate, libvirt-clients) */
-static void
-validate (const char *xml, const char *kind)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *tmp = NULL;
-  int fd = g_file_open_tmp ("labctl-validate-XXXXXX.xml", &tmp, &error);
-  const char *argv[] = { "virt-xml-validate", tmp, kind, NULL };
-  g_autofree char *out = NULL;
-  int status = -1;
-
-  g_assert_no_error (error);
-  close (fd);
-  g_assert_true (g_file_set_contents (tmp, xml, -1, &error));
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                               NULL, NULL, &out, NULL, &status, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  g_unlink (tmp);
-}
-
-/* The recipe's hash changes with every edit of the shipped recipe: the
- * golden files hold a placeholder. */
-static char *
-normalise_hash (const char *xml)
-{
-  g_autoptr(GRegex) re = g_regex_new ("recipe='[0-9a-f]{64}'", 0, 0, NULL);
-
-  return g_regex_replace_literal (re, xml, -1, 0, "recipe='RECIPE-SHA256'", 0, NULL);
-}
-
-static void
-check_golden (const char *name, const char *xml)
-{
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "virt", name, NULL);
-  g_autofree char *expected = NULL;
-  g_autofree char *actual = normalise_hash (xml);
-  g_autoptr(GError) error = NULL;
-
-  if (g_getenv ("LABCTL_UPDATE_GOLDEN") != NULL)
-    {
-      g_assert_true (g_file_set_contents (path, actual, -1, &error));
-      g_test_message ("updated %s", path);
-      return;
-    }
-  g_assert_true (g_file_get_contents (path, &expected, NULL, &error));
-  g_assert_no_error (error);
-  if (g_strcmp0 (expected, actual) != 0)
-    g_test_message ("%s differs; labctl now builds:\n%s", name, actual);
-  g_assert_cmpstr (expected, ==, actual);
-}
-
 /* The shipped recipe's nodes as labctl defines them on a KVM host. */
 static void
 test_golden (void)
@@ -101,8 +49,8 @@ test_golden (void)
   profile = lab_osinfo_lookup (osinfo, r->os_id, &error);
   g_assert_no_error (error);
 
-  check_golden ("golden-network-course.xml", net_xml);
-  validate (net_xml, "network");
+  virt_test_check_golden ("golden-network-course.xml", net_xml);
+  virt_test_validate (net_xml, "network");
   g_assert_cmpuint (r->nodes->len, ==, 3);
   for (guint i = 0; i < r->nodes->len; i++)
     {
@@ -113,8 +61,8 @@ test_golden (void)
       g_autofree char *owner = NULL;
       g_autofree char *owner_node = NULL;
 
-      check_golden (golden, xml);
-      validate (xml, "domain");
+      virt_test_check_golden (golden, xml);
+      virt_test_validate (xml, "domain");
       /* what the golden files must say, whatever they were regenerated to */
       g_assert_nonnull (strstr (xml, "<domain type='kvm'>"));
       g_assert_nonnull (strstr (xml, "<cpu mode='host-passthrough'>"));

@@ -3,7 +3,10 @@
  * lifecycle, events, snapshots, ownership and refusal of foreign objects. */
 #include "config.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
+#include <unistd.h>
 
 #include "lab-error.h"
 #include "lab-virt.h"
@@ -72,6 +75,111 @@ test_connect_errors (void)
   g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "libvirtd is not running"));
   g_test_message ("no daemon: %s", error->message);
+}
+
+/* One handler, installed once however often it is asked for: libvirt
+ * prints nothing of its own on stderr. */
+static void
+test_silence_errors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *printed = NULL;
+  int fd = g_file_open_tmp ("labctl-stderr-XXXXXX", &tmp, &error);
+  int saved = dup (STDERR_FILENO);
+  virConnectPtr conn;
+
+  g_assert_no_error (error);
+  lab_virt_silence_errors ();
+  lab_virt_silence_errors ();
+  fflush (stderr);
+  dup2 (fd, STDERR_FILENO);
+  conn = virConnectOpen ("qemu+unix:///system?socket=/nonexistent/labctl/libvirt-sock");
+  fflush (stderr);
+  dup2 (saved, STDERR_FILENO);
+  close (saved);
+  close (fd);
+  g_assert_null (conn);
+  g_assert_true (g_file_get_contents (tmp, &printed, NULL, &error));
+  g_assert_cmpstr (printed, ==, "");
+  g_unlink (tmp);
+}
+
+/* The plain connection of the guests and the migration. */
+static void
+test_open (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = virt_test_uri ();
+  g_autoptr(virConnect) conn = lab_virt_open (uri, &error);
+  g_autoptr(virConnect) none = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (conn);
+  none = lab_virt_open ("qemu+unix:///system?socket=/nonexistent/labctl/libvirt-sock", &error);
+  g_assert_null (none);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+  g_assert_true (g_str_has_prefix (error->message, "Cannot connect to libvirt at qemu+unix:///system?socket="));
+}
+
+/* What `labctl check` asks: reachable, manageable, which libvirt. */
+static void
+test_probe (void)
+{
+  g_auto(LabVirtProbeResult) ok = { 0 };
+  g_auto(LabVirtProbeResult) down = { 0 };
+
+  lab_virt_probe ("test:///default", &ok);
+  g_assert_true (ok.reachable);
+  g_assert_true (ok.read_write);
+  g_assert_cmpuint (ok.lib_version, >=, 9000000);
+  g_assert_cmpstr (ok.driver, ==, "TEST");
+  g_assert_null (ok.error);
+
+  lab_virt_probe ("qemu+unix:///system?socket=/nonexistent/labctl/libvirt-sock", &down);
+  g_assert_false (down.reachable);
+  g_assert_false (down.read_write);
+  g_assert_null (down.driver);
+  g_assert_nonnull (down.error);
+  if (down.error != NULL)
+    {
+      /* host-check tells "not running" by these */
+      g_assert_cmpint (down.error->code, ==, VIR_ERR_SYSTEM_ERROR);
+      g_assert_cmpint (down.error->int1, ==, ENOENT);
+      g_assert_nonnull (down.error->message);
+    }
+  /* the copy is the result's; libvirt's own is cleared */
+  g_assert_null (virGetLastError ());
+}
+
+/* The test driver cannot migrate: the failures, each with its message,
+ * and nothing said to have moved. (The system test `migrate` migrates.) */
+static void
+test_migrate_failures (void)
+{
+  g_autofree char *uri = virt_test_uri ();
+  g_autoptr(GError) error = NULL;
+  LabVirtMigration m = { 0 };
+
+  m.migrated = TRUE;
+  g_assert_false (lab_virt_migrate ("foreign-vm", "qemu+unix:///system?socket=/nonexistent/labctl/sock", "node1",
+                                    "test:///default", uri, "node2", &m, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+  g_assert_false (m.migrated);
+  g_clear_error (&error);
+
+  g_assert_false (lab_virt_migrate ("nonexistent", uri, "node1", "test:///default", uri, "node2", &m, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+  g_assert_true (g_str_has_prefix (error->message, "Guest nonexistent vanished from node node1: "));
+  g_clear_error (&error);
+
+  g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", &m, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+  g_assert_true (g_str_has_prefix (error->message, "Live migration of foreign-vm from node1 to node2 failed: "));
+  g_test_message ("%s", error->message);
+  g_assert_false (m.migrated);
+  g_assert_false (m.have_job_stats);
+  g_assert_cmpfloat (m.command_seconds, >=, 0);
 }
 
 static void
@@ -500,7 +608,8 @@ test_events_context (void)
 
 /* a raw disk (the nodes' LVs) cannot hold an internal snapshot: labctl
  * asks for an external, disk-only one (the test driver cannot make those:
- * the document and flags are checked, and the refusal is a clean error) */
+ * the document and flags are checked, against golden files and libvirt's
+ * schema too, and the refusal is a clean error) */
 static void
 test_snapshot_raw_disk (void)
 {
@@ -516,6 +625,8 @@ test_snapshot_raw_disk (void)
 
   ext = lab_virt_snapshot_xml (raw_xml, "clean", "after <install>", &flags);
   g_assert_cmpuint (flags, ==, VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC);
+  virt_test_check_golden ("golden-snapshot-external.xml", ext);
+  virt_test_validate (ext, "domainsnapshot");
   g_assert_nonnull (strstr (ext, "<disk name='vda' snapshot='external'><driver type='qcow2'/>"
                                  "<source file='/var/lib/libvirt/images/lv_pve1.clean.qcow2'/></disk>"));
   g_assert_nonnull (strstr (ext, "<description>after &lt;install&gt;</description>"));
@@ -523,11 +634,58 @@ test_snapshot_raw_disk (void)
   g_assert_null (strstr (ext, "sda"));
   internal = lab_virt_snapshot_xml (qcow_xml, "clean", NULL, &flags);
   g_assert_cmpuint (flags, ==, 0);
+  virt_test_check_golden ("golden-snapshot-internal.xml", internal);
+  virt_test_validate (internal, "domainsnapshot");
   g_assert_null (strstr (internal, "<disks>"));
 
   g_assert_true (lab_virt_domain_define (virt, raw, &error));
   g_assert_false (lab_virt_snapshot_create (virt, "pve1", "course", "clean", NULL, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+}
+
+/* Reading labctl's mark and a network's address back (libxml2 XPath):
+ * the namespace decides, not the prefix; IPv6 and unparsable addresses are
+ * passed over; netmask, prefix or the /24 default. */
+static void
+test_xml_read_back (void)
+{
+  static const char domain[] =
+    "<domain type='kvm'><name>pve1</name><metadata>"
+    "<x:lab xmlns:x='https://example.org/not-labctl' name='wrong'/>"
+    "<mine:lab xmlns:mine='" LAB_VIRT_XMLNS "' name='course' node='pve1' recipe='abc'/>"
+    "</metadata></domain>";
+  static const char network[] =
+    "<network><name>n</name><bridge name='br-lab'/>"
+    "<ip family='ipv6' address='fd00::1' prefix='64'/>"
+    "<ip address='not-an-address' prefix='8'/>"
+    "<ip address='10.77.0.1' prefix='16'/>"
+    "<ip address='10.88.0.1' netmask='255.255.255.0'/></network>";
+  static const char netmask[] = "<network><ip address='192.168.9.1' netmask='255.255.252.0'/></network>";
+  static const char bare[] = "<network><ip address='192.168.9.1'/></network>";
+  g_autofree char *lab = NULL, *node = NULL, *hash = NULL, *bridge = NULL, *none = NULL;
+  guint32 addr = 0;
+  guint prefix = 0;
+
+  g_assert_true (lab_virt_xml_get_owner (domain, &lab, &node, &hash));
+  g_assert_cmpstr (lab, ==, "course");
+  g_assert_cmpstr (node, ==, "pve1");
+  g_assert_cmpstr (hash, ==, "abc");
+  g_assert_false (lab_virt_xml_get_owner ("<domain><metadata><labctl:lab xmlns:labctl='https://example.org/x' "
+                                          "name='course'/></metadata></domain>", &none, NULL, NULL));
+  g_assert_null (none);
+  g_assert_false (lab_virt_xml_get_owner ("<domain><metadata>", NULL, NULL, NULL));
+  g_assert_false (lab_virt_xml_get_owner (NULL, NULL, NULL, NULL));
+
+  g_assert_true (lab_virt_xml_get_network_ipv4 (network, &addr, &prefix, &bridge));
+  g_assert_cmpuint (addr, ==, (10u << 24) | (77u << 16) | 1);
+  g_assert_cmpuint (prefix, ==, 16);
+  g_assert_cmpstr (bridge, ==, "br-lab");
+  g_assert_true (lab_virt_xml_get_network_ipv4 (netmask, &addr, &prefix, NULL));
+  g_assert_cmpuint (prefix, ==, 22);
+  g_assert_true (lab_virt_xml_get_network_ipv4 (bare, &addr, &prefix, NULL));
+  g_assert_cmpuint (prefix, ==, 24);
+  g_assert_false (lab_virt_xml_get_network_ipv4 ("<network><ip family='ipv6' address='fd00::1'/></network>",
+                                                 &addr, &prefix, NULL));
 }
 
 int
@@ -539,15 +697,20 @@ main (int argc, char **argv)
   /* these two set environment variables: before any thread exists */
   g_test_add_func ("/virt/connect/default-uri", test_default_uri);
   g_test_add_func ("/virt/connect/kvm-probe", test_kvm_probe);
+  g_test_add_func ("/virt/connect/silence-errors", test_silence_errors);
   g_test_add_func ("/virt/connect/errors", test_connect_errors);
+  g_test_add_func ("/virt/connect/open", test_open);
+  g_test_add_func ("/virt/connect/probe", test_probe);
   g_test_add_func ("/virt/network/define-reuse-remove", test_network_define);
   g_test_add_func ("/virt/network/foreign", test_network_foreign);
   g_test_add_func ("/virt/domain/lifecycle", test_domain_lifecycle);
   g_test_add_func ("/virt/domain/wait-event-driven", test_wait_is_event_driven);
   g_test_add_func ("/virt/domain/foreign", test_domain_foreign);
   g_test_add_func ("/virt/domain/parallel", test_parallel);
+  g_test_add_func ("/virt/domain/migrate-failures", test_migrate_failures);
   g_test_add_func ("/virt/snapshot/create-list-revert-delete", test_snapshots);
   g_test_add_func ("/virt/snapshot/raw-disk-external", test_snapshot_raw_disk);
   g_test_add_func ("/virt/events/private-context", test_events_context);
+  g_test_add_func ("/virt/xml/read-back", test_xml_read_back);
   return g_test_run ();
 }

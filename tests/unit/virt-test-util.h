@@ -2,6 +2,8 @@
 #pragma once
 
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "lab-virt-xml.h"
 
@@ -58,4 +60,59 @@ virt_test_domain_spec (const char *lab, const char *name, const char *disk, cons
   s->usb_tablet = TRUE;
   s->os_id = g_strdup ("http://proxmox.com/proxmox-ve/8");
   return s;
+}
+
+/* libvirt's own schema check (virt-xml-validate, libvirt-clients); kind
+ * "domain", "network", "domainsnapshot" ... */
+static inline void
+virt_test_validate (const char *xml, const char *kind)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  int fd = g_file_open_tmp ("labctl-validate-XXXXXX.xml", &tmp, &error);
+  const char *argv[] = { "virt-xml-validate", tmp, kind, NULL };
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_set_contents (tmp, xml, -1, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_unlink (tmp);
+}
+
+/* The recipe's hash changes with every edit of the shipped recipe: the
+ * golden files hold a placeholder. */
+static inline char *
+virt_test_normalise_hash (const char *xml)
+{
+  g_autoptr(GRegex) re = g_regex_new ("recipe='[0-9a-f]{64}'", 0, 0, NULL);
+
+  return g_regex_replace_literal (re, xml, -1, 0, "recipe='RECIPE-SHA256'", 0, NULL);
+}
+
+/* xml (recipe hash normalised) must be tests/data/virt/<name>;
+ * LABCTL_UPDATE_GOLDEN=1 rewrites the file instead. */
+static inline void
+virt_test_check_golden (const char *name, const char *xml)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "virt", name, NULL);
+  g_autofree char *expected = NULL;
+  g_autofree char *actual = virt_test_normalise_hash (xml);
+  g_autoptr(GError) error = NULL;
+
+  if (g_getenv ("LABCTL_UPDATE_GOLDEN") != NULL)
+    {
+      g_assert_true (g_file_set_contents (path, actual, -1, &error));
+      g_test_message ("updated %s", path);
+      return;
+    }
+  g_assert_true (g_file_get_contents (path, &expected, NULL, &error));
+  g_assert_no_error (error);
+  if (g_strcmp0 (expected, actual) != 0)
+    g_test_message ("%s differs; labctl now builds:\n%s", name, actual);
+  g_assert_cmpstr (expected, ==, actual);
 }
