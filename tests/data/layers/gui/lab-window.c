@@ -1,0 +1,6 @@
+/* Fixture (test-layers.c): the GUI, a front end. */
+#include "config.h"
+
+#include <gtk/gtk.h>      /* allowed: gui/ */
+#include "lab-stand.h"    /* allowed: stand/ is the front ends' door */
+#include "lab-vm.h"       /* layer: flavors/ only through stand/ */

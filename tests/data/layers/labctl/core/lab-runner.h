@@ -1,0 +1,2 @@
+/* Fixture (test-layers.c): the runner's header. */
+#pragma once

@@ -1,0 +1,2 @@
+/* Fixture (test-layers.c): layout: a second header of the name of core/'s. */
+#pragma once

@@ -1,0 +1,2 @@
+/* Fixture (test-layers.c): a header of recipe/. */
+#pragma once

@@ -1,0 +1,4 @@
+/* Fixture (test-layers.c): a header of storage/. */
+#pragma once
+
+#include "lab-recipe.h"   /* allowed: below storage/ */
