@@ -6,6 +6,7 @@
 #include "lab-cli.h"
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-json.h"
 #include "lab-recipe.h"
 
 static LabRecipe *
@@ -41,25 +42,18 @@ validate_recipes (LabCli *cli, char **files, GError **error)
       if (cli->json)
         {
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "file");
-          json_builder_add_string_value (b, files[i]);
-          json_builder_set_member_name (b, "ok");
-          json_builder_add_boolean_value (b, r != NULL);
+          lab_json_member_string (b, "file", files[i]);
+          lab_json_member_boolean (b, "ok", r != NULL);
           if (r != NULL)
             {
-              json_builder_set_member_name (b, "lab");
-              json_builder_add_string_value (b, r->name);
-              json_builder_set_member_name (b, "flavor");
-              json_builder_add_string_value (b, lab_flavor_to_string (r->flavor));
-              json_builder_set_member_name (b, "nodes");
-              json_builder_add_int_value (b, r->nodes->len);
-              json_builder_set_member_name (b, "hash");
-              json_builder_add_string_value (b, r->hash);
+              lab_json_member_string (b, "lab", r->name);
+              lab_json_member_string (b, "flavor", lab_flavor_to_string (r->flavor));
+              lab_json_member_int (b, "nodes", r->nodes->len);
+              lab_json_member_string (b, "hash", r->hash);
             }
           else
             {
-              json_builder_set_member_name (b, "error");
-              json_builder_add_string_value (b, local->message);
+              lab_json_member_string (b, "error", local->message);
             }
           json_builder_end_object (b);
         }
@@ -142,16 +136,11 @@ list_recipes (LabCli *cli, gboolean names_only, GError **error)
       if (cli->json)
         {
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "name");
-          json_builder_add_string_value (b, names[i]);
-          json_builder_set_member_name (b, "path");
-          json_builder_add_string_value (b, r->path);
-          json_builder_set_member_name (b, "lab");
-          json_builder_add_string_value (b, r->name);
-          json_builder_set_member_name (b, "flavor");
-          json_builder_add_string_value (b, lab_flavor_to_string (r->flavor));
-          json_builder_set_member_name (b, "nodes");
-          json_builder_add_int_value (b, r->nodes->len);
+          lab_json_member_string (b, "name", names[i]);
+          lab_json_member_string (b, "path", r->path);
+          lab_json_member_string (b, "lab", r->name);
+          lab_json_member_string (b, "flavor", lab_flavor_to_string (r->flavor));
+          lab_json_member_int (b, "nodes", r->nodes->len);
           json_builder_set_member_name (b, "description");
           if (r->description != NULL)
             json_builder_add_string_value (b, r->description);

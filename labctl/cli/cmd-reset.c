@@ -4,6 +4,7 @@
 #include "lab-cli.h"
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-json.h"
 #include "lab-stand.h"
 
 static gboolean
@@ -60,12 +61,9 @@ cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
       g_autoptr(JsonNode) node = NULL;
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "lab");
-      json_builder_add_string_value (b, stand->recipe->name);
-      json_builder_set_member_name (b, "reset_seconds");
-      json_builder_add_double_value (b, seconds);
-      json_builder_set_member_name (b, "up_seconds_recorded");
-      json_builder_add_double_value (b, up_seconds);
+      lab_json_member_string (b, "lab", stand->recipe->name);
+      lab_json_member_double (b, "reset_seconds", seconds);
+      lab_json_member_double (b, "up_seconds_recorded", up_seconds);
       json_builder_end_object (b);
       node = json_builder_get_root (b);
       lab_cli_print_json (cli, node);

@@ -10,6 +10,7 @@
 #include "lab-cli.h"
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-json.h"
 #include "lab-stand-storage.h"
 
 static LabStandStorage *
@@ -51,8 +52,7 @@ storage_up_down (LabCli *cli, gboolean down, GError **error)
           g_autoptr(JsonNode) node = NULL;
 
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "dry_run");
-          json_builder_add_string_value (b, text);
+          lab_json_member_string (b, "dry_run", text);
           json_builder_end_object (b);
           node = json_builder_get_root (b);
           lab_cli_print_json (cli, node);

@@ -12,6 +12,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-json.h"
 
 #define STATE_FILE_NAME "state.json"
 
@@ -230,14 +231,11 @@ build_document (LabState *self, gboolean with_secrets)
   JsonNode *node;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "format");
-  json_builder_add_int_value (builder, LAB_STATE_FORMAT);
-  json_builder_set_member_name (builder, "lab");
-  json_builder_add_string_value (builder, self->lab_name);
+  lab_json_member_int (builder, "format", LAB_STATE_FORMAT);
+  lab_json_member_string (builder, "lab", self->lab_name);
   if (self->recipe_hash != NULL)
     {
-      json_builder_set_member_name (builder, "recipe_hash");
-      json_builder_add_string_value (builder, self->recipe_hash);
+      lab_json_member_string (builder, "recipe_hash", self->recipe_hash);
     }
 
   node = json_node_new (JSON_NODE_OBJECT);

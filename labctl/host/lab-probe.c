@@ -21,6 +21,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-json.h"
 
 #define PROBE_MAGIC "labprobe"
 #define PROBE_MAGIC_LEN 8
@@ -148,28 +149,17 @@ lab_probe_result_to_json (const LabProbeResult *r)
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "downtime_ms");
-  json_builder_add_double_value (b, r->longest_gap_us / 1000.0);
-  json_builder_set_member_name (b, "interval_ms");
-  json_builder_add_double_value (b, r->interval_us / 1000.0);
-  json_builder_set_member_name (b, "sent");
-  json_builder_add_int_value (b, r->n_sent);
-  json_builder_set_member_name (b, "received");
-  json_builder_add_int_value (b, r->n_received);
-  json_builder_set_member_name (b, "lost");
-  json_builder_add_int_value (b, r->n_lost);
-  json_builder_set_member_name (b, "gap_from_seq");
-  json_builder_add_int_value (b, r->gap_from_seq);
-  json_builder_set_member_name (b, "gap_to_seq");
-  json_builder_add_int_value (b, r->gap_to_seq);
-  json_builder_set_member_name (b, "gap_offset_ms");
-  json_builder_add_double_value (b, r->gap_offset_us / 1000.0);
-  json_builder_set_member_name (b, "gap_lost");
-  json_builder_add_int_value (b, r->gap_lost);
-  json_builder_set_member_name (b, "rtt_median_ms");
-  json_builder_add_double_value (b, r->rtt_median_us / 1000.0);
-  json_builder_set_member_name (b, "duration_ms");
-  json_builder_add_double_value (b, r->duration_us / 1000.0);
+  lab_json_member_double (b, "downtime_ms", r->longest_gap_us / 1000.0);
+  lab_json_member_double (b, "interval_ms", r->interval_us / 1000.0);
+  lab_json_member_int (b, "sent", r->n_sent);
+  lab_json_member_int (b, "received", r->n_received);
+  lab_json_member_int (b, "lost", r->n_lost);
+  lab_json_member_int (b, "gap_from_seq", r->gap_from_seq);
+  lab_json_member_int (b, "gap_to_seq", r->gap_to_seq);
+  lab_json_member_double (b, "gap_offset_ms", r->gap_offset_us / 1000.0);
+  lab_json_member_int (b, "gap_lost", r->gap_lost);
+  lab_json_member_double (b, "rtt_median_ms", r->rtt_median_us / 1000.0);
+  lab_json_member_double (b, "duration_ms", r->duration_us / 1000.0);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -4,24 +4,8 @@
 
 #include "lab-recipe.h"
 
+#include "lab-json.h"
 #include "lab-util.h"
-
-static void
-add_string (JsonBuilder *b, const char *key, const char *value)
-{
-  json_builder_set_member_name (b, key);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b, const char *key, gint64 value)
-{
-  json_builder_set_member_name (b, key);
-  json_builder_add_int_value (b, value);
-}
 
 JsonNode *
 lab_recipe_to_json (LabRecipe *r)
@@ -30,45 +14,44 @@ lab_recipe_to_json (LabRecipe *r)
 
   g_return_val_if_fail (r != NULL, NULL);
   json_builder_begin_object (b);
-  add_string (b, "path", r->path);
-  add_string (b, "hash", r->hash);
+  lab_json_member_nullable (b, "path", r->path);
+  lab_json_member_nullable (b, "hash", r->hash);
 
   json_builder_set_member_name (b, "lab");
   json_builder_begin_object (b);
-  add_string (b, "name", r->name);
-  add_string (b, "description", r->description);
-  add_string (b, "flavor", lab_flavor_to_string (r->flavor));
-  add_string (b, "domain", r->domain);
+  lab_json_member_nullable (b, "name", r->name);
+  lab_json_member_nullable (b, "description", r->description);
+  lab_json_member_nullable (b, "flavor", lab_flavor_to_string (r->flavor));
+  lab_json_member_nullable (b, "domain", r->domain);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "storage");
   json_builder_begin_object (b);
-  add_string (b, "backing_file", r->backing_file);
-  add_int (b, "size_bytes", (gint64) r->image_size);
-  add_string (b, "iqn", r->iqn);
-  add_string (b, "portal_address", r->portal_address);
-  add_int (b, "portal_port", r->portal_port);
-  add_int (b, "control_port", r->control_port);
-  add_string (b, "vg", r->vg_name);
-  add_string (b, "lv_prefix", r->lv_prefix);
-  json_builder_set_member_name (b, "chap");
-  json_builder_add_boolean_value (b, r->chap);
+  lab_json_member_nullable (b, "backing_file", r->backing_file);
+  lab_json_member_int (b, "size_bytes", (gint64) r->image_size);
+  lab_json_member_nullable (b, "iqn", r->iqn);
+  lab_json_member_nullable (b, "portal_address", r->portal_address);
+  lab_json_member_int (b, "portal_port", r->portal_port);
+  lab_json_member_int (b, "control_port", r->control_port);
+  lab_json_member_nullable (b, "vg", r->vg_name);
+  lab_json_member_nullable (b, "lv_prefix", r->lv_prefix);
+  lab_json_member_boolean (b, "chap", r->chap);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "network");
   json_builder_begin_object (b);
-  add_string (b, "name", r->net_name);
-  add_string (b, "subnet", r->subnet);
-  add_string (b, "gateway", r->gateway);
-  add_string (b, "bridge", r->bridge);
+  lab_json_member_nullable (b, "name", r->net_name);
+  lab_json_member_nullable (b, "subnet", r->subnet);
+  lab_json_member_nullable (b, "gateway", r->gateway);
+  lab_json_member_nullable (b, "bridge", r->bridge);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "nodes");
   json_builder_begin_object (b);
-  add_string (b, "cpu_mode", r->cpu_mode);
-  add_string (b, "cache_mode", r->cache_mode);
-  add_string (b, "install_media", r->install_media);
-  add_string (b, "os", r->os_id);
+  lab_json_member_nullable (b, "cpu_mode", r->cpu_mode);
+  lab_json_member_nullable (b, "cache_mode", r->cache_mode);
+  lab_json_member_nullable (b, "install_media", r->install_media);
+  lab_json_member_nullable (b, "os", r->os_id);
   json_builder_set_member_name (b, "list");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->nodes->len; i++)
@@ -76,13 +59,13 @@ lab_recipe_to_json (LabRecipe *r)
       LabNode *n = r->nodes->pdata[i];
 
       json_builder_begin_object (b);
-      add_string (b, "name", n->name);
-      add_int (b, "vcpus", n->vcpus);
-      add_int (b, "memory_mib", (gint64) n->memory_mib);
-      add_int (b, "disk_bytes", (gint64) n->disk_bytes);
-      add_string (b, "lv", n->lv_name);
-      add_string (b, "address", n->address);
-      add_string (b, "mac", n->mac);
+      lab_json_member_nullable (b, "name", n->name);
+      lab_json_member_int (b, "vcpus", n->vcpus);
+      lab_json_member_int (b, "memory_mib", (gint64) n->memory_mib);
+      lab_json_member_int (b, "disk_bytes", (gint64) n->disk_bytes);
+      lab_json_member_nullable (b, "lv", n->lv_name);
+      lab_json_member_nullable (b, "address", n->address);
+      lab_json_member_nullable (b, "mac", n->mac);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -95,16 +78,16 @@ lab_recipe_to_json (LabRecipe *r)
       LabGuest *g = r->guests->pdata[i];
 
       json_builder_begin_object (b);
-      add_string (b, "name", g->name);
-      add_string (b, "node", g->node);
-      add_int (b, "vcpus", g->vcpus);
-      add_int (b, "memory_mib", (gint64) g->memory_mib);
-      add_string (b, "kernel", g->kernel);
-      add_string (b, "initrd", g->initrd);
-      add_string (b, "cmdline", g->cmdline);
-      add_string (b, "address", g->address);
-      add_string (b, "mac", g->mac);
-      add_int (b, "disk_bytes", (gint64) g->disk_bytes);
+      lab_json_member_nullable (b, "name", g->name);
+      lab_json_member_nullable (b, "node", g->node);
+      lab_json_member_int (b, "vcpus", g->vcpus);
+      lab_json_member_int (b, "memory_mib", (gint64) g->memory_mib);
+      lab_json_member_nullable (b, "kernel", g->kernel);
+      lab_json_member_nullable (b, "initrd", g->initrd);
+      lab_json_member_nullable (b, "cmdline", g->cmdline);
+      lab_json_member_nullable (b, "address", g->address);
+      lab_json_member_nullable (b, "mac", g->mac);
+      lab_json_member_int (b, "disk_bytes", (gint64) g->disk_bytes);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -115,8 +98,8 @@ lab_recipe_to_json (LabRecipe *r)
     json_builder_add_string_value (b, r->exercises[i]);
   json_builder_end_array (b);
 
-  add_int (b, "storage_bytes", (gint64) lab_recipe_storage_bytes (r));
-  add_int (b, "memory_mib", (gint64) lab_recipe_memory_mib (r));
+  lab_json_member_int (b, "storage_bytes", (gint64) lab_recipe_storage_bytes (r));
+  lab_json_member_int (b, "memory_mib", (gint64) lab_recipe_memory_mib (r));
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

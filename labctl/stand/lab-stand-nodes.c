@@ -6,6 +6,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-json.h"
 #include "lab-plan.h"
 #include "lab-runner.h"
 #include "lab-state.h"
@@ -123,20 +124,13 @@ lab_stand_nodes_list (LabStandNodes *self, GPtrArray *nodes, GError **error)
             }
         }
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, node->name);
-      json_builder_set_member_name (b, "defined");
-      json_builder_add_boolean_value (b, info != NULL);
-      json_builder_set_member_name (b, "state");
-      json_builder_add_string_value (b, info != NULL ? info->state : foreign ? "foreign" : "undefined");
-      json_builder_set_member_name (b, "vcpus");
-      json_builder_add_int_value (b, node->vcpus);
-      json_builder_set_member_name (b, "memory_mib");
-      json_builder_add_int_value (b, node->memory_mib);
-      json_builder_set_member_name (b, "reserved_address");
-      json_builder_add_string_value (b, node->address);
-      json_builder_set_member_name (b, "mac");
-      json_builder_add_string_value (b, node->mac);
+      lab_json_member_string (b, "name", node->name);
+      lab_json_member_boolean (b, "defined", info != NULL);
+      lab_json_member_string (b, "state", info != NULL ? info->state : foreign ? "foreign" : "undefined");
+      lab_json_member_int (b, "vcpus", node->vcpus);
+      lab_json_member_int (b, "memory_mib", node->memory_mib);
+      lab_json_member_string (b, "reserved_address", node->address);
+      lab_json_member_string (b, "mac", node->mac);
       json_builder_set_member_name (b, "addresses");
       json_builder_begin_array (b);
       for (guint j = 0; info != NULL && info->addresses[j] != NULL; j++)

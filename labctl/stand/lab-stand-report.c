@@ -4,6 +4,7 @@
 #include "lab-stand-report.h"
 
 #include "lab-i18n.h"
+#include "lab-json.h"
 
 typedef struct {
   char   *id;
@@ -174,16 +175,11 @@ lab_stand_report_to_json (LabStandReport *self, gboolean ok, const GError *error
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "lab");
-  json_builder_add_string_value (b, self->stand->recipe->name);
-  json_builder_set_member_name (b, "command");
-  json_builder_add_string_value (b, self->down ? "down" : "up");
-  json_builder_set_member_name (b, "ok");
-  json_builder_add_boolean_value (b, ok);
-  json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, self->n_changed > 0);
-  json_builder_set_member_name (b, "seconds");
-  json_builder_add_double_value (b, self->seconds);
+  lab_json_member_string (b, "lab", self->stand->recipe->name);
+  lab_json_member_string (b, "command", self->down ? "down" : "up");
+  lab_json_member_boolean (b, "ok", ok);
+  lab_json_member_boolean (b, "changed", self->n_changed > 0);
+  lab_json_member_double (b, "seconds", self->seconds);
   json_builder_set_member_name (b, "steps");
   json_builder_begin_array (b);
   for (guint i = 0; i < self->rows->len; i++)
@@ -191,21 +187,16 @@ lab_stand_report_to_json (LabStandReport *self, gboolean ok, const GError *error
       Row *row = g_ptr_array_index (self->rows, i);
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "id");
-      json_builder_add_string_value (b, row->id);
-      json_builder_set_member_name (b, "title");
-      json_builder_add_string_value (b, row->title);
-      json_builder_set_member_name (b, "result");
-      json_builder_add_string_value (b, row->result);
-      json_builder_set_member_name (b, "seconds");
-      json_builder_add_double_value (b, row->seconds);
+      lab_json_member_string (b, "id", row->id);
+      lab_json_member_string (b, "title", row->title);
+      lab_json_member_string (b, "result", row->result);
+      lab_json_member_double (b, "seconds", row->seconds);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
   if (error != NULL)
     {
-      json_builder_set_member_name (b, "error");
-      json_builder_add_string_value (b, error->message);
+      lab_json_member_string (b, "error", error->message);
     }
   json_builder_end_object (b);
   return json_builder_get_root (b);

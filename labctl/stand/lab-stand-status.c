@@ -8,6 +8,7 @@
 #include "lab-flavor.h"
 #include "lab-guest.h"
 #include "lab-i18n.h"
+#include "lab-json.h"
 #include "lab-probe.h"
 #include "lab-storage.h"
 
@@ -36,12 +37,9 @@ lab_stand_status (LabContext *ctx, LabPlan *plan)
   gboolean healthy = TRUE;
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "lab");
-  json_builder_add_string_value (b, r->name);
-  json_builder_set_member_name (b, "flavor");
-  json_builder_add_string_value (b, lab_flavor_to_string (r->flavor));
-  json_builder_set_member_name (b, "state_file");
-  json_builder_add_string_value (b, lab_state_get_path (ctx->state));
+  lab_json_member_string (b, "lab", r->name);
+  lab_json_member_string (b, "flavor", lab_flavor_to_string (r->flavor));
+  lab_json_member_string (b, "state_file", lab_state_get_path (ctx->state));
 
   json_builder_set_member_name (b, "steps");
   json_builder_begin_array (b);
@@ -67,20 +65,14 @@ lab_stand_status (LabContext *ctx, LabPlan *plan)
         healthy = FALSE;
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "id");
-      json_builder_add_string_value (b, id);
-      json_builder_set_member_name (b, "title");
-      json_builder_add_string_value (b, lab_plan_get_step_title (plan, i));
-      json_builder_set_member_name (b, "recorded");
-      json_builder_add_string_value (b, step_state_name (rec));
-      json_builder_set_member_name (b, "seconds");
-      json_builder_add_double_value (b, lab_state_get_step_seconds (ctx->state, id));
-      json_builder_set_member_name (b, "health");
-      json_builder_add_string_value (b, health);
+      lab_json_member_string (b, "id", id);
+      lab_json_member_string (b, "title", lab_plan_get_step_title (plan, i));
+      lab_json_member_string (b, "recorded", step_state_name (rec));
+      lab_json_member_double (b, "seconds", lab_state_get_step_seconds (ctx->state, id));
+      lab_json_member_string (b, "health", health);
       if (error != NULL)
         {
-          json_builder_set_member_name (b, "error");
-          json_builder_add_string_value (b, error->message);
+          lab_json_member_string (b, "error", error->message);
         }
       json_builder_end_object (b);
     }
@@ -96,10 +88,8 @@ lab_stand_status (LabContext *ctx, LabPlan *plan)
       LabNode *node = g_ptr_array_index (r->nodes, i);
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, node->name);
-      json_builder_set_member_name (b, "address");
-      json_builder_add_string_value (b, node->address);
+      lab_json_member_string (b, "name", node->name);
+      lab_json_member_string (b, "address", node->address);
       if (flavor->node_status != NULL)
         flavor->node_status (ctx, node, b);
       json_builder_end_object (b);
@@ -119,26 +109,18 @@ lab_stand_status (LabContext *ctx, LabPlan *plan)
       if (active && g->address != NULL)
         answers = lab_probe_ping_once (g->address, NULL, 1000, NULL, NULL);
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, g->name);
-      json_builder_set_member_name (b, "address");
-      json_builder_add_string_value (b, g->address);
-      json_builder_set_member_name (b, "home");
-      json_builder_add_string_value (b, g->node);
-      json_builder_set_member_name (b, "node");
-      json_builder_add_string_value (b, where);
-      json_builder_set_member_name (b, "running");
-      json_builder_add_boolean_value (b, active);
-      json_builder_set_member_name (b, "answers_ping");
-      json_builder_add_boolean_value (b, answers);
+      lab_json_member_string (b, "name", g->name);
+      lab_json_member_string (b, "address", g->address);
+      lab_json_member_string (b, "home", g->node);
+      lab_json_member_string (b, "node", where);
+      lab_json_member_boolean (b, "running", active);
+      lab_json_member_boolean (b, "answers_ping", answers);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
 
-  json_builder_set_member_name (b, "up");
-  json_builder_add_boolean_value (b, n > 0 && n_done == n);
-  json_builder_set_member_name (b, "healthy");
-  json_builder_add_boolean_value (b, healthy);
+  lab_json_member_boolean (b, "up", n > 0 && n_done == n);
+  lab_json_member_boolean (b, "healthy", healthy);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lab-i18n.h"
+#include "lab-json.h"
 #include "lab-lvm.h"
 #include "lab-tgt.h"
 #include "lab-util.h"
@@ -19,8 +20,7 @@
 static void
 set_error_member (JsonBuilder *b, GError *error)
 {
-  json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, error->message);
+  lab_json_member_string (b, "error", error->message);
 }
 
 static void
@@ -55,51 +55,39 @@ lab_storage_status (LabContext *ctx)
     lab_runner_setenv (ctx->runner, "LVM_SYSTEM_DIR", g_getenv ("LABCTL_LVM_SYSTEM_DIR"));
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "lab");
-  json_builder_add_string_value (b, s->lab);
+  lab_json_member_string (b, "lab", s->lab);
 
   /* image */
   json_builder_set_member_name (b, "image");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "path");
-  json_builder_add_string_value (b, s->image);
-  json_builder_set_member_name (b, "exists");
-  json_builder_add_boolean_value (b, stat (s->image, &st) == 0);
+  lab_json_member_string (b, "path", s->image);
+  lab_json_member_boolean (b, "exists", stat (s->image, &st) == 0);
   if (stat (s->image, &st) == 0)
     {
-      json_builder_set_member_name (b, "size");
-      json_builder_add_int_value (b, st.st_size);
-      json_builder_set_member_name (b, "allocated");
-      json_builder_add_int_value (b, (gint64) st.st_blocks * 512);
-      json_builder_set_member_name (b, "labctl");
-      json_builder_add_boolean_value (b, storage_image_is_ours (ctx, s));
+      lab_json_member_int (b, "size", st.st_size);
+      lab_json_member_int (b, "allocated", (gint64) st.st_blocks * 512);
+      lab_json_member_boolean (b, "labctl", storage_image_is_ours (ctx, s));
     }
   json_builder_end_object (b);
 
   /* target */
   json_builder_set_member_name (b, "target");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "iqn");
-  json_builder_add_string_value (b, s->iqn);
-  json_builder_set_member_name (b, "portal");
-  json_builder_add_string_value (b, s->portal);
-  json_builder_set_member_name (b, "control_port");
-  json_builder_add_int_value (b, s->control_port);
+  lab_json_member_string (b, "iqn", s->iqn);
+  lab_json_member_string (b, "portal", s->portal);
+  lab_json_member_int (b, "control_port", s->control_port);
   if (!lab_tgt_ping (ctx->runner, s->control_port, &running, &error))
     set_error_member (b, error);
   else if (!running && geteuid () != 0)
     {
-      json_builder_set_member_name (b, "error");
-      json_builder_add_string_value (b, _("tgtd cannot be asked without root: sudo labctl storage status"));
+      lab_json_member_string (b, "error", _("tgtd cannot be asked without root: sudo labctl storage status"));
     }
   else
     {
-      json_builder_set_member_name (b, "tgtd_running");
-      json_builder_add_boolean_value (b, running);
+      lab_json_member_boolean (b, "tgtd_running", running);
       if (lab_state_has (ctx->state, K_TGTD_PID))
         {
-          json_builder_set_member_name (b, "tgtd_pid");
-          json_builder_add_int_value (b, lab_state_get_int (ctx->state, K_TGTD_PID, 0));
+          lab_json_member_int (b, "tgtd_pid", lab_state_get_int (ctx->state, K_TGTD_PID, 0));
         }
       if (running)
         {
@@ -108,23 +96,19 @@ lab_storage_status (LabContext *ctx)
 
           if (targets == NULL)
             set_error_member (b, error);
-          json_builder_set_member_name (b, "exists");
-          json_builder_add_boolean_value (b, t != NULL);
+          lab_json_member_boolean (b, "exists", t != NULL);
           if (t != NULL)
             {
               LabTgtLun *lun = lab_tgt_target_get_lun (t, 1);
               g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func (g_free);
 
-              json_builder_set_member_name (b, "tid");
-              json_builder_add_int_value (b, t->tid);
+              lab_json_member_int (b, "tid", t->tid);
               json_builder_set_member_name (b, "lun1");
               if (lun != NULL)
                 {
                   json_builder_begin_object (b);
-                  json_builder_set_member_name (b, "backing_path");
-                  json_builder_add_string_value (b, lun->backing_path);
-                  json_builder_set_member_name (b, "size_mb");
-                  json_builder_add_int_value (b, lun->size_bytes / 1000000);
+                  lab_json_member_string (b, "backing_path", lun->backing_path);
+                  lab_json_member_int (b, "size_mb", lun->size_bytes / 1000000);
                   json_builder_end_object (b);
                 }
               else
@@ -148,20 +132,16 @@ lab_storage_status (LabContext *ctx)
   /* attach */
   json_builder_set_member_name (b, "attach");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "method");
-  json_builder_add_string_value (b, lab_state_get_string (ctx->state, K_ATTACH_METHOD));
+  lab_json_member_string (b, "method", lab_state_get_string (ctx->state, K_ATTACH_METHOD));
   dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
-  json_builder_set_member_name (b, "device");
-  json_builder_add_string_value (b, dev);
-  json_builder_set_member_name (b, "present");
-  json_builder_add_boolean_value (b, storage_block_device_exists (dev));
+  lab_json_member_string (b, "device", dev);
+  lab_json_member_boolean (b, "present", storage_block_device_exists (dev));
   json_builder_end_object (b);
 
   /* LVM */
   json_builder_set_member_name (b, "lvm");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "vg");
-  json_builder_add_string_value (b, s->vg);
+  lab_json_member_string (b, "vg", s->vg);
   if (storage_block_device_exists (dev))
     {
       g_autoptr(GPtrArray) pvs = lab_lvm_pvs (ctx->runner, dev, &error);
@@ -171,16 +151,12 @@ lab_storage_status (LabContext *ctx)
 
       if (error != NULL)
         set_error_member (b, error);
-      json_builder_set_member_name (b, "pv");
-      json_builder_add_boolean_value (b, pvs != NULL && pvs->len > 0);
-      json_builder_set_member_name (b, "vg_exists");
-      json_builder_add_boolean_value (b, vg != NULL);
+      lab_json_member_boolean (b, "pv", pvs != NULL && pvs->len > 0);
+      lab_json_member_boolean (b, "vg_exists", vg != NULL);
       if (vg != NULL)
         {
-          json_builder_set_member_name (b, "vg_size");
-          json_builder_add_int_value (b, vg->size);
-          json_builder_set_member_name (b, "vg_free");
-          json_builder_add_int_value (b, vg->free);
+          lab_json_member_int (b, "vg_size", vg->size);
+          lab_json_member_int (b, "vg_free", vg->free);
           add_str_array (b, "vg_tags", vg->tags);
         }
       json_builder_set_member_name (b, "lvs");
@@ -189,12 +165,9 @@ lab_storage_status (LabContext *ctx)
         {
           LabLvmLv *lv = g_ptr_array_index (lvs, i);
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "name");
-          json_builder_add_string_value (b, lv->name);
-          json_builder_set_member_name (b, "size");
-          json_builder_add_int_value (b, lv->size);
-          json_builder_set_member_name (b, "labctl");
-          json_builder_add_boolean_value (b, lab_lvm_has_tag (lv->tags, s->tag));
+          lab_json_member_string (b, "name", lv->name);
+          lab_json_member_int (b, "size", lv->size);
+          lab_json_member_boolean (b, "labctl", lab_lvm_has_tag (lv->tags, s->tag));
           json_builder_end_object (b);
         }
       json_builder_end_array (b);

@@ -1,6 +1,7 @@
 /* test-util.c: core/lab-util: sizes, stable UUIDs, shell lines. */
 #include "config.h"
 
+#include "lab-json.h"
 #include "lab-util.h"
 
 #define GIB (G_GUINT64_CONSTANT (1) << 30)
@@ -72,6 +73,28 @@ test_shell (void)
   g_assert_cmpstr (strv[1], ==, "true");
 }
 
+static void
+test_json_members (void)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (b);
+  lab_json_member_string (b, "s", "x");
+  lab_json_member_nullable (b, "n", NULL);
+  lab_json_member_nullable (b, "v", "y");
+  lab_json_member_int (b, "i", -3);
+  lab_json_member_double (b, "d", 0.5);
+  lab_json_member_boolean (b, "b", TRUE);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_assert_cmpstr (text, ==, "{\"s\":\"x\",\"n\":null,\"v\":\"y\",\"i\":-3,\"d\":0.5,\"b\":true}");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -80,5 +103,6 @@ main (int argc, char **argv)
   g_test_add_func ("/util/format-size", test_format_size);
   g_test_add_func ("/util/uuid", test_uuid);
   g_test_add_func ("/util/shell", test_shell);
+  g_test_add_func ("/util/json-members", test_json_members);
   return g_test_run ();
 }
