@@ -121,6 +121,36 @@ lab_xml_writer_attr (LabXmlWriter *self, const char *name, const char *value)
   g_string_append_c (self->out, '\'');
 }
 
+static void
+attrs_va (LabXmlWriter *self, va_list ap)
+{
+  for (const char *name = va_arg (ap, const char *); name != NULL; name = va_arg (ap, const char *))
+    lab_xml_writer_attr (self, name, va_arg (ap, const char *));
+}
+
+void
+lab_xml_writer_start_attrs (LabXmlWriter *self, const char *name, ...)
+{
+  va_list ap;
+
+  lab_xml_writer_start (self, name);
+  va_start (ap, name);
+  attrs_va (self, ap);
+  va_end (ap);
+}
+
+void
+lab_xml_writer_empty (LabXmlWriter *self, const char *name, ...)
+{
+  va_list ap;
+
+  lab_xml_writer_start (self, name);
+  va_start (ap, name);
+  attrs_va (self, ap);
+  va_end (ap);
+  lab_xml_writer_end (self);
+}
+
 void
 lab_xml_writer_attr_printf (LabXmlWriter *self, const char *name, const char *format, ...)
 {

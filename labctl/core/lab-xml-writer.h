@@ -31,6 +31,17 @@ void          lab_xml_writer_start_inline (LabXmlWriter *self,
 void          lab_xml_writer_attr       (LabXmlWriter *self,
                                          const char   *name,
                                          const char   *value);
+/* lab_xml_writer_start() and its attributes in one call: name/value pairs
+ * up to a NULL name (a NULL value leaves its attribute out, as
+ * lab_xml_writer_attr() does). */
+void          lab_xml_writer_start_attrs (LabXmlWriter *self,
+                                         const char   *name,
+                                         ...) G_GNUC_NULL_TERMINATED;
+/* An element with attributes and nothing inside, <name a='1'/>, in one
+ * call; the attributes as for lab_xml_writer_start_attrs(). */
+void          lab_xml_writer_empty      (LabXmlWriter *self,
+                                         const char   *name,
+                                         ...) G_GNUC_NULL_TERMINATED;
 void          lab_xml_writer_attr_printf (LabXmlWriter *self,
                                          const char   *name,
                                          const char   *format,

@@ -150,12 +150,8 @@ lab_virt_snapshot_xml (const char *domain_xml, const char *snapshot, const char 
           lab_xml_writer_start_inline (w, "disk");
           lab_xml_writer_attr (w, "name", d->target);
           lab_xml_writer_attr (w, "snapshot", "external");
-          lab_xml_writer_start (w, "driver");
-          lab_xml_writer_attr (w, "type", "qcow2");
-          lab_xml_writer_end (w);
-          lab_xml_writer_start (w, "source");
-          lab_xml_writer_attr (w, "file", overlay);
-          lab_xml_writer_end (w);
+          lab_xml_writer_empty (w, "driver", "type", "qcow2", NULL);
+          lab_xml_writer_empty (w, "source", "file", overlay, NULL);
           lab_xml_writer_end (w);
         }
       lab_xml_writer_end (w);

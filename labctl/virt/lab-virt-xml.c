@@ -142,9 +142,7 @@ write_os (LabXmlWriter *w, const char *arch, const char *machine, const char *ke
           const char *cmdline)
 {
   lab_xml_writer_start (w, "os");
-  lab_xml_writer_start (w, "type");
-  lab_xml_writer_attr (w, "arch", arch);
-  lab_xml_writer_attr (w, "machine", machine);
+  lab_xml_writer_start_attrs (w, "type", "arch", arch, "machine", machine, NULL);
   lab_xml_writer_text (w, "hvm");
   lab_xml_writer_end (w);
   lab_xml_writer_element (w, "kernel", kernel);
@@ -179,18 +177,10 @@ write_interface (LabXmlWriter *w, gboolean one_line, const char *type, const cha
   else
     lab_xml_writer_start (w, "interface");
   lab_xml_writer_attr (w, "type", type);
-  lab_xml_writer_start (w, "source");
-  lab_xml_writer_attr (w, type, source);
-  lab_xml_writer_end (w);
+  lab_xml_writer_empty (w, "source", type, source, NULL);
   if (mac != NULL)
-    {
-      lab_xml_writer_start (w, "mac");
-      lab_xml_writer_attr (w, "address", mac);
-      lab_xml_writer_end (w);
-    }
-  lab_xml_writer_start (w, "model");
-  lab_xml_writer_attr (w, "type", or_default (model, "virtio"));
-  lab_xml_writer_end (w);
+    lab_xml_writer_empty (w, "mac", "address", mac, NULL);
+  lab_xml_writer_empty (w, "model", "type", or_default (model, "virtio"), NULL);
   lab_xml_writer_end (w);
 }
 
@@ -207,8 +197,7 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   const char *bus = or_default (s->disk_bus, "virtio");
   gboolean direct_boot = s->kernel != NULL;
 
-  lab_xml_writer_start (w, "domain");
-  lab_xml_writer_attr (w, "type", or_default (s->domain_type, "kvm"));
+  lab_xml_writer_start_attrs (w, "domain", "type", or_default (s->domain_type, "kvm"), NULL);
   lab_xml_writer_element (w, "name", s->node_name);
   lab_xml_writer_element (w, "uuid", s->uuid);
 
@@ -216,23 +205,19 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   write_owner (w, s->lab_name, "node", s->node_name, s->recipe_hash);
   if (s->os_id != NULL)
     {
-      lab_xml_writer_start (w, "libosinfo:libosinfo");
-      lab_xml_writer_attr (w, "xmlns:libosinfo", "http://libosinfo.org/xmlns/libvirt/domain/1.0");
-      lab_xml_writer_start (w, "libosinfo:os");
-      lab_xml_writer_attr (w, "id", s->os_id);
-      lab_xml_writer_end (w);
+      lab_xml_writer_start_attrs (w, "libosinfo:libosinfo",
+                                  "xmlns:libosinfo", "http://libosinfo.org/xmlns/libvirt/domain/1.0", NULL);
+      lab_xml_writer_empty (w, "libosinfo:os", "id", s->os_id, NULL);
       lab_xml_writer_end (w);
     }
   lab_xml_writer_end (w);
 
-  lab_xml_writer_start (w, "memory");
-  lab_xml_writer_attr (w, "unit", "MiB");
+  lab_xml_writer_start_attrs (w, "memory", "unit", "MiB", NULL);
   {
     g_autofree char *mem = g_strdup_printf ("%" G_GUINT64_FORMAT, s->memory_mib);
     lab_xml_writer_text (w, mem);
     lab_xml_writer_end (w);
-    lab_xml_writer_start (w, "currentMemory");
-    lab_xml_writer_attr (w, "unit", "MiB");
+    lab_xml_writer_start_attrs (w, "currentMemory", "unit", "MiB", NULL);
     lab_xml_writer_text (w, mem);
     lab_xml_writer_end (w);
   }
@@ -242,65 +227,39 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
             direct_boot ? s->initrd : NULL, direct_boot ? s->cmdline : NULL);
 
   lab_xml_writer_start (w, "features");
-  lab_xml_writer_start (w, "acpi");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "apic");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "vmport");
-  lab_xml_writer_attr (w, "state", "off");
-  lab_xml_writer_end (w);
+  lab_xml_writer_empty (w, "acpi", NULL);
+  lab_xml_writer_empty (w, "apic", NULL);
+  lab_xml_writer_empty (w, "vmport", "state", "off", NULL);
   lab_xml_writer_end (w);
 
   if (s->cpu_mode != NULL)
     {
-      lab_xml_writer_start (w, "cpu");
-      lab_xml_writer_attr (w, "mode", s->cpu_mode);
+      lab_xml_writer_start_attrs (w, "cpu", "mode", s->cpu_mode, NULL);
       if (s->cache_mode != NULL)
-        {
-          lab_xml_writer_start (w, "cache");
-          lab_xml_writer_attr (w, "mode", s->cache_mode);
-          lab_xml_writer_end (w);
-        }
+        lab_xml_writer_empty (w, "cache", "mode", s->cache_mode, NULL);
       lab_xml_writer_end (w);
     }
 
-  lab_xml_writer_start (w, "clock");
-  lab_xml_writer_attr (w, "offset", "utc");
-  lab_xml_writer_start (w, "timer");
-  lab_xml_writer_attr (w, "name", "rtc");
-  lab_xml_writer_attr (w, "tickpolicy", "catchup");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "timer");
-  lab_xml_writer_attr (w, "name", "pit");
-  lab_xml_writer_attr (w, "tickpolicy", "delay");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "timer");
-  lab_xml_writer_attr (w, "name", "hpet");
-  lab_xml_writer_attr (w, "present", "no");
-  lab_xml_writer_end (w);
+  lab_xml_writer_start_attrs (w, "clock", "offset", "utc", NULL);
+  lab_xml_writer_empty (w, "timer", "name", "rtc", "tickpolicy", "catchup", NULL);
+  lab_xml_writer_empty (w, "timer", "name", "pit", "tickpolicy", "delay", NULL);
+  lab_xml_writer_empty (w, "timer", "name", "hpet", "present", "no", NULL);
   lab_xml_writer_end (w);
 
   write_lifecycle (w);
 
   lab_xml_writer_start (w, "pm");
-  lab_xml_writer_start (w, "suspend-to-mem");
-  lab_xml_writer_attr (w, "enabled", "no");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "suspend-to-disk");
-  lab_xml_writer_attr (w, "enabled", "no");
-  lab_xml_writer_end (w);
+  lab_xml_writer_empty (w, "suspend-to-mem", "enabled", "no", NULL);
+  lab_xml_writer_empty (w, "suspend-to-disk", "enabled", "no", NULL);
   lab_xml_writer_end (w);
 
   lab_xml_writer_start (w, "devices");
   if (s->disk_path != NULL)
     {
       gboolean block = is_block_device_path (s->disk_path);
-      lab_xml_writer_start (w, "disk");
-      lab_xml_writer_attr (w, "type", block ? "block" : "file");
-      lab_xml_writer_attr (w, "device", "disk");
-      lab_xml_writer_start (w, "driver");
-      lab_xml_writer_attr (w, "name", "qemu");
-      lab_xml_writer_attr (w, "type", or_default (s->disk_format, "raw"));
+      lab_xml_writer_start_attrs (w, "disk", "type", block ? "block" : "file", "device", "disk", NULL);
+      lab_xml_writer_start_attrs (w, "driver", "name", "qemu", "type", or_default (s->disk_format, "raw"),
+                                  NULL);
       /* cache='none' (O_DIRECT) is what makes live migration on shared
        * storage safe; io='native' needs it. */
       lab_xml_writer_attr (w, "cache", "none");
@@ -310,123 +269,70 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
       lab_xml_writer_start (w, "source");
       lab_xml_writer_attr (w, block ? "dev" : "file", s->disk_path);
       lab_xml_writer_end (w);
-      lab_xml_writer_start (w, "target");
-      lab_xml_writer_attr (w, "dev", g_str_equal (bus, "virtio") ? "vda" : "sda");
-      lab_xml_writer_attr (w, "bus", bus);
-      lab_xml_writer_end (w);
+      lab_xml_writer_empty (w, "target", "dev", g_str_equal (bus, "virtio") ? "vda" : "sda",
+                            "bus", bus, NULL);
       if (!direct_boot)
-        {
-          lab_xml_writer_start (w, "boot");
-          lab_xml_writer_attr (w, "order", "1");
-          lab_xml_writer_end (w);
-        }
+        lab_xml_writer_empty (w, "boot", "order", "1", NULL);
       lab_xml_writer_end (w);
     }
   if (s->cdrom_path != NULL)
     {
-      lab_xml_writer_start (w, "disk");
-      lab_xml_writer_attr (w, "type", "file");
-      lab_xml_writer_attr (w, "device", "cdrom");
-      lab_xml_writer_start (w, "driver");
-      lab_xml_writer_attr (w, "name", "qemu");
-      lab_xml_writer_attr (w, "type", "raw");
-      lab_xml_writer_end (w);
-      lab_xml_writer_start (w, "source");
-      lab_xml_writer_attr (w, "file", s->cdrom_path);
-      lab_xml_writer_end (w);
+      lab_xml_writer_start_attrs (w, "disk", "type", "file", "device", "cdrom", NULL);
+      lab_xml_writer_empty (w, "driver", "name", "qemu", "type", "raw", NULL);
+      lab_xml_writer_empty (w, "source", "file", s->cdrom_path, NULL);
       lab_xml_writer_start (w, "target");
       /* sata on q35 (no IDE there), ide on the old pc machine */
       lab_xml_writer_attr (w, "dev", g_strcmp0 (s->machine, "pc") == 0 ? "hdc" : (g_str_equal (bus, "virtio") ? "sda" : "sdb"));
       lab_xml_writer_attr (w, "bus", g_strcmp0 (s->machine, "pc") == 0 ? "ide" : "sata");
       lab_xml_writer_end (w);
-      lab_xml_writer_start (w, "readonly");
-      lab_xml_writer_end (w);
+      lab_xml_writer_empty (w, "readonly", NULL);
       if (!direct_boot)
         {
           /* an empty disk is not bootable, so the firmware falls through to
            * the installer; after the install the node boots from its disk
            * without redefining the domain */
-          lab_xml_writer_start (w, "boot");
-          lab_xml_writer_attr (w, "order", "2");
-          lab_xml_writer_end (w);
+          lab_xml_writer_empty (w, "boot", "order", "2", NULL);
         }
       lab_xml_writer_end (w);
     }
   if (s->network != NULL)
     write_interface (w, FALSE, "network", s->network, s->mac, s->nic_model);
-  lab_xml_writer_start (w, "serial");
-  lab_xml_writer_attr (w, "type", "pty");
-  lab_xml_writer_start (w, "target");
-  lab_xml_writer_attr (w, "port", "0");
+  lab_xml_writer_start_attrs (w, "serial", "type", "pty", NULL);
+  lab_xml_writer_empty (w, "target", "port", "0", NULL);
   lab_xml_writer_end (w);
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "console");
-  lab_xml_writer_attr (w, "type", "pty");
-  lab_xml_writer_start (w, "target");
-  lab_xml_writer_attr (w, "type", "serial");
-  lab_xml_writer_attr (w, "port", "0");
-  lab_xml_writer_end (w);
+  lab_xml_writer_start_attrs (w, "console", "type", "pty", NULL);
+  lab_xml_writer_empty (w, "target", "type", "serial", "port", "0", NULL);
   lab_xml_writer_end (w);
   /* the guest agent channel (qemu-guest-agent: clean shutdown, addresses) */
-  lab_xml_writer_start (w, "channel");
-  lab_xml_writer_attr (w, "type", "unix");
-  lab_xml_writer_start (w, "source");
-  lab_xml_writer_attr (w, "mode", "bind");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "target");
-  lab_xml_writer_attr (w, "type", "virtio");
-  lab_xml_writer_attr (w, "name", "org.qemu.guest_agent.0");
-  lab_xml_writer_end (w);
+  lab_xml_writer_start_attrs (w, "channel", "type", "unix", NULL);
+  lab_xml_writer_empty (w, "source", "mode", "bind", NULL);
+  lab_xml_writer_empty (w, "target", "type", "virtio", "name", "org.qemu.guest_agent.0", NULL);
   lab_xml_writer_end (w);
   if (g_strcmp0 (s->graphics, "spice") == 0)
     {
-      lab_xml_writer_start (w, "channel");
-      lab_xml_writer_attr (w, "type", "spicevmc");
-      lab_xml_writer_start (w, "target");
-      lab_xml_writer_attr (w, "type", "virtio");
-      lab_xml_writer_attr (w, "name", "com.redhat.spice.0");
-      lab_xml_writer_end (w);
+      lab_xml_writer_start_attrs (w, "channel", "type", "spicevmc", NULL);
+      lab_xml_writer_empty (w, "target", "type", "virtio", "name", "com.redhat.spice.0", NULL);
       lab_xml_writer_end (w);
     }
   if (s->graphics != NULL)
     {
       if (s->usb_tablet)
-        {
-          lab_xml_writer_start (w, "input");
-          lab_xml_writer_attr (w, "type", "tablet");
-          lab_xml_writer_attr (w, "bus", "usb");
-          lab_xml_writer_end (w);
-        }
-      lab_xml_writer_start (w, "graphics");
-      lab_xml_writer_attr (w, "type", s->graphics);
-      lab_xml_writer_attr (w, "autoport", "yes");
-      lab_xml_writer_start (w, "listen");
-      lab_xml_writer_attr (w, "type", "address");
-      lab_xml_writer_attr (w, "address", "127.0.0.1");
-      lab_xml_writer_end (w);
+        lab_xml_writer_empty (w, "input", "type", "tablet", "bus", "usb", NULL);
+      lab_xml_writer_start_attrs (w, "graphics", "type", s->graphics, "autoport", "yes", NULL);
+      lab_xml_writer_empty (w, "listen", "type", "address", "address", "127.0.0.1", NULL);
       if (g_str_equal (s->graphics, "spice"))
-        {
-          lab_xml_writer_start (w, "image");
-          lab_xml_writer_attr (w, "compression", "off");
-          lab_xml_writer_end (w);
-        }
+        lab_xml_writer_empty (w, "image", "compression", "off", NULL);
       lab_xml_writer_end (w);
       if (s->video_model != NULL)
         {
           lab_xml_writer_start (w, "video");
-          lab_xml_writer_start (w, "model");
-          lab_xml_writer_attr (w, "type", s->video_model);
-          lab_xml_writer_end (w);
+          lab_xml_writer_empty (w, "model", "type", s->video_model, NULL);
           lab_xml_writer_end (w);
         }
     }
-  lab_xml_writer_start (w, "memballoon");
-  lab_xml_writer_attr (w, "model", "virtio");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "rng");
-  lab_xml_writer_attr (w, "model", "virtio");
-  lab_xml_writer_start (w, "backend");
-  lab_xml_writer_attr (w, "model", "random");
+  lab_xml_writer_empty (w, "memballoon", "model", "virtio", NULL);
+  lab_xml_writer_start_attrs (w, "rng", "model", "virtio", NULL);
+  lab_xml_writer_start_attrs (w, "backend", "model", "random", NULL);
   lab_xml_writer_text (w, "/dev/urandom");
   lab_xml_writer_end (w);
   lab_xml_writer_end (w);
@@ -440,15 +346,13 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
 {
   g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
 
-  lab_xml_writer_start (w, "domain");
-  lab_xml_writer_attr (w, "type", or_default (s->domain_type, "qemu"));
+  lab_xml_writer_start_attrs (w, "domain", "type", or_default (s->domain_type, "qemu"), NULL);
   lab_xml_writer_element (w, "name", s->name);
   lab_xml_writer_element (w, "uuid", s->uuid);
   lab_xml_writer_start (w, "metadata");
   write_owner (w, s->lab_name, "guest", s->name, NULL);
   lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "memory");
-  lab_xml_writer_attr (w, "unit", "MiB");
+  lab_xml_writer_start_attrs (w, "memory", "unit", "MiB", NULL);
   {
     g_autofree char *mem = g_strdup_printf ("%" G_GUINT64_FORMAT, s->memory_mib);
     lab_xml_writer_text (w, mem);
@@ -457,8 +361,7 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
   lab_xml_writer_element_printf (w, "vcpu", "%u", s->vcpus);
   write_os (w, or_default (s->arch, "x86_64"), or_default (s->machine, "pc"), s->kernel, s->initrd, s->cmdline);
   lab_xml_writer_start_inline (w, "features");
-  lab_xml_writer_start (w, "acpi");
-  lab_xml_writer_end (w);
+  lab_xml_writer_empty (w, "acpi", NULL);
   lab_xml_writer_end (w);
   if (s->cpu_model != NULL)
     {
@@ -467,8 +370,7 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
       lab_xml_writer_start_inline (w, "cpu");
       lab_xml_writer_attr (w, "mode", "custom");
       lab_xml_writer_attr (w, "match", "exact");
-      lab_xml_writer_start (w, "model");
-      lab_xml_writer_attr (w, "fallback", "forbid");
+      lab_xml_writer_start_attrs (w, "model", "fallback", "forbid", NULL);
       lab_xml_writer_text (w, s->cpu_model);
       lab_xml_writer_end (w);
       lab_xml_writer_end (w);
@@ -480,54 +382,35 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
     write_interface (w, TRUE, "bridge", s->bridge, s->mac, s->nic_model);
   if (s->iscsi_iqn != NULL)
     {
-      lab_xml_writer_start (w, "disk");
-      lab_xml_writer_attr (w, "type", "network");
-      lab_xml_writer_attr (w, "device", "disk");
-      lab_xml_writer_start (w, "driver");
-      lab_xml_writer_attr (w, "name", "qemu");
-      lab_xml_writer_attr (w, "type", "raw");
+      lab_xml_writer_start_attrs (w, "disk", "type", "network", "device", "disk", NULL);
+      lab_xml_writer_start_attrs (w, "driver", "name", "qemu", "type", "raw", NULL);
       /* no host cache: both nodes see the same LUN, the migration needs it */
       lab_xml_writer_attr (w, "cache", "none");
       lab_xml_writer_end (w);
-      lab_xml_writer_start (w, "source");
-      lab_xml_writer_attr (w, "protocol", "iscsi");
+      lab_xml_writer_start_attrs (w, "source", "protocol", "iscsi", NULL);
       lab_xml_writer_attr_printf (w, "name", "%s/%u", s->iscsi_iqn, s->iscsi_lun);
-      lab_xml_writer_start (w, "host");
-      lab_xml_writer_attr (w, "name", s->iscsi_host);
+      lab_xml_writer_start_attrs (w, "host", "name", s->iscsi_host, NULL);
       lab_xml_writer_attr_printf (w, "port", "%u", s->iscsi_port);
       lab_xml_writer_end (w);
       if (s->slice_size > 0)
         {
           lab_xml_writer_start_inline (w, "slices");
-          lab_xml_writer_start (w, "slice");
-          lab_xml_writer_attr (w, "type", "storage");
+          lab_xml_writer_start_attrs (w, "slice", "type", "storage", NULL);
           lab_xml_writer_attr_printf (w, "offset", "%" G_GUINT64_FORMAT, s->slice_offset);
           lab_xml_writer_attr_printf (w, "size", "%" G_GUINT64_FORMAT, s->slice_size);
           lab_xml_writer_end (w);
           lab_xml_writer_end (w);
         }
       lab_xml_writer_end (w); /* source */
-      lab_xml_writer_start (w, "target");
-      lab_xml_writer_attr (w, "dev", "vda");
-      lab_xml_writer_attr (w, "bus", "virtio");
-      lab_xml_writer_end (w);
+      lab_xml_writer_empty (w, "target", "dev", "vda", "bus", "virtio", NULL);
       lab_xml_writer_end (w); /* disk */
     }
-  lab_xml_writer_start (w, "serial");
-  lab_xml_writer_attr (w, "type", "pty");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "console");
-  lab_xml_writer_attr (w, "type", "pty");
-  lab_xml_writer_end (w);
+  lab_xml_writer_empty (w, "serial", "type", "pty", NULL);
+  lab_xml_writer_empty (w, "console", "type", "pty", NULL);
   /* nothing the guest does not need: no USB controller (and its tablet),
    * no balloon */
-  lab_xml_writer_start (w, "controller");
-  lab_xml_writer_attr (w, "type", "usb");
-  lab_xml_writer_attr (w, "model", "none");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "memballoon");
-  lab_xml_writer_attr (w, "model", "none");
-  lab_xml_writer_end (w);
+  lab_xml_writer_empty (w, "controller", "type", "usb", "model", "none", NULL);
+  lab_xml_writer_empty (w, "memballoon", "model", "none", NULL);
   lab_xml_writer_end (w); /* devices */
   return lab_xml_writer_finish (w);
 }
@@ -550,43 +433,22 @@ lab_virt_network_xml (const LabVirtNetworkSpec *s)
   lab_xml_writer_start (w, "metadata");
   write_owner (w, s->lab_name, NULL, NULL, s->recipe_hash);
   lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "forward");
-  lab_xml_writer_attr (w, "mode", "nat");
-  lab_xml_writer_end (w);
-  lab_xml_writer_start (w, "bridge");
-  lab_xml_writer_attr (w, "name", s->bridge);
-  lab_xml_writer_attr (w, "stp", "on");
-  lab_xml_writer_attr (w, "delay", "0");
-  lab_xml_writer_end (w);
+  lab_xml_writer_empty (w, "forward", "mode", "nat", NULL);
+  lab_xml_writer_empty (w, "bridge", "name", s->bridge, "stp", "on", "delay", "0", NULL);
   if (s->dns_domain != NULL)
-    {
-      lab_xml_writer_start (w, "domain");
-      lab_xml_writer_attr (w, "name", s->dns_domain);
-      lab_xml_writer_attr (w, "localOnly", "yes");
-      lab_xml_writer_end (w);
-    }
-  lab_xml_writer_start (w, "ip");
-  lab_xml_writer_attr (w, "address", s->gateway);
+    lab_xml_writer_empty (w, "domain", "name", s->dns_domain, "localOnly", "yes", NULL);
+  lab_xml_writer_start_attrs (w, "ip", "address", s->gateway, NULL);
   {
     g_autofree char *mask = netmask_from_prefix (s->prefix);
     lab_xml_writer_attr (w, "netmask", mask);
   }
   lab_xml_writer_start (w, "dhcp");
   if (s->dhcp_start != NULL && s->dhcp_end != NULL)
-    {
-      lab_xml_writer_start (w, "range");
-      lab_xml_writer_attr (w, "start", s->dhcp_start);
-      lab_xml_writer_attr (w, "end", s->dhcp_end);
-      lab_xml_writer_end (w);
-    }
+    lab_xml_writer_empty (w, "range", "start", s->dhcp_start, "end", s->dhcp_end, NULL);
   for (guint i = 0; i < s->hosts->len; i++)
     {
       LabVirtHost *h = g_ptr_array_index (s->hosts, i);
-      lab_xml_writer_start (w, "host");
-      lab_xml_writer_attr (w, "mac", h->mac);
-      lab_xml_writer_attr (w, "name", h->name);
-      lab_xml_writer_attr (w, "ip", h->ip);
-      lab_xml_writer_end (w);
+      lab_xml_writer_empty (w, "host", "mac", h->mac, "name", h->name, "ip", h->ip, NULL);
     }
   lab_xml_writer_end (w); /* dhcp */
   lab_xml_writer_end (w); /* ip */
