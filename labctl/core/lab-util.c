@@ -76,3 +76,32 @@ lab_lines_steal (GPtrArray *lines)
   g_ptr_array_add (lines, NULL);
   return (char **) g_ptr_array_free (lines, FALSE);
 }
+
+void
+lab_strv_add_valist (GPtrArray *strv, const char *first, va_list ap)
+{
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (strv, g_strdup (a));
+}
+
+void
+lab_strv_add (GPtrArray *strv, const char *first, ...)
+{
+  va_list ap;
+
+  va_start (ap, first);
+  lab_strv_add_valist (strv, first, ap);
+  va_end (ap);
+}
+
+char **
+lab_strv_new (const char *first, ...)
+{
+  GPtrArray *strv = g_ptr_array_new ();
+  va_list ap;
+
+  va_start (ap, first);
+  lab_strv_add_valist (strv, first, ap);
+  va_end (ap);
+  return lab_lines_steal (strv);
+}

@@ -2,6 +2,8 @@
  * for recipes, stable UUIDs, shell lines as a person would type them. */
 #pragma once
 
+#include <stdarg.h>
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -29,7 +31,19 @@ void    lab_lines_add_cmd     (GPtrArray  *lines,
                                const char *argv0,
                                ...) G_GNUC_NULL_TERMINATED;
 /* Ends lines with NULL and returns its strings as a GStrv (the array is
- * freed): what a step's describe() returns. */
+ * freed): what a step's describe() returns, or an argv. */
 char  **lab_lines_steal       (GPtrArray  *lines);
+
+/* Appends copies of first ... (up to a NULL) to strv, a GPtrArray of
+ * strings; the va_list form for argv builders of their own. */
+void    lab_strv_add          (GPtrArray  *strv,
+                               const char *first,
+                               ...) G_GNUC_NULL_TERMINATED;
+void    lab_strv_add_valist   (GPtrArray  *strv,
+                               const char *first,
+                               va_list     ap);
+/* A GStrv of copies of first ... (up to a NULL): an argv in one call. */
+char  **lab_strv_new          (const char *first,
+                               ...) G_GNUC_NULL_TERMINATED;
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-util.h"
 
 gboolean
 lab_iscsi_attach_from_string (const char *text, LabIscsiAttach *out, GError **error)
@@ -77,55 +78,41 @@ lab_iscsi_by_path_name (const char *address, guint16 port, const char *iqn, guin
   return g_strdup_printf ("/dev/disk/by-path/ip-%s-iscsi-%s-lun-%u", portal, iqn, lun);
 }
 
-static char **
-strv_new (const char *first, ...)
-{
-  GPtrArray *a = g_ptr_array_new ();
-  va_list ap;
-
-  va_start (ap, first);
-  for (const char *s = first; s != NULL; s = va_arg (ap, const char *))
-    g_ptr_array_add (a, g_strdup (s));
-  va_end (ap);
-  g_ptr_array_add (a, NULL);
-  return (char **) g_ptr_array_free (a, FALSE);
-}
-
 char **
 lab_iscsi_argv_discovery (const char *portal)
 {
-  return strv_new ("iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", portal, NULL);
+  return lab_strv_new ("iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", portal, NULL);
 }
 
 char **
 lab_iscsi_argv_login (const char *iqn, const char *portal)
 {
-  return strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "--login", NULL);
+  return lab_strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "--login", NULL);
 }
 
 char **
 lab_iscsi_argv_logout (const char *iqn, const char *portal)
 {
-  return strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "--logout", NULL);
+  return lab_strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "--logout", NULL);
 }
 
 char **
 lab_iscsi_argv_delete_node (const char *iqn, const char *portal)
 {
-  return strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "-o", "delete", NULL);
+  return lab_strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "-o", "delete", NULL);
 }
 
 char **
 lab_iscsi_argv_update_node (const char *iqn, const char *portal, const char *name, const char *value)
 {
-  return strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal,
+  return lab_strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal,
                    "-o", "update", "-n", name, "-v", value, NULL);
 }
 
 char **
 lab_iscsi_argv_sessions (void)
 {
-  return strv_new ("iscsiadm", "-m", "session", NULL);
+  return lab_strv_new ("iscsiadm", "-m", "session", NULL);
 }
 
 void
@@ -350,13 +337,13 @@ lab_iscsi_argv_fuse_export (const char *address, guint16 port, const char *iqn, 
 char **
 lab_iscsi_argv_losetup_attach (const char *file)
 {
-  return strv_new ("losetup", "--find", "--show", file, NULL);
+  return lab_strv_new ("losetup", "--find", "--show", file, NULL);
 }
 
 char **
 lab_iscsi_argv_losetup_detach (const char *loop_device)
 {
-  return strv_new ("losetup", "--detach", loop_device, NULL);
+  return lab_strv_new ("losetup", "--detach", loop_device, NULL);
 }
 
 gboolean

@@ -9,6 +9,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-util.h"
 
 char *
 lab_lvm_tag (const char *lab_name)
@@ -223,16 +224,11 @@ lvm_argv (const char *cmd, const char *device, const char *first, ...)
 
   g_ptr_array_add (a, g_strdup (cmd));
   if (device != NULL)
-    {
-      g_ptr_array_add (a, g_strdup ("--devices"));
-      g_ptr_array_add (a, g_strdup (device));
-    }
+    lab_strv_add (a, "--devices", device, NULL);
   va_start (ap, first);
-  for (const char *s = first; s != NULL; s = va_arg (ap, const char *))
-    g_ptr_array_add (a, g_strdup (s));
+  lab_strv_add_valist (a, first, ap);
   va_end (ap);
-  g_ptr_array_add (a, NULL);
-  return (char **) g_ptr_array_free (a, FALSE);
+  return lab_lines_steal (a);
 }
 
 #define REPORT_ARGS "--reportformat", "json", "--units", "b", "--nosuffix"

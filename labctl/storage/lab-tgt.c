@@ -12,6 +12,7 @@
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-iscsi.h"
+#include "lab-util.h"
 
 static void
 lun_free (gpointer p)
@@ -335,11 +336,9 @@ tgtadm_argv (guint16 control_port, const char *first, ...)
       g_ptr_array_add (a, g_strdup_printf ("%u", control_port));
     }
   va_start (ap, first);
-  for (const char *s = first; s != NULL; s = va_arg (ap, const char *))
-    g_ptr_array_add (a, g_strdup (s));
+  lab_strv_add_valist (a, first, ap);
   va_end (ap);
-  g_ptr_array_add (a, NULL);
-  return (char **) g_ptr_array_free (a, FALSE);
+  return lab_lines_steal (a);
 }
 
 #define UINT_STR(buf, v) (g_snprintf (buf, sizeof buf, "%u", (guint) (v)), buf)

@@ -74,6 +74,24 @@ test_shell (void)
 }
 
 static void
+test_strv (void)
+{
+  g_auto(GStrv) argv = lab_strv_new ("iscsiadm", "-m", "session", NULL);
+  g_autoptr(GPtrArray) a = g_ptr_array_new ();
+  g_auto(GStrv) built = NULL;
+  g_auto(GStrv) empty = lab_strv_new (NULL, NULL);
+
+  g_assert_cmpuint (g_strv_length (argv), ==, 3);
+  g_assert_cmpstr (argv[2], ==, "session");
+  g_ptr_array_add (a, g_strdup ("lvs"));
+  lab_strv_add (a, "--devices", "/dev/x", NULL);
+  built = lab_lines_steal (g_steal_pointer (&a));
+  g_assert_cmpuint (g_strv_length (built), ==, 3);
+  g_assert_cmpstr (built[1], ==, "--devices");
+  g_assert_cmpuint (g_strv_length (empty), ==, 0);
+}
+
+static void
 test_json_members (void)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -104,5 +122,6 @@ main (int argc, char **argv)
   g_test_add_func ("/util/uuid", test_uuid);
   g_test_add_func ("/util/shell", test_shell);
   g_test_add_func ("/util/json-members", test_json_members);
+  g_test_add_func ("/util/strv", test_strv);
   return g_test_run ();
 }
