@@ -16,18 +16,11 @@ static const GOptionEntry down_options[] = {
 };
 
 static gboolean
-run_down (LabStand *stand, gpointer data, GError **error)
-{
-  return lab_plan_down (stand->plan, error);
-}
-
-static gboolean
 cmd_down (LabCli *cli, int argc, char **argv, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(LabStand) stand = NULL;
   g_autoptr(LabStandReport) report = NULL;
-  gint64 t0;
   gboolean ok;
 
   stand = lab_stand_open (cli->recipe, cli->dry_run, NULL, cli->cancellable, error);
@@ -65,11 +58,7 @@ cmd_down (LabCli *cli, int argc, char **argv, GError **error)
     }
   if (!lab_stand_require_root (stand, TRUE, "down", error))
     return FALSE;
-  report = lab_stand_report_new (stand, cli->json ? cli->err : cli->out, TRUE);
-
-  t0 = g_get_monotonic_time ();
-  ok = lab_stand_run_in_thread (run_down, stand, NULL, &local_error);
-  lab_stand_report_finish (report, (g_get_monotonic_time () - t0) / 1e6);
+  ok = lab_stand_report_run (stand, TRUE, cli->json ? cli->err : cli->out, &report, &local_error);
   if (cli->json)
     {
       g_autoptr(JsonNode) node = lab_stand_report_to_json (report, ok, local_error);

@@ -10,18 +10,11 @@
 #include "lab-stand-report.h"
 
 static gboolean
-run_up (LabStand *stand, gpointer data, GError **error)
-{
-  return lab_plan_up (stand->plan, error);
-}
-
-static gboolean
 cmd_up (LabCli *cli, int argc, char **argv, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(LabStand) stand = NULL;
   g_autoptr(LabStandReport) report = NULL;
-  gint64 t0;
   gboolean ok;
 
   stand = lab_stand_open (cli->recipe, cli->dry_run, NULL, cli->cancellable, error);
@@ -44,7 +37,6 @@ cmd_up (LabCli *cli, int argc, char **argv, GError **error)
 
   if (!lab_stand_require_root (stand, FALSE, "up", error) || !lab_stand_prepare_dir (stand, error))
     return FALSE;
-  report = lab_stand_report_new (stand, cli->json ? cli->err : cli->out, FALSE);
   {
     const char *built_from = lab_state_get_recipe_hash (stand->state);
 
@@ -57,9 +49,7 @@ cmd_up (LabCli *cli, int argc, char **argv, GError **error)
     lab_state_set_recipe_hash (stand->state, stand->recipe->hash);
   }
 
-  t0 = g_get_monotonic_time ();
-  ok = lab_stand_run_in_thread (run_up, stand, NULL, &local_error);
-  lab_stand_report_finish (report, (g_get_monotonic_time () - t0) / 1e6);
+  ok = lab_stand_report_run (stand, FALSE, cli->json ? cli->err : cli->out, &report, &local_error);
 
   if (cli->json)
     {

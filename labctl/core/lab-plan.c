@@ -3,6 +3,8 @@
 
 #include "lab-plan.h"
 
+#include <string.h>
+
 #include "lab-error.h"
 #include "lab-i18n.h"
 
@@ -22,6 +24,19 @@ struct _LabPlan
   LabPhase    phase;           /* of the steps added next */
   GData      *data;            /* lab_plan_set_data() */
 };
+
+void
+lab_context_init (LabContext *ctx, LabRecipe *recipe, LabState *state, LabRunner *runner, LabProgress *progress,
+                  gboolean dry_run)
+{
+  memset (ctx, 0, sizeof *ctx);
+  ctx->recipe = recipe;
+  ctx->state = state;
+  ctx->runner = runner;
+  ctx->progress = progress;
+  ctx->dry_run = dry_run;
+  ctx->sysroot = "/";
+}
 
 char *
 lab_context_get_state_dir (LabContext *ctx)

@@ -39,6 +39,15 @@ typedef struct {
   const char   *sysroot;      /* "/" normally; fake trees in tests */
 } LabContext;
 
+/* Fills ctx: the given objects (borrowed), no cancellable, libvirt at its
+ * default URI, the real root as sysroot. */
+void  lab_context_init          (LabContext   *ctx,
+                                 LabRecipe    *recipe,
+                                 LabState     *state,
+                                 LabRunner    *runner,
+                                 LabProgress  *progress,
+                                 gboolean      dry_run);
+
 /* The lab's state directory in this context: the loaded state's, or,
  * for an in-memory state (a dry run), where it would be. */
 char *lab_context_get_state_dir (LabContext *ctx);

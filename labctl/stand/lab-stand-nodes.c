@@ -81,15 +81,11 @@ lab_stand_nodes_describe (LabStandNodes *self)
   g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_DRY_RUN);
   g_autoptr(LabState) state = lab_state_new_in_memory (self->recipe->name);
   g_autoptr(GString) out = g_string_new (NULL);
-  LabContext ctx = { 0 };
+  LabContext ctx;
   g_autoptr(LabPlan) plan = NULL;
 
-  ctx.recipe = self->recipe;
-  ctx.state = state;
-  ctx.runner = runner;
-  ctx.dry_run = TRUE;
+  lab_context_init (&ctx, self->recipe, state, runner, NULL, TRUE);
   ctx.libvirt_uri = self->uri;
-  ctx.sysroot = "/";
   plan = lab_plan_new (&ctx);
   lab_vm_add_steps (plan, &ctx);
   lab_plan_describe (plan, FALSE, out);

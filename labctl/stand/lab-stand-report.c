@@ -201,3 +201,24 @@ lab_stand_report_to_json (LabStandReport *self, gboolean ok, const GError *error
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
+
+static gboolean
+run_plan (LabStand *stand, gpointer data, GError **error)
+{
+  gboolean down = GPOINTER_TO_INT (data);
+
+  return down ? lab_plan_down (stand->plan, error) : lab_plan_up (stand->plan, error);
+}
+
+gboolean
+lab_stand_report_run (LabStand *stand, gboolean down, FILE *stream, LabStandReport **out_report,
+                      GError **error)
+{
+  LabStandReport *report = lab_stand_report_new (stand, stream, down);
+  gint64 t0 = g_get_monotonic_time ();
+  gboolean ok = lab_stand_run_in_thread (run_plan, stand, GINT_TO_POINTER (down), error);
+
+  lab_stand_report_finish (report, (g_get_monotonic_time () - t0) / 1e6);
+  *out_report = report;
+  return ok;
+}

@@ -20,6 +20,15 @@ LabStandReport *lab_stand_report_new       (LabStand       *stand,
 void            lab_stand_report_free      (LabStandReport *report);
 void            lab_stand_report_finish    (LabStandReport *report,
                                             double          seconds);
+/* The stand's plan up (or down) in a worker thread (lab_stand_run_in_thread:
+ * SIGINT/SIGTERM cancel), each step reported and printed to stream, the
+ * time finished: what `up` and `down` (and the GUI) run. *out_report gets
+ * the report, also on failure. */
+gboolean        lab_stand_report_run       (LabStand        *stand,
+                                            gboolean         down,
+                                            FILE            *stream,
+                                            LabStandReport **out_report,
+                                            GError         **error);
 /* Steps applied (up) or undone (down) now, and skipped. */
 guint           lab_stand_report_n_changed (LabStandReport *report);
 guint           lab_stand_report_n_skipped (LabStandReport *report);

@@ -53,13 +53,8 @@ lab_stand_storage_open (const char *recipe_name, gboolean dry_run, gboolean chan
   if (progress_stream != NULL)
     self->progress = lab_progress_new_for_stream (progress_stream);
 
-  self->ctx.recipe = self->recipe;
-  self->ctx.state = self->state;
-  self->ctx.runner = self->runner;
-  self->ctx.progress = self->progress;
+  lab_context_init (&self->ctx, self->recipe, self->state, self->runner, self->progress, dry_run);
   self->ctx.cancellable = cancellable;
-  self->ctx.dry_run = dry_run;
-  self->ctx.sysroot = "/";
   return g_steal_pointer (&self);
 }
 

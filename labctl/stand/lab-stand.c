@@ -94,14 +94,8 @@ lab_stand_open (const char *recipe_name, gboolean dry_run, FILE *progress_stream
     }
   if (progress_stream != NULL)
     self->progress = lab_progress_new_for_stream (progress_stream);
-  self->ctx.recipe = self->recipe;
-  self->ctx.state = self->state;
-  self->ctx.runner = self->runner;
-  self->ctx.progress = self->progress;
+  lab_context_init (&self->ctx, self->recipe, self->state, self->runner, self->progress, dry_run);
   self->ctx.cancellable = cancellable;
-  self->ctx.dry_run = dry_run;
-  self->ctx.libvirt_uri = NULL;
-  self->ctx.sysroot = "/";
   self->plan = lab_stand_build_plan (&self->ctx, error);
   if (self->plan == NULL)
     return NULL;

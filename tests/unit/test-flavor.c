@@ -36,10 +36,7 @@ lab_open (Lab *lab, const char *text)
   lab->recipe = lab_recipe_load_data (text, -1, "flavor-test.lab", &error);
   g_assert_no_error (error);
   lab->state = lab_state_new_in_memory (lab->recipe->name);
-  lab->ctx.recipe = lab->recipe;
-  lab->ctx.state = lab->state;
-  lab->ctx.dry_run = TRUE;
-  lab->ctx.sysroot = "/";
+  lab_context_init (&lab->ctx, lab->recipe, lab->state, NULL, NULL, TRUE);
 }
 
 static void
