@@ -122,10 +122,11 @@ lab_xml_writer_attr (LabXmlWriter *self, const char *name, const char *value)
 }
 
 static void
-attrs_va (LabXmlWriter *self, va_list ap)
+start_attrs_valist (LabXmlWriter *self, const char *name, va_list ap)
 {
-  for (const char *name = va_arg (ap, const char *); name != NULL; name = va_arg (ap, const char *))
-    lab_xml_writer_attr (self, name, va_arg (ap, const char *));
+  lab_xml_writer_start (self, name);
+  for (const char *attr = va_arg (ap, const char *); attr != NULL; attr = va_arg (ap, const char *))
+    lab_xml_writer_attr (self, attr, va_arg (ap, const char *));
 }
 
 void
@@ -133,9 +134,8 @@ lab_xml_writer_start_attrs (LabXmlWriter *self, const char *name, ...)
 {
   va_list ap;
 
-  lab_xml_writer_start (self, name);
   va_start (ap, name);
-  attrs_va (self, ap);
+  start_attrs_valist (self, name, ap);
   va_end (ap);
 }
 
@@ -144,9 +144,8 @@ lab_xml_writer_empty (LabXmlWriter *self, const char *name, ...)
 {
   va_list ap;
 
-  lab_xml_writer_start (self, name);
   va_start (ap, name);
-  attrs_va (self, ap);
+  start_attrs_valist (self, name, ap);
   va_end (ap);
   lab_xml_writer_end (self);
 }

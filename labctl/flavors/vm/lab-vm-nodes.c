@@ -172,32 +172,29 @@ start_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   return TRUE;
 }
 
+/* Every node started (up) or shut down (down), in parallel. */
 static gboolean
-start_apply (LabContext *ctx, gpointer data, GError **error)
+run_all (LabContext *ctx, LabVmStep *d, LabVirtOps op, guint timeout_ms, GError **error)
 {
-  LabVmStep *d = data;
   LabVirt *virt = lab_vm_get_virt (d->shared, error);
   g_autoptr(GPtrArray) specs = NULL;
 
   if (virt == NULL)
     return FALSE;
   specs = all_specs (d->shared, FALSE, error);
-  return specs != NULL
-         && lab_virt_domains_run (virt, specs, LAB_VIRT_OP_START, LAB_VM_START_TIMEOUT_MS, ctx->cancellable, error);
+  return specs != NULL && lab_virt_domains_run (virt, specs, op, timeout_ms, ctx->cancellable, error);
+}
+
+static gboolean
+start_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  return run_all (ctx, data, LAB_VIRT_OP_START, LAB_VM_START_TIMEOUT_MS, error);
 }
 
 static gboolean
 start_undo (LabContext *ctx, gpointer data, GError **error)
 {
-  LabVmStep *d = data;
-  LabVirt *virt = lab_vm_get_virt (d->shared, error);
-  g_autoptr(GPtrArray) specs = NULL;
-
-  if (virt == NULL)
-    return FALSE;
-  specs = all_specs (d->shared, FALSE, error);
-  return specs != NULL
-         && lab_virt_domains_run (virt, specs, LAB_VIRT_OP_STOP, LAB_VM_STOP_TIMEOUT_MS, ctx->cancellable, error);
+  return run_all (ctx, data, LAB_VIRT_OP_STOP, LAB_VM_STOP_TIMEOUT_MS, error);
 }
 
 static char **
