@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#include <libvirt/libvirt.h>
-
 #include "lab-error.h"
 #include "lab-flavor.h"
 #include "lab-guest.h"
@@ -42,23 +40,23 @@ lab_migration_result_to_json (const LabMigrationResult *r)
   json_builder_set_member_name (b, "answers_after");
   json_builder_add_boolean_value (b, r->answers_after);
   json_builder_set_member_name (b, "command_seconds");
-  json_builder_add_double_value (b, r->command_seconds);
+  json_builder_add_double_value (b, r->migration.command_seconds);
   json_builder_set_member_name (b, "probe");
   json_builder_add_value (b, lab_probe_result_to_json (&r->probe));
   json_builder_set_member_name (b, "libvirt");
-  if (r->have_job_stats)
+  if (r->migration.have_job_stats)
     {
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "downtime_ms");
-      json_builder_add_int_value (b, (gint64) r->libvirt_downtime_ms);
+      json_builder_add_int_value (b, (gint64) r->migration.downtime_ms);
       json_builder_set_member_name (b, "time_elapsed_ms");
-      json_builder_add_int_value (b, (gint64) r->libvirt_elapsed_ms);
+      json_builder_add_int_value (b, (gint64) r->migration.elapsed_ms);
       json_builder_set_member_name (b, "data_transferred");
-      json_builder_add_int_value (b, (gint64) r->data_transferred);
+      json_builder_add_int_value (b, (gint64) r->migration.data_transferred);
       json_builder_set_member_name (b, "memory_transferred");
-      json_builder_add_int_value (b, (gint64) r->memory_transferred);
+      json_builder_add_int_value (b, (gint64) r->migration.memory_transferred);
       json_builder_set_member_name (b, "memory_total");
-      json_builder_add_int_value (b, (gint64) r->memory_total);
+      json_builder_add_int_value (b, (gint64) r->migration.memory_total);
       json_builder_end_object (b);
     }
   else
@@ -79,42 +77,19 @@ lab_migration_result_format (const LabMigrationResult *r)
                           r->probe.gap_from_seq, r->probe.gap_to_seq, r->probe.gap_offset_us / 1000.0);
   g_string_append_printf (s, _("  pings: %u sent, %u answered, %u lost\n"),
                           r->probe.n_sent, r->probe.n_received, r->probe.n_lost);
-  if (r->have_job_stats)
+  if (r->migration.have_job_stats)
     {
       g_string_append_printf (s, _("  downtime by libvirt:     %llu ms\n"),
-                              (unsigned long long) r->libvirt_downtime_ms);
+                              (unsigned long long) r->migration.downtime_ms);
       g_string_append_printf (s, _("  migration time (libvirt): %llu ms, data transferred %.1f MiB\n"),
-                              (unsigned long long) r->libvirt_elapsed_ms, r->data_transferred / (double) (1 << 20));
+                              (unsigned long long) r->migration.elapsed_ms,
+                              r->migration.data_transferred / (double) (1 << 20));
     }
   else
     g_string_append (s, _("  libvirt reported no completed-job statistics\n"));
   g_string_append_printf (s, _("  migration command: %.2f s; guest answers on %s: %s\n"),
-                          r->command_seconds, r->to_node, r->answers_after ? _("yes") : _("no"));
+                          r->migration.command_seconds, r->to_node, r->answers_after ? _("yes") : _("no"));
   return g_string_free (g_steal_pointer (&s), FALSE);
-}
-
-static void
-read_job_stats (virDomainPtr dom, LabMigrationResult *r)
-{
-  virTypedParameterPtr params = NULL;
-  int nparams = 0;
-  int type = 0;
-  unsigned long long v;
-
-  if (virDomainGetJobStats (dom, &type, &params, &nparams, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0)
-    return;
-  r->have_job_stats = virTypedParamsGetULLong (params, nparams, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1;
-  if (r->have_job_stats)
-    r->libvirt_downtime_ms = v;
-  if (virTypedParamsGetULLong (params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1)
-    r->libvirt_elapsed_ms = v;
-  if (virTypedParamsGetULLong (params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED, &v) == 1)
-    r->data_transferred = v;
-  if (virTypedParamsGetULLong (params, nparams, VIR_DOMAIN_JOB_MEMORY_PROCESSED, &v) == 1)
-    r->memory_transferred = v;
-  if (virTypedParamsGetULLong (params, nparams, VIR_DOMAIN_JOB_MEMORY_TOTAL, &v) == 1)
-    r->memory_total = v;
-  virTypedParamsFree (params, nparams);
 }
 
 static const char *
@@ -140,11 +115,8 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
   g_autofree char *src_uri = NULL, *dst_uri = NULL, *peer_uri = NULL;
   g_autoptr(LabProbe) probe = NULL;
   g_autoptr(GError) migrate_error = NULL;
-  virConnectPtr src = NULL, dst = NULL;
-  virDomainPtr dom = NULL;
   gboolean active = FALSE;
-  gint64 t0;
-  int rc;
+  gboolean ok;
 
   memset (result, 0, sizeof *result);
   if (recipe->guests->len == 0)
@@ -213,35 +185,12 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
       return FALSE;
     }
 
-  src = lab_guest_connect (src_uri, error);
-  if (src == NULL)
-    {
-      lab_probe_stop (probe, 0, NULL, NULL);
-      return FALSE;
-    }
-  dom = virDomainLookupByName (src, guest->name);
-  if (dom == NULL)
-    {
-      lab_virt_set_error (error, _("Guest %s vanished from node %s"), guest->name, from);
-      lab_probe_stop (probe, 0, NULL, NULL);
-      virConnectClose (src);
-      return FALSE;
-    }
-
   lab_progress_info (ctx->progress, _("migrating %s from %s to %s (%s)"), guest->name, from, to_node, peer_uri);
-  t0 = g_get_monotonic_time ();
-  rc = virDomainMigrateToURI3 (dom, peer_uri, NULL, 0,
-                               VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST
-                               | VIR_MIGRATE_UNDEFINE_SOURCE);
-  result->command_seconds = (g_get_monotonic_time () - t0) / 1e6;
-  if (rc < 0)
-    lab_virt_set_error (&migrate_error, _("Live migration of %s from %s to %s failed"),
-                                 guest->name, from, to_node);
-  virDomainFree (dom);
-  virConnectClose (src);
+  ok = lab_virt_migrate (guest->name, src_uri, from, peer_uri, dst_uri, to_node, &result->migration,
+                         &migrate_error);
 
   /* the guest must answer again (from the destination) */
-  if (migrate_error == NULL)
+  if (result->migration.migrated)
     {
       guint have = lab_probe_get_n_received (probe);
 
@@ -249,29 +198,21 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
                                                       ctx->cancellable, NULL);
     }
   lab_probe_stop (probe, 300, &result->probe, NULL);
-  if (migrate_error != NULL)
+
+  /* it runs there now, even when its statistics could not be read: the
+   * state follows it before any error is returned */
+  if (result->migration.migrated)
+    {
+      g_autofree char *key = g_strdup_printf ("guests.%s.node", guest->name);
+
+      lab_state_set_string (ctx->state, key, to_node);
+      if (lab_state_get_path (ctx->state) != NULL && !lab_state_save (ctx->state, error))
+        return FALSE;
+    }
+  if (!ok)
     {
       g_propagate_error (error, g_steal_pointer (&migrate_error));
       return FALSE;
     }
-
-  {
-    g_autofree char *key = g_strdup_printf ("guests.%s.node", guest->name);
-
-    lab_state_set_string (ctx->state, key, to_node);
-    if (lab_state_get_path (ctx->state) != NULL && !lab_state_save (ctx->state, error))
-      return FALSE;
-  }
-
-  dst = lab_guest_connect (dst_uri, error);
-  if (dst == NULL)
-    return FALSE;
-  dom = virDomainLookupByName (dst, guest->name);
-  if (dom != NULL)
-    {
-      read_job_stats (dom, result);
-      virDomainFree (dom);
-    }
-  virConnectClose (dst);
   return TRUE;
 }

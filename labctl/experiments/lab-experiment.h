@@ -12,23 +12,19 @@
 #include "lab-plan.h"
 #include "lab-recipe.h"
 #include "lab-probe.h"
+#include "lab-virt.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
-  char           *guest;
-  char           *from_node;
-  char           *to_node;
-  gboolean        answers_after;      /* the guest answered ping on the destination afterwards */
-  double          command_seconds;    /* wall time of the migration call */
-  LabProbeResult  probe;
-  /* libvirt's completed job on the destination (0 / FALSE when absent) */
-  gboolean        have_job_stats;
-  guint64         libvirt_downtime_ms;
-  guint64         libvirt_elapsed_ms;
-  guint64         data_transferred;   /* bytes */
-  guint64         memory_transferred; /* bytes */
-  guint64         memory_total;       /* bytes */
+  char             *guest;
+  char             *from_node;
+  char             *to_node;
+  gboolean          answers_after;    /* the guest answered ping on the destination afterwards */
+  LabProbeResult    probe;
+  /* the migration call's wall time and libvirt's completed job on the
+   * destination, as lab_virt_migrate() measured them */
+  LabVirtMigration  migration;
 } LabMigrationResult;
 
 void      lab_migration_result_clear   (LabMigrationResult *result);

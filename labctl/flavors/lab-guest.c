@@ -5,11 +5,9 @@
 #include "lab-virt.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
-#include <libvirt/virterror.h>
 #include <json-glib/json-glib.h>
 
 #include "lab-error.h"
@@ -21,25 +19,7 @@
 #define GUEST_BOOT_TIMEOUT_MS   120000
 #define GUEST_RESUME_TIMEOUT_MS  30000
 
-/* ---- libvirt helpers --------------------------------------------------- */
-
-static void
-silent_error_func (void *data, virErrorPtr err)
-{
-}
-
-virConnectPtr
-lab_guest_connect (const char *uri, GError **error)
-{
-  virConnectPtr conn;
-
-  virSetErrorFunc (NULL, silent_error_func);
-  conn = virConnectOpen (uri);
-  if (conn == NULL)
-    lab_virt_set_error (error, _("Cannot connect to libvirt at %s (is the node's libvirtd running? "
-                                          "'labctl status' shows it)"), uri);
-  return conn;
-}
+/* ---- helpers ----------------------------------------------------------- */
 
 static LabNode *
 find_node (LabContext *ctx, const char *node, GError **error)
@@ -62,62 +42,42 @@ lab_guest_uuid (LabRecipe *recipe, LabGuest *guest)
   return lab_uuid_from_seed (seed);
 }
 
+LabVirtGuestSpec *
+lab_guest_spec (LabRecipe *recipe, LabGuest *guest, const LabGuestDisk *disk)
+{
+  LabVirtGuestSpec *spec = lab_virt_guest_spec_new ();
+
+  spec->lab_name = g_strdup (recipe->name);
+  spec->name = g_strdup (guest->name);
+  spec->uuid = lab_guest_uuid (recipe, guest);
+  spec->memory_mib = guest->memory_mib;
+  spec->vcpus = guest->vcpus;
+  spec->kernel = g_strdup (guest->kernel);
+  spec->initrd = g_strdup (guest->initrd);
+  spec->cmdline = g_strdup (guest->cmdline);
+  /* a CPU model both nodes offer under TCG: migration never meets a mismatch */
+  spec->cpu_model = g_strdup ("qemu64");
+  /* the bridge of every container node (lab-container-netns.c) */
+  spec->bridge = g_strdup ("br0");
+  spec->mac = g_strdup (guest->mac);
+  if (disk != NULL)
+    {
+      spec->iscsi_iqn = g_strdup (disk->iqn);
+      spec->iscsi_lun = disk->lun;
+      spec->iscsi_host = g_strdup (disk->host);
+      spec->iscsi_port = disk->port;
+      spec->slice_offset = disk->offset;
+      spec->slice_size = disk->size;
+    }
+  return spec;
+}
+
 char *
 lab_guest_domain_xml (LabRecipe *recipe, LabGuest *guest, const LabGuestDisk *disk)
 {
-  g_autoptr(GString) x = g_string_new (NULL);
-  g_autofree char *uuid = lab_guest_uuid (recipe, guest);
-  g_autofree char *name = g_markup_escape_text (guest->name, -1);
-  g_autofree char *lab = g_markup_escape_text (recipe->name, -1);
+  g_autoptr(LabVirtGuestSpec) spec = lab_guest_spec (recipe, guest, disk);
 
-  g_string_append (x, "<domain type='qemu'>\n");
-  g_string_append_printf (x, "  <name>%s</name>\n  <uuid>%s</uuid>\n", name, uuid);
-  g_string_append_printf (x, "  <metadata>\n    <labctl:lab xmlns:labctl='%s' name='%s' guest='%s'/>\n  </metadata>\n",
-                          LAB_GUEST_XMLNS, lab, name);
-  g_string_append_printf (x, "  <memory unit='MiB'>%" G_GUINT64_FORMAT "</memory>\n", guest->memory_mib);
-  g_string_append_printf (x, "  <vcpu>%u</vcpu>\n", guest->vcpus);
-  g_string_append (x, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
-  if (guest->kernel != NULL)
-    {
-      g_autofree char *k = g_markup_escape_text (guest->kernel, -1);
-      g_string_append_printf (x, "    <kernel>%s</kernel>\n", k);
-    }
-  if (guest->initrd != NULL)
-    {
-      g_autofree char *i = g_markup_escape_text (guest->initrd, -1);
-      g_string_append_printf (x, "    <initrd>%s</initrd>\n", i);
-    }
-  if (guest->cmdline != NULL)
-    {
-      g_autofree char *c = g_markup_escape_text (guest->cmdline, -1);
-      g_string_append_printf (x, "    <cmdline>%s</cmdline>\n", c);
-    }
-  g_string_append (x, "  </os>\n  <features><acpi/></features>\n");
-  /* a CPU model both nodes offer under TCG: migration never meets a mismatch */
-  g_string_append (x, "  <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>\n");
-  g_string_append (x, "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
-                      "  <on_crash>destroy</on_crash>\n");
-  g_string_append (x, "  <devices>\n");
-  g_string_append_printf (x, "    <interface type='bridge'><source bridge='br0'/><mac address='%s'/>"
-                             "<model type='virtio'/></interface>\n", guest->mac);
-  if (disk != NULL)
-    {
-      g_autofree char *iqn = g_markup_escape_text (disk->iqn, -1);
-
-      g_string_append (x, "    <disk type='network' device='disk'>\n"
-                          "      <driver name='qemu' type='raw' cache='none'/>\n");
-      g_string_append_printf (x, "      <source protocol='iscsi' name='%s/%u'>\n"
-                                 "        <host name='%s' port='%u'/>\n",
-                              iqn, disk->lun, disk->host, disk->port);
-      if (disk->size > 0)
-        g_string_append_printf (x, "        <slices><slice type='storage' offset='%" G_GUINT64_FORMAT
-                                   "' size='%" G_GUINT64_FORMAT "'/></slices>\n", disk->offset, disk->size);
-      g_string_append (x, "      </source>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n");
-    }
-  g_string_append (x, "    <serial type='pty'/>\n    <console type='pty'/>\n"
-                      "    <controller type='usb' model='none'/>\n    <memballoon model='none'/>\n");
-  g_string_append (x, "  </devices>\n</domain>\n");
-  return g_string_free (g_steal_pointer (&x), FALSE);
+  return lab_virt_guest_xml (spec);
 }
 
 /* The disk of a guest: its LV's extents on the lab's LUN, as recorded in
@@ -151,19 +111,23 @@ guest_xml (LabContext *ctx, LabGuest *g)
 
 /* ---- ownership, lookup ------------------------------------------------- */
 
+/* The domain carries this lab's mark for this guest in its <metadata>.
+ * libvirt hands the element of labctl's namespace back as a document of
+ * its own, without the namespace (<lab name=.. guest=../>): its root's
+ * attributes are the mark's, read through virt's reader. */
 static gboolean
 domain_is_ours (virDomainPtr dom, const char *lab, const char *guest)
 {
-  g_autofree char *want_lab = g_strdup_printf ("name=\"%s\"", lab);
-  g_autofree char *want_guest = g_strdup_printf ("guest=\"%s\"", guest);
-  char *md = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LAB_GUEST_XMLNS, 0);
-  gboolean ours;
+  g_autofree char *md = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LAB_VIRT_XMLNS, 0);
+  g_autoptr(LabXmlReader) reader = md != NULL ? lab_virt_xml_reader_new (md, "libvirt XML", NULL) : NULL;
+  g_autofree char *mark_lab = NULL;
+  g_autofree char *mark_guest = NULL;
 
-  if (md == NULL)
+  if (reader == NULL)
     return FALSE;
-  ours = strstr (md, want_lab) != NULL && strstr (md, want_guest) != NULL;
-  free (md);
-  return ours;
+  mark_lab = lab_xml_reader_get_string (reader, NULL, "/*/@name");
+  mark_guest = lab_xml_reader_get_string (reader, NULL, "/*/@guest");
+  return g_strcmp0 (mark_lab, lab) == 0 && g_strcmp0 (mark_guest, guest) == 0;
 }
 
 /* *out_dom NULL when absent. */
@@ -171,20 +135,19 @@ static gboolean
 lookup_ours (virConnectPtr conn, LabContext *ctx, LabGuest *g, const char *node,
              virDomainPtr *out_dom, GError **error)
 {
-  virDomainPtr dom = virDomainLookupByName (conn, g->name);
+  g_autoptr(virDomain) dom = virDomainLookupByName (conn, g->name);
 
   *out_dom = NULL;
   if (dom == NULL)
     return TRUE;
   if (!domain_is_ours (dom, ctx->recipe->name, g->name))
     {
-      virDomainFree (dom);
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
                    _("Node %s has a domain '%s' that is not lab %s's guest; labctl leaves it alone: "
                      "rename the guest in the recipe"), node, g->name, ctx->recipe->name);
       return FALSE;
     }
-  *out_dom = dom;
+  *out_dom = g_steal_pointer (&dom);
   return TRUE;
 }
 
@@ -193,7 +156,19 @@ connect_node (LabContext *ctx, const char *node, GError **error)
 {
   g_autofree char *uri = lab_flavor_node_uri (ctx, node, error);
 
-  return uri != NULL ? lab_guest_connect (uri, error) : NULL;
+  return uri != NULL ? lab_virt_open (uri, error) : NULL;
+}
+
+/* The guest's domain on node (*out_dom NULL when absent); FALSE when the
+ * node's libvirt cannot be reached or the domain is not ours. The domain
+ * holds its connection open until it is freed (virDomainGetConnect()). */
+static gboolean
+find_on (LabContext *ctx, LabGuest *g, const char *node, virDomainPtr *out_dom, GError **error)
+{
+  g_autoptr(virConnect) conn = connect_node (ctx, node, error);
+
+  *out_dom = NULL;
+  return conn != NULL && lookup_ours (conn, ctx, g, node, out_dom, error);
 }
 
 gboolean
@@ -221,9 +196,9 @@ lab_guest_locate (LabContext *ctx, LabGuest *guest, char **out_node, gboolean *o
   for (guint i = 0; i < order->len; i++)
     {
       const char *node = g_ptr_array_index (order, i);
-      virConnectPtr conn;
-      virDomainPtr dom = NULL;
-      gboolean seen = FALSE, ok;
+      g_autoptr(virConnect) conn = NULL;
+      g_autoptr(virDomain) dom = NULL;
+      gboolean seen = FALSE;
 
       for (guint j = 0; j < i; j++)
         seen |= g_str_equal (g_ptr_array_index (order, j), node);
@@ -232,28 +207,23 @@ lab_guest_locate (LabContext *ctx, LabGuest *guest, char **out_node, gboolean *o
       conn = connect_node (ctx, node, NULL);
       if (conn == NULL)
         continue;  /* node down: nothing runs there */
-      ok = lookup_ours (conn, ctx, guest, node, &dom, error);
-      if (ok && dom != NULL)
-        {
-          if (virDomainIsActive (dom) == 1)
-            {
-              g_free (*out_node);
-              *out_node = g_strdup (node);
-              *out_active = TRUE;
-            }
-          else if (*out_node == NULL)
-            *out_node = g_strdup (node);
-          virDomainFree (dom);
-        }
-      virConnectClose (conn);
-      if (!ok)
+      if (!lookup_ours (conn, ctx, guest, node, &dom, error))
         {
           g_clear_pointer (out_node, g_free);
           *out_active = FALSE;
           return FALSE;
         }
-      if (*out_active)
-        return TRUE;
+      if (dom == NULL)
+        continue;
+      if (virDomainIsActive (dom) == 1)
+        {
+          g_free (*out_node);
+          *out_node = g_strdup (node);
+          *out_active = TRUE;
+          return TRUE;
+        }
+      if (*out_node == NULL)
+        *out_node = g_strdup (node);
     }
   return TRUE;
 }
@@ -278,6 +248,29 @@ record_node (LabContext *ctx, LabGuest *g, const char *node)
     lab_state_remove (ctx->state, key);
 }
 
+/* Stops and undefines the guest on one node (if it is there and ours). */
+static gboolean
+remove_from (virConnectPtr conn, LabContext *ctx, LabGuest *guest, const char *node, GError **error)
+{
+  g_autoptr(virDomain) dom = NULL;
+
+  if (!lookup_ours (conn, ctx, guest, node, &dom, error))
+    return FALSE;
+  if (dom == NULL)
+    return TRUE;
+  if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
+    {
+      lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), guest->name, node);
+      return FALSE;
+    }
+  if (virDomainIsPersistent (dom) == 1 && virDomainUndefine (dom) < 0)
+    {
+      lab_virt_set_error (error, _("Cannot undefine guest %s on node %s"), guest->name, node);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 lab_guest_remove (LabContext *ctx, LabGuest *guest, GError **error)
 {
@@ -289,30 +282,9 @@ lab_guest_remove (LabContext *ctx, LabGuest *guest, GError **error)
   for (guint i = 0; i < r->nodes->len; i++)
     {
       const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
-      virConnectPtr conn = connect_node (ctx, node, NULL);
-      virDomainPtr dom = NULL;
-      gboolean ok = TRUE;
+      g_autoptr(virConnect) conn = connect_node (ctx, node, NULL);
 
-      if (conn == NULL)
-        continue;
-      if (!lookup_ours (conn, ctx, guest, node, &dom, error))
-        ok = FALSE;
-      else if (dom != NULL)
-        {
-          if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
-            {
-              lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), guest->name, node);
-              ok = FALSE;
-            }
-          else if (virDomainIsPersistent (dom) == 1 && virDomainUndefine (dom) < 0)
-            {
-              lab_virt_set_error (error, _("Cannot undefine guest %s on node %s"), guest->name, node);
-              ok = FALSE;
-            }
-          virDomainFree (dom);
-        }
-      virConnectClose (conn);
-      if (!ok)
+      if (conn != NULL && !remove_from (conn, ctx, guest, node, error))
         return FALSE;
     }
   if (g_unlink (image) < 0 && errno != ENOENT)
@@ -344,14 +316,41 @@ define_on (LabContext *ctx, virConnectPtr conn, LabGuest *g, const char *node, G
   return dom;
 }
 
+/* Defines the guest on its home node and brings it up: from its clean
+ * image when there is one, else booted. */
+static gboolean
+recreate_at_home (LabContext *ctx, LabGuest *guest, const char *image, gboolean from_image, GError **error)
+{
+  g_autoptr(virConnect) conn = connect_node (ctx, guest->node, error);
+  g_autoptr(virDomain) dom = NULL;
+
+  if (conn == NULL)
+    return FALSE;
+  dom = define_on (ctx, conn, guest, guest->node, error);
+  if (dom == NULL)
+    return FALSE;
+  if (from_image)
+    {
+      if (virDomainRestoreFlags (conn, image, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
+        {
+          lab_virt_set_error (error, _("Cannot restore the clean state of guest %s from %s"),
+                                       guest->name, image);
+          return FALSE;
+        }
+    }
+  else if (virDomainCreate (dom) < 0)
+    {
+      lab_virt_set_error (error, _("Cannot start guest %s on node %s"), guest->name, guest->node);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 lab_guest_reset (LabContext *ctx, LabGuest *guest, GError **error)
 {
   LabRecipe *r = ctx->recipe;
   g_autofree char *image = lab_guest_clean_image (ctx, guest);
-  virConnectPtr conn;
-  virDomainPtr dom;
-  gboolean ok = TRUE;
 
   if (!lab_flavor_require_node_libvirt (ctx, error))
     return FALSE;
@@ -359,51 +358,23 @@ lab_guest_reset (LabContext *ctx, LabGuest *guest, GError **error)
   for (guint i = 0; i < r->nodes->len; i++)
     {
       const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
-      virDomainPtr d = NULL;
+      g_autoptr(virConnect) conn = connect_node (ctx, node, NULL);
+      g_autoptr(virDomain) d = NULL;
 
-      conn = connect_node (ctx, node, NULL);
       if (conn == NULL)
         continue;
       if (!lookup_ours (conn, ctx, guest, node, &d, error))
-        {
-          virConnectClose (conn);
-          return FALSE;
-        }
+        return FALSE;
       if (d != NULL)
         {
           if (virDomainIsActive (d) == 1)
             virDomainDestroy (d);
           if (virDomainIsPersistent (d) == 1)
             virDomainUndefine (d);
-          virDomainFree (d);
         }
-      virConnectClose (conn);
     }
 
-  conn = connect_node (ctx, guest->node, error);
-  if (conn == NULL)
-    return FALSE;
-  dom = define_on (ctx, conn, guest, guest->node, error);
-  if (dom == NULL)
-    ok = FALSE;
-  else if (g_file_test (image, G_FILE_TEST_EXISTS))
-    {
-      if (virDomainRestoreFlags (conn, image, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
-        {
-          lab_virt_set_error (error, _("Cannot restore the clean state of guest %s from %s"),
-                                       guest->name, image);
-          ok = FALSE;
-        }
-    }
-  else if (virDomainCreate (dom) < 0)
-    {
-      lab_virt_set_error (error, _("Cannot start guest %s on node %s"), guest->name, guest->node);
-      ok = FALSE;
-    }
-  if (dom != NULL)
-    virDomainFree (dom);
-  virConnectClose (conn);
-  if (!ok)
+  if (!recreate_at_home (ctx, guest, image, g_file_test (image, G_FILE_TEST_EXISTS), error))
     return FALSE;
   record_node (ctx, guest, guest->node);
   return wait_ping (ctx, guest, g_file_test (image, G_FILE_TEST_EXISTS) ? GUEST_RESUME_TIMEOUT_MS
@@ -428,8 +399,8 @@ static gboolean
 define_apply (LabContext *ctx, gpointer data, GError **error)
 {
   LabGuest *g = data;
-  virConnectPtr conn = connect_node (ctx, g->node, error);
-  virDomainPtr dom;
+  g_autoptr(virConnect) conn = connect_node (ctx, g->node, error);
+  g_autoptr(virDomain) dom = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *image = lab_guest_clean_image (ctx, g);
 
@@ -438,10 +409,8 @@ define_apply (LabContext *ctx, gpointer data, GError **error)
   dir = g_path_get_dirname (image);
   g_mkdir_with_parents (dir, 0755);
   dom = define_on (ctx, conn, g, g->node, error);
-  virConnectClose (conn);
   if (dom == NULL)
     return FALSE;
-  virDomainFree (dom);
   record_node (ctx, g, g->node);
   return TRUE;
 }
@@ -693,23 +662,15 @@ start_apply (LabContext *ctx, gpointer data, GError **error)
     }
   if (!active)
     {
-      virConnectPtr conn = connect_node (ctx, node, error);
-      virDomainPtr dom = NULL;
-      gboolean ok;
+      g_autoptr(virDomain) dom = NULL;
 
-      if (conn == NULL)
+      if (!find_on (ctx, g, node, &dom, error) || dom == NULL)
         return FALSE;
-      ok = lookup_ours (conn, ctx, g, node, &dom, error) && dom != NULL;
-      if (ok && virDomainCreate (dom) < 0)
+      if (virDomainCreate (dom) < 0)
         {
           lab_virt_set_error (error, _("Cannot start guest %s on node %s"), g->name, node);
-          ok = FALSE;
+          return FALSE;
         }
-      if (dom != NULL)
-        virDomainFree (dom);
-      virConnectClose (conn);
-      if (!ok)
-        return FALSE;
     }
   record_node (ctx, g, node);
   if (!wait_ping (ctx, g, GUEST_BOOT_TIMEOUT_MS, error))
@@ -725,27 +686,20 @@ start_undo (LabContext *ctx, gpointer data, GError **error)
   LabGuest *g = data;
   g_autofree char *node = NULL;
   gboolean active = FALSE;
-  virConnectPtr conn;
-  virDomainPtr dom = NULL;
-  gboolean ok;
+  g_autoptr(virDomain) dom = NULL;
 
   if (!lab_guest_locate (ctx, g, &node, &active, error))
     return FALSE;
   if (node == NULL || !active)
     return TRUE;
-  conn = connect_node (ctx, node, error);
-  if (conn == NULL)
+  if (!find_on (ctx, g, node, &dom, error))
     return FALSE;
-  ok = lookup_ours (conn, ctx, g, node, &dom, error);
-  if (ok && dom != NULL && virDomainDestroy (dom) < 0)
+  if (dom != NULL && virDomainDestroy (dom) < 0)
     {
       lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), g->name, node);
-      ok = FALSE;
+      return FALSE;
     }
-  if (dom != NULL)
-    virDomainFree (dom);
-  virConnectClose (conn);
-  return ok;
+  return TRUE;
 }
 
 static char **
@@ -781,6 +735,34 @@ snapshot_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   return TRUE;
 }
 
+/* Saves the running guest to partial (which stops it) and restores it at
+ * once: the image is its clean state; then renames partial to image. */
+static gboolean
+save_clean (LabContext *ctx, LabGuest *g, const char *node, const char *partial, const char *image,
+            GError **error)
+{
+  g_autoptr(virDomain) dom = NULL;
+
+  if (!find_on (ctx, g, node, &dom, error) || dom == NULL)
+    return FALSE;
+  if (virDomainSaveFlags (dom, partial, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
+    {
+      lab_virt_set_error (error, _("Cannot save the clean state of guest %s"), g->name);
+      return FALSE;
+    }
+  if (virDomainRestoreFlags (virDomainGetConnect (dom), partial, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
+    {
+      lab_virt_set_error (error, _("Cannot resume guest %s from its clean state"), g->name);
+      return FALSE;
+    }
+  if (g_rename (partial, image) < 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot rename %s: %s"), partial, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 snapshot_apply (LabContext *ctx, gpointer data, GError **error)
 {
@@ -790,9 +772,6 @@ snapshot_apply (LabContext *ctx, gpointer data, GError **error)
   g_autofree char *node = NULL;
   g_autofree char *dir = g_path_get_dirname (image);
   gboolean active = FALSE;
-  virConnectPtr conn;
-  virDomainPtr dom = NULL;
-  gboolean ok;
 
   if (!lab_guest_locate (ctx, g, &node, &active, error))
     return FALSE;
@@ -805,30 +784,7 @@ snapshot_apply (LabContext *ctx, gpointer data, GError **error)
     }
   g_mkdir_with_parents (dir, 0755);
   g_unlink (partial);
-  conn = connect_node (ctx, node, error);
-  if (conn == NULL)
-    return FALSE;
-  ok = lookup_ours (conn, ctx, g, node, &dom, error) && dom != NULL;
-  /* save (stops it), then restore at once: the image is the clean state */
-  if (ok && virDomainSaveFlags (dom, partial, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
-    {
-      lab_virt_set_error (error, _("Cannot save the clean state of guest %s"), g->name);
-      ok = FALSE;
-    }
-  if (ok && virDomainRestoreFlags (conn, partial, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
-    {
-      lab_virt_set_error (error, _("Cannot resume guest %s from its clean state"), g->name);
-      ok = FALSE;
-    }
-  if (ok && g_rename (partial, image) < 0)
-    {
-      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot rename %s: %s"), partial, g_strerror (errno));
-      ok = FALSE;
-    }
-  if (dom != NULL)
-    virDomainFree (dom);
-  virConnectClose (conn);
-  if (!ok)
+  if (!save_clean (ctx, g, node, partial, image, error))
     {
       g_unlink (partial);
       return FALSE;

@@ -19,14 +19,12 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <libvirt/libvirt.h>
 
 #include "lab-plan.h"
 #include "lab-recipe.h"
+#include "lab-virt-xml.h"
 
 G_BEGIN_DECLS
-
-#define LAB_GUEST_XMLNS "https://labctl.example/xmlns/1"
 
 typedef struct {
   const char *iqn;      /* target IQN */
@@ -37,6 +35,10 @@ typedef struct {
   guint64     size;
 } LabGuestDisk;
 
+/* The domain (virt's guest spec) of a guest; disk NULL: none. */
+LabVirtGuestSpec *lab_guest_spec      (LabRecipe          *recipe,
+                                       LabGuest           *guest,
+                                       const LabGuestDisk *disk);
 /* The domain XML (template) of a guest. disk may be NULL. */
 char        *lab_guest_domain_xml     (LabRecipe          *recipe,
                                        LabGuest           *guest,
@@ -45,9 +47,6 @@ char        *lab_guest_domain_xml     (LabRecipe          *recipe,
 char        *lab_guest_uuid           (LabRecipe *recipe,
                                        LabGuest  *guest);
 
-/* virConnectOpen with libvirt's own error printing off; LAB_ERROR_LIBVIRT. */
-virConnectPtr lab_guest_connect       (const char *uri,
-                                       GError    **error);
 /* Where the guest is: *out_node (NULL if defined nowhere) and whether it
  * runs there. A domain of that name without our mark is LAB_ERROR_FOREIGN.
  * Nodes whose libvirtd is down are skipped. */

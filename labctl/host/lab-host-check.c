@@ -11,10 +11,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "lab-i18n.h"
 #include "lab-util.h"
+#include "lab-virt.h"
 
 #define DEFAULT_LIBVIRT_URI "qemu:///system"
 /* Memory kept for the host itself (desktop, libvirtd, tgtd, QEMU overhead). */
@@ -864,12 +865,6 @@ check_tools (LabHostCheck *self, GPtrArray *results)
 /* ---------------------------------------------------------------------- */
 /* libvirt                                                                 */
 
-static void
-quiet_libvirt_errors (void *user_data, virErrorPtr err)
-{
-  /* labctl reports libvirt's errors itself, with the fix */
-}
-
 static gboolean
 is_permission_error (const virError *err)
 {
@@ -928,43 +923,19 @@ lab_host_check_judge_libvirt_error (const char *uri, const virError *err, gboole
 static void
 check_libvirt (LabHostCheck *self, GPtrArray *results)
 {
-  static gsize quiet_once = 0;
-  virConnectPtr conn;
-  unsigned long lib_version = 0;
-  g_autofree char *driver = NULL;
+  g_auto(LabVirtProbeResult) r = { 0 };
   g_autofree char *msg = NULL;
 
-  if (g_once_init_enter (&quiet_once))
+  /* libvirt's errors are judged here, with the fix, never printed by it */
+  lab_virt_probe (self->libvirt_uri, &r);
+  if (!r.read_write)
     {
-      virSetErrorFunc (NULL, quiet_libvirt_errors);
-      g_once_init_leave (&quiet_once, 1);
-    }
-
-  conn = virConnectOpenReadOnly (self->libvirt_uri);
-  if (conn == NULL)
-    {
-      g_ptr_array_add (results, lab_host_check_judge_libvirt_error (self->libvirt_uri, virGetLastError (), FALSE));
-      virResetLastError ();
+      g_ptr_array_add (results, lab_host_check_judge_libvirt_error (self->libvirt_uri, r.error, r.reachable));
       return;
     }
-  if (virConnectGetLibVersion (conn, &lib_version) < 0)
-    lib_version = 0;
-  driver = g_strdup (virConnectGetType (conn));
-  virConnectClose (conn);
-
-  /* The read-only socket is open to everyone; labctl creates networks and
-   * domains, which needs the read-write one (root or the libvirt group). */
-  conn = virConnectOpen (self->libvirt_uri);
-  if (conn == NULL)
-    {
-      g_ptr_array_add (results, lab_host_check_judge_libvirt_error (self->libvirt_uri, virGetLastError (), TRUE));
-      virResetLastError ();
-      return;
-    }
-  virConnectClose (conn);
   msg = g_strdup_printf (_("libvirt %lu.%lu.%lu reachable at %s (driver %s)"),
-                         lib_version / 1000000, (lib_version / 1000) % 1000, lib_version % 1000,
-                         self->libvirt_uri, driver ? driver : "?");
+                         r.lib_version / 1000000, (r.lib_version / 1000) % 1000, r.lib_version % 1000,
+                         self->libvirt_uri, r.driver ? r.driver : "?");
   add (results, "libvirt.reachable", LAB_CHECK_PASS, msg, NULL);
 }
 

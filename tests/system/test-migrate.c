@@ -75,15 +75,15 @@ migrate_once (const char *to, const char *expect_from, const char *expect_to)
   text = lab_migration_result_format (&r);
   g_test_message ("%s", text);
   g_test_message ("probe downtime %.1f ms, libvirt downtime %" G_GUINT64_FORMAT " ms",
-                  r.probe.longest_gap_us / 1000.0, r.libvirt_downtime_ms);
+                  r.probe.longest_gap_us / 1000.0, r.migration.downtime_ms);
   g_assert_cmpstr (r.from_node, ==, expect_from);
   g_assert_cmpstr (r.to_node, ==, expect_to);
   g_assert_true (r.answers_after);
   g_assert_cmpint (r.probe.longest_gap_us, >, 0);
   g_assert_cmpint (r.probe.longest_gap_us, <, 2 * G_USEC_PER_SEC);
-  g_assert_true (r.have_job_stats);
-  g_assert_cmpuint (r.libvirt_downtime_ms, <, 2000);
-  g_assert_cmpuint (r.data_transferred, >, 0);
+  g_assert_true (r.migration.have_job_stats);
+  g_assert_cmpuint (r.migration.downtime_ms, <, 2000);
+  g_assert_cmpuint (r.migration.data_transferred, >, 0);
 
   g_assert_true (lab_guest_locate (&ctx, g_ptr_array_index (recipe->guests, 0), &node, &active, &error));
   g_assert_cmpstr (node, ==, expect_to);

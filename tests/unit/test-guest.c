@@ -8,6 +8,7 @@
 
 #include "lab-guest.h"
 #include "lab-recipe.h"
+#include "lab-virt-xml.h"
 
 static const char recipe_text[] =
   "[lab]\nname = gl\nflavor = container\n"
@@ -63,7 +64,7 @@ test_xml (void)
   g_assert_nonnull (dom);
   if (dom != NULL)
     {
-      char *md = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LAB_GUEST_XMLNS, 0);
+      char *md = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LAB_VIRT_XMLNS, 0);
       char *xml = virDomainGetXMLDesc (dom, 0);
 
       g_assert_nonnull (md);

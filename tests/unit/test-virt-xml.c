@@ -32,35 +32,14 @@ test_snapshot_no_domain (void)
   g_assert_null (strstr (xml, "<disks>"));
 }
 
-/* The guest's spec as lab-guest.c fills it in (phase B of issue 8 moves
- * this there): the e2e recipe's guest, its disk the whole of its LV's
- * slice on the lab's LUN. */
+/* The guest's spec as lab-guest.c fills it in: the e2e recipe's guest,
+ * its disk the whole of its LV's slice on the lab's LUN. */
 static LabVirtGuestSpec *
 guest_spec (LabRecipe *r, LabGuest *g, guint64 offset, guint64 size)
 {
-  LabVirtGuestSpec *s = lab_virt_guest_spec_new ();
+  LabGuestDisk disk = { r->iqn, 1, r->portal_address, r->portal_port, offset, size };
 
-  s->lab_name = g_strdup (r->name);
-  s->name = g_strdup (g->name);
-  s->uuid = lab_guest_uuid (r, g);
-  s->memory_mib = g->memory_mib;
-  s->vcpus = g->vcpus;
-  s->kernel = g_strdup (g->kernel);
-  s->initrd = g_strdup (g->initrd);
-  s->cmdline = g_strdup (g->cmdline);
-  s->cpu_model = g_strdup ("qemu64");
-  s->bridge = g_strdup ("br0");
-  s->mac = g_strdup (g->mac);
-  if (size > 0)
-    {
-      s->iscsi_iqn = g_strdup (r->iqn);
-      s->iscsi_lun = 1;
-      s->iscsi_host = g_strdup (r->portal_address);
-      s->iscsi_port = r->portal_port;
-      s->slice_offset = offset;
-      s->slice_size = size;
-    }
-  return s;
+  return lab_guest_spec (r, g, size > 0 ? &disk : NULL);
 }
 
 /* What `labctl up --dry-run` prints for the file, as the transcript
@@ -131,7 +110,7 @@ test_golden_guest (void)
   virt_test_validate (plain_xml, "domain");
   g_assert_null (strstr (plain_xml, "<disk"));
 
-  /* byte for byte what the guest's printf builder writes */
+  /* byte for byte what lab-guest.c writes for the guest */
   {
     LabGuestDisk disk = { r->iqn, 1, r->portal_address, r->portal_port, 0, g->disk_bytes };
     printf_xml = lab_guest_domain_xml (r, g, &disk);

@@ -8,10 +8,9 @@
 #include "lab-container.h"
 #include "lab-container-private.h"
 
-#include <libvirt/libvirt.h>
-
 #include "lab-guest.h"
 #include "lab-i18n.h"
+#include "lab-virt.h"
 
 static void
 add_per_node (LabPlan *plan, LabContext *ctx, const LabStepInfo *info)
@@ -55,12 +54,9 @@ static gboolean
 container_node_ready (LabContext *ctx, LabNode *node, GError **error)
 {
   g_autofree char *uri = container_node_uri (ctx, node, error);
-  virConnectPtr conn = uri != NULL ? lab_guest_connect (uri, error) : NULL;
+  g_autoptr(virConnect) conn = uri != NULL ? lab_virt_open (uri, error) : NULL;
 
-  if (conn == NULL)
-    return FALSE;
-  virConnectClose (conn);
-  return TRUE;
+  return conn != NULL;
 }
 
 static void

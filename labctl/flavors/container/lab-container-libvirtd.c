@@ -16,12 +16,11 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-util.h"
+#include "lab-virt.h"
 
 
 /* The directories libvirt uses, bind-mounted from the node's dir. */
@@ -160,24 +159,51 @@ tail_of_file (const char *path)
   return g_strstrip (g_steal_pointer (&text));
 }
 
-static void
-silent_error_func (void *data, virErrorPtr err)
-{
-}
-
-/* libvirt prints every error to stderr by default; labctl reports its own */
-static void
-silence_libvirt (void)
-{
-  virSetErrorFunc (NULL, silent_error_func);
-}
-
 static gboolean
 dir_has_entries (const char *path)
 {
   g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
 
   return d != NULL && g_dir_read_name (d) != NULL;
+}
+
+/* Waits until the node's libvirtd (lv_pid, its output in lv_log) answers
+ * at uri, then has its QEMU driver probe the host. */
+static gboolean
+wait_answering (LabContainerNode *node, const char *uri, GPid lv_pid, const char *lv_log,
+                GCancellable *cancellable, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_autoptr(virConnect) conn = NULL;
+
+  /* each refused connection until then is expected, not an error */
+  while ((conn = lab_virt_open (uri, NULL)) == NULL)
+    {
+      if (!lab_process_alive (lv_pid))
+        {
+          g_autofree char *tail = tail_of_file (lv_log);
+          g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                       _("libvirtd of node %s exited at start: %s; see %s"), node->node_name, tail, lv_log);
+          return FALSE;
+        }
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
+                       _("libvirtd of node %s does not answer on %s after 60 s; see %s"),
+                       node->node_name, uri, lv_log);
+          return FALSE;
+        }
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      g_usleep (50 * 1000);
+    }
+  {
+    /* make the QEMU driver probe now, so the cache is complete when the
+     * caller copies it */
+    char *caps = virConnectGetDomainCapabilities (conn, NULL, NULL, NULL, "qemu", 0);
+    free (caps);
+  }
+  return TRUE;
 }
 
 gboolean
@@ -200,8 +226,6 @@ lab_container_daemons_start (LabRunner *runner, LabContainerNode *node, GPid *ou
   g_autofree char *uri = lab_container_node_uri (node);
   g_autofree char *vl_pid_str = NULL;
   GPid vl_pid = 0, lv_pid = 0;
-  virConnectPtr conn = NULL;
-  gint64 deadline;
 
   *out_virtlogd = *out_libvirtd = 0;
 
@@ -290,34 +314,8 @@ lab_container_daemons_start (LabRunner *runner, LabContainerNode *node, GPid *ou
   }
   *out_libvirtd = lv_pid;
 
-  silence_libvirt ();
-  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while ((conn = virConnectOpen (uri)) == NULL)
-    {
-      if (!lab_process_alive (lv_pid))
-        {
-          g_autofree char *tail = tail_of_file (lv_log);
-          g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
-                       _("libvirtd of node %s exited at start: %s; see %s"), node->node_name, tail, lv_log);
-          return FALSE;
-        }
-      if (g_get_monotonic_time () > deadline)
-        {
-          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
-                       _("libvirtd of node %s does not answer on %s after 60 s; see %s"),
-                       node->node_name, uri, lv_log);
-          return FALSE;
-        }
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      g_usleep (50 * 1000);
-    }
-  {
-    /* make the QEMU driver probe now, so the cache below is complete */
-    char *caps = virConnectGetDomainCapabilities (conn, NULL, NULL, NULL, "qemu", 0);
-    free (caps);
-  }
-  virConnectClose (conn);
+  if (!wait_answering (node, uri, lv_pid, lv_log, cancellable, error))
+    return FALSE;
 
   if (node->caps_cache != NULL && !dir_has_entries (node->caps_cache) && dir_has_entries (cache_qemu))
     {
@@ -333,16 +331,12 @@ gboolean
 lab_container_daemons_running (LabContainerNode *node, GPid libvirtd)
 {
   g_autofree char *uri = lab_container_node_uri (node);
-  virConnectPtr conn;
+  g_autoptr(virConnect) conn = NULL;
 
   if (libvirtd <= 0 || !lab_process_alive (libvirtd))
     return FALSE;
-  silence_libvirt ();
-  conn = virConnectOpen (uri);
-  if (conn == NULL)
-    return FALSE;
-  virConnectClose (conn);
-  return TRUE;
+  conn = lab_virt_open (uri, NULL);
+  return conn != NULL;
 }
 
 char *
@@ -428,12 +422,35 @@ kill_leftover_qemu (LabContainerNode *node)
     }
 }
 
+static void
+domain_free (gpointer dom)
+{
+  virDomainFree (dom);
+}
+
+/* Destroys every domain that runs on the node's libvirtd: it is the lab's
+ * own, so whatever runs on it is the lab's. */
+static void
+destroy_domains (LabContainerNode *node)
+{
+  g_autofree char *uri = lab_container_node_uri (node);
+  g_autoptr(virConnect) conn = lab_virt_open (uri, NULL);
+  virDomainPtr *list = NULL;
+  g_autoptr(GPtrArray) doms = NULL;
+  int n;
+
+  if (conn == NULL)
+    return;
+  n = virConnectListAllDomains (conn, &list, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+  doms = lab_virt_take_list (list, n, domain_free);
+  for (guint i = 0; i < doms->len; i++)
+    virDomainDestroy (g_ptr_array_index (doms, i));
+}
+
 gboolean
 lab_container_daemons_stop (LabRunner *runner, LabContainerNode *node, GPid virtlogd,
                             GPid libvirtd, GError **error)
 {
-  g_autofree char *uri = lab_container_node_uri (node);
-  virConnectPtr conn = NULL;
   GPid libvirtd_child;
 
   /* the daemons' own pid files too: a start interrupted before the state
@@ -442,23 +459,8 @@ lab_container_daemons_stop (LabRunner *runner, LabContainerNode *node, GPid virt
     virtlogd = pid_from_file (node, "virtlogd.pid");
   libvirtd_child = pid_from_file (node, "libvirtd.pid");
 
-  silence_libvirt ();
   if ((libvirtd > 0 && lab_process_alive (libvirtd)) || process_is (libvirtd_child, "libvirtd"))
-    conn = virConnectOpen (uri);
-  if (conn != NULL)
-    {
-      virDomainPtr *doms = NULL;
-      int n = virConnectListAllDomains (conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-
-      /* this libvirtd is the lab's own: whatever runs on it is the lab's */
-      for (int i = 0; i < n; i++)
-        {
-          virDomainDestroy (doms[i]);
-          virDomainFree (doms[i]);
-        }
-      free (doms);
-      virConnectClose (conn);
-    }
+    destroy_domains (node);
   /* libvirtd, or `labctl reap` which forwards the signal to it */
   if (process_is (libvirtd, "labctl"))
     stop_process (libvirtd, "labctl", 15000);

@@ -20,7 +20,7 @@ network_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   LabVirt *virt = lab_vm_get_virt (d->shared, error);
 
   gboolean exists = FALSE;
-  virNetworkPtr net;
+  g_autoptr(virNetwork) net = NULL;
 
   *done = FALSE;
   if (virt == NULL || !lab_virt_network_check (virt, spec, &exists, error))
@@ -28,10 +28,7 @@ network_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   /* done: ours and running (after a reboot it may be defined but down) */
   net = exists ? virNetworkLookupByName (lab_virt_get_connect (virt), spec->name) : NULL;
   if (net != NULL)
-    {
-      *done = virNetworkIsActive (net) == 1;
-      virNetworkFree (net);
-    }
+    *done = virNetworkIsActive (net) == 1;
   return TRUE;
 }
 

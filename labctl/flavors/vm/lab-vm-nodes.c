@@ -20,13 +20,11 @@ define_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   LabVmStep *d = data;
   LabVirt *virt = lab_vm_get_virt (d->shared, error);
-  virDomainPtr dom = NULL;
+  g_autoptr(virDomain) dom = NULL;
 
   if (virt == NULL || !lab_virt_domain_lookup (virt, d->node->name, ctx->recipe->name, &dom, error))
     return FALSE;
   *done = dom != NULL;
-  if (dom != NULL)
-    virDomainFree (dom);
   return TRUE;
 }
 
@@ -145,16 +143,13 @@ start_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   for (guint i = 0; i < r->nodes->len; i++)
     {
       LabNode *node = g_ptr_array_index (r->nodes, i);
-      virDomainPtr dom = NULL;
+      g_autoptr(virDomain) dom = NULL;
       int state = VIR_DOMAIN_NOSTATE, reason;
 
       if (!lab_virt_domain_lookup (virt, node->name, r->name, &dom, error))
         return FALSE;
       if (dom != NULL)
-        {
-          virDomainGetState (dom, &state, &reason, 0);
-          virDomainFree (dom);
-        }
+        virDomainGetState (dom, &state, &reason, 0);
       if (state != VIR_DOMAIN_RUNNING)
         {
           *done = FALSE;
