@@ -10,6 +10,7 @@
 #include "lab-flavor.h"
 #include "lab-guest.h"
 #include "lab-i18n.h"
+#include "lab-json.h"
 
 #define REPLIES_BEFORE 20
 #define REPLIES_AFTER  30
@@ -29,34 +30,23 @@ lab_migration_result_to_json (const LabMigrationResult *r)
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "experiment");
-  json_builder_add_string_value (b, "migrate");
-  json_builder_set_member_name (b, "guest");
-  json_builder_add_string_value (b, r->guest);
-  json_builder_set_member_name (b, "from");
-  json_builder_add_string_value (b, r->from_node);
-  json_builder_set_member_name (b, "to");
-  json_builder_add_string_value (b, r->to_node);
-  json_builder_set_member_name (b, "answers_after");
-  json_builder_add_boolean_value (b, r->answers_after);
-  json_builder_set_member_name (b, "command_seconds");
-  json_builder_add_double_value (b, r->migration.command_seconds);
+  lab_json_member_string (b, "experiment", "migrate");
+  lab_json_member_string (b, "guest", r->guest);
+  lab_json_member_string (b, "from", r->from_node);
+  lab_json_member_string (b, "to", r->to_node);
+  lab_json_member_boolean (b, "answers_after", r->answers_after);
+  lab_json_member_double (b, "command_seconds", r->migration.command_seconds);
   json_builder_set_member_name (b, "probe");
   json_builder_add_value (b, lab_probe_result_to_json (&r->probe));
   json_builder_set_member_name (b, "libvirt");
   if (r->migration.have_job_stats)
     {
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "downtime_ms");
-      json_builder_add_int_value (b, (gint64) r->migration.downtime_ms);
-      json_builder_set_member_name (b, "time_elapsed_ms");
-      json_builder_add_int_value (b, (gint64) r->migration.elapsed_ms);
-      json_builder_set_member_name (b, "data_transferred");
-      json_builder_add_int_value (b, (gint64) r->migration.data_transferred);
-      json_builder_set_member_name (b, "memory_transferred");
-      json_builder_add_int_value (b, (gint64) r->migration.memory_transferred);
-      json_builder_set_member_name (b, "memory_total");
-      json_builder_add_int_value (b, (gint64) r->migration.memory_total);
+      lab_json_member_int (b, "downtime_ms", (gint64) r->migration.downtime_ms);
+      lab_json_member_int (b, "time_elapsed_ms", (gint64) r->migration.elapsed_ms);
+      lab_json_member_int (b, "data_transferred", (gint64) r->migration.data_transferred);
+      lab_json_member_int (b, "memory_transferred", (gint64) r->migration.memory_transferred);
+      lab_json_member_int (b, "memory_total", (gint64) r->migration.memory_total);
       json_builder_end_object (b);
     }
   else

@@ -14,6 +14,7 @@
 #include <libvirt/virterror.h>
 
 #include "lab-i18n.h"
+#include "lab-json.h"
 #include "lab-util.h"
 #include "lab-virt.h"
 
@@ -95,12 +96,9 @@ lab_check_result_to_json (LabCheckResult *result)
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, result->id);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, lab_check_status_to_string (result->status));
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, result->message);
+  lab_json_member_string (b, "id", result->id);
+  lab_json_member_string (b, "status", lab_check_status_to_string (result->status));
+  lab_json_member_string (b, "message", result->message);
   json_builder_set_member_name (b, "fix");
   if (result->fix != NULL)
     json_builder_add_string_value (b, result->fix);
@@ -150,12 +148,10 @@ lab_check_results_to_json (GPtrArray *results)
   json_builder_begin_object (b);
   for (gsize i = 0; i < G_N_ELEMENTS (all); i++)
     {
-      json_builder_set_member_name (b, lab_check_status_to_string (all[i]));
-      json_builder_add_int_value (b, lab_check_results_count (results, all[i]));
+      lab_json_member_int (b, lab_check_status_to_string (all[i]), lab_check_results_count (results, all[i]));
     }
   json_builder_end_object (b);
-  json_builder_set_member_name (b, "ok");
-  json_builder_add_boolean_value (b, lab_check_results_count (results, LAB_CHECK_FAIL) == 0);
+  lab_json_member_boolean (b, "ok", lab_check_results_count (results, LAB_CHECK_FAIL) == 0);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

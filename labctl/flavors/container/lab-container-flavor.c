@@ -10,6 +10,7 @@
 
 #include "lab-guest.h"
 #include "lab-i18n.h"
+#include "lab-json.h"
 #include "lab-virt.h"
 
 static void
@@ -67,16 +68,11 @@ container_node_status (LabContext *ctx, LabNode *node, JsonBuilder *b)
   g_autofree char *uri = lab_container_node_uri (cn);
   GPid pid = (GPid) lab_state_get_int (ctx->state, key, 0);
 
-  json_builder_set_member_name (b, "netns");
-  json_builder_add_string_value (b, cn->netns);
-  json_builder_set_member_name (b, "netns_exists");
-  json_builder_add_boolean_value (b, lab_container_netns_exists (cn));
-  json_builder_set_member_name (b, "libvirtd_pid");
-  json_builder_add_int_value (b, pid);
-  json_builder_set_member_name (b, "libvirtd_answers");
-  json_builder_add_boolean_value (b, lab_container_daemons_running (cn, pid));
-  json_builder_set_member_name (b, "uri");
-  json_builder_add_string_value (b, uri);
+  lab_json_member_string (b, "netns", cn->netns);
+  lab_json_member_boolean (b, "netns_exists", lab_container_netns_exists (cn));
+  lab_json_member_int (b, "libvirtd_pid", pid);
+  lab_json_member_boolean (b, "libvirtd_answers", lab_container_daemons_running (cn, pid));
+  lab_json_member_string (b, "uri", uri);
 }
 
 static void
