@@ -248,9 +248,13 @@ record_node (LabContext *ctx, LabGuest *g, const char *node)
     lab_state_remove (ctx->state, key);
 }
 
-/* Stops and undefines the guest on one node (if it is there and ours). */
+/* Stops and undefines the guest on one node (if it is there and ours).
+ * strict: a failure to stop or undefine it is an error; otherwise it is
+ * left to what follows (reset redefines the guest and says so if that
+ * fails). A domain of that name that is not ours always is. */
 static gboolean
-remove_from (virConnectPtr conn, LabContext *ctx, LabGuest *guest, const char *node, GError **error)
+remove_from (virConnectPtr conn, LabContext *ctx, LabGuest *guest, const char *node, gboolean strict,
+             GError **error)
 {
   g_autoptr(virDomain) dom = NULL;
 
@@ -258,12 +262,12 @@ remove_from (virConnectPtr conn, LabContext *ctx, LabGuest *guest, const char *n
     return FALSE;
   if (dom == NULL)
     return TRUE;
-  if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
+  if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0 && strict)
     {
       lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), guest->name, node);
       return FALSE;
     }
-  if (virDomainIsPersistent (dom) == 1 && virDomainUndefine (dom) < 0)
+  if (virDomainIsPersistent (dom) == 1 && virDomainUndefine (dom) < 0 && strict)
     {
       lab_virt_set_error (error, _("Cannot undefine guest %s on node %s"), guest->name, node);
       return FALSE;
@@ -271,11 +275,11 @@ remove_from (virConnectPtr conn, LabContext *ctx, LabGuest *guest, const char *n
   return TRUE;
 }
 
-gboolean
-lab_guest_remove (LabContext *ctx, LabGuest *guest, GError **error)
+/* The guest off every node whose libvirtd answers. */
+static gboolean
+remove_everywhere (LabContext *ctx, LabGuest *guest, gboolean strict, GError **error)
 {
   LabRecipe *r = ctx->recipe;
-  g_autofree char *image = lab_guest_clean_image (ctx, guest);
 
   if (!lab_flavor_require_node_libvirt (ctx, error))
     return FALSE;
@@ -284,9 +288,19 @@ lab_guest_remove (LabContext *ctx, LabGuest *guest, GError **error)
       const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
       g_autoptr(virConnect) conn = connect_node (ctx, node, NULL);
 
-      if (conn != NULL && !remove_from (conn, ctx, guest, node, error))
+      if (conn != NULL && !remove_from (conn, ctx, guest, node, strict, error))
         return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+lab_guest_remove (LabContext *ctx, LabGuest *guest, GError **error)
+{
+  g_autofree char *image = lab_guest_clean_image (ctx, guest);
+
+  if (!remove_everywhere (ctx, guest, TRUE, error))
+    return FALSE;
   if (g_unlink (image) < 0 && errno != ENOENT)
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot remove %s: %s"), image, g_strerror (errno));
@@ -349,31 +363,11 @@ recreate_at_home (LabContext *ctx, LabGuest *guest, const char *image, gboolean 
 gboolean
 lab_guest_reset (LabContext *ctx, LabGuest *guest, GError **error)
 {
-  LabRecipe *r = ctx->recipe;
   g_autofree char *image = lab_guest_clean_image (ctx, guest);
 
-  if (!lab_flavor_require_node_libvirt (ctx, error))
+  /* away from every node, then back on its home node */
+  if (!remove_everywhere (ctx, guest, FALSE, error))
     return FALSE;
-  /* away from every node but home; on home only stopped */
-  for (guint i = 0; i < r->nodes->len; i++)
-    {
-      const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
-      g_autoptr(virConnect) conn = connect_node (ctx, node, NULL);
-      g_autoptr(virDomain) d = NULL;
-
-      if (conn == NULL)
-        continue;
-      if (!lookup_ours (conn, ctx, guest, node, &d, error))
-        return FALSE;
-      if (d != NULL)
-        {
-          if (virDomainIsActive (d) == 1)
-            virDomainDestroy (d);
-          if (virDomainIsPersistent (d) == 1)
-            virDomainUndefine (d);
-        }
-    }
-
   if (!recreate_at_home (ctx, guest, image, g_file_test (image, G_FILE_TEST_EXISTS), error))
     return FALSE;
   record_node (ctx, guest, guest->node);
