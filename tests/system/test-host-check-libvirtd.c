@@ -14,29 +14,12 @@
 #include <glib/gstdio.h>
 
 #include "lab-host-check.h"
+#include "lab-test-fs.h"
 
 static char *
 host_dir (const char *name)
 {
   return g_test_build_filename (G_TEST_DIST, "data", "hosts", name, NULL);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 static gboolean
@@ -118,7 +101,7 @@ test_libvirtd (void)
     /* no autostarted networks: nothing but the daemon itself */
     g_autofree char *autostart = g_build_filename (etc, "qemu", "networks", "autostart", NULL);
 
-    remove_tree (autostart);
+    lab_test_remove_tree (autostart);
   }
   conf = g_build_filename (etc, "libvirtd.conf", NULL);
   log = g_build_filename (work, "log", "libvirtd.log", NULL);
@@ -202,7 +185,7 @@ test_libvirtd (void)
       if (g_file_get_contents (log, &text, NULL, NULL))
         g_test_message ("libvirtd.log:\n%s", text);
     }
-  remove_tree (work);
+  lab_test_remove_tree (work);
 }
 
 int

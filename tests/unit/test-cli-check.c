@@ -1,6 +1,7 @@
 /* test-cli-check.c: the built labctl executable ($LABCTL): `labctl check`,
  * global options and usage errors (exit codes, JSON shape, stderr). */
 #include "config.h"
+#include "lab-test-fs.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -375,38 +376,6 @@ reachable_by_others (const char *path, char **why)
     }
 }
 
-/* A removable fake root for the permission test. */
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
-write_file (const char *root, const char *rel, const char *content, int mode)
-{
-  g_autofree char *path = g_build_filename (root, rel, NULL);
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_file_set_contents (path, content, -1, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, mode), ==, 0);
-}
-
 /* The permission paths, for real: labctl runs as an unprivileged user
  * against a root-only /dev/kvm and a root-only libvirt socket, and must
  * tell the user to join the kvm and libvirt groups. As root the child drops
@@ -431,8 +400,8 @@ test_check_unprivileged (void)
 
   g_assert_no_error (error);
   g_assert_cmpint (g_chmod (root, 0755), ==, 0);
-  write_file (root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n", 0644);
-  write_file (root, "dev/kvm", "", as_root ? 0600 : 0);
+  lab_test_write_file (root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n", 0644);
+  lab_test_write_file (root, "dev/kvm", "", as_root ? 0600 : 0);
   kvm = g_build_filename (root, "dev", "kvm", NULL);
 
   if (as_root)
@@ -450,7 +419,7 @@ test_check_unprivileged (void)
           g_autofree char *reason = g_strdup_printf ("cannot run labctl as nobody: %s", why);
 
           g_test_skip (reason);
-          remove_tree (root);
+          lab_test_remove_tree (root);
           return;
         }
     }
@@ -491,7 +460,7 @@ test_check_unprivileged (void)
   run_clear (&r);
 
   close (fd);
-  remove_tree (root);
+  lab_test_remove_tree (root);
 }
 
 int

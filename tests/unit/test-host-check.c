@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "lab-host-check.h"
+#include "lab-test-fs.h"
 
 /* ---------------------------------------------------------------------- */
 /* helpers                                                                 */
@@ -131,39 +132,6 @@ message_of (GPtrArray *results, const char *id)
     g_assert_nonnull (strstr (h_, (needle))); \
   } G_STMT_END
 
-static void
-write_file (const char *root, const char *rel, const char *content)
-{
-  g_autofree char *path = g_build_filename (root, rel, NULL);
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_file_set_contents (path, content, -1, &error);
-  g_assert_no_error (error);
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            rm_rf (child);
-          else
-            g_unlink (child);
-        }
-    }
-  g_rmdir (path);
-}
-
 static char *
 make_tmpdir (void)
 {
@@ -280,11 +248,11 @@ test_intel_nested_off (void)
   g_autoptr(GPtrArray) res = NULL;
   const char *fix;
 
-  write_file (root, "proc/cpuinfo",
-              "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n\n"
-              "processor\t: 1\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n\n");
-  write_file (root, "sys/module/kvm_intel/parameters/nested", "N\n");
-  write_file (root, "dev/kvm", "");
+  lab_test_write_file (root, "proc/cpuinfo",
+                       "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n\n"
+                       "processor\t: 1\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n\n", -1);
+  lab_test_write_file (root, "sys/module/kvm_intel/parameters/nested", "N\n", -1);
+  lab_test_write_file (root, "dev/kvm", "", -1);
   res = run_at (root, NULL);
   assert_status (res, "kvm.nested", LAB_CHECK_FAIL);
   assert_contains (message_of (res, "kvm.nested"), "nested=N");
@@ -298,7 +266,7 @@ test_intel_nested_off (void)
   assert_status (res, "host.memory", LAB_CHECK_SKIP);
   assert_status (res, "host.kernel", LAB_CHECK_WARN);
   assert_contains (message_of (res, "host.cores"), "2 CPUs");
-  rm_rf (root);
+  lab_test_remove_tree (root);
 }
 
 static void
@@ -309,7 +277,8 @@ test_odd_hosts (void)
   g_autoptr(GPtrArray) res = NULL;
 
   /* a VM without nested virtualization: no svm, "hypervisor" flag */
-  write_file (root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu hypervisor npt\n");
+  lab_test_write_file (root, "proc/cpuinfo",
+                       "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu hypervisor npt\n", -1);
   res = run_at (root, NULL);
   assert_status (res, "cpu.virt-flag", LAB_CHECK_FAIL);
   assert_contains (fix_of (res, "cpu.virt-flag"), "host-passthrough");
@@ -319,7 +288,8 @@ test_odd_hosts (void)
   g_clear_pointer (&res, g_ptr_array_unref);
 
   /* another vendor: no KVM checks apply */
-  write_file (root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: CentaurHauls\nflags\t\t: fpu vmx\n");
+  lab_test_write_file (root, "proc/cpuinfo",
+                       "processor\t: 0\nvendor_id\t: CentaurHauls\nflags\t\t: fpu vmx\n", -1);
   res = run_at (root, NULL);
   assert_status (res, "cpu.vendor", LAB_CHECK_FAIL);
   assert_contains (message_of (res, "cpu.vendor"), "CentaurHauls");
@@ -335,7 +305,7 @@ test_odd_hosts (void)
   assert_status (res, "host.cores", LAB_CHECK_WARN);
   assert_status (res, "host.memory", LAB_CHECK_SKIP);
   g_clear_pointer (&res, g_ptr_array_unref);
-  rm_rf (root);
+  lab_test_remove_tree (root);
 }
 
 static void
@@ -493,7 +463,7 @@ test_disk_recipe (void)
     g_ptr_array_unref (res);
     free_recipe (recipe);
   }
-  rm_rf (dir);
+  lab_test_remove_tree (dir);
 }
 
 /* A recipe parsed by LabRecipe, as `labctl check --recipe` loads it. */
@@ -521,7 +491,7 @@ test_recipe_file (void)
   assert_contains (message_of (res, "host.cores"), "4 vCPUs");
   assert_status (res, "host.disk", LAB_CHECK_PASS);
   assert_contains (message_of (res, "host.disk"), "lab.img can grow to 1.0 GiB");
-  rm_rf (dir);
+  lab_test_remove_tree (dir);
 }
 
 static void
@@ -599,7 +569,7 @@ test_tools (void)
   {
     g_autofree char *p = g_build_filename (bin, "tgtadm", NULL);
 
-    write_file (bin, "tgtadm", "#!/bin/sh\nexit 0\n");
+    lab_test_write_file (bin, "tgtadm", "#!/bin/sh\nexit 0\n", -1);
     g_assert_cmpint (g_chmod (p, 0644), ==, 0);
     res = run_at (root, NULL);
     assert_status (res, "tool.tgtadm", LAB_CHECK_FAIL);
@@ -611,7 +581,7 @@ test_tools (void)
     {
       g_autofree char *p = g_build_filename (bin, tool_table[i].program, NULL);
 
-      write_file (bin, tool_table[i].program, "#!/bin/sh\nexit 0\n");
+      lab_test_write_file (bin, tool_table[i].program, "#!/bin/sh\nexit 0\n", -1);
       g_assert_cmpint (g_chmod (p, 0755), ==, 0);
     }
   res = run_at (root, NULL);
@@ -629,7 +599,7 @@ test_tools (void)
 
     g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
     g_setenv ("PATH", empty, TRUE);
-    write_file (root, "usr/sbin/iscsiadm", "#!/bin/sh\nexit 0\n");
+    lab_test_write_file (root, "usr/sbin/iscsiadm", "#!/bin/sh\nexit 0\n", -1);
     g_assert_cmpint (g_chmod (sbin_tool, 0755), ==, 0);
     res = run_at (root, NULL);
     assert_status (res, "tool.iscsiadm", LAB_CHECK_PASS);
@@ -639,8 +609,8 @@ test_tools (void)
   }
 
   g_setenv ("PATH", saved_path, TRUE);
-  rm_rf (bin);
-  rm_rf (root);
+  lab_test_remove_tree (bin);
+  lab_test_remove_tree (root);
 }
 
 /* ---------------------------------------------------------------------- */

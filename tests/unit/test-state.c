@@ -8,29 +8,13 @@
 
 #include "lab-error.h"
 #include "lab-state.h"
+#include "lab-test-fs.h"
 
 typedef struct {
   char *dir;     /* the state dir (created by save) lives inside */
   char *state_dir;
   char *path;
 } Fixture;
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -46,7 +30,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  remove_tree (f->dir);
+  lab_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->state_dir);
   g_free (f->path);
