@@ -453,8 +453,7 @@ define_describe (LabContext *ctx, gpointer data, gboolean down)
       g_ptr_array_add (lines, g_strdup_printf ("cat > %s <<'EOF'\n%sEOF", file, xml));
       g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' define %s", uri, file));
     }
-  g_ptr_array_add (lines, NULL);
-  return (char **) g_ptr_array_free (lines, FALSE);
+  return lab_lines_steal (lines);
 }
 
 /* ---- the guest's disk: its LV's place on the LUN -------------------------- */
@@ -608,8 +607,7 @@ disk_describe (LabContext *ctx, gpointer data, gboolean down)
       g_ptr_array_add (lines, g_strdup ("# the guest's disk: the LUN from pe_start + first extent x extent size, "
                                         "seg_size bytes (a <slice> in its domain XML)"));
     }
-  g_ptr_array_add (lines, NULL);
-  return (char **) g_ptr_array_free (lines, FALSE);
+  return lab_lines_steal (lines);
 }
 
 static const LabStepInfo disk_step = {
@@ -711,8 +709,7 @@ start_describe (LabContext *ctx, gpointer data, gboolean down)
       if (g->address != NULL)
         g_ptr_array_add (lines, g_strdup_printf ("until ping -c1 -W1 %s; do sleep 0.5; done", g->address));
     }
-  g_ptr_array_add (lines, NULL);
-  return (char **) g_ptr_array_free (lines, FALSE);
+  return lab_lines_steal (lines);
 }
 
 static const LabStepInfo start_step = {
@@ -816,8 +813,7 @@ snapshot_describe (LabContext *ctx, gpointer data, gboolean down)
       g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' save %s %s --running", uri, g->name, image));
       g_ptr_array_add (lines, g_strdup_printf ("virsh -c '%s' restore %s --running", uri, image));
     }
-  g_ptr_array_add (lines, NULL);
-  return (char **) g_ptr_array_free (lines, FALSE);
+  return lab_lines_steal (lines);
 }
 
 static const LabStepInfo snapshot_step = {

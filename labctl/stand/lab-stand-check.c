@@ -11,6 +11,7 @@
 #include "lab-flavor.h"
 #include "lab-host-check.h"
 #include "lab-i18n.h"
+#include "lab-util.h"
 
 gboolean
 lab_stand_check_matters (LabFlavorId flavor, const char *id)
@@ -59,8 +60,7 @@ check_describe (LabContext *ctx, gpointer data, gboolean down)
   if (!down)
     g_ptr_array_add (lines, g_strdup_printf ("labctl check --recipe %s",
                                              ctx->recipe->path != NULL ? ctx->recipe->path : ctx->recipe->name));
-  g_ptr_array_add (lines, NULL);
-  return (char **) g_ptr_array_free (lines, FALSE);
+  return lab_lines_steal (lines);
 }
 
 static const LabStepInfo check_step = {

@@ -7,6 +7,7 @@
 
 #include "lab-flavor.h"
 #include "lab-i18n.h"
+#include "lab-util.h"
 #include "lab-probe.h"
 
 #define GUEST_PING_TIMEOUT_MS 10000
@@ -40,8 +41,7 @@ ready_describe (LabContext *ctx, gpointer data, gboolean down)
 
   if (!down)
     g_ptr_array_add (lines, g_strdup ("labctl status"));
-  g_ptr_array_add (lines, NULL);
-  return (char **) g_ptr_array_free (lines, FALSE);
+  return lab_lines_steal (lines);
 }
 
 static const LabStepInfo ready_step = {

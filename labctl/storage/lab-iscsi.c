@@ -330,8 +330,7 @@ lab_iscsi_argv_fuse_export (const char *address, guint16 port, const char *iqn, 
       g_ptr_array_add (a, g_strdup ("--pidfile"));
       g_ptr_array_add (a, g_strdup (pidfile));
     }
-  g_ptr_array_add (a, NULL);
-  return (char **) g_ptr_array_free (a, FALSE);
+  return lab_lines_steal (a);
 }
 
 char **
