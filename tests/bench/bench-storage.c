@@ -217,9 +217,10 @@ main (int argc, char **argv)
       med_l = g_array_index (t_labctl, double, t_labctl->len / 2);
       med_s = g_array_index (t_script, double, t_script->len / 2);
       g_array_sort (ratios, cmp_double);
-      printf ("median: labctl %.3f s, shell script %.3f s, ratio %.2fx (goal <= 1.5x); "
+      printf ("median: labctl %.3f s, shell script %.3f s, ratio %.2fx (goal <= 1.5x: %s); "
               "median of the per-round ratios %.2fx\n",
-              med_l, med_s, med_l / med_s, g_array_index (ratios, double, ratios->len / 2));
+              med_l, med_s, med_l / med_s, med_l / med_s <= 1.5 ? "met" : "MISSED",
+              g_array_index (ratios, double, ratios->len / 2));
     }
   {
     char *rm[] = { "rm", "-rf", dir, NULL };
