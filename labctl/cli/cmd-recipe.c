@@ -9,16 +9,6 @@
 #include "lab-json.h"
 #include "lab-recipe.h"
 
-static LabRecipe *
-load_named (const char *name, GError **error)
-{
-  g_autofree char *path = lab_recipe_resolve_path (name, error);
-
-  if (path == NULL)
-    return NULL;
-  return lab_recipe_load (path, error);
-}
-
 static char *
 summary_line (LabRecipe *r)
 {
@@ -37,7 +27,7 @@ validate_recipes (LabCli *cli, char **files, GError **error)
   for (guint i = 0; files[i] != NULL; i++)
     {
       g_autoptr(GError) local = NULL;
-      g_autoptr(LabRecipe) r = load_named (files[i], &local);
+      g_autoptr(LabRecipe) r = lab_recipe_load_named (files[i], &local);
 
       if (cli->json)
         {
@@ -85,7 +75,7 @@ validate_recipes (LabCli *cli, char **files, GError **error)
 static gboolean
 show_recipe (LabCli *cli, const char *name, GError **error)
 {
-  g_autoptr(LabRecipe) r = load_named (name, error);
+  g_autoptr(LabRecipe) r = lab_recipe_load_named (name, error);
 
   if (r == NULL)
     return FALSE;
@@ -124,7 +114,7 @@ list_recipes (LabCli *cli, gboolean names_only, GError **error)
   for (guint i = 0; names[i] != NULL; i++)
     {
       g_autoptr(GError) local = NULL;
-      g_autoptr(LabRecipe) r = load_named (names[i], &local);
+      g_autoptr(LabRecipe) r = lab_recipe_load_named (names[i], &local);
 
       if (r == NULL)
         {

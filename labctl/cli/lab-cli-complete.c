@@ -33,8 +33,7 @@ offer (Completion *c, const char *candidate)
 static void
 offer_names (Completion *c, LabCliComplete what)
 {
-  g_autofree char *path = lab_recipe_resolve_path (c->recipe, NULL);
-  g_autoptr(LabRecipe) recipe = path != NULL ? lab_recipe_load (path, NULL) : NULL;
+  g_autoptr(LabRecipe) recipe = lab_recipe_load_named (c->recipe, NULL);
   GPtrArray *list;
 
   if (recipe == NULL)

@@ -1599,6 +1599,14 @@ lab_recipe_load (const char *path, GError **error)
   return lab_recipe_load_data (data, length, path, error);
 }
 
+LabRecipe *
+lab_recipe_load_named (const char *name_or_path, GError **error)
+{
+  g_autofree char *path = lab_recipe_resolve_path (name_or_path, error);
+
+  return path != NULL ? lab_recipe_load (path, error) : NULL;
+}
+
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {

@@ -128,6 +128,11 @@ void         lab_recipe_free         (LabRecipe   *recipe);
 char        *lab_recipe_resolve_path (const char  *name_or_path,
                                       GError     **error);
 
+/* lab_recipe_resolve_path() then lab_recipe_load(): the recipe a
+ * command's --recipe names (NULL: the default one). */
+LabRecipe   *lab_recipe_load_named   (const char  *name_or_path,
+                                      GError     **error);
+
 /* Names of the recipes shipped in the data dir (without ".lab"), sorted.
  * Free with g_strfreev(). */
 char       **lab_recipe_list_shipped (void);

@@ -24,13 +24,9 @@ struct _LabStandNodes {
 LabStandNodes *
 lab_stand_nodes_open (const char *recipe_name, GError **error)
 {
-  g_autofree char *path = lab_recipe_resolve_path (recipe_name, error);
-  g_autoptr(LabStandNodes) self = NULL;
+  g_autoptr(LabStandNodes) self = g_new0 (LabStandNodes, 1);
 
-  if (path == NULL)
-    return NULL;
-  self = g_new0 (LabStandNodes, 1);
-  self->recipe = lab_recipe_load (path, error);
+  self->recipe = lab_recipe_load_named (recipe_name, error);
   if (self->recipe == NULL)
     return NULL;
   self->uri = lab_virt_default_uri (NULL);

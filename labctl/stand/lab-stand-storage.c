@@ -28,13 +28,9 @@ lab_stand_storage_open (const char *recipe_name, gboolean dry_run, gboolean chan
                         GCancellable *cancellable, GError **error)
 {
   g_autoptr(LabStandStorage) self = g_new0 (LabStandStorage, 1);
-  g_autofree char *path = NULL;
   g_autofree char *dir = NULL;
 
-  path = lab_recipe_resolve_path (recipe_name, error);
-  if (path == NULL)
-    return NULL;
-  self->recipe = lab_recipe_load (path, error);
+  self->recipe = lab_recipe_load_named (recipe_name, error);
   if (self->recipe == NULL)
     return NULL;
 

@@ -66,12 +66,9 @@ lab_stand_open (const char *recipe_name, gboolean dry_run, FILE *progress_stream
                 GCancellable *cancellable, GError **error)
 {
   g_autoptr(LabStand) self = g_new0 (LabStand, 1);
-  g_autofree char *path = lab_recipe_resolve_path (recipe_name, error);
   g_autofree char *dir = NULL;
 
-  if (path == NULL)
-    return NULL;
-  self->recipe = lab_recipe_load (path, error);
+  self->recipe = lab_recipe_load_named (recipe_name, error);
   if (self->recipe == NULL)
     return NULL;
   dir = lab_state_dir_for_lab (self->recipe->name);
