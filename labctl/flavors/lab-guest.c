@@ -364,15 +364,16 @@ gboolean
 lab_guest_reset (LabContext *ctx, LabGuest *guest, GError **error)
 {
   g_autofree char *image = lab_guest_clean_image (ctx, guest);
+  gboolean from_image;
 
   /* away from every node, then back on its home node */
   if (!remove_everywhere (ctx, guest, FALSE, error))
     return FALSE;
-  if (!recreate_at_home (ctx, guest, image, g_file_test (image, G_FILE_TEST_EXISTS), error))
+  from_image = g_file_test (image, G_FILE_TEST_EXISTS);
+  if (!recreate_at_home (ctx, guest, image, from_image, error))
     return FALSE;
   record_node (ctx, guest, guest->node);
-  return wait_ping (ctx, guest, g_file_test (image, G_FILE_TEST_EXISTS) ? GUEST_RESUME_TIMEOUT_MS
-                                                                       : GUEST_BOOT_TIMEOUT_MS, error);
+  return wait_ping (ctx, guest, from_image ? GUEST_RESUME_TIMEOUT_MS : GUEST_BOOT_TIMEOUT_MS, error);
 }
 
 /* ---- plan steps -------------------------------------------------------- */
