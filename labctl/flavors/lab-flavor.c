@@ -79,3 +79,25 @@ lab_flavor_node_peer_uri (LabContext *ctx, const char *node, GError **error)
 {
   return node_uri (ctx, node, TRUE, error);
 }
+
+char **
+lab_flavor_node_command (LabContext *ctx, const char *node, const char *const *argv, GError **error)
+{
+  const LabFlavor *flavor = lab_flavor_for_context (ctx);
+  LabNode *n;
+
+  if (flavor->node_command == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+                   _("Lab %s: labctl cannot run commands on the nodes of the %s flavor yet"), ctx->recipe->name,
+                   lab_flavor_to_string (ctx->recipe->flavor));
+      return NULL;
+    }
+  n = lab_recipe_find_node (ctx->recipe, node);
+  if (n == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("Lab %s has no node '%s'"), ctx->recipe->name, node);
+      return NULL;
+    }
+  return flavor->node_command (ctx, n, argv, error);
+}

@@ -27,6 +27,12 @@ typedef void     (*LabFlavorAddStepsFunc)  (LabPlan    *plan,
 typedef char    *(*LabFlavorNodeUriFunc)   (LabContext *ctx,
                                             LabNode    *node,
                                             GError    **error);
+/* The argv that runs argv as root on node (NULL-terminated, free with
+ * g_strfreev()); NULL with an error when the node cannot be reached. */
+typedef char   **(*LabFlavorNodeCommandFunc) (LabContext        *ctx,
+                                              LabNode           *node,
+                                              const char *const *argv,
+                                              GError           **error);
 
 typedef struct {
   const char *name;       /* "vm", "container" */
@@ -40,6 +46,12 @@ typedef struct {
    * run no libvirt labctl talks to, so it has no guests either. */
   LabFlavorNodeUriFunc node_uri;
   LabFlavorNodeUriFunc node_peer_uri;
+
+  /* How labctl runs a command on a node as root (the cluster and the
+   * exercises use it): container nodes enter the node's namespaces, VM
+   * nodes with an OS get ssh with the lab's key. NULL: the flavor's nodes
+   * run nothing labctl can reach. */
+  LabFlavorNodeCommandFunc node_command;
 
   /* stand.ready: TRUE when the node answers (NULL: nothing to ask). */
   gboolean (*node_ready)        (LabContext   *ctx,
@@ -84,6 +96,14 @@ char            *lab_flavor_node_uri       (LabContext  *ctx,
 char            *lab_flavor_node_peer_uri  (LabContext  *ctx,
                                             const char  *node,
                                             GError     **error);
+
+/* The argv that runs argv as root on the node named node (through the
+ * row's node_command): LAB_ERROR_NOT_FOUND when the lab has no such node,
+ * LAB_ERROR_UNSUPPORTED when its flavor cannot run commands on nodes. */
+char           **lab_flavor_node_command   (LabContext        *ctx,
+                                            const char        *node,
+                                            const char *const *argv,
+                                            GError           **error);
 
 /* The flavors' rows (flavors/<name>/lab-<name>-flavor.c). */
 extern const LabFlavor lab_flavor_vm;

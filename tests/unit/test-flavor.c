@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "lab-error.h"
 #include "lab-flavor.h"
@@ -126,6 +127,48 @@ test_container_uris (void)
   lab_close (&lab);
 }
 
+/* A container node's commands enter the namespaces of its virtlogd, and
+ * only while that process lives; a VM node without an OS has none. */
+static void
+test_node_command (void)
+{
+  Lab lab;
+  const char *argv[] = { "crm_mon", "-1", NULL };
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) cmd = NULL;
+  g_auto(GStrv) none = NULL;
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+
+  lab_open (&lab, container_text);
+  none = lab_flavor_node_command (&lab.ctx, "node2", argv, &error);
+  g_assert_null (none);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "node2"));
+  g_clear_error (&error);
+  lab_state_set_int (lab.state, "nodes.node2.virtlogd_pid", getpid ());
+  cmd = lab_flavor_node_command (&lab.ctx, "node2", argv, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (cmd), ==, 9);
+  g_assert_cmpstr (cmd[0], ==, "nsenter");
+  g_assert_cmpstr (cmd[2], ==, pid);
+  g_assert_cmpstr (cmd[6], ==, "--");
+  g_assert_cmpstr (cmd[7], ==, "crm_mon");
+  g_assert_cmpstr (cmd[8], ==, "-1");
+  g_clear_pointer (&none, g_strfreev);
+  none = lab_flavor_node_command (&lab.ctx, "node9", argv, &error);
+  g_assert_null (none);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
+  lab_close (&lab);
+
+  lab_open (&lab, kvm_text);
+  g_clear_error (&error);
+  g_clear_pointer (&none, g_strfreev);
+  none = lab_flavor_node_command (&lab.ctx, "node1", argv, &error);
+  g_assert_null (none);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED);
+  lab_close (&lab);
+}
+
 static void
 test_vm_has_no_node_libvirt (void)
 {
@@ -151,5 +194,6 @@ main (int argc, char **argv)
   g_test_add_func ("/flavor/checks", test_checks);
   g_test_add_func ("/flavor/container/uris", test_container_uris);
   g_test_add_func ("/flavor/vm/no-node-libvirt", test_vm_has_no_node_libvirt);
+  g_test_add_func ("/flavor/node-command", test_node_command);
   return g_test_run ();
 }

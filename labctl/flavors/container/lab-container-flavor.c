@@ -4,6 +4,9 @@
  * the guests' clean images. */
 #include "config.h"
 
+#include <signal.h>
+
+#include "lab-error.h"
 #include "lab-flavor.h"
 #include "lab-container.h"
 #include "lab-container-private.h"
@@ -48,6 +51,32 @@ container_node_peer_uri (LabContext *ctx, LabNode *node, GError **error)
   g_autoptr(LabContainerNode) cn = lab_container_node_for (ctx, node);
 
   return lab_container_node_peer_uri (cn);
+}
+
+/* A container node is the network, mount and UTS namespaces its virtlogd
+ * was started in (libvirtd joined them): nsenter into them. */
+static char **
+container_node_command (LabContext *ctx, LabNode *node, const char *const *argv, GError **error)
+{
+  g_autofree char *key = g_strdup_printf ("nodes.%s.virtlogd_pid", node->name);
+  GPid pid = (GPid) lab_state_get_int (ctx->state, key, 0);
+  g_autofree char *pid_str = NULL;
+  GStrvBuilder *b;
+  char **cmd;
+
+  if (pid <= 0 || kill (pid, 0) != 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                   _("Node %s of lab %s is not running (run `labctl up` first)"), node->name, ctx->recipe->name);
+      return NULL;
+    }
+  pid_str = g_strdup_printf ("%d", (int) pid);
+  b = g_strv_builder_new ();
+  g_strv_builder_add_many (b, "nsenter", "-t", pid_str, "-m", "-u", "-n", "--", NULL);
+  g_strv_builder_addv (b, (const char **) argv);
+  cmd = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return cmd;
 }
 
 /* The node's libvirtd answers on its socket. */
@@ -120,6 +149,7 @@ const LabFlavor lab_flavor_container = {
   },
   .node_uri = container_node_uri,
   .node_peer_uri = container_node_peer_uri,
+  .node_command = container_node_command,
   .node_ready = container_node_ready,
   .node_status = container_node_status,
   .node_status_text = container_node_status_text,
