@@ -94,4 +94,5 @@ const LabCommand lab_command_down = {
   .common = LAB_CLI_OPT_ALL,
   .options = down_options,
   .handler = cmd_down,
+  .flags = LAB_CLI_LOCKS_LAB,
 };

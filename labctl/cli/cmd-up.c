@@ -88,4 +88,5 @@ const LabCommand lab_command_up = {
                     "a person would type."),
   .common = LAB_CLI_OPT_ALL,
   .handler = cmd_up,
+  .flags = LAB_CLI_LOCKS_LAB,
 };

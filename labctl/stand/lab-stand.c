@@ -17,6 +17,7 @@
 #include "lab-error.h"
 #include "lab-flavor.h"
 #include "lab-i18n.h"
+#include "lab-lock.h"
 #include "lab-storage.h"
 
 /* ---- the plan ----------------------------------------------------------- */
@@ -188,6 +189,12 @@ lab_stand_remove_state_dir (LabStand *self, GError **error)
       g_rmdir (sub);
     }
   g_unlink (log);
+  {
+    /* the lock file: the command that removes the directory holds the
+     * lock, and a waiting labctl notices the file went (lab-lock.c) */
+    g_autofree char *lock = g_build_filename (dir, LAB_LOCK_FILE_NAME, NULL);
+    g_unlink (lock);
+  }
   {
     /* the daemons' logs (tgtd.log, qemu-storage-daemon.log ...) */
     g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);

@@ -4,6 +4,7 @@
 #include "stand-test-util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,38 @@ stand_test_tiny_guest (char **kernel, char **initrd, GError **error)
   *kernel = g_build_filename (dir, "vmlinux", NULL);
   *initrd = g_build_filename (dir, "initramfs.cpio.gz", NULL);
   return TRUE;
+}
+
+GSubprocess *
+stand_test_labctl_start (const char *labctl, const char *recipe, const char *first, ...)
+{
+  GSubprocess *proc;
+  va_list ap;
+
+  va_start (ap, first);
+  proc = stand_test_labctl_start_va (labctl, recipe, first, ap);
+  va_end (ap);
+  return proc;
+}
+
+GSubprocess *
+stand_test_labctl_start_va (const char *labctl, const char *recipe, const char *first, va_list ap)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+
+  g_ptr_array_add (argv, (char *) labctl);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  g_ptr_array_add (argv, (char *) "--recipe");
+  g_ptr_array_add (argv, (char *) recipe);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  if (proc == NULL)
+    g_printerr ("cannot start %s: %s\n", labctl, error->message);
+  return proc;
 }
 
 char *

@@ -1,7 +1,9 @@
 /* stand-test-util.h: helpers shared by the stand's system and e2e tests. */
 #pragma once
 
-#include <glib.h>
+#include <stdarg.h>
+
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -11,6 +13,16 @@ G_BEGIN_DECLS
 gboolean  stand_test_tiny_guest   (char   **kernel,
                                    char   **initrd,
                                    GError **error);
+/* Starts `labctl ARGS... --recipe recipe` (args: NULL-terminated), its
+ * stdout and stderr piped. */
+GSubprocess *stand_test_labctl_start_va (const char *labctl,
+                                         const char *recipe,
+                                         const char *first,
+                                         va_list     ap);
+GSubprocess *stand_test_labctl_start  (const char *labctl,
+                                       const char *recipe,
+                                       const char *first,
+                                       ...) G_GNUC_NULL_TERMINATED;
 /* A private /24 for this process: "10.B.C" with B in 64..127. */
 char     *stand_test_subnet_prefix (void);
 /* Runs a command line, returns its stdout (NULL on failure, *error set). */

@@ -328,6 +328,69 @@ test_dir_for_lab (void)
     g_setenv ("LABCTL_STATE_DIR", saved, TRUE);
 }
 
+#define WRITES 300
+
+static int writer_done;
+
+static gpointer
+write_many (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(LabState) disk = NULL;
+  g_autoptr(GError) error = NULL;
+
+  disk = lab_state_load (f->state_dir, "course", &error);
+  g_assert_no_error (error);
+  for (int i = 1; i <= WRITES && disk != NULL; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("grow.key%d", i);
+
+      /* a file that grows, so that a torn read would show */
+      lab_state_set_int (disk, "counter", i);
+      lab_state_set_string (disk, key, "a value long enough to make the file grow by a few blocks");
+      lab_state_set_secret (disk, "secret", key);
+      if (!lab_state_save (disk, &error))
+        break;
+    }
+  g_assert_no_error (error);
+  g_atomic_int_set (&writer_done, 1);
+  return NULL;
+}
+
+/* A reader (status) while `up` saves after every step: it reads the old or
+ * the new state, never half of one, and never waits. */
+static void
+test_concurrent_readers (Fixture *f, gconstpointer data)
+{
+  GThread *writer = g_thread_new ("writer", write_many, f);
+  gint64 last = 0;
+  guint reads = 0;
+
+  while (last < WRITES && !g_atomic_int_get (&writer_done))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LabState) state = lab_state_load (f->state_dir, "course", &error);
+      gint64 n;
+
+      g_assert_no_error (error);
+      if (state == NULL)
+        break;
+      n = lab_state_get_int (state, "counter", 0);
+      /* never backwards; what it holds belongs together */
+      g_assert_cmpint (n, >=, last);
+      if (n > 0)
+        {
+          g_autofree char *key = g_strdup_printf ("grow.key%d", (int) n);
+          g_assert_true (lab_state_has (state, key));
+        }
+      last = n;
+      reads++;
+    }
+  g_thread_join (writer);
+  g_test_message ("%u reads during %d writes", reads, WRITES);
+  g_assert_cmpuint (reads, >, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -343,6 +406,7 @@ main (int argc, char **argv)
   ADD ("/state/load/lab-mismatch", test_lab_mismatch);
   ADD ("/state/delete", test_delete);
   ADD ("/state/save/crash-before-rename", test_crash_before_rename);
+  ADD ("/state/concurrent-readers", test_concurrent_readers);
 #undef ADD
   g_test_add_func ("/state/dir-for-lab", test_dir_for_lab);
 
