@@ -60,6 +60,19 @@ lab_stand_reset (LabContext *ctx, GError **error)
   return flavor->reset (ctx, error);
 }
 
+char *
+lab_stand_count_text (LabRecipe *r)
+{
+  g_autofree char *nodes = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u node", "%u nodes", r->nodes->len),
+                                            r->nodes->len);
+  g_autofree char *guests = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u guest", "%u guests",
+                                                          r->guests->len),
+                                             r->guests->len);
+
+  /* TRANSLATORS: "2 nodes, 1 guest" */
+  return g_strdup_printf (_("%s, %s"), nodes, guests);
+}
+
 /* ---- a session on a lab ------------------------------------------------- */
 
 LabStand *

@@ -38,8 +38,7 @@ finish (Run *run, GSubprocess *proc)
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &run->out, &run->err, &error);
   g_assert_no_error (error);
   run->status = g_subprocess_get_exit_status (proc);
-  g_test_message ("labctl (pid %s): exit %d\nstdout: %s\nstderr: %s", g_subprocess_get_identifier (proc),
-                  run->status, run->out, run->err);
+  g_test_message ("labctl: exit %d\nstdout: %s\nstderr: %s", run->status, run->out, run->err);
 }
 
 static void
@@ -142,11 +141,19 @@ main (int argc, char **argv)
     }
   recipe_path = stand_test_write_e2e_recipe (work, lab, "unused", "unused", NULL, NULL, &error);
   {
-    /* no guest: the lock is the point, not the guest's boot */
+    /* no guest: the lock is the point, not the guest's boot; a VG name
+     * of its own, whatever else runs on this machine */
     g_autoptr(GKeyFile) kf = g_key_file_new ();
+    g_autofree char *vg = g_strdup_printf ("vg_%s", lab);
 
     if (recipe_path == NULL || !g_key_file_load_from_file (kf, recipe_path, G_KEY_FILE_KEEP_COMMENTS, &error)
-        || !g_key_file_remove_group (kf, "guest tiny", &error) || !g_key_file_save_to_file (kf, recipe_path, &error))
+        || !g_key_file_remove_group (kf, "guest tiny", &error))
+      {
+        g_printerr ("cannot write the test recipe: %s\n", error != NULL ? error->message : "");
+        return 1;
+      }
+    g_key_file_set_string (kf, "storage", "vg", vg);
+    if (!g_key_file_save_to_file (kf, recipe_path, &error))
       {
         g_printerr ("cannot write the test recipe: %s\n", error->message);
         return 1;

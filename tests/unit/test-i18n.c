@@ -78,6 +78,20 @@ test_build_tree (void)
   g_assert_null (strstr (r.out, "Commands:"));
 }
 
+/* Counts take the plural their number needs, in both languages. */
+static void
+test_count_plurals (void)
+{
+  g_autofree char *recipe = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "e2e.lab", NULL);
+  g_auto(LabTestRun) en = { 0 };
+  g_auto(LabTestRun) ru = { 0 };
+
+  if (lab_test_run_labctl (&en, "up", "--dry-run", "--recipe", recipe, NULL))
+    g_assert_nonnull (strstr (en.out, ", 2 nodes, 1 guest\n"));
+  if (run_labctl_ru (&ru, "up", "--dry-run", "--recipe", recipe, NULL))
+    g_assert_nonnull (strstr (ru.out, ", 2 узла, 1 гость\n"));
+}
+
 static void
 test_command_help (void)
 {
@@ -330,6 +344,7 @@ main (int argc, char **argv)
   g_test_add_func ("/i18n/catalogue-built", test_catalogue_built);
   g_test_add_func ("/i18n/ru/help", test_help);
   g_test_add_func ("/i18n/ru/build-tree", test_build_tree);
+  g_test_add_func ("/i18n/count-plurals", test_count_plurals);
   g_test_add_func ("/i18n/ru/command-help", test_command_help);
   g_test_add_func ("/i18n/ru/unknown-command", test_unknown_command);
   g_test_add_func ("/i18n/ru/recipe-error", test_recipe_error);
