@@ -14,6 +14,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-state.h"
 
 /* How often a waiting labctl tries again. */
 #define WAIT_POLL_MS 100
@@ -122,11 +123,15 @@ lab_lock_acquire (const char *dir, const char *lab_name, const char *command, gb
   for (;;)
     {
       g_autofree char *line = NULL;
+      g_autoptr(GError) dir_error = NULL;
       int fd;
 
-      if (g_mkdir_with_parents (dir, 0700) != 0)
+      if (!lab_state_prepare_dir (dir, &dir_error))
         {
-          set_open_error (error, dir, lab_name, command, errno);
+          if (g_error_matches (dir_error, LAB_ERROR, LAB_ERROR_PERMISSION))
+            set_open_error (error, dir, lab_name, command, EACCES);
+          else
+            g_propagate_error (error, g_steal_pointer (&dir_error));
           return NULL;
         }
       fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);

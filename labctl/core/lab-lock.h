@@ -19,8 +19,8 @@ G_BEGIN_DECLS
 
 typedef struct _LabLock LabLock;
 
-/* Takes the lock of the lab whose state directory is dir (made, 0700, if
- * missing), for command ("up", "nodes stop"), named lab_name in messages.
+/* Takes the lock of the lab whose state directory is dir (made by
+ * lab_state_prepare_dir() if missing), for command ("up", "nodes stop"), named lab_name in messages.
  * Held by another process: LAB_ERROR_BUSY naming its command, pid and
  * start time, or with wait, waits until it is free (iterating the default
  * main context, so SIGINT/SIGTERM handlers run; cancellable cancelled:

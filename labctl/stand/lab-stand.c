@@ -237,13 +237,8 @@ lab_stand_prepare_dir (LabStand *self, GError **error)
   g_autofree char *dir = lab_state_dir_for_lab (self->recipe->name);
   g_autofree char *log = g_build_filename (dir, "labctl.log", NULL);
 
-  if (g_mkdir_with_parents (dir, 0700) < 0)
-    {
-      int saved = errno;
-      g_set_error (error, LAB_ERROR, saved == EACCES ? LAB_ERROR_PERMISSION : LAB_ERROR_FAILED,
-                   _("Cannot create the lab's directory %s: %s"), dir, g_strerror (saved));
-      return FALSE;
-    }
+  if (!lab_state_prepare_dir (dir, error))
+    return FALSE;
   lab_runner_set_log_path (self->runner, log);
   return TRUE;
 }

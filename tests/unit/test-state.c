@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,10 +98,23 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_assert_true (lab_state_save (state, &error));
   g_assert_no_error (error);
 
+  /* what is public, readable by the group; the secrets by the owner alone */
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0640);
   g_assert_cmpint (g_stat (f->state_dir, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0750);
+  {
+    g_autofree char *secrets = g_build_filename (f->state_dir, "secrets.json", NULL);
+    g_autofree char *public_text = read_file (f->path);
+    g_autofree char *secret_text = read_file (secrets);
+
+    g_assert_cmpint (g_stat (secrets, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    g_assert_nonnull (public_text);
+    g_assert_null (strstr (public_text != NULL ? public_text : "", "Pa55-w0rd"));
+    g_assert_null (strstr (public_text != NULL ? public_text : "", "secrets"));
+    g_assert_nonnull (strstr (secret_text != NULL ? secret_text : "", "Pa55-w0rd"));
+  }
 
   again = lab_state_load (f->state_dir, "course", &error);
   g_assert_no_error (error);
@@ -138,6 +152,35 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_clear_pointer (&keys, g_strfreev);
   keys = lab_state_list_keys (again, NULL);
   g_assert_cmpuint (g_strv_length (keys), ==, 2);
+}
+
+/* A state.json from before secrets.json: its secrets are read, and the
+ * next save moves them out of it. */
+static void
+test_secrets_migrate (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabState) state = NULL;
+  g_autoptr(LabState) again = NULL;
+  g_autofree char *secrets = g_build_filename (f->state_dir, "secrets.json", NULL);
+  g_autofree char *text = NULL;
+
+  write_state_file (f, "{ \"format\": 1, \"lab\": \"course\", \"steps\": {}, "
+                       "\"resources\": { \"a\": 1 }, \"secrets\": { \"chap\": \"old-secret\" } }");
+  state = lab_state_load (f->state_dir, "course", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lab_state_get_secret (state, "chap"), ==, "old-secret");
+  g_assert_true (lab_state_save (state, &error));
+  text = read_file (f->path);
+  g_assert_null (strstr (text, "old-secret"));
+  g_assert_true (g_file_test (secrets, G_FILE_TEST_IS_REGULAR));
+  again = lab_state_load (f->state_dir, "course", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lab_state_get_secret (again, "chap"), ==, "old-secret");
+  /* delete removes both files */
+  g_assert_true (lab_state_delete (again, &error));
+  g_assert_false (g_file_test (secrets, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -401,6 +444,7 @@ main (int argc, char **argv)
   ADD ("/state/load/missing-is-empty", test_missing_is_empty);
   ADD ("/state/round-trip", test_round_trip);
   ADD ("/state/public-json", test_public_json);
+  ADD ("/state/secrets-migrate", test_secrets_migrate);
   ADD ("/state/load/corrupt", test_corrupt);
   ADD ("/state/load/newer-format", test_newer_format);
   ADD ("/state/load/lab-mismatch", test_lab_mismatch);
