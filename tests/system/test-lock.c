@@ -114,7 +114,7 @@ int
 main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *work = NULL, *root = NULL;
+  g_autofree char *work = NULL;
   int rc;
 
   g_test_init (&argc, &argv, NULL);
@@ -128,37 +128,13 @@ main (int argc, char **argv)
   if (labctl == NULL)
     labctl = LABCTL_BUILD_DIR "/labctl/labctl";
   lab = g_strdup_printf ("lock%u", (guint) getpid ());
-  work = g_dir_make_tmp ("labctl-lock-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_chmod (work, 0755);
-  root = g_build_filename (work, "state", NULL);
-  g_setenv ("LABCTL_STATE_DIR", root, TRUE);
-  state_dir = g_build_filename (root, lab, NULL);
-  if (!stand_test_lvm_system_dir (work, &error))
+  /* no guest: the lock is the point, not the guest's boot */
+  recipe_path = stand_test_prepare_lab (lab, FALSE, &work, &state_dir, &error);
+  if (recipe_path == NULL)
     {
-      g_printerr ("cannot write the LVM configuration: %s\n", error->message);
+      g_printerr ("cannot prepare the test's lab: %s\n", error->message);
       return 1;
     }
-  recipe_path = stand_test_write_e2e_recipe (work, lab, "unused", "unused", NULL, NULL, &error);
-  {
-    /* no guest: the lock is the point, not the guest's boot; a VG name
-     * of its own, whatever else runs on this machine */
-    g_autoptr(GKeyFile) kf = g_key_file_new ();
-    g_autofree char *vg = g_strdup_printf ("vg_%s", lab);
-
-    if (recipe_path == NULL || !g_key_file_load_from_file (kf, recipe_path, G_KEY_FILE_KEEP_COMMENTS, &error)
-        || !g_key_file_remove_group (kf, "guest tiny", &error))
-      {
-        g_printerr ("cannot write the test recipe: %s\n", error != NULL ? error->message : "");
-        return 1;
-      }
-    g_key_file_set_string (kf, "storage", "vg", vg);
-    if (!g_key_file_save_to_file (kf, recipe_path, &error))
-      {
-        g_printerr ("cannot write the test recipe: %s\n", error->message);
-        return 1;
-      }
-  }
   g_test_add_func ("/lock/two-ups", test_two_ups);
   g_test_add_func ("/lock/down", test_down);
   rc = g_test_run ();
