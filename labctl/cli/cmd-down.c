@@ -78,8 +78,14 @@ cmd_down (LabCli *cli, int argc, char **argv, GError **error)
     }
   if (!ok)
     {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",
-                                  _("The lab is only partly removed; fix the cause and run 'labctl down' again: "));
+      if (lab_stand_report_failed_step (report) != NULL)
+        g_set_error (error, local_error->domain, local_error->code,
+                     _("The lab is only partly removed: step '%s' failed (why, and what to do, is above); fix "
+                       "the cause and run 'labctl down' again."),
+                     lab_stand_report_failed_step (report));
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",
+                                    _("The lab is only partly removed; fix the cause and run 'labctl down' again: "));
       return FALSE;
     }
   return TRUE;
@@ -94,4 +100,5 @@ const LabCommand lab_command_down = {
   .common = LAB_CLI_OPT_ALL,
   .options = down_options,
   .handler = cmd_down,
+  .flags = LAB_CLI_LOCKS_LAB,
 };

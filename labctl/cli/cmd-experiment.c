@@ -71,6 +71,7 @@ static const LabCommand experiment_verbs[] = {
     .options = migrate_options,
     .option_complete = migrate_option_complete,
     .handler = experiment_migrate,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   { NULL }
 };

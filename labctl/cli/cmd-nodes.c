@@ -257,6 +257,7 @@ static const LabCommand nodes_verbs[] = {
     .complete = LAB_CLI_COMPLETE_NODES,
     .complete_more = LAB_CLI_COMPLETE_NODES,
     .handler = nodes_start,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   {
     .name = "stop",
@@ -268,6 +269,7 @@ static const LabCommand nodes_verbs[] = {
     .complete = LAB_CLI_COMPLETE_NODES,
     .complete_more = LAB_CLI_COMPLETE_NODES,
     .handler = nodes_stop,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   {
     .name = "console",
@@ -289,6 +291,7 @@ static const LabCommand nodes_verbs[] = {
     .options = snapshot_options,
     .complete = LAB_CLI_COMPLETE_NODES,
     .handler = nodes_snapshot,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   {
     .name = "revert",
@@ -299,6 +302,7 @@ static const LabCommand nodes_verbs[] = {
     .common = LAB_CLI_OPT_ALL,
     .complete = LAB_CLI_COMPLETE_NODES,
     .handler = nodes_revert,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   { NULL }
 };

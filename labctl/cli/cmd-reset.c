@@ -86,4 +86,5 @@ const LabCommand lab_command_reset = {
                     "revert to their clean snapshots). Much faster than 'down' and 'up'."),
   .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
   .handler = cmd_reset,
+  .flags = LAB_CLI_LOCKS_LAB,
 };

@@ -89,12 +89,14 @@ static const LabCommand storage_verbs[] = {
     .summary = N_("Build the shared storage, or continue an interrupted build (root)"),
     .common = LAB_CLI_OPT_ALL,
     .handler = storage_up,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   {
     .name = "down",
     .summary = N_("Remove the shared storage the lab made (root)"),
     .common = LAB_CLI_OPT_ALL,
     .handler = storage_down,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   {
     .name = "status",

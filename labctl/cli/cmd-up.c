@@ -24,12 +24,12 @@ cmd_up (LabCli *cli, int argc, char **argv, GError **error)
   if (cli->dry_run)
     {
       g_autoptr(GString) out = g_string_new (NULL);
+      g_autofree char *counts = lab_stand_count_text (stand->recipe);
 
-      g_string_append_printf (out, _("# labctl up --recipe %s: lab %s, flavor %s, %u nodes, %u guests\n"
+      g_string_append_printf (out, _("# labctl up --recipe %s: lab %s, flavor %s, %s\n"
                                      "# The commands each step runs (as root), in order:\n"),
                               stand->recipe->path, stand->recipe->name,
-                              lab_flavor_to_string (stand->recipe->flavor), stand->recipe->nodes->len,
-                              stand->recipe->guests->len);
+                              lab_flavor_to_string (stand->recipe->flavor), counts);
       lab_plan_describe (stand->plan, FALSE, out);
       fputs (out->str, cli->out);
       return TRUE;
@@ -71,9 +71,16 @@ cmd_up (LabCli *cli, int argc, char **argv, GError **error)
                          "or 'labctl down' to remove what was made."));
           return FALSE;
         }
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",
-                                  _("The lab is not complete. Fix the cause and run 'labctl up' again to "
-                                    "continue (or 'labctl down' to remove what was made): "));
+      if (lab_stand_report_failed_step (report) != NULL)
+        /* the progress showed the step's error with its fix: once is enough */
+        g_set_error (error, local_error->domain, local_error->code,
+                     _("The lab is not complete: step '%s' failed (why, and what to do, is above). Fix the "
+                       "cause and run 'labctl up' again to continue (or 'labctl down' to remove what was made)."),
+                     lab_stand_report_failed_step (report));
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",
+                                    _("The lab is not complete. Fix the cause and run 'labctl up' again to "
+                                      "continue (or 'labctl down' to remove what was made): "));
       return FALSE;
     }
   return TRUE;
@@ -88,4 +95,5 @@ const LabCommand lab_command_up = {
                     "a person would type."),
   .common = LAB_CLI_OPT_ALL,
   .handler = cmd_up,
+  .flags = LAB_CLI_LOCKS_LAB,
 };

@@ -10,6 +10,9 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-lock.h"
+#include "lab-recipe.h"
+#include "lab-state.h"
 
 const LabCommand * const lab_cli_commands[] = {
   /* in the order a user meets them */
@@ -35,12 +38,14 @@ static const GOptionEntry common_entries[] = {
   { "json", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Machine-readable JSON output"), NULL },
   { "dry-run", 'n', 0, G_OPTION_ARG_NONE, NULL,
     N_("Print the equivalent shell commands instead of running them"), NULL },
+  { "wait", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("When another labctl is changing the lab, wait for it instead of exiting with code 5"), NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, NULL, N_("Show more detail"), NULL },
   { "help", 'h', 0, G_OPTION_ARG_NONE, NULL, N_("Show this help"), NULL },
 };
 /* The flag that brings each of them; 0: every row has it. */
 static const LabCliOptions common_flags[] = {
-  LAB_CLI_OPT_RECIPE, LAB_CLI_OPT_JSON, LAB_CLI_OPT_DRY_RUN, 0, 0,
+  LAB_CLI_OPT_RECIPE, LAB_CLI_OPT_JSON, LAB_CLI_OPT_DRY_RUN, LAB_CLI_OPT_WAIT, 0, 0,
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (common_entries) == G_N_ELEMENTS (common_flags));
 
@@ -53,7 +58,7 @@ static const GOptionEntry global_entries[] = {
  * go to the command as if given after its name. */
 const LabCommand lab_cli_global = {
   .name = "labctl",
-  .common = LAB_CLI_OPT_ALL,
+  .common = LAB_CLI_OPT_ALL | LAB_CLI_OPT_WAIT,
   .options = global_entries,
 };
 
@@ -90,11 +95,12 @@ static GArray *
 entries_for (const LabCommand *row, gpointer const *values)
 {
   GArray *entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+  LabCliOptions common = row->common | (row->flags & LAB_CLI_LOCKS_LAB ? LAB_CLI_OPT_WAIT : 0);
 
   for (const GOptionEntry *e = row->options; e != NULL && e->long_name != NULL; e++)
     g_array_append_vals (entries, e, 1);
   for (guint i = 0; i < G_N_ELEMENTS (common_entries); i++)
-    if (common_flags[i] == 0 || (row->common & common_flags[i]))
+    if (common_flags[i] == 0 || (common & common_flags[i]))
       {
         GOptionEntry e = common_entries[i];
 
@@ -326,7 +332,8 @@ print_main_help (LabCli *cli, FILE *stream)
     if (!((*c)->flags & LAB_CLI_HIDDEN))
       fprintf (stream, "  %-12s %s\n", (*c)->name, _((*c)->summary));
   fprintf (stream, "\n%s\n", _("Run 'labctl COMMAND --help' for the options of a command."));
-  fprintf (stream, "%s\n", _("Exit codes: 0 success, 1 failure, 2 usage error, 4 needs privileges, 130 interrupted."));
+  fprintf (stream, "%s\n", _("Exit codes: 0 success, 1 failure, 2 usage error, 3 lab not up (status), "
+                              "4 needs privileges, 5 lab busy (another labctl is changing it), 130 interrupted."));
 }
 
 void
@@ -351,7 +358,8 @@ parse_row (LabCli *cli, const char *command, const LabCommand *row, gboolean *he
            int *argc, char ***argv, GError **error)
 {
   gboolean verbose = FALSE;
-  gpointer const values[G_N_ELEMENTS (common_entries)] = { &cli->recipe, &cli->json, &cli->dry_run, &verbose, help };
+  gpointer const values[G_N_ELEMENTS (common_entries)] = { &cli->recipe, &cli->json, &cli->dry_run, &cli->wait,
+                                                           &verbose,     help };
   g_autoptr(GOptionContext) ctx = row_context (cli->command, row, values);
   g_autoptr(GError) local_error = NULL;
 
@@ -396,6 +404,41 @@ check_arg_count (LabCli *cli, const char *command, const LabCommand *row, int ar
   else
     lab_cli_set_usage_error (error, command, _("unexpected argument '%s'; usage: %s"), argv[row->max_args + 1],
                              usage);
+  return FALSE;
+}
+
+static void
+say_waiting (const char *holder, gpointer data)
+{
+  LabCli *cli = data;
+
+  fprintf (cli->err, _("labctl %s: waiting for %s to finish with the lab...\n"), cli->command, holder);
+  fflush (cli->err);
+}
+
+/* The lock of the lab that cli->recipe names (lab-lock.h), into *lock. A
+ * recipe that does not load: no lock (the handler says what is wrong). */
+static gboolean
+lock_lab (LabCli *cli, LabLock **lock, GError **error)
+{
+  g_autoptr(LabRecipe) recipe = lab_recipe_load_named (cli->recipe, NULL);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *dir = NULL;
+
+  if (recipe == NULL)
+    return TRUE;
+  dir = lab_state_dir_for_lab (recipe->name);
+  *lock = lab_lock_acquire (dir, recipe->name, cli->command, cli->wait, say_waiting, cli, cli->cancellable,
+                            &local_error);
+  if (*lock != NULL)
+    return TRUE;
+  if (g_error_matches (local_error, LAB_ERROR, LAB_ERROR_PERMISSION))
+    g_set_error (error, LAB_ERROR, LAB_ERROR_PERMISSION,
+                 _("'labctl %s' changes lab %s, whose files (%s) this user may not write: it needs root. "
+                   "Run: sudo labctl %s --recipe %s"),
+                 cli->command, recipe->name, dir, cli->command, recipe->path != NULL ? recipe->path : recipe->name);
+  else
+    g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
 }
 
@@ -451,6 +494,14 @@ run_command (LabCli *cli, const LabCommand *command, int argc, char **argv, GErr
     }
   if (!check_arg_count (cli, command->name, row, argc, argv, error))
     return FALSE;
+  if ((row->flags & LAB_CLI_LOCKS_LAB) && !cli->dry_run)
+    {
+      g_autoptr(LabLock) lock = NULL;
+
+      if (!lock_lab (cli, &lock, error))
+        return FALSE;
+      return row->handler (cli, argc, argv, error);
+    }
   return row->handler (cli, argc, argv, error);
 }
 
@@ -586,5 +637,5 @@ lab_cli_main (int argc, char **argv)
       return code;
     }
   g_free (cli.command);
-  return LAB_EXIT_OK;
+  return cli.exit_code;
 }

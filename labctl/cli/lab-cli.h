@@ -42,12 +42,18 @@ typedef enum {
   LAB_CLI_OPT_JSON    = 1 << 1,
   LAB_CLI_OPT_DRY_RUN = 1 << 2,
   LAB_CLI_OPT_ALL     = 0x7,
+  LAB_CLI_OPT_WAIT    = 1 << 3,   /* --wait: comes with LAB_CLI_LOCKS_LAB, never set by hand */
 } LabCliOptions;
 
 typedef enum {
   LAB_CLI_FLAGS_NONE = 0,
   LAB_CLI_HIDDEN     = 1 << 0,   /* not in --help nor offered by completion */
   LAB_CLI_DEFAULT    = 1 << 1,   /* the verb that runs when the command names none */
+  /* It changes the lab: the dispatcher takes the lab's lock (lab-lock.h)
+   * before the handler runs, except with --dry-run, and holds it until
+   * the handler returns; another labctl holding it: exit 5 naming it, or
+   * with --wait (which the row then takes) wait for it. */
+  LAB_CLI_LOCKS_LAB  = 1 << 2,
 } LabCliFlags;
 
 /* What a word completes to. */
@@ -95,6 +101,7 @@ struct _LabCli {
   char     *recipe;         /* --recipe: path or shipped name; NULL = default */
   gboolean  json;
   gboolean  dry_run;
+  gboolean  wait;           /* --wait: for the lab's lock */
   int       verbose;
   /* output */
   FILE     *out;
@@ -104,6 +111,7 @@ struct _LabCli {
   GCancellable *cancellable;  /* cancelled on SIGINT/SIGTERM */
   char     *log_path;       /* set by commands that log (lab_runner_get_log_path):
                                a failure message then ends with the log's path */
+  int       exit_code;      /* a handler that succeeds may set it (status: 3, not up) */
 };
 
 /* The table, in the order of `labctl --help` (lab-cli.c); NULL-terminated. */

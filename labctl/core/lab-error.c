@@ -24,6 +24,8 @@ lab_error_to_exit_code (const GError *error)
           return LAB_EXIT_PERMISSION;
         case LAB_ERROR_CANCELLED:
           return LAB_EXIT_CANCELLED;
+        case LAB_ERROR_BUSY:
+          return LAB_EXIT_BUSY;
         default:
           return LAB_EXIT_FAILURE;
         }

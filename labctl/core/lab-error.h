@@ -27,6 +27,7 @@ typedef enum {
   LAB_ERROR_LIBVIRT,       /* libvirt API error (message quotes libvirt) */
   LAB_ERROR_CANCELLED,     /* interrupted by the user */
   LAB_ERROR_CHECK_FAILED,  /* a preflight check failed */
+  LAB_ERROR_BUSY,          /* another labctl is changing the lab (lab-lock.h): the CLI exits 5 */
 } LabErrorCode;
 
 /* Exit codes of the labctl executable (documented in labctl(1)). */
@@ -34,7 +35,9 @@ typedef enum {
   LAB_EXIT_OK = 0,
   LAB_EXIT_FAILURE = 1,
   LAB_EXIT_USAGE = 2,
+  LAB_EXIT_NOT_UP = 3,       /* `status`: the lab is not (completely) up, as `systemctl is-active` */
   LAB_EXIT_PERMISSION = 4,
+  LAB_EXIT_BUSY = 5,         /* another labctl holds the lab's lock */
   LAB_EXIT_CANCELLED = 130,
 } LabExitCode;
 

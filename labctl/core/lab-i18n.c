@@ -3,13 +3,13 @@
 
 #include <locale.h>
 
+#include "lab-paths.h"
+
 void
 lab_i18n_init (void)
 {
-  const char *dir = g_getenv ("LABCTL_LOCALEDIR");
-
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, dir != NULL && *dir != '\0' ? dir : LABCTL_LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, lab_paths_locale_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 }

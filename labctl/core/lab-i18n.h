@@ -7,8 +7,9 @@
 
 G_BEGIN_DECLS
 
-/* Binds the text domain. Honours LABCTL_LOCALEDIR (the build tree's po/
- * directory in tests) before the installed locale directory. */
+/* Binds the text domain to lab_paths_locale_dir (): $LABCTL_LOCALEDIR,
+ * the build tree's po/ when running from the build tree, or the installed
+ * locale directory. */
 void lab_i18n_init (void);
 
 G_END_DECLS

@@ -13,6 +13,20 @@ running_from_build_tree (void)
   return exe != NULL && g_str_has_prefix (exe, LABCTL_BUILD_DIR "/");
 }
 
+/* $env if set, in_build_tree when running from the build tree, installed
+ * otherwise (newly allocated). */
+static char *
+resolve_dir (const char *env, const char *in_build_tree, const char *installed)
+{
+  const char *value = g_getenv (env);
+
+  if (value != NULL && *value != '\0')
+    return g_strdup (value);
+  if (running_from_build_tree ())
+    return g_strdup (in_build_tree);
+  return g_strdup (installed);
+}
+
 const char *
 lab_paths_data_dir (void)
 {
@@ -21,16 +35,22 @@ lab_paths_data_dir (void)
 
   if (g_once_init_enter (&once))
     {
-      const char *env = g_getenv ("LABCTL_DATA_DIR");
-      char *value;
+      dir = resolve_dir ("LABCTL_DATA_DIR", LABCTL_SOURCE_DIR, LABCTL_PKGDATADIR);
+      g_once_init_leave (&once, 1);
+    }
+  return dir;
+}
 
-      if (env != NULL && *env != '\0')
-        value = g_strdup (env);
-      else if (running_from_build_tree ())
-        value = g_strdup (LABCTL_SOURCE_DIR);
-      else
-        value = g_strdup (LABCTL_PKGDATADIR);
-      dir = value;
+const char *
+lab_paths_locale_dir (void)
+{
+  static gsize once;
+  static char *dir;
+
+  if (g_once_init_enter (&once))
+    {
+      /* po/meson.build builds po/<lang>/LC_MESSAGES/labctl.mo there */
+      dir = resolve_dir ("LABCTL_LOCALEDIR", LABCTL_BUILD_DIR "/po", LABCTL_LOCALEDIR);
       g_once_init_leave (&once, 1);
     }
   return dir;

@@ -12,6 +12,7 @@ typedef struct {
   const LabStepInfo *info;
   char              *id;
   char              *title;    /* translated, title_arg formatted in */
+  char              *undo_title;  /* what `down` shows: "Undo 'title'" */
   LabPhase           phase;
   gpointer           data;
   GDestroyNotify     destroy;
@@ -70,6 +71,7 @@ step_free (gpointer p)
     step->destroy (step->data);
   g_free (step->id);
   g_free (step->title);
+  g_free (step->undo_title);
   g_free (step);
 }
 
@@ -150,6 +152,8 @@ lab_plan_add_step (LabPlan           *plan,
   if (title_arg != NULL)
     g_string_replace (title, "%s", title_arg, 1);
   step->title = g_string_free (title, FALSE);
+  /* TRANSLATORS: the title of a step in `labctl down`; %s: its title in `up` */
+  step->undo_title = g_strdup_printf (_("Undo '%s'"), step->title);
   step->phase = plan->phase;
   step->data = data;
   step->destroy = destroy;
@@ -225,11 +229,13 @@ step_failed (LabPlan    *plan,
              Step       *step,
              guint       index,
              gint64      start,
+             gboolean    down,
              const char *prefix_format,
              GError    **error)
 {
   LabContext *ctx = plan->ctx;
   g_autoptr(GError) save_error = NULL;
+  const char *shown = down ? step->undo_title : step->title;
 
   if (!save (plan, &save_error))
     g_warning ("%s", save_error->message);
@@ -239,11 +245,11 @@ step_failed (LabPlan    *plan,
     {
       g_prefix_error (error, prefix_format, step->title);
       lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_FAILED, index, plan->steps->len,
-                         step->title, seconds_since (start), (*error)->message);
+                         shown, seconds_since (start), (*error)->message);
     }
   else
     lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_FAILED, index, plan->steps->len,
-                       step->title, seconds_since (start), NULL);
+                       shown, seconds_since (start), NULL);
 }
 
 static gboolean
@@ -293,7 +299,7 @@ lab_plan_up (LabPlan *plan, GError **error)
         {
           if (!step->info->check (ctx, step->data, &done, error))
             {
-              step_failed (plan, step, i, start, _("Step '%s' failed: "), error);
+              step_failed (plan, step, i, start, FALSE, _("Step '%s' failed: "), error);
               return FALSE;
             }
         }
@@ -316,20 +322,20 @@ lab_plan_up (LabPlan *plan, GError **error)
       mark (plan, step, LAB_STEP_STATE_STARTED, 0);
       if (!save (plan, error))
         {
-          step_failed (plan, step, i, start, _("Step '%s' failed: "), error);
+          step_failed (plan, step, i, start, FALSE, _("Step '%s' failed: "), error);
           return FALSE;
         }
 
       if (step->info->apply != NULL && !step->info->apply (ctx, step->data, error))
         {
-          step_failed (plan, step, i, start, _("Step '%s' failed: "), error);
+          step_failed (plan, step, i, start, FALSE, _("Step '%s' failed: "), error);
           return FALSE;
         }
 
       mark (plan, step, LAB_STEP_STATE_DONE, seconds_since (start));
       if (!save (plan, error))
         {
-          step_failed (plan, step, i, start, _("Step '%s' failed: "), error);
+          step_failed (plan, step, i, start, FALSE, _("Step '%s' failed: "), error);
           return FALSE;
         }
       lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_DONE, i, total, step->title,
@@ -358,27 +364,27 @@ lab_plan_down (LabPlan *plan, GError **error)
         return FALSE;
 
       start = g_get_monotonic_time ();
-      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_START, k, total, step->title, 0, NULL);
+      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_START, k, total, step->undo_title, 0, NULL);
 
       if (recorded_state (plan, step) == LAB_STEP_STATE_NONE)
         {
-          lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_SKIPPED, k, total, step->title, 0, NULL);
+          lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_SKIPPED, k, total, step->undo_title, 0, NULL);
           continue;
         }
 
       if (step->info->undo != NULL && !step->info->undo (ctx, step->data, error))
         {
-          step_failed (plan, step, k, start, _("Undoing step '%s' failed: "), error);
+          step_failed (plan, step, k, start, TRUE, _("Undoing step '%s' failed: "), error);
           return FALSE;
         }
 
       mark (plan, step, LAB_STEP_STATE_NONE, 0);
       if (!save (plan, error))
         {
-          step_failed (plan, step, k, start, _("Undoing step '%s' failed: "), error);
+          step_failed (plan, step, k, start, TRUE, _("Undoing step '%s' failed: "), error);
           return FALSE;
         }
-      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_DONE, k, total, step->title,
+      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_DONE, k, total, step->undo_title,
                          seconds_since (start), NULL);
     }
 
@@ -444,7 +450,7 @@ lab_plan_describe (LabPlan *plan, gboolean down, GString *out)
       Step *step = g_ptr_array_index (plan->steps, down ? total - 1 - k : k);
       g_auto(GStrv) lines = NULL;
 
-      g_string_append_printf (out, "# %u. %s\n", k + 1, step->title);
+      g_string_append_printf (out, "# %u. %s\n", k + 1, down ? step->undo_title : step->title);
       if (step->info->describe != NULL)
         lines = step->info->describe (plan->ctx, step->data, down);
       for (guint j = 0; lines != NULL && lines[j] != NULL; j++)

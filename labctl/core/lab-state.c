@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,12 +15,18 @@
 #include "lab-i18n.h"
 #include "lab-json.h"
 
-#define STATE_FILE_NAME "state.json"
+#define STATE_FILE_NAME   "state.json"
+#define SECRETS_FILE_NAME "secrets.json"
+/* root's labs: readable (not their secrets) by this group */
+#define SHARED_GROUP      "libvirt"
+#define SYSTEM_STATE_ROOT "/var/lib/labctl"
 
 struct _LabState
 {
   char       *dir;          /* NULL when in memory */
   char       *path;
+  char       *secrets_path;
+  gboolean    secrets_unreadable;  /* secrets.json is there, but not for us */
   char       *lab_name;
   char       *recipe_hash;
   JsonObject *steps;
@@ -34,11 +41,70 @@ lab_state_dir_for_lab (const char *lab_name)
 
   g_return_val_if_fail (lab_name != NULL, NULL);
 
+  g_autofree char *own = NULL;
+  g_autofree char *own_file = NULL;
+  g_autofree char *system_file = NULL;
+
   if (env != NULL && *env != '\0')
     return g_build_filename (env, lab_name, NULL);
   if (getuid () == 0)
-    return g_build_filename ("/var/lib/labctl", lab_name, NULL);
-  return g_build_filename (g_get_user_state_dir (), "labctl", lab_name, NULL);
+    return g_build_filename (SYSTEM_STATE_ROOT, lab_name, NULL);
+  /* a user sees root's lab of that name when they have none of their own
+   * (`sudo labctl up`, then `labctl status`) */
+  own = g_build_filename (g_get_user_state_dir (), "labctl", lab_name, NULL);
+  own_file = g_build_filename (own, STATE_FILE_NAME, NULL);
+  system_file = g_build_filename (SYSTEM_STATE_ROOT, lab_name, STATE_FILE_NAME, NULL);
+  if (!g_file_test (own_file, G_FILE_TEST_EXISTS) && g_file_test (system_file, G_FILE_TEST_EXISTS))
+    return g_build_filename (SYSTEM_STATE_ROOT, lab_name, NULL);
+  return g_steal_pointer (&own);
+}
+
+/* root's files go to SHARED_GROUP (when it exists), which may read what is
+ * not secret */
+static void
+share_with_group (const char *path, int fd)
+{
+  struct group *g;
+
+  if (geteuid () != 0 || (g = getgrnam (SHARED_GROUP)) == NULL)
+    return;
+  if (fd >= 0 ? fchown (fd, (uid_t) -1, g->gr_gid) : chown (path, (uid_t) -1, g->gr_gid))
+    g_debug ("cannot give %s to group %s: %s", path, SHARED_GROUP, g_strerror (errno));
+}
+
+static void
+set_dir_error (GError **error, const char *dir, int saved)
+{
+  g_set_error (error, LAB_ERROR, saved == EACCES || saved == EPERM ? LAB_ERROR_PERMISSION : LAB_ERROR_STATE,
+               _("Cannot create the state directory %s: %s"), dir, g_strerror (saved));
+}
+
+gboolean
+lab_state_prepare_dir (const char *dir, GError **error)
+{
+  g_autofree char *parent = g_path_get_dirname (dir);
+  struct stat st;
+
+  if (g_mkdir_with_parents (parent, 0755) != 0)
+    {
+      set_dir_error (error, parent, errno);
+      return FALSE;
+    }
+  /* others must get through to the labs (an earlier labctl made it 0700) */
+  if (stat (parent, &st) == 0 && st.st_uid == geteuid () && (st.st_mode & 0755) != 0755)
+    g_chmod (parent, (st.st_mode | 0755) & 07777);
+  if (g_mkdir (dir, 0750) != 0 && errno != EEXIST)
+    {
+      set_dir_error (error, dir, errno);
+      return FALSE;
+    }
+  if (stat (dir, &st) == 0 && st.st_uid == geteuid ())
+    {
+      if ((st.st_mode & 07777) != 0750)
+        g_chmod (dir, 0750);
+      share_with_group (dir, -1);
+    }
+  return TRUE;
 }
 
 static LabState *
@@ -50,6 +116,7 @@ state_new (const char *dir, const char *lab_name)
     {
       self->dir = g_strdup (dir);
       self->path = g_build_filename (dir, STATE_FILE_NAME, NULL);
+      self->secrets_path = g_build_filename (dir, SECRETS_FILE_NAME, NULL);
     }
   self->lab_name = g_strdup (lab_name);
   self->steps = json_object_new ();
@@ -72,6 +139,7 @@ lab_state_free (LabState *self)
     return;
   g_free (self->dir);
   g_free (self->path);
+  g_free (self->secrets_path);
   g_free (self->lab_name);
   g_free (self->recipe_hash);
   json_object_unref (self->steps);
@@ -107,6 +175,38 @@ copy_object_member (JsonObject *root, const char *name, JsonObject *dest)
   json_object_iter_init (&iter, json_node_get_object (node));
   while (json_object_iter_next (&iter, &key, &value))
     json_object_set_member (dest, key, json_node_copy (value));
+  return TRUE;
+}
+
+/* secrets.json, when there and readable (root's lab read by a user: it
+ * is not, and the state has no secrets then) */
+static gboolean
+load_secrets (LabState *self, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root;
+
+  if (!g_file_test (self->secrets_path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (!json_parser_load_from_file (parser, self->secrets_path, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_ACCES)
+          || g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_PERM))
+        {
+          self->secrets_unreadable = TRUE;
+          return TRUE;
+        }
+      set_corrupt_error (error, self->secrets_path, local_error->message);
+      return FALSE;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)
+      || !copy_object_member (json_node_get_object (root), "secrets", self->secrets))
+    {
+      set_corrupt_error (error, self->secrets_path, _("\"secrets\" must be an object"));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -213,6 +313,8 @@ lab_state_load (const char *dir, const char *lab_name, GError **error)
       json_node_get_value_type (node) == G_TYPE_STRING)
     self->recipe_hash = g_strdup (json_node_get_string (node));
 
+  /* "secrets" here: a state file from before secrets.json (the next save
+   * moves them there) */
   if (!copy_object_member (root, "steps", self->steps) ||
       !copy_object_member (root, "resources", self->resources) ||
       !copy_object_member (root, "secrets", self->secrets))
@@ -220,12 +322,32 @@ lab_state_load (const char *dir, const char *lab_name, GError **error)
       set_corrupt_error (error, self->path, _("\"steps\", \"resources\" and \"secrets\" must be objects"));
       return NULL;
     }
+  if (!load_secrets (self, error))
+    return NULL;
 
   return g_steal_pointer (&self);
 }
 
+/* secrets.json: { "format": 1, "lab": "...", "secrets": { ... } } */
 static JsonNode *
-build_document (LabState *self, gboolean with_secrets)
+build_secrets_document (LabState *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_builder_begin_object (builder);
+  lab_json_member_int (builder, "format", LAB_STATE_FORMAT);
+  lab_json_member_string (builder, "lab", self->lab_name);
+  json_node_set_object (node, self->secrets);
+  json_builder_set_member_name (builder, "secrets");
+  json_builder_add_value (builder, json_node_copy (node));
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/* state.json: everything but the secrets */
+static JsonNode *
+build_document (LabState *self)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   JsonNode *node;
@@ -245,12 +367,6 @@ build_document (LabState *self, gboolean with_secrets)
   json_node_set_object (node, self->resources);
   json_builder_set_member_name (builder, "resources");
   json_builder_add_value (builder, json_node_copy (node));
-  if (with_secrets)
-    {
-      json_node_set_object (node, self->secrets);
-      json_builder_set_member_name (builder, "secrets");
-      json_builder_add_value (builder, json_node_copy (node));
-    }
   json_node_unref (node);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
@@ -292,37 +408,24 @@ fsync_dir (const char *dir, GError **error)
   return TRUE;
 }
 
-gboolean
-lab_state_save (LabState *self, GError **error)
+/* Writes doc to path atomically (temp file, fsync, rename, fsync of the
+ * directory) with mode; shared: root's file goes to SHARED_GROUP. */
+static gboolean
+write_atomically (LabState *self, const char *path, JsonNode *doc, int mode, gboolean shared, GError **error)
 {
-  g_autoptr(JsonGenerator) generator = NULL;
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autofree char *data = NULL;
-  g_autofree char *tmp_path = NULL;
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *tmp_name = g_strdup_printf (".%s.XXXXXX", base);
+  g_autofree char *tmp_path = g_build_filename (self->dir, tmp_name, NULL);
   gsize len = 0;
   int fd;
 
-  g_return_val_if_fail (self != NULL, FALSE);
-
-  if (self->path == NULL)
-    return TRUE;
-
-  if (g_mkdir_with_parents (self->dir, 0700) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, LAB_ERROR, saved == EACCES ? LAB_ERROR_PERMISSION : LAB_ERROR_STATE,
-                   _("Cannot create the state directory %s: %s"), self->dir, g_strerror (saved));
-      return FALSE;
-    }
-
-  root = build_document (self, TRUE);
-  generator = json_generator_new ();
   json_generator_set_pretty (generator, TRUE);
-  json_generator_set_root (generator, root);
+  json_generator_set_root (generator, doc);
   data = json_generator_to_data (generator, &len);
 
-  tmp_path = g_build_filename (self->dir, "." STATE_FILE_NAME ".XXXXXX", NULL);
-  fd = g_mkstemp_full (tmp_path, O_RDWR | O_CLOEXEC, 0600);
+  fd = g_mkstemp_full (tmp_path, O_RDWR | O_CLOEXEC, mode);
   if (fd < 0)
     {
       int saved = errno;
@@ -330,6 +433,11 @@ lab_state_save (LabState *self, GError **error)
                    _("Cannot write the state file in %s: %s"), self->dir, g_strerror (saved));
       return FALSE;
     }
+  /* the umask may have taken bits of mode */
+  if (fchmod (fd, mode) != 0)
+    g_debug ("cannot set the mode of %s: %s", tmp_path, g_strerror (errno));
+  if (shared)
+    share_with_group (tmp_path, fd);
   if (!write_all (fd, data, len) || !write_all (fd, "\n", 1) || fsync (fd) != 0)
     {
       int saved = errno;
@@ -346,16 +454,42 @@ lab_state_save (LabState *self, GError **error)
   if (g_strcmp0 (g_getenv ("LABCTL_STATE_CRASH_BEFORE_RENAME"), "1") == 0)
     _exit (99);
 
-  if (g_rename (tmp_path, self->path) != 0)
+  if (g_rename (tmp_path, path) != 0)
     {
       int saved = errno;
       g_unlink (tmp_path);
       g_set_error (error, LAB_ERROR, LAB_ERROR_STATE,
                    _("Cannot replace the state file %s: %s; the previous state was kept"),
-                   self->path, g_strerror (saved));
+                   path, g_strerror (saved));
       return FALSE;
     }
   return fsync_dir (self->dir, error);
+}
+
+gboolean
+lab_state_save (LabState *self, GError **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (self->path == NULL)
+    return TRUE;
+  if (!lab_state_prepare_dir (self->dir, error))
+    return FALSE;
+  /* the secrets first: a crash in between leaves new secrets and the old
+   * state, never a state whose secrets are lost */
+  if (self->secrets_unreadable)
+    g_debug ("%s is not readable: kept as it is", self->secrets_path);
+  else if (json_object_get_size (self->secrets) > 0 || g_file_test (self->secrets_path, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(JsonNode) secrets = build_secrets_document (self);
+
+      if (!write_atomically (self, self->secrets_path, secrets, 0600, FALSE, error))
+        return FALSE;
+    }
+  root = build_document (self);
+  return write_atomically (self, self->path, root, 0640, TRUE, error);
 }
 
 gboolean
@@ -365,6 +499,13 @@ lab_state_delete (LabState *self, GError **error)
 
   if (self->path == NULL)
     return TRUE;
+  if (g_unlink (self->secrets_path) != 0 && errno != ENOENT)
+    {
+      int saved = errno;
+      g_set_error (error, LAB_ERROR, LAB_ERROR_STATE,
+                   _("Cannot remove the state file %s: %s"), self->secrets_path, g_strerror (saved));
+      return FALSE;
+    }
   if (g_unlink (self->path) != 0 && errno != ENOENT)
     {
       int saved = errno;
@@ -633,5 +774,5 @@ JsonNode *
 lab_state_to_json_public (LabState *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  return build_document (self, FALSE);
+  return build_document (self);
 }

@@ -1,15 +1,20 @@
 /* lab-state.h: what labctl created, persisted as JSON.
  *
- * One state file per lab: <state dir>/state.json, mode 0600 (it holds
- * generated secrets), written atomically (temp file, fsync, rename) after
- * every step. A corrupt file or one written by a newer labctl is an error,
- * never silently overwritten.
- *
- * Layout of the file:
- *   { "format": 1, "lab": "course", "recipe_hash": "...",
- *     "steps":     { "<step id>": { "status": "started|done", "updated": <unix>, "seconds": <float> } },
- *     "resources": { "<key>": <string|int|bool>, ... },   e.g. "storage.tgt.tid": 1
- *     "secrets":   { "<key>": "<string>" } }
+ * Two files per lab, each written atomically (temp file, fsync, rename)
+ * after every step:
+ *   <state dir>/state.json    what is public: mode 0640 (root's labs: group
+ *                             libvirt, so its members see root's lab)
+ *     { "format": 1, "lab": "course", "recipe_hash": "...",
+ *       "steps":     { "<step id>": { "status": "started|done", "updated": <unix>, "seconds": <float> } },
+ *       "resources": { "<key>": <string|int|bool>, ... } }   e.g. "storage.tgt.tid": 1
+ *   <state dir>/secrets.json  the generated secrets (CHAP, passwords, keys):
+ *                             mode 0600, only when there are any
+ *     { "format": 1, "lab": "course", "secrets": { "<key>": "<string>" } }
+ * The state dir is 0750 (root's: group libvirt) in a 0755 parent. A user who
+ * cannot read secrets.json gets the state without its secrets (and never
+ * overwrites that file). An older state.json with a "secrets" member is
+ * read, and the next save moves them to secrets.json. A corrupt file or
+ * one written by a newer labctl is an error, never silently overwritten.
  */
 #pragma once
 
@@ -29,8 +34,13 @@ typedef enum {
 typedef struct _LabState LabState;
 
 /* The directory for a lab's state and log: $LABCTL_STATE_DIR/<lab> if set,
- * /var/lib/labctl/<lab> for root, $XDG_STATE_HOME/labctl/<lab> otherwise. */
+ * /var/lib/labctl/<lab> for root, $XDG_STATE_HOME/labctl/<lab> otherwise;
+ * but for a user who has no lab of that name and root has one (readable:
+ * the libvirt group), root's, /var/lib/labctl/<lab>. */
 char         *lab_state_dir_for_lab    (const char *lab_name);
+/* Makes dir (0750; root's: group libvirt) and its parents (0755). */
+gboolean      lab_state_prepare_dir    (const char *dir,
+                                        GError    **error);
 
 /* Loads <dir>/state.json; a missing file gives an empty state (nothing is
  * written until lab_state_save()). */
@@ -69,7 +79,8 @@ void          lab_state_remove_prefix  (LabState *self, const char *prefix);
 /* Keys starting with prefix, sorted. Free with g_strfreev(). */
 char        **lab_state_list_keys      (LabState *self, const char *prefix);
 
-/* Secrets live only here; never logged. */
+/* Secrets live only here (secrets.json); never logged. NULL also when the
+ * secrets file is not readable by this user. */
 void          lab_state_set_secret     (LabState *self, const char *key, const char *value);
 const char   *lab_state_get_secret     (LabState *self, const char *key);
 

@@ -137,8 +137,14 @@ lab_stand_host_check_format (LabStandHostCheck *self, gboolean color)
     }
 
   g_string_append_c (out, '\n');
-  g_string_append_printf (out, _("Summary: %u passed, %u warnings, %u failed, %u skipped.\n"),
-                          n_pass, n_warn, n_fail, n_skip);
+  {
+    g_autofree char *warnings = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u warning", "%u warnings", n_warn),
+                                                 n_warn);
+
+    /* TRANSLATORS: the second %s: "1 warning", "2 warnings" */
+    g_string_append_printf (out, _("Summary: %u passed, %s, %u failed, %u skipped.\n"), n_pass, warnings, n_fail,
+                            n_skip);
+  }
   if (n_fail > 0)
     g_string_append_printf (out, "%s\n", _("This host cannot run the lab until the failures above are fixed."));
   else if (n_warn > 0)

@@ -29,8 +29,11 @@ ready_apply (LabContext *ctx, gpointer data, GError **error)
           && !lab_probe_ping_once (g->address, NULL, GUEST_PING_TIMEOUT_MS, ctx->cancellable, error))
         return FALSE;
     }
-  lab_progress_info (ctx->progress, _("lab %s is ready: %u nodes, %u guests"), r->name,
-                     r->nodes->len, r->guests->len);
+  {
+    g_autofree char *counts = lab_stand_count_text (r);
+
+    lab_progress_info (ctx->progress, _("lab %s is ready: %s"), r->name, counts);
+  }
   return TRUE;
 }
 

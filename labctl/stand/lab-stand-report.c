@@ -125,6 +125,19 @@ lab_stand_report_changed (LabStandReport *self)
   return titles;
 }
 
+const char *
+lab_stand_report_failed_step (LabStandReport *self)
+{
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = g_ptr_array_index (self->rows, i);
+
+      if (g_strcmp0 (row->result, "failed") == 0)
+        return row->title;
+    }
+  return NULL;
+}
+
 char *
 lab_stand_report_format (LabStandReport *self)
 {
@@ -135,12 +148,25 @@ lab_stand_report_format (LabStandReport *self)
     {
       if (self->n_changed == 0)
         {
-          g_string_append_printf (s, _("Lab %s is up already: nothing changed (%u steps checked in %.1f s).\n"),
+          g_string_append_printf (s,
+                                  g_dngettext (GETTEXT_PACKAGE,
+                                               "Lab %s is up already: nothing changed (%u step checked in %.1f s).\n",
+                                               "Lab %s is up already: nothing changed (%u steps checked in %.1f s).\n",
+                                               self->n_skipped),
                                   lab, self->n_skipped, self->seconds);
           return g_string_free (g_steal_pointer (&s), FALSE);
         }
-      g_string_append_printf (s, _("Lab %s is up in %.1f s: %u steps done now, %u were done already.\n"),
-                              lab, self->seconds, self->n_changed, self->n_skipped);
+      {
+        g_autofree char *now = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u step done now",
+                                                             "%u steps done now", self->n_changed),
+                                                self->n_changed);
+        g_autofree char *before = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u was done already",
+                                                                "%u were done already", self->n_skipped),
+                                                   self->n_skipped);
+
+        /* TRANSLATORS: "Lab X is up in 3.0 s: 2 steps done now, 1 was done already." */
+        g_string_append_printf (s, _("Lab %s is up in %.1f s: %s, %s.\n"), lab, self->seconds, now, before);
+      }
       g_string_append (s, _("Time per step:\n"));
       for (guint i = 0; i < self->rows->len; i++)
         {

@@ -35,6 +35,10 @@ guint           lab_stand_report_n_skipped (LabStandReport *report);
 /* Titles of the steps changed now, in order. */
 GPtrArray      *lab_stand_report_changed   (LabStandReport *report);
 char           *lab_stand_report_format    (LabStandReport *report);
+/* The title of the step that failed, NULL: none did. Its error (what, why,
+ * the fix) is on the progress already: a command's last words need not
+ * repeat it. */
+const char     *lab_stand_report_failed_step (LabStandReport *report);
 JsonNode       *lab_stand_report_to_json   (LabStandReport *report,
                                             gboolean        ok,
                                             const GError   *error);

@@ -17,6 +17,7 @@
 #include "lab-error.h"
 #include "lab-flavor.h"
 #include "lab-i18n.h"
+#include "lab-lock.h"
 #include "lab-storage.h"
 
 /* ---- the plan ----------------------------------------------------------- */
@@ -57,6 +58,19 @@ lab_stand_reset (LabContext *ctx, GError **error)
       return FALSE;
     }
   return flavor->reset (ctx, error);
+}
+
+char *
+lab_stand_count_text (LabRecipe *r)
+{
+  g_autofree char *nodes = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u node", "%u nodes", r->nodes->len),
+                                            r->nodes->len);
+  g_autofree char *guests = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u guest", "%u guests",
+                                                          r->guests->len),
+                                             r->guests->len);
+
+  /* TRANSLATORS: "2 nodes, 1 guest" */
+  return g_strdup_printf (_("%s, %s"), nodes, guests);
 }
 
 /* ---- a session on a lab ------------------------------------------------- */
@@ -189,6 +203,12 @@ lab_stand_remove_state_dir (LabStand *self, GError **error)
     }
   g_unlink (log);
   {
+    /* the lock file: the command that removes the directory holds the
+     * lock, and a waiting labctl notices the file went (lab-lock.c) */
+    g_autofree char *lock = g_build_filename (dir, LAB_LOCK_FILE_NAME, NULL);
+    g_unlink (lock);
+  }
+  {
     /* the daemons' logs (tgtd.log, qemu-storage-daemon.log ...) */
     g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
     const char *name;
@@ -217,13 +237,8 @@ lab_stand_prepare_dir (LabStand *self, GError **error)
   g_autofree char *dir = lab_state_dir_for_lab (self->recipe->name);
   g_autofree char *log = g_build_filename (dir, "labctl.log", NULL);
 
-  if (g_mkdir_with_parents (dir, 0700) < 0)
-    {
-      int saved = errno;
-      g_set_error (error, LAB_ERROR, saved == EACCES ? LAB_ERROR_PERMISSION : LAB_ERROR_FAILED,
-                   _("Cannot create the lab's directory %s: %s"), dir, g_strerror (saved));
-      return FALSE;
-    }
+  if (!lab_state_prepare_dir (dir, error))
+    return FALSE;
   lab_runner_set_log_path (self->runner, log);
   return TRUE;
 }

@@ -91,6 +91,9 @@ gboolean  lab_stand_reset          (LabContext *ctx,
 gboolean  lab_stand_remove_state_dir (LabStand  *stand,
                                       GError   **error);
 
+/* "2 nodes, 1 guest": the lab's counts, in the plural each needs. */
+char     *lab_stand_count_text     (LabRecipe  *recipe);
+
 /* FALSE for the host-check ids that do not matter for a flavor (the
  * container flavor needs neither KVM nor nesting nor the host's
  * libvirtd): the flavor table's ignored_checks. */

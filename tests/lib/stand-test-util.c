@@ -4,6 +4,7 @@
 #include "stand-test-util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,38 @@ stand_test_tiny_guest (char **kernel, char **initrd, GError **error)
   *kernel = g_build_filename (dir, "vmlinux", NULL);
   *initrd = g_build_filename (dir, "initramfs.cpio.gz", NULL);
   return TRUE;
+}
+
+GSubprocess *
+stand_test_labctl_start (const char *labctl, const char *recipe, const char *first, ...)
+{
+  GSubprocess *proc;
+  va_list ap;
+
+  va_start (ap, first);
+  proc = stand_test_labctl_start_va (labctl, recipe, first, ap);
+  va_end (ap);
+  return proc;
+}
+
+GSubprocess *
+stand_test_labctl_start_va (const char *labctl, const char *recipe, const char *first, va_list ap)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+
+  g_ptr_array_add (argv, (char *) labctl);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  g_ptr_array_add (argv, (char *) "--recipe");
+  g_ptr_array_add (argv, (char *) recipe);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  if (proc == NULL)
+    g_printerr ("cannot start %s: %s\n", labctl, error->message);
+  return proc;
 }
 
 char *
@@ -87,6 +120,11 @@ stand_test_write_e2e_recipe (const char *work_dir, const char *lab, const char *
   if (!g_key_file_load_from_file (kf, src, G_KEY_FILE_KEEP_COMMENTS, error))
     return NULL;
   g_key_file_set_string (kf, "lab", "name", lab);
+  {
+    /* a volume group name of its own too: other labs may run on this machine */
+    g_autofree char *vg = g_strdup_printf ("vg_%s", lab);
+    g_key_file_set_string (kf, "storage", "vg", vg);
+  }
   g_key_file_set_string (kf, "network", "subnet", subnet);
   g_key_file_set_string (kf, "storage", "portal", portal);
   g_key_file_set_integer (kf, "storage", "control-port", (int) control_port);
@@ -101,6 +139,35 @@ stand_test_write_e2e_recipe (const char *work_dir, const char *lab, const char *
   if (out_control_port != NULL)
     *out_control_port = control_port;
   return g_steal_pointer (&path);
+}
+
+char *
+stand_test_prepare_lab (const char *lab, gboolean with_guest, char **work_dir, char **state_dir, GError **error)
+{
+  g_autofree char *kernel = NULL, *initrd = NULL, *work = NULL, *root = NULL, *recipe = NULL;
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+
+  if (with_guest && !stand_test_tiny_guest (&kernel, &initrd, error))
+    return NULL;
+  work = g_dir_make_tmp ("labctl-test-XXXXXX", error);
+  if (work == NULL)
+    return NULL;
+  g_chmod (work, 0755);
+  root = g_build_filename (work, "state", NULL);
+  g_setenv ("LABCTL_STATE_DIR", root, TRUE);
+  if (!stand_test_lvm_system_dir (work, error))
+    return NULL;
+  recipe = stand_test_write_e2e_recipe (work, lab, with_guest ? kernel : "unused", with_guest ? initrd : "unused",
+                                        NULL, NULL, error);
+  if (recipe == NULL)
+    return NULL;
+  if (!with_guest
+      && (!g_key_file_load_from_file (kf, recipe, G_KEY_FILE_KEEP_COMMENTS, error)
+          || !g_key_file_remove_group (kf, "guest tiny", error) || !g_key_file_save_to_file (kf, recipe, error)))
+    return NULL;
+  *state_dir = g_build_filename (root, lab, NULL);
+  *work_dir = g_steal_pointer (&work);
+  return g_steal_pointer (&recipe);
 }
 
 gboolean

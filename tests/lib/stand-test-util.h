@@ -1,7 +1,9 @@
 /* stand-test-util.h: helpers shared by the stand's system and e2e tests. */
 #pragma once
 
-#include <glib.h>
+#include <stdarg.h>
+
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -11,6 +13,16 @@ G_BEGIN_DECLS
 gboolean  stand_test_tiny_guest   (char   **kernel,
                                    char   **initrd,
                                    GError **error);
+/* Starts `labctl ARGS... --recipe recipe` (args: NULL-terminated), its
+ * stdout and stderr piped. */
+GSubprocess *stand_test_labctl_start_va (const char *labctl,
+                                         const char *recipe,
+                                         const char *first,
+                                         va_list     ap);
+GSubprocess *stand_test_labctl_start  (const char *labctl,
+                                       const char *recipe,
+                                       const char *first,
+                                       ...) G_GNUC_NULL_TERMINATED;
 /* A private /24 for this process: "10.B.C" with B in 64..127. */
 char     *stand_test_subnet_prefix (void);
 /* Runs a command line, returns its stdout (NULL on failure, *error set). */
@@ -19,7 +31,7 @@ char     *stand_test_run          (const char *cmdline,
                                    GError    **error);
 
 /* Writes work_dir/e2e.lab: tests/data/e2e.lab with the keys that must be
- * unique per run rewritten (lab name, subnet, portal and control ports,
+ * unique per run rewritten (lab name, volume group, subnet, portal and control ports,
  * the guest's kernel, initrd, cmdline and address). Returns its path. */
 char     *stand_test_write_e2e_recipe (const char *work_dir,
                                        const char *lab,
@@ -28,6 +40,16 @@ char     *stand_test_write_e2e_recipe (const char *work_dir,
                                        char      **out_guest_address,
                                        guint      *out_control_port,
                                        GError    **error);
+
+/* A test's lab of its own: a work dir (0755) with LABCTL_STATE_DIR in it,
+ * the private LVM configuration, and the e2e recipe for lab (with the tiny
+ * guest, built if need be, or without any guest). Returns the recipe's
+ * path; *work_dir and *state_dir (LABCTL_STATE_DIR/<lab>) are set. */
+char     *stand_test_prepare_lab   (const char *lab,
+                                    gboolean    with_guest,
+                                    char      **work_dir,
+                                    char      **state_dir,
+                                    GError    **error);
 
 /* A private LVM configuration for the lab's storage (this machine has no
  * device-mapper: activation = 0), in work_dir/lvm; sets

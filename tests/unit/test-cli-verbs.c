@@ -311,7 +311,7 @@ test_complete (void)
   {
     g_auto(GStrv) got = complete ("nodes", "snapshot", "--", NULL);
     assert_strv (got, (const char * const[]) { "--list", "--delete", "--description", "--recipe", "--json",
-                                               "--dry-run", "--verbose", "--help", NULL });
+                                               "--dry-run", "--wait", "--verbose", "--help", NULL });
   }
   {
     g_auto(GStrv) got = complete ("--recipe", "kvm-3node", "nodes", "start", "", NULL);

@@ -60,6 +60,38 @@ test_help (void)
   g_assert_nonnull (strstr (r.out, "\n  recipe       "));
 }
 
+/* As README's user runs it after its first command: the build tree's
+ * labctl, LANGUAGE=ru, none of the test environment's variables. */
+static void
+test_build_tree (void)
+{
+  static const char * const user_env[] = {
+    "LANGUAGE=ru", "LC_ALL=" RU_LC_ALL, "LC_MESSAGES", "LABCTL_LOCALEDIR", "LABCTL_DATA_DIR", NULL
+  };
+  const char * const argv[] = { LABCTL_BUILD_DIR "/labctl/labctl", "--help", NULL };
+  g_auto(LabTestRun) r = { 0 };
+
+  if (!lab_test_run_argv (&r, user_env, argv))
+    return;
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Команды:\n"));
+  g_assert_null (strstr (r.out, "Commands:"));
+}
+
+/* Counts take the plural their number needs, in both languages. */
+static void
+test_count_plurals (void)
+{
+  g_autofree char *recipe = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "e2e.lab", NULL);
+  g_auto(LabTestRun) en = { 0 };
+  g_auto(LabTestRun) ru = { 0 };
+
+  if (lab_test_run_labctl (&en, "up", "--dry-run", "--recipe", recipe, NULL))
+    g_assert_nonnull (strstr (en.out, ", 2 nodes, 1 guest\n"));
+  if (run_labctl_ru (&ru, "up", "--dry-run", "--recipe", recipe, NULL))
+    g_assert_nonnull (strstr (ru.out, ", 2 узла, 1 гость\n"));
+}
+
 static void
 test_command_help (void)
 {
@@ -311,6 +343,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/i18n/catalogue-built", test_catalogue_built);
   g_test_add_func ("/i18n/ru/help", test_help);
+  g_test_add_func ("/i18n/ru/build-tree", test_build_tree);
+  g_test_add_func ("/i18n/count-plurals", test_count_plurals);
   g_test_add_func ("/i18n/ru/command-help", test_command_help);
   g_test_add_func ("/i18n/ru/unknown-command", test_unknown_command);
   g_test_add_func ("/i18n/ru/recipe-error", test_recipe_error);

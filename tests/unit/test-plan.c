@@ -287,10 +287,10 @@ test_failure_resume_down (Fixture *f, gconstpointer data)
     g_assert_no_error (error);
     g_assert_cmpstr (f->world.calls->str, ==, "undo 4;undo 3;undo 2;undo 1;");
     g_assert_cmpstr (f->events->str, ==,
-                     "START 1/4 Finish the things\nDONE 1/4 Finish the things\n"
-                     "START 2/4 Create thing 3\nDONE 2/4 Create thing 3\n"
-                     "START 3/4 Create thing 2\nDONE 3/4 Create thing 2\n"
-                     "START 4/4 Create thing 1\nDONE 4/4 Create thing 1\n");
+                     "START 1/4 Undo 'Finish the things'\nDONE 1/4 Undo 'Finish the things'\n"
+                     "START 2/4 Undo 'Create thing 3'\nDONE 2/4 Undo 'Create thing 3'\n"
+                     "START 3/4 Undo 'Create thing 2'\nDONE 3/4 Undo 'Create thing 2'\n"
+                     "START 4/4 Undo 'Create thing 1'\nDONE 4/4 Undo 'Create thing 1'\n");
     g_assert_true (lab_state_is_empty (f->ctx.state));
     g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
     /* nothing recorded: down needs no root */
@@ -308,10 +308,10 @@ test_failure_resume_down (Fixture *f, gconstpointer data)
     g_assert_no_error (error);
     g_assert_cmpstr (f->world.calls->str, ==, "");
     g_assert_cmpstr (f->events->str, ==,
-                     "START 1/4 Finish the things\nSKIPPED 1/4 Finish the things\n"
-                     "START 2/4 Create thing 3\nSKIPPED 2/4 Create thing 3\n"
-                     "START 3/4 Create thing 2\nSKIPPED 3/4 Create thing 2\n"
-                     "START 4/4 Create thing 1\nSKIPPED 4/4 Create thing 1\n");
+                     "START 1/4 Undo 'Finish the things'\nSKIPPED 1/4 Undo 'Finish the things'\n"
+                     "START 2/4 Undo 'Create thing 3'\nSKIPPED 2/4 Undo 'Create thing 3'\n"
+                     "START 3/4 Undo 'Create thing 2'\nSKIPPED 3/4 Undo 'Create thing 2'\n"
+                     "START 4/4 Undo 'Create thing 1'\nSKIPPED 4/4 Undo 'Create thing 1'\n");
   }
 }
 
@@ -391,10 +391,10 @@ test_describe (Fixture *f, gconstpointer data)
                    "# 4. Finish the things\n");
   lab_plan_describe (plan, TRUE, down);
   g_assert_cmpstr (down->str, ==,
-                   "# 1. Finish the things\n"
-                   "# 2. Create thing 3\nmaker remove thing-3\n"
-                   "# 3. Create thing 2\nmaker remove thing-2\n"
-                   "# 4. Create thing 1\nmaker remove thing-1\n");
+                   "# 1. Undo 'Finish the things'\n"
+                   "# 2. Undo 'Create thing 3'\nmaker remove thing-3\n"
+                   "# 3. Undo 'Create thing 2'\nmaker remove thing-2\n"
+                   "# 4. Undo 'Create thing 1'\nmaker remove thing-1\n");
   /* describing changes nothing */
   g_assert_cmpstr (f->world.calls->str, ==, "");
 }

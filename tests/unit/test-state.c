@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,10 +98,23 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_assert_true (lab_state_save (state, &error));
   g_assert_no_error (error);
 
+  /* what is public, readable by the group; the secrets by the owner alone */
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0640);
   g_assert_cmpint (g_stat (f->state_dir, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0750);
+  {
+    g_autofree char *secrets = g_build_filename (f->state_dir, "secrets.json", NULL);
+    g_autofree char *public_text = read_file (f->path);
+    g_autofree char *secret_text = read_file (secrets);
+
+    g_assert_cmpint (g_stat (secrets, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    g_assert_nonnull (public_text);
+    g_assert_null (strstr (public_text != NULL ? public_text : "", "Pa55-w0rd"));
+    g_assert_null (strstr (public_text != NULL ? public_text : "", "secrets"));
+    g_assert_nonnull (strstr (secret_text != NULL ? secret_text : "", "Pa55-w0rd"));
+  }
 
   again = lab_state_load (f->state_dir, "course", &error);
   g_assert_no_error (error);
@@ -138,6 +152,35 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_clear_pointer (&keys, g_strfreev);
   keys = lab_state_list_keys (again, NULL);
   g_assert_cmpuint (g_strv_length (keys), ==, 2);
+}
+
+/* A state.json from before secrets.json: its secrets are read, and the
+ * next save moves them out of it. */
+static void
+test_secrets_migrate (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabState) state = NULL;
+  g_autoptr(LabState) again = NULL;
+  g_autofree char *secrets = g_build_filename (f->state_dir, "secrets.json", NULL);
+  g_autofree char *text = NULL;
+
+  write_state_file (f, "{ \"format\": 1, \"lab\": \"course\", \"steps\": {}, "
+                       "\"resources\": { \"a\": 1 }, \"secrets\": { \"chap\": \"old-secret\" } }");
+  state = lab_state_load (f->state_dir, "course", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lab_state_get_secret (state, "chap"), ==, "old-secret");
+  g_assert_true (lab_state_save (state, &error));
+  text = read_file (f->path);
+  g_assert_null (strstr (text, "old-secret"));
+  g_assert_true (g_file_test (secrets, G_FILE_TEST_IS_REGULAR));
+  again = lab_state_load (f->state_dir, "course", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lab_state_get_secret (again, "chap"), ==, "old-secret");
+  /* delete removes both files */
+  g_assert_true (lab_state_delete (again, &error));
+  g_assert_false (g_file_test (secrets, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -328,6 +371,69 @@ test_dir_for_lab (void)
     g_setenv ("LABCTL_STATE_DIR", saved, TRUE);
 }
 
+#define WRITES 300
+
+static int writer_done;
+
+static gpointer
+write_many (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(LabState) disk = NULL;
+  g_autoptr(GError) error = NULL;
+
+  disk = lab_state_load (f->state_dir, "course", &error);
+  g_assert_no_error (error);
+  for (int i = 1; i <= WRITES && disk != NULL; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("grow.key%d", i);
+
+      /* a file that grows, so that a torn read would show */
+      lab_state_set_int (disk, "counter", i);
+      lab_state_set_string (disk, key, "a value long enough to make the file grow by a few blocks");
+      lab_state_set_secret (disk, "secret", key);
+      if (!lab_state_save (disk, &error))
+        break;
+    }
+  g_assert_no_error (error);
+  g_atomic_int_set (&writer_done, 1);
+  return NULL;
+}
+
+/* A reader (status) while `up` saves after every step: it reads the old or
+ * the new state, never half of one, and never waits. */
+static void
+test_concurrent_readers (Fixture *f, gconstpointer data)
+{
+  GThread *writer = g_thread_new ("writer", write_many, f);
+  gint64 last = 0;
+  guint reads = 0;
+
+  while (last < WRITES && !g_atomic_int_get (&writer_done))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LabState) state = lab_state_load (f->state_dir, "course", &error);
+      gint64 n;
+
+      g_assert_no_error (error);
+      if (state == NULL)
+        break;
+      n = lab_state_get_int (state, "counter", 0);
+      /* never backwards; what it holds belongs together */
+      g_assert_cmpint (n, >=, last);
+      if (n > 0)
+        {
+          g_autofree char *key = g_strdup_printf ("grow.key%d", (int) n);
+          g_assert_true (lab_state_has (state, key));
+        }
+      last = n;
+      reads++;
+    }
+  g_thread_join (writer);
+  g_test_message ("%u reads during %d writes", reads, WRITES);
+  g_assert_cmpuint (reads, >, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -338,11 +444,13 @@ main (int argc, char **argv)
   ADD ("/state/load/missing-is-empty", test_missing_is_empty);
   ADD ("/state/round-trip", test_round_trip);
   ADD ("/state/public-json", test_public_json);
+  ADD ("/state/secrets-migrate", test_secrets_migrate);
   ADD ("/state/load/corrupt", test_corrupt);
   ADD ("/state/load/newer-format", test_newer_format);
   ADD ("/state/load/lab-mismatch", test_lab_mismatch);
   ADD ("/state/delete", test_delete);
   ADD ("/state/save/crash-before-rename", test_crash_before_rename);
+  ADD ("/state/concurrent-readers", test_concurrent_readers);
 #undef ADD
   g_test_add_func ("/state/dir-for-lab", test_dir_for_lab);
 
