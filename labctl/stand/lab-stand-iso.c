@@ -47,9 +47,10 @@ end_progress (Printer *p)
     fputc ('\n', p->out);
 }
 
-/* The catalogue's entries, then those added to the cache under their own
- * name (a FILE.iso with its FILE.iso.sha256 record that no entry names
- * and labctl did not prepare). */
+/* The catalogue's entries, then the ISOs added to the cache under their
+ * own name: a FILE.iso that no entry names and labctl did not prepare,
+ * with the sum of its FILE.iso.sha256 record (none when verify found it
+ * damaged: then it is only there to be removed). */
 static GPtrArray *
 all_entries (const char *dir, GError **error)
 {
@@ -62,24 +63,23 @@ all_entries (const char *dir, GError **error)
   d = g_dir_open (dir, 0, NULL);
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     {
-      g_autofree char *iso = NULL;
-      g_autofree char *path = NULL;
+      g_autofree char *rec = NULL;
       g_autofree char *text = NULL;
       gboolean known = FALSE;
       LabIsoEntry *e;
 
-      if (!g_str_has_suffix (name, ".iso.sha256") || strstr (name, "-auto-from-") != NULL)
+      if (!g_str_has_suffix (name, ".iso") || strstr (name, "-auto-from-") != NULL)
         continue;
-      iso = g_strndup (name, strlen (name) - strlen (".sha256"));
       for (guint i = 0; i < cat->len && !known; i++)
-        known = g_str_equal (((LabIsoEntry *) cat->pdata[i])->file, iso);
-      path = g_build_filename (dir, name, NULL);
-      if (known || !g_file_get_contents (path, &text, NULL, NULL) || strlen (text) < 64)
+        known = g_str_equal (((LabIsoEntry *) cat->pdata[i])->file, name);
+      if (known)
         continue;
+      rec = g_strdup_printf ("%s/%s.sha256", dir, name);
       e = g_new0 (LabIsoEntry, 1);
-      e->file = g_strdup (iso);
-      e->name = g_strndup (iso, strlen (iso) - 4);
-      e->sha256 = g_ascii_strdown (text, 64);
+      e->file = g_strdup (name);
+      e->name = g_strndup (name, strlen (name) - 4);
+      if (g_file_get_contents (rec, &text, NULL, NULL) && strlen (text) >= 64)
+        e->sha256 = g_ascii_strdown (text, 64);
       g_ptr_array_add (cat, e);
     }
   return g_steal_pointer (&cat);
@@ -117,7 +117,7 @@ lab_stand_iso_list (GError **error)
       lab_json_member_string (b, "file", e->file);
       lab_json_member_nullable (b, "url", e->url);
       lab_json_member_int (b, "size", (gint64) e->size);
-      lab_json_member_string (b, "sha256", e->sha256);
+      lab_json_member_nullable (b, "sha256", e->sha256);
       lab_json_member_nullable (b, "osinfo", e->osinfo);
       lab_json_member_boolean (b, "in_catalogue", e->url != NULL);
       lab_json_member_string (b, "path", path);
@@ -258,7 +258,7 @@ lab_stand_iso_verify (const char *name, FILE *out, gboolean tty, JsonNode **out_
       lab_json_member_string (b, "name", e->name);
       lab_json_member_string (b, "path", path);
       lab_json_member_string (b, "sha256", sum);
-      lab_json_member_string (b, "expected", e->sha256);
+      lab_json_member_nullable (b, "expected", e->sha256);
       lab_json_member_boolean (b, "ok", ok);
       json_builder_end_object (b);
     }
