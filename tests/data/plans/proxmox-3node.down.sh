@@ -13,31 +13,41 @@ virsh -c qemu:///system undefine pve2 --snapshots-metadata --nvram
 # 5. Define node pve1
 virsh -c qemu:///system shutdown pve1  # then, after 60 s: virsh -c qemu:///system destroy pve1
 virsh -c qemu:///system undefine pve1 --snapshots-metadata --nvram
-# 6. Create the logical volume lv_pve3
+# 6. Write the answer file of node pve3
+rm -f /var/lib/labctl/course/nodes/pve3/answer.img /var/lib/labctl/course/nodes/pve3/answer.toml
+# 7. Write the answer file of node pve2
+rm -f /var/lib/labctl/course/nodes/pve2/answer.img /var/lib/labctl/course/nodes/pve2/answer.toml
+# 8. Write the answer file of node pve1
+rm -f /var/lib/labctl/course/nodes/pve1/answer.img /var/lib/labctl/course/nodes/pve1/answer.toml
+# 9. Prepare the ISO for the automated installer
+# the prepared ISO stays in the ISO cache: labctl iso remove NAME
+# 10. Create the logical volume lv_pve3
 lvremove --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 -y vg_iscsi/lv_pve3
-# 7. Create the logical volume lv_pve2
+# 11. Create the logical volume lv_pve2
 lvremove --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 -y vg_iscsi/lv_pve2
-# 8. Create the logical volume lv_pve1
+# 12. Create the logical volume lv_pve1
 lvremove --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 -y vg_iscsi/lv_pve1
-# 9. Create the volume group
+# 13. Create the volume group
 vgremove --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 -y vg_iscsi
-# 10. Make the iSCSI disk an LVM physical volume
+# 14. Make the iSCSI disk an LVM physical volume
 pvremove --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 -y /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1
-# 11. Attach the iSCSI disk on this host
+# 15. Attach the iSCSI disk on this host
 iscsiadm -m node -T iqn.2026-01.labctl.lab:course -p 192.168.150.1:3260 --logout
 iscsiadm -m node -T iqn.2026-01.labctl.lab:course -p 192.168.150.1:3260 -o delete
-# 12. Admit only the lab's addresses to the target
+# 16. Admit only the lab's addresses to the target
 tgtadm --lld iscsi --op unbind --mode target --tid 1 -I 192.168.150.0/24
-# 13. Add LUN 1 on the backing file
+# 17. Add LUN 1 on the backing file
 tgtadm --lld iscsi --op delete --mode logicalunit --tid 1 --lun 1
-# 14. Create the iSCSI target
+# 18. Create the iSCSI target
 tgtadm --lld iscsi --op delete --mode target --tid 1 --force
-# 15. Run the iSCSI target daemon (tgtd)
+# 19. Run the iSCSI target daemon (tgtd)
 # only if labctl started this tgtd:
 tgtadm --op delete --mode system
-# 16. Create the sparse backing file
+# 20. Create the sparse backing file
 rm -f /var/lib/labctl/course/course.img
-# 17. Create the lab network labctl-course
+# 21. Create the lab network labctl-course
 virsh -c qemu:///system net-destroy labctl-course
 virsh -c qemu:///system net-undefine labctl-course
-# 18. Check the host (CPU, memory, disk, tools)
+# 22. Fetch the install ISO into the ISO cache
+# the ISO cache is shared by every lab and stays: labctl iso remove NAME
+# 23. Check the host (CPU, memory, disk, tools)
