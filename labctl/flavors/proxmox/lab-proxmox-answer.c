@@ -347,7 +347,6 @@ lab_pve_answer_validate (const LabPveAnswer *a)
         g_ptr_array_add (p, g_strdup_printf (_("missing field `raid` in `disk-setup.%s`"), fs));
       else if (n_disks > 0 && n_disks < min_disks (fs, a->raid))
         {
-          g_autofree char *up = g_ascii_strup (fs, -1);
           g_autofree char *raid = g_ascii_strup (a->raid, -1);
 
           g_ptr_array_add (p, g_strdup_printf (_("%s %s needs at least %u disks, got %u"),
