@@ -23,6 +23,10 @@
 #include "lab-recipe.h"
 #include "lab-runner.h"
 #include "lab-test-fs.h"
+#include "lab-iso.h"
+#include "lab-plan.h"
+#include "lab-state.h"
+#include "virt-test-util.h"
 
 #define HASH "$6$labctltest$N5Yt1r1wJ3l6cH0wVZQ0yqfJm0qQd1f3o9pXw1m0uKk0l2x3c4v5b6n7m8q9w0e1r2t3y4u5i6o7p8a9s0d1"
 #define SSH_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxhYmN0bC10ZXN0LWtleS1ub3QtYS1yZWFsLW9uZQ labctl@course"
@@ -571,6 +575,120 @@ test_answer_image (void)
   lab_test_remove_tree (dir);
 }
 
+/* The proxmox row's steps for real on files (xorriso, mkfs.vfat, mcopy,
+ * ssh-keygen) and libvirt's test driver: the ISO found verified in the
+ * cache, the prepared ISO made beside it, every node's password, answer
+ * and PROXMOX-AIS image, the domains defined with both and started; then
+ * `up` again finds everything done, and `down` removes what is the lab's
+ * and leaves the shared ISO cache. */
+static void
+test_plan (IsoFixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *isos = g_build_filename (f->dir, "isos", NULL);
+  g_autofree char *states = g_build_filename (f->dir, "state", NULL);
+  g_autofree char *iso = g_build_filename (isos, "proxmox-ve_9.2-1.iso", NULL);
+  g_autofree char *prepared = g_build_filename (isos, "proxmox-ve_9.2-1-auto-from-partition.iso", NULL);
+  g_autofree char *uri = virt_test_uri ();
+  g_autofree char *recipe_path = g_build_filename (LABCTL_SOURCE_DIR, "recipes", "proxmox-3node.lab", NULL);
+  g_autoptr(LabRecipe) r = lab_recipe_load (recipe_path, &error);
+  g_autoptr(LabState) state = NULL;
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
+  g_autoptr(LabPlan) plan = NULL;
+  g_autofree char *log = g_build_filename (f->dir, "plan.log", NULL);
+  LabContext ctx;
+
+  g_assert_no_error (error);
+  if (r == NULL)
+    return;
+  g_mkdir_with_parents (isos, 0755);
+  g_assert_cmpint (g_rename (f->iso, iso), ==, 0);
+  /* in the cache and checked (the record is what `iso fetch` leaves) */
+  g_assert_true (lab_iso_record_sha256 (iso, "4e88fe416df9b527624a175f24c9aa07c714d3332afb1ee3dbf3879573ef2c6c", NULL));
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree char *lv = g_strdup_printf ("dev/vg_iscsi/lv_pve%u", i);
+      lab_test_write_file (f->dir, lv, "", -1);
+    }
+  g_setenv ("LABCTL_ISO_DIR", isos, TRUE);
+  g_setenv ("LABCTL_STATE_DIR", states, TRUE);
+  g_setenv ("LABCTL_DOMAIN_TYPE", "kvm", TRUE);
+  g_setenv ("LABCTL_SYSROOT", LABCTL_SOURCE_DIR "/tests/data/hosts/intel-nested", TRUE);
+  {
+    g_autofree char *dir = g_build_filename (states, "course", NULL);
+    g_mkdir_with_parents (dir, 0700);
+    state = lab_state_load (dir, "course", &error);
+    g_assert_no_error (error);
+  }
+  lab_runner_set_log_path (runner, log);
+  lab_context_init (&ctx, r, state, runner, NULL, FALSE);
+  ctx.libvirt_uri = uri;
+  ctx.sysroot = f->dir;
+  plan = lab_plan_new (&ctx);
+  lab_plan_set_phase (plan, LAB_PHASE_NETWORK);
+  lab_proxmox_add_network_steps (plan, &ctx);
+  lab_plan_set_phase (plan, LAB_PHASE_NODES);
+  lab_proxmox_add_node_steps (plan, &ctx);
+  g_assert_cmpstr (lab_plan_get_step_id (plan, 0), ==, "iso.fetch");
+  g_assert_cmpstr (lab_plan_get_step_id (plan, 2), ==, "nodes.iso");
+  g_assert_cmpstr (lab_plan_get_step_id (plan, 3), ==, "nodes.answer:pve1");
+
+  g_assert_true (lab_plan_up (plan, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (prepared, G_FILE_TEST_IS_REGULAR));
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      LabNode *n = g_ptr_array_index (r->nodes, i);
+      g_autofree char *key = g_strdup_printf ("nodes.%s.pve.root_password", n->name);
+      g_autofree char *step = g_strdup_printf ("nodes.define:%s", n->name);
+      g_autofree char *toml_path = g_build_filename (states, "course", "nodes", n->name, "answer.toml", NULL);
+      g_autofree char *img = g_build_filename (states, "course", "nodes", n->name, "answer.img", NULL);
+      g_autofree char *toml = NULL;
+      g_autofree char *label = NULL;
+      const char *fatlabel[] = { "fatlabel", img, NULL };
+      const char *pw = lab_state_get_secret (state, key);
+      struct stat st;
+
+      g_assert_nonnull (pw);
+      g_assert_cmpuint (pw != NULL ? strlen (pw) : 0, ==, 20);
+      g_assert_cmpint (lab_state_get_step (state, step), ==, LAB_STEP_STATE_DONE);
+      g_assert_true (g_file_get_contents (toml_path, &toml, NULL, NULL));
+      g_assert_cmpint (g_stat (toml_path, &st), ==, 0);
+      g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+      /* the hash of the password, never the password */
+      g_assert_nonnull (strstr (toml, "root-password-hashed = \"$6$"));
+      g_assert_null (pw != NULL ? strstr (toml, pw) : "");
+      g_assert_nonnull (strstr (toml, "root-ssh-keys = [\"ssh-ed25519 "));
+      g_assert_true (run (fatlabel, &label, NULL));
+      g_assert_cmpstr (g_strstrip (label), ==, LAB_PVE_ANSWER_LABEL);
+    }
+  g_assert_cmpint (lab_state_get_step (state, "nodes.start"), ==, LAB_STEP_STATE_DONE);
+  /* the password is never logged */
+  {
+    g_autofree char *text = NULL;
+    g_autofree char *key = g_strdup ("nodes.pve1.pve.root_password");
+    g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
+    g_assert_null (strstr (text, lab_state_get_secret (state, key)));
+    g_assert_nonnull (strstr (text, "xorriso -boot_image any keep -volume_date uuid"));
+  }
+  /* everything is found done */
+  g_assert_true (lab_plan_up (plan, &error));
+  g_assert_no_error (error);
+  g_assert_true (lab_plan_down (plan, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *img = g_build_filename (states, "course", "nodes", "pve1", "answer.img", NULL);
+    g_assert_false (g_file_test (img, G_FILE_TEST_EXISTS));
+  }
+  /* the shared cache stays */
+  g_assert_true (g_file_test (prepared, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (iso, G_FILE_TEST_IS_REGULAR));
+  g_unsetenv ("LABCTL_ISO_DIR");
+  g_unsetenv ("LABCTL_STATE_DIR");
+  g_unsetenv ("LABCTL_DOMAIN_TYPE");
+  g_unsetenv ("LABCTL_SYSROOT");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -596,5 +714,6 @@ main (int argc, char **argv)
   g_test_add ("/proxmox/iso/not-capable", IsoFixture, GINT_TO_POINTER (FALSE), iso_setup, test_prepare_refused,
               iso_teardown);
   g_test_add_func ("/proxmox/answer-image", test_answer_image);
+  g_test_add ("/proxmox/plan/up-down", IsoFixture, GINT_TO_POINTER (TRUE), iso_setup, test_plan, iso_teardown);
   return g_test_run ();
 }
