@@ -678,7 +678,12 @@ test_plan (IsoFixture *f, gconstpointer data)
   g_assert_no_error (error);
   {
     g_autofree char *img = g_build_filename (states, "course", "nodes", "pve1", "answer.img", NULL);
+    g_autofree char *key = g_build_filename (states, "course", "ssh", "id_ed25519", NULL);
+    g_autofree char *nodes = g_build_filename (states, "course", "nodes", NULL);
     g_assert_false (g_file_test (img, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (key, G_FILE_TEST_EXISTS));
+    /* no node directory is left */
+    g_assert_true (g_rmdir (nodes) == 0 || !g_file_test (nodes, G_FILE_TEST_EXISTS));
   }
   /* the shared cache stays */
   g_assert_true (g_file_test (prepared, G_FILE_TEST_IS_REGULAR));

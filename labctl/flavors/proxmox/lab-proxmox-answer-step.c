@@ -18,6 +18,8 @@
 #include "lab-i18n.h"
 #include "lab-util.h"
 
+#define K_SSH_KEY "pve.ssh.key"
+
 static char *
 node_dir (LabContext *ctx, const LabNode *node)
 {
@@ -92,6 +94,8 @@ ensure_ssh_key (LabContext *ctx, GError **error)
       if (!lab_runner_runv (ctx->runner, LAB_RUN_DEFAULT, NULL, error, "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
                             "-C", comment, "-f", key, NULL))
         return NULL;
+      /* made by labctl: down removes it with the first node's answer */
+      lab_state_set_string (ctx->state, K_SSH_KEY, key);
     }
   if (!g_file_get_contents (pub, &text, NULL, &local))
     {
@@ -189,6 +193,18 @@ answer_undo (LabContext *ctx, gpointer data, GError **error)
   g_unlink (toml_path);
   g_rmdir (dir);
   lab_state_remove (ctx->state, k);
+  /* the first node's answer is undone last: the key pair goes with it */
+  if (node == g_ptr_array_index (ctx->recipe->nodes, 0) && lab_state_get_string (ctx->state, K_SSH_KEY) != NULL)
+    {
+      g_autofree char *key = g_strdup (lab_state_get_string (ctx->state, K_SSH_KEY));
+      g_autofree char *pub = g_strconcat (key, ".pub", NULL);
+      g_autofree char *ssh_dir = g_path_get_dirname (key);
+
+      g_unlink (key);
+      g_unlink (pub);
+      g_rmdir (ssh_dir);
+      lab_state_remove (ctx->state, K_SSH_KEY);
+    }
   return TRUE;
 }
 
@@ -209,6 +225,8 @@ answer_describe (LabContext *ctx, gpointer data, gboolean down)
   if (down)
     {
       g_ptr_array_add (lines, g_strdup_printf ("rm -f %s %s", q_image, q_toml));
+      if (node == g_ptr_array_index (ctx->recipe->nodes, 0))
+        g_ptr_array_add (lines, g_strdup_printf ("rm -f %s %s.pub  # labctl's key, when labctl made it", q_key, q_key));
       return lab_lines_steal (g_steal_pointer (&lines));
     }
   {

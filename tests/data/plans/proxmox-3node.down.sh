@@ -19,6 +19,7 @@ rm -f /var/lib/labctl/course/nodes/pve3/answer.img /var/lib/labctl/course/nodes/
 rm -f /var/lib/labctl/course/nodes/pve2/answer.img /var/lib/labctl/course/nodes/pve2/answer.toml
 # 8. Write the answer file of node pve1
 rm -f /var/lib/labctl/course/nodes/pve1/answer.img /var/lib/labctl/course/nodes/pve1/answer.toml
+rm -f /var/lib/labctl/course/ssh/id_ed25519 /var/lib/labctl/course/ssh/id_ed25519.pub  # labctl's key, when labctl made it
 # 9. Prepare the ISO for the automated installer
 # the prepared ISO stays in the ISO cache: labctl iso remove NAME
 # 10. Create the logical volume lv_pve3
