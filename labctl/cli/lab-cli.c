@@ -26,6 +26,7 @@ const LabCommand * const lab_cli_commands[] = {
   &lab_command_reap,
   &lab_command_nodes,
   &lab_command_storage,
+  &lab_command_iso,
   &lab_command_complete,
   NULL,
 };

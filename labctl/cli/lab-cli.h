@@ -173,6 +173,7 @@ extern const LabCommand lab_command_experiment;
 extern const LabCommand lab_command_reap;
 extern const LabCommand lab_command_nodes;
 extern const LabCommand lab_command_storage;
+extern const LabCommand lab_command_iso;
 extern const LabCommand lab_command_complete;
 
 G_END_DECLS

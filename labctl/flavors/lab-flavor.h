@@ -108,5 +108,6 @@ char           **lab_flavor_node_command   (LabContext        *ctx,
 /* The flavors' rows (flavors/<name>/lab-<name>-flavor.c). */
 extern const LabFlavor lab_flavor_vm;
 extern const LabFlavor lab_flavor_container;
+extern const LabFlavor lab_flavor_proxmox;
 
 G_END_DECLS

@@ -52,6 +52,7 @@ lab_recipe_to_json (LabRecipe *r)
   lab_json_member_nullable (b, "cache_mode", r->cache_mode);
   lab_json_member_nullable (b, "install_media", r->install_media);
   lab_json_member_nullable (b, "os", r->os_id);
+  lab_json_member_nullable (b, "pve_version", r->pve_version);
   json_builder_set_member_name (b, "list");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->nodes->len; i++)
@@ -155,6 +156,8 @@ lab_recipe_to_keyfile (LabRecipe *r)
     g_key_file_set_string (kf, "nodes", "install-media", r->install_media);
   if (r->os_id != NULL)
     g_key_file_set_string (kf, "nodes", "os", r->os_id);
+  if (r->pve_version != NULL)
+    g_key_file_set_string (kf, "nodes", "pve-version", r->pve_version);
   for (guint i = 0; i < r->nodes->len; i++)
     {
       LabNode *n = r->nodes->pdata[i];

@@ -43,7 +43,8 @@ static const char * const storage_keys[] = { "backing-file", "size", "iqn", "por
                                              "lv-prefix", "chap", "control-port", NULL };
 static const char * const network_keys[] = { "name", "subnet", "bridge", NULL };
 static const char * const nodes_keys[] = { "count", "name-pattern", "vcpus", "memory", "disk",
-                                           "cpu-mode", "cache-mode", "install-media", "os", NULL };
+                                           "cpu-mode", "cache-mode", "install-media", "os", "pve-version",
+                                           NULL };
 static const char * const node_keys[] = { "vcpus", "memory", "disk", "address", NULL };
 static const char * const guest_keys[] = { "node", "memory", "vcpus", "kernel", "initrd",
                                            "cmdline", "address", "disk", NULL };
@@ -57,6 +58,9 @@ static const char * const flavors[] = { "proxmox", "kvm", "container", NULL };
 /* [nodes] name-pattern's default per flavor: the course calls Proxmox
  * nodes pve1, pve2 ... */
 static const char * const flavor_node_patterns[] = { "pve%d", "node%d", "node%d" };
+/* [nodes] pve-version: the Proxmox VE releases labctl can install, the
+ * default first (PVE 8 reached its end of life in 2026-08). */
+static const char * const pve_versions[] = { LAB_DEFAULT_PVE_VERSION, "9.1", "8.4", NULL };
 static const char * const cpu_modes[] = { "host-passthrough", "host-model", "custom", NULL };
 static const char * const cache_modes[] = { "passthrough", "emulate", "disable", NULL };
 
@@ -1177,8 +1181,24 @@ parse_nodes (Parser *p, GError **error)
       !get_choice (p, "nodes", "cpu-mode", cpu_modes, &r->cpu_mode, error) ||
       !get_choice (p, "nodes", "cache-mode", cache_modes, &r->cache_mode, error) ||
       !get_string (p, "nodes", "install-media", &r->install_media, error) ||
-      !get_string (p, "nodes", "os", &r->os_id, error))
+      !get_string (p, "nodes", "os", &r->os_id, error) ||
+      !get_choice (p, "nodes", "pve-version", pve_versions, &r->pve_version, error))
     return FALSE;
+  if (r->pve_version != NULL && r->flavor != LAB_FLAVOR_PROXMOX)
+    return recipe_error (p, error, key_line (p, "nodes", "pve-version"), "pve-version",
+                         _("only the proxmox flavor installs Proxmox VE (this lab's flavor is %s); remove the line"),
+                         lab_flavor_to_string (r->flavor));
+  if (r->flavor == LAB_FLAVOR_PROXMOX)
+    {
+      /* the release decides the ISO (a catalogue name, `labctl iso list`)
+       * and the OS profile, unless the recipe names them */
+      if (r->pve_version == NULL)
+        r->pve_version = g_strdup (LAB_DEFAULT_PVE_VERSION);
+      if (r->install_media == NULL)
+        r->install_media = g_strdup_printf ("proxmox-ve-%s", r->pve_version);
+      if (r->os_id == NULL)
+        r->os_id = g_strdup_printf ("proxmox-ve-%c", r->pve_version[0]);
+    }
   if (r->install_media != NULL && strchr (r->install_media, '/') != NULL)
     {
       char *abs = resolve_relative (p, r->install_media);
@@ -1531,6 +1551,7 @@ lab_recipe_free (LabRecipe *recipe)
   g_free (recipe->cache_mode);
   g_free (recipe->install_media);
   g_free (recipe->os_id);
+  g_free (recipe->pve_version);
   g_clear_pointer (&recipe->nodes, g_ptr_array_unref);
   g_clear_pointer (&recipe->guests, g_ptr_array_unref);
   g_strfreev (recipe->exercises);

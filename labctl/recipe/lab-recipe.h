@@ -9,7 +9,7 @@
  *   [storage]   backing-file, size, iqn, portal, vg, lv-prefix, chap, control-port
  *   [network]   name, subnet, bridge
  *   [nodes]     count, name-pattern, vcpus, memory, disk, cpu-mode, cache-mode,
- *               install-media, os
+ *               install-media, os, pve-version (proxmox)
  *   [node NAME] per-node overrides: vcpus, memory, disk, address
  *   [guest NAME] guests inside the lab (container flavor / experiments):
  *               node, memory, vcpus, kernel, initrd, cmdline, address
@@ -47,6 +47,7 @@ typedef enum {
 #define LAB_DEFAULT_CACHE_MODE   "passthrough"
 #define LAB_DEFAULT_SUBNET       "192.168.150.0/24"
 #define LAB_DEFAULT_ISCSI_PORT   3260
+#define LAB_DEFAULT_PVE_VERSION  "9.2"
 
 typedef struct {
   char    *name;          /* libvirt domain name and hostname, e.g. "pve1" */
@@ -106,6 +107,7 @@ typedef struct _LabRecipe {
   char      *cache_mode;
   char      *install_media; /* path or iso-cache name; may be NULL */
   char      *os_id;         /* libosinfo short id or full id; may be NULL */
+  char      *pve_version;   /* proxmox flavor: "9.2" (default), "9.1", "8.4"; NULL for the others */
   GPtrArray *nodes;         /* LabNode* */
   GPtrArray *guests;        /* LabGuest* */
 

@@ -33,6 +33,7 @@ lab_virt_domain_spec_free (LabVirtDomainSpec *s)
   g_free (s->disk_format);
   g_free (s->disk_bus);
   g_free (s->cdrom_path);
+  g_free (s->extra_disk_path);
   g_free (s->kernel);
   g_free (s->initrd);
   g_free (s->cmdline);
@@ -295,6 +296,19 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
         }
       lab_xml_writer_end (w);
     }
+  if (s->extra_disk_path != NULL)
+    {
+      /* not bootable, read-only: not part of a snapshot either */
+      gboolean pc = g_strcmp0 (s->machine, "pc") == 0;
+
+      lab_xml_writer_start_attrs (w, "disk", "type", "file", "device", "disk", NULL);
+      lab_xml_writer_empty (w, "driver", "name", "qemu", "type", "raw", NULL);
+      lab_xml_writer_empty (w, "source", "file", s->extra_disk_path, NULL);
+      lab_xml_writer_empty (w, "target", "dev", pc ? "hdd" : (g_str_equal (bus, "virtio") ? "sdb" : "sdc"), "bus",
+                            pc ? "ide" : "sata", NULL);
+      lab_xml_writer_empty (w, "readonly", NULL);
+      lab_xml_writer_end (w);
+    }
   if (s->network != NULL)
     write_interface (w, FALSE, "network", s->network, s->mac, s->nic_model);
   lab_xml_writer_start_attrs (w, "serial", "type", "pty", NULL);
@@ -521,6 +535,9 @@ lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri, const cha
     add_arg (line, "--disk=path=%s,device=cdrom,bus=%s,readonly=on%s", s->cdrom_path,
              g_strcmp0 (s->machine, "pc") == 0 ? "ide" : "sata",
              s->kernel == NULL ? ",boot.order=2" : "");
+  if (s->extra_disk_path != NULL)
+    add_arg (line, "--disk=path=%s,device=disk,format=raw,bus=%s,readonly=on", s->extra_disk_path,
+             g_strcmp0 (s->machine, "pc") == 0 ? "ide" : "sata");
   if (s->kernel != NULL)
     {
       g_autoptr(GString) boot = g_string_new (NULL);

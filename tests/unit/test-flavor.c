@@ -51,7 +51,7 @@ static void
 test_table (void)
 {
   static const struct { LabFlavorId id; const char *row; gboolean guests; } rows[] = {
-    { LAB_FLAVOR_PROXMOX, "vm", FALSE },
+    { LAB_FLAVOR_PROXMOX, "proxmox", FALSE },
     { LAB_FLAVOR_KVM, "vm", FALSE },
     { LAB_FLAVOR_CONTAINER, "container", TRUE },
   };

@@ -45,7 +45,7 @@ test_golden (void)
   g_assert_no_error (error);
   g_setenv ("LABCTL_ISO_DIR", "/var/lib/labctl/isos", TRUE);
   iso = lab_vm_iso_path (r);
-  g_assert_cmpstr (iso, ==, "/var/lib/labctl/isos/proxmox-ve-8.2.iso");
+  g_assert_cmpstr (iso, ==, "/var/lib/labctl/isos/proxmox-ve-9.2.iso");
   profile = lab_osinfo_lookup (osinfo, r->os_id, &error);
   g_assert_no_error (error);
 
@@ -112,7 +112,7 @@ plan_fixture_setup (PlanFixture *f, gconstpointer data)
     }
   isos = g_build_filename (f->dir, "isos", NULL);
   g_mkdir (isos, 0755);
-  iso = g_build_filename (isos, "proxmox-ve-8.2.iso", NULL);
+  iso = g_build_filename (isos, "proxmox-ve-9.2.iso", NULL);
   g_assert_true (fake_iso_write (iso, "PVE", &error));
   g_setenv ("LABCTL_ISO_DIR", isos, TRUE);
   g_setenv ("LABCTL_DOMAIN_TYPE", "kvm", TRUE);

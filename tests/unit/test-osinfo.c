@@ -39,6 +39,8 @@ test_overlay_entries (void)
   g_autoptr(LabOsinfoProfile) pve = lab_osinfo_lookup (osinfo, "proxmox-ve-8", &error);
   g_autoptr(LabOsinfoProfile) deb = lab_osinfo_lookup (osinfo, "http://debian.org/debian/12", &error);
   g_autoptr(LabOsinfoProfile) deb11 = lab_osinfo_lookup (osinfo, "debian11", &error);
+  g_autoptr(LabOsinfoProfile) pve9 = lab_osinfo_lookup (osinfo, "proxmox-ve-9", &error);
+  g_autoptr(LabOsinfoProfile) deb13 = lab_osinfo_lookup (osinfo, "debian13", &error);
   g_autoptr(LabOsinfoProfile) none = NULL;
 
   g_assert_no_error (error);
@@ -59,6 +61,15 @@ test_overlay_entries (void)
   /* the system db is there too */
   g_assert_nonnull (deb11);
   g_assert_cmpstr (deb11->name, ==, "Debian 11");
+  /* Proxmox VE 9 on Debian 13 (overlay) -> 12 (overlay) -> the system db */
+  g_assert_nonnull (pve9);
+  g_assert_cmpstr (pve9->id, ==, "http://proxmox.com/proxmox-ve/9");
+  g_assert_cmpstr (pve9->name, ==, "Proxmox VE 9");
+  g_assert_true (pve9->virtio_disk);
+  g_assert_true (pve9->virtio_net);
+  g_assert_cmpuint (pve9->rec_ram_mib, ==, 2048);
+  g_assert_nonnull (deb13);
+  g_assert_cmpstr (deb13->id, ==, "http://debian.org/debian/13");
   g_test_message ("proxmox-ve-8: q35=%d virtio-gpu=%d tablet=%d", pve->q35, pve->virtio_gpu, pve->usb_tablet);
 
   none = lab_osinfo_lookup (osinfo, "no-such-os", &error);
@@ -87,12 +98,16 @@ test_identify_iso (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("labctl-osinfo-XXXXXX", &error);
   g_autofree char *pve6 = write_fake_iso (dir, "proxmox-ve_6.1-1.iso", "PVE");
-  g_autofree char *pve8 = write_fake_iso (dir, "pve.iso", "PVE");
+  g_autofree char *pve8 = write_fake_iso (dir, "proxmox-ve_8.4-1.iso", "PVE");
+  g_autofree char *pve9 = write_fake_iso (dir, "proxmox-ve_9.2-1.iso", "PVE");
+  g_autofree char *pvex = write_fake_iso (dir, "pve.iso", "PVE");
   g_autofree char *deb = write_fake_iso (dir, "debian-12.8.0-amd64-netinst.iso", "Debian 12.8.0 amd64 n");
   g_autofree char *unknown = write_fake_iso (dir, "mystery.iso", "NOTHING_KNOWN");
   g_autofree char *missing = g_build_filename (dir, "missing.iso", NULL);
   g_autoptr(LabOsinfoProfile) p6 = lab_osinfo_identify_iso (osinfo, pve6, &error);
   g_autoptr(LabOsinfoProfile) p8 = NULL;
+  g_autoptr(LabOsinfoProfile) p9 = NULL;
+  g_autoptr(LabOsinfoProfile) px = NULL;
   g_autoptr(LabOsinfoProfile) pd = NULL;
   g_autoptr(LabOsinfoProfile) pu = NULL;
   g_autoptr(LabOsinfoProfile) pm = NULL;
@@ -104,6 +119,14 @@ test_identify_iso (void)
   p8 = lab_osinfo_identify_iso (osinfo, pve8, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (p8->id, ==, "http://proxmox.com/proxmox-ve/8");
+  p9 = lab_osinfo_identify_iso (osinfo, pve9, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (p9->id, ==, "http://proxmox.com/proxmox-ve/9");
+  g_assert_cmpstr (p9->name, ==, "Proxmox VE 9");
+  /* without the version in the name: one of the Proxmox VE entries */
+  px = lab_osinfo_identify_iso (osinfo, pvex, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (px->id, "http://proxmox.com/proxmox-ve/"));
   pd = lab_osinfo_identify_iso (osinfo, deb, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (pd->id, ==, "http://debian.org/debian/12");
@@ -119,6 +142,8 @@ test_identify_iso (void)
 
   g_unlink (pve6);
   g_unlink (pve8);
+  g_unlink (pve9);
+  g_unlink (pvex);
   g_unlink (deb);
   g_unlink (unknown);
   g_rmdir (dir);

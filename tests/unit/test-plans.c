@@ -27,6 +27,9 @@ static const char * const pinned_env[] = {
   "LABCTL_STORAGE_ATTACH",
   "LABCTL_LVM_SYSTEM_DIR",
   "LABCTL_FAIL_STEP",
+  "LABCTL_ISO_MIRROR",
+  /* the host's keyboard and time zone go into the Proxmox answer files */
+  "LABCTL_SYSROOT=" LABCTL_SOURCE_DIR "/tests/data/hosts/intel-nested",
   "NO_COLOR=1",
   NULL,
 };

@@ -92,6 +92,9 @@ static const BadCase bad_cases[] = {
   { "image-default-too-small", HEAD "[nodes]\ncount = 11\n", 4, "size", "size = 112644M" },
   { "image-default-big-disk", "\n[lab]\nname = t\n[nodes]\ndisk = 40G\n", 5, "size", "size = 122884M" },
   { "empty-value", HEAD "[nodes]\nos =\n", 4, "os", "remove the line" },
+  { "pve-version", HEAD "[nodes]\npve-version = 8.2\n", 4, "pve-version", "'9.2', '9.1', '8.4'" },
+  { "pve-version-kvm", "[lab]\nname = t\nflavor = kvm\n[nodes]\npve-version = 9.2\n", 5, "pve-version",
+    "only the proxmox flavor" },
 };
 
 static void
@@ -149,8 +152,10 @@ test_shipped_proxmox (void)
   g_assert_cmpuint (r->portal_port, ==, 3260);
   g_assert_cmpstr (r->cpu_mode, ==, "host-passthrough");
   g_assert_cmpstr (r->cache_mode, ==, "passthrough");
-  g_assert_cmpstr (r->install_media, ==, "proxmox-ve-8.2");
-  g_assert_cmpstr (r->os_id, ==, "proxmox-ve-8");
+  /* pve-version = 9.2 picks the ISO and the OS profile */
+  g_assert_cmpstr (r->pve_version, ==, "9.2");
+  g_assert_cmpstr (r->install_media, ==, "proxmox-ve-9.2");
+  g_assert_cmpstr (r->os_id, ==, "proxmox-ve-9");
   g_assert_cmpstr (r->net_name, ==, "labctl-course");
   g_assert_cmpstr (r->bridge, ==, "lab-course");
   g_assert_true (g_str_has_suffix (r->backing_file, "/course/course.img"));

@@ -93,7 +93,7 @@ static void
 test_phases (void)
 {
   static const struct { const char *prefix; LabPhase phase; } expect[] = {
-    { "check.", LAB_PHASE_CHECK }, { "network.", LAB_PHASE_NETWORK }, { "nodes.network", LAB_PHASE_NETWORK },
+    { "check.", LAB_PHASE_CHECK }, { "iso.", LAB_PHASE_NETWORK }, { "network.", LAB_PHASE_NETWORK }, { "nodes.network", LAB_PHASE_NETWORK },
     { "storage.", LAB_PHASE_STORAGE }, { "nodes.", LAB_PHASE_NODES }, { "guests.", LAB_PHASE_GUESTS },
     { "stand.ready", LAB_PHASE_READY },
   };

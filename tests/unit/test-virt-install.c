@@ -41,11 +41,11 @@ static const AllowedDifference allowed_differences[] = {
     "labctl's ownership mark (lab, node, recipe hash): nothing without it is ever touched" },
   { "labctl", "/domain/metadata/libosinfo:libosinfo/libosinfo:os@id=http://proxmox.com/proxmox-ve/6",
     "every Proxmox VE ISO has the volume id PVE: labctl takes the major version from the file name "
-    "(proxmox-ve_6.1-1.iso), virt-install takes the first match of the overlay (8)" },
-  { "virt-install", "/domain/metadata/libosinfo:libosinfo/libosinfo:os@id=http://proxmox.com/proxmox-ve/8",
+    "(proxmox-ve_6.1-1.iso), virt-install takes the first match of the overlay (9)" },
+  { "virt-install", "/domain/metadata/libosinfo:libosinfo/libosinfo:os@id=http://proxmox.com/proxmox-ve/9",
     "(the other side of the line above)" },
   { "virt-install", "/domain/devices/video/model@type=virtio",
-    "follows from the OS version above: osinfo lists a virtio-gpu driver from Debian 11 on (Proxmox VE 7, 8), "
+    "follows from the OS version above: osinfo lists a virtio-gpu driver from Debian 11 on (Proxmox VE 7, 8, 9), "
     "not for Debian 10 (Proxmox VE 6); labctl, like virt-install, takes virtio when the OS has it, else qxl" },
   { "labctl", "/domain/devices/video/model@type=qxl", "(video model, see above)" },
   { "virt-install", "/domain/os/boot[dev=cdrom]",

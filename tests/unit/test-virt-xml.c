@@ -14,6 +14,7 @@
 #include "lab-guest.h"
 #include "lab-recipe.h"
 #include "lab-virt.h"
+#include "lab-vm.h"
 #include "virt-test-util.h"
 
 /* Without a domain document (libvirt gave none): internal, no disks. */
@@ -120,6 +121,31 @@ test_golden_guest (void)
   g_assert_cmpstr (plain_xml, ==, printf_plain);
 }
 
+/* A Proxmox node while it installs: the prepared ISO and, beside it, the
+ * answer image as a read-only, unbootable SATA disk (outside snapshots). */
+static void
+test_golden_install_media (void)
+{
+  g_autofree char *path = g_build_filename (LABCTL_SOURCE_DIR, "recipes", "proxmox-3node.lab", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabRecipe) r = lab_recipe_load (path, &error);
+  g_autoptr(LabVirtDomainSpec) spec = NULL;
+  g_autofree char *xml = NULL;
+  g_auto(GStrv) line = NULL;
+
+  g_assert_no_error (error);
+  if (r == NULL)
+    return;
+  spec = lab_vm_domain_spec (r, g_ptr_array_index (r->nodes, 0), NULL, "kvm",
+                             "/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso");
+  spec->extra_disk_path = g_strdup ("/var/lib/labctl/course/nodes/pve1/answer.img");
+  xml = lab_virt_domain_xml (spec);
+  virt_test_check_golden ("golden-pve1-install.xml", xml);
+  virt_test_validate (xml, "domain");
+  g_assert_nonnull (strstr (xml, "<source file='/var/lib/labctl/course/nodes/pve1/answer.img'/>\n"
+                                 "      <target dev='sdb' bus='sata'/>\n      <readonly/>\n    </disk>"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -128,5 +154,6 @@ main (int argc, char **argv)
 
   g_test_add_func ("/virt-xml/snapshot/no-domain", test_snapshot_no_domain);
   g_test_add_func ("/virt-xml/guest/golden", test_golden_guest);
+  g_test_add_func ("/virt-xml/node/install-media", test_golden_install_media);
   return g_test_run ();
 }

@@ -11,8 +11,8 @@
 
 /* Every node back to its snapshot "clean" (taken after the install, e.g.
  * `labctl nodes snapshot NODE clean`). */
-static gboolean
-vm_reset (LabContext *ctx, GError **error)
+gboolean
+lab_vm_reset (LabContext *ctx, GError **error)
 {
   LabRecipe *r = ctx->recipe;
   g_autoptr(LabVirt) virt = lab_virt_connect (lab_virt_default_uri (ctx->libvirt_uri), error);
@@ -49,5 +49,5 @@ const LabFlavor lab_flavor_vm = {
     [LAB_PHASE_NETWORK] = lab_vm_add_network_steps,
     [LAB_PHASE_NODES] = lab_vm_add_node_steps,
   },
-  .reset = vm_reset,
+  .reset = lab_vm_reset,
 };

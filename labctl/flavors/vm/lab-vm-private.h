@@ -19,6 +19,7 @@ typedef struct {
   char             *domain_type;
   char             *domain_type_why;
   gboolean          warned_tcg;
+  const LabVmMedia *media;     /* NULL: the vm row's own */
 } LabVmShared;
 
 /* A step's data: the shared part (an rc box reference) and its node. */

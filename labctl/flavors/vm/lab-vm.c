@@ -49,6 +49,21 @@ lab_vm_shared (LabPlan *plan, LabContext *ctx)
   return s;
 }
 
+void
+lab_vm_set_media (LabPlan *plan, LabContext *ctx, const LabVmMedia *media)
+{
+  lab_vm_shared (plan, ctx)->media = media;
+}
+
+/* The ISO the nodes boot. */
+static char *
+iso_path (LabVmShared *s)
+{
+  if (s->media != NULL && s->media->iso_path != NULL)
+    return s->media->iso_path (s->ctx);
+  return lab_vm_iso_path (s->ctx->recipe);
+}
+
 LabVmStep *
 lab_vm_step_new (LabVmShared *shared, LabNode *node)
 {
@@ -132,7 +147,7 @@ static const LabOsinfoProfile *
 get_profile (LabVmShared *s, gboolean identify_iso, GError **error)
 {
   LabRecipe *r = s->ctx->recipe;
-  g_autofree char *iso = lab_vm_iso_path (r);
+  g_autofree char *iso = iso_path (s);
   g_autoptr(LabOsinfoProfile) from_iso = NULL;
   g_autoptr(GError) iso_error = NULL;
 
@@ -282,11 +297,15 @@ lab_vm_spec_for_node (LabVmShared *s, const LabNode *node, gboolean strict, GErr
 {
   LabRecipe *r = s->ctx->recipe;
   const LabOsinfoProfile *p = get_profile (s, strict, strict ? error : NULL);
-  g_autofree char *iso = lab_vm_iso_path (r);
+  g_autofree char *iso = iso_path (s);
+  LabVirtDomainSpec *spec;
 
   if (p == NULL && strict)
     return NULL;
-  return lab_vm_domain_spec (r, node, p, get_domain_type (s), iso);
+  spec = lab_vm_domain_spec (r, node, p, get_domain_type (s), iso);
+  if (s->media != NULL && s->media->adjust_spec != NULL)
+    s->media->adjust_spec (s->ctx, node, spec);
+  return spec;
 }
 
 void

@@ -55,6 +55,28 @@ char               *lab_vm_disk_path         (LabRecipe              *recipe,
  * when the recipe names no media. */
 char               *lab_vm_iso_path          (LabRecipe              *recipe);
 
+/* `reset`: every node back to its snapshot "clean" (LAB_ERROR_NOT_FOUND
+ * naming the command that takes it when a node has none). */
+gboolean            lab_vm_reset             (LabContext             *ctx,
+                                              GError                **error);
+
+/* What a flavor built on the vm nodes changes in their media (the proxmox
+ * flavor: the prepared ISO and each node's answer image). Either member
+ * may be NULL; without a LabVmMedia the vm row's own behaviour holds. */
+typedef struct {
+  /* the ISO every node boots (and osinfo identifies); NULL from it: none */
+  char *(*iso_path)    (LabContext        *ctx);
+  /* the last word on a node's spec */
+  void  (*adjust_spec) (LabContext        *ctx,
+                        const LabNode     *node,
+                        LabVirtDomainSpec *spec);
+} LabVmMedia;
+
+/* Sets media (static, outlives the plan) for the vm steps of plan. */
+void                lab_vm_set_media         (LabPlan                *plan,
+                                              LabContext             *ctx,
+                                              const LabVmMedia       *media);
+
 /* "The nodes run under TCG ..." warning text when domain_type is not kvm. */
 char               *lab_vm_tcg_warning       (const char             *domain_type,
                                               const char             *why);

@@ -2,7 +2,12 @@
 # The commands each step runs (as root), in order:
 # 1. Check the host (CPU, memory, disk, tools)
 labctl check --recipe @DATADIR@/recipes/proxmox-3node.lab
-# 2. Create the lab network labctl-course
+# 2. Fetch the install ISO into the ISO cache
+labctl iso fetch proxmox-ve-9.2  # offline: labctl iso add PATH/proxmox-ve_9.2-1.iso
+# the same by hand (-C -: resume):
+curl -fL -C - -o /var/cache/labctl/iso/proxmox-ve_9.2-1.iso.part https://enterprise.proxmox.com/iso/proxmox-ve_9.2-1.iso
+echo '4e88fe416df9b527624a175f24c9aa07c714d3332afb1ee3dbf3879573ef2c6c  /var/cache/labctl/iso/proxmox-ve_9.2-1.iso.part' | sha256sum -c && mv /var/cache/labctl/iso/proxmox-ve_9.2-1.iso.part /var/cache/labctl/iso/proxmox-ve_9.2-1.iso
+# 3. Create the lab network labctl-course
 cat > labctl-course-net.xml <<'EOF'
 <network>
   <name>labctl-course</name>
@@ -24,52 +29,153 @@ EOF
 virsh -c qemu:///system net-define labctl-course-net.xml
 virsh -c qemu:///system net-start labctl-course
 virsh -c qemu:///system net-autostart labctl-course
-# 3. Create the sparse backing file
+# 4. Create the sparse backing file
 truncate -s 107374182400 /var/lib/labctl/course/course.img
 setfattr -n user.labctl.lab -v course /var/lib/labctl/course/course.img
-# 4. Run the iSCSI target daemon (tgtd)
+# 5. Run the iSCSI target daemon (tgtd)
 # only when no tgtd answers on control port 0 (the tgt service):
 tgtd -f -C 0 --iscsi portal=192.168.150.1:3260
-# 5. Create the iSCSI target
+# 6. Create the iSCSI target
 # tid: the first free one (1 on an empty tgtd)
 tgtadm --lld iscsi --op new --mode target --tid 1 -T iqn.2026-01.labctl.lab:course
-# 6. Add LUN 1 on the backing file
+# 7. Add LUN 1 on the backing file
 tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b /var/lib/labctl/course/course.img --bstype rdwr
-# 7. Admit only the lab's addresses to the target
+# 8. Admit only the lab's addresses to the target
 tgtadm --lld iscsi --op bind --mode target --tid 1 -I 192.168.150.0/24
-# 8. Attach the iSCSI disk on this host
+# 9. Attach the iSCSI disk on this host
 iscsiadm -m discovery -t sendtargets -p 192.168.150.1:3260
 iscsiadm -m node -T iqn.2026-01.labctl.lab:course -p 192.168.150.1:3260 --login
 # then wait (up to 30 s) for /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1
 # without a kernel iSCSI initiator: qemu-storage-daemon FUSE export + losetup instead
-# 9. Make the iSCSI disk an LVM physical volume
+# 10. Make the iSCSI disk an LVM physical volume
 # refused if the disk carries any signature (blkid -p) that is not this lab's
 blkid -p -o export /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1
 pvcreate --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1
-# 10. Create the volume group
+# 11. Create the volume group
 vgcreate --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 --addtag labctl:course vg_iscsi /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1
 pvchange --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 --addtag labctl:course /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1
-# 11. Create the logical volume lv_pve1
+# 12. Create the logical volume lv_pve1
 lvcreate --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 -y -L 10737418240b -n lv_pve1 --addtag labctl:course vg_iscsi
-# 12. Create the logical volume lv_pve2
+# 13. Create the logical volume lv_pve2
 lvcreate --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 -y -L 10737418240b -n lv_pve2 --addtag labctl:course vg_iscsi
-# 13. Create the logical volume lv_pve3
+# 14. Create the logical volume lv_pve3
 lvcreate --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.labctl.lab:course-lun-1 -y -L 10737418240b -n lv_pve3 --addtag labctl:course vg_iscsi
-# 14. Define node pve1
-OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve1 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/8 --disk=path=/dev/vg_iscsi/lv_pve1,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/lib/labctl/isos/proxmox-ve-8.2.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --network=network=labctl-course,mac=52:54:00:87:36:8e,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty --rng=/dev/urandom --print-xml > pve1.xml
+# 15. Prepare the ISO for the automated installer
+# what `proxmox-auto-install-assistant prepare-iso --fetch-from partition` does:
+printf 'mode = "partition"\npartition_label = "proxmox-ais"\n\n[http]\n' > /var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso.mode.toml
+xorriso -indev /var/cache/labctl/iso/proxmox-ve_9.2-1.iso -find /auto-installer-capable  # refused unless it exits 0
+uuid=$(xorriso -indev /var/cache/labctl/iso/proxmox-ve_9.2-1.iso -report_system_area cmd | sed -n "s/^-volume_date uuid '\(.*\)'$/\1/p")
+cp /var/cache/labctl/iso/proxmox-ve_9.2-1.iso /var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso.tmp
+xorriso -boot_image any keep -volume_date uuid "$uuid" -dev /var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso.tmp -map /var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso.mode.toml /auto-installer-mode.toml
+mv /var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso.tmp /var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso
+# 16. Write the answer file of node pve1
+# root password: generated, kept only in the lab's state (secret nodes.pve1.pve.root_password); the file holds its SHA-512 crypt hash
+test -f /var/lib/labctl/course/ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' -C labctl@course -f /var/lib/labctl/course/ssh/id_ed25519
+cat > /var/lib/labctl/course/nodes/pve1/answer.toml <<EOF
+# answer.toml for the Proxmox VE 9.2 automated installer, written by labctl
+[global]
+keyboard = "de"
+country = "de"
+fqdn = "pve1.lab.labctl"
+mailto = "root@pve1.lab.labctl"
+timezone = "Europe/Berlin"
+root-password-hashed = "******"
+root-ssh-keys = ["$(cat /var/lib/labctl/course/ssh/id_ed25519.pub)"]
+reboot-mode = "power-off"
+
+[network]
+source = "from-answer"
+cidr = "192.168.150.11/24"
+dns = "192.168.150.1"
+gateway = "192.168.150.1"
+
+[network.filter]
+ID_NET_NAME_MAC = "*52540087368e"
+
+[disk-setup]
+filesystem = "ext4"
+disk-list = ["vda"]
+EOF
+proxmox-auto-install-assistant validate-answer /var/lib/labctl/course/nodes/pve1/answer.toml  # labctl applies its rules
+mkfs.vfat -C -n PROXMOX-AIS /var/lib/labctl/course/nodes/pve1/answer.img 1440
+mcopy -o -i /var/lib/labctl/course/nodes/pve1/answer.img /var/lib/labctl/course/nodes/pve1/answer.toml ::answer.toml
+# 17. Write the answer file of node pve2
+# root password: generated, kept only in the lab's state (secret nodes.pve2.pve.root_password); the file holds its SHA-512 crypt hash
+test -f /var/lib/labctl/course/ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' -C labctl@course -f /var/lib/labctl/course/ssh/id_ed25519
+cat > /var/lib/labctl/course/nodes/pve2/answer.toml <<EOF
+# answer.toml for the Proxmox VE 9.2 automated installer, written by labctl
+[global]
+keyboard = "de"
+country = "de"
+fqdn = "pve2.lab.labctl"
+mailto = "root@pve2.lab.labctl"
+timezone = "Europe/Berlin"
+root-password-hashed = "******"
+root-ssh-keys = ["$(cat /var/lib/labctl/course/ssh/id_ed25519.pub)"]
+reboot-mode = "power-off"
+
+[network]
+source = "from-answer"
+cidr = "192.168.150.12/24"
+dns = "192.168.150.1"
+gateway = "192.168.150.1"
+
+[network.filter]
+ID_NET_NAME_MAC = "*5254002b9c9a"
+
+[disk-setup]
+filesystem = "ext4"
+disk-list = ["vda"]
+EOF
+proxmox-auto-install-assistant validate-answer /var/lib/labctl/course/nodes/pve2/answer.toml  # labctl applies its rules
+mkfs.vfat -C -n PROXMOX-AIS /var/lib/labctl/course/nodes/pve2/answer.img 1440
+mcopy -o -i /var/lib/labctl/course/nodes/pve2/answer.img /var/lib/labctl/course/nodes/pve2/answer.toml ::answer.toml
+# 18. Write the answer file of node pve3
+# root password: generated, kept only in the lab's state (secret nodes.pve3.pve.root_password); the file holds its SHA-512 crypt hash
+test -f /var/lib/labctl/course/ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' -C labctl@course -f /var/lib/labctl/course/ssh/id_ed25519
+cat > /var/lib/labctl/course/nodes/pve3/answer.toml <<EOF
+# answer.toml for the Proxmox VE 9.2 automated installer, written by labctl
+[global]
+keyboard = "de"
+country = "de"
+fqdn = "pve3.lab.labctl"
+mailto = "root@pve3.lab.labctl"
+timezone = "Europe/Berlin"
+root-password-hashed = "******"
+root-ssh-keys = ["$(cat /var/lib/labctl/course/ssh/id_ed25519.pub)"]
+reboot-mode = "power-off"
+
+[network]
+source = "from-answer"
+cidr = "192.168.150.13/24"
+dns = "192.168.150.1"
+gateway = "192.168.150.1"
+
+[network.filter]
+ID_NET_NAME_MAC = "*525400db0b11"
+
+[disk-setup]
+filesystem = "ext4"
+disk-list = ["vda"]
+EOF
+proxmox-auto-install-assistant validate-answer /var/lib/labctl/course/nodes/pve3/answer.toml  # labctl applies its rules
+mkfs.vfat -C -n PROXMOX-AIS /var/lib/labctl/course/nodes/pve3/answer.img 1440
+mcopy -o -i /var/lib/labctl/course/nodes/pve3/answer.img /var/lib/labctl/course/nodes/pve3/answer.toml ::answer.toml
+# 19. Define node pve1
+OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve1 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/9 --disk=path=/dev/vg_iscsi/lv_pve1,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --disk=path=/var/lib/labctl/course/nodes/pve1/answer.img,device=disk,format=raw,bus=sata,readonly=on --network=network=labctl-course,mac=52:54:00:87:36:8e,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty --rng=/dev/urandom --print-xml > pve1.xml
 virsh -c qemu:///system define pve1.xml
 virsh -c qemu:///system metadata pve1 https://labctl.example/xmlns/1 --key labctl --config --set '<lab name='\''course'\'' node='\''pve1'\'' recipe='\''RECIPE-SHA256'\''/>'
-# 15. Define node pve2
-OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve2 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/8 --disk=path=/dev/vg_iscsi/lv_pve2,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/lib/labctl/isos/proxmox-ve-8.2.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --network=network=labctl-course,mac=52:54:00:2b:9c:9a,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty --rng=/dev/urandom --print-xml > pve2.xml
+# 20. Define node pve2
+OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve2 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/9 --disk=path=/dev/vg_iscsi/lv_pve2,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --disk=path=/var/lib/labctl/course/nodes/pve2/answer.img,device=disk,format=raw,bus=sata,readonly=on --network=network=labctl-course,mac=52:54:00:2b:9c:9a,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty --rng=/dev/urandom --print-xml > pve2.xml
 virsh -c qemu:///system define pve2.xml
 virsh -c qemu:///system metadata pve2 https://labctl.example/xmlns/1 --key labctl --config --set '<lab name='\''course'\'' node='\''pve2'\'' recipe='\''RECIPE-SHA256'\''/>'
-# 16. Define node pve3
-OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve3 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/8 --disk=path=/dev/vg_iscsi/lv_pve3,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/lib/labctl/isos/proxmox-ve-8.2.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --network=network=labctl-course,mac=52:54:00:db:0b:11,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty --rng=/dev/urandom --print-xml > pve3.xml
+# 21. Define node pve3
+OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve3 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/9 --disk=path=/dev/vg_iscsi/lv_pve3,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --disk=path=/var/lib/labctl/course/nodes/pve3/answer.img,device=disk,format=raw,bus=sata,readonly=on --network=network=labctl-course,mac=52:54:00:db:0b:11,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty --rng=/dev/urandom --print-xml > pve3.xml
 virsh -c qemu:///system define pve3.xml
 virsh -c qemu:///system metadata pve3 https://labctl.example/xmlns/1 --key labctl --config --set '<lab name='\''course'\'' node='\''pve3'\'' recipe='\''RECIPE-SHA256'\''/>'
-# 17. Start the nodes
+# 22. Start the nodes
 virsh -c qemu:///system start pve1
 virsh -c qemu:///system start pve2
 virsh -c qemu:///system start pve3
-# 18. Check that every node and guest answers
+# 23. Check that every node and guest answers
 labctl status

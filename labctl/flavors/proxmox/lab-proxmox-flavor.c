@@ -1,0 +1,19 @@
+/* lab-proxmox-flavor.c: the proxmox flavor's row in the flavor table:
+ * Proxmox VE nodes as libvirt VMs on their LVs (the vm flavor's network
+ * and node domains) that boot the prepared ISO with their answer image
+ * and install unattended. Part 2 (the Proxmox API: cluster, storage,
+ * guests) adds its steps to the configure, cluster and guests phases. */
+#include "config.h"
+
+#include "lab-flavor.h"
+#include "lab-proxmox.h"
+#include "lab-vm.h"
+
+const LabFlavor lab_flavor_proxmox = {
+  .name = "proxmox",
+  .add_steps = {
+    [LAB_PHASE_NETWORK] = lab_proxmox_add_network_steps,
+    [LAB_PHASE_NODES] = lab_proxmox_add_node_steps,
+  },
+  .reset = lab_vm_reset,
+};
