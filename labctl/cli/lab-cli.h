@@ -95,6 +95,7 @@ struct _LabCli {
   char     *recipe;         /* --recipe: path or shipped name; NULL = default */
   gboolean  json;
   gboolean  dry_run;
+  char     *progress;       /* --progress: NULL (text) or "json" */
   int       verbose;
   /* output */
   FILE     *out;
