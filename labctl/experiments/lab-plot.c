@@ -13,7 +13,7 @@
 
 #define MARGIN_LEFT   72.0
 #define MARGIN_RIGHT  24.0
-#define MARGIN_TOP    56.0
+#define MARGIN_TOP    74.0
 #define MARGIN_BOTTOM 52.0
 #define FONT_SIZE     13.0
 
@@ -244,7 +244,8 @@ lab_plot_draw (cairo_t *cr, double width, double height, const LabPlotData *data
       legend = g_strdup_printf (ngettext ("%u ping, %u lost (shaded)", "%u pings, %u lost (shaded)",
                                           data->n_samples),
                                 data->n_samples, n_lost);
-    show_text_at (cr, width - MARGIN_RIGHT, title_y, 1.0, legend);
+    /* under the title, at the right: a long title never covers it */
+    show_text_at (cr, width - MARGIN_RIGHT, title_y + FONT_SIZE + 5, 1.0, legend);
   }
   cairo_restore (cr);
 }
