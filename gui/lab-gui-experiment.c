@@ -17,13 +17,15 @@ plot_data (LabGui *gui, LabPlotData *data, LabPlotMarker markers[2])
 {
   guint n = 0;
 
+  if (gui->exp_start_us > 0)
+    {
+      markers[n].label = _("migration starts");
+      markers[n++].offset_us = gui->exp_start_us;
+    }
   if (gui->exp_end_us > 0)
     {
-      markers[0].label = _("migration starts");
-      markers[0].offset_us = gui->exp_start_us;
-      markers[1].label = _("migration returns");
-      markers[1].offset_us = gui->exp_end_us;
-      n = 2;
+      markers[n].label = _("migration returns");
+      markers[n++].offset_us = gui->exp_end_us;
     }
   data->samples = (const LabProbeSample *) gui->exp_samples->data;
   data->n_samples = gui->exp_samples->len;
@@ -153,19 +155,44 @@ lab_gui_experiment_show (LabGui *gui, JsonObject *result)
   gtk_widget_queue_draw (gui->exp_area);
 }
 
-static void
-on_event (JsonObject *event, gpointer user_data)
+void
+lab_gui_experiment_event (LabGui *gui, JsonObject *event)
 {
-  LabGui *gui = user_data;
   const char *name = lab_gui_json_string (event, "event");
 
-  if (g_strcmp0 (name, "result") == 0 && json_object_has_member (event, "json")
+  /* live: the pings and the phases as the experiment measures them */
+  if (g_strcmp0 (name, "sample") == 0)
+    {
+      gint64 at = json_object_get_int_member_with_default (event, "offset_us", 0);
+      gint64 rtt = json_object_get_int_member_with_default (event, "rtt_us", -1);
+      LabProbeSample s = { (guint32) json_object_get_int_member_with_default (event, "seq", 0), BASE_US + at,
+                           rtt < 0 ? 0 : BASE_US + at + rtt };
+
+      lab_gui_experiment_add_sample (gui, &s);
+    }
+  else if (g_strcmp0 (name, "phase") == 0)
+    {
+      gint64 at = json_object_get_int_member_with_default (event, "offset_us", 0);
+
+      if (gui->exp_start_us == 0)
+        gui->exp_start_us = MAX (at, 1);
+      else
+        gui->exp_end_us = at;
+      gtk_widget_queue_draw (gui->exp_area);
+    }
+  else if (g_strcmp0 (name, "result") == 0 && json_object_has_member (event, "json")
       && JSON_NODE_HOLDS_OBJECT (json_object_get_member (event, "json")))
     lab_gui_experiment_show (gui, json_object_get_object_member (event, "json"));
   else if (g_strcmp0 (name, "info") == 0)
     lab_gui_toast (gui, lab_gui_json_string (event, "text"));
   else if (g_strcmp0 (name, "error") == 0)
     lab_gui_toast_error (gui, lab_gui_json_string (event, "message"), lab_gui_json_string (event, "log"));
+}
+
+static void
+on_event (JsonObject *event, gpointer user_data)
+{
+  lab_gui_experiment_event (user_data, event);
 }
 
 static void

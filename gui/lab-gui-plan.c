@@ -33,6 +33,8 @@ on_event (JsonObject *event, gpointer user_data)
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), head);
       lab_gui_a11y_label (row, head);
       g_object_set_data (G_OBJECT (row), "expander", row);
+      /* the first step open: the page shows commands at once */
+      adw_expander_row_set_expanded (ADW_EXPANDER_ROW (row), gui->plan_titles->len == 0);
       gtk_list_box_append (GTK_LIST_BOX (gui->plan_list), row);
       g_ptr_array_add (gui->plan_titles, g_strdup (title));
     }

@@ -160,6 +160,9 @@ GtkWidget  *lab_gui_experiment_page_new (LabGui *gui);
 /* A migration result (`experiment migrate --json`) on the page. */
 void        lab_gui_experiment_show     (LabGui *gui, JsonObject *result);
 void        lab_gui_experiment_clear    (LabGui *gui);
+/* One event of the experiment's --progress=json stream: "sample" and
+ * "phase" draw the timeline live, "result" shows the figures. */
+void        lab_gui_experiment_event    (LabGui *gui, JsonObject *event);
 void        lab_gui_experiment_add_sample (LabGui *gui, const LabProbeSample *sample);
 
 G_END_DECLS

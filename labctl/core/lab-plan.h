@@ -209,6 +209,15 @@ FILE        *lab_progress_get_json_stream (void);
 /* One object (the "error" and "result" events of the CLI) as one line on
  * that stream; nothing when none is set. */
 void         lab_progress_write_json     (JsonNode *object);
+/* An experiment's measurements as they come, on that stream (nothing
+ * without one): a probe's reply ("sample": seq, offset_us from the first
+ * ping, rtt_us or -1 for no reply) and a phase of the experiment starting
+ * ("phase": label, offset_us). */
+void         lab_progress_write_sample   (guint32     seq,
+                                          gint64      offset_us,
+                                          gint64      rtt_us);
+void         lab_progress_write_phase    (const char *label,
+                                          gint64      offset_us);
 void         lab_progress_emit           (LabProgress     *progress,
                                           LabProgressEvent event,
                                           guint            index,

@@ -237,6 +237,43 @@ lab_progress_write_json (JsonNode *object)
   g_mutex_unlock (&json_lock);
 }
 
+void
+lab_progress_write_sample (guint32 seq, gint64 offset_us, gint64 rtt_us)
+{
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  if (json_stream == NULL)
+    return;
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  lab_json_member_string (b, "event", "sample");
+  lab_json_member_int (b, "seq", seq);
+  lab_json_member_int (b, "offset_us", offset_us);
+  lab_json_member_int (b, "rtt_us", rtt_us);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  lab_progress_write_json (node);
+}
+
+void
+lab_progress_write_phase (const char *label, gint64 offset_us)
+{
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  if (json_stream == NULL)
+    return;
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  lab_json_member_string (b, "event", "phase");
+  lab_json_member_string (b, "label", label);
+  lab_json_member_int (b, "offset_us", offset_us);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  lab_progress_write_json (node);
+}
+
 static const char *
 json_event_name (LabProgressEvent event)
 {

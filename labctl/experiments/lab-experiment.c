@@ -124,6 +124,95 @@ lab_migration_result_plot (const LabMigrationResult *r, const char *path, GError
   return lab_plot_save (&data, path, error);
 }
 
+/* --progress=json: the pings as they come, so that a program (the GUI)
+ * draws the timeline while the guest moves. A thread reads the probe every
+ * 100 ms and writes the samples in order; one without a reply waits until
+ * it is a second old (then it is lost) or the probe stopped. */
+typedef struct {
+  LabProbe *probe;
+  GThread  *thread;
+  GMutex    lock;
+  GCond     cond;
+  gboolean  stop;
+  guint     written;
+  gint64    t0;
+} SampleStream;
+
+static void
+stream_flush (SampleStream *st, gboolean final)
+{
+  g_autoptr(GArray) samples = lab_probe_get_samples (st->probe);
+  gint64 now = g_get_monotonic_time ();
+
+  for (; st->written < samples->len; st->written++)
+    {
+      const LabProbeSample *s = &g_array_index (samples, LabProbeSample, st->written);
+
+      if (st->written == 0)
+        st->t0 = s->sent_us;
+      if (s->received_us == 0 && !final && now - s->sent_us < G_USEC_PER_SEC)
+        break;
+      lab_progress_write_sample (s->seq, s->sent_us - st->t0, s->received_us > 0 ? s->received_us - s->sent_us : -1);
+    }
+}
+
+static gpointer
+stream_thread (gpointer data)
+{
+  SampleStream *st = data;
+  gboolean stop = FALSE;
+
+  while (!stop)
+    {
+      gint64 until = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
+
+      g_mutex_lock (&st->lock);
+      while (!st->stop && g_cond_wait_until (&st->cond, &st->lock, until))
+        ;
+      stop = st->stop;
+      g_mutex_unlock (&st->lock);
+      if (!stop)
+        stream_flush (st, FALSE);
+    }
+  return NULL;
+}
+
+static void
+stream_start (SampleStream *st, LabProbe *probe)
+{
+  memset (st, 0, sizeof *st);
+  if (lab_progress_get_json_stream () == NULL)
+    return;
+  st->probe = probe;
+  g_mutex_init (&st->lock);
+  g_cond_init (&st->cond);
+  st->thread = g_thread_new ("labctl-samples", stream_thread, st);
+}
+
+/* after lab_probe_stop: the rest of the samples, lost ones included */
+static void
+stream_finish (SampleStream *st)
+{
+  if (st->thread == NULL)
+    return;
+  g_mutex_lock (&st->lock);
+  st->stop = TRUE;
+  g_cond_signal (&st->cond);
+  g_mutex_unlock (&st->lock);
+  g_thread_join (st->thread);
+  stream_flush (st, TRUE);
+  g_mutex_clear (&st->lock);
+  g_cond_clear (&st->cond);
+}
+
+static gint64
+first_send (LabProbe *probe)
+{
+  g_autoptr(GArray) samples = lab_probe_get_samples (probe);
+
+  return samples->len > 0 ? g_array_index (samples, LabProbeSample, 0).sent_us : 0;
+}
+
 static const char *
 next_node (LabRecipe *recipe, const char *from)
 {
@@ -149,6 +238,7 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
   g_autoptr(GError) migrate_error = NULL;
   gboolean active = FALSE;
   gint64 t_start, t_end;
+  SampleStream stream;
   gboolean ok;
 
   memset (result, 0, sizeof *result);
@@ -211,18 +301,22 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
     lab_probe_set_interval (probe, interval_us);
   if (!lab_probe_start (probe, error))
     return FALSE;
+  stream_start (&stream, probe);
   if (!lab_probe_wait_replies (probe, REPLIES_BEFORE, 10000, ctx->cancellable, error))
     {
       lab_probe_stop (probe, 0, NULL, NULL);
+      stream_finish (&stream);
       g_prefix_error (error, _("Before the migration: "));
       return FALSE;
     }
 
   lab_progress_info (ctx->progress, _("migrating %s from %s to %s (%s)"), guest->name, from, to_node, peer_uri);
   t_start = g_get_monotonic_time ();
+  lab_progress_write_phase (_("migration starts"), t_start - first_send (probe));
   ok = lab_virt_migrate (guest->name, src_uri, from, peer_uri, dst_uri, to_node, &result->migration,
                          &migrate_error);
   t_end = g_get_monotonic_time ();
+  lab_progress_write_phase (_("migration returns"), t_end - first_send (probe));
 
   /* the guest must answer again (from the destination) */
   if (result->migration.migrated)
@@ -233,6 +327,7 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
                                                       ctx->cancellable, NULL);
     }
   lab_probe_stop (probe, 300, &result->probe, NULL);
+  stream_finish (&stream);
   result->samples = lab_probe_get_samples (probe);
   if (result->samples != NULL && result->samples->len > 0)
     {

@@ -8,6 +8,7 @@
  * gui suite of scripts/run-tests). */
 #include "config.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -355,29 +356,62 @@ test_stand (void)
   check_page (LAB_GUI_PAGE_STAND, "stand");
 }
 
+/* one line of the stream, as lab-gui-child.c hands it over */
+static void G_GNUC_PRINTF (1, 2)
+feed_event (const char *format, ...)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *line = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  line = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_assert_true (json_parser_load_from_data (parser, line, -1, NULL));
+  lab_gui_experiment_event (gui, json_node_get_object (json_parser_get_root (parser)));
+}
+
 static void
 test_experiment (void)
 {
   g_autofree char *path = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "gui", "migrate-result.json", NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  JsonObject *result;
+  JsonObject *result, *timeline;
+  JsonArray *points;
   guint n;
 
-  /* live: samples as they come, then the result */
-  for (guint i = 0; i < 50; i++)
-    {
-      LabProbeSample s = { i, 1000000 + i * 10000, 1000000 + i * 10000 + 500 };
-
-      lab_gui_experiment_add_sample (gui, &s);
-    }
-  g_assert_cmpuint (gui->exp_samples->len, ==, 50);
   g_assert_true (json_parser_load_from_file (parser, path, &error));
   g_assert_no_error (error);
   result = json_node_get_object (json_parser_get_root (parser));
-  lab_gui_experiment_show (gui, result);
-  n = json_array_get_length (json_object_get_array_member (json_object_get_object_member (result, "timeline"),
-                                                           "samples"));
+  timeline = json_object_get_object_member (result, "timeline");
+  points = json_object_get_array_member (timeline, "samples");
+  n = json_array_get_length (points);
+
+  /* live, as `experiment migrate --progress=json` streams it: the first
+   * half of the pings and the migration's start, drawn as they come */
+  feed_event ("{\"event\":\"phase\",\"label\":\"migration starts\",\"offset_us\":%lld}",
+              (long long) json_object_get_int_member (timeline, "migration_start_us"));
+  for (guint i = 0; i < n / 2; i++)
+    {
+      JsonArray *p = json_array_get_array_element (points, i);
+
+      feed_event ("{\"event\":\"sample\",\"seq\":%u,\"offset_us\":%lld,\"rtt_us\":%lld}", i,
+                  (long long) json_array_get_int_element (p, 0), (long long) json_array_get_int_element (p, 1));
+    }
+  g_assert_cmpuint (gui->exp_samples->len, ==, n / 2);
+  g_assert_cmpint (gui->exp_start_us, ==, json_object_get_int_member (timeline, "migration_start_us"));
+  check_page (LAB_GUI_PAGE_EXPERIMENT, "experiment-live");
+
+  /* then the result: every ping, both phases, the table */
+  {
+    g_autofree char *doc = json_to_string (json_parser_get_root (parser), FALSE);
+    g_autofree char *line = g_strdup_printf ("{\"event\":\"result\",\"ok\":true,\"exit_code\":0,\"json\":%s}", doc);
+    g_autoptr(JsonParser) p = json_parser_new ();
+
+    g_assert_true (json_parser_load_from_data (p, line, -1, NULL));
+    lab_gui_experiment_event (gui, json_node_get_object (json_parser_get_root (p)));
+  }
   g_assert_cmpuint (gui->exp_samples->len, ==, n);
   g_assert_cmpuint (n_children (gui->exp_phases), ==, 6);
   g_assert_true (gtk_widget_is_sensitive (gui->exp_save));

@@ -8,6 +8,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "lab-plan.h"
 #include "lab-test-cli.h"
 #include "lab-test-fs.h"
 
@@ -27,6 +28,8 @@ static const EventDoc documented[] = {
   { "progress", { "done", "total", "fraction" } },
   { "error", { "message", "exit_code", "log" } },
   { "result", { "command", "ok", "exit_code", "output" } },
+  { "sample", { "seq", "offset_us", "rtt_us" } },
+  { "phase", { "label", "offset_us" } },
 };
 
 static const EventDoc *
@@ -168,9 +171,11 @@ test_every_event (void)
     g_hash_table_insert (seen, g_strdup ("step-skipped"), GUINT_TO_POINTER (seen_count (seen_down, "step-skipped")));
   }
 
-  /* every documented event type came */
+  /* every documented event type of a plan came (the experiments' own
+   * come in test_experiment_events) */
   for (guint i = 0; i < G_N_ELEMENTS (documented); i++)
-    if (seen_count (seen, documented[i].event) == 0)
+    if (!g_str_equal (documented[i].event, "sample") && !g_str_equal (documented[i].event, "phase")
+        && seen_count (seen, documented[i].event) == 0)
       {
         g_test_message ("no %s event", documented[i].event);
         g_test_fail ();
@@ -207,6 +212,44 @@ test_result_json (void)
   g_assert_nonnull (strstr (bad.err, "--progress must be text or json"));
 }
 
+/* what experiment migrate streams while it runs (the GUI's live timeline):
+ * written from the probe's thread and the worker, one object per line */
+static void
+test_experiment_events (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("labctl-progress-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "stream", NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autofree char *text = NULL;
+  FILE *stream = fopen (path, "w");
+
+  g_assert_nonnull (stream);
+  if (stream == NULL)
+    return;
+  /* nothing without a stream */
+  lab_progress_write_sample (0, 0, 500);
+  lab_progress_set_json_stream (stream);
+  lab_progress_write_phase ("migration starts", 1200000);
+  lab_progress_write_sample (7, 70000, 431);
+  lab_progress_write_sample (8, 80000, -1);
+  lab_progress_set_json_stream (NULL);
+  lab_progress_write_sample (9, 90000, 500);
+  fclose (stream);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  objects = parse_stream (text, seen);
+  g_assert_cmpuint (objects->len, ==, 3);
+  g_assert_cmpuint (seen_count (seen, "phase"), ==, 1);
+  g_assert_cmpuint (seen_count (seen, "sample"), ==, 2);
+  if (objects->len == 3)
+    {
+      g_assert_cmpint (json_object_get_int_member (objects->pdata[1], "rtt_us"), ==, 431);
+      g_assert_cmpint (json_object_get_int_member (objects->pdata[2], "rtt_us"), ==, -1);
+      g_assert_cmpstr (json_object_get_string_member (objects->pdata[0], "label"), ==, "migration starts");
+    }
+  lab_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -214,5 +257,6 @@ main (int argc, char **argv)
   g_test_set_nonfatal_assertions ();
   g_test_add_func ("/progress-json/every-event", test_every_event);
   g_test_add_func ("/progress-json/result-json", test_result_json);
+  g_test_add_func ("/progress-json/experiment-events", test_experiment_events);
   return g_test_run ();
 }
