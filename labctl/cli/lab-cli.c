@@ -462,8 +462,7 @@ progress_begin (LabCli *cli, GError **error)
 static void
 progress_end (LabCli *cli, const GError *error, int exit_code)
 {
-  g_autoptr(JsonBuilder) b = NULL;
-  g_autoptr(JsonNode) result = NULL;
+  JsonBuilder *b;
 
   if (lab_progress_get_json_stream () == NULL)
     return;
@@ -471,21 +470,13 @@ progress_end (LabCli *cli, const GError *error, int exit_code)
   cli->out = stdout;
   if (error != NULL)
     {
-      g_autoptr(JsonBuilder) eb = json_builder_new ();
-      g_autoptr(JsonNode) node = NULL;
-
-      json_builder_begin_object (eb);
-      lab_json_member_string (eb, "event", "error");
-      lab_json_member_string (eb, "message", error->message);
-      lab_json_member_int (eb, "exit_code", exit_code);
-      lab_json_member_nullable (eb, "log", exit_code != LAB_EXIT_USAGE ? cli->log_path : NULL);
-      json_builder_end_object (eb);
-      node = json_builder_get_root (eb);
-      lab_progress_write_json (node);
+      b = lab_progress_event_begin ("error");
+      lab_json_member_string (b, "message", error->message);
+      lab_json_member_int (b, "exit_code", exit_code);
+      lab_json_member_nullable (b, "log", exit_code != LAB_EXIT_USAGE ? cli->log_path : NULL);
+      lab_progress_event_write (b);
     }
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  lab_json_member_string (b, "event", "result");
+  b = lab_progress_event_begin ("result");
   lab_json_member_string (b, "command", cli->command);
   lab_json_member_boolean (b, "ok", exit_code == LAB_EXIT_OK);
   lab_json_member_int (b, "exit_code", exit_code);
@@ -501,9 +492,7 @@ progress_end (LabCli *cli, const GError *error, int exit_code)
           json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
         }
     }
-  json_builder_end_object (b);
-  result = json_builder_get_root (b);
-  lab_progress_write_json (result);
+  lab_progress_event_write (b);
   g_clear_pointer (&json_output, free);
   lab_progress_set_json_stream (NULL);
 }

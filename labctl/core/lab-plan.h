@@ -209,6 +209,10 @@ FILE        *lab_progress_get_json_stream (void);
 /* One object (the "error" and "result" events of the CLI) as one line on
  * that stream; nothing when none is set. */
 void         lab_progress_write_json     (JsonNode *object);
+/* An event object: begin gives a builder inside the object with member
+ * "event" set; write ends it, writes it as above and frees the builder. */
+JsonBuilder *lab_progress_event_begin    (const char  *event);
+void         lab_progress_event_write    (JsonBuilder *builder);
 /* An experiment's measurements as they come, on that stream (nothing
  * without one): a probe's reply ("sample": seq, offset_us from the first
  * ping, rtt_us or -1 for no reply) and a phase of the experiment starting

@@ -237,41 +237,52 @@ lab_progress_write_json (JsonNode *object)
   g_mutex_unlock (&json_lock);
 }
 
-void
-lab_progress_write_sample (guint32 seq, gint64 offset_us, gint64 rtt_us)
+JsonBuilder *
+lab_progress_event_begin (const char *event)
 {
-  g_autoptr(JsonBuilder) b = NULL;
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  lab_json_member_string (b, "event", event);
+  return b;
+}
+
+void
+lab_progress_event_write (JsonBuilder *b)
+{
   g_autoptr(JsonNode) node = NULL;
 
-  if (json_stream == NULL)
-    return;
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  lab_json_member_string (b, "event", "sample");
-  lab_json_member_int (b, "seq", seq);
-  lab_json_member_int (b, "offset_us", offset_us);
-  lab_json_member_int (b, "rtt_us", rtt_us);
   json_builder_end_object (b);
   node = json_builder_get_root (b);
   lab_progress_write_json (node);
+  g_object_unref (b);
+}
+
+void
+lab_progress_write_sample (guint32 seq, gint64 offset_us, gint64 rtt_us)
+{
+  JsonBuilder *b;
+
+  if (json_stream == NULL)
+    return;
+  b = lab_progress_event_begin ("sample");
+  lab_json_member_int (b, "seq", seq);
+  lab_json_member_int (b, "offset_us", offset_us);
+  lab_json_member_int (b, "rtt_us", rtt_us);
+  lab_progress_event_write (b);
 }
 
 void
 lab_progress_write_phase (const char *label, gint64 offset_us)
 {
-  g_autoptr(JsonBuilder) b = NULL;
-  g_autoptr(JsonNode) node = NULL;
+  JsonBuilder *b;
 
   if (json_stream == NULL)
     return;
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  lab_json_member_string (b, "event", "phase");
+  b = lab_progress_event_begin ("phase");
   lab_json_member_string (b, "label", label);
   lab_json_member_int (b, "offset_us", offset_us);
-  json_builder_end_object (b);
-  node = json_builder_get_root (b);
-  lab_progress_write_json (node);
+  lab_progress_event_write (b);
 }
 
 static const char *
@@ -307,14 +318,11 @@ json_progress_func (LabProgress     *progress,
                     gpointer         user_data)
 {
   const char *name = json_event_name (event);
-  g_autoptr(JsonBuilder) b = NULL;
-  g_autoptr(JsonNode) node = NULL;
+  JsonBuilder *b;
 
   if (name == NULL)
     return;
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  lab_json_member_string (b, "event", name);
+  b = lab_progress_event_begin (name);
   lab_json_member_int (b, "index", index);
   lab_json_member_int (b, "total", total);
   lab_json_member_string (b, "title", title != NULL ? title : "");
@@ -324,24 +332,16 @@ json_progress_func (LabProgress     *progress,
     lab_json_member_nullable (b, "message", detail);
   if (event == LAB_PROGRESS_STEP_INFO || event == LAB_PROGRESS_STEP_COMMAND)
     lab_json_member_string (b, "text", detail != NULL ? detail : "");
-  json_builder_end_object (b);
-  node = json_builder_get_root (b);
-  lab_progress_write_json (node);
+  lab_progress_event_write (b);
 
   /* how far the walk is, after each step that ended */
   if (event == LAB_PROGRESS_STEP_DONE || event == LAB_PROGRESS_STEP_SKIPPED || event == LAB_PROGRESS_STEP_FAILED)
     {
-      g_autoptr(JsonBuilder) pb = json_builder_new ();
-      g_autoptr(JsonNode) pnode = NULL;
-
-      json_builder_begin_object (pb);
-      lab_json_member_string (pb, "event", "progress");
-      lab_json_member_int (pb, "done", index + 1);
-      lab_json_member_int (pb, "total", total);
-      lab_json_member_double (pb, "fraction", total > 0 ? (index + 1) / (double) total : 1.0);
-      json_builder_end_object (pb);
-      pnode = json_builder_get_root (pb);
-      lab_progress_write_json (pnode);
+      b = lab_progress_event_begin ("progress");
+      lab_json_member_int (b, "done", index + 1);
+      lab_json_member_int (b, "total", total);
+      lab_json_member_double (b, "fraction", total > 0 ? (index + 1) / (double) total : 1.0);
+      lab_progress_event_write (b);
     }
 }
 
