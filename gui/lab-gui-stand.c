@@ -72,12 +72,13 @@ lab_gui_stand_show (LabGui *gui, JsonObject *status)
       JsonObject *n = json_array_get_object_element (nodes, i);
       const char *name = lab_gui_json_string (n, "name");
       const char *address = lab_gui_json_string (n, "address");
-      gboolean answers = json_object_get_boolean_member_with_default (n, "libvirtd_answers",
-                                                                      json_object_get_boolean_member_with_default (
-                                                                        n, "running", FALSE));
-      g_autofree char *sub = g_strdup_printf ("%s · %s", address != NULL ? address : _("no address"),
-                                              answers ? _("running") : _("not running"));
-      GtkWidget *row = info_row (name != NULL ? name : "?", sub, yes_icon (answers));
+      /* what the flavor reports (container: its libvirtd answers); none: no state shown */
+      gboolean known = json_object_has_member (n, "libvirtd_answers");
+      gboolean answers = json_object_get_boolean_member_with_default (n, "libvirtd_answers", FALSE);
+      g_autofree char *sub = known ? g_strdup_printf ("%s · %s", address != NULL ? address : _("no address"),
+                                                      answers ? _("running") : _("not running"))
+                                   : g_strdup (address != NULL ? address : _("no address"));
+      GtkWidget *row = info_row (name != NULL ? name : "?", sub, known ? yes_icon (answers) : NULL);
       g_autofree char *a11y = g_strdup_printf (_("Console of %s"), name);
       GtkWidget *console = gtk_button_new_from_icon_name ("utilities-terminal-symbolic");
 

@@ -18,7 +18,7 @@ static const struct {
   { "recipes", N_("Choose a lab"), "view-grid-symbolic" },
   { "resources", N_("Resources"), "preferences-system-symbolic" },
   { "plan", N_("What will happen"), "view-list-symbolic" },
-  { "build", N_("Build"), "system-run-symbolic" },
+  { "build", N_("Build the lab"), "system-run-symbolic" },
   { "stand", N_("Stand"), "network-server-symbolic" },
   { "experiment", N_("Experiments"), "utilities-system-monitor-symbolic" },
 };

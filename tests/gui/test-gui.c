@@ -243,6 +243,41 @@ test_checkers (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* What meson installs beside the program: the polkit policy (an action per
+ * verb pkexec runs, for the labctl that is installed) and the desktop
+ * file, both translated. */
+static void
+test_installed_files (void)
+{
+  static const char * const verbs[] = { "up", "down", "reset", "experiment", "storage", "nodes" };
+  g_autofree char *policy = NULL, *desktop = NULL;
+  g_autofree char *path = g_strconcat ("<annotate key=\"org.freedesktop.policykit.exec.path\">", LABCTL_BINDIR,
+                                       "/labctl</annotate>", NULL);
+
+  g_assert_true (g_file_get_contents (LABCTL_BUILD_DIR "/gui/example.labctl.policy", &policy, NULL, NULL));
+  g_assert_true (g_file_get_contents (LABCTL_BUILD_DIR "/gui/" LAB_GUI_APP_ID ".desktop", &desktop, NULL, NULL));
+  if (policy == NULL || desktop == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
+    {
+      g_autofree char *id = g_strdup_printf ("<action id=\"example.labctl.%s\">", verbs[i]);
+      g_autofree char *argv1 = g_strdup_printf ("\"org.freedesktop.policykit.exec.argv1\">%s</annotate>", verbs[i]);
+      const char *action = strstr (policy, id);
+      const char *end = action != NULL ? strstr (action, "</action>") : NULL;
+      g_autofree char *block = end != NULL ? g_strndup (action, end - action) : NULL;
+
+      g_assert_nonnull (block);
+      if (block == NULL)
+        continue;
+      g_assert_nonnull (strstr (block, argv1));
+      g_assert_nonnull (strstr (block, path));
+      g_assert_nonnull (strstr (block, "<allow_active>auth_admin_keep</allow_active>"));
+      g_assert_nonnull (strstr (block, "<description xml:lang=\"ru\">"));
+    }
+  g_assert_nonnull (strstr (desktop, "Name[ru]=Лаборатория виртуализации"));
+  g_assert_nonnull (strstr (desktop, "Exec=labctl-gui"));
+}
+
 /* ---- the pages, in the student's order ------------------------------------ */
 
 static void
@@ -447,6 +482,7 @@ main (int argc, char **argv)
 
   /* in order: each page needs the one before it */
   g_test_add_func ("/gui/checkers", test_checkers);
+  g_test_add_func ("/gui/installed-files", test_installed_files);
   g_test_add_func ("/gui/check", test_check);
   g_test_add_func ("/gui/recipes", test_recipes);
   g_test_add_func ("/gui/resources", test_resources);
