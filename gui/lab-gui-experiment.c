@@ -48,6 +48,7 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_da
 void
 lab_gui_experiment_add_sample (LabGui *gui, const LabProbeSample *sample)
 {
+  lab_gui_show_content (gui->page_widgets[LAB_GUI_PAGE_EXPERIMENT]);
   g_array_append_val (gui->exp_samples, *sample);
   gtk_widget_queue_draw (gui->exp_area);
 }
@@ -112,6 +113,7 @@ lab_gui_experiment_show (LabGui *gui, JsonObject *result)
   g_autofree char *before = NULL, *during = NULL, *after = NULL, *ping = NULL;
 
   lab_gui_experiment_clear (gui);
+  lab_gui_show_content (gui->page_widgets[LAB_GUI_PAGE_EXPERIMENT]);
   g_free (gui->exp_title);
   gui->exp_title = g_strdup_printf (_("Live migration of %s: %s -> %s"), lab_gui_json_string (result, "guest"),
                                     lab_gui_json_string (result, "from"), lab_gui_json_string (result, "to"));
@@ -281,5 +283,7 @@ lab_gui_experiment_page_new (LabGui *gui)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), frame);
   gui->exp_phases = lab_gui_boxed_list_new ();
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (phases), gui->exp_phases);
-  return page;
+  return lab_gui_with_status (page, "network-transmit-receive-symbolic", _("No experiment yet"),
+                              _("Once the lab is up, migrate a guest here and watch its pings: the gap in "
+                                "the replies is the downtime."));
 }

@@ -88,6 +88,7 @@ lab_gui_plan_run (LabGui *gui)
   const char *args[] = { "up", "--dry-run", "--recipe", gui->recipe_path, NULL };
   g_autoptr(GError) error = NULL;
 
+  lab_gui_show_content (gui->page_widgets[LAB_GUI_PAGE_PLAN]);
   lab_gui_list_clear (gui->plan_list);
   g_ptr_array_set_size (gui->plan_titles, 0);
   gtk_label_set_text (GTK_LABEL (gui->plan_status), _("Asking labctl…"));
@@ -121,5 +122,7 @@ lab_gui_plan_page_new (LabGui *gui)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), gui->plan_status);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), gui->plan_list);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), lab_gui_button_bar_new (next, NULL));
-  return page;
+  return lab_gui_with_status (page, "view-list-symbolic", _("Nothing planned yet"),
+                              _("Choose a lab and save its resources: this page then shows every step of "
+                                "the build and the commands it runs."));
 }

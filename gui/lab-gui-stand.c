@@ -146,7 +146,10 @@ lab_gui_stand_show (LabGui *gui, JsonObject *status)
   gtk_widget_set_sensitive (gui->stand_down, up);
   gui->stand_loaded = TRUE;
   if (up)
-    lab_gui_unlock (gui, LAB_GUI_PAGE_EXPERIMENT);
+    {
+      lab_gui_show_content (gui->page_widgets[LAB_GUI_PAGE_EXPERIMENT]);
+      lab_gui_unlock (gui, LAB_GUI_PAGE_EXPERIMENT);
+    }
 }
 
 static void

@@ -20,7 +20,7 @@ static const struct {
   { "plan", N_("What will happen"), "view-list-symbolic" },
   { "build", N_("Build the lab"), "system-run-symbolic" },
   { "stand", N_("Stand"), "network-server-symbolic" },
-  { "experiment", N_("Experiments"), "utilities-system-monitor-symbolic" },
+  { "experiment", N_("Experiments"), "network-transmit-receive-symbolic" },
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -99,6 +99,27 @@ lab_gui_list_clear (GtkWidget *list_box)
 
   while ((child = gtk_widget_get_first_child (list_box)) != NULL)
     gtk_list_box_remove (GTK_LIST_BOX (list_box), child);
+}
+
+GtkWidget *
+lab_gui_with_status (GtkWidget *content, const char *icon, const char *title, const char *description)
+{
+  GtkWidget *stack = gtk_stack_new ();
+  GtkWidget *status = adw_status_page_new ();
+
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status), icon);
+  adw_status_page_set_title (ADW_STATUS_PAGE (status), title);
+  adw_status_page_set_description (ADW_STATUS_PAGE (status), description);
+  gtk_stack_add_named (GTK_STACK (stack), status, "status");
+  gtk_stack_add_named (GTK_STACK (stack), content, "content");
+  gtk_stack_set_visible_child_name (GTK_STACK (stack), "status");
+  return stack;
+}
+
+void
+lab_gui_show_content (GtkWidget *with_status)
+{
+  gtk_stack_set_visible_child_name (GTK_STACK (with_status), "content");
 }
 
 GtkWidget *

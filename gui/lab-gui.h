@@ -133,6 +133,11 @@ GtkWidget  *lab_gui_group_new         (GtkWidget *page, const char *title, const
 GtkWidget  *lab_gui_action_button_new (LabGui *gui, const char *label, const char *style, GCallback clicked);
 /* The buttons, NULL-terminated, in a row at the end of the line. */
 GtkWidget  *lab_gui_button_bar_new    (GtkWidget *first, ...) G_GNUC_NULL_TERMINATED;
+/* content, or in its place a status page (the HIG's empty state) until
+ * lab_gui_show_content(): for a page with nothing to show yet. */
+GtkWidget  *lab_gui_with_status       (GtkWidget *content, const char *icon, const char *title,
+                                       const char *description);
+void        lab_gui_show_content      (GtkWidget *with_status);
 /* A string member; NULL when missing, null or no string. */
 const char *lab_gui_json_string       (JsonObject *object, const char *member);
 /* A label that wraps (never cut): for messages of any length. */

@@ -4,7 +4,7 @@
  * a recorded probe series on the experiment page. Every page is saved as
  * a PNG ($LABCTL_SCREENSHOT_DIR/<language>-<page>.png) and must not be
  * empty, must cut no label, and must label every interactive widget for
- * assistive technologies. Run under xvfb-run and dbus-run-session (the
+ * assistive technologies, nor show an icon the theme lacks. Run under xvfb-run and dbus-run-session (the
  * gui suite of scripts/run-tests). */
 #include "config.h"
 
@@ -109,6 +109,11 @@ check_a11y (GtkWidget *widget, GString *problems)
     {
       if (!gtk_widget_get_mapped (child))
         continue;
+      /* an icon the theme lacks draws as a "missing image" */
+      if (GTK_IS_IMAGE (child) && gtk_image_get_storage_type (GTK_IMAGE (child)) == GTK_IMAGE_ICON_NAME
+          && !gtk_icon_theme_has_icon (gtk_icon_theme_get_for_display (gtk_widget_get_display (child)),
+                                       gtk_image_get_icon_name (GTK_IMAGE (child))))
+        g_string_append_printf (problems, "icon %s is not in the theme\n", gtk_image_get_icon_name (GTK_IMAGE (child)));
       if (is_interactive (child))
         {
           /* the +/- of a spin button belong to it: its label covers them */
@@ -229,6 +234,7 @@ test_checkers (void)
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_box_append (GTK_BOX (box), label);
   gtk_box_append (GTK_BOX (box), gtk_button_new_from_icon_name ("edit-copy-symbolic"));
+  gtk_box_append (GTK_BOX (box), gtk_image_new_from_icon_name ("no-such-icon-symbolic"));
   gtk_window_set_child (GTK_WINDOW (window), box);
   gtk_window_set_default_size (GTK_WINDOW (window), 80, 60);
   gtk_window_set_resizable (GTK_WINDOW (window), FALSE);
@@ -240,6 +246,7 @@ test_checkers (void)
   g_test_message ("%s", problems->str);
   g_assert_nonnull (strstr (problems->str, "label cut"));
   g_assert_nonnull (strstr (problems->str, "GtkButton without an accessible label"));
+  g_assert_nonnull (strstr (problems->str, "icon no-such-icon-symbolic is not in the theme"));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -416,6 +423,11 @@ test_experiment (void)
   JsonArray *points;
   guint n;
 
+  /* the lab is not up: the page says what comes here */
+  check_page (LAB_GUI_PAGE_EXPERIMENT, "experiment-empty");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (gui->page_widgets[LAB_GUI_PAGE_EXPERIMENT])), ==,
+                   "status");
+
   g_assert_true (json_parser_load_from_file (parser, path, &error));
   g_assert_no_error (error);
   result = json_node_get_object (json_parser_get_root (parser));
@@ -435,6 +447,8 @@ test_experiment (void)
                   (long long) json_array_get_int_element (p, 0), (long long) json_array_get_int_element (p, 1));
     }
   g_assert_cmpuint (gui->exp_samples->len, ==, n / 2);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (gui->page_widgets[LAB_GUI_PAGE_EXPERIMENT])), ==,
+                   "content");
   g_assert_cmpint (gui->exp_start_us, ==, json_object_get_int_member (timeline, "migration_start_us"));
   check_page (LAB_GUI_PAGE_EXPERIMENT, "experiment-live");
 
