@@ -37,7 +37,7 @@ cmd_down (LabCli *cli, int argc, char **argv, GError **error)
                               stand->recipe->path, stand->recipe->name);
       lab_plan_describe (stand->plan, TRUE, out);
       fputs (out->str, cli->out);
-      return TRUE;
+      return lab_stand_preview (stand, TRUE, error);
     }
   if (lab_state_is_empty (stand->state))
     {

@@ -11,6 +11,7 @@
 static char *opt_guest;
 static char *opt_to;
 static int opt_interval_ms = 10;
+static char *opt_plot;
 
 static const GOptionEntry migrate_options[] = {
   { "guest", 'g', 0, G_OPTION_ARG_STRING, &opt_guest, N_("The guest to migrate (default: the first guest)"),
@@ -18,12 +19,15 @@ static const GOptionEntry migrate_options[] = {
   { "to", 't', 0, G_OPTION_ARG_STRING, &opt_to, N_("Destination node (default: the next node)"), N_("NODE") },
   { "interval", 'i', 0, G_OPTION_ARG_INT, &opt_interval_ms, N_("Ping interval in milliseconds (default 10)"),
     N_("MS") },
+  { "plot", 'p', 0, G_OPTION_ARG_FILENAME, &opt_plot,
+    N_("Draw the ping timeline to FILE (.svg or .png): latency, lost replies, the migration"), N_("FILE") },
   { NULL }
 };
 
 static const LabCliOptionComplete migrate_option_complete[] = {
   { "guest", LAB_CLI_COMPLETE_GUESTS },
   { "to", LAB_CLI_COMPLETE_NODES },
+  { "plot", LAB_CLI_COMPLETE_FILES },
   { NULL }
 };
 
@@ -38,6 +42,10 @@ experiment_migrate (LabCli *cli, int argc, char **argv, GError **error)
       lab_cli_set_usage_error (error, "experiment", _("--interval must be 1 to 1000 ms"));
       return FALSE;
     }
+  /* a bad file name is known before anything moves */
+  /* a bad file name is known before anything moves */
+  if (opt_plot != NULL && !lab_plot_check_path (opt_plot, error))
+    return FALSE;
   stand = lab_stand_open (cli->recipe, FALSE, NULL, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
@@ -55,6 +63,15 @@ experiment_migrate (LabCli *cli, int argc, char **argv, GError **error)
     {
       g_autofree char *text = lab_migration_result_format (&result);
       fputs (text, cli->out);
+    }
+  if (opt_plot != NULL)
+    {
+      gboolean ok = lab_migration_result_plot (&result, opt_plot, error);
+
+      if (ok && !cli->json)
+        fprintf (cli->out, _("Ping timeline drawn to %s\n"), opt_plot);
+      lab_migration_result_clear (&result);
+      return ok;
     }
   lab_migration_result_clear (&result);
   return TRUE;

@@ -32,7 +32,7 @@ cmd_up (LabCli *cli, int argc, char **argv, GError **error)
                               lab_flavor_to_string (stand->recipe->flavor), counts);
       lab_plan_describe (stand->plan, FALSE, out);
       fputs (out->str, cli->out);
-      return TRUE;
+      return lab_stand_preview (stand, FALSE, error);
     }
 
   if (!lab_stand_require_root (stand, FALSE, "up", error) || !lab_stand_prepare_dir (stand, error))

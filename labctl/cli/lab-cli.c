@@ -3,9 +3,11 @@
 
 #include "lab-cli.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lab-error.h"
@@ -13,6 +15,8 @@
 #include "lab-lock.h"
 #include "lab-recipe.h"
 #include "lab-state.h"
+#include "lab-json.h"
+#include "lab-plan.h"
 
 const LabCommand * const lab_cli_commands[] = {
   /* in the order a user meets them */
@@ -41,12 +45,15 @@ static const GOptionEntry common_entries[] = {
     N_("Print the equivalent shell commands instead of running them"), NULL },
   { "wait", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("When another labctl is changing the lab, wait for it instead of exiting with code 5"), NULL },
+  { "progress", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("How progress is shown: text (default) or json (one JSON object per line on stdout, for programs)"),
+    N_("FORMAT") },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, NULL, N_("Show more detail"), NULL },
   { "help", 'h', 0, G_OPTION_ARG_NONE, NULL, N_("Show this help"), NULL },
 };
 /* The flag that brings each of them; 0: every row has it. */
 static const LabCliOptions common_flags[] = {
-  LAB_CLI_OPT_RECIPE, LAB_CLI_OPT_JSON, LAB_CLI_OPT_DRY_RUN, LAB_CLI_OPT_WAIT, 0, 0,
+  LAB_CLI_OPT_RECIPE, LAB_CLI_OPT_JSON, LAB_CLI_OPT_DRY_RUN, LAB_CLI_OPT_WAIT, 0, 0, 0,
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (common_entries) == G_N_ELEMENTS (common_flags));
 
@@ -359,8 +366,8 @@ parse_row (LabCli *cli, const char *command, const LabCommand *row, gboolean *he
            int *argc, char ***argv, GError **error)
 {
   gboolean verbose = FALSE;
-  gpointer const values[G_N_ELEMENTS (common_entries)] = { &cli->recipe, &cli->json, &cli->dry_run, &cli->wait,
-                                                           &verbose,     help };
+  gpointer const values[G_N_ELEMENTS (common_entries)] = { &cli->recipe, &cli->json,     &cli->dry_run, &cli->wait,
+                                                           &cli->progress, &verbose, help };
   g_autoptr(GOptionContext) ctx = row_context (cli->command, row, values);
   g_autoptr(GError) local_error = NULL;
 
@@ -441,6 +448,94 @@ lock_lab (LabCli *cli, LabLock **lock, GError **error)
   else
     g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
+/* --progress=json: the progress events go to stdout as JSON lines; what
+ * the command prints for people is kept and sent as the "result" event's
+ * output at the end (progress_end). */
+static char *json_output;
+static size_t json_output_len;
+
+/* A program that reads the stream cancels by closing the pipe on our
+ * stdin (the GUI: it cannot signal a child that pkexec made root). */
+static gboolean
+on_stdin (int fd, GIOCondition condition, gpointer user_data)
+{
+  LabCli *cli = user_data;
+  char buf[256];
+  gssize n = (condition & G_IO_IN) ? read (fd, buf, sizeof buf) : 0;
+
+  if (n > 0)
+    return G_SOURCE_CONTINUE;
+  g_cancellable_cancel (cli->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+progress_begin (LabCli *cli, GError **error)
+{
+  FILE *captured;
+  struct stat st;
+
+  if (cli->progress == NULL || g_str_equal (cli->progress, "text"))
+    return TRUE;
+  if (!g_str_equal (cli->progress, "json"))
+    {
+      lab_cli_set_usage_error (error, cli->command, _("--progress must be text or json, not '%s'"), cli->progress);
+      return FALSE;
+    }
+  captured = open_memstream (&json_output, &json_output_len);
+  if (captured == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot capture the output for --progress=json: %s"),
+                   g_strerror (errno));
+      return FALSE;
+    }
+  lab_progress_set_json_stream (stdout);
+  if (fstat (STDIN_FILENO, &st) == 0 && (S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode)))
+    g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, cli);
+  cli->out = captured;
+  cli->out_is_tty = FALSE;
+  cli->color = FALSE;
+  return TRUE;
+}
+
+/* The closing events: "error" (what failed, with its fix, and the log),
+ * then "result" (the exit code and what the command printed). */
+static void
+progress_end (LabCli *cli, const GError *error, int exit_code)
+{
+  JsonBuilder *b;
+
+  if (lab_progress_get_json_stream () == NULL)
+    return;
+  fclose (cli->out);
+  cli->out = stdout;
+  if (error != NULL)
+    {
+      b = lab_progress_event_begin ("error");
+      lab_json_member_string (b, "message", error->message);
+      lab_json_member_int (b, "exit_code", exit_code);
+      lab_json_member_nullable (b, "log", exit_code != LAB_EXIT_USAGE ? cli->log_path : NULL);
+      lab_progress_event_write (b);
+    }
+  b = lab_progress_event_begin ("result");
+  lab_json_member_string (b, "command", cli->command);
+  lab_json_member_boolean (b, "ok", exit_code == LAB_EXIT_OK);
+  lab_json_member_int (b, "exit_code", exit_code);
+  lab_json_member_string (b, "output", json_output != NULL ? json_output : "");
+  /* with --json the output is a document: given as such too */
+  if (cli->json && json_output != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      if (json_parser_load_from_data (parser, json_output, -1, NULL) && json_parser_get_root (parser) != NULL)
+        {
+          json_builder_set_member_name (b, "json");
+          json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
+        }
+    }
+  lab_progress_event_write (b);
+  g_clear_pointer (&json_output, free);
+  lab_progress_set_json_stream (NULL);
 }
 
 /* Runs command with argv (argv[0]: its name; the array is ours to
@@ -503,6 +598,8 @@ run_command (LabCli *cli, const LabCommand *command, int argc, char **argv, GErr
         return FALSE;
       return row->handler (cli, argc, argv, error);
     }
+  if (!progress_begin (cli, error))
+    return FALSE;
   return row->handler (cli, argc, argv, error);
 }
 
@@ -621,7 +718,9 @@ lab_cli_main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, on_signal, &cli);
 
   ok = run_command (&cli, cmd, args->len - 1, (char **) args->pdata, &error);
+  progress_end (&cli, error, ok ? LAB_EXIT_OK : error != NULL ? lab_error_to_exit_code (error) : LAB_EXIT_FAILURE);
   g_free (cli.recipe);
+  g_free (cli.progress);
   if (ok)
     g_clear_pointer (&cli.log_path, g_free);
   if (!ok)

@@ -102,6 +102,7 @@ struct _LabCli {
   gboolean  json;
   gboolean  dry_run;
   gboolean  wait;           /* --wait: for the lab's lock */
+  char     *progress;       /* --progress: NULL (text) or "json" */
   int       verbose;
   /* output */
   FILE     *out;

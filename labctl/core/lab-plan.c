@@ -436,6 +436,59 @@ lab_plan_remove_steps (LabPlan *plan, const char *id_prefix)
   return removed;
 }
 
+gboolean
+lab_plan_preview (LabPlan *plan, gboolean down, GError **error)
+{
+  LabContext *ctx;
+  g_autoptr(GError) first_error = NULL;
+  guint total;
+
+  g_return_val_if_fail (plan != NULL, FALSE);
+  ctx = plan->ctx;
+  g_return_val_if_fail (ctx->dry_run, FALSE);
+
+  total = plan->steps->len;
+  for (guint k = 0; k < total; k++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, down ? total - 1 - k : k);
+      gint64 start = g_get_monotonic_time ();
+      g_auto(GStrv) lines = NULL;
+
+      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_START, k, total, step->title, 0, NULL);
+      if (down && recorded_state (plan, step) == LAB_STEP_STATE_NONE)
+        {
+          lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_SKIPPED, k, total, step->title, 0, NULL);
+          continue;
+        }
+      if (step->info->describe != NULL)
+        lines = step->info->describe (ctx, step->data, down);
+      for (guint j = 0; lines != NULL && lines[j] != NULL; j++)
+        lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_COMMAND, k, total, step->title, 0, lines[j]);
+      if (!down && step->info->preview_applies && step->info->apply != NULL)
+        {
+          g_autoptr(GError) step_error = NULL;
+
+          if (!step->info->apply (ctx, step->data, &step_error))
+            {
+              g_prefix_error (&step_error, _("Step '%s' failed: "), step->title);
+              lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_FAILED, k, total, step->title,
+                                 seconds_since (start), step_error->message);
+              if (first_error == NULL)
+                first_error = g_steal_pointer (&step_error);
+              continue;
+            }
+        }
+      lab_progress_emit (ctx->progress, LAB_PROGRESS_STEP_DONE, k, total, step->title, seconds_since (start),
+                         NULL);
+    }
+  if (first_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&first_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 lab_plan_describe (LabPlan *plan, gboolean down, GString *out)
 {

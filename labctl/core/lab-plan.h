@@ -17,6 +17,8 @@
 #include <gio/gio.h>
 #include <stdio.h>
 
+#include <json-glib/json-glib.h>
+
 #include "lab-runner.h"
 #include "lab-state.h"
 
@@ -72,6 +74,8 @@ typedef struct {
   LabStepApplyFunc     apply;
   LabStepUndoFunc      undo;
   LabStepDescribeFunc  describe;
+  /* apply only reads (the host check): a preview runs it for real */
+  gboolean             preview_applies;
 } LabStepInfo;
 
 /* The phases of a stand, in the order `up` runs them. */
@@ -137,6 +141,17 @@ gboolean   lab_plan_check_step   (LabPlan    *plan,
  * --keep-storage` keeps the image); returns how many were removed. */
 guint      lab_plan_remove_steps (LabPlan    *plan,
                                   const char *id_prefix);
+/* A dry run told to a progress consumer (`--progress=json --dry-run`):
+ * every step in order (reverse for down) is STARTED, then shows its
+ * commands as COMMAND events and is DONE; a step that only reads
+ * (preview_applies: the host check) is applied for real and may be
+ * FAILED with its error, and the preview goes on; down: a step the state
+ * does not record is SKIPPED, as `down` would. Nothing is changed or
+ * recorded. FALSE with the first step's error when one failed. */
+gboolean   lab_plan_preview      (LabPlan    *plan,
+                                  gboolean    down,
+                                  GError    **error);
+
 /* Writes, for each step, a comment line with its title and its commands. */
 void       lab_plan_describe     (LabPlan    *plan,
                                   gboolean    down,
@@ -152,6 +167,7 @@ typedef enum {
   LAB_PROGRESS_STEP_SKIPPED,   /* already done (up) or nothing to undo (down) */
   LAB_PROGRESS_STEP_FAILED,
   LAB_PROGRESS_STEP_INFO,      /* a line of detail inside a step (e.g. download %) */
+  LAB_PROGRESS_STEP_COMMAND,   /* a command the step would run (lab_plan_preview) */
 } LabProgressEvent;
 
 typedef void (*LabProgressFunc) (LabProgress     *progress,
@@ -182,6 +198,30 @@ LabProgress *lab_progress_new            (LabProgressFunc func,
  * plain lines otherwise. */
 LabProgress *lab_progress_new_for_stream (FILE *stream);
 void         lab_progress_free           (LabProgress *progress);
+
+/* Machine-readable progress (`--progress=json`, HACKING.md lists the
+ * events): once a stream is set, lab_progress_new_for_stream() makes a
+ * progress that writes each event as one JSON object on one line to this
+ * stream (whatever stream it is given), flushed at once. NULL: back to
+ * text. */
+void         lab_progress_set_json_stream (FILE *stream);
+FILE        *lab_progress_get_json_stream (void);
+/* One object (the "error" and "result" events of the CLI) as one line on
+ * that stream; nothing when none is set. */
+void         lab_progress_write_json     (JsonNode *object);
+/* An event object: begin gives a builder inside the object with member
+ * "event" set; write ends it, writes it as above and frees the builder. */
+JsonBuilder *lab_progress_event_begin    (const char  *event);
+void         lab_progress_event_write    (JsonBuilder *builder);
+/* An experiment's measurements as they come, on that stream (nothing
+ * without one): a probe's reply ("sample": seq, offset_us from the first
+ * ping, rtt_us or -1 for no reply) and a phase of the experiment starting
+ * ("phase": label, offset_us). */
+void         lab_progress_write_sample   (guint32     seq,
+                                          gint64      offset_us,
+                                          gint64      rtt_us);
+void         lab_progress_write_phase    (const char *label,
+                                          gint64      offset_us);
 void         lab_progress_emit           (LabProgress     *progress,
                                           LabProgressEvent event,
                                           guint            index,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lab-i18n.h"
+#include "lab-json.h"
 
 #define COLOR_GREEN  "\033[32m"
 #define COLOR_RED    "\033[31m"
@@ -205,9 +206,151 @@ stream_progress_func (LabProgress     *progress,
     print_plain (sp, event, index, total, title, seconds, detail);
 }
 
+/* ---- the JSON implementation (--progress=json) ------------------------ */
+
+static FILE *json_stream;
+static GMutex json_lock;   /* steps report from a worker thread */
+
+void
+lab_progress_set_json_stream (FILE *stream)
+{
+  json_stream = stream;
+}
+
+FILE *
+lab_progress_get_json_stream (void)
+{
+  return json_stream;
+}
+
+void
+lab_progress_write_json (JsonNode *object)
+{
+  g_autofree char *line = NULL;
+
+  if (json_stream == NULL)
+    return;
+  line = json_to_string (object, FALSE);   /* one line: no pretty printing */
+  g_mutex_lock (&json_lock);
+  fprintf (json_stream, "%s\n", line);
+  fflush (json_stream);
+  g_mutex_unlock (&json_lock);
+}
+
+JsonBuilder *
+lab_progress_event_begin (const char *event)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  lab_json_member_string (b, "event", event);
+  return b;
+}
+
+void
+lab_progress_event_write (JsonBuilder *b)
+{
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  lab_progress_write_json (node);
+  g_object_unref (b);
+}
+
+void
+lab_progress_write_sample (guint32 seq, gint64 offset_us, gint64 rtt_us)
+{
+  JsonBuilder *b;
+
+  if (json_stream == NULL)
+    return;
+  b = lab_progress_event_begin ("sample");
+  lab_json_member_int (b, "seq", seq);
+  lab_json_member_int (b, "offset_us", offset_us);
+  lab_json_member_int (b, "rtt_us", rtt_us);
+  lab_progress_event_write (b);
+}
+
+void
+lab_progress_write_phase (const char *label, gint64 offset_us)
+{
+  JsonBuilder *b;
+
+  if (json_stream == NULL)
+    return;
+  b = lab_progress_event_begin ("phase");
+  lab_json_member_string (b, "label", label);
+  lab_json_member_int (b, "offset_us", offset_us);
+  lab_progress_event_write (b);
+}
+
+static const char *
+json_event_name (LabProgressEvent event)
+{
+  switch (event)
+    {
+    case LAB_PROGRESS_STEP_START:
+      return "step-started";
+    case LAB_PROGRESS_STEP_DONE:
+      return "step-done";
+    case LAB_PROGRESS_STEP_SKIPPED:
+      return "step-skipped";
+    case LAB_PROGRESS_STEP_FAILED:
+      return "step-failed";
+    case LAB_PROGRESS_STEP_INFO:
+      return "info";
+    case LAB_PROGRESS_STEP_COMMAND:
+      return "command";
+    default:
+      return NULL;
+    }
+}
+
+static void
+json_progress_func (LabProgress     *progress,
+                    LabProgressEvent event,
+                    guint            index,
+                    guint            total,
+                    const char      *title,
+                    double           seconds,
+                    const char      *detail,
+                    gpointer         user_data)
+{
+  const char *name = json_event_name (event);
+  JsonBuilder *b;
+
+  if (name == NULL)
+    return;
+  b = lab_progress_event_begin (name);
+  lab_json_member_int (b, "index", index);
+  lab_json_member_int (b, "total", total);
+  lab_json_member_string (b, "title", title != NULL ? title : "");
+  if (event == LAB_PROGRESS_STEP_DONE || event == LAB_PROGRESS_STEP_FAILED)
+    lab_json_member_double (b, "seconds", seconds);
+  if (event == LAB_PROGRESS_STEP_FAILED)
+    lab_json_member_nullable (b, "message", detail);
+  if (event == LAB_PROGRESS_STEP_INFO || event == LAB_PROGRESS_STEP_COMMAND)
+    lab_json_member_string (b, "text", detail != NULL ? detail : "");
+  lab_progress_event_write (b);
+
+  /* how far the walk is, after each step that ended */
+  if (event == LAB_PROGRESS_STEP_DONE || event == LAB_PROGRESS_STEP_SKIPPED || event == LAB_PROGRESS_STEP_FAILED)
+    {
+      b = lab_progress_event_begin ("progress");
+      lab_json_member_int (b, "done", index + 1);
+      lab_json_member_int (b, "total", total);
+      lab_json_member_double (b, "fraction", total > 0 ? (index + 1) / (double) total : 1.0);
+      lab_progress_event_write (b);
+    }
+}
+
 LabProgress *
 lab_progress_new_for_stream (FILE *stream)
 {
+  if (json_stream != NULL)
+    return lab_progress_new (json_progress_func, NULL, NULL);
+
   StreamProgress *sp = g_new0 (StreamProgress, 1);
   const char *no_color = g_getenv ("NO_COLOR");
 

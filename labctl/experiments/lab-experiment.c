@@ -11,6 +11,7 @@
 #include "lab-guest.h"
 #include "lab-i18n.h"
 #include "lab-json.h"
+#include "lab-plot.h"
 
 #define REPLIES_BEFORE 20
 #define REPLIES_AFTER  30
@@ -21,6 +22,7 @@ lab_migration_result_clear (LabMigrationResult *result)
   g_free (result->guest);
   g_free (result->from_node);
   g_free (result->to_node);
+  g_clear_pointer (&result->samples, g_array_unref);
   memset (result, 0, sizeof *result);
 }
 
@@ -51,6 +53,26 @@ lab_migration_result_to_json (const LabMigrationResult *r)
     }
   else
     json_builder_add_null_value (b);
+  /* the raw pings, for plots: [offset from the first send, round trip]
+   * in microseconds, round trip -1 for a lost reply */
+  json_builder_set_member_name (b, "timeline");
+  json_builder_begin_object (b);
+  lab_json_member_int (b, "migration_start_us", r->migration_start_us);
+  lab_json_member_int (b, "migration_end_us", r->migration_end_us);
+  json_builder_set_member_name (b, "samples");
+  json_builder_begin_array (b);
+  for (guint i = 0; r->samples != NULL && i < r->samples->len; i++)
+    {
+      const LabProbeSample *sample = &g_array_index (r->samples, LabProbeSample, i);
+      gint64 t0 = g_array_index (r->samples, LabProbeSample, 0).sent_us;
+
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, sample->sent_us - t0);
+      json_builder_add_int_value (b, sample->received_us > 0 ? sample->received_us - sample->sent_us : -1);
+      json_builder_end_array (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -82,6 +104,115 @@ lab_migration_result_format (const LabMigrationResult *r)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+gboolean
+lab_migration_result_plot (const LabMigrationResult *r, const char *path, GError **error)
+{
+  LabPlotMarker markers[] = {
+    { _("migration starts"), r->migration_start_us },
+    { _("migration returns"), r->migration_end_us },
+  };
+  g_autofree char *title = g_strdup_printf (_("Live migration of %s: %s -> %s"), r->guest, r->from_node,
+                                            r->to_node);
+  LabPlotData data = {
+    .samples = r->samples != NULL ? (const LabProbeSample *) r->samples->data : NULL,
+    .n_samples = r->samples != NULL ? r->samples->len : 0,
+    .markers = markers,
+    .n_markers = G_N_ELEMENTS (markers),
+    .title = title,
+  };
+
+  return lab_plot_save (&data, path, error);
+}
+
+/* --progress=json: the pings as they come, so that a program (the GUI)
+ * draws the timeline while the guest moves. A thread reads the probe every
+ * 100 ms and writes the samples in order; one without a reply waits until
+ * it is a second old (then it is lost) or the probe stopped. */
+typedef struct {
+  LabProbe *probe;
+  GThread  *thread;
+  GMutex    lock;
+  GCond     cond;
+  gboolean  stop;
+  guint     written;
+  gint64    t0;
+} SampleStream;
+
+static void
+stream_flush (SampleStream *st, gboolean final)
+{
+  g_autoptr(GArray) samples = lab_probe_get_samples (st->probe);
+  gint64 now = g_get_monotonic_time ();
+
+  for (; st->written < samples->len; st->written++)
+    {
+      const LabProbeSample *s = &g_array_index (samples, LabProbeSample, st->written);
+
+      if (st->written == 0)
+        st->t0 = s->sent_us;
+      if (s->received_us == 0 && !final && now - s->sent_us < G_USEC_PER_SEC)
+        break;
+      lab_progress_write_sample (s->seq, s->sent_us - st->t0, s->received_us > 0 ? s->received_us - s->sent_us : -1);
+    }
+}
+
+static gpointer
+stream_thread (gpointer data)
+{
+  SampleStream *st = data;
+  gboolean stop = FALSE;
+
+  while (!stop)
+    {
+      gint64 until = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
+
+      g_mutex_lock (&st->lock);
+      while (!st->stop && g_cond_wait_until (&st->cond, &st->lock, until))
+        ;
+      stop = st->stop;
+      g_mutex_unlock (&st->lock);
+      if (!stop)
+        stream_flush (st, FALSE);
+    }
+  return NULL;
+}
+
+static void
+stream_start (SampleStream *st, LabProbe *probe)
+{
+  memset (st, 0, sizeof *st);
+  if (lab_progress_get_json_stream () == NULL)
+    return;
+  st->probe = probe;
+  g_mutex_init (&st->lock);
+  g_cond_init (&st->cond);
+  st->thread = g_thread_new ("labctl-samples", stream_thread, st);
+}
+
+/* after lab_probe_stop: the rest of the samples, lost ones included */
+static void
+stream_finish (SampleStream *st)
+{
+  if (st->thread == NULL)
+    return;
+  g_mutex_lock (&st->lock);
+  st->stop = TRUE;
+  g_cond_signal (&st->cond);
+  g_mutex_unlock (&st->lock);
+  g_thread_join (st->thread);
+  stream_flush (st, TRUE);
+  g_mutex_clear (&st->lock);
+  g_cond_clear (&st->cond);
+}
+
+static gint64
+first_send (LabProbe *probe)
+{
+  g_autoptr(GArray) samples = lab_probe_get_samples (probe);
+
+  return samples->len > 0 ? g_array_index (samples, LabProbeSample, 0).sent_us : 0;
+}
+
 static const char *
 next_node (LabRecipe *recipe, const char *from)
 {
@@ -106,6 +237,8 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
   g_autoptr(LabProbe) probe = NULL;
   g_autoptr(GError) migrate_error = NULL;
   gboolean active = FALSE;
+  gint64 t_start, t_end;
+  SampleStream stream;
   gboolean ok;
 
   memset (result, 0, sizeof *result);
@@ -168,16 +301,22 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
     lab_probe_set_interval (probe, interval_us);
   if (!lab_probe_start (probe, error))
     return FALSE;
+  stream_start (&stream, probe);
   if (!lab_probe_wait_replies (probe, REPLIES_BEFORE, 10000, ctx->cancellable, error))
     {
       lab_probe_stop (probe, 0, NULL, NULL);
+      stream_finish (&stream);
       g_prefix_error (error, _("Before the migration: "));
       return FALSE;
     }
 
   lab_progress_info (ctx->progress, _("migrating %s from %s to %s (%s)"), guest->name, from, to_node, peer_uri);
+  t_start = g_get_monotonic_time ();
+  lab_progress_write_phase (_("migration starts"), t_start - first_send (probe));
   ok = lab_virt_migrate (guest->name, src_uri, from, peer_uri, dst_uri, to_node, &result->migration,
                          &migrate_error);
+  t_end = g_get_monotonic_time ();
+  lab_progress_write_phase (_("migration returns"), t_end - first_send (probe));
 
   /* the guest must answer again (from the destination) */
   if (result->migration.migrated)
@@ -188,6 +327,15 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
                                                       ctx->cancellable, NULL);
     }
   lab_probe_stop (probe, 300, &result->probe, NULL);
+  stream_finish (&stream);
+  result->samples = lab_probe_get_samples (probe);
+  if (result->samples != NULL && result->samples->len > 0)
+    {
+      gint64 t0 = g_array_index (result->samples, LabProbeSample, 0).sent_us;
+
+      result->migration_start_us = t_start - t0;
+      result->migration_end_us = t_end - t0;
+    }
 
   /* it runs there now, even when its statistics could not be read: the
    * state follows it before any error is returned */

@@ -25,12 +25,23 @@ typedef struct {
   /* the migration call's wall time and libvirt's completed job on the
    * destination, as lab_virt_migrate() measured them */
   LabVirtMigration  migration;
+  /* the probe's raw samples (LabProbeSample, send order; NULL before the
+   * probe ran) and when the migration call started and returned, in
+   * microseconds from the first sample's send time (the plot's markers) */
+  GArray           *samples;
+  gint64            migration_start_us;
+  gint64            migration_end_us;
 } LabMigrationResult;
 
 void      lab_migration_result_clear   (LabMigrationResult *result);
 JsonNode *lab_migration_result_to_json (const LabMigrationResult *result);
 /* Human-readable report (several lines, translated). */
 char     *lab_migration_result_format  (const LabMigrationResult *result);
+/* The ping timeline of the result (lab-plot.h) to an .svg or .png file,
+ * markers at the migration's start and end. */
+gboolean  lab_migration_result_plot    (const LabMigrationResult *result,
+                                        const char               *path,
+                                        GError                  **error);
 
 /* guest NULL: the first guest of the recipe; to_node NULL: the next node
  * after the one it runs on. interval_us 0: the probe's default (10 ms). */

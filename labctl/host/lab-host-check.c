@@ -44,6 +44,8 @@ struct _LabHostCheck {
   gboolean   cpuinfo_read;
   gboolean   virt_flag;
   gboolean   module_loaded;
+  guint64    memory_available_mib;
+  guint64    disk_free_bytes;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -189,6 +191,14 @@ lab_host_check_free (LabHostCheck *self)
   g_free (self->vendor_id);
   g_strfreev (self->flags);
   g_free (self);
+}
+
+void
+lab_host_check_get_facts (LabHostCheck *self, LabHostFacts *facts)
+{
+  facts->cpus = self->cpus;
+  facts->memory_available_mib = self->memory_available_mib;
+  facts->disk_free_bytes = self->disk_free_bytes;
 }
 
 const char *
@@ -643,6 +653,7 @@ check_memory (LabHostCheck *self, GPtrArray *results, const Needs *needs)
            _("/proc/meminfo has no MemAvailable line (kernel older than 3.14)"), NULL);
       return;
     }
+  self->memory_available_mib = avail_kib / 1024;
   node_mem = lab_format_size (needs->memory_mib * LAB_MIB);
   if (self->recipe != NULL)
     what = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u node: %s, plus 1 GiB for the host",
@@ -735,6 +746,7 @@ check_disk (LabHostCheck *self, GPtrArray *results, const Needs *needs)
   image_left = lab_recipe_storage_bytes (self->recipe);
   image_left = image_left > allocated ? image_left - allocated : 0;
   written = needs->disks > allocated ? needs->disks - allocated : 0;
+  self->disk_free_bytes = (guint64) vfs.f_bavail * vfs.f_frsize;
   g_ptr_array_add (results, lab_host_check_judge_disk (self->recipe->backing_file, dir,
                                                       (guint64) vfs.f_bavail * vfs.f_frsize,
                                                       image_left, written));

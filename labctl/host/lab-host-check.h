@@ -73,6 +73,16 @@ void            lab_host_check_set_libvirt_uri (LabHostCheck  *self,
                                                const char     *uri);
 const char     *lab_host_check_get_libvirt_uri (LabHostCheck  *self);
 
+/* What the last run found about the host's resources (0: unknown): the
+ * GUI bounds a lab's sizes with them. */
+typedef struct {
+  guint   cpus;
+  guint64 memory_available_mib;
+  guint64 disk_free_bytes;       /* where the recipe's image goes */
+} LabHostFacts;
+void            lab_host_check_get_facts      (LabHostCheck   *self,
+                                               LabHostFacts   *facts);
+
 /* Runs every check, in a fixed order; returns LabCheckResult* (owned). */
 GPtrArray      *lab_host_check_run            (LabHostCheck   *self);
 

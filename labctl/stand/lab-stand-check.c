@@ -66,6 +66,7 @@ check_describe (LabContext *ctx, gpointer data, gboolean down)
 static const LabStepInfo check_step = {
   "check.host", N_("Check the host (CPU, memory, disk, tools)"), FALSE,
   NULL, check_apply, NULL, check_describe,
+  TRUE,   /* it only reads /proc, /sys and asks libvirt: a preview runs it */
 };
 
 void

@@ -5,6 +5,8 @@
 #pragma once
 
 #include "lab-experiment.h"
+/* the ping timeline (lab_plot_draw, lab_plot_save): the GUI draws it too */
+#include "lab-plot.h"
 #include "lab-stand.h"
 
 G_BEGIN_DECLS

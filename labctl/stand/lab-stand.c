@@ -113,6 +113,19 @@ lab_stand_open (const char *recipe_name, gboolean dry_run, FILE *progress_stream
   return g_steal_pointer (&self);
 }
 
+gboolean
+lab_stand_preview (LabStand *self, gboolean down, GError **error)
+{
+  FILE *json = lab_progress_get_json_stream ();
+
+  if (json == NULL)
+    return TRUE;
+  g_clear_pointer (&self->progress, lab_progress_free);
+  self->progress = lab_progress_new_for_stream (json);
+  self->ctx.progress = self->progress;
+  return lab_plan_preview (self->plan, down, error);
+}
+
 void
 lab_stand_free (LabStand *self)
 {

@@ -64,6 +64,13 @@ gboolean  lab_stand_require_root   (LabStand     *stand,
                                     gboolean      down,
                                     const char   *command,
                                     GError      **error);
+/* `--dry-run` for a program (`--progress=json`, lab_progress_set_json_stream):
+ * the plan walked as a preview (lab_plan_preview: each step's commands as
+ * events, the host check run for real) on the JSON stream. Without a JSON
+ * stream it does nothing and returns TRUE. */
+gboolean  lab_stand_preview        (LabStand     *stand,
+                                    gboolean      down,
+                                    GError      **error);
 /* Runs fn in a worker thread while this thread runs a main loop, so that
  * SIGINT/SIGTERM (g_unix_signal_add in the CLI) cancel the context's
  * cancellable while a long step runs. */

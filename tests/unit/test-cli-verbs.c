@@ -311,7 +311,7 @@ test_complete (void)
   {
     g_auto(GStrv) got = complete ("nodes", "snapshot", "--", NULL);
     assert_strv (got, (const char * const[]) { "--list", "--delete", "--description", "--recipe", "--json",
-                                               "--dry-run", "--wait", "--verbose", "--help", NULL });
+                                               "--dry-run", "--wait", "--progress", "--verbose", "--help", NULL });
   }
   {
     g_auto(GStrv) got = complete ("--recipe", "kvm-3node", "nodes", "start", "", NULL);
@@ -349,7 +349,7 @@ test_complete (void)
   {
     g_auto(GStrv) got = complete ("check", "--", NULL);
     /* --sysroot is hidden */
-    assert_strv (got, (const char * const[]) { "--recipe", "--json", "--verbose", "--help", NULL });
+    assert_strv (got, (const char * const[]) { "--recipe", "--json", "--progress", "--verbose", "--help", NULL });
   }
   {
     g_auto(GStrv) got = complete ("nosuch", "", NULL);

@@ -299,7 +299,9 @@ test_po_complete (void)
   pot = g_build_filename (tmp, "labctl.pot", NULL);
   merged = g_build_filename (tmp, "ru.po", NULL);
   {
-    const char *argv[] = { xgettext, "--from-code=UTF-8", "--language=C",
+    /* the language by file name: C, and the desktop file and polkit policy
+     * of the GUI (gettext's ITS rules) */
+    const char *argv[] = { xgettext, "--from-code=UTF-8",
                            "--keyword=_", "--keyword=N_", "--keyword=C_:1c,2", "--keyword=NC_:1c,2",
                            "--keyword=g_dcgettext:2", "--keyword=g_dngettext:2,3",
                            "--keyword=g_dpgettext2:2c,3", "--flag=g_dngettext:2:pass-c-format",
