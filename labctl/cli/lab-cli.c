@@ -448,6 +448,8 @@ lock_lab (LabCli *cli, LabLock **lock, GError **error)
   else
     g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
+}
+
 /* --progress=json: the progress events go to stdout as JSON lines; what
  * the command prints for people is kept and sent as the "result" event's
  * output at the end (progress_end). */
