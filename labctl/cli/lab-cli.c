@@ -592,6 +592,8 @@ run_command (LabCli *cli, const LabCommand *command, int argc, char **argv, GErr
     }
   if (!check_arg_count (cli, command->name, row, argc, argv, error))
     return FALSE;
+  if (!progress_begin (cli, error))
+    return FALSE;
   if ((row->flags & LAB_CLI_LOCKS_LAB) && !cli->dry_run)
     {
       g_autoptr(LabLock) lock = NULL;
@@ -600,8 +602,6 @@ run_command (LabCli *cli, const LabCommand *command, int argc, char **argv, GErr
         return FALSE;
       return row->handler (cli, argc, argv, error);
     }
-  if (!progress_begin (cli, error))
-    return FALSE;
   return row->handler (cli, argc, argv, error);
 }
 
