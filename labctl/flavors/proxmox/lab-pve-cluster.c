@@ -411,7 +411,7 @@ join_describe (LabContext *ctx, gpointer data, gboolean down)
   LabNode *first = lab_pve_first_node (ctx);
   g_autofree char *fp_key = lab_pve_key (first->name, "fingerprint");
   const char *fp = lab_state_get_string (ctx->state, fp_key);
-  g_autofree char *placeholder = g_strdup_printf ("<%s's fingerprint>", first->name);
+  g_autofree char *placeholder = g_strdup_printf ("<fingerprint of %s>", first->name);
   g_autoptr(LabPveCall) info = join_info_call ();
   g_autoptr(LabPveCall) call = join_call (ctx, d->node, fp != NULL ? fp : placeholder, "", FALSE);
 
