@@ -335,6 +335,44 @@ test_fingerprint_mismatch (void)
   fixture_teardown (&f);
 }
 
+/* With the cluster CA known, a certificate that CA did not sign is still
+ * refused (pve2's own install certificate, signed by pve2's CA). */
+static void
+test_foreign_ca (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPveClient) c1 = NULL;
+  g_autoptr(LabPveClient) c2 = NULL;
+  g_autoptr(JsonNode) certs = NULL;
+  g_autoptr(JsonNode) v = NULL;
+  g_autofree char *pin1 = NULL;
+  const char *ca = NULL;
+
+  fixture_setup (&f, "9.1.3");
+  c1 = client_for (&f, "pve1", NULL);
+  certs = lab_pve_client_call (c1, "GET", "/nodes/pve1/certificates/info", NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (certs)); i++)
+    {
+      JsonObject *o = json_array_get_object_element (json_node_get_array (certs), i);
+      if (g_str_equal (json_object_get_string_member (o, "filename"), "pve-root-ca.pem"))
+        ca = json_object_get_string_member (o, "pem");
+    }
+  g_assert_nonnull (ca);
+  pin1 = lab_pve_server_get_fingerprint (f.server, "pve1");
+  c2 = client_for (&f, "pve2", pin1);
+  g_assert_true (lab_pve_client_set_cluster_ca (c2, ca, &error));
+  v = lab_pve_client_call (c2, "GET", "/version", NULL, &error);
+  g_assert_null (v);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_CHECK_FAILED);
+  g_assert_nonnull (strstr (error->message, "nor signed by the cluster's CA"));
+  g_clear_error (&error);
+  g_assert_false (lab_pve_client_set_cluster_ca (c2, "not a certificate", &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_STATE);
+  fixture_teardown (&f);
+}
+
 static void
 test_relogin (void)
 {
@@ -611,6 +649,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/fault/join-half-way", test_join_half_way);
   g_test_add_func ("/pve/fault/task-error", test_task_error);
   g_test_add_func ("/pve/fault/fingerprint-mismatch", test_fingerprint_mismatch);
+  g_test_add_func ("/pve/client/foreign-ca", test_foreign_ca);
   g_test_add_func ("/pve/client/relogin", test_relogin);
   g_test_add_func ("/pve/client/wrong-password", test_wrong_password);
   g_test_add_data_func ("/pve/server/refuses/8.4", "8.4", test_schema_refuses);
