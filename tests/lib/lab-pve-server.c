@@ -77,6 +77,7 @@ typedef struct {
 
 struct _Task {
   char       *upid;
+  guint       pid;
   char       *type;
   char       *id;
   gint64      start_us, end_us;
@@ -577,6 +578,66 @@ check_params (Req *r)
   return TRUE;
 }
 
+/* The modelled answer against the method's `returns` schema: the types,
+ * and the members an object must have; a mismatch is the model's fault
+ * and fails the tests the same way. */
+static void
+check_returns (Req *r, JsonObject *schema, JsonNode *value, const char *where)
+{
+  const char *type = json_object_get_string_member_with_default (schema, "type", NULL);
+  gboolean ok = TRUE;
+
+  if (type == NULL || value == NULL)
+    return;
+  if (g_str_equal (type, "null"))
+    ok = JSON_NODE_HOLDS_NULL (value);
+  else if (JSON_NODE_HOLDS_NULL (value))
+    ok = json_object_get_int_member_with_default (schema, "optional", 0) != 0;
+  else if (g_str_equal (type, "object"))
+    ok = JSON_NODE_HOLDS_OBJECT (value);
+  else if (g_str_equal (type, "array"))
+    ok = JSON_NODE_HOLDS_ARRAY (value);
+  else if (g_str_equal (type, "string"))
+    ok = JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING;
+  else if (g_str_equal (type, "integer"))
+    ok = JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_INT64;
+  else if (g_str_equal (type, "number"))
+    ok = JSON_NODE_HOLDS_VALUE (value)
+         && (json_node_get_value_type (value) == G_TYPE_INT64 || json_node_get_value_type (value) == G_TYPE_DOUBLE);
+  else if (g_str_equal (type, "boolean"))
+    ok = JSON_NODE_HOLDS_VALUE (value)
+         && (json_node_get_value_type (value) == G_TYPE_BOOLEAN || json_node_get_value_type (value) == G_TYPE_INT64);
+  if (!ok)
+    {
+      violation (r, "the test server's answer: %s is not of type %s", where, type);
+      return;
+    }
+  if (JSON_NODE_HOLDS_OBJECT (value) && json_object_has_member (schema, "properties"))
+    {
+      JsonObject *props = json_object_get_object_member (schema, "properties");
+      g_autoptr(GList) names = json_object_get_members (props);
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          JsonObject *p = json_object_get_object_member (props, l->data);
+          JsonNode *m = json_object_get_member (json_node_get_object (value), l->data);
+          g_autofree char *sub = g_strdup_printf ("%s.%s", where, (const char *) l->data);
+          if (m == NULL && !json_object_get_int_member_with_default (p, "optional", 0))
+            violation (r, "the test server's answer: %s is missing", sub);
+          else if (m != NULL)
+            check_returns (r, p, m, sub);
+        }
+    }
+  if (JSON_NODE_HOLDS_ARRAY (value) && json_object_has_member (schema, "items"))
+    {
+      JsonArray *a = json_node_get_array (value);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          g_autofree char *sub = g_strdup_printf ("%s[%u]", where, i);
+          check_returns (r, json_object_get_object_member (schema, "items"), json_array_get_element (a, i), sub);
+        }
+    }
+}
+
 /* ---- the model ---------------------------------------------------------- */
 
 static Node *
@@ -658,6 +719,7 @@ task_new (Req *r, Node *n, const char *type, const char *id, guint ms, void (*fi
   t->finish = finish;
   t->args = json_object_new ();
   s->pid++;
+  t->pid = s->pid;
   t->upid = g_strdup_printf ("UPID:%s:%08X:%08X:%08X:%s:%s:root@pam:", n->name, s->pid, 4242 + s->pid,
                              (guint) (now / G_USEC_PER_SEC), type, t->id);
   if (s->fail_type != NULL && g_str_equal (s->fail_type, type))
@@ -900,7 +962,7 @@ ep_join_info (Req *r)
       json_builder_set_member_name (b, "pve_fp");
       json_builder_add_string_value (b, m->fp);
       json_builder_set_member_name (b, "quorum_votes");
-      json_builder_add_string_value (b, "1");
+      json_builder_add_int_value (b, 1);
       json_builder_set_member_name (b, "ring0_addr");
       json_builder_add_string_value (b, m->address);
       json_builder_end_object (b);
@@ -1067,6 +1129,10 @@ ep_task_status (Req *r)
   json_builder_add_string_value (b, "root@pam");
   json_builder_set_member_name (b, "starttime");
   json_builder_add_int_value (b, t->start_us / G_USEC_PER_SEC);
+  json_builder_set_member_name (b, "pid");
+  json_builder_add_int_value (b, t->pid);
+  json_builder_set_member_name (b, "pstart");
+  json_builder_add_int_value (b, 4242 + t->pid);
   json_builder_set_member_name (b, "status");
   json_builder_add_string_value (b, t->exitstatus != NULL ? "stopped" : "running");
   if (t->exitstatus != NULL)
@@ -1861,6 +1927,8 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     if (g_str_equal (routes[i].method, r.method) && g_str_equal (routes[i].path, e->path))
       {
         routes[i].func (&r);
+        if (r.status == 0 && json_object_has_member (r.info, "returns"))
+          check_returns (&r, json_object_get_object_member (r.info, "returns"), r.data, "data");
         goto out;
       }
   violation (&r, "the test server does not model this endpoint");

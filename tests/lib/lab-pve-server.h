@@ -9,7 +9,8 @@
  * and patterns, an API token on a method that refuses tokens or is
  * root@pam-only, a write without the CSRFPreventionToken of its ticket:
  * each is a violation (lab_pve_server_get_violations) and is answered
- * as Proxmox would answer it.
+ * as Proxmox would answer it. The server's own answers are checked
+ * against the method's `returns` schema the same way.
  *
  * Modelled state (what each endpoint does is in lab-pve-server.c, with
  * the Proxmox source or document it follows): standalone nodes, cluster
