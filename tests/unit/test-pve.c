@@ -582,6 +582,29 @@ test_describe (void)
   fixture_teardown (&f);
 }
 
+/* The container takes the first guest address no recipe guest has. */
+static void
+test_container_address (void)
+{
+  g_autoptr(GError) error = NULL;
+  LabRecipe *recipe = lab_recipe_load_data (RECIPE "[guest g1]\naddress = 192.168.150.51\n", -1, "test.lab", &error);
+  g_autoptr(LabState) state = lab_state_new_in_memory ("course");
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
+  g_autoptr(GString) up = g_string_new (NULL);
+  LabContext ctx;
+  LabPlan *plan;
+
+  g_assert_no_error (error);
+  lab_context_init (&ctx, recipe, state, runner, NULL, TRUE);
+  plan = lab_plan_new (&ctx);
+  lab_plan_set_phase (plan, LAB_PHASE_GUESTS);
+  lab_pve_add_guest_steps (plan, &ctx);
+  lab_plan_describe (plan, FALSE, up);
+  g_assert_nonnull (strstr (up->str, "ip=192.168.150.52/24,gw=192.168.150.1"));
+  lab_plan_free (plan);
+  lab_recipe_free (recipe);
+}
+
 /* ---- the trimmed schema is Proxmox's ---------------------------------------------------- */
 
 static void
@@ -655,6 +678,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/pve/server/refuses/8.4", "8.4", test_schema_refuses);
   g_test_add_data_func ("/pve/server/refuses/9.1.3", "9.1.3", test_schema_refuses);
   g_test_add_func ("/pve/describe", test_describe);
+  g_test_add_func ("/pve/describe/container-address", test_container_address);
   g_test_add_data_func ("/pve/schema/trimmed/8.4", "8.4", test_trimmed_schema);
   g_test_add_data_func ("/pve/schema/trimmed/9.1.3", "9.1.3", test_trimmed_schema);
   return g_test_run ();

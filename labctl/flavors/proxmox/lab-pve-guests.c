@@ -3,7 +3,7 @@
  * local:vztmpl), pve.guest.vm (VM 100 on the first node, its disk on the
  * shared LVM) and pve.guest.ct (container 101 on the second node, its
  * root file system on the shared LVM, on the lab network at the first
- * guest address, gateway + 50), both started.
+ * free guest address from gateway + 50), both started.
  *
  * The VM has an empty disk: there is no OS image to put on it yet, so it
  * starts (and shows in the course's UI, and migrates) but answers no ping.
@@ -155,6 +155,31 @@ guest_key (const GuestSpec *spec, const char *what)
   return g_strdup_printf ("pve.guest.%s.%s", spec->kind, what);
 }
 
+/* The container's address: the first of gateway + 50, + 51 ... (where
+ * the recipe's guests get theirs) that no node or guest of the recipe has. */
+static char *
+container_address (LabRecipe *r)
+{
+  guint32 hosts = r->subnet_prefix >= 31 ? 0 : (1u << (32 - r->subnet_prefix)) - 2;
+
+  for (guint k = 50; 1 + k < hosts; k++)
+    {
+      guint32 a = r->subnet_addr + 1 + k;
+      g_autofree char *ip = g_strdup_printf ("%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+      gboolean used = FALSE;
+
+      for (guint i = 0; i < r->nodes->len; i++)
+        used |= g_strcmp0 (((LabNode *) r->nodes->pdata[i])->address, ip) == 0;
+      for (guint i = 0; i < r->guests->len; i++)
+        used |= g_strcmp0 (((LabGuest *) r->guests->pdata[i])->address, ip) == 0;
+      if (!used)
+        return g_steal_pointer (&ip);
+    }
+  /* a network too small for guests: the recipe check refuses guests there
+   * too; DHCP is the container's best chance */
+  return g_strdup ("dhcp");
+}
+
 static LabPveCall *
 create_call (LabContext *ctx, const GuestSpec *spec)
 {
@@ -177,18 +202,11 @@ create_call (LabContext *ctx, const GuestSpec *spec)
     }
   else
     {
-      guint32 gw = 0;
-      g_autofree char *ip = NULL;
-      g_autofree char *net = NULL;
-      g_autoptr(GInetAddress) a = g_inet_address_new_from_string (ctx->recipe->gateway);
-
-      if (a != NULL)
-        memcpy (&gw, g_inet_address_to_bytes (a), 4);
-      gw = g_htonl (g_ntohl (gw) + 50);
-      ip = g_strdup_printf ("%u.%u.%u.%u", ((guint8 *) &gw)[0], ((guint8 *) &gw)[1], ((guint8 *) &gw)[2],
-                            ((guint8 *) &gw)[3]);
-      net = g_strdup_printf ("name=eth0,bridge=vmbr0,ip=%s/%u,gw=%s", ip, ctx->recipe->subnet_prefix,
-                             ctx->recipe->gateway);
+      g_autofree char *ip = container_address (ctx->recipe);
+      g_autofree char *net = g_str_equal (ip, "dhcp")
+                               ? g_strdup ("name=eth0,bridge=vmbr0,ip=dhcp")
+                               : g_strdup_printf ("name=eth0,bridge=vmbr0,ip=%s/%u,gw=%s", ip,
+                                                  ctx->recipe->subnet_prefix, ctx->recipe->gateway);
       /* pct create's template is its second positional argument */
       lab_pve_call_add (call, "ostemplate", TEMPLATE_VOLID, LAB_PVE_ARG_POSITIONAL);
       lab_pve_call_add (call, "hostname", spec->name, LAB_PVE_ARG_OPTION);
