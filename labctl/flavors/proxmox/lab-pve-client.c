@@ -588,15 +588,3 @@ lab_pve_client_wait_task (LabPveClient *self, const char *upid, guint timeout_s,
       delay_ms = MIN (delay_ms * 2, 1000);
     }
 }
-
-gboolean
-lab_pve_client_run_task (LabPveClient *self, const char *method, const char *path, const char *const *params,
-                         guint timeout_s, GCancellable *cancellable, GError **error)
-{
-  g_autoptr(JsonNode) data = lab_pve_client_call (self, method, path, params, error);
-
-  if (data == NULL)
-    return FALSE;
-  return lab_pve_client_wait_task (self, JSON_NODE_HOLDS_VALUE (data) ? json_node_get_string (data) : NULL,
-                                   timeout_s, cancellable, NULL, error);
-}

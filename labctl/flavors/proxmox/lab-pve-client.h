@@ -82,15 +82,6 @@ gboolean      lab_pve_client_wait_task       (LabPveClient *self,
                                               GCancellable *cancellable,
                                               char        **exitstatus,
                                               GError      **error);
-/* A call that starts a task (its data is a UPID), then the wait. */
-gboolean      lab_pve_client_run_task        (LabPveClient       *self,
-                                              const char         *method,
-                                              const char         *path,
-                                              const char * const *params,
-                                              guint               timeout_s,
-                                              GCancellable       *cancellable,
-                                              GError            **error);
-
 /* SHA-256 of a certificate's DER, "AA:BB:..." (upper case). */
 char         *lab_pve_fingerprint            (GTlsCertificate *cert);
 /* One path segment, percent-escaped (a UPID, a volume id). */
