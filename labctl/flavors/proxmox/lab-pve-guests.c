@@ -1,0 +1,382 @@
+/* lab-pve-guests.c: steps pve.template (the busybox container template,
+ * built by lab-pve-template.c and uploaded to the container node's
+ * local:vztmpl), pve.guest.vm (VM 100 on the first node, its disk on the
+ * shared LVM) and pve.guest.ct (container 101 on the second node, its
+ * root file system on the shared LVM, on the lab network at the first
+ * free guest address from gateway + 50), both started.
+ *
+ * The VM has an empty disk: there is no OS image to put on it yet, so it
+ * starts (and shows in the course's UI, and migrates) but answers no ping.
+ *
+ * State: pve.template.volid, pve.guest.<qemu|lxc>.vmid (recorded before
+ * the create, so that `down` removes a half-made guest) and .node. Undo
+ * stops and destroys a guest only when the state names it, wherever it
+ * runs now (it may have migrated). */
+#include "config.h"
+
+#include "lab-pve-private.h"
+
+#include "lab-error.h"
+#include "lab-i18n.h"
+#include "lab-util.h"
+
+typedef struct {
+  const char *kind;       /* API path element: qemu, lxc */
+  const char *cli;        /* qm, pct */
+  guint       vmid;
+  const char *name;
+  guint       node_index; /* modulo the node count */
+} GuestSpec;
+
+static const GuestSpec vm_spec = { "qemu", "qm", 100, "lab-vm", 0 };
+static const GuestSpec ct_spec = { "lxc", "pct", 101, "lab-ct", 1 };
+
+typedef struct {
+  LabPveShared    *shared;
+  const GuestSpec *spec;     /* NULL: the template step */
+} GuestStep;
+
+static LabNode *
+guest_node (LabContext *ctx, const GuestSpec *spec)
+{
+  return ctx->recipe->nodes->pdata[spec->node_index % ctx->recipe->nodes->len];
+}
+
+/* ---- pve.template --------------------------------------------------------------- */
+
+#define TEMPLATE_VOLID "local:vztmpl/" LAB_PVE_TEMPLATE_NAME
+#define KEY_TEMPLATE   "pve.template.volid"
+
+static gboolean
+template_present (LabPveClient *c, LabNode *node, gboolean *present, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/local/content", node->name);
+  const char *params[] = { "content", "vztmpl", NULL };
+  g_autoptr(JsonNode) list = lab_pve_client_call (c, "GET", path, params, error);
+
+  *present = FALSE;
+  if (list == NULL)
+    return FALSE;
+  for (guint i = 0; JSON_NODE_HOLDS_ARRAY (list) && i < json_array_get_length (json_node_get_array (list)); i++)
+    {
+      JsonObject *o = json_array_get_object_element (json_node_get_array (list), i);
+      *present |= o != NULL && g_strcmp0 (json_object_get_string_member_with_default (o, "volid", ""), TEMPLATE_VOLID) == 0;
+    }
+  return TRUE;
+}
+
+static gboolean
+template_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  GuestStep *d = data;
+  LabNode *node = guest_node (ctx, &ct_spec);
+  LabPveClient *c = lab_pve_client_for (ctx, d->shared, node, error);
+  g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/local/upload", node->name);
+  const char *params[] = { "content", "vztmpl", NULL };
+  g_autoptr(GBytes) tarball = NULL;
+  g_autoptr(JsonNode) upid = NULL;
+  gboolean present;
+
+  if (c == NULL || !template_present (c, node, &present, error))
+    return FALSE;
+  if (!present)
+    {
+      tarball = lab_pve_template_build (ctx->sysroot, error);
+      if (tarball == NULL)
+        return FALSE;
+      lab_progress_info (ctx->progress, _("uploading %s (%llu KiB) to %s"), LAB_PVE_TEMPLATE_NAME,
+                         (unsigned long long) g_bytes_get_size (tarball) / 1024, node->name);
+      lab_state_set_string (ctx->state, KEY_TEMPLATE, TEMPLATE_VOLID);
+      upid = lab_pve_client_upload (c, path, params, LAB_PVE_TEMPLATE_NAME, tarball, error);
+      if (upid == NULL
+          || !lab_pve_client_wait_task (c, JSON_NODE_HOLDS_VALUE (upid) ? json_node_get_string (upid) : NULL,
+                                        LAB_PVE_TASK_TIMEOUT, ctx->cancellable, NULL, error))
+        return FALSE;
+    }
+  lab_state_set_string (ctx->state, KEY_TEMPLATE, TEMPLATE_VOLID);
+  return TRUE;
+}
+
+static LabPveCall *
+template_delete_call (LabNode *node)
+{
+  g_autofree char *esc = lab_pve_escape (TEMPLATE_VOLID);
+  g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/local/content/%s", node->name, esc);
+
+  return lab_pve_call_new ("DELETE", path, "pvesm", "free", TEMPLATE_VOLID, NULL);
+}
+
+static gboolean
+template_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  GuestStep *d = data;
+  LabNode *node = guest_node (ctx, &ct_spec);
+  LabPveClient *c;
+  g_autoptr(LabPveCall) call = template_delete_call (node);
+  g_autoptr(JsonNode) gone = NULL;
+  gboolean present;
+
+  if (!lab_state_has (ctx->state, KEY_TEMPLATE))
+    return TRUE;
+  c = lab_pve_client_for (ctx, d->shared, node, error);
+  if (c == NULL || !template_present (c, node, &present, error))
+    return FALSE;
+  if (present && (gone = lab_pve_call_run (c, call, error)) == NULL)
+    return FALSE;
+  lab_state_remove (ctx->state, KEY_TEMPLATE);
+  return TRUE;
+}
+
+static char **
+template_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  LabNode *node = guest_node (ctx, &ct_spec);
+  GPtrArray *lines = g_ptr_array_new ();
+  g_autoptr(LabPveCall) call = template_delete_call (node);
+  g_autofree char *dest = g_strdup_printf ("root@%s:/var/lib/vz/template/cache/", node->address);
+
+  if (down)
+    lab_pve_call_describe (call, node, lines);
+  else
+    {
+      lab_pve_lines_comment (lines, _("%s: a busybox root file system built by labctl from %s"), LAB_PVE_TEMPLATE_NAME,
+                             "/bin/busybox");
+      lab_pve_lines_comment (lines, "%s", _("the API's upload (POST /nodes/NODE/storage/local/upload) does what scp does:"));
+      lab_lines_add_cmd (lines, "scp", LAB_PVE_TEMPLATE_NAME, dest, NULL);
+    }
+  return lab_lines_steal (lines);
+}
+
+/* ---- pve.guest.vm, pve.guest.ct ----------------------------------------------------- */
+
+static char *
+guest_key (const GuestSpec *spec, const char *what)
+{
+  return g_strdup_printf ("pve.guest.%s.%s", spec->kind, what);
+}
+
+/* The container's address: the first of gateway + 50, + 51 ... (where
+ * the recipe's guests get theirs) that no node or guest of the recipe has. */
+static char *
+container_address (LabRecipe *r)
+{
+  guint32 hosts = r->subnet_prefix >= 31 ? 0 : (1u << (32 - r->subnet_prefix)) - 2;
+
+  for (guint k = 50; 1 + k < hosts; k++)
+    {
+      guint32 a = r->subnet_addr + 1 + k;
+      g_autofree char *ip = g_strdup_printf ("%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+      gboolean used = FALSE;
+
+      for (guint i = 0; i < r->nodes->len; i++)
+        used |= g_strcmp0 (((LabNode *) r->nodes->pdata[i])->address, ip) == 0;
+      for (guint i = 0; i < r->guests->len; i++)
+        used |= g_strcmp0 (((LabGuest *) r->guests->pdata[i])->address, ip) == 0;
+      if (!used)
+        return g_steal_pointer (&ip);
+    }
+  /* a network too small for guests: the recipe check refuses guests there
+   * too; DHCP is the container's best chance */
+  return g_strdup ("dhcp");
+}
+
+static LabPveCall *
+create_call (LabContext *ctx, const GuestSpec *spec)
+{
+  LabNode *node = guest_node (ctx, spec);
+  g_autofree char *path = g_strdup_printf ("/nodes/%s/%s", node->name, spec->kind);
+  g_autofree char *vmid = g_strdup_printf ("%u", spec->vmid);
+  g_autofree char *disk = g_strdup_printf ("%s:1", LAB_PVE_LVM_STORAGE);
+  g_autofree char *description = g_strdup_printf ("labctl:%s", ctx->recipe->name);
+  LabPveCall *call = lab_pve_call_new ("POST", path, spec->cli, "create", NULL);
+
+  lab_pve_call_add (call, "vmid", vmid, LAB_PVE_ARG_POSITIONAL);
+  if (spec == &vm_spec)
+    {
+      lab_pve_call_add (call, "name", spec->name, LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "memory", "256", LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "cores", "1", LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "ostype", "l26", LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "scsi0", disk, LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "net0", "model=virtio,bridge=vmbr0", LAB_PVE_ARG_OPTION);
+    }
+  else
+    {
+      g_autofree char *ip = container_address (ctx->recipe);
+      g_autofree char *net = g_str_equal (ip, "dhcp")
+                               ? g_strdup ("name=eth0,bridge=vmbr0,ip=dhcp")
+                               : g_strdup_printf ("name=eth0,bridge=vmbr0,ip=%s/%u,gw=%s", ip,
+                                                  ctx->recipe->subnet_prefix, ctx->recipe->gateway);
+      /* pct create's template is its second positional argument */
+      lab_pve_call_add (call, "ostemplate", TEMPLATE_VOLID, LAB_PVE_ARG_POSITIONAL);
+      lab_pve_call_add (call, "hostname", spec->name, LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "memory", "128", LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "ostype", "unmanaged", LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "unprivileged", "1", LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "rootfs", disk, LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "net0", net, LAB_PVE_ARG_OPTION);
+    }
+  lab_pve_call_add (call, "description", description, LAB_PVE_ARG_OPTION);
+  return call;
+}
+
+/* start, stop (POST .../status/<verb>), destroy (DELETE), on node. */
+static LabPveCall *
+guest_call (const GuestSpec *spec, const char *node, const char *verb)
+{
+  g_autofree char *vmid = g_strdup_printf ("%u", spec->vmid);
+  g_autofree char *path = g_str_equal (verb, "destroy")
+                            ? g_strdup_printf ("/nodes/%s/%s/%u", node, spec->kind, spec->vmid)
+                            : g_strdup_printf ("/nodes/%s/%s/%u/status/%s", node, spec->kind, spec->vmid, verb);
+
+  return lab_pve_call_new (g_str_equal (verb, "destroy") ? "DELETE" : "POST", path, spec->cli, verb, vmid, NULL);
+}
+
+/* Where the guest is now and how it runs (GET /cluster/resources). */
+static gboolean
+find_guest (LabPveClient *c, const GuestSpec *spec, char **node, char **status, GError **error)
+{
+  const char *params[] = { "type", "vm", NULL };
+  g_autoptr(JsonNode) list = lab_pve_client_call (c, "GET", "/cluster/resources", params, error);
+
+  *node = *status = NULL;
+  if (list == NULL)
+    return FALSE;
+  for (guint i = 0; JSON_NODE_HOLDS_ARRAY (list) && i < json_array_get_length (json_node_get_array (list)); i++)
+    {
+      JsonObject *o = json_array_get_object_element (json_node_get_array (list), i);
+      if (o != NULL && json_object_get_int_member_with_default (o, "vmid", 0) == spec->vmid)
+        {
+          *node = g_strdup (json_object_get_string_member_with_default (o, "node", ""));
+          *status = g_strdup (json_object_get_string_member_with_default (o, "status", ""));
+          break;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+guest_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  GuestStep *d = data;
+  LabNode *node = guest_node (ctx, d->spec);
+  LabPveClient *c = lab_pve_client_for (ctx, d->shared, node, error);
+  g_autofree char *vmid_key = guest_key (d->spec, "vmid");
+  g_autofree char *node_key = guest_key (d->spec, "node");
+  g_autofree char *where = NULL;
+  g_autofree char *status = NULL;
+  g_autoptr(LabPveCall) start = NULL;
+
+  if (c == NULL || !find_guest (c, d->spec, &where, &status, error))
+    return FALSE;
+  if (where != NULL && !lab_state_has (ctx->state, vmid_key))
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
+                   _("The Proxmox cluster has a guest %u (on %s) that labctl did not create; "
+                     "remove it (%s destroy %u on %s) or reinstall the nodes"),
+                   d->spec->vmid, where, d->spec->cli, d->spec->vmid, where);
+      return FALSE;
+    }
+  if (where == NULL)
+    {
+      g_autoptr(LabPveCall) create = create_call (ctx, d->spec);
+      lab_state_set_int (ctx->state, vmid_key, d->spec->vmid);
+      lab_state_set_string (ctx->state, node_key, node->name);
+      if (!lab_pve_call_run_task (ctx, c, create, error))
+        return FALSE;
+      where = g_strdup (node->name);
+    }
+  if (g_strcmp0 (status, "running") == 0)
+    return TRUE;
+  start = guest_call (d->spec, where, "start");
+  return lab_pve_call_run_task (ctx, c, start, error);
+}
+
+static gboolean
+guest_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  GuestStep *d = data;
+  g_autofree char *vmid_key = guest_key (d->spec, "vmid");
+  g_autofree char *node_key = guest_key (d->spec, "node");
+  g_autofree char *where = NULL;
+  g_autofree char *status = NULL;
+  LabPveClient *c;
+
+  if (!lab_state_has (ctx->state, vmid_key))
+    return TRUE;
+  c = lab_pve_client_for (ctx, d->shared, guest_node (ctx, d->spec), error);
+  if (c == NULL || !find_guest (c, d->spec, &where, &status, error))
+    return FALSE;
+  if (where != NULL)
+    {
+      g_autoptr(LabPveCall) stop = guest_call (d->spec, where, "stop");
+      g_autoptr(LabPveCall) destroy = guest_call (d->spec, where, "destroy");
+      if (g_strcmp0 (status, "stopped") != 0 && !lab_pve_call_run_task (ctx, c, stop, error))
+        return FALSE;
+      if (!lab_pve_call_run_task (ctx, c, destroy, error))
+        return FALSE;
+    }
+  lab_state_remove (ctx->state, vmid_key);
+  lab_state_remove (ctx->state, node_key);
+  return TRUE;
+}
+
+static char **
+guest_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  GuestStep *d = data;
+  LabNode *node = guest_node (ctx, d->spec);
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (down)
+    {
+      g_autoptr(LabPveCall) stop = guest_call (d->spec, node->name, "stop");
+      g_autoptr(LabPveCall) destroy = guest_call (d->spec, node->name, "destroy");
+      lab_pve_call_describe (stop, node, lines);
+      lab_pve_call_describe (destroy, node, lines);
+    }
+  else
+    {
+      g_autoptr(LabPveCall) create = create_call (ctx, d->spec);
+      g_autoptr(LabPveCall) start = guest_call (d->spec, node->name, "start");
+      lab_pve_call_describe (create, node, lines);
+      lab_pve_call_describe (start, node, lines);
+    }
+  return lab_lines_steal (lines);
+}
+
+static const LabStepInfo template_step = {
+  "pve.template", N_("Build the container template and upload it to %s"), FALSE, NULL, template_apply, template_undo,
+  template_describe,
+};
+
+static const LabStepInfo vm_step = {
+  "pve.guest.vm", N_("Create and start the VM on the shared LVM (%s)"), FALSE, NULL, guest_apply, guest_undo,
+  guest_describe,
+};
+
+static const LabStepInfo ct_step = {
+  "pve.guest.ct", N_("Create and start the container on the shared LVM (%s)"), FALSE, NULL, guest_apply, guest_undo,
+  guest_describe,
+};
+
+static GuestStep *
+guest_step_new (LabPveShared *shared, const GuestSpec *spec)
+{
+  GuestStep *d = g_new0 (GuestStep, 1);
+
+  d->shared = shared;
+  d->spec = spec;
+  return d;
+}
+
+void
+lab_pve_add_guest_steps (LabPlan *plan, LabContext *ctx)
+{
+  LabPveShared *shared = lab_pve_shared (plan);
+
+  lab_plan_add_step (plan, &template_step, NULL, guest_node (ctx, &ct_spec)->name, guest_step_new (shared, NULL),
+                     g_free);
+  lab_plan_add_step (plan, &vm_step, NULL, guest_node (ctx, &vm_spec)->name, guest_step_new (shared, &vm_spec), g_free);
+  lab_plan_add_step (plan, &ct_step, NULL, guest_node (ctx, &ct_spec)->name, guest_step_new (shared, &ct_spec), g_free);
+}

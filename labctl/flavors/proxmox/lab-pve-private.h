@@ -1,0 +1,107 @@
+/* lab-pve-private.h: what the Proxmox step files share; nothing outside
+ * flavors/proxmox/ includes it. */
+#pragma once
+
+#include "lab-pve.h"
+#include "lab-pve-client.h"
+#include "lab-recipe.h"
+
+G_BEGIN_DECLS
+
+/* Task timeouts (seconds). */
+#define LAB_PVE_TASK_TIMEOUT   300
+#define LAB_PVE_QUORUM_TIMEOUT 180
+
+/* Storage ids in storage.cfg. */
+#define LAB_PVE_ISCSI_STORAGE "lab-iscsi"
+#define LAB_PVE_LVM_STORAGE   "lab-lvm"
+
+/* One client per node for the whole plan, made on first use from the
+ * state (the install step writes it earlier in the same run). */
+typedef struct {
+  GHashTable *clients;   /* node name -> LabPveClient */
+} LabPveShared;
+
+typedef struct {
+  LabPveShared *shared;
+  LabNode      *node;    /* NULL for the cluster-wide steps */
+} LabPveStep;
+
+LabPveShared *lab_pve_shared        (LabPlan      *plan);
+LabPveStep   *lab_pve_step_new      (LabPveShared *shared,
+                                     LabNode      *node);
+void          lab_pve_step_free     (gpointer      step);
+/* The client of node, with the pin (the one recorded after a join, else
+ * the install's), the root password and the cluster CA once known. */
+LabPveClient *lab_pve_client_for    (LabContext   *ctx,
+                                     LabPveShared *shared,
+                                     LabNode      *node,
+                                     GError      **error);
+LabNode      *lab_pve_first_node    (LabContext   *ctx);
+
+/* The storage steps (lab-pve-storage.c), after the quorum in the
+ * cluster phase: storage.cfg is the cluster's, a node that joins later
+ * takes the cluster's and drops its own. */
+void          lab_pve_add_storage_steps (LabPlan      *plan,
+                                     LabContext   *ctx,
+                                     LabPveShared *shared);
+/* A step without anything to remove. */
+gboolean      lab_pve_nothing_to_undo (LabContext *ctx,
+                                     gpointer    data,
+                                     GError    **error);
+
+/* State keys (resources; the secret is the install step's). */
+char         *lab_pve_key           (const char   *node,
+                                     const char   *what);   /* "nodes.<node>.pve.<what>" */
+#define LAB_PVE_KEY_CLUSTER    "pve.cluster.name"
+#define LAB_PVE_KEY_CLUSTER_CA "pve.cluster.ca"
+
+/* One API call, and the command line that does the same on the node. */
+typedef enum {
+  LAB_PVE_ARG_OPTION,      /* --key value on the command line (pvesh: every parameter) */
+  LAB_PVE_ARG_POSITIONAL,  /* the value alone, in order */
+  LAB_PVE_ARG_API_ONLY,    /* not on the command line (pvecm add asks for the password) */
+} LabPveArg;
+
+typedef struct {
+  char      *method;
+  char      *path;
+  GPtrArray *params;       /* key, value, ..., NULL */
+  GPtrArray *cli;          /* the command's words before its arguments; empty: pvesh */
+  GPtrArray *cli_args;
+} LabPveCall;
+
+LabPveCall   *lab_pve_call_new      (const char   *method,
+                                     const char   *path,
+                                     const char   *cli,     /* first word of the command ("qm"), then the */
+                                     ...) G_GNUC_NULL_TERMINATED;  /* others ("create"), NULL; none: pvesh */
+void          lab_pve_call_add      (LabPveCall   *call,
+                                     const char   *key,
+                                     const char   *value,
+                                     LabPveArg     how);
+void          lab_pve_call_free     (LabPveCall   *call);
+JsonNode     *lab_pve_call_run      (LabPveClient *client,
+                                     LabPveCall   *call,
+                                     GError      **error);
+gboolean      lab_pve_call_run_task (LabContext   *ctx,
+                                     LabPveClient *client,
+                                     LabPveCall   *call,
+                                     GError      **error);
+/* "ssh root@<address> qm create 100 --name vm ..." */
+void          lab_pve_call_describe (LabPveCall   *call,
+                                     LabNode      *node,
+                                     GPtrArray    *lines);
+/* A comment line for describe(). */
+void          lab_pve_lines_comment (GPtrArray    *lines,
+                                     const char   *format,
+                                     ...) G_GNUC_PRINTF (2, 3);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabPveCall, lab_pve_call_free)
+
+/* The container template (lab-pve-template.c): a gzip'ed tar of a busybox
+ * root file system, built from the host's static busybox. */
+#define LAB_PVE_TEMPLATE_NAME "labctl-busybox_1.0_amd64.tar.gz"
+GBytes       *lab_pve_template_build (const char  *sysroot,
+                                      GError     **error);
+
+G_END_DECLS

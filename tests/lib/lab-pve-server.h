@@ -1,0 +1,82 @@
+/* lab-pve-server.h: a contract test server for labctl's Proxmox VE client.
+ *
+ * One HTTPS SoupServer per node on 127.0.0.1 (certificates made by the
+ * test with openssl: a CA per node, as a fresh install has, and the
+ * certificate the cluster CA issues on join), all served by one thread.
+ * Every request is checked against Proxmox's published API schema (a
+ * trimmed apidata.js, tests/data/pve/apidata-<version>.json): unknown
+ * endpoints and parameters, missing required ones, wrong types, formats
+ * and patterns, an API token on a method that refuses tokens or is
+ * root@pam-only, a write without the CSRFPreventionToken of its ticket:
+ * each is a violation (lab_pve_server_get_violations) and is answered
+ * as Proxmox would answer it. The server's own answers are checked
+ * against the method's `returns` schema the same way.
+ *
+ * Modelled state (what each endpoint does is in lab-pve-server.c, with
+ * the Proxmox source or document it follows): standalone nodes, cluster
+ * create, join (the node restarts its API with a certificate signed by
+ * the cluster CA and takes the cluster's auth key, so old tickets fail),
+ * quorum, storage.cfg (iscsi, lvm), node-local templates, QEMU and LXC
+ * guests with their disks on the shared VG, tasks (UPIDs) that run for a
+ * while and stop with an exit status.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _LabPveServer LabPveServer;
+
+typedef struct {
+  const char *name;      /* "pve1" */
+  const char *address;   /* its address on the lab network (what join's hostname names) */
+  const char *password;  /* root@pam */
+} LabPveServerNode;
+
+/* schema: path of a trimmed apidata JSON; iqn, portal, vg: the lab's
+ * iSCSI target (the VG appears on the nodes once an iscsi storage names
+ * that portal and target); own_lvs: the nodes' own LVs in that VG, which
+ * no call may touch (NULL-terminated). */
+LabPveServer *lab_pve_server_new             (const char             *schema,
+                                              const LabPveServerNode *nodes,
+                                              guint                   n_nodes,
+                                              const char             *iqn,
+                                              const char             *portal,
+                                              const char             *vg,
+                                              const char * const     *own_lvs,
+                                              GError                **error);
+void          lab_pve_server_free            (LabPveServer *self);
+
+const char   *lab_pve_server_get_version     (LabPveServer *self);
+/* "https://127.0.0.1:PORT" and the SHA-256 fingerprint of the node's
+ * install-time certificate. */
+char         *lab_pve_server_get_url         (LabPveServer *self, const char *node);
+char         *lab_pve_server_get_fingerprint (LabPveServer *self, const char *node);
+
+/* Faults. The next task of type (e.g. "qmstart") on any node stops with
+ * exitstatus instead of doing its work. */
+void          lab_pve_server_fail_next_task  (LabPveServer *self,
+                                              const char   *type,
+                                              const char   *exitstatus);
+/* The next join of node fails half-way: the member has added it to its
+ * corosync.conf, the node has not taken the cluster's configuration. */
+void          lab_pve_server_fail_join_half_way (LabPveServer *self,
+                                              const char   *node);
+/* Every ticket issued so far stops working (expiry). */
+void          lab_pve_server_expire_tickets  (LabPveServer *self);
+
+/* What went wrong on the client's side (strings), and every call served
+ * ("POST /cluster/config on pve1"). Copies; free with g_ptr_array_unref. */
+GPtrArray    *lab_pve_server_get_violations  (LabPveServer *self);
+GPtrArray    *lab_pve_server_get_calls       (LabPveServer *self);
+guint         lab_pve_server_count_logins    (LabPveServer *self);
+
+/* The model, for assertions: {"clusters": {...}, "nodes": {...},
+ * "storage": {...}, "guests": {...}, "templates": {...}}. */
+JsonNode     *lab_pve_server_dump            (LabPveServer *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabPveServer, lab_pve_server_free)
+
+G_END_DECLS

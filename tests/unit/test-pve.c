@@ -1,0 +1,685 @@
+/* test-pve.c: the Proxmox flavor's API side (flavors/proxmox/) against the
+ * contract test server (tests/lib/lab-pve-server.c), which checks every
+ * request against Proxmox's published schema, for 8.4 and 9.1.3.
+ *
+ * The state of each lab holds what the install step records (API
+ * address, pinned fingerprint, root password): no ISO can be installed
+ * here, so write_install_records_standing_in_for_install() writes them
+ * for the server's nodes. */
+#include "config.h"
+
+#include <libsoup/soup.h>
+
+#include "lab-error.h"
+#include "lab-plan.h"
+#include "lab-pve-client.h"
+#include "lab-pve-server.h"
+#include "lab-pve.h"
+#include "lab-recipe.h"
+#include "lab-state.h"
+#include "lab-test-fs.h"
+
+#define RECIPE                                                                                                         \
+  "[lab]\nname = course\nflavor = proxmox\n[storage]\nsize = 100G\n[network]\nsubnet = 192.168.150.0/24\n"          \
+  "[nodes]\ncount = 3\nname-pattern = pve%d\n"
+
+static const char *passwords[] = { "pw-pve1-secret", "pw-pve2-secret", "pw-pve3-secret" };
+
+typedef struct {
+  LabRecipe    *recipe;
+  LabPveServer *server;
+  char         *dir;
+  LabState     *state;
+  LabRunner    *runner;
+  LabContext    ctx;
+} Fixture;
+
+static char *
+schema_path (const char *version)
+{
+  g_autofree char *name = g_strdup_printf ("apidata-%s.json", version);
+  return g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "pve", name, NULL);
+}
+
+static void
+write_install_records_standing_in_for_install (Fixture *f)
+{
+  for (guint i = 0; i < f->recipe->nodes->len; i++)
+    {
+      LabNode *n = f->recipe->nodes->pdata[i];
+      g_autofree char *api = g_strdup_printf ("nodes.%s.pve.api", n->name);
+      g_autofree char *fp = g_strdup_printf ("nodes.%s.pve.fingerprint", n->name);
+      g_autofree char *pw = g_strdup_printf ("nodes.%s.pve.root_password", n->name);
+      g_autofree char *url = lab_pve_server_get_url (f->server, n->name);
+      g_autofree char *pin = lab_pve_server_get_fingerprint (f->server, n->name);
+
+      lab_state_set_string (f->state, api, url);
+      lab_state_set_string (f->state, fp, pin);
+      lab_state_set_secret (f->state, pw, passwords[i]);
+    }
+}
+
+static void
+fixture_setup (Fixture *f, const char *version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *schema = schema_path (version);
+  LabPveServerNode nodes[3];
+  const char *own[] = { "lv_pve1", "lv_pve2", "lv_pve3", NULL };
+
+  f->recipe = lab_recipe_load_data (RECIPE, -1, "test.lab", &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      LabNode *n = f->recipe->nodes->pdata[i];
+      nodes[i] = (LabPveServerNode) { n->name, n->address, passwords[i] };
+    }
+  f->server = lab_pve_server_new (schema, nodes, 3, f->recipe->iqn, f->recipe->portal_address, f->recipe->vg_name,
+                                  own, &error);
+  g_assert_no_error (error);
+  f->dir = g_dir_make_tmp ("labctl-test-pve-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->state = lab_state_load (f->dir, "course", &error);
+  g_assert_no_error (error);
+  f->runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
+  lab_context_init (&f->ctx, f->recipe, f->state, f->runner, NULL, FALSE);
+  write_install_records_standing_in_for_install (f);
+}
+
+static void
+fixture_teardown (Fixture *f)
+{
+  lab_pve_server_free (f->server);
+  lab_state_free (f->state);
+  g_object_unref (f->runner);
+  lab_recipe_free (f->recipe);
+  lab_test_remove_tree (f->dir);
+  g_free (f->dir);
+}
+
+static LabPlan *
+pve_plan (Fixture *f)
+{
+  LabPlan *plan = lab_plan_new (&f->ctx);
+
+  lab_plan_set_phase (plan, LAB_PHASE_CONFIGURE);
+  lab_pve_add_configure_steps (plan, &f->ctx);
+  lab_plan_set_phase (plan, LAB_PHASE_CLUSTER);
+  lab_pve_add_cluster_steps (plan, &f->ctx);
+  lab_plan_set_phase (plan, LAB_PHASE_GUESTS);
+  lab_pve_add_guest_steps (plan, &f->ctx);
+  return plan;
+}
+
+static void
+assert_no_violations (Fixture *f)
+{
+  g_autoptr(GPtrArray) v = lab_pve_server_get_violations (f->server);
+
+  for (guint i = 0; i < v->len; i++)
+    g_test_message ("violation: %s", (const char *) v->pdata[i]);
+  g_assert_cmpuint (v->len, ==, 0);
+}
+
+static gboolean
+has_violation (Fixture *f, const char *needle)
+{
+  g_autoptr(GPtrArray) v = lab_pve_server_get_violations (f->server);
+
+  for (guint i = 0; i < v->len; i++)
+    if (strstr (v->pdata[i], needle) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static JsonObject *
+dump_node (JsonNode *dump, const char *node)
+{
+  return json_object_get_object_member (json_object_get_object_member (json_node_get_object (dump), "nodes"), node);
+}
+
+static LabPveClient *
+client_for (Fixture *f, const char *node, const char *fingerprint)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = lab_pve_server_get_url (f->server, node);
+  g_autofree char *pin = lab_pve_server_get_fingerprint (f->server, node);
+  LabPveClient *c = lab_pve_client_new (node, url, fingerprint != NULL ? fingerprint : pin, &error);
+
+  g_assert_no_error (error);
+  lab_pve_client_set_password (c, passwords[node[3] - '1']);
+  return c;
+}
+
+/* ---- the whole sequence ---------------------------------------------------------- */
+
+static void
+check_stand (Fixture *f)
+{
+  g_autoptr(JsonNode) dump = lab_pve_server_dump (f->server);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      LabNode *n = f->recipe->nodes->pdata[i];
+      JsonObject *o = dump_node (dump, n->name);
+      g_autofree char *key = g_strdup_printf ("pve.node.%s.fingerprint", n->name);
+      g_autofree char *install_fp = lab_pve_server_get_fingerprint (f->server, n->name);
+
+      g_assert_cmpstr (json_object_get_string_member (o, "cluster"), ==, "course");
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "members")), ==, 3);
+      if (i == 0)
+        g_assert_cmpstr (json_object_get_string_member (o, "fingerprint"), ==, install_fp);
+      else
+        {
+          /* joined: a new certificate from the cluster CA, recorded as the new pin */
+          g_assert_cmpstr (json_object_get_string_member (o, "fingerprint"), !=, install_fp);
+          g_assert_cmpstr (lab_state_get_string (f->state, key), ==, json_object_get_string_member (o, "fingerprint"));
+        }
+    }
+  {
+    JsonObject *o = dump_node (dump, "pve1");
+    JsonObject *storage = json_object_get_object_member (o, "storage");
+    JsonObject *iscsi = json_object_get_object_member (storage, "lab-iscsi");
+    JsonObject *lvm = json_object_get_object_member (storage, "lab-lvm");
+    JsonObject *guests = json_object_get_object_member (o, "guests");
+    JsonObject *vm, *ct;
+
+    g_assert_nonnull (iscsi);
+    g_assert_nonnull (lvm);
+    g_assert_cmpstr (json_object_get_string_member (iscsi, "target"), ==, f->recipe->iqn);
+    g_assert_cmpstr (json_object_get_string_member (iscsi, "portal"), ==, f->recipe->gateway);
+    g_assert_cmpstr (json_object_get_string_member (lvm, "vgname"), ==, "vg_iscsi");
+    g_assert_cmpstr (json_object_get_string_member (lvm, "shared"), ==, "1");
+    g_assert_cmpstr (json_object_get_string_member (lvm, "content"), ==, "images,rootdir");
+    vm = json_object_get_object_member (guests, "qemu/100");
+    ct = json_object_get_object_member (guests, "lxc/101");
+    g_assert_nonnull (vm);
+    g_assert_nonnull (ct);
+    g_assert_cmpstr (json_object_get_string_member (vm, "status"), ==, "running");
+    g_assert_cmpstr (json_object_get_string_member (vm, "disk"), ==, "lab-lvm:vm-100-disk-0");
+    g_assert_cmpstr (json_object_get_string_member (vm, "node"), ==, "pve1");
+    g_assert_cmpstr (json_object_get_string_member (ct, "status"), ==, "running");
+    g_assert_cmpstr (json_object_get_string_member (ct, "node"), ==, "pve2");
+    g_assert_cmpstr (json_object_get_string_member (ct, "disk"), ==, "lab-lvm:vm-101-disk-0");
+  }
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (dump_node (dump, "pve2"), "templates")), ==, 1);
+}
+
+static void
+test_stand (gconstpointer version)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPlan) plan = NULL;
+  g_autoptr(LabPlan) again = NULL;
+  g_autoptr(LabPlan) down = NULL;
+  g_autoptr(JsonNode) after = NULL;
+  g_autoptr(GPtrArray) calls = NULL;
+
+  fixture_setup (&f, version);
+  g_assert_cmpstr (lab_pve_server_get_version (f.server), ==, version);
+  plan = pve_plan (&f);
+  lab_plan_up (plan, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < lab_plan_get_n_steps (plan); i++)
+    g_test_message ("%s: %.2f s", lab_plan_get_step_id (plan, i),
+                    lab_state_get_step_seconds (f.state, lab_plan_get_step_id (plan, i)));
+  check_stand (&f);
+  assert_no_violations (&f);
+
+  /* a second up: every step is done already */
+  again = pve_plan (&f);
+  calls = lab_pve_server_get_calls (f.server);
+  lab_plan_up (again, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GPtrArray) now = lab_pve_server_get_calls (f.server);
+    g_assert_cmpuint (now->len, ==, calls->len);
+  }
+
+  /* down removes the guests, the template and the storage; the nodes'
+   * own LVs are never touched (a violation says so) */
+  down = pve_plan (&f);
+  lab_plan_down (down, &error);
+  g_assert_no_error (error);
+  after = lab_pve_server_dump (f.server);
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (dump_node (after, "pve1"), "guests")), ==, 0);
+  g_assert_false (json_object_has_member (json_object_get_object_member (dump_node (after, "pve1"), "storage"),
+                                          "lab-lvm"));
+  g_assert_false (json_object_has_member (json_object_get_object_member (dump_node (after, "pve1"), "storage"),
+                                          "lab-iscsi"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (dump_node (after, "pve2"), "templates")), ==, 0);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
+/* ---- faults ---------------------------------------------------------------------- */
+
+static void
+test_join_half_way (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPlan) plan = NULL;
+  g_autoptr(LabPlan) again = NULL;
+
+  fixture_setup (&f, "9.1.3");
+  lab_pve_server_fail_join_half_way (f.server, "pve2");
+  plan = pve_plan (&f);
+  g_assert_false (lab_plan_up (plan, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
+  g_assert_nonnull (strstr (error->message, "half-way"));
+  g_assert_nonnull (strstr (error->message, "UPID:pve2:"));
+  g_assert_cmpint (lab_state_get_step (f.state, "pve.cluster.join:pve2"), ==, LAB_STEP_STATE_STARTED);
+  g_clear_error (&error);
+  /* the next up joins again, with force: pve1 lists pve2 already */
+  again = pve_plan (&f);
+  lab_plan_up (again, &error);
+  g_assert_no_error (error);
+  check_stand (&f);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
+static void
+test_task_error (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPlan) plan = NULL;
+  g_autoptr(LabPlan) again = NULL;
+  const char *why = "start failed: QEMU exited with code 1";
+
+  fixture_setup (&f, "8.4");
+  lab_pve_server_fail_next_task (f.server, "qmstart", why);
+  plan = pve_plan (&f);
+  g_assert_false (lab_plan_up (plan, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
+  g_assert_nonnull (strstr (error->message, why));
+  g_assert_nonnull (strstr (error->message, ":qmstart:100:"));
+  g_clear_error (&error);
+  again = pve_plan (&f);
+  lab_plan_up (again, &error);
+  g_assert_no_error (error);
+  check_stand (&f);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
+static void
+test_fingerprint_mismatch (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPlan) plan = NULL;
+  g_autofree char *pve2 = NULL;
+  g_autofree char *pve1 = NULL;
+
+  fixture_setup (&f, "9.1.3");
+  /* pve1's address answers with pve2's certificate pinned: refused */
+  pve2 = lab_pve_server_get_fingerprint (f.server, "pve2");
+  pve1 = lab_pve_server_get_fingerprint (f.server, "pve1");
+  lab_state_set_string (f.state, "nodes.pve1.pve.fingerprint", pve2);
+  plan = pve_plan (&f);
+  g_assert_false (lab_plan_up (plan, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_CHECK_FAILED);
+  g_assert_nonnull (strstr (error->message, pve1));
+  g_assert_nonnull (strstr (error->message, pve2));
+  g_assert_nonnull (strstr (error->message, "pve1"));
+  /* nothing was sent over the refused channel */
+  {
+    g_autoptr(GPtrArray) calls = lab_pve_server_get_calls (f.server);
+    for (guint i = 0; i < calls->len; i++)
+      g_assert_null (strstr (calls->pdata[i], "on pve1"));
+  }
+  fixture_teardown (&f);
+}
+
+/* With the cluster CA known, a certificate that CA did not sign is still
+ * refused (pve2's own install certificate, signed by pve2's CA). */
+static void
+test_foreign_ca (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPveClient) c1 = NULL;
+  g_autoptr(LabPveClient) c2 = NULL;
+  g_autoptr(JsonNode) certs = NULL;
+  g_autoptr(JsonNode) v = NULL;
+  g_autofree char *pin1 = NULL;
+  const char *ca = NULL;
+
+  fixture_setup (&f, "9.1.3");
+  c1 = client_for (&f, "pve1", NULL);
+  certs = lab_pve_client_call (c1, "GET", "/nodes/pve1/certificates/info", NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (certs)); i++)
+    {
+      JsonObject *o = json_array_get_object_element (json_node_get_array (certs), i);
+      if (g_str_equal (json_object_get_string_member (o, "filename"), "pve-root-ca.pem"))
+        ca = json_object_get_string_member (o, "pem");
+    }
+  g_assert_nonnull (ca);
+  pin1 = lab_pve_server_get_fingerprint (f.server, "pve1");
+  c2 = client_for (&f, "pve2", pin1);
+  g_assert_true (lab_pve_client_set_cluster_ca (c2, ca, &error));
+  v = lab_pve_client_call (c2, "GET", "/version", NULL, &error);
+  g_assert_null (v);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_CHECK_FAILED);
+  g_assert_nonnull (strstr (error->message, "nor signed by the cluster's CA"));
+  g_clear_error (&error);
+  g_assert_false (lab_pve_client_set_cluster_ca (c2, "not a certificate", &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_STATE);
+  fixture_teardown (&f);
+}
+
+static void
+test_relogin (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPveClient) c = NULL;
+  g_autoptr(JsonNode) v1 = NULL;
+  g_autoptr(JsonNode) v2 = NULL;
+
+  fixture_setup (&f, "9.1.3");
+  c = client_for (&f, "pve1", NULL);
+  v1 = lab_pve_client_call (c, "GET", "/version", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (lab_pve_server_count_logins (f.server), ==, 1);
+  lab_pve_server_expire_tickets (f.server);
+  v2 = lab_pve_client_call (c, "GET", "/version", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (v2), "version"), ==, "9.1.3");
+  g_assert_cmpuint (lab_pve_server_count_logins (f.server), ==, 2);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
+static void
+test_wrong_password (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPveClient) c = NULL;
+  g_autoptr(JsonNode) v = NULL;
+
+  fixture_setup (&f, "9.1.3");
+  c = client_for (&f, "pve1", NULL);
+  lab_pve_client_set_password (c, "not-the-password");
+  v = lab_pve_client_call (c, "GET", "/version", NULL, &error);
+  g_assert_null (v);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
+  g_assert_nonnull (strstr (error->message, "401"));
+  g_assert_null (strstr (error->message, "not-the-password"));
+  fixture_teardown (&f);
+}
+
+/* ---- the server's checks can fail ---------------------------------------------------- */
+
+static gboolean
+accept_any (SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer data)
+{
+  return TRUE;
+}
+
+static guint
+raw_request (Fixture *f, const char *method, const char *path, const char *body, const char *cookie,
+             const char *csrf, const char *authorization)
+{
+  g_autofree char *base = lab_pve_server_get_url (f->server, "pve1");
+  g_autofree char *uri = g_strdup_printf ("%s/api2/json%s", base, path);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any), NULL);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) b = g_bytes_new (body, strlen (body));
+      soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", b);
+    }
+  if (cookie != NULL)
+    {
+      g_autofree char *t = g_uri_escape_string (cookie, NULL, FALSE);
+      g_autofree char *c = g_strdup_printf ("PVEAuthCookie=%s", t);
+      soup_message_headers_append (soup_message_get_request_headers (msg), "Cookie", c);
+    }
+  if (csrf != NULL)
+    soup_message_headers_append (soup_message_get_request_headers (msg), "CSRFPreventionToken", csrf);
+  if (authorization != NULL)
+    soup_message_headers_append (soup_message_get_request_headers (msg), "Authorization", authorization);
+  reply = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  return soup_message_get_status (msg);
+}
+
+static void
+test_schema_refuses (gconstpointer version)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPveClient) c = NULL;
+  g_autoptr(JsonNode) r = NULL;
+  const char *unknown[] = { "clustername", "course", "colour", "blue", NULL };
+  const char *too_long[] = { "clustername", "a-much-too-long-cluster-name", NULL };
+  const char *missing[] = { "type", "lvm", NULL };
+  const char *bad_type[] = { "storage", "x1", "type", "lvm", "vgname", "vg", "shared", "maybe", NULL };
+  const char *bad_enum[] = { "storage", "x1", "type", "floppy", NULL };
+  const char *bad_key[] = { "vmid", "100", "net0", "model=virtio,colour=blue", NULL };
+  const char *ticket_body = NULL;
+  g_autofree char *body = NULL;
+
+  fixture_setup (&f, version);
+  c = client_for (&f, "pve1", NULL);
+  r = lab_pve_client_call (c, "POST", "/cluster/config", unknown, &error);
+  g_assert_null (r);
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
+  /* the error quotes the call, Proxmox's message and the parameter */
+  g_assert_nonnull (strstr (error->message, "POST /cluster/config on pve1"));
+  g_assert_nonnull (strstr (error->message, "400"));
+  g_assert_nonnull (strstr (error->message, "colour"));
+  g_assert_true (has_violation (&f, "parameter colour"));
+  g_clear_error (&error);
+  g_assert_null (lab_pve_client_call (c, "POST", "/cluster/config", too_long, &error));
+  g_assert_true (has_violation (&f, "parameter clustername: value may only be 15 characters long"));
+  g_clear_error (&error);
+  g_assert_null (lab_pve_client_call (c, "POST", "/storage", missing, &error));
+  g_assert_true (has_violation (&f, "parameter storage: property is missing"));
+  g_clear_error (&error);
+  g_assert_null (lab_pve_client_call (c, "POST", "/storage", bad_type, &error));
+  g_assert_true (has_violation (&f, "parameter shared: type check ('boolean') failed"));
+  g_clear_error (&error);
+  g_assert_null (lab_pve_client_call (c, "POST", "/storage", bad_enum, &error));
+  g_assert_true (has_violation (&f, "parameter type: value 'floppy' does not have a value in the enumeration"));
+  g_clear_error (&error);
+  g_assert_null (lab_pve_client_call (c, "POST", "/nodes/pve1/qemu", bad_key, &error));
+  g_assert_true (has_violation (&f, "parameter net0: invalid format - unknown key 'colour'"));
+  g_clear_error (&error);
+  g_assert_null (lab_pve_client_call (c, "GET", "/nodes/pve1/no-such-thing", NULL, &error));
+  g_assert_true (has_violation (&f, "GET /nodes/pve1/no-such-thing on pve1: no such endpoint"));
+  g_clear_error (&error);
+
+  /* auth: a token on a root@pam-only method, a token where tokens are
+   * refused, a write without its CSRF token */
+  g_assert_cmpuint (raw_request (&f, "POST", "/cluster/config", "clustername=course", NULL, NULL,
+                                 "PVEAPIToken=root@pam!labctl=00000000-0000-0000-0000-000000000000"),
+                    ==, 403);
+  g_assert_true (has_violation (&f, "an API token (root@pam!labctl) on a root@pam-only method"));
+  g_assert_cmpuint (raw_request (&f, "POST", "/access/ticket", "username=root%40pam&password=x", NULL, NULL, NULL),
+                    ==, 401);
+  {
+    g_autoptr(JsonNode) v = lab_pve_client_call (c, "GET", "/version", NULL, &error);
+    g_assert_no_error (error);
+  }
+  body = g_strdup_printf ("username=root%%40pam&password=%s", passwords[0]);
+  ticket_body = body;
+  {
+    g_autofree char *base = lab_pve_server_get_url (f.server, "pve1");
+    g_autofree char *uri = g_strdup_printf ("%s/api2/json/access/ticket", base);
+    g_autoptr(SoupSession) session = soup_session_new ();
+    g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+    g_autoptr(GBytes) b = g_bytes_new (ticket_body, strlen (ticket_body));
+    g_autoptr(GBytes) reply = NULL;
+    g_autoptr(JsonParser) p = json_parser_new ();
+    const char *ticket;
+
+    g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any), NULL);
+    soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", b);
+    reply = soup_session_send_and_read (session, msg, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (json_parser_load_from_data (p, g_bytes_get_data (reply, NULL), g_bytes_get_size (reply), NULL));
+    ticket = json_object_get_string_member (
+      json_object_get_object_member (json_node_get_object (json_parser_get_root (p)), "data"), "ticket");
+    g_assert_cmpuint (raw_request (&f, "POST", "/cluster/config", "clustername=course", ticket, NULL, NULL), ==, 401);
+    g_assert_true (has_violation (&f, "a write without the CSRFPreventionToken"));
+    g_assert_cmpuint (raw_request (&f, "GET", "/version", NULL, ticket, NULL, NULL), ==, 200);
+  }
+  fixture_teardown (&f);
+}
+
+/* ---- dry run ---------------------------------------------------------------------- */
+
+static void
+test_describe (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(LabPlan) plan = NULL;
+  g_autoptr(GString) up = g_string_new (NULL);
+  g_autoptr(GString) down = g_string_new (NULL);
+  g_autofree char *pin = NULL;
+  g_autofree char *join = NULL;
+
+  fixture_setup (&f, "9.1.3");
+  pin = lab_pve_server_get_fingerprint (f.server, "pve1");
+  plan = pve_plan (&f);
+  lab_plan_describe (plan, FALSE, up);
+  lab_plan_describe (plan, TRUE, down);
+  g_test_message ("%s", up->str);
+  g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 pvesh get /version\n"));
+  g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 pvecm create course --link0 192.168.150.11\n"));
+  g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 pvesh get /nodes/pve1/certificates/info\n"));
+  g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 pvesh get /cluster/config/join\n"));
+  join = g_strdup_printf ("ssh root@192.168.150.12 pvecm add 192.168.150.11 --fingerprint %s --link0 192.168.150.12\n",
+                          pin);
+  g_assert_nonnull (strstr (up->str, join));
+  g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 pvecm status\n"));
+  g_assert_nonnull (strstr (up->str, "pvesm add iscsi lab-iscsi --portal 192.168.150.1 --target iqn."));
+  g_assert_nonnull (strstr (up->str, "pvesm add lvm lab-lvm --vgname vg_iscsi --shared 1 --content images,rootdir\n"));
+  g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 qm create 100 --name lab-vm --memory 256 --cores 1 "
+                                     "--ostype l26 --scsi0 lab-lvm:1 --net0 model=virtio,bridge=vmbr0"));
+  g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.12 pct create 101 local:vztmpl/labctl-busybox_1.0_amd64.tar.gz"));
+  g_assert_nonnull (strstr (up->str, "ip=192.168.150.51/24,gw=192.168.150.1"));
+  g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.12 pct start 101\n"));
+  g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.12 pct destroy 101\n"));
+  g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.11 pvesm remove lab-lvm\n"));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_null (strstr (up->str, passwords[i]));
+      g_assert_null (strstr (down->str, passwords[i]));
+    }
+  fixture_teardown (&f);
+}
+
+/* The container takes the first guest address no recipe guest has. */
+static void
+test_container_address (void)
+{
+  g_autoptr(GError) error = NULL;
+  LabRecipe *recipe = lab_recipe_load_data (RECIPE "[guest g1]\naddress = 192.168.150.51\n", -1, "test.lab", &error);
+  g_autoptr(LabState) state = lab_state_new_in_memory ("course");
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
+  g_autoptr(GString) up = g_string_new (NULL);
+  LabContext ctx;
+  LabPlan *plan;
+
+  g_assert_no_error (error);
+  lab_context_init (&ctx, recipe, state, runner, NULL, TRUE);
+  plan = lab_plan_new (&ctx);
+  lab_plan_set_phase (plan, LAB_PHASE_GUESTS);
+  lab_pve_add_guest_steps (plan, &ctx);
+  lab_plan_describe (plan, FALSE, up);
+  g_assert_nonnull (strstr (up->str, "ip=192.168.150.52/24,gw=192.168.150.1"));
+  lab_plan_free (plan);
+  lab_recipe_free (recipe);
+}
+
+/* ---- the trimmed schema is Proxmox's ---------------------------------------------------- */
+
+static void
+test_trimmed_schema (gconstpointer version)
+{
+  g_autofree char *trimmed = schema_path (version);
+  g_autofree char *name = g_strdup_printf ("apidata-%s.js", (const char *) version);
+  g_autofree char *full = g_build_filename (LABCTL_SOURCE_DIR, "..", "shared", "research", "pve-apidata", name, NULL);
+  g_autoptr(JsonParser) tp = json_parser_new ();
+  g_autoptr(JsonParser) fp = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GHashTable) paths = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *stack = g_ptr_array_new ();
+  JsonArray *tpaths;
+  char *start, *end;
+
+  json_parser_load_from_file (tp, trimmed, &error);
+  g_assert_no_error (error);
+  tpaths = json_object_get_array_member (json_node_get_object (json_parser_get_root (tp)), "paths");
+  g_assert_cmpuint (json_array_get_length (tpaths), >=, 20);
+  g_assert_nonnull (strstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (tp)),
+                                                           "provenance"),
+                            "pve-docs"));
+  if (!g_file_get_contents (full, &text, NULL, NULL))
+    {
+      g_ptr_array_unref (stack);
+      g_test_skip ("the full schema (../shared/research/pve-apidata) is not here; the trimmed copy is what CI uses");
+      return;
+    }
+  start = strchr (text, '[');
+  end = strrchr (text, ']');
+  g_assert_true (start != NULL && end != NULL);
+  json_parser_load_from_data (fp, start, end - start + 1, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (stack, json_node_get_array (json_parser_get_root (fp)));
+  while (stack->len > 0)
+    {
+      JsonArray *a = g_ptr_array_steal_index (stack, stack->len - 1);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonObject *o = json_array_get_object_element (a, i);
+          g_hash_table_insert (paths, (gpointer) json_object_get_string_member (o, "path"), o);
+          if (json_object_has_member (o, "children"))
+            g_ptr_array_add (stack, json_object_get_array_member (o, "children"));
+        }
+    }
+  g_ptr_array_unref (stack);
+  for (guint i = 0; i < json_array_get_length (tpaths); i++)
+    {
+      JsonObject *t = json_array_get_object_element (tpaths, i);
+      JsonObject *f = g_hash_table_lookup (paths, json_object_get_string_member (t, "path"));
+      g_assert_nonnull (f);
+      g_assert_true (json_node_equal (json_object_get_member (t, "info"), json_object_get_member (f, "info")));
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_set_nonfatal_assertions ();
+  g_test_add_data_func ("/pve/stand/8.4", "8.4", test_stand);
+  g_test_add_data_func ("/pve/stand/9.1.3", "9.1.3", test_stand);
+  g_test_add_func ("/pve/fault/join-half-way", test_join_half_way);
+  g_test_add_func ("/pve/fault/task-error", test_task_error);
+  g_test_add_func ("/pve/fault/fingerprint-mismatch", test_fingerprint_mismatch);
+  g_test_add_func ("/pve/client/foreign-ca", test_foreign_ca);
+  g_test_add_func ("/pve/client/relogin", test_relogin);
+  g_test_add_func ("/pve/client/wrong-password", test_wrong_password);
+  g_test_add_data_func ("/pve/server/refuses/8.4", "8.4", test_schema_refuses);
+  g_test_add_data_func ("/pve/server/refuses/9.1.3", "9.1.3", test_schema_refuses);
+  g_test_add_func ("/pve/describe", test_describe);
+  g_test_add_func ("/pve/describe/container-address", test_container_address);
+  g_test_add_data_func ("/pve/schema/trimmed/8.4", "8.4", test_trimmed_schema);
+  g_test_add_data_func ("/pve/schema/trimmed/9.1.3", "9.1.3", test_trimmed_schema);
+  return g_test_run ();
+}
