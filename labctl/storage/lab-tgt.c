@@ -92,6 +92,14 @@ finish_target (GPtrArray *targets, LabTgtTarget *t, GPtrArray *accounts, GPtrArr
   g_ptr_array_add (targets, t);
 }
 
+/* *field = a copy of value (NULL: none), freeing what it held. */
+static void
+replace_str (char **field, const char *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
 GPtrArray *
 lab_tgt_parse_show (const char *text, GError **error)
 {
@@ -210,8 +218,9 @@ lab_tgt_parse_show (const char *text, GError **error)
               lun->lun = n;
               g_ptr_array_add (cur->luns, lun);
             }
+          /* a repeated field replaces the earlier one */
           else if (lun != NULL && (v = value_after (stripped, "Type")) != NULL)
-            lun->type = g_strdup (v);
+            replace_str (&lun->type, v);
           else if (lun != NULL && (v = value_after (stripped, "Size")) != NULL)
             {
               /* "2147 MB, Block size: 512" */
@@ -222,9 +231,9 @@ lab_tgt_parse_show (const char *text, GError **error)
                 lun->block_size = (guint) g_ascii_strtoull (bs + strlen ("Block size:"), NULL, 10);
             }
           else if (lun != NULL && (v = value_after (stripped, "Backing store type")) != NULL)
-            lun->backing_type = g_strdup (v);
+            replace_str (&lun->backing_type, v);
           else if (lun != NULL && (v = value_after (stripped, "Backing store path")) != NULL)
-            lun->backing_path = g_str_equal (v, "None") ? NULL : g_strdup (v);
+            replace_str (&lun->backing_path, g_str_equal (v, "None") ? NULL : v);
           break;
         case SECTION_ACCOUNT:
           {
