@@ -76,6 +76,15 @@ pv_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
     {
       LabLvmPv *pv = g_ptr_array_index (pvs, 0);
       *done = lab_lvm_has_tag (pv->tags, s->tag) || g_strcmp0 (recorded, dev) == 0;
+      /* a blank PV on the lab's own LUN: made by a run killed before it
+       * recorded it (pvcreate leaves no tag; only vgcreate's VG has one) */
+      if (!*done && *pv->vg_name == '\0')
+        {
+          if (!storage_device_is_ours (ctx, s, dev, error))
+            return error == NULL || *error == NULL;
+          *done = TRUE;
+          lab_state_set_string (ctx->state, K_PV, dev);
+        }
     }
   return TRUE;
 }
@@ -92,10 +101,16 @@ pv_apply (LabContext *ctx, gpointer data, GError **error)
   /* pv_check just found the device blank: nothing can have changed since */
   if (s->blkid_known && s->blkid_type == NULL)
     is_pv = FALSE;
-  else if (!lab_lvm_check_device (ctx->runner, dev, s->tag,
-                                  g_strcmp0 (lab_state_get_string (ctx->state, K_PV), dev) == 0,
-                                  &is_pv, error))
-    return FALSE;
+  else
+    {
+      gboolean ours = g_strcmp0 (lab_state_get_string (ctx->state, K_PV), dev) == 0;
+
+      if (!ours && storage_is_real (ctx) && !(ours = storage_device_is_ours (ctx, s, dev, error))
+          && error != NULL && *error != NULL)
+        return FALSE;
+      if (!lab_lvm_check_device (ctx->runner, dev, s->tag, ours, &is_pv, error))
+        return FALSE;
+    }
   s->blkid_known = FALSE;
   if (!is_pv && !storage_run_argv (ctx, lab_lvm_argv_pvcreate (dev), lab_lvm_run, error))
     return FALSE;
@@ -153,6 +168,23 @@ const LabStepInfo storage_step_pv = {
 
 /* ---- storage.vg ------------------------------------------------------ */
 
+/* The VG name is not active on this host (device-mapper's /dev/<vg>): the
+ * host's other VGs are not scanned (every LVM command is limited to the
+ * lab's device), but an active one of that name would clash. */
+static gboolean
+vg_name_free (Storage *s, GError **error)
+{
+  g_autofree char *path = g_build_filename ("/dev", s->vg, NULL);
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
+               _("The volume group name \"%s\" is already taken on this host by an active volume "
+                 "group (%s exists) that is not on the lab's disk; set another [storage] vg in the recipe"),
+               s->vg, path);
+  return FALSE;
+}
+
 static gboolean
 vg_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
@@ -163,14 +195,15 @@ vg_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   *done = FALSE;
   if (dev == NULL || !storage_block_device_exists (dev))
     return TRUE;
-  /* host-wide, not only our device: the name must be free everywhere */
+  /* on the lab's device only: a host-wide scan reads every block device,
+   * and hangs on one whose backend no longer answers */
   g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
-  s->vg_cache = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
+  s->vg_cache = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
   if (s->vg_cache == NULL)
     return FALSE;
   vg = lab_lvm_find_vg (s->vg_cache, s->vg);
   if (vg == NULL)
-    return TRUE;
+    return vg_name_free (s, error);
   if (!lab_lvm_has_tag (vg->tags, s->tag))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
@@ -194,11 +227,10 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
 
   if (!device_ready (ctx, dev, error))
     return FALSE;
-  /* the name across the host's own disks: `vgcreate` on our device alone would not see it */
   if (s->vg_cache != NULL)
     all = g_steal_pointer (&s->vg_cache);
   else
-    all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
+    all = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
   if (all == NULL)
     return FALSE;
   vg = lab_lvm_find_vg (all, s->vg);
@@ -209,6 +241,8 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
                      "labctl did not create; set another [storage] vg in the recipe"), s->vg);
       return FALSE;
     }
+  if (vg == NULL && storage_is_real (ctx) && !vg_name_free (s, error))
+    return FALSE;
   if (!storage_run_argv (ctx, lab_lvm_argv_vgcreate (dev, s->vg, s->tag), lab_lvm_run, error))
     return FALSE;
   lab_state_set_string (ctx->state, K_VG, s->vg);
