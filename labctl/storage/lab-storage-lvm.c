@@ -168,23 +168,6 @@ const LabStepInfo storage_step_pv = {
 
 /* ---- storage.vg ------------------------------------------------------ */
 
-/* The VG name is not active on this host (device-mapper's /dev/<vg>): the
- * host's other VGs are not scanned (every LVM command is limited to the
- * lab's device), but an active one of that name would clash. */
-static gboolean
-vg_name_free (Storage *s, GError **error)
-{
-  g_autofree char *path = g_build_filename ("/dev", s->vg, NULL);
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
-    return TRUE;
-  g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
-               _("The volume group name \"%s\" is already taken on this host by an active volume "
-                 "group (%s exists) that is not on the lab's disk; set another [storage] vg in the recipe"),
-               s->vg, path);
-  return FALSE;
-}
-
 static gboolean
 vg_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
@@ -196,14 +179,15 @@ vg_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   if (dev == NULL || !storage_block_device_exists (dev))
     return TRUE;
   /* on the lab's device only: a host-wide scan reads every block device,
-   * and hangs on one whose backend no longer answers */
+   * and hangs on one whose backend no longer answers (apply asks the host
+   * once, before it creates the VG) */
   g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
   s->vg_cache = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
   if (s->vg_cache == NULL)
     return FALSE;
   vg = lab_lvm_find_vg (s->vg_cache, s->vg);
   if (vg == NULL)
-    return vg_name_free (s, error);
+    return TRUE;
   if (!lab_lvm_has_tag (vg->tags, s->tag))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
@@ -227,10 +211,12 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
 
   if (!device_ready (ctx, dev, error))
     return FALSE;
-  if (s->vg_cache != NULL)
-    all = g_steal_pointer (&s->vg_cache);
-  else
-    all = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
+  /* the name across the host's own disks, once, before the VG is made:
+   * `vgcreate` on our device alone would not see it. The only LVM command
+   * without --devices; a disk that hangs the scan ends it at the runner's
+   * timeout with an error saying so, and the VG is not made. */
+  g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
+  all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
   if (all == NULL)
     return FALSE;
   vg = lab_lvm_find_vg (all, s->vg);
@@ -241,8 +227,6 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
                      "labctl did not create; set another [storage] vg in the recipe"), s->vg);
       return FALSE;
     }
-  if (vg == NULL && storage_is_real (ctx) && !vg_name_free (s, error))
-    return FALSE;
   if (!storage_run_argv (ctx, lab_lvm_argv_vgcreate (dev, s->vg, s->tag), lab_lvm_run, error))
     return FALSE;
   lab_state_set_string (ctx->state, K_VG, s->vg);

@@ -696,6 +696,40 @@ pid_is_tgtd (GPid pid, guint16 control_port)
   return is_tgtd && (has_port || control_port == 0);
 }
 
+GPid
+lab_tgt_find_daemon (guint16 control_port, const char *portal_address, guint16 portal_port)
+{
+  g_auto(GStrv) want = lab_tgt_argv_daemon (control_port, portal_address, portal_port);
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      guint i = 0;
+      guint64 pid = 0;
+      gboolean same = TRUE;
+
+      if (!g_ascii_string_to_unsigned (name, 10, 1, G_MAXINT, &pid, NULL))
+        continue;
+      path = g_strdup_printf ("/proc/%s/cmdline", name);
+      if (!g_file_get_contents (path, &data, &len, NULL) || len == 0)
+        continue;
+      /* exactly labctl's command line: argv[0] a tgtd, then the same arguments */
+      for (const char *a = data; a < data + len; a += strlen (a) + 1, i++)
+        if (want[i] == NULL || (i == 0 ? !g_str_has_suffix (a, "tgtd") : !g_str_equal (a, want[i])))
+          {
+            same = FALSE;
+            break;
+          }
+      if (same && want[i] == NULL && lab_process_alive ((GPid) pid))
+        return (GPid) pid;
+    }
+  return 0;
+}
+
 gboolean
 lab_tgt_stop_daemon (LabRunner *runner, guint16 control_port, GPid pid, GError **error)
 {
