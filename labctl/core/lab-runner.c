@@ -550,6 +550,49 @@ destroy_source (GSource **source)
   *source = NULL;
 }
 
+/* How long to wait for a child labctl killed (SIGKILL) to exit. */
+#define KILL_WAIT_MS 5000
+
+static void
+killed_wait_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *finished = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *finished = TRUE;
+}
+
+static gboolean
+on_killed_wait_timeout (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Kills proc and waits at most KILL_WAIT_MS for it to exit. FALSE when it
+ * did not: a process in uninterruptible sleep (state D: I/O to a disk
+ * whose backend no longer answers) does not die of SIGKILL until the I/O
+ * ends, which may be never; g_subprocess_wait() would wait with it. */
+static gboolean
+kill_and_wait (GSubprocess *proc)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancel = g_cancellable_new ();
+  GSource *timeout = g_timeout_source_new (KILL_WAIT_MS);
+  gboolean finished = FALSE;
+
+  g_subprocess_force_exit (proc);
+  g_main_context_push_thread_default (context);
+  g_source_set_callback (timeout, on_killed_wait_timeout, cancel, NULL);
+  g_source_attach (timeout, context);
+  g_subprocess_wait_async (proc, cancel, killed_wait_done, &finished);
+  while (!finished)
+    g_main_context_iteration (context, TRUE);
+  destroy_source (&timeout);
+  g_main_context_pop_thread_default (context);
+  return !g_cancellable_is_cancelled (cancel);
+}
+
 static gboolean
 run_real (LabRunner          *self,
           const char * const *argv,
@@ -644,9 +687,23 @@ run_real (LabRunner          *self,
 
   if (!c.exited)
     {
-      g_subprocess_force_exit (proc);
-      g_subprocess_wait (proc, NULL, NULL);
-      if (c.timed_out)
+      gboolean gone = kill_and_wait (proc);
+
+      if (!gone)
+        {
+          const char *id = g_subprocess_get_identifier (proc);
+
+          /* the step ends here; the process stays until its I/O ends */
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
+                       _("%s (pid %s) did not finish within %.1f s; labctl killed it, but it has not "
+                         "exited %u s later: it is stuck in the kernel (state D), most likely waiting "
+                         "for a disk whose backend no longer answers (a FUSE export or iSCSI target "
+                         "that was stopped). labctl no longer waits for it; see ps -o pid,stat,wchan "
+                         "-p %s, and restart that backend (or umount -l its export) to free it"),
+                       argv[0], id != NULL ? id : "?", timeout_ms / 1000.0, KILL_WAIT_MS / 1000,
+                       id != NULL ? id : "?");
+        }
+      else if (c.timed_out)
         g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
                      _("%s did not finish within %.1f s and was stopped"),
                      argv[0], timeout_ms / 1000.0);

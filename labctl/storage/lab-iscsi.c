@@ -462,33 +462,134 @@ lab_iscsi_fuse_attach (LabRunner *runner, const char *address, guint16 port, con
   return TRUE;
 }
 
+/* The pid in the export's pidfile (<mountpoint>.pid, written by
+ * qemu-storage-daemon), or 0. */
+static GPid
+pidfile_pid (const char *mountpoint)
+{
+  g_autofree char *pidfile = g_strdup_printf ("%s.pid", mountpoint);
+  g_autofree char *text = NULL;
+  guint64 pid = 0;
+
+  if (!g_file_get_contents (pidfile, &text, NULL, NULL)
+      || !g_ascii_string_to_unsigned (g_strstrip (text), 10, 1, G_MAXINT, &pid, NULL))
+    return 0;
+  return (GPid) pid;
+}
+
+GPtrArray *
+lab_iscsi_fuse_find_exports (const char *mountpoint)
+{
+  g_autofree char *needle = g_strdup_printf ("mountpoint=%s,", mountpoint);
+  GPtrArray *pids = g_ptr_array_new ();
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  GPid from_file = pidfile_pid (mountpoint);
+
+  /* the pidfile first: the export may not show its argv (a zombie) */
+  if (from_file > 0 && lab_process_alive (from_file) && pid_cmdline_contains (from_file, needle))
+    g_ptr_array_add (pids, GINT_TO_POINTER (from_file));
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      guint64 pid = 0;
+
+      if (!g_ascii_string_to_unsigned (name, 10, 1, G_MAXINT, &pid, NULL) || (GPid) pid == from_file)
+        continue;
+      if (pid_cmdline_contains ((GPid) pid, "qemu-storage-daemon") && pid_cmdline_contains ((GPid) pid, needle))
+        g_ptr_array_add (pids, GINT_TO_POINTER ((GPid) pid));
+    }
+  return pids;
+}
+
+GStrv
+lab_iscsi_fuse_find_loops (const char *mountpoint)
+{
+  GPtrArray *loops = g_ptr_array_new ();
+  g_autoptr(GDir) dir = g_dir_open ("/sys/block", 0, NULL);
+  const char *name;
+
+  /* sysfs only: reading a block device whose export no longer answers would hang */
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *dev = NULL;
+      g_autofree char *backing = NULL;
+
+      if (!g_str_has_prefix (name, "loop"))
+        continue;
+      dev = g_strconcat ("/dev/", name, NULL);
+      backing = loop_backing_file (dev);
+      if (g_str_equal (backing, mountpoint))
+        g_ptr_array_add (loops, g_steal_pointer (&dev));
+    }
+  g_ptr_array_add (loops, NULL);
+  return (GStrv) g_ptr_array_free (loops, FALSE);
+}
+
+gboolean
+lab_iscsi_fuse_exports_target (const char *mountpoint, const char *iqn)
+{
+  g_autoptr(GPtrArray) pids = lab_iscsi_fuse_find_exports (mountpoint);
+  g_autofree char *needle = g_strdup_printf (",target=%s,", iqn);
+
+  for (guint i = 0; i < pids->len; i++)
+    if (pid_cmdline_contains (GPOINTER_TO_INT (g_ptr_array_index (pids, i)), needle))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+stop_export (GPid pid)
+{
+  kill (pid, SIGTERM);
+  if (!lab_process_wait_gone (pid, 10000))
+    {
+      kill (pid, SIGKILL);
+      lab_process_wait_gone (pid, 5000);
+    }
+}
+
 gboolean
 lab_iscsi_fuse_detach (LabRunner *runner, GPid pid, const char *mountpoint,
                        const char *loop_device, GError **error)
 {
   gboolean real = lab_runner_get_mode (runner) == LAB_RUNNER_MODE_REAL;
+  g_autoptr(GPtrArray) loops = g_ptr_array_new_with_free_func (g_free);
 
   if (loop_device != NULL && *loop_device != '\0')
+    g_ptr_array_add (loops, g_strdup (loop_device));
+  if (real && mountpoint != NULL)
     {
-      g_autofree char *backing = real ? loop_backing_file (loop_device) : g_strdup (mountpoint);
+      /* also those the state does not know (a run killed before it recorded them) */
+      g_auto(GStrv) found = lab_iscsi_fuse_find_loops (mountpoint);
+      for (guint i = 0; found[i] != NULL; i++)
+        if (loop_device == NULL || !g_str_equal (found[i], loop_device))
+          g_ptr_array_add (loops, g_strdup (found[i]));
+    }
+  for (guint i = 0; i < loops->len; i++)
+    {
+      const char *loop = g_ptr_array_index (loops, i);
+      g_autofree char *backing = real ? loop_backing_file (loop) : g_strdup (mountpoint);
 
       /* detach only if it is still ours: the number may have been reused */
       if (mountpoint != NULL && g_str_equal (backing, mountpoint))
         {
-          g_auto(GStrv) argv = lab_iscsi_argv_losetup_detach (loop_device);
+          g_auto(GStrv) argv = lab_iscsi_argv_losetup_detach (loop);
           if (!lab_runner_run (runner, (const char * const *) argv, LAB_RUN_DEFAULT, NULL, error))
             return FALSE;
         }
     }
-  if (pid > 0 && real && lab_process_alive (pid) && mountpoint != NULL
-      && pid_cmdline_contains (pid, mountpoint))
+  if (real && mountpoint != NULL)
     {
-      kill (pid, SIGTERM);
-      if (!lab_process_wait_gone (pid, 10000))
-        {
-          kill (pid, SIGKILL);
-          lab_process_wait_gone (pid, 5000);
-        }
+      /* the recorded pid, the pidfile's, and any export on this mountpoint:
+       * each proven by its command line naming the mountpoint */
+      g_autofree char *needle = g_strdup_printf ("mountpoint=%s,", mountpoint);
+      g_autoptr(GPtrArray) pids = lab_iscsi_fuse_find_exports (mountpoint);
+
+      if (pid > 0 && lab_process_alive (pid) && pid_cmdline_contains (pid, needle)
+          && !g_ptr_array_find (pids, GINT_TO_POINTER (pid), NULL))
+        g_ptr_array_add (pids, GINT_TO_POINTER (pid));
+      for (guint i = 0; i < pids->len; i++)
+        stop_export (GPOINTER_TO_INT (g_ptr_array_index (pids, i)));
     }
   if (mountpoint != NULL && real)
     {

@@ -119,12 +119,28 @@ gboolean     lab_iscsi_fuse_attach        (LabRunner   *runner,
                                            GPid        *out_pid,
                                            char       **out_loop_device,
                                            GError     **error);
-/* Undoes fuse_attach; each part may be missing (NULL / 0). */
+/* Undoes fuse_attach; each part may be missing (NULL / 0). With a
+ * mountpoint it also finds what the caller did not record (a run killed
+ * before it could): every loop device backed by the mountpoint
+ * (lab_iscsi_fuse_find_loops), and every qemu-storage-daemon whose command
+ * line exports on it (lab_iscsi_fuse_find_exports); loops first, then the
+ * exports, then a lazy umount of a mount left behind. */
 gboolean     lab_iscsi_fuse_detach        (LabRunner   *runner,
                                            GPid         pid,
                                            const char  *mountpoint,
                                            const char  *loop_device,
                                            GError     **error);
+/* The loop devices whose backing file is mountpoint (from sysfs, which
+ * never blocks on the device). NULL-terminated, never NULL. */
+GStrv        lab_iscsi_fuse_find_loops    (const char  *mountpoint);
+/* The pids (GINT_TO_POINTER) of the live qemu-storage-daemon processes
+ * exporting on mountpoint: the one in <mountpoint>.pid and any whose
+ * command line says mountpoint=<mountpoint>, (from /proc). */
+GPtrArray   *lab_iscsi_fuse_find_exports  (const char  *mountpoint);
+/* TRUE when a live export on mountpoint serves LUN 1 of the target iqn
+ * (its command line says so). */
+gboolean     lab_iscsi_fuse_exports_target (const char *mountpoint,
+                                            const char *iqn);
 /* TRUE if mountpoint is a mounted FUSE file system (from /proc/self/mounts). */
 gboolean     lab_iscsi_fuse_is_mounted    (const char  *mountpoint);
 

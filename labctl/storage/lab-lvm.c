@@ -55,14 +55,26 @@ lv_free (gpointer p)
   g_free (lv);
 }
 
-/* report[0].<kind> as an array of objects. */
+static void
+set_report_error (GError **error, const char *kind, const char *what)
+{
+  g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
+               _("LVM's JSON report is not what labctl reads: %s (report[0].%s); "
+                 "is lvm2 >= 2.02.158 installed?"), what, kind);
+}
+
+/* report[0].<kind> as an array of objects; NULL without an error when the
+ * report has no such rows. Every node is checked for its type before it
+ * is read: the report is another program's output. */
 static JsonArray *
 report_rows (JsonParser *parser, const char *json, const char *kind, GError **error)
 {
   JsonNode *root;
+  JsonNode *node;
   JsonObject *obj;
   JsonArray *report;
   JsonObject *first;
+  JsonArray *rows;
 
   if (!json_parser_load_from_data (parser, json != NULL ? json : "", -1, error))
     {
@@ -72,27 +84,50 @@ report_rows (JsonParser *parser, const char *json, const char *kind, GError **er
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)
       || (obj = json_node_get_object (root)) == NULL
-      || !json_object_has_member (obj, "report")
-      || (report = json_object_get_array_member (obj, "report")) == NULL)
+      || (node = json_object_get_member (obj, "report")) == NULL
+      || !JSON_NODE_HOLDS_ARRAY (node))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
                    _("LVM's JSON report has no \"report\" array; is lvm2 >= 2.02.158 installed?"));
       return NULL;
     }
+  report = json_node_get_array (node);
   if (json_array_get_length (report) == 0)
     return NULL;
-  first = json_array_get_object_element (report, 0);
-  if (first == NULL || !json_object_has_member (first, kind))
+  node = json_array_get_element (report, 0);
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      set_report_error (error, kind, _("the first report is not an object"));
+      return NULL;
+    }
+  first = json_node_get_object (node);
+  if ((node = json_object_get_member (first, kind)) == NULL)
     return NULL;
-  return json_object_get_array_member (first, kind);
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      set_report_error (error, kind, _("the rows are not an array"));
+      return NULL;
+    }
+  rows = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    if (!JSON_NODE_HOLDS_OBJECT (json_array_get_element (rows, i)))
+      {
+        set_report_error (error, kind, _("a row is not an object"));
+        return NULL;
+      }
+  return rows;
 }
 
+/* A field's text; "" when it is missing or not a string (LVM reports
+ * every field as a string). */
 static const char *
 str_member (JsonObject *o, const char *name)
 {
-  if (!json_object_has_member (o, name))
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     return "";
-  return json_object_get_string_member_with_default (o, name, "");
+  return json_node_get_string (node);
 }
 
 static guint64

@@ -6,8 +6,13 @@
  * first to the second and says so. It records storage.attach.method and
  * storage.attach.device (the disk the LVM steps use), and
  * storage.attach.portal (iscsiadm) or storage.attach.qsd-pid,
- * storage.attach.mountpoint and storage.attach.loop (fuse). undo logs out,
- * or detaches, by the method the state records. */
+ * storage.attach.mountpoint and storage.attach.loop (fuse). The method,
+ * portal and mountpoint are saved to disk before the session or the export
+ * exists, so that a run killed at any moment leaves a state naming them.
+ * undo logs out, or detaches, by the method the state records; without a
+ * recorded method it detaches what is found on the lab's mountpoint (the
+ * export by its command line and pidfile, loop devices by their backing
+ * file), and apply does the same before it attaches again. */
 #include "config.h"
 
 #include "lab-storage-private.h"
@@ -18,6 +23,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-tgt.h"
 #include "lab-util.h"
 
 #define ATTACH_TIMEOUT_MS 30000
@@ -63,19 +69,31 @@ attach_fuse (LabContext *ctx, Storage *s, GError **error)
   gboolean ok;
 
   g_mkdir_with_parents (s->work_dir, 0700);
-  /* a half-done earlier attempt */
+  /* a half-done earlier attempt, also one killed before it recorded its
+   * export or loop device: both are found by the mountpoint */
   if (!lab_iscsi_fuse_detach (ctx->runner, (GPid) lab_state_get_int (ctx->state, K_FUSE_PID, 0),
                               lab_state_get_string (ctx->state, K_FUSE_MOUNT),
                               lab_state_get_string (ctx->state, K_FUSE_LOOP), error))
     return FALSE;
+  if (g_strcmp0 (lab_state_get_string (ctx->state, K_FUSE_MOUNT), mp) != 0
+      && !lab_iscsi_fuse_detach (ctx->runner, 0, mp, NULL, error))
+    return FALSE;
+  lab_state_remove (ctx->state, K_FUSE_PID);
+  lab_state_remove (ctx->state, K_FUSE_LOOP);
+  lab_state_remove (ctx->state, K_ATTACH_DEVICE);
   if (user != NULL && secret != NULL)
     {
       secret_file = g_build_filename (s->work_dir, "chap.secret", NULL);
       if (!g_file_set_contents_full (secret_file, secret, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
         return FALSE;
     }
+  /* on disk before the export exists: a run killed from here on leaves a
+   * state that names the mountpoint, and through it the export's pidfile
+   * and loop devices, for the next up or down to remove */
   lab_state_set_string (ctx->state, K_ATTACH_METHOD, "fuse");
   lab_state_set_string (ctx->state, K_FUSE_MOUNT, mp);
+  if (!lab_state_save (ctx->state, error))
+    return FALSE;
   ok = lab_iscsi_fuse_attach (ctx->runner, s->portal_address, s->portal_port, s->iqn, mp,
                               user, secret_file, log, &pid, &loop, error);
   if (pid > 0)
@@ -96,6 +114,9 @@ attach_iscsiadm (LabContext *ctx, Storage *s, GError **error)
 
   lab_state_set_string (ctx->state, K_ATTACH_METHOD, "iscsiadm");
   lab_state_set_string (ctx->state, K_ATTACH_PORTAL, s->portal);
+  /* on disk before the login: a killed run's session is logged out by down */
+  if (!lab_state_save (ctx->state, error))
+    return FALSE;
   if (!lab_iscsi_login (ctx->runner, s->iqn, s->portal, user, secret, error))
     return FALSE;
   if (storage_is_real (ctx))
@@ -151,11 +172,19 @@ attach_undo (LabContext *ctx, gpointer data, GError **error)
   Storage *s = data;
   const char *method = lab_state_get_string (ctx->state, K_ATTACH_METHOD);
 
-  if (g_strcmp0 (method, "fuse") == 0)
+  /* fuse, or not recorded (a run killed before it saved the method) */
+  if (g_strcmp0 (method, "iscsiadm") != 0)
     {
+      g_autofree char *mp = fuse_mountpoint (s);
+      const char *recorded = lab_state_get_string (ctx->state, K_FUSE_MOUNT);
+
       if (!lab_iscsi_fuse_detach (ctx->runner, (GPid) lab_state_get_int (ctx->state, K_FUSE_PID, 0),
-                                  lab_state_get_string (ctx->state, K_FUSE_MOUNT),
+                                  recorded != NULL ? recorded : mp,
                                   lab_state_get_string (ctx->state, K_FUSE_LOOP), error))
+        return FALSE;
+      /* the lab's own mountpoint, whatever the state lost: its export and loops */
+      if (recorded != NULL && !g_str_equal (recorded, mp)
+          && !lab_iscsi_fuse_detach (ctx->runner, 0, mp, NULL, error))
         return FALSE;
       {
         g_autofree char *secret_file = g_build_filename (s->work_dir, "chap.secret", NULL);
@@ -170,6 +199,51 @@ attach_undo (LabContext *ctx, gpointer data, GError **error)
     }
   lab_state_remove_prefix (ctx->state, "storage.attach.");
   return TRUE;
+}
+
+gboolean
+storage_device_is_ours (LabContext *ctx, Storage *s, const char *device, GError **error)
+{
+  const char *method = lab_state_get_string (ctx->state, K_ATTACH_METHOD);
+  g_autoptr(GPtrArray) targets = NULL;
+  LabTgtTarget *t;
+  LabTgtLun *lun;
+  g_autofree char *lun_path = NULL;
+  g_autofree char *image = NULL;
+
+  /* the image, marked as the lab's ... */
+  if (device == NULL || !storage_image_is_ours (ctx, s))
+    return FALSE;
+  /* ... is LUN 1 of the lab's target ... */
+  targets = lab_tgt_show (ctx->runner, s->control_port, error);
+  if (targets == NULL)
+    return FALSE;
+  t = lab_tgt_find_by_iqn (targets, s->iqn);
+  lun = t != NULL ? lab_tgt_target_get_lun (t, 1) : NULL;
+  if (lun == NULL || lun->backing_path == NULL)
+    return FALSE;
+  lun_path = realpath (lun->backing_path, NULL);
+  image = realpath (s->image, NULL);
+  if (lun_path == NULL || image == NULL || !g_str_equal (lun_path, image))
+    return FALSE;
+  /* ... and device is that LUN on this host: the loop device on the export
+   * of that target, or the by-path name of the target's LUN 1 */
+  if (g_strcmp0 (method, "fuse") == 0)
+    {
+      const char *mp = lab_state_get_string (ctx->state, K_FUSE_MOUNT);
+      g_auto(GStrv) loops = mp != NULL ? lab_iscsi_fuse_find_loops (mp) : NULL;
+
+      return loops != NULL && g_strv_contains ((const char * const *) loops, device)
+             && lab_iscsi_fuse_exports_target (mp, s->iqn);
+    }
+  if (g_strcmp0 (method, "iscsiadm") == 0)
+    {
+      g_autofree char *by_path = realpath (s->by_path, NULL);
+      g_autofree char *dev = realpath (device, NULL);
+
+      return by_path != NULL && dev != NULL && g_str_equal (by_path, dev);
+    }
+  return FALSE;
 }
 
 static char **

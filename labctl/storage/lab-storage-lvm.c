@@ -76,6 +76,15 @@ pv_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
     {
       LabLvmPv *pv = g_ptr_array_index (pvs, 0);
       *done = lab_lvm_has_tag (pv->tags, s->tag) || g_strcmp0 (recorded, dev) == 0;
+      /* a blank PV on the lab's own LUN: made by a run killed before it
+       * recorded it (pvcreate leaves no tag; only vgcreate's VG has one) */
+      if (!*done && *pv->vg_name == '\0')
+        {
+          if (!storage_device_is_ours (ctx, s, dev, error))
+            return error == NULL || *error == NULL;
+          *done = TRUE;
+          lab_state_set_string (ctx->state, K_PV, dev);
+        }
     }
   return TRUE;
 }
@@ -92,10 +101,16 @@ pv_apply (LabContext *ctx, gpointer data, GError **error)
   /* pv_check just found the device blank: nothing can have changed since */
   if (s->blkid_known && s->blkid_type == NULL)
     is_pv = FALSE;
-  else if (!lab_lvm_check_device (ctx->runner, dev, s->tag,
-                                  g_strcmp0 (lab_state_get_string (ctx->state, K_PV), dev) == 0,
-                                  &is_pv, error))
-    return FALSE;
+  else
+    {
+      gboolean ours = g_strcmp0 (lab_state_get_string (ctx->state, K_PV), dev) == 0;
+
+      if (!ours && storage_is_real (ctx) && !(ours = storage_device_is_ours (ctx, s, dev, error))
+          && error != NULL && *error != NULL)
+        return FALSE;
+      if (!lab_lvm_check_device (ctx->runner, dev, s->tag, ours, &is_pv, error))
+        return FALSE;
+    }
   s->blkid_known = FALSE;
   if (!is_pv && !storage_run_argv (ctx, lab_lvm_argv_pvcreate (dev), lab_lvm_run, error))
     return FALSE;
@@ -163,9 +178,11 @@ vg_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   *done = FALSE;
   if (dev == NULL || !storage_block_device_exists (dev))
     return TRUE;
-  /* host-wide, not only our device: the name must be free everywhere */
+  /* on the lab's device only: a host-wide scan reads every block device,
+   * and hangs on one whose backend no longer answers (apply asks the host
+   * once, before it creates the VG) */
   g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
-  s->vg_cache = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
+  s->vg_cache = lab_lvm_vgs (ctx->runner, dev, s->vg, error);
   if (s->vg_cache == NULL)
     return FALSE;
   vg = lab_lvm_find_vg (s->vg_cache, s->vg);
@@ -194,11 +211,12 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
 
   if (!device_ready (ctx, dev, error))
     return FALSE;
-  /* the name across the host's own disks: `vgcreate` on our device alone would not see it */
-  if (s->vg_cache != NULL)
-    all = g_steal_pointer (&s->vg_cache);
-  else
-    all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
+  /* the name across the host's own disks, once, before the VG is made:
+   * `vgcreate` on our device alone would not see it. The only LVM command
+   * without --devices; a disk that hangs the scan ends it at the runner's
+   * timeout with an error saying so, and the VG is not made. */
+  g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
+  all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
   if (all == NULL)
     return FALSE;
   vg = lab_lvm_find_vg (all, s->vg);

@@ -117,6 +117,15 @@ gboolean  storage_block_device_exists (const char  *path);
  * system without xattrs, the state records it). */
 gboolean  storage_image_is_ours       (LabContext  *ctx,
                                        Storage     *s);
+/* lab-storage-attach.c: device is the lab's own LUN, proven link by link:
+ * the image carries the lab's mark, it is LUN 1 of the lab's target on the
+ * lab's tgtd, and device is that LUN here (a loop device on the lab's FUSE
+ * export of that target, or its by-path name). FALSE with an error only
+ * when tgtd cannot be asked. Queries only. */
+gboolean  storage_device_is_ours      (LabContext  *ctx,
+                                       Storage     *s,
+                                       const char  *device,
+                                       GError     **error);
 /* lab-storage-target.c: the CHAP user of storage.chap (attach logs in as it). */
 char     *storage_chap_user           (Storage     *s);
 

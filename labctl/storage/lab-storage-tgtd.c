@@ -3,8 +3,10 @@
  * an earlier run started) is used as it is; otherwise apply starts `tgtd -f`
  * listening on the lab's portal and records storage.tgtd.pid and
  * storage.tgtd.control-port (also when it started but proved unusable, so
- * that down stops it). undo stops only the tgtd labctl started, and leaves
- * it running when it serves targets labctl did not create. */
+ * that down stops it). undo stops only the tgtd labctl started (recorded,
+ * or, when a killed run did not record it, found by its command line: the
+ * lab's control port and portal), and leaves it running when it serves
+ * targets labctl did not create. */
 #include "config.h"
 
 #include "lab-storage-private.h"
@@ -56,7 +58,11 @@ tgtd_undo (LabContext *ctx, gpointer data, GError **error)
   GPid pid = (GPid) lab_state_get_int (ctx->state, K_TGTD_PID, 0);
   guint16 port = (guint16) lab_state_get_int (ctx->state, K_TGTD_PORT, s->control_port);
 
-  if (lab_state_has (ctx->state, K_TGTD_PID))
+  /* a run killed before it recorded the tgtd it started: found by its
+   * command line, which names the lab's control port and portal */
+  if (!lab_state_has (ctx->state, K_TGTD_PID) && lab_runner_get_mode (ctx->runner) == LAB_RUNNER_MODE_REAL)
+    pid = lab_tgt_find_daemon (s->control_port, s->portal_address, s->portal_port);
+  if (lab_state_has (ctx->state, K_TGTD_PID) || pid > 0)
     {
       gboolean running = FALSE;
       g_autoptr(GPtrArray) targets = NULL;

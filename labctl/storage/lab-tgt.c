@@ -92,6 +92,14 @@ finish_target (GPtrArray *targets, LabTgtTarget *t, GPtrArray *accounts, GPtrArr
   g_ptr_array_add (targets, t);
 }
 
+/* *field = a copy of value (NULL: none), freeing what it held. */
+static void
+replace_str (char **field, const char *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
 GPtrArray *
 lab_tgt_parse_show (const char *text, GError **error)
 {
@@ -210,8 +218,9 @@ lab_tgt_parse_show (const char *text, GError **error)
               lun->lun = n;
               g_ptr_array_add (cur->luns, lun);
             }
+          /* a repeated field replaces the earlier one */
           else if (lun != NULL && (v = value_after (stripped, "Type")) != NULL)
-            lun->type = g_strdup (v);
+            replace_str (&lun->type, v);
           else if (lun != NULL && (v = value_after (stripped, "Size")) != NULL)
             {
               /* "2147 MB, Block size: 512" */
@@ -222,9 +231,9 @@ lab_tgt_parse_show (const char *text, GError **error)
                 lun->block_size = (guint) g_ascii_strtoull (bs + strlen ("Block size:"), NULL, 10);
             }
           else if (lun != NULL && (v = value_after (stripped, "Backing store type")) != NULL)
-            lun->backing_type = g_strdup (v);
+            replace_str (&lun->backing_type, v);
           else if (lun != NULL && (v = value_after (stripped, "Backing store path")) != NULL)
-            lun->backing_path = g_str_equal (v, "None") ? NULL : g_strdup (v);
+            replace_str (&lun->backing_path, g_str_equal (v, "None") ? NULL : v);
           break;
         case SECTION_ACCOUNT:
           {
@@ -685,6 +694,40 @@ pid_is_tgtd (GPid pid, guint16 control_port)
       prev = a;
     }
   return is_tgtd && (has_port || control_port == 0);
+}
+
+GPid
+lab_tgt_find_daemon (guint16 control_port, const char *portal_address, guint16 portal_port)
+{
+  g_auto(GStrv) want = lab_tgt_argv_daemon (control_port, portal_address, portal_port);
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      guint i = 0;
+      guint64 pid = 0;
+      gboolean same = TRUE;
+
+      if (!g_ascii_string_to_unsigned (name, 10, 1, G_MAXINT, &pid, NULL))
+        continue;
+      path = g_strdup_printf ("/proc/%s/cmdline", name);
+      if (!g_file_get_contents (path, &data, &len, NULL) || len == 0)
+        continue;
+      /* exactly labctl's command line: argv[0] a tgtd, then the same arguments */
+      for (const char *a = data; a < data + len; a += strlen (a) + 1, i++)
+        if (want[i] == NULL || (i == 0 ? !g_str_has_suffix (a, "tgtd") : !g_str_equal (a, want[i])))
+          {
+            same = FALSE;
+            break;
+          }
+      if (same && want[i] == NULL && lab_process_alive ((GPid) pid))
+        return (GPid) pid;
+    }
+  return 0;
 }
 
 gboolean

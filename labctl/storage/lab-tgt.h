@@ -114,6 +114,11 @@ gboolean      lab_tgt_start_daemon    (LabRunner    *runner,
 /* Stops a tgtd labctl started: `--op delete --mode system` (it fails while
  * targets exist: delete them first), waits for the pid to be gone or a
  * zombie, SIGKILL as a last resort, removes its control socket files. */
+/* The pid of a live tgtd started with exactly lab_tgt_argv_daemon()'s
+ * command line (labctl's, for this control port and portal), or 0. */
+GPid          lab_tgt_find_daemon     (guint16       control_port,
+                                       const char   *portal_address,
+                                       guint16       portal_port);
 gboolean      lab_tgt_stop_daemon     (LabRunner    *runner,
                                        guint16       control_port,
                                        GPid          pid,

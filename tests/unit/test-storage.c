@@ -84,6 +84,33 @@ test_tgt_parse_show (void)
   g_assert_cmpuint (lab_tgt_find_free_tid (targets), ==, 3);
 }
 
+/* A field repeated in one LUN (the fuzz target tgt-show found that the
+ * first copy leaked; tests/fuzz/tgt-show/leak-repeated-fields): the last
+ * one counts. */
+static void
+test_tgt_parse_repeated (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) targets = lab_tgt_parse_show (
+    "Target 1: iqn.x:y\n"
+    "    LUN information:\n"
+    "        LUN: 1\n"
+    "            Type: controller\n"
+    "            Type: disk\n"
+    "            Backing store type: null\n"
+    "            Backing store type: rdwr\n"
+    "            Backing store path: /a.img\n"
+    "            Backing store path: None\n", &error);
+  LabTgtLun *lun;
+
+  g_assert_no_error (error);
+  lun = lab_tgt_target_get_lun (g_ptr_array_index (targets, 0), 1);
+  g_assert_nonnull (lun);
+  g_assert_cmpstr (lun->type, ==, "disk");
+  g_assert_cmpstr (lun->backing_type, ==, "rdwr");
+  g_assert_null (lun->backing_path);
+}
+
 static void
 test_tgt_parse_session (void)
 {
@@ -354,6 +381,42 @@ test_lvm_parse (void)
 
   g_assert_null (lab_lvm_parse_lvs ("not json", &error));
   g_assert_nonnull (error);
+}
+
+/* Reports of the wrong shape, found by the fuzz target lvm-report (each is
+ * a file in tests/fuzz/lvm-report/crash-*): an error, never a critical of
+ * json-glib (fatal in the tests) or a NULL row. */
+static void
+test_lvm_parse_malformed (void)
+{
+  const char *bad[] = {
+    "{\"report\":5}",
+    "{\"report\":[5]}",
+    "{\"report\":[{\"pv\":5}]}",
+    "{\"report\":[{\"pv\":[5]}]}",
+    NULL,
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) odd = NULL;
+  LabLvmPv *pv;
+
+  for (guint i = 0; bad[i] != NULL; i++)
+    {
+      g_autoptr(GPtrArray) pvs = lab_lvm_parse_pvs (bad[i], &error);
+
+      g_test_message ("%s", bad[i]);
+      g_assert_null (pvs);
+      g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
+      g_clear_error (&error);
+    }
+  /* a field that is not a string reads as absent */
+  odd = lab_lvm_parse_pvs ("{\"report\":[{\"pv\":[{\"pv_name\":5,\"vg_name\":\"vg\",\"pv_tags\":[1]}]}]}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (odd->len, ==, 1);
+  pv = g_ptr_array_index (odd, 0);
+  g_assert_cmpstr (pv->name, ==, "");
+  g_assert_cmpstr (pv->vg_name, ==, "vg");
+  g_assert_cmpuint (g_strv_length (pv->tags), ==, 0);
 }
 
 static void
@@ -667,6 +730,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/storage/tgt/parse-show", test_tgt_parse_show);
   g_test_add_func ("/storage/tgt/parse-session", test_tgt_parse_session);
+  g_test_add_func ("/storage/tgt/parse-repeated", test_tgt_parse_repeated);
   g_test_add_func ("/storage/tgt/parse-edge", test_tgt_parse_edge);
   g_test_add_func ("/storage/tgt/validate", test_tgt_validate);
   g_test_add_func ("/storage/tgt/commands", test_tgt_commands);
@@ -676,6 +740,7 @@ main (int argc, char **argv)
   g_test_add_func ("/storage/iscsi/login", test_iscsi_login);
   g_test_add_func ("/storage/iscsi/attach-method", test_iscsi_attach_method);
   g_test_add_func ("/storage/lvm/parse", test_lvm_parse);
+  g_test_add_func ("/storage/lvm/parse-malformed", test_lvm_parse_malformed);
   g_test_add_func ("/storage/lvm/commands", test_lvm_commands);
   g_test_add_func ("/storage/lvm/foreign", test_lvm_foreign);
   g_test_add_func ("/storage/plan/recorded", test_plan_recorded);
