@@ -495,7 +495,8 @@ lab_iscsi_fuse_find_exports (const char *mountpoint)
 
       if (!g_ascii_string_to_unsigned (name, 10, 1, G_MAXINT, &pid, NULL) || (GPid) pid == from_file)
         continue;
-      if (pid_cmdline_contains ((GPid) pid, "qemu-storage-daemon") && pid_cmdline_contains ((GPid) pid, needle))
+      if (pid_cmdline_contains ((GPid) pid, "qemu-storage-daemon")
+          && pid_cmdline_contains ((GPid) pid, needle))
         g_ptr_array_add (pids, GINT_TO_POINTER ((GPid) pid));
     }
   return pids;
