@@ -335,6 +335,7 @@ define_on (LabContext *ctx, virConnectPtr conn, LabGuest *g, const char *node, G
 static gboolean
 recreate_at_home (LabContext *ctx, LabGuest *guest, const char *image, gboolean from_image, GError **error)
 {
+  gint64 t0 = g_get_monotonic_time ();
   g_autoptr(virConnect) conn = connect_node (ctx, guest->node, error);
   g_autoptr(virDomain) dom = NULL;
 
@@ -343,6 +344,8 @@ recreate_at_home (LabContext *ctx, LabGuest *guest, const char *image, gboolean 
   dom = define_on (ctx, conn, guest, guest->node, error);
   if (dom == NULL)
     return FALSE;
+  g_debug ("guest %s: connected and defined on %s in %.3f s", guest->name, guest->node,
+           (g_get_monotonic_time () - t0) / 1e6);
   if (from_image)
     {
       if (virDomainRestoreFlags (conn, image, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
@@ -365,15 +368,24 @@ lab_guest_reset (LabContext *ctx, LabGuest *guest, GError **error)
 {
   g_autofree char *image = lab_guest_clean_image (ctx, guest);
   gboolean from_image;
+  gint64 t0 = g_get_monotonic_time (), t1, t2;
+  gboolean ok;
 
   /* away from every node, then back on its home node */
   if (!remove_everywhere (ctx, guest, FALSE, error))
     return FALSE;
+  t1 = g_get_monotonic_time ();
   from_image = g_file_test (image, G_FILE_TEST_EXISTS);
   if (!recreate_at_home (ctx, guest, image, from_image, error))
     return FALSE;
+  t2 = g_get_monotonic_time ();
   record_node (ctx, guest, guest->node);
-  return wait_ping (ctx, guest, from_image ? GUEST_RESUME_TIMEOUT_MS : GUEST_BOOT_TIMEOUT_MS, error);
+  ok = wait_ping (ctx, guest, from_image ? GUEST_RESUME_TIMEOUT_MS : GUEST_BOOT_TIMEOUT_MS, error);
+  /* G_MESSAGES_DEBUG=labctl: where reset's time goes */
+  g_debug ("reset of guest %s: removed in %.3f s, %s in %.3f s, answers ping after %.3f s", guest->name,
+           (t1 - t0) / 1e6, from_image ? "restored" : "started", (t2 - t1) / 1e6,
+           (g_get_monotonic_time () - t2) / 1e6);
+  return ok;
 }
 
 /* ---- plan steps -------------------------------------------------------- */
