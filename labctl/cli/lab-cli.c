@@ -657,6 +657,8 @@ lab_cli_main (int argc, char **argv)
 
   lab_i18n_init ();
   g_set_prgname ("labctl");
+  /* G_MESSAGES_DEBUG=labctl: the debug lines on stderr, never in --json's stdout */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   cli.commands = lab_cli_commands;
   cli.out = stdout;
