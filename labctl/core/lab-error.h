@@ -27,6 +27,7 @@ typedef enum {
   LAB_ERROR_LIBVIRT,       /* libvirt API error (message quotes libvirt) */
   LAB_ERROR_CANCELLED,     /* interrupted by the user */
   LAB_ERROR_CHECK_FAILED,  /* a preflight check failed */
+  LAB_ERROR_INCOMPLETE,    /* an exercise check could not run every step (none failed): exit 3 */
 } LabErrorCode;
 
 /* Exit codes of the labctl executable (documented in labctl(1)). */
@@ -34,6 +35,7 @@ typedef enum {
   LAB_EXIT_OK = 0,
   LAB_EXIT_FAILURE = 1,
   LAB_EXIT_USAGE = 2,
+  LAB_EXIT_INCOMPLETE = 3,    /* `exercise check`: no step failed, some could not be checked */
   LAB_EXIT_PERMISSION = 4,
   LAB_EXIT_CANCELLED = 130,
 } LabExitCode;
