@@ -15,8 +15,8 @@ char     *lab_exercise_key     (const LabExercise *exercise,
 /* Drops every "exercises.<name>." key. */
 void      lab_exercise_forget  (LabExerciseEnv    *env,
                                 const LabExercise *exercise);
-/* The exercise's directory for files it makes: <state dir>/exercises/<name>
- * (created 0755). */
+/* The exercise's directory for files it makes: <state dir>.exercises/<name>
+ * (created 0755, so that the nodes' QEMU reaches its images). */
 char     *lab_exercise_dir     (LabExerciseEnv    *env,
                                 const LabExercise *exercise);
 
@@ -54,8 +54,17 @@ gboolean  lab_exercise_define  (LabExerciseEnv         *env,
 gboolean  lab_exercise_remove_marked (LabExerciseEnv    *env,
                                       const LabExercise *exercise,
                                       GError           **error);
-/* Removes the files recorded under "file.*", then the exercise's
- * directory if it is empty. */
+/* A new qcow2 image of bytes on node, in the lab's pool under the node's
+ * libvirt directory (made through libvirt's storage API, so that the
+ * node's QEMU can open it); recorded ("image.<name>" = node). Its path. */
+char     *lab_exercise_make_image    (LabExerciseEnv    *env,
+                                      const LabExercise *exercise,
+                                      const char        *node,
+                                      const char        *name,
+                                      guint64            bytes,
+                                      GError           **error);
+/* Removes the images and files recorded ("image.*", "file.*"), the pools
+ * made for them when empty, then the exercise's directory if it is empty. */
 gboolean  lab_exercise_remove_files  (LabExerciseEnv    *env,
                                       const LabExercise *exercise,
                                       GError           **error);

@@ -19,7 +19,7 @@
 
 #define VM "ex-snap"
 #define VM_HOST 200        /* its address: the lab subnet's .200 */
-#define DISK_SIZE "32M"
+#define DISK_SIZE (32 * 1024 * 1024)
 #define BOOT_TIMEOUT_MS 180000
 
 static char *
@@ -64,8 +64,7 @@ static char *
 start (LabExerciseEnv *env, GError **error)
 {
   LabGuest *g = lab_exercise_guest (env, error);
-  g_autofree char *dir = lab_exercise_dir (env, &lab_exercise_snapshot);
-  g_autofree char *disk = g_build_filename (dir, VM ".qcow2", NULL);
+  g_autofree char *disk = NULL;
   g_autofree char *address = lab_exercise_address (env, VM_HOST);
   g_autofree char *uri = NULL;
   g_autofree char *k_boot = lab_exercise_key (&lab_exercise_snapshot, "boot_id");
@@ -78,9 +77,8 @@ start (LabExerciseEnv *env, GError **error)
   uri = env->probes->node_uri (env, g->node, error);
   if (uri == NULL)
     return NULL;
-  lab_exercise_record_file (env, &lab_exercise_snapshot, disk);
-  if (!lab_runner_runv (env->ctx->runner, 0, NULL, error, "qemu-img", "create", "-q", "-f", "qcow2", disk,
-                        DISK_SIZE, NULL))
+  disk = lab_exercise_make_image (env, &lab_exercise_snapshot, g->node, VM ".qcow2", DISK_SIZE, error);
+  if (disk == NULL)
     return NULL;
   spec = lab_exercise_vm_spec (env, &lab_exercise_snapshot, VM, address);
   spec->disk_file = g_strdup (disk);

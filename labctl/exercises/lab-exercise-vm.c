@@ -23,6 +23,8 @@
 
 #define WATCH_POLL_MS 500
 
+static gboolean remove_images (LabExerciseEnv *env, const LabExercise *exercise, GError **error);
+
 /* ---- state --------------------------------------------------------------- */
 
 char *
@@ -45,11 +47,21 @@ lab_exercise_forget (LabExerciseEnv *env, const LabExercise *exercise)
   lab_state_remove_prefix (env->ctx->state, prefix);
 }
 
+/* Beside the lab's state directory, not in it: that one is 0700, and the
+ * nodes' QEMU (another user) must reach the exercise's disk images. */
+static char *
+exercises_root (LabExerciseEnv *env)
+{
+  g_autofree char *state_dir = lab_context_get_state_dir (env->ctx);
+
+  return g_strconcat (state_dir, ".exercises", NULL);
+}
+
 char *
 lab_exercise_dir (LabExerciseEnv *env, const LabExercise *exercise)
 {
-  g_autofree char *state_dir = lab_context_get_state_dir (env->ctx);
-  char *dir = g_build_filename (state_dir, "exercises", exercise->name, NULL);
+  g_autofree char *root = exercises_root (env);
+  char *dir = g_build_filename (root, exercise->name, NULL);
 
   g_mkdir_with_parents (dir, 0755);
   return dir;
@@ -70,9 +82,11 @@ lab_exercise_remove_files (LabExerciseEnv *env, const LabExercise *exercise, GEr
 {
   g_autofree char *prefix = lab_exercise_key (exercise, "file.");
   g_auto(GStrv) keys = lab_state_list_keys (env->ctx->state, prefix);
-  g_autofree char *state_dir = lab_context_get_state_dir (env->ctx);
-  g_autofree char *dir = g_build_filename (state_dir, "exercises", exercise->name, NULL);
-  g_autofree char *parent = g_build_filename (state_dir, "exercises", NULL);
+  g_autofree char *parent = exercises_root (env);
+  g_autofree char *dir = g_build_filename (parent, exercise->name, NULL);
+
+  if (!remove_images (env, exercise, error))
+    return FALSE;
 
   for (guint i = 0; keys[i] != NULL; i++)
     {
@@ -187,6 +201,133 @@ lab_exercise_vm_spec (LabExerciseEnv *env, const LabExercise *exercise, const ch
   spec->cmdline = cmdline_with_address (g->cmdline, address, r->subnet_prefix);
   spec->exercise = g_strdup (exercise->name);
   return spec;
+}
+
+/* ---- disk images on a node ------------------------------------------- */
+
+/* The lab's directory pool on node for the exercises' images,
+ * under the node's own libvirt directory (where its QEMU may read). */
+static virStoragePoolPtr
+lab_pool (LabExerciseEnv *env, const LabExercise *exercise, const char *node, GError **error)
+{
+  virConnectPtr conn = lab_exercise_env_node (env, node, error);
+  g_autofree char *name = g_strdup_printf ("labctl-%s", env->ctx->recipe->name);
+  g_autofree char *path = g_strdup_printf ("/var/lib/libvirt/images/labctl-%s", env->ctx->recipe->name);
+  g_autofree char *xml = NULL;
+  g_autofree char *key = NULL;
+  virStoragePoolPtr pool;
+
+  if (conn == NULL)
+    return NULL;
+  pool = virStoragePoolLookupByName (conn, name);
+  if (pool != NULL)
+    return pool;
+  xml = g_strdup_printf ("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", name, path);
+  /* define, build (mkdir), start: what `virsh pool-define-as`, `pool-build`
+   * and `pool-start` do */
+  pool = virStoragePoolDefineXML (conn, xml, 0);
+  if (pool == NULL)
+    {
+      lab_virt_set_error (error, _("Cannot define the storage pool %s on node %s"), name, node);
+      return NULL;
+    }
+  key = lab_exercise_key (exercise, "pool.%s", node);
+  lab_state_set_string (env->ctx->state, key, name);
+  if (virStoragePoolBuild (pool, 0) < 0 || virStoragePoolCreate (pool, 0) < 0)
+    {
+      lab_virt_set_error (error, _("Cannot start the storage pool %s on node %s"), name, node);
+      virStoragePoolFree (pool);
+      return NULL;
+    }
+  return pool;
+}
+
+char *
+lab_exercise_make_image (LabExerciseEnv *env, const LabExercise *exercise, const char *node, const char *name,
+                         guint64 bytes, GError **error)
+{
+  g_autoptr(virStoragePool) pool = lab_pool (env, exercise, node, error);
+  g_autoptr(virStorageVol) vol = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *key = NULL;
+
+  if (pool == NULL)
+    return NULL;
+  vol = virStorageVolLookupByName (pool, name);
+  if (vol != NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_EXISTS,
+                   _("Node %s has an image %s in pool labctl-%s already; labctl leaves it alone: remove it "
+                     "(virsh vol-delete %s --pool labctl-%s)"), node, name, env->ctx->recipe->name, name,
+                   env->ctx->recipe->name);
+      return NULL;
+    }
+  xml = g_strdup_printf ("<volume><name>%s</name><capacity unit='bytes'>%" G_GUINT64_FORMAT "</capacity>"
+                         "<target><format type='qcow2'/></target></volume>", name, bytes);
+  vol = virStorageVolCreateXML (pool, xml, 0);
+  if (vol == NULL)
+    {
+      lab_virt_set_error (error, _("Cannot create image %s on node %s"), name, node);
+      return NULL;
+    }
+  key = lab_exercise_key (exercise, "image.%s", name);
+  lab_state_set_string (env->ctx->state, key, node);
+  return virStorageVolGetPath (vol);
+}
+
+/* Deletes the images recorded under "image.*", then the pools it made. */
+static gboolean
+remove_images (LabExerciseEnv *env, const LabExercise *exercise, GError **error)
+{
+  g_autofree char *p_img = lab_exercise_key (exercise, "image.");
+  g_autofree char *p_pool = lab_exercise_key (exercise, "pool.");
+  g_auto(GStrv) images = lab_state_list_keys (env->ctx->state, p_img);
+  g_auto(GStrv) pools = lab_state_list_keys (env->ctx->state, p_pool);
+
+  for (guint i = 0; images[i] != NULL; i++)
+    {
+      const char *node = lab_state_get_string (env->ctx->state, images[i]);
+      const char *name = images[i] + strlen (p_img);
+      g_autoptr(virStoragePool) pool = NULL;
+      g_autoptr(virStorageVol) vol = NULL;
+
+      pool = lab_pool (env, exercise, node, NULL);
+      vol = pool != NULL ? virStorageVolLookupByName (pool, name) : NULL;
+      if (vol != NULL && virStorageVolDelete (vol, 0) < 0)
+        {
+          lab_virt_set_error (error, _("Cannot delete image %s on node %s"), name, node);
+          return FALSE;
+        }
+      lab_state_remove (env->ctx->state, images[i]);
+    }
+  for (guint i = 0; pools[i] != NULL; i++)
+    {
+      const char *node = pools[i] + strlen (p_pool);
+      virConnectPtr conn = lab_exercise_env_node (env, node, NULL);
+      g_autoptr(virStoragePool) pool = conn != NULL
+        ? virStoragePoolLookupByName (conn, lab_state_get_string (env->ctx->state, pools[i])) : NULL;
+      virStorageVolPtr *vols = NULL;
+      int n = pool != NULL ? virStoragePoolListAllVolumes (pool, &vols, 0) : -1;
+
+      for (int k = 0; k < n; k++)
+        virStorageVolFree (vols[k]);
+      free (vols);
+      /* only an empty pool: what else is in it is not the exercise's */
+      if (pool != NULL && n == 0)
+        {
+          if (virStoragePoolIsActive (pool) == 1)
+            virStoragePoolDestroy (pool);
+          virStoragePoolDelete (pool, 0);
+          if (virStoragePoolUndefine (pool) < 0)
+            {
+              lab_virt_set_error (error, _("Cannot undefine the storage pool %s on node %s"),
+                                  virStoragePoolGetName (pool), node);
+              return FALSE;
+            }
+        }
+      lab_state_remove (env->ctx->state, pools[i]);
+    }
+  return TRUE;
 }
 
 /* ---- the marks ----------------------------------------------------------- */

@@ -77,7 +77,8 @@ lab_exercise_report_add (LabExerciseReport *r, const char *id, const char *title
   s->title = g_strdup (title);
   s->result = result;
   s->detail = g_strdup (detail);
-  s->hint = g_strdup (hint);
+  /* a step that passed needs no hint */
+  s->hint = result != LAB_EXERCISE_PASS ? g_strdup (hint) : NULL;
   g_ptr_array_add (r->steps, s);
   return result == LAB_EXERCISE_PASS;
 }
@@ -167,6 +168,12 @@ lab_exercise_report_format (const LabExerciseReport *r)
         g_string_append_printf (s, st->result == LAB_EXERCISE_FAIL ? _("        hint: %s\n") : _("        why: %s\n"),
                                 st->hint);
     }
+  if (json_object_has_member (r->figures, "probe_downtime_ms"))
+    g_string_append_printf (s, _("Downtime seen by ping while the exercise was open: %lld ms "
+                                 "(%lld pings every 10 ms, %lld lost)\n"),
+                            (long long) json_object_get_int_member (r->figures, "probe_downtime_ms"),
+                            (long long) json_object_get_int_member (r->figures, "probe_sent"),
+                            (long long) json_object_get_int_member (r->figures, "probe_lost"));
   g_string_append_printf (s, _("%u of %u steps passed.\n"), passed, r->steps->len);
   return g_string_free (s, FALSE);
 }
