@@ -73,6 +73,8 @@ test_html_in_chromium (void)
     g_assert_cmpint (rc, ==, 0);
   }
   g_assert_true (g_file_get_contents (html, &page, NULL, NULL));
+  if (page == NULL)
+    return;
   /* self-contained: nothing to fetch, nothing to run */
   g_assert_null (strstr (page, "<script"));
   g_assert_null (strstr (page, "src="));
@@ -129,15 +131,17 @@ test_text_and_csv (void)
     text = run (argv, &rc, NULL);
     g_assert_cmpint (rc, ==, 0);
   }
-  g_test_message ("%s", text);
   g_assert_nonnull (text);
+  if (text == NULL)
+    return;
+  g_test_message ("%s", text);
   g_assert_nonnull (strstr (text, "seat02 / clone: FAIL"));
   {
     const char *argv[] = { labctl, "class", "report", data, "--format", "csv", NULL };
     csv = run (argv, &rc, NULL);
     g_assert_cmpint (rc, ==, 0);
   }
-  g_assert_nonnull (strstr (csv, "\"seat01\",\"snapshot\",\"PASS\""));
+  g_assert_true (csv != NULL && strstr (csv, "\"seat01\",\"snapshot\",\"PASS\"") != NULL);
   {
     const char *argv[] = { labctl, "class", "report", data, "--format", "pdf", NULL };
     g_free (run (argv, &rc, NULL));
