@@ -46,6 +46,34 @@ exercise_list (LabCli *cli, int argc, char **argv, GError **error)
   return TRUE;
 }
 
+/* { "exercise": NAME, KEY: VALUE ... } (a NULL value: null), NULL-terminated pairs. */
+static void
+print_json (LabCli *cli, const LabExercise *ex, const char *first_key, ...)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  va_list ap;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "exercise");
+  json_builder_add_string_value (b, ex->name);
+  va_start (ap, first_key);
+  for (const char *key = first_key; key != NULL; key = va_arg (ap, const char *))
+    {
+      const char *value = va_arg (ap, const char *);
+
+      json_builder_set_member_name (b, key);
+      if (value != NULL)
+        json_builder_add_string_value (b, value);
+      else
+        json_builder_add_null_value (b);
+    }
+  va_end (ap);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  lab_cli_print_json (cli, node);
+}
+
 static gboolean
 exercise_start (LabCli *cli, int argc, char **argv, GError **error)
 {
@@ -64,24 +92,7 @@ exercise_start (LabCli *cli, int argc, char **argv, GError **error)
   if (task == NULL)
     return FALSE;
   if (cli->json)
-    {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autoptr(JsonNode) node = NULL;
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "exercise");
-      json_builder_add_string_value (b, ex->name);
-      json_builder_set_member_name (b, "task");
-      json_builder_add_string_value (b, task);
-      json_builder_set_member_name (b, "guide");
-      if (guide != NULL)
-        json_builder_add_string_value (b, guide);
-      else
-        json_builder_add_null_value (b);
-      json_builder_end_object (b);
-      node = json_builder_get_root (b);
-      lab_cli_print_json (cli, node);
-    }
+    print_json (cli, ex, "task", task, "guide", guide, NULL);
   else
     {
       fprintf (cli->out, _("Exercise %s: %s\n\n"), ex->name, _(ex->title));
@@ -175,19 +186,7 @@ exercise_finish (LabCli *cli, int argc, char **argv, GError **error)
   if (!lab_stand_exercise_finish (stand, ex, error))
     return FALSE;
   if (cli->json)
-    {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autoptr(JsonNode) node = NULL;
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "exercise");
-      json_builder_add_string_value (b, ex->name);
-      json_builder_set_member_name (b, "finished");
-      json_builder_add_boolean_value (b, TRUE);
-      json_builder_end_object (b);
-      node = json_builder_get_root (b);
-      lab_cli_print_json (cli, node);
-    }
+    print_json (cli, ex, "finished", "yes", NULL);
   else
     fprintf (cli->out, _("Exercise %s finished: what it made is removed.\n"), ex->name);
   return TRUE;

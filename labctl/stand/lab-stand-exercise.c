@@ -113,6 +113,21 @@ lab_stand_exercise_finish (LabStand *stand, const LabExercise *exercise, GError 
   return lab_stand_run_in_thread (run_finish, stand, &job, error);
 }
 
+gboolean
+lab_stand_exercise_finish_all (LabStand *stand, GError **error)
+{
+  g_autoptr(LabExerciseEnv) env = lab_exercise_env_new (&stand->ctx, NULL);
+  const LabExercise * const *t = lab_exercise_table ();
+
+  for (guint i = 0; t[i] != NULL; i++)
+    if (lab_exercise_is_started (env, t[i]) && !lab_exercise_finish (env, t[i], error))
+      {
+        g_prefix_error (error, _("Cannot finish exercise %s before taking the lab down: "), t[i]->name);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 static gboolean
 run_watch (LabStand *stand, gpointer data, GError **error)
 {

@@ -31,6 +31,9 @@ LabExerciseReport *lab_stand_exercise_check  (LabStand          *stand,
 gboolean           lab_stand_exercise_finish (LabStand          *stand,
                                               const LabExercise *exercise,
                                               GError           **error);
+/* Finishes every started exercise (`down` does it before its steps). */
+gboolean           lab_stand_exercise_finish_all (LabStand  *stand,
+                                                  GError   **error);
 /* The watcher (until SIGTERM). */
 gboolean           lab_stand_exercise_watch  (LabStand          *stand,
                                               const LabExercise *exercise,
