@@ -124,6 +124,7 @@ JsonObject *lab_exercise_watch_read (LabExerciseEnv    *env,
 /* The rows (lab-exercise-<name>.c). */
 extern const LabExercise lab_exercise_snapshot;
 extern const LabExercise lab_exercise_clone;
+extern const LabExercise lab_exercise_template;
 extern const LabExercise lab_exercise_migrate;
 extern const LabExercise lab_exercise_storage;
 

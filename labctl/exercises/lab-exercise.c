@@ -324,6 +324,7 @@ static const LabExercise exercise_ha = {
 static const LabExercise * const exercises[] = {
   &lab_exercise_snapshot,
   &lab_exercise_clone,
+  &lab_exercise_template,
   &lab_exercise_migrate,
   &lab_exercise_storage,
   &exercise_ha,

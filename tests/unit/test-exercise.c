@@ -472,6 +472,163 @@ test_clone_missing (Fixture *f, gconstpointer data)
   assert_step (r, "clone.boots", LAB_EXERCISE_FAIL, "clone.exists");
 }
 
+
+/* ---- template ------------------------------------------------------------ */
+
+#define TMPL_NS "https://labctl.example/xmlns/template/1"
+
+static char *
+pool_path (Fixture *f, const char *vol_name)
+{
+  g_autoptr(virStoragePool) pool = virStoragePoolLookupByName (node (f, "node1"), "labctl-exl");
+  g_autoptr(virStorageVol) vol = pool != NULL ? virStorageVolLookupByName (pool, vol_name) : NULL;
+
+  return vol != NULL ? virStorageVolGetPath (vol) : NULL;
+}
+
+/* The student's template: read-only disk, the mark; running when run_it. */
+static void
+make_template (Fixture *f, gboolean readonly, gboolean mark, gboolean run_it)
+{
+  g_autoptr(virDomain) t = virDomainLookupByName (node (f, "node1"), "ex-tmpl");
+  g_autofree char *xml = NULL;
+  g_autoptr(GString) s = NULL;
+  g_autoptr(virDomain) again = NULL;
+
+  g_assert_nonnull (t);
+  xml = virDomainGetXMLDesc (t, VIR_DOMAIN_XML_INACTIVE);
+  s = g_string_new (xml);
+  if (readonly)
+    g_string_replace (s, "<target dev='vda'", "<readonly/>\n      <target dev='vda'", 1);
+  again = virDomainDefineXML (node (f, "node1"), s->str);
+  g_assert_nonnull (again);
+  if (mark)
+    g_assert_cmpint (virDomainSetMetadata (again, VIR_DOMAIN_METADATA_ELEMENT, "<template/>", "tmpl", TMPL_NS,
+                                           VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+  if (run_it)
+    g_assert_cmpint (virDomainCreate (again), ==, 0);
+}
+
+/* A VM from the template's XML on a new image (an overlay of the
+ * template's when overlay). */
+static void
+deploy (Fixture *f, const char *name, const char *address, gboolean overlay)
+{
+  g_autoptr(virDomain) t = virDomainLookupByName (node (f, "node1"), "ex-tmpl");
+  g_autofree char *xml = virDomainGetXMLDesc (t, VIR_DOMAIN_XML_INACTIVE);
+  g_autofree char *base = pool_path (f, "ex-tmpl.qcow2");
+  g_autoptr(virStoragePool) pool = virStoragePoolLookupByName (node (f, "node1"), "labctl-exl");
+  g_autofree char *vol_xml = NULL;
+  g_autoptr(virStorageVol) vol = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GString) s = g_string_new (xml);
+  g_autoptr(GRegex) uuid = g_regex_new ("<uuid>[^<]*</uuid>", 0, 0, NULL);
+  g_autoptr(GRegex) mac = g_regex_new ("<mac address='[^']*'/>", 0, 0, NULL);
+  g_autofree char *n1 = g_strdup_printf ("<name>%s</name>", name);
+  g_autofree char *ip = g_strdup_printf ("guestip=%s/", address);
+  g_autofree char *src = NULL;
+  g_autoptr(virDomain) dom = NULL;
+  char *tmp;
+
+  vol_xml = g_strdup_printf ("<volume><name>%s.qcow2</name><capacity>33554432</capacity>"
+                             "<target><format type='qcow2'/></target>%s%s%s</volume>", name,
+                             overlay ? "<backingStore><path>" : "", overlay ? base : "",
+                             overlay ? "</path><format type='qcow2'/></backingStore>" : "");
+  vol = virStorageVolCreateXML (pool, vol_xml, 0);
+  g_assert_nonnull (vol);
+  path = virStorageVolGetPath (vol);
+  src = g_strdup_printf ("<source file='%s'/>", path);
+  g_string_replace (s, "<name>ex-tmpl</name>", n1, 1);
+  g_string_replace (s, "<readonly/>", "", 1);
+  g_string_replace (s, "guestip=10.200.9.210/", ip, 1);
+  {
+    g_autofree char *old = g_strdup_printf ("<source file='%s'/>", base);
+    g_string_replace (s, old, src, 1);
+  }
+  tmp = g_regex_replace (uuid, s->str, -1, 0, "", 0, NULL);
+  g_string_assign (s, tmp);
+  g_free (tmp);
+  tmp = g_regex_replace (mac, s->str, -1, 0, "", 0, NULL);
+  g_string_assign (s, tmp);
+  g_free (tmp);
+  dom = virDomainDefineXML (node (f, "node1"), s->str);
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  g_hash_table_add (pinged, g_strdup (address));
+}
+
+static void
+test_template_correct (Fixture *f, gconstpointer data)
+{
+  g_autoptr(LabExerciseReport) r = NULL;
+  g_autoptr(GError) error = NULL;
+
+  start (f, "template");
+  make_template (f, TRUE, TRUE, FALSE);
+  deploy (f, "ex-vm1", "10.200.9.211", TRUE);
+  deploy (f, "ex-vm2", "10.200.9.212", TRUE);
+  r = check (f, "template");
+  assert_step (r, "template.mark", LAB_EXERCISE_PASS, NULL);
+  assert_step (r, "template.readonly", LAB_EXERCISE_PASS, NULL);
+  assert_step (r, "template.no-start", LAB_EXERCISE_PASS, NULL);
+  assert_step (r, "template.deployed", LAB_EXERCISE_PASS, NULL);
+  g_assert_true (lab_exercise_report_passed (r));
+  /* finish: the template, the two VMs (they carry its mark), the overlays,
+   * the image and the pool */
+  g_assert_true (lab_exercise_finish (f->env, lab_exercise_find ("template"), &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(virDomain) t = virDomainLookupByName (node (f, "node1"), "ex-tmpl");
+    g_autoptr(virDomain) v = virDomainLookupByName (node (f, "node1"), "ex-vm1");
+    g_autoptr(virStoragePool) pool = virStoragePoolLookupByName (node (f, "node1"), "labctl-exl");
+
+    g_assert_null (t);
+    g_assert_null (v);
+    g_assert_null (pool);
+  }
+}
+
+static void
+test_template_still_starts (Fixture *f, gconstpointer data)
+{
+  g_autoptr(LabExerciseReport) r = NULL;
+
+  start (f, "template");
+  make_template (f, TRUE, TRUE, TRUE);
+  r = check (f, "template");
+  assert_step (r, "template.no-start", LAB_EXERCISE_FAIL, "destroy ex-tmpl");
+}
+
+static void
+test_template_autostart (Fixture *f, gconstpointer data)
+{
+  g_autoptr(LabExerciseReport) r = NULL;
+  g_autoptr(virDomain) t = NULL;
+
+  start (f, "template");
+  make_template (f, FALSE, FALSE, FALSE);
+  t = virDomainLookupByName (node (f, "node1"), "ex-tmpl");
+  g_assert_cmpint (virDomainSetAutostart (t, 1), ==, 0);
+  r = check (f, "template");
+  assert_step (r, "template.mark", LAB_EXERCISE_FAIL, "--key tmpl");
+  assert_step (r, "template.readonly", LAB_EXERCISE_FAIL, "<readonly/>");
+  assert_step (r, "template.no-start", LAB_EXERCISE_FAIL, "autostart --disable");
+}
+
+static void
+test_template_copies (Fixture *f, gconstpointer data)
+{
+  g_autoptr(LabExerciseReport) r = NULL;
+
+  start (f, "template");
+  make_template (f, TRUE, TRUE, FALSE);
+  /* full copies, not overlays of the template's image */
+  deploy (f, "ex-vm1", "10.200.9.211", FALSE);
+  deploy (f, "ex-vm2", "10.200.9.212", TRUE);
+  r = check (f, "template");
+  assert_step (r, "template.deployed", LAB_EXERCISE_FAIL, "--backing-vol");
+}
+
 /* ---- migrate ------------------------------------------------------------- */
 
 #define GUEST_ADDR "10.200.9.51"
@@ -701,6 +858,10 @@ main (int argc, char **argv)
   ADD ("clone/same-disk", test_clone_same_disk);
   ADD ("clone/same-address", test_clone_same_address);
   ADD ("clone/missing", test_clone_missing);
+  ADD ("template/correct", test_template_correct);
+  ADD ("template/still-starts", test_template_still_starts);
+  ADD ("template/autostart-unmarked", test_template_autostart);
+  ADD ("template/copies", test_template_copies);
   ADD ("migrate/correct", test_migrate_correct);
   ADD ("migrate/shutdown-start", test_migrate_shutdown_start);
   ADD ("migrate/not-moved", test_migrate_not_moved);
