@@ -5,6 +5,7 @@
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-stand.h"
+#include "lab-stand-exercise.h"
 #include "lab-stand-report.h"
 
 static gboolean opt_keep_storage;
@@ -57,6 +58,9 @@ cmd_down (LabCli *cli, int argc, char **argv, GError **error)
       return TRUE;
     }
   if (!lab_stand_require_root (stand, TRUE, "down", error))
+    return FALSE;
+  /* what the open exercises made (their VMs, LVs, watchers) goes first */
+  if (!cli->dry_run && !lab_stand_exercise_finish_all (stand, error))
     return FALSE;
   ok = lab_stand_report_run (stand, TRUE, cli->json ? cli->err : cli->out, &report, &local_error);
   if (cli->json)

@@ -25,6 +25,8 @@ const LabCommand * const lab_cli_commands[] = {
   &lab_command_up,
   &lab_command_status,
   &lab_command_experiment,
+  &lab_command_exercise,
+  &lab_command_class,
   &lab_command_reset,
   &lab_command_down,
   &lab_command_reap,

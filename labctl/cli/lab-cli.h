@@ -171,6 +171,8 @@ extern const LabCommand lab_command_down;
 extern const LabCommand lab_command_reset;
 extern const LabCommand lab_command_status;
 extern const LabCommand lab_command_experiment;
+extern const LabCommand lab_command_exercise;
+extern const LabCommand lab_command_class;
 extern const LabCommand lab_command_reap;
 extern const LabCommand lab_command_nodes;
 extern const LabCommand lab_command_storage;

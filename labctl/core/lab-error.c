@@ -22,6 +22,8 @@ lab_error_to_exit_code (const GError *error)
           return LAB_EXIT_USAGE;
         case LAB_ERROR_PERMISSION:
           return LAB_EXIT_PERMISSION;
+        case LAB_ERROR_INCOMPLETE:
+          return LAB_EXIT_INCOMPLETE;
         case LAB_ERROR_CANCELLED:
           return LAB_EXIT_CANCELLED;
         case LAB_ERROR_BUSY:

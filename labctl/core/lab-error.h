@@ -28,6 +28,7 @@ typedef enum {
   LAB_ERROR_CANCELLED,     /* interrupted by the user */
   LAB_ERROR_CHECK_FAILED,  /* a preflight check failed */
   LAB_ERROR_BUSY,          /* another labctl is changing the lab (lab-lock.h): the CLI exits 5 */
+  LAB_ERROR_INCOMPLETE,    /* an exercise check could not run every step (none failed): exit 3 */
 } LabErrorCode;
 
 /* Exit codes of the labctl executable (documented in labctl(1)). */
@@ -36,6 +37,7 @@ typedef enum {
   LAB_EXIT_FAILURE = 1,
   LAB_EXIT_USAGE = 2,
   LAB_EXIT_NOT_UP = 3,       /* `status`: the lab is not (completely) up, as `systemctl is-active` */
+  LAB_EXIT_INCOMPLETE = 3,    /* `exercise check`: no step failed, some could not be checked */
   LAB_EXIT_PERMISSION = 4,
   LAB_EXIT_BUSY = 5,         /* another labctl holds the lab's lock */
   LAB_EXIT_CANCELLED = 130,

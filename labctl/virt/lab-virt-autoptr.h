@@ -21,6 +21,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virNetwork, virNetworkFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomainSnapshot, virDomainSnapshotFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomainInterface, virDomainInterfaceFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virStoragePool, virStoragePoolFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virStorageVol, virStorageVolFree)
 /* a copy of an error (virSaveLastError) */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virError, virFreeError)
 

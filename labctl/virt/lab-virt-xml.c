@@ -119,6 +119,9 @@ lab_virt_guest_spec_free (LabVirtGuestSpec *s)
   g_free (s->nic_model);
   g_free (s->iscsi_iqn);
   g_free (s->iscsi_host);
+  g_free (s->disk_file);
+  g_free (s->disk_format);
+  g_free (s->exercise);
   g_free (s);
 }
 
@@ -364,7 +367,11 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
   lab_xml_writer_element (w, "name", s->name);
   lab_xml_writer_element (w, "uuid", s->uuid);
   lab_xml_writer_start (w, "metadata");
-  write_owner (w, s->lab_name, "guest", s->name, NULL);
+  if (s->exercise == NULL)
+    write_owner (w, s->lab_name, "guest", s->name, NULL);
+  else
+    lab_xml_writer_empty (w, LAB_VIRT_XMLNS_PREFIX ":lab", "xmlns:" LAB_VIRT_XMLNS_PREFIX, LAB_VIRT_XMLNS,
+                          "name", s->lab_name, "guest", s->name, "exercise", s->exercise, NULL);
   lab_xml_writer_end (w);
   lab_xml_writer_start_attrs (w, "memory", "unit", "MiB", NULL);
   {
@@ -416,6 +423,14 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
           lab_xml_writer_end (w);
         }
       lab_xml_writer_end (w); /* source */
+      lab_xml_writer_empty (w, "target", "dev", "vda", "bus", "virtio", NULL);
+      lab_xml_writer_end (w); /* disk */
+    }
+  else if (s->disk_file != NULL)
+    {
+      lab_xml_writer_start_attrs (w, "disk", "type", "file", "device", "disk", NULL);
+      lab_xml_writer_empty (w, "driver", "name", "qemu", "type", or_default (s->disk_format, "qcow2"), NULL);
+      lab_xml_writer_empty (w, "source", "file", s->disk_file, NULL);
       lab_xml_writer_empty (w, "target", "dev", "vda", "bus", "virtio", NULL);
       lab_xml_writer_end (w); /* disk */
     }

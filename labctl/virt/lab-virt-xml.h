@@ -81,6 +81,9 @@ typedef struct {
   guint    iscsi_port;
   guint64  slice_offset;   /* bytes into the LUN (an LV's extents) */
   guint64  slice_size;     /* 0: the whole LUN */
+  char    *disk_file;      /* instead of the LUN: an image file (exercise VMs); NULL: none */
+  char    *disk_format;    /* its format: "qcow2" (default) or "raw" */
+  char    *exercise;       /* the exercise that made it: exercise='NAME' in the mark; NULL: none */
 } LabVirtGuestSpec;
 
 typedef struct {
@@ -115,7 +118,8 @@ LabVirtGuestSpec   *lab_virt_guest_spec_new     (void);
 void                lab_virt_guest_spec_free    (LabVirtGuestSpec   *spec);
 
 char   *lab_virt_domain_xml       (const LabVirtDomainSpec  *spec);
-/* The guest's domain, marked <labctl:lab name='LAB' guest='NAME'/>. */
+/* The guest's domain, marked <labctl:lab name='LAB' guest='NAME'/>
+ * (and exercise='EXERCISE' for a VM an exercise made). */
 char   *lab_virt_guest_xml        (const LabVirtGuestSpec   *spec);
 char   *lab_virt_network_xml      (const LabVirtNetworkSpec *spec);
 

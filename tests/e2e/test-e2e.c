@@ -2,7 +2,10 @@
  * `labctl up` of tests/data/e2e.lab (container flavor, 2 nodes, a tiny
  * guest), killed in the middle of a step and resumed; a second `up` that
  * changes nothing; `status`; the live-migration experiment with the
- * downtime measured by the probe and by libvirt; `reset`; `down` twice;
+ * downtime measured by the probe and by libvirt; the exercises snapshot,
+ * clone and migrate done by a scripted student (a wrong solution fails,
+ * the right one passes, `finish` leaves the stand as `start` found it);
+ * `reset`; `down` twice;
  * then nothing of the lab may be left: no namespace, daemon, domain,
  * target, loop device, bridge or file. */
 #include "config.h"
@@ -322,6 +325,319 @@ test_migrate (void)
   }
 }
 
+
+/* ---- the exercises, done by a scripted student -------------------------- */
+
+static char *
+node_uri (const char *node)
+{
+  return g_strdup_printf ("qemu+unix:///system?socket=%s/nodes/%s/run/libvirt-sock", state_dir, node);
+}
+
+/* virsh -c <node's URI> ARGS (one command line, no shell); its output. */
+static char *
+virsh (const char *node, int *status, const char *args)
+{
+  g_autofree char *uri = node_uri (node);
+  g_autofree char *quri = g_shell_quote (uri);
+  g_autofree char *cmd = g_strdup_printf ("virsh -q -c %s %s", quri, args);
+  g_autoptr(GError) error = NULL;
+  char *out = stand_test_run (cmd, status, &error);
+
+  g_test_message ("$ virsh -c %s %s\n%s", uri, args, out != NULL ? out : error->message);
+  return out;
+}
+
+/* The guest's boot_id at http://ADDRESS/cgi-bin/id (NULL: no answer). */
+static char *
+boot_id_of (const char *address)
+{
+  g_autofree char *cmd = g_strdup_printf ("curl -s -m 2 http://%s/cgi-bin/id", address);
+  int status = 0;
+  g_autofree char *out = stand_test_run (cmd, &status, NULL);
+  const char *b = out != NULL ? strstr (out, "boot_id=") : NULL;
+
+  return b != NULL && status == 0 ? g_strndup (b + 8, strcspn (b + 8, " \n")) : NULL;
+}
+
+/* Waits up to timeout_s for the guest at address to show a boot_id that is
+ * not `not` (NULL: any). */
+static char *
+wait_boot_id (const char *address, const char *not, int timeout_s)
+{
+  for (int i = 0; i < timeout_s * 2; i++)
+    {
+      char *b = boot_id_of (address);
+
+      if (b != NULL && g_strcmp0 (b, not) != 0)
+        return b;
+      g_free (b);
+      g_usleep (500 * 1000);
+    }
+  return NULL;
+}
+
+static char *
+lab_address (guint host)
+{
+  g_autofree char *prefix = g_strndup (guest_address, strrchr (guest_address, '.') - guest_address);
+
+  return g_strdup_printf ("%s.%u", prefix, host);
+}
+
+/* What an exercise may change on the stand: the domains and pools of each
+ * node, the LVs, the lab's files; `finish` must leave it as `start` found it. */
+static char *
+stand_view (void)
+{
+  GString *s = g_string_new (NULL);
+  const char *nodes[] = { "node1", "node2" };
+  int rc = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_autofree char *doms = virsh (nodes[i], &rc, "list --all --name");
+      g_autofree char *pools = virsh (nodes[i], &rc, "pool-list --all --name");
+
+      g_string_append_printf (s, "%s domains: %s\n%s pools: %s\n", nodes[i], doms, nodes[i], pools);
+    }
+  {
+    g_autofree char *st = run_labctl (&rc, "storage", "status", "--json", NULL);
+    g_autoptr(JsonParser) p = NULL;
+    JsonObject *o = parse_object (st, &p);
+    JsonObject *lvm = o != NULL ? json_object_get_object_member (o, "lvm") : NULL;
+    JsonArray *lvs = lvm != NULL ? json_object_get_array_member (lvm, "lvs") : NULL;
+
+    for (guint i = 0; lvs != NULL && i < json_array_get_length (lvs); i++)
+      g_string_append_printf (s, "lv %s\n",
+                              json_object_get_string_member (json_array_get_object_element (lvs, i), "name"));
+  }
+  {
+    g_autofree char *ex_dir = g_strconcat (state_dir, ".exercises", NULL);
+    g_string_append_printf (s, "exercise dir: %s\n", g_file_test (ex_dir, G_FILE_TEST_EXISTS) ? "yes" : "no");
+  }
+  return g_string_free (s, FALSE);
+}
+
+/* labctl exercise check NAME --json: exit status, and the result of step id. */
+static char *
+check_step (const char *exercise, const char *id, int *rc, char **out_json)
+{
+  g_autofree char *out = run_labctl (rc, "exercise", "check", exercise, "--json", NULL);
+  g_autoptr(JsonParser) p = NULL;
+  JsonObject *o = parse_object (out, &p);
+  JsonArray *steps = o != NULL ? json_object_get_array_member (o, "steps") : NULL;
+
+  if (out_json != NULL)
+    *out_json = g_strdup (out);
+  for (guint i = 0; steps != NULL && i < json_array_get_length (steps); i++)
+    {
+      JsonObject *st = json_array_get_object_element (steps, i);
+
+      if (g_str_equal (json_object_get_string_member (st, "id"), id))
+        return g_strdup (json_object_get_string_member (st, "result"));
+    }
+  return NULL;
+}
+
+/* The recorded results go to the test's log dir, for the class report. */
+static void
+keep_result (const char *name, const char *json)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("MESON_BUILD_ROOT") != NULL ? g_getenv ("MESON_BUILD_ROOT")
+                                                                                 : LABCTL_BUILD_DIR,
+                                           "meson-logs", "exercise-results", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_mkdir_with_parents (dir, 0755);
+  g_file_set_contents (path, json, -1, NULL);
+  g_test_message ("result kept in %s", path);
+}
+
+static void
+test_exercise_snapshot (void)
+{
+  g_autofree char *before = stand_view ();
+  g_autofree char *after = NULL;
+  g_autofree char *vm = lab_address (200);
+  g_autofree char *out = NULL, *json = NULL;
+  g_autofree char *boot0 = NULL, *boot1 = NULL, *boot2 = NULL;
+  g_autofree char *r = NULL;
+  int rc = -1;
+
+  out = run_labctl (&rc, "exercise", "start", "snapshot", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_test_message ("%s", out);
+  boot0 = wait_boot_id (vm, NULL, 10);
+  g_assert_nonnull (boot0);
+  g_free (virsh ("node1", &rc, "snapshot-create-as ex-snap before"));
+  g_assert_cmpint (rc, ==, 0);
+  /* the change: a restart, a new boot */
+  g_free (virsh ("node1", &rc, "reset ex-snap"));
+  g_assert_cmpint (rc, ==, 0);
+  boot1 = wait_boot_id (vm, boot0, 120);
+  g_assert_nonnull (boot1);
+  /* wrong: not reverted yet */
+  r = check_step ("snapshot", "snapshot.reverted", &rc, &json);
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_cmpstr (r, ==, "FAIL");
+  if (json != NULL)
+    keep_result ("seat-e2e-wrong-snapshot.json", json);
+  g_clear_pointer (&json, g_free);
+  g_free (r);
+  g_free (virsh ("node1", &rc, "snapshot-revert ex-snap before"));
+  g_assert_cmpint (rc, ==, 0);
+  boot2 = wait_boot_id (vm, boot1, 30);
+  g_assert_cmpstr (boot2, ==, boot0);
+  /* the watcher polls every 500 ms */
+  g_usleep (1200 * 1000);
+  r = check_step ("snapshot", "snapshot.reverted", &rc, &json);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpstr (r, ==, "PASS");
+  if (json != NULL)
+    keep_result ("seat-e2e-snapshot.json", json);
+  g_free (run_labctl (&rc, "exercise", "finish", "snapshot", NULL));
+  g_assert_cmpint (rc, ==, 0);
+  after = stand_view ();
+  g_assert_cmpstr (after, ==, before);
+}
+
+static void
+test_exercise_clone (void)
+{
+  g_autofree char *before = stand_view ();
+  g_autofree char *after = NULL;
+  g_autofree char *base_ip = lab_address (201);
+  g_autofree char *clone_ip = lab_address (202);
+  g_autofree char *out = NULL, *xml = NULL, *json = NULL, *r = NULL;
+  g_autofree char *file = g_build_filename (work_dir, "ex-clone.xml", NULL);
+  g_autofree char *args = g_strdup_printf ("define %s", file);
+  g_autoptr(GRegex) uuid = g_regex_new ("\\s*<uuid>[^<]*</uuid>", 0, 0, NULL);
+  g_autoptr(GRegex) mac = g_regex_new ("\\s*<mac address='[^']*'/>", 0, 0, NULL);
+  g_autoptr(GRegex) offset = g_regex_new ("offset='[0-9]+' size='[0-9]+' \\(LV", 0, 0, NULL);
+  g_autoptr(GMatchInfo) m = NULL;
+  g_autoptr(GString) edited = NULL;
+  g_autofree char *clone_slice = NULL;
+  char *tmp;
+  int rc = -1;
+
+  out = run_labctl (&rc, "exercise", "start", "clone", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_test_message ("%s", out);
+  /* the clone's slice, as start printed it */
+  g_assert_true (g_regex_match (offset, out != NULL ? out : "", 0, &m));
+  clone_slice = g_match_info_fetch (m, 0);
+  clone_slice[strlen (clone_slice) - strlen (" (LV")] = '\0';
+  xml = virsh ("node1", &rc, "dumpxml ex-base");
+  g_assert_cmpint (rc, ==, 0);
+  if (xml == NULL)
+    return;
+  edited = g_string_new (xml);
+  g_string_replace (edited, "<name>ex-base</name>", "<name>ex-clone</name>", 1);
+  tmp = g_regex_replace (uuid, edited->str, -1, 0, "", 0, NULL);
+  g_string_assign (edited, tmp);
+  g_free (tmp);
+  {
+    g_autoptr(GRegex) slice = g_regex_new ("offset='[0-9]+' size='[0-9]+'", 0, 0, NULL);
+
+    tmp = g_regex_replace_literal (slice, edited->str, -1, 0, clone_slice, 0, NULL);
+    g_string_assign (edited, tmp);
+    g_free (tmp);
+  }
+  {
+    g_autofree char *from = g_strdup_printf ("guestip=%s/", base_ip);
+    g_autofree char *to = g_strdup_printf ("guestip=%s/", clone_ip);
+    g_string_replace (edited, from, to, 1);
+  }
+  /* wrong first: the base's MAC kept */
+  g_assert_true (g_file_set_contents (file, edited->str, -1, NULL));
+  g_free (virsh ("node2", &rc, args));
+  g_assert_cmpint (rc, ==, 0);
+  g_free (virsh ("node2", &rc, "start ex-clone"));
+  r = check_step ("clone", "clone.identity", &rc, &json);
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_cmpstr (r, ==, "FAIL");
+  if (json != NULL)
+    keep_result ("seat-e2e-wrong-clone.json", json);
+  g_clear_pointer (&json, g_free);
+  g_free (r);
+  g_free (virsh ("node2", &rc, "destroy ex-clone"));
+  g_free (virsh ("node2", &rc, "undefine ex-clone"));
+  /* right: no <mac>, libvirt makes one */
+  tmp = g_regex_replace (mac, edited->str, -1, 0, "", 0, NULL);
+  g_string_assign (edited, tmp);
+  g_free (tmp);
+  g_assert_true (g_file_set_contents (file, edited->str, -1, NULL));
+  g_free (virsh ("node2", &rc, args));
+  g_assert_cmpint (rc, ==, 0);
+  g_free (virsh ("node2", &rc, "start ex-clone"));
+  g_assert_cmpint (rc, ==, 0);
+  r = check_step ("clone", "clone.boots", &rc, &json);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpstr (r, ==, "PASS");
+  if (json != NULL)
+    keep_result ("seat-e2e-clone.json", json);
+  g_free (run_labctl (&rc, "exercise", "finish", "clone", NULL));
+  g_assert_cmpint (rc, ==, 0);
+  after = stand_view ();
+  g_assert_cmpstr (after, ==, before);
+}
+
+static void
+test_exercise_migrate (void)
+{
+  g_autofree char *out = NULL, *json = NULL, *r = NULL;
+  g_autofree char *peer = NULL;
+  g_autofree char *args = NULL;
+  g_autoptr(LabRecipe) recipe = lab_recipe_load (recipe_path, NULL);
+  g_autoptr(JsonParser) p = NULL;
+  JsonObject *o, *fig;
+  int rc = -1;
+
+  /* the guest is on node2 (the experiment moved it): the task is node2 -> node1 */
+  g_assert_nonnull (recipe);
+  if (recipe == NULL)
+    return;
+  out = run_labctl (&rc, "exercise", "start", "migrate", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_test_message ("%s", out);
+  r = check_step ("migrate", "migrate.moved", &rc, &json);
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_cmpstr (r, ==, "FAIL");
+  if (json != NULL)
+    keep_result ("seat-e2e-wrong-migrate.json", json);
+  g_clear_pointer (&json, g_free);
+  peer = g_strdup_printf ("qemu+tcp://%s/system", lab_recipe_find_node (recipe, "node1")->address);
+  args = g_strdup_printf ("migrate --live --p2p --persistent --undefinesource tiny %s", peer);
+  g_free (virsh ("node2", &rc, args));
+  g_assert_cmpint (rc, ==, 0);
+  g_free (r);
+  r = check_step ("migrate", "migrate.live", &rc, &json);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpstr (r, ==, "PASS");
+  o = parse_object (json, &p);
+  fig = o != NULL ? json_object_get_object_member (o, "figures") : NULL;
+  g_assert_nonnull (fig);
+  if (fig != NULL)
+    {
+      g_test_message ("exercise migrate: downtime seen by ping %" G_GINT64_FORMAT " ms, %" G_GINT64_FORMAT
+                      " pings, %" G_GINT64_FORMAT " lost", json_object_get_int_member (fig, "probe_downtime_ms"),
+                      json_object_get_int_member (fig, "probe_sent"), json_object_get_int_member (fig, "probe_lost"));
+      g_assert_cmpint (json_object_get_int_member (fig, "probe_downtime_ms"), >, 0);
+      g_assert_cmpstr (json_object_get_string_member (fig, "to"), ==, "node1");
+    }
+  if (json != NULL)
+    keep_result ("seat-e2e-migrate.json", json);
+  g_free (run_labctl (&rc, "exercise", "finish", "migrate", NULL));
+  g_assert_cmpint (rc, ==, 0);
+  /* no watcher left */
+  {
+    int st = 0;
+    g_autofree char *pids = stand_test_run ("pgrep -f \"exercise watch\"", &st, NULL);
+    g_assert_cmpint (st, !=, 0);
+  }
+}
+
 static void
 test_reset (void)
 {
@@ -551,6 +867,9 @@ main (int argc, char **argv)
   g_test_add_func ("/e2e/up-again", test_up_again);
   g_test_add_func ("/e2e/status", test_status);
   g_test_add_func ("/e2e/migrate", test_migrate);
+  g_test_add_func ("/e2e/exercise-snapshot", test_exercise_snapshot);
+  g_test_add_func ("/e2e/exercise-clone", test_exercise_clone);
+  g_test_add_func ("/e2e/exercise-migrate", test_exercise_migrate);
   g_test_add_func ("/e2e/reset", test_reset);
   g_test_add_func ("/e2e/keep-storage", test_keep_storage);
   g_test_add_func ("/e2e/down", test_down);
