@@ -6,11 +6,11 @@
 #include "lab-error.h"
 #include "lab-i18n.h"
 
-/* Indexed by LabFlavorId. kvm and proxmox nodes are plain libvirt VMs
- * until their own rows (install, configure, cluster) exist. */
+/* Indexed by LabFlavorId. proxmox nodes are plain libvirt VMs until its
+ * own row (install, configure, cluster) exists. */
 static const LabFlavor * const flavor_table[LAB_N_FLAVORS] = {
   [LAB_FLAVOR_PROXMOX]   = &lab_flavor_vm,
-  [LAB_FLAVOR_KVM]       = &lab_flavor_vm,
+  [LAB_FLAVOR_KVM]       = &lab_flavor_kvm,
   [LAB_FLAVOR_CONTAINER] = &lab_flavor_container,
 };
 

@@ -490,16 +490,14 @@ json_u64 (JsonObject *o, const char *member)
   return g_ascii_strtoull (v, NULL, 10);
 }
 
-/* Offset and size of the guest's LV inside the PV (= the LUN): PV data
- * start + first extent * extent size. LVs cannot be activated on every
- * host (no device-mapper), but QEMU reads the LUN itself: a slice of it is
- * the LV. */
-static gboolean
-lv_extent (LabContext *ctx, LabGuest *g, guint64 *offset, guint64 *size, GError **error)
+/* Offset and size of an LV inside the PV (= the LUN): PV data start +
+ * first extent * extent size. LVs cannot be activated on every host (no
+ * device-mapper), but QEMU reads the LUN itself: a slice of it is the LV. */
+gboolean
+lab_guest_lv_slice (LabContext *ctx, const char *lv, guint64 *offset, guint64 *size, GError **error)
 {
   LabRecipe *r = ctx->recipe;
   const char *dev = lab_state_get_string (ctx->state, "storage.pv.device");
-  g_autofree char *lv = g_strconcat (r->lv_prefix, g->name, NULL);
   g_autofree char *vglv = g_strdup_printf ("%s/%s", r->vg_name, lv);
   g_autoptr(JsonParser) p1 = json_parser_new ();
   g_autoptr(JsonParser) p2 = json_parser_new ();
@@ -569,9 +567,10 @@ disk_apply (LabContext *ctx, gpointer data, GError **error)
   LabGuest *g = data;
   g_autofree char *k_off = g_strdup_printf ("guests.%s.disk_offset", g->name);
   g_autofree char *k_size = g_strdup_printf ("guests.%s.disk_size", g->name);
+  g_autofree char *lv = g_strconcat (ctx->recipe->lv_prefix, g->name, NULL);
   guint64 offset = 0, size = 0;
 
-  if (!lv_extent (ctx, g, &offset, &size, error))
+  if (!lab_guest_lv_slice (ctx, lv, &offset, &size, error))
     return FALSE;
   lab_state_set_int (ctx->state, k_off, (gint64) offset);
   lab_state_set_int (ctx->state, k_size, (gint64) size);

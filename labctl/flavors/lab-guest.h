@@ -68,6 +68,14 @@ gboolean     lab_guest_reset          (LabContext *ctx,
 char        *lab_guest_clean_image    (LabContext *ctx,
                                        LabGuest   *guest);
 
+/* Where the LV named lv is on the lab's LUN (the attached disk, the PV):
+ * one contiguous segment, *offset bytes in, *size bytes long. */
+gboolean     lab_guest_lv_slice       (LabContext *ctx,
+                                       const char *lv,
+                                       guint64    *offset,
+                                       guint64    *size,
+                                       GError    **error);
+
 /* "guests.define:<g>", "guests.start:<g>" (waits for ping),
  * "guests.snapshot:<g>" (the clean image). */
 void         lab_guest_add_steps      (LabPlan    *plan,

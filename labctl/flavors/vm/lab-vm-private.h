@@ -19,6 +19,7 @@ typedef struct {
   char             *domain_type;
   char             *domain_type_why;
   gboolean          warned_tcg;
+  LabVmNodeSpecFunc node_spec_func;   /* NULL: the vm flavor's own nodes */
 } LabVmShared;
 
 /* A step's data: the shared part (an rc box reference) and its node. */

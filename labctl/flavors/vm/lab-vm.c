@@ -49,6 +49,12 @@ lab_vm_shared (LabPlan *plan, LabContext *ctx)
   return s;
 }
 
+void
+lab_vm_set_node_spec_func (LabPlan *plan, LabContext *ctx, LabVmNodeSpecFunc func)
+{
+  lab_vm_shared (plan, ctx)->node_spec_func = func;
+}
+
 LabVmStep *
 lab_vm_step_new (LabVmShared *shared, LabNode *node)
 {
@@ -283,10 +289,18 @@ lab_vm_spec_for_node (LabVmShared *s, const LabNode *node, gboolean strict, GErr
   LabRecipe *r = s->ctx->recipe;
   const LabOsinfoProfile *p = get_profile (s, strict, strict ? error : NULL);
   g_autofree char *iso = lab_vm_iso_path (r);
+  g_autoptr(LabVirtDomainSpec) spec = NULL;
 
   if (p == NULL && strict)
     return NULL;
-  return lab_vm_domain_spec (r, node, p, get_domain_type (s), iso);
+  spec = lab_vm_domain_spec (r, node, p, get_domain_type (s), iso);
+  if (s->node_spec_func != NULL)
+    {
+      g_autoptr(GError) ignored = NULL;
+      if (!s->node_spec_func (s->ctx, node, spec, !strict, strict ? error : &ignored) && strict)
+        return NULL;
+    }
+  return g_steal_pointer (&spec);
 }
 
 void
