@@ -1,6 +1,8 @@
 /* stand-test-util.h: helpers shared by the stand's system and e2e tests. */
 #pragma once
 
+#include <stdarg.h>
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -34,5 +36,19 @@ char     *stand_test_write_e2e_recipe (const char *work_dir,
  * LABCTL_LVM_SYSTEM_DIR for labctl. */
 gboolean  stand_test_lvm_system_dir (const char *work_dir,
                                      GError    **error);
+
+/* Runs [wrapper...] labctl args... --recipe recipe (args: a NULL-ended
+ * list, wrapper NULL or NULL-ended: e.g. nsenter into a namespace) and
+ * returns its stdout, *status its exit status; logs both outputs with
+ * g_test_message() when it fails (or with --verbose). */
+char     *stand_test_labctl_v     (const char * const *wrapper,
+                                   const char         *labctl,
+                                   const char         *recipe,
+                                   int                *status,
+                                   const char         *first,
+                                   va_list             ap);
+
+/* TRUE when a live process has needle in its command line (logged). */
+gboolean  stand_test_process_with (const char *needle);
 
 G_END_DECLS

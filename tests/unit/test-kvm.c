@@ -16,6 +16,7 @@
 #include "lab-kvm.h"
 #include "lab-kvm-private.h"
 #include "lab-stand.h"
+#include "lab-test-cli.h"
 #include "lab-test-fs.h"
 
 static const char kvm_text[] =
@@ -364,6 +365,11 @@ test_ssh_and_uris (void)
   g_assert_nonnull (strstr (text, "GlobalKnownHostsFile /dev/null\n"));
   g_assert_nonnull (strstr (text, "BatchMode yes\n"));
   {
+    g_autofree char *mux = g_strdup_printf ("ControlPath %s/mux-%%n\n", dir);
+    g_assert_nonnull (strstr (text, "ControlMaster auto\n"));
+    g_assert_nonnull (strstr (text, mux));
+  }
+  {
     g_autofree char *known = lab_kvm_known_hosts (&lab.ctx);
     g_autofree char *want = g_strdup_printf ("UserKnownHostsFile %s\n", known);
     g_assert_nonnull (strstr (text, want));
@@ -517,6 +523,26 @@ test_iscsi_login_fails (void)
   lab_close (&lab);
 }
 
+/* `labctl nodes ssh` through the binary: the command it runs (dry run),
+ * a node the lab does not have. */
+static void
+test_cli_ssh (void)
+{
+  g_auto(LabTestRun) r = { 0 };
+  g_auto(LabTestRun) bad = { 0 };
+  const char *env[] = { "LABCTL_STATE_DIR=/var/lib/labctl", NULL };
+
+  if (!lab_test_run_labctl_env (&r, env, "nodes", "ssh", "--dry-run", "--recipe", "kvm-3node", "node2", "--",
+                                "vgs", "-o", "vg_name", NULL))
+    return;
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.out, ==, "ssh -F /var/lib/labctl/kvm/ssh/config -T node2 -- vgs -o vg_name\n");
+  if (!lab_test_run_labctl_env (&bad, env, "nodes", "ssh", "--dry-run", "--recipe", "kvm-3node", "node7", NULL))
+    return;
+  g_assert_cmpint (bad.status, !=, 0);
+  g_assert_nonnull (strstr (bad.err, "node7"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -532,5 +558,6 @@ main (int argc, char **argv)
   g_test_add_func ("/kvm/fault/ssh-timeout", test_ssh_timeout);
   g_test_add_func ("/kvm/fault/changed-host-key", test_changed_host_key);
   g_test_add_func ("/kvm/fault/iscsi-login", test_iscsi_login_fails);
+  g_test_add_func ("/kvm/cli/ssh", test_cli_ssh);
   return g_test_run ();
 }

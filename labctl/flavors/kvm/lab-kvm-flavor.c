@@ -144,6 +144,7 @@ kvm_reset (LabContext *ctx, GError **error)
   for (guint i = 0; i < r->nodes->len; i++)
     {
       LabNode *n = g_ptr_array_index (r->nodes, i);
+      lab_kvm_ssh_close (ctx, n);
       if (!lab_virt_domain_stop (virt, n->name, r->name, NODE_STOP_TIMEOUT_MS, ctx->cancellable, error)
           || !lab_kvm_disk_write (ctx, n, error))
         return FALSE;

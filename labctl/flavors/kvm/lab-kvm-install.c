@@ -48,7 +48,7 @@ lab_kvm_wait_ssh (LabContext *ctx, const LabNode *node, guint timeout_ms, GError
       g_autofree char *err = NULL;
       int status = 0;
 
-      if (!lab_runner_run_full (ctx->runner, (const char * const *) argv, 0, NULL, 30000, &status, &out, &err,
+      if (!lab_runner_run_full (ctx->runner, (const char * const *) argv, 0, NULL, LAB_KVM_SSH_ATTEMPT_MS, &status, &out, &err,
                                 ctx->cancellable, error))
         {
           if (!g_error_matches (*error, LAB_ERROR, LAB_ERROR_TIMEOUT))
@@ -108,6 +108,8 @@ install_undo (LabContext *ctx, gpointer data, GError **error)
   LabNode *node = data;
   g_autofree char *key = g_strdup_printf ("kvm.node.%s.boot_id", node->name);
 
+  /* the nodes stop next: their shared ssh connections go first */
+  lab_kvm_ssh_close (ctx, node);
   lab_state_remove (ctx->state, key);
   return TRUE;
 }

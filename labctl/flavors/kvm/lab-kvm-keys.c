@@ -237,6 +237,8 @@ keys_undo (LabContext *ctx, gpointer data, GError **error)
 
   if (dir == NULL)
     return TRUE;
+  for (guint i = 0; i < ctx->recipe->nodes->len; i++)
+    lab_kvm_ssh_close (ctx, g_ptr_array_index (ctx->recipe->nodes, i));
   for (guint i = 0; i < names->len; i++)
     {
       g_autofree char *path = g_build_filename (dir, g_ptr_array_index (names, i), NULL);
@@ -296,6 +298,7 @@ lab_kvm_ssh_config_text (LabContext *ctx)
   LabRecipe *r = ctx->recipe;
   g_autofree char *key = lab_kvm_lab_key (ctx);
   g_autofree char *known = lab_kvm_known_hosts (ctx);
+  g_autofree char *dir = lab_kvm_ssh_dir (ctx);
   GString *s = g_string_new (NULL);
 
   for (guint i = 0; i < r->nodes->len; i++)
@@ -303,10 +306,15 @@ lab_kvm_ssh_config_text (LabContext *ctx)
       LabNode *n = g_ptr_array_index (r->nodes, i);
       g_string_append_printf (s, "Host %s\n  HostName %s\n", n->name, n->address);
     }
+  /* one connection per node, shared by the commands that follow (a TCG
+   * node's sshd takes many seconds per login); a dead one (the node
+   * rebooted) is noticed within a minute */
   g_string_append_printf (s, "Host *\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n"
                           "  UserKnownHostsFile %s\n  GlobalKnownHostsFile /dev/null\n"
                           "  StrictHostKeyChecking yes\n  BatchMode yes\n  ConnectTimeout 10\n"
-                          "  LogLevel ERROR\n", key, known);
+                          "  ControlMaster auto\n  ControlPath %s/mux-%%n\n  ControlPersist 120\n"
+                          "  ServerAliveInterval 10\n  ServerAliveCountMax 6\n"
+                          "  LogLevel ERROR\n", key, known, dir);
   return g_string_free (s, FALSE);
 }
 
@@ -327,6 +335,18 @@ lab_kvm_ssh_argv (LabContext *ctx, const LabNode *node, const char *const *argv)
         g_ptr_array_add (v, lab_shell_quote (argv[i]));
     }
   return lab_lines_steal (g_steal_pointer (&v));
+}
+
+void
+lab_kvm_ssh_close (LabContext *ctx, const LabNode *node)
+{
+  g_autofree char *config = ssh_file (ctx, "config");
+  g_autofree char *name = g_strconcat ("mux-", node->name, NULL);
+  g_autofree char *socket = ssh_file (ctx, name);
+  const char *argv[] = { "ssh", "-F", config, "-O", "exit", node->name, NULL };
+
+  if (g_file_test (socket, G_FILE_TEST_EXISTS))
+    lab_runner_run_full (ctx->runner, argv, 0, NULL, 10000, NULL, NULL, NULL, NULL, NULL);
 }
 
 char *

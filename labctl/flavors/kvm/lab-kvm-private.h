@@ -7,9 +7,12 @@
 G_BEGIN_DECLS
 
 /* How long a node may take from `virsh start` to sshd answering: a TCG
- * node boots in ~1 min, a KVM one in seconds. */
-#define LAB_KVM_SSH_TIMEOUT_MS (6 * 60 * 1000)
+ * node boots in ~1 min on an idle host (5 and more on a loaded one), a KVM
+ * one in seconds; one attempt may take long too (sshd's first login under
+ * TCG). */
+#define LAB_KVM_SSH_TIMEOUT_MS (10 * 60 * 1000)
 /* One command on a node. */
+#define LAB_KVM_SSH_ATTEMPT_MS (120 * 1000)
 #define LAB_KVM_COMMAND_TIMEOUT_MS (3 * 60 * 1000)
 
 /* State: where the node's LV is on the attached LUN (nodes.disk). */

@@ -108,6 +108,9 @@ char       *lab_kvm_ssh_config_text    (LabContext *ctx);
 char      **lab_kvm_ssh_argv           (LabContext        *ctx,
                                         const LabNode     *node,
                                         const char *const *argv);
+/* Ends the node's shared ssh connection (before the node stops). */
+void        lab_kvm_ssh_close          (LabContext        *ctx,
+                                        const LabNode     *node);
 /* That command line as a person types it (--dry-run). */
 char       *lab_kvm_ssh_describe       (LabContext        *ctx,
                                         const LabNode     *node,

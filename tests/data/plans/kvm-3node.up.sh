@@ -86,6 +86,11 @@ Host *
   StrictHostKeyChecking yes
   BatchMode yes
   ConnectTimeout 10
+  ControlMaster auto
+  ControlPath /var/lib/labctl/kvm/ssh/mux-%n
+  ControlPersist 120
+  ServerAliveInterval 10
+  ServerAliveCountMax 6
   LogLevel ERROR
 EOF
 # 16. Write the node image and identity into node node1's disk
@@ -120,13 +125,13 @@ virsh -c qemu:///system start node1
 virsh -c qemu:///system start node2
 virsh -c qemu:///system start node3
 # 23. Wait until node node1 answers ssh
-# every 2 s until it answers (at most 360 s; the boot: /var/lib/labctl/kvm/nodes/node1/console.log)
+# every 2 s until it answers (at most 600 s; the boot: /var/lib/labctl/kvm/nodes/node1/console.log)
 ssh -F /var/lib/labctl/kvm/ssh/config -T node1 -- cat /proc/sys/kernel/random/boot_id
 # 24. Wait until node node2 answers ssh
-# every 2 s until it answers (at most 360 s; the boot: /var/lib/labctl/kvm/nodes/node2/console.log)
+# every 2 s until it answers (at most 600 s; the boot: /var/lib/labctl/kvm/nodes/node2/console.log)
 ssh -F /var/lib/labctl/kvm/ssh/config -T node2 -- cat /proc/sys/kernel/random/boot_id
 # 25. Wait until node node3 answers ssh
-# every 2 s until it answers (at most 360 s; the boot: /var/lib/labctl/kvm/nodes/node3/console.log)
+# every 2 s until it answers (at most 600 s; the boot: /var/lib/labctl/kvm/nodes/node3/console.log)
 ssh -F /var/lib/labctl/kvm/ssh/config -T node3 -- cat /proc/sys/kernel/random/boot_id
 # 26. Configure node node1: iSCSI login, shared VG, libvirt
 ssh -F /var/lib/labctl/kvm/ssh/config -T node1 -- iscsiadm -m discovery -t sendtargets -p 192.168.151.1:3260
