@@ -163,7 +163,8 @@ test_image_key (void)
   g_autofree char *k2 = lab_kvm_image_key ();
   g_autofree char *dir = NULL;
   g_autofree char *want = NULL;
-  g_autofree char *cmdline = lab_kvm_kernel_cmdline ();
+  g_autofree char *cmdline = lab_kvm_kernel_cmdline (FALSE);
+  g_autofree char *tcg = lab_kvm_kernel_cmdline (TRUE);
 
   g_assert_cmpstr (k1, ==, k2);
   g_assert_cmpuint (strlen (k1), ==, 16);
@@ -176,6 +177,11 @@ test_image_key (void)
   g_assert_nonnull (strstr (cmdline, "root=/dev/vda"));
   g_assert_nonnull (strstr (cmdline, "console=ttyS0"));
   g_assert_nonnull (strstr (cmdline, "net.ifnames=0"));
+  g_assert_null (strstr (cmdline, "systemd.service_watchdogs"));
+  /* TCG: systemd's timeouts and watchdogs would fail a slow boot */
+  g_assert_true (g_str_has_prefix (tcg, cmdline));
+  g_assert_nonnull (strstr (tcg, " systemd.service_watchdogs=0"));
+  g_assert_nonnull (strstr (tcg, " systemd.default_timeout_start_sec=900"));
 }
 
 static void

@@ -32,7 +32,7 @@ kvm_node_spec (LabContext *ctx, const LabNode *node, LabVirtDomainSpec *spec, gb
   g_free (spec->initrd);
   spec->initrd = lab_kvm_image_file ("initrd.img");
   g_free (spec->cmdline);
-  spec->cmdline = lab_kvm_kernel_cmdline ();
+  spec->cmdline = lab_kvm_kernel_cmdline (g_strcmp0 (spec->domain_type, "kvm") != 0);
   g_clear_pointer (&spec->cdrom_path, g_free);
   g_clear_pointer (&spec->graphics, g_free);
   g_clear_pointer (&spec->video_model, g_free);

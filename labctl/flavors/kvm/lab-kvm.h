@@ -64,8 +64,9 @@ char       *lab_kvm_deb_cache_dir      (void);
  * package cache it fills and reuses; NULL: none). */
 char      **lab_kvm_mmdebstrap_argv    (const char *dir,
                                         const char *debs);
-/* The node's kernel command line. */
-char       *lab_kvm_kernel_cmdline     (void);
+/* The node's kernel command line; tcg: the nodes run under TCG (longer
+ * systemd timeouts, no service watchdogs). */
+char       *lab_kvm_kernel_cmdline     (gboolean    tcg);
 
 /* ---- per-node identity (lab-kvm-disk.c) --------------------------------- */
 
