@@ -1,4 +1,4 @@
-/* cmd-nodes.c: `labctl nodes list|start|stop|console|snapshot|revert`. */
+/* cmd-nodes.c: `labctl nodes list|start|stop|console|ssh|snapshot|revert`. */
 #include "config.h"
 
 #include "lab-cli.h"
@@ -107,6 +107,23 @@ static gboolean
 nodes_stop (LabCli *cli, int argc, char **argv, GError **error)
 {
   return nodes_start_stop (cli, FALSE, argv + 1, error);
+}
+
+static gboolean
+nodes_ssh (LabCli *cli, int argc, char **argv, GError **error)
+{
+  int status = 0;
+
+  if (!lab_stand_node_shell (cli->recipe, argv[1], argc > 2 ? (const char * const *) argv + 2 : NULL,
+                             cli->dry_run, cli->out, &status, error))
+    return FALSE;
+  if (status != 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL, _("The command on node %s exited with status %d"), argv[1],
+                   status);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -282,6 +299,16 @@ static const LabCommand nodes_verbs[] = {
     .handler = nodes_console,
   },
   {
+    .name = "ssh",
+    .parameter_string = N_("NODE [-- COMMAND...]"),
+    .summary = N_("Run a command as root on a node, or open a shell there (kvm: ssh with the lab's key)"),
+    .min_args = 1,
+    .max_args = -1,
+    .common = LAB_CLI_OPT_ALL,
+    .complete = LAB_CLI_COMPLETE_NODES,
+    .handler = nodes_ssh,
+  },
+  {
     .name = "snapshot",
     .parameter_string = N_("NODE [SNAPSHOT]"),
     .summary = N_("Take a snapshot of a node, or list (--list) or delete (--delete) its snapshots"),
@@ -309,11 +336,12 @@ static const LabCommand nodes_verbs[] = {
 
 const LabCommand lab_command_nodes = {
   .name = "nodes",
-  .summary = N_("Node VMs: list, start, stop, console, snapshot, revert"),
+  .summary = N_("Node VMs: list, start, stop, console, ssh, snapshot, revert"),
   .description = N_("Manage the lab's node VMs: list them with their state and addresses, start or stop "
-                    "them (in parallel), show how to reach their console, take, list, delete and revert "
-                    "snapshots. With --dry-run, 'list' prints what 'labctl up' does for the nodes "
-                    "(virt-install and virsh equivalents)."),
+                    "them (in parallel), show how to reach their console, run commands on them as root "
+                    "('ssh NODE -- COMMAND', with the lab's key and pinned host keys), take, list, delete "
+                    "and revert snapshots. With --dry-run, 'list' prints what 'labctl up' does for the "
+                    "nodes (virt-install and virsh equivalents), 'ssh' the command it would run."),
   .common = LAB_CLI_OPT_ALL,
   .verbs = nodes_verbs,
 };

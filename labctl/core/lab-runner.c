@@ -404,6 +404,27 @@ find_program (LabRunner *self, const char *program)
   return NULL;
 }
 
+/* argv with argv[0] resolved on PATH (*program holds it); NULL with the
+ * error naming the package when it is not installed. */
+static const char **
+resolve_argv (LabRunner *self, const char * const *argv, char **program, GError **error)
+{
+  guint argc = g_strv_length ((char **) argv);
+  const char **resolved;
+
+  *program = find_program (self, argv[0]);
+  if (*program == NULL)
+    {
+      set_not_found_error (error, argv[0]);
+      return NULL;
+    }
+  resolved = g_new0 (const char *, argc + 1);
+  resolved[0] = *program;
+  for (guint i = 1; i < argc; i++)
+    resolved[i] = argv[i];
+  return resolved;
+}
+
 static GSubprocessLauncher *
 new_launcher (LabRunner *self, GSubprocessFlags flags)
 {
@@ -618,20 +639,12 @@ run_real (LabRunner          *self,
   GSource *cancel_source = NULL;
   Communication c = { 0 };
   GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
-  guint argc = g_strv_length ((char **) argv);
   GOutputStreamSpliceFlags splice_flags = G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
                                           G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET;
 
-  program = find_program (self, argv[0]);
-  if (program == NULL)
-    {
-      set_not_found_error (error, argv[0]);
-      return FALSE;
-    }
-  resolved = g_new0 (const char *, argc + 1);
-  resolved[0] = program;
-  for (guint i = 1; i < argc; i++)
-    resolved[i] = argv[i];
+  resolved = resolve_argv (self, argv, &program, error);
+  if (resolved == NULL)
+    return FALSE;
 
   if (stdin_text != NULL)
     flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
@@ -907,6 +920,43 @@ lab_runner_runv (LabRunner   *self,
   return lab_runner_run (self, (const char * const *) args->pdata, flags, out_stdout, error);
 }
 
+gboolean
+lab_runner_run_interactive (LabRunner *self, const char * const *argv, int *exit_status, GError **error)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *program = NULL;
+  g_autofree const char **resolved = NULL;
+  g_autofree char *entry = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+
+  g_return_val_if_fail (LAB_IS_RUNNER (self), FALSE);
+  g_return_val_if_fail (argv != NULL && argv[0] != NULL, FALSE);
+  line = lab_runner_format_argv (self, argv);
+  g_ptr_array_add (self->recorded, g_strdup (line));
+  *exit_status = 0;
+  if (self->mode != LAB_RUNNER_MODE_REAL)
+    {
+      echo_line (self, line);
+      return TRUE;
+    }
+  resolved = resolve_argv (self, argv, &program, error);
+  if (resolved == NULL)
+    return FALSE;
+  /* the terminal's: stdin, stdout and stderr inherited */
+  launcher = new_launcher (self, G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+  proc = g_subprocess_launcher_spawnv (launcher, resolved, error);
+  if (proc == NULL || !g_subprocess_wait (proc, NULL, error))
+    return FALSE;
+  if (g_subprocess_get_if_exited (proc))
+    *exit_status = g_subprocess_get_exit_status (proc);
+  else
+    *exit_status = 128 + g_subprocess_get_term_sig (proc);
+  entry = g_strdup_printf ("$ %s\n  (interactive) exit %d\n", line, *exit_status);
+  write_log (self, entry);
+  return TRUE;
+}
+
 /* ---- daemons ----------------------------------------------------------- */
 
 static void
@@ -928,7 +978,6 @@ lab_runner_spawn_daemon (LabRunner          *self,
   g_autofree char *program = NULL;
   g_autofree const char **resolved = NULL;
   g_autofree char *entry = NULL;
-  guint argc;
   int fd;
   GPid pid;
 
@@ -950,17 +999,9 @@ lab_runner_spawn_daemon (LabRunner          *self,
       return TRUE;
     }
 
-  program = find_program (self, argv[0]);
-  if (program == NULL)
-    {
-      set_not_found_error (error, argv[0]);
-      return FALSE;
-    }
-  argc = g_strv_length ((char **) argv);
-  resolved = g_new0 (const char *, argc + 1);
-  resolved[0] = program;
-  for (guint i = 1; i < argc; i++)
-    resolved[i] = argv[i];
+  resolved = resolve_argv (self, argv, &program, error);
+  if (resolved == NULL)
+    return FALSE;
 
   if (log_file != NULL)
     fd = open (log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);

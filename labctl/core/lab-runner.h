@@ -87,6 +87,14 @@ gboolean       lab_runner_runv             (LabRunner    *self,
                                             const char   *argv0,
                                             ...) G_GNUC_NULL_TERMINATED;
 
+/* Runs argv on the caller's terminal (stdin, stdout, stderr inherited:
+ * `labctl nodes ssh`), logs the command line and *exit_status. Dry-run
+ * and record modes only record it. FALSE when it cannot be started. */
+gboolean       lab_runner_run_interactive  (LabRunner          *self,
+                                            const char * const *argv,
+                                            int                *exit_status,
+                                            GError            **error);
+
 /* Starts a long-running daemon in its own session (setsid), stdout/stderr
  * appended to log_file (may be NULL: /dev/null), stdin /dev/null. Returns its
  * pid (0 in dry-run/record mode, where it is only recorded). */

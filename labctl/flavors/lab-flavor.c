@@ -6,11 +6,10 @@
 #include "lab-error.h"
 #include "lab-i18n.h"
 
-/* Indexed by LabFlavorId. kvm nodes are plain libvirt VMs until their own
- * row (install, configure, cluster) exists. */
+/* Indexed by LabFlavorId. */
 static const LabFlavor * const flavor_table[LAB_N_FLAVORS] = {
   [LAB_FLAVOR_PROXMOX]   = &lab_flavor_proxmox,
-  [LAB_FLAVOR_KVM]       = &lab_flavor_vm,
+  [LAB_FLAVOR_KVM]       = &lab_flavor_kvm,
   [LAB_FLAVOR_CONTAINER] = &lab_flavor_container,
 };
 

@@ -28,7 +28,8 @@ typedef char    *(*LabFlavorNodeUriFunc)   (LabContext *ctx,
                                             LabNode    *node,
                                             GError    **error);
 /* The argv that runs argv as root on node (NULL-terminated, free with
- * g_strfreev()); NULL with an error when the node cannot be reached. */
+ * g_strfreev()); argv NULL: an interactive shell there. NULL with an
+ * error when the node cannot be reached. */
 typedef char   **(*LabFlavorNodeCommandFunc) (LabContext        *ctx,
                                               LabNode           *node,
                                               const char *const *argv,
@@ -72,9 +73,9 @@ typedef struct {
   const char * const *ignored_checks;
 } LabFlavor;
 
-/* The row that builds a recipe flavor's nodes. Today the kvm and proxmox
- * recipes use the vm row (libvirt VMs on their LVs, no OS yet); each gets
- * a row of its own with its install and cluster steps. */
+/* The row that builds a recipe flavor's nodes. kvm has its own row (an
+ * installed image, reached by ssh); the proxmox recipes use the vm row
+ * (libvirt VMs on their LVs, no OS yet) until theirs exists. */
 const LabFlavor *lab_flavor_get            (LabFlavorId  id);
 const LabFlavor *lab_flavor_for_context    (LabContext  *ctx);
 
@@ -107,6 +108,7 @@ char           **lab_flavor_node_command   (LabContext        *ctx,
 
 /* The flavors' rows (flavors/<name>/lab-<name>-flavor.c). */
 extern const LabFlavor lab_flavor_vm;
+extern const LabFlavor lab_flavor_kvm;
 extern const LabFlavor lab_flavor_container;
 extern const LabFlavor lab_flavor_proxmox;
 

@@ -535,10 +535,9 @@ json_u64 (JsonObject *o, const char *member)
   return g_ascii_strtoull (v, NULL, 10);
 }
 
-/* Offset and size of the guest's LV inside the PV (= the LUN): PV data
- * start + first extent * extent size. LVs cannot be activated on every
- * host (no device-mapper), but QEMU reads the LUN itself: a slice of it is
- * the LV. */
+/* Offset and size of an LV inside the PV (= the LUN): PV data start +
+ * first extent * extent size. LVs cannot be activated on every host (no
+ * device-mapper), but QEMU reads the LUN itself: a slice of it is the LV. */
 gboolean
 lab_guest_lv_slice (LabContext *ctx, const char *lv, guint64 *offset, guint64 *size, GError **error)
 {

@@ -68,8 +68,8 @@ gboolean     lab_guest_reset          (LabContext *ctx,
 char        *lab_guest_clean_image    (LabContext *ctx,
                                        LabGuest   *guest);
 
-/* The place of LV lv (of the lab's VG) on the lab's LUN: offset and size
- * in bytes, read from LVM's reports (it must be one segment). */
+/* Where the LV named lv is on the lab's LUN (the attached disk, the PV):
+ * one contiguous segment, *offset bytes in, *size bytes long. */
 gboolean     lab_guest_lv_slice       (LabContext *ctx,
                                        const char *lv,
                                        guint64    *offset,

@@ -5,10 +5,12 @@
 #include "lab-stand-nodes.h"
 
 #include "lab-error.h"
+#include "lab-flavor.h"
 #include "lab-i18n.h"
 #include "lab-json.h"
 #include "lab-plan.h"
 #include "lab-runner.h"
+#include "lab-stand.h"
 #include "lab-state.h"
 #include "lab-virt.h"
 #include "lab-vm.h"
@@ -222,4 +224,26 @@ lab_stand_nodes_snapshot_revert (LabStandNodes *self, const char *node, const ch
 {
   return connect_virt (self, error)
          && lab_virt_snapshot_revert (self->virt, node, self->recipe->name, snapshot, error);
+}
+
+gboolean
+lab_stand_node_shell (const char *recipe_name, const char *node, const char *const *argv, gboolean dry_run,
+                      FILE *out, int *exit_status, GError **error)
+{
+  g_autoptr(LabStand) stand = lab_stand_open (recipe_name, dry_run, NULL, NULL, error);
+  g_auto(GStrv) cmd = NULL;
+
+  *exit_status = 0;
+  if (stand == NULL)
+    return FALSE;
+  cmd = lab_flavor_node_command (&stand->ctx, node, argv, error);
+  if (cmd == NULL)
+    return FALSE;
+  if (dry_run)
+    {
+      g_autofree char *line = lab_runner_format_argv (stand->runner, (const char * const *) cmd);
+      fprintf (out, "%s\n", line);
+      return TRUE;
+    }
+  return lab_runner_run_interactive (stand->runner, (const char * const *) cmd, exit_status, error);
 }

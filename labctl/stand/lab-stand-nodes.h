@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include <stdio.h>
+
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
@@ -48,6 +50,18 @@ gboolean       lab_stand_nodes_stop            (LabStandNodes *self,
                                                 guint          timeout_s,
                                                 GCancellable  *cancellable,
                                                 GError       **error);
+
+/* `labctl nodes ssh`: runs argv (NULL: an interactive shell) as root on
+ * node, the way the lab's flavor reaches its nodes (kvm: ssh with the
+ * lab's key and the pinned host keys), on this terminal; *exit_status is
+ * the command's. dry_run: prints the command line to out instead. */
+gboolean       lab_stand_node_shell            (const char        *recipe_name,
+                                                const char        *node,
+                                                const char *const *argv,
+                                                gboolean           dry_run,
+                                                FILE              *out,
+                                                int               *exit_status,
+                                                GError           **error);
 
 char         **lab_stand_nodes_snapshot_list   (LabStandNodes *self,
                                                 const char    *node,

@@ -37,6 +37,7 @@ lab_virt_domain_spec_free (LabVirtDomainSpec *s)
   g_free (s->kernel);
   g_free (s->initrd);
   g_free (s->cmdline);
+  g_free (s->serial_log);
   g_free (s->network);
   g_free (s->mac);
   g_free (s->nic_model);
@@ -272,6 +273,15 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
       lab_xml_writer_end (w);
       lab_xml_writer_start (w, "source");
       lab_xml_writer_attr (w, block ? "dev" : "file", s->disk_path);
+      if (s->disk_size > 0)
+        {
+          /* raw only: QEMU's raw driver with offset and size */
+          g_autofree char *offset = g_strdup_printf ("%" G_GUINT64_FORMAT, s->disk_offset);
+          g_autofree char *size = g_strdup_printf ("%" G_GUINT64_FORMAT, s->disk_size);
+          lab_xml_writer_start (w, "slices");
+          lab_xml_writer_empty (w, "slice", "type", "storage", "offset", offset, "size", size, NULL);
+          lab_xml_writer_end (w);
+        }
       lab_xml_writer_end (w);
       lab_xml_writer_empty (w, "target", "dev", g_str_equal (bus, "virtio") ? "vda" : "sda",
                             "bus", bus, NULL);
@@ -315,6 +325,8 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
   if (s->network != NULL)
     write_interface (w, FALSE, "network", s->network, s->mac, s->nic_model);
   lab_xml_writer_start_attrs (w, "serial", "type", "pty", NULL);
+  if (s->serial_log != NULL)
+    lab_xml_writer_empty (w, "log", "file", s->serial_log, "append", "on", NULL);
   lab_xml_writer_empty (w, "target", "port", "0", NULL);
   lab_xml_writer_end (w);
   lab_xml_writer_start_attrs (w, "console", "type", "pty", NULL);
@@ -553,6 +565,8 @@ lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri, const cha
   if (s->extra_disk_path != NULL)
     add_arg (line, "--disk=path=%s,device=disk,format=raw,bus=%s,readonly=on", s->extra_disk_path,
              g_strcmp0 (s->machine, "pc") == 0 ? "ide" : "sata");
+  if (s->kernel != NULL && s->disk_path != NULL && s->cdrom_path == NULL)
+    add_arg (line, "--import");
   if (s->kernel != NULL)
     {
       g_autoptr(GString) boot = g_string_new (NULL);
@@ -575,7 +589,10 @@ lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri, const cha
     add_arg (line, "--graphics=none");
   if (s->graphics != NULL && s->video_model != NULL)
     add_arg (line, "--video=%s", s->video_model);
-  add_arg (line, "--serial=pty");
+  if (s->serial_log != NULL)
+    add_arg (line, "--serial=pty,log.file=%s,log.append=on", s->serial_log);
+  else
+    add_arg (line, "--serial=pty");
   add_arg (line, "--rng=/dev/urandom");
   add_arg (line, "--print-xml");
   g_string_append_printf (line, " > %s", xml_file);

@@ -34,6 +34,8 @@ typedef struct {
   char    *cpu_mode;       /* "host-passthrough", "host-model", "maximum" or NULL */
   char    *cache_mode;     /* "passthrough", "emulate", "disable" or NULL */
   char    *disk_path;      /* block device (/dev/vg/lv) or image file; NULL: no disk */
+  guint64  disk_offset;    /* a slice of disk_path (an LV's extents on the LUN): bytes in, */
+  guint64  disk_size;      /* and its length; 0: the whole of disk_path */
   char    *disk_format;    /* "raw" (default) or "qcow2" */
   char    *disk_bus;       /* "virtio" (default), "sata", "scsi" */
   char    *cdrom_path;     /* install ISO; NULL: none */
@@ -41,6 +43,7 @@ typedef struct {
   char    *kernel;         /* direct kernel boot (tiny guests); NULL: boot from disk/cdrom */
   char    *initrd;
   char    *cmdline;
+  char    *serial_log;     /* file the serial console is also logged to; NULL: none */
   char    *network;        /* libvirt network name; NULL: no NIC */
   char    *mac;
   char    *nic_model;      /* "virtio" (default) or "e1000" */

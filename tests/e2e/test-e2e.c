@@ -770,8 +770,6 @@ test_nothing_left (void)
   g_autofree char *prefix = g_strdup_printf ("labctl-%s-", lab);
   g_autofree char *links = stand_test_run ("ip -o link show", NULL, &error);
   g_autofree char *bridge_word = g_strdup_printf (": %s:", bridge);
-  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *name;
 
   g_assert_no_error (error);
   g_assert_null (strstr (netns, prefix));
@@ -781,26 +779,10 @@ test_nothing_left (void)
   for (guint i = 0; i < seen_pids->len; i++)
     g_assert_false (lab_process_alive (GPOINTER_TO_INT (g_ptr_array_index (seen_pids, i))));
   g_assert_cmpuint (seen_pids->len, >, 0);
-  /* no process (QEMU, tgtd, daemons) runs with the lab's files */
-  while ((name = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *path = g_build_filename ("/proc", name, "cmdline", NULL);
-      g_autofree char *cmd = NULL;
-      gsize len = 0;
-
-      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &cmd, &len, NULL))
-        continue;
-      for (gsize k = 0; k + 1 < len; k++)
-        if (cmd[k] == '\0')
-          cmd[k] = ' ';
-      /* the lab's files (tgtd, qemu-storage-daemon), or its guest's UUID (QEMU) */
-      if ((strstr (cmd, state_dir) != NULL || (guest_uuid != NULL && strstr (cmd, guest_uuid) != NULL))
-          && lab_process_alive (atoi (name)))
-        {
-          g_test_message ("left: pid %s: %s", name, cmd);
-          g_assert_not_reached ();
-        }
-    }
+  /* no process (QEMU, tgtd, daemons) runs with the lab's files, or its
+   * guest's UUID (QEMU) */
+  g_assert_false (stand_test_process_with (state_dir));
+  g_assert_false (guest_uuid != NULL && stand_test_process_with (guest_uuid));
   /* no target: the lab's tgtd is gone with its control port */
   if (control_port != 0)
     {

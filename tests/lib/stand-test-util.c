@@ -5,9 +5,12 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 gboolean
@@ -192,4 +195,77 @@ stand_test_lvm_system_dir (const char *work_dir, GError **error)
     return FALSE;
   g_setenv ("LABCTL_LVM_SYSTEM_DIR", dir, TRUE);
   return TRUE;
+}
+
+char *
+stand_test_labctl_v (const char * const *wrapper, const char *labctl, const char *recipe, int *status,
+                     const char *first, va_list ap)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  for (guint i = 0; wrapper != NULL && wrapper[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) wrapper[i]);
+  g_ptr_array_add (argv, (char *) labctl);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  g_ptr_array_add (argv, (char *) "--recipe");
+  g_ptr_array_add (argv, (char *) recipe);
+  g_ptr_array_add (argv, NULL);
+  *status = -1;
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  if (proc == NULL)
+    return NULL;
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  *status = g_subprocess_get_exit_status (proc);
+  if (*status != 0 || g_test_verbose ())
+    g_test_message ("labctl %s: exit %d in %.1f s\nstdout: %s\nstderr: %s", first, *status,
+                    (g_get_monotonic_time () - t0) / 1e6, out, err);
+  return g_steal_pointer (&out);
+}
+
+static gboolean
+alive (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *paren;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  paren = strrchr (stat, ')');
+  return paren != NULL && paren[1] == ' ' && paren[2] != 'Z';
+}
+
+gboolean
+stand_test_process_with (const char *needle)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  gboolean found = FALSE;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", name, "cmdline", NULL);
+      g_autofree char *cmd = NULL;
+      gsize len = 0;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &cmd, &len, NULL))
+        continue;
+      for (gsize k = 0; k + 1 < len; k++)
+        if (cmd[k] == '\0')
+          cmd[k] = ' ';
+      if (strstr (cmd, needle) != NULL && alive (atoi (name)))
+        {
+          g_test_message ("left: pid %s: %s", name, cmd);
+          found = TRUE;
+        }
+    }
+  return found;
 }

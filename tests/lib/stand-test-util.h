@@ -57,4 +57,18 @@ char     *stand_test_prepare_lab   (const char *lab,
 gboolean  stand_test_lvm_system_dir (const char *work_dir,
                                      GError    **error);
 
+/* Runs [wrapper...] labctl args... --recipe recipe (args: a NULL-ended
+ * list, wrapper NULL or NULL-ended: e.g. nsenter into a namespace) and
+ * returns its stdout, *status its exit status; logs both outputs with
+ * g_test_message() when it fails (or with --verbose). */
+char     *stand_test_labctl_v     (const char * const *wrapper,
+                                   const char         *labctl,
+                                   const char         *recipe,
+                                   int                *status,
+                                   const char         *first,
+                                   va_list             ap);
+
+/* TRUE when a live process has needle in its command line (logged). */
+gboolean  stand_test_process_with (const char *needle);
+
 G_END_DECLS

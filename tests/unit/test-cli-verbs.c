@@ -74,7 +74,7 @@ static void
 test_command_help (void)
 {
   g_auto(LabTestRun) r = { 0 };
-  static const char * const verbs[] = { "list", "start", "stop", "console", "snapshot", "revert" };
+  static const char * const verbs[] = { "list", "start", "stop", "console", "ssh", "snapshot", "revert" };
 
   if (!lab_test_run_labctl (&r, "nodes", "--help", NULL))
     return;
@@ -306,7 +306,7 @@ test_complete (void)
   }
   {
     g_auto(GStrv) got = complete ("nodes", "", NULL);
-    assert_strv (got, (const char * const[]) { "list", "start", "stop", "console", "snapshot", "revert", NULL });
+    assert_strv (got, (const char * const[]) { "list", "start", "stop", "console", "ssh", "snapshot", "revert", NULL });
   }
   {
     g_auto(GStrv) got = complete ("nodes", "snapshot", "--", NULL);
@@ -404,7 +404,7 @@ test_bash_completion (void)
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpstr (r.out, ==,
                    "labctl n|nodes\n"
-                   "labctl nodes |list start stop console snapshot revert\n"
+                   "labctl nodes |list start stop console ssh snapshot revert\n"
                    "labctl --recipe kvm-3node nodes start |node1 node2 node3\n"
                    "labctl recipe validate e2e|e2e.lab\n"
                    "labctl up --recipe kvm|kvm-3node\n");

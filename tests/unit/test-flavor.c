@@ -17,8 +17,8 @@ static const char container_text[] =
   "[network]\nsubnet = 10.200.9.0/24\n"
   "[nodes]\ncount = 2\ndisk = 4M\n";
 
-static const char kvm_text[] =
-  "[lab]\nname = flk\nflavor = kvm\n"
+static const char vm_text[] =
+  "[lab]\nname = flk\nflavor = proxmox\n"
   "[network]\nsubnet = 10.200.10.0/24\n"
   "[nodes]\ncount = 2\nos = debian12\n";
 
@@ -52,7 +52,7 @@ test_table (void)
 {
   static const struct { LabFlavorId id; const char *row; gboolean guests; } rows[] = {
     { LAB_FLAVOR_PROXMOX, "proxmox", FALSE },
-    { LAB_FLAVOR_KVM, "vm", FALSE },
+    { LAB_FLAVOR_KVM, "kvm", FALSE },
     { LAB_FLAVOR_CONTAINER, "container", TRUE },
   };
 
@@ -88,7 +88,7 @@ test_table (void)
 static void
 test_checks (void)
 {
-  const LabFlavor *vm = lab_flavor_get (LAB_FLAVOR_KVM);
+  const LabFlavor *vm = lab_flavor_get (LAB_FLAVOR_PROXMOX);
   const LabFlavor *ct = lab_flavor_get (LAB_FLAVOR_CONTAINER);
 
   g_assert_true (lab_flavor_check_matters (vm, "kvm.nested"));
@@ -160,7 +160,7 @@ test_node_command (void)
   g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
   lab_close (&lab);
 
-  lab_open (&lab, kvm_text);
+  lab_open (&lab, vm_text);
   g_clear_error (&error);
   g_clear_pointer (&none, g_strfreev);
   none = lab_flavor_node_command (&lab.ctx, "node1", argv, &error);
@@ -176,12 +176,12 @@ test_vm_has_no_node_libvirt (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *uri = NULL;
 
-  lab_open (&lab, kvm_text);
+  lab_open (&lab, vm_text);
   g_assert_false (lab_flavor_require_node_libvirt (&lab.ctx, NULL));
   uri = lab_flavor_node_uri (&lab.ctx, "node1", &error);
   g_assert_null (uri);
   g_assert_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED);
-  g_assert_nonnull (error != NULL ? strstr (error->message, "flavor is kvm") : NULL);
+  g_assert_nonnull (error != NULL ? strstr (error->message, "flavor is proxmox") : NULL);
   lab_close (&lab);
 }
 

@@ -94,7 +94,8 @@ test_phases (void)
 {
   static const struct { const char *prefix; LabPhase phase; } expect[] = {
     { "check.", LAB_PHASE_CHECK }, { "iso.", LAB_PHASE_NETWORK }, { "network.", LAB_PHASE_NETWORK }, { "nodes.network", LAB_PHASE_NETWORK },
-    { "storage.", LAB_PHASE_STORAGE }, { "nodes.", LAB_PHASE_NODES }, { "guests.", LAB_PHASE_GUESTS },
+    { "storage.", LAB_PHASE_STORAGE }, { "nodes.install:", LAB_PHASE_INSTALL },
+    { "nodes.configure:", LAB_PHASE_CONFIGURE }, { "nodes.", LAB_PHASE_NODES }, { "guests.", LAB_PHASE_GUESTS },
     { "stand.ready", LAB_PHASE_READY },
   };
   static const char * const recipes[] = { "tests/data/e2e.lab", "recipes/kvm-3node.lab", "recipes/proxmox-3node.lab" };

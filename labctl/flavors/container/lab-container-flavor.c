@@ -73,7 +73,10 @@ container_node_command (LabContext *ctx, LabNode *node, const char *const *argv,
   pid_str = g_strdup_printf ("%d", (int) pid);
   b = g_strv_builder_new ();
   g_strv_builder_add_many (b, "nsenter", "-t", pid_str, "-m", "-u", "-n", "--", NULL);
-  g_strv_builder_addv (b, (const char **) argv);
+  if (argv != NULL)
+    g_strv_builder_addv (b, (const char **) argv);
+  else
+    g_strv_builder_add_many (b, "/bin/sh", "-l", NULL);
   cmd = g_strv_builder_end (b);
   g_strv_builder_unref (b);
   return cmd;

@@ -43,7 +43,7 @@ define_apply (LabContext *ctx, gpointer data, GError **error)
     return FALSE;
   disk = g_build_filename (ctx->sysroot != NULL ? ctx->sysroot : "/", "dev", ctx->recipe->vg_name,
                            d->node->lv_name, NULL);
-  if (!g_file_test (disk, G_FILE_TEST_EXISTS))
+  if (d->shared->node_spec_func == NULL && !g_file_test (disk, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
                    _("The disk of node \"%s\", logical volume %s, does not exist; create the storage first "

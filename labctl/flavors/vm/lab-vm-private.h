@@ -20,6 +20,7 @@ typedef struct {
   char             *domain_type_why;
   gboolean          warned_tcg;
   const LabVmMedia *media;     /* NULL: the vm row's own */
+  LabVmNodeSpecFunc node_spec_func;   /* NULL: the vm flavor's own nodes */
 } LabVmShared;
 
 /* A step's data: the shared part (an rc box reference) and its node. */

@@ -64,6 +64,12 @@ iso_path (LabVmShared *s)
   return lab_vm_iso_path (s->ctx->recipe);
 }
 
+void
+lab_vm_set_node_spec_func (LabPlan *plan, LabContext *ctx, LabVmNodeSpecFunc func)
+{
+  lab_vm_shared (plan, ctx)->node_spec_func = func;
+}
+
 LabVmStep *
 lab_vm_step_new (LabVmShared *shared, LabNode *node)
 {
@@ -298,14 +304,20 @@ lab_vm_spec_for_node (LabVmShared *s, const LabNode *node, gboolean strict, GErr
   LabRecipe *r = s->ctx->recipe;
   const LabOsinfoProfile *p = get_profile (s, strict, strict ? error : NULL);
   g_autofree char *iso = iso_path (s);
-  LabVirtDomainSpec *spec;
+  g_autoptr(LabVirtDomainSpec) spec = NULL;
 
   if (p == NULL && strict)
     return NULL;
   spec = lab_vm_domain_spec (r, node, p, get_domain_type (s), iso);
   if (s->media != NULL && s->media->adjust_spec != NULL)
     s->media->adjust_spec (s->ctx, node, spec);
-  return spec;
+  if (s->node_spec_func != NULL)
+    {
+      g_autoptr(GError) ignored = NULL;
+      if (!s->node_spec_func (s->ctx, node, spec, !strict, strict ? error : &ignored) && strict)
+        return NULL;
+    }
+  return g_steal_pointer (&spec);
 }
 
 void

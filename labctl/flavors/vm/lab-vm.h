@@ -37,6 +37,22 @@ void                lab_vm_add_network_steps (LabPlan    *plan,
 void                lab_vm_add_node_steps    (LabPlan    *plan,
                                               LabContext *ctx);
 
+/* A flavor built on vm nodes (kvm: the same domains, booting an installed
+ * image) adjusts each node's domain spec here: its boot and its disk.
+ * describe: for --dry-run and for the steps that only need the domain's
+ * name (nothing of the state may be read; an error is ignored). FALSE with
+ * an error stops the node's definition. */
+typedef gboolean  (*LabVmNodeSpecFunc)       (LabContext             *ctx,
+                                              const LabNode          *node,
+                                              LabVirtDomainSpec      *spec,
+                                              gboolean                describe,
+                                              GError                **error);
+/* Sets it for the vm steps of plan (call before adding them). The node
+ * steps then trust the function for the disk (no /dev/<vg>/<lv> check). */
+void                lab_vm_set_node_spec_func (LabPlan               *plan,
+                                              LabContext             *ctx,
+                                              LabVmNodeSpecFunc       func);
+
 /* The lab network of a recipe. */
 LabVirtNetworkSpec *lab_vm_network_spec      (LabRecipe              *recipe);
 /* A node's domain spec. domain_type "kvm" or "qemu" (then a
