@@ -172,8 +172,8 @@ test_failure_said_once (void)
   g_autofree char *set_sysroot = g_strdup_printf ("LABCTL_SYSROOT=%s", sysroot);
   const char * const env[] = { set_sysroot, NULL };
   const char *exe = g_getenv ("LABCTL");
-  const char * const as_root[] = { exe, "up", "--recipe", "kvm-3node", NULL };
-  const char * const in_userns[] = { "unshare", "-r", exe, "up", "--recipe", "kvm-3node", NULL };
+  const char * const as_root[] = { exe, "up", "--recipe", "proxmox-3node", NULL };
+  const char * const in_userns[] = { "unshare", "-r", exe, "up", "--recipe", "proxmox-3node", NULL };
   g_auto(LabTestRun) r = { 0 };
   g_autofree char *both = NULL;
 
@@ -187,12 +187,12 @@ test_failure_said_once (void)
   both = g_strconcat (r.out, r.err, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_cmpuint (count_of (both, "sudo modprobe kvm_"), ==, 1);
-  g_assert_cmpuint (count_of (both, "This host cannot run lab kvm"), ==, 1);
+  g_assert_cmpuint (count_of (both, "This host cannot run lab course"), ==, 1);
   g_assert_nonnull (strstr (r.err, "labctl up: The lab is not complete: step 'Check the host"));
   {
     g_auto(LabTestRun) d = { 0 };
-    const char * const down_root[] = { exe, "down", "--recipe", "kvm-3node", NULL };
-    const char * const down_userns[] = { "unshare", "-r", exe, "down", "--recipe", "kvm-3node", NULL };
+    const char * const down_root[] = { exe, "down", "--recipe", "proxmox-3node", NULL };
+    const char * const down_userns[] = { "unshare", "-r", exe, "down", "--recipe", "proxmox-3node", NULL };
 
     lab_test_run_argv (&d, env, getuid () == 0 ? down_root : down_userns);
     g_assert_cmpint (d.status, ==, 0);
