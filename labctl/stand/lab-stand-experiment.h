@@ -5,6 +5,7 @@
 #pragma once
 
 #include "lab-experiment.h"
+#include "lab-failover.h"
 #include "lab-stand.h"
 
 G_BEGIN_DECLS
@@ -19,5 +20,17 @@ gboolean lab_stand_experiment_migrate (LabStand           *stand,
                                        gint64              interval_us,
                                        LabMigrationResult *result,
                                        GError            **error);
+
+/* HA failover (lab-failover.h) of guest (NULL: the first guest) with
+ * fault mode; then the lab's plan brings the fenced node back and it
+ * rejoins (result->rejoin_s). A failover that does not recover is a
+ * result (recovered FALSE), not an error, and leaves the node as it is
+ * (`labctl up` starts it once the cause is fixed). lab_failover_result_clear() the result in any case. */
+gboolean lab_stand_experiment_failover (LabStand          *stand,
+                                        const char        *guest,
+                                        LabFailoverMode    mode,
+                                        guint              timeout_ms,
+                                        LabFailoverResult *result,
+                                        GError           **error);
 
 G_END_DECLS
