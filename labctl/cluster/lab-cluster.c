@@ -415,6 +415,24 @@ lab_cluster_guest_adopt (LabContext *ctx, const LabClusterOps *ops, const char *
 
 /* ---- documents ---------------------------------------------------------- */
 
+/* <element id="ID-SUFFIX"> with an <nvpair> per key, value (none: nothing). */
+static void
+write_nvset (LabXmlWriter *w, const char *element, const char *id, const char *suffix, const char *const *kv)
+{
+  g_autofree char *set_id = g_strdup_printf ("%s-%s", id, suffix);
+
+  if (kv == NULL || kv[0] == NULL)
+    return;
+  lab_xml_writer_start_attrs (w, element, "id", set_id, NULL);
+  for (guint i = 0; kv[i] != NULL && kv[i + 1] != NULL; i += 2)
+    {
+      g_autofree char *nv_id = g_strdup_printf ("%s-%s", set_id, kv[i]);
+
+      lab_xml_writer_empty (w, "nvpair", "id", nv_id, "name", kv[i], "value", kv[i + 1], NULL);
+    }
+  lab_xml_writer_end (w);
+}
+
 char *
 lab_cluster_primitive_xml (const char *id, const char *klass, const char *provider, const char *type,
                            const char *const *params, const char *const *meta, const char *const *ops)
@@ -425,32 +443,8 @@ lab_cluster_primitive_xml (const char *id, const char *klass, const char *provid
   if (provider != NULL)
     lab_xml_writer_attr (w, "provider", provider);
   lab_xml_writer_attr (w, "type", type);
-  if (params != NULL && params[0] != NULL)
-    {
-      g_autofree char *set_id = g_strdup_printf ("%s-params", id);
-
-      lab_xml_writer_start_attrs (w, "instance_attributes", "id", set_id, NULL);
-      for (guint i = 0; params[i] != NULL && params[i + 1] != NULL; i += 2)
-        {
-          g_autofree char *nv_id = g_strdup_printf ("%s-%s", set_id, params[i]);
-
-          lab_xml_writer_empty (w, "nvpair", "id", nv_id, "name", params[i], "value", params[i + 1], NULL);
-        }
-      lab_xml_writer_end (w);
-    }
-  if (meta != NULL && meta[0] != NULL)
-    {
-      g_autofree char *set_id = g_strdup_printf ("%s-meta", id);
-
-      lab_xml_writer_start_attrs (w, "meta_attributes", "id", set_id, NULL);
-      for (guint i = 0; meta[i] != NULL && meta[i + 1] != NULL; i += 2)
-        {
-          g_autofree char *nv_id = g_strdup_printf ("%s-%s", set_id, meta[i]);
-
-          lab_xml_writer_empty (w, "nvpair", "id", nv_id, "name", meta[i], "value", meta[i + 1], NULL);
-        }
-      lab_xml_writer_end (w);
-    }
+  write_nvset (w, "instance_attributes", id, "params", params);
+  write_nvset (w, "meta_attributes", id, "meta", meta);
   /* ops: name, interval, timeout triples */
   if (ops != NULL && ops[0] != NULL)
     {

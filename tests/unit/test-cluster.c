@@ -9,6 +9,7 @@
 
 #include "lab-cluster.h"
 #include "lab-cluster-log.h"
+#include "lab-cluster-private.h"
 #include "lab-failover.h"
 #include "lab-recipe.h"
 
@@ -191,6 +192,69 @@ test_year_and_noise (void)
   g_assert_cmpstr (lab_cluster_event_kind_to_string (e->kind), ==, "monitor-failed");
 }
 
+/* crm_mon --output-as=xml of the cluster after the poweroff failover
+ * (node1 fenced, restarted, rejoined; the guest on node3). */
+static void
+test_crm_mon (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "cluster", "crm_mon-online.xml", NULL);
+  g_autofree char *xml = NULL;
+  g_autoptr(GError) error = NULL;
+  LabClusterStatus st = { 0 };
+
+  g_file_get_contents (path, &xml, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (lab_cluster_status_parse (xml, &st, &error));
+  g_assert_no_error (error);
+  g_assert_true (st.quorate);
+  g_assert_cmpstr (st.dc, ==, "node3");
+  g_assert_cmpuint (st.online->len, ==, 3);
+  g_assert_cmpuint (st.offline->len, ==, 0);
+  g_assert_cmpstr (g_hash_table_lookup (st.running, "tiny"), ==, "node3");
+  g_assert_cmpstr (g_hash_table_lookup (st.running, "labctl-fence"), ==, "node2");
+  g_assert_false (g_hash_table_contains (st.failed, "tiny"));
+  g_assert_cmpuint (st.fence_history->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (st.fence_history, 0), ==, "node1 off success");
+  lab_cluster_status_clear (&st);
+
+  /* a node still joining counts as not online; no DC: no quorum */
+  {
+    const char *joining = "<pacemaker-result><summary><current_dc present=\"false\"/></summary><nodes>"
+                          "<node name=\"n1\" online=\"true\" pending=\"true\" unclean=\"false\"/>"
+                          "<node name=\"n2\" online=\"true\" pending=\"false\" unclean=\"true\"/>"
+                          "</nodes></pacemaker-result>";
+
+    g_assert_true (lab_cluster_status_parse (joining, &st, NULL));
+    g_assert_false (st.quorate);
+    g_assert_null (st.dc);
+    g_assert_cmpuint (st.online->len, ==, 0);
+    g_assert_cmpuint (st.offline->len, ==, 2);
+    lab_cluster_status_clear (&st);
+  }
+  g_assert_false (lab_cluster_status_parse ("<status/>", &st, NULL));
+  lab_cluster_status_clear (&st);
+}
+
+/* The documents cibadmin gets. */
+static void
+test_primitive_xml (void)
+{
+  const char *params[] = { "config", "/etc/libvirt/labctl-ha/g.xml", "force_stop", "true", NULL };
+  const char *meta[] = { "allow-migrate", "false", NULL };
+  const char *ops[] = { "monitor", "5s", "30s", NULL };
+  g_autofree char *xml = lab_cluster_primitive_xml ("g", "ocf", "heartbeat", "VirtualDomain", params, meta, ops);
+  g_autofree char *fence = lab_cluster_primitive_xml ("f", "stonith", NULL, "fence_labctl", NULL, NULL, NULL);
+
+  g_assert_nonnull (strstr (xml, "<primitive id='g' class='ocf' provider='heartbeat' type='VirtualDomain'>"));
+  g_assert_nonnull (strstr (xml, "<instance_attributes id='g-params'>"));
+  g_assert_nonnull (strstr (xml, "<nvpair id='g-params-config' name='config' value='/etc/libvirt/labctl-ha/g.xml'/>"));
+  g_assert_nonnull (strstr (xml, "<meta_attributes id='g-meta'>"));
+  g_assert_nonnull (strstr (xml, "<nvpair id='g-meta-allow-migrate' name='allow-migrate' value='false'/>"));
+  g_assert_nonnull (strstr (xml, "<op id='g-monitor-5s' name='monitor' interval='5s' timeout='30s'/>"));
+  g_assert_null (strstr (fence, "attributes"));
+  g_assert_null (strstr (fence, "provider"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -200,5 +264,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cluster/log/poweroff", test_poweroff_phases);
   g_test_add_func ("/cluster/log/fence-fails", test_fence_fails);
   g_test_add_func ("/cluster/log/year-and-noise", test_year_and_noise);
+  g_test_add_func ("/cluster/crm-mon", test_crm_mon);
+  g_test_add_func ("/cluster/primitive-xml", test_primitive_xml);
   return g_test_run ();
 }
