@@ -129,6 +129,46 @@ experiment_failover (LabCli *cli, int argc, char **argv, GError **error)
   return ok;
 }
 
+static gboolean
+experiment_quorum (LabCli *cli, int argc, char **argv, GError **error)
+{
+  g_autoptr(LabStand) stand = NULL;
+  LabQuorumResult result = { 0 };
+  gboolean ok;
+
+  stand = lab_stand_open (cli->recipe, FALSE, cli->json ? NULL : cli->err, cli->cancellable, error);
+  if (stand == NULL)
+    return FALSE;
+  ok = lab_stand_experiment_quorum (stand, opt_failover_guest, &result, error);
+  if (result.survivor != NULL)
+    {
+      if (cli->json)
+        {
+          g_autoptr(JsonNode) node = lab_quorum_result_to_json (&result);
+          lab_cli_print_json (cli, node);
+        }
+      else
+        {
+          g_autofree char *text = lab_quorum_result_format (&result);
+          fputs (text, cli->out);
+        }
+    }
+  if (ok && (!result.recovered || result.survivor_started || result.survivor_quorate))
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("The quorum experiment did not go as a cluster must: see the "
+                                                         "report above"));
+      ok = FALSE;
+    }
+  lab_quorum_result_clear (&result);
+  return ok;
+}
+
+static const GOptionEntry quorum_options[] = {
+  { "guest", 'g', 0, G_OPTION_ARG_STRING, &opt_failover_guest, N_("The HA guest (default: the first guest)"),
+    N_("GUEST") },
+  { NULL }
+};
+
 static const LabCommand experiment_verbs[] = {
   {
     .name = "migrate",
@@ -156,13 +196,26 @@ static const LabCommand experiment_verbs[] = {
     .option_complete = failover_option_complete,
     .handler = experiment_failover,
   },
+  {
+    .name = "quorum",
+    .summary = N_("Quorum: a node alone does not restart the guest"),
+    .description = N_("Cuts the links of the guest's node and of a second node, so that the third node is alone "
+                      "with 1 of 3 votes, and shows that it does not start the guest without quorum; then brings "
+                      "the second node back: with 2 of 3 votes the cluster fences the guest's node and starts the "
+                      "guest. The report says why two-node clusters need a tie-breaker. Afterwards the fenced node "
+                      "is started again. Needs a lab with a [cluster] of 3 nodes."),
+    .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
+    .options = quorum_options,
+    .option_complete = failover_option_complete,
+    .handler = experiment_quorum,
+  },
   { NULL }
 };
 
 const LabCommand lab_command_experiment = {
   .name = "experiment",
   .summary = N_("Run an experiment on the lab (migrate: live migration with measured downtime; failover: HA "
-                "failover with timed phases)"),
+                "failover with timed phases; quorum: why a node alone waits)"),
   .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
   .verbs = experiment_verbs,
 };

@@ -540,3 +540,202 @@ lab_failover_result_format (const LabFailoverResult *r)
                             r->rejoin_s);
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
+
+/* ---- quorum ---------------------------------------------------------------- */
+
+#define QUORUM_WATCH_S 20
+
+void
+lab_quorum_result_clear (LabQuorumResult *r)
+{
+  g_clear_pointer (&r->guest, g_free);
+  g_clear_pointer (&r->cut, g_free);
+  g_clear_pointer (&r->returning, g_free);
+  g_clear_pointer (&r->survivor, g_free);
+  g_clear_pointer (&r->new_node, g_free);
+}
+
+static gboolean
+set_link (LabContext *ctx, const char *node, gboolean up, GError **error)
+{
+  return lab_flavor_node_fault (ctx, node, up ? LAB_NODE_FAULT_LINK_UP : LAB_NODE_FAULT_LINK_DOWN, error);
+}
+
+gboolean
+lab_experiment_quorum (LabContext *ctx, const char *guest, LabQuorumResult *r, GError **error)
+{
+  const LabClusterOps *ops = lab_flavor_cluster_ops (ctx, error);
+  LabRecipe *rec = ctx->recipe;
+  LabClusterStatus st = { 0 };
+  g_autoptr(LabProbe) probe = NULL;
+  LabProbeResult pr = { 0 };
+  LabGuest *g;
+  const char *on;
+  gint64 t_end, t_back, deadline;
+  guint n_alone;
+
+  memset (r, 0, sizeof *r);
+  r->recover_offset_us = -1;
+  r->rejoin_s = -1;
+  if (ops == NULL || (g = pick_guest (ctx, guest, error)) == NULL)
+    return FALSE;
+  if (rec->nodes->len != 3)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+                   _("The quorum experiment needs exactly 3 nodes (lab %s has %u)"), rec->name, rec->nodes->len);
+      return FALSE;
+    }
+  if (!lab_cluster_wait_online (ctx, ops, 30000, error) || !lab_cluster_status_query (ctx, ops, NULL, &st, error))
+    return FALSE;
+  on = g_hash_table_lookup (st.running, g->name);
+  if (on == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                   _("The cluster does not run guest %s now; run `labctl up` (or `labctl reset`) first"), g->name);
+      lab_cluster_status_clear (&st);
+      return FALSE;
+    }
+  r->guest = g_strdup (g->name);
+  r->cut = g_strdup (on);
+  lab_cluster_status_clear (&st);
+  for (guint i = 0; i < rec->nodes->len; i++)
+    {
+      const char *name = ((LabNode *) g_ptr_array_index (rec->nodes, i))->name;
+
+      if (g_str_equal (name, r->cut))
+        continue;
+      if (r->returning == NULL)
+        r->returning = g_strdup (name);
+      else
+        r->survivor = g_strdup (name);
+    }
+
+  probe = lab_probe_new (g->address, error);
+  if (probe == NULL)
+    return FALSE;
+  lab_probe_set_interval (probe, PROBE_INTERVAL_US);
+  if (!lab_probe_start (probe, error) || !lab_probe_wait_replies (probe, 5, 10000, ctx->cancellable, error))
+    {
+      lab_probe_stop (probe, 0, &pr, NULL);
+      return FALSE;
+    }
+  lab_progress_info (ctx->progress, _("cutting the links of nodes %s and %s: %s is alone with 1 of 3 votes"), r->cut,
+                     r->returning, r->survivor);
+  if (!set_link (ctx, r->cut, FALSE, error) || !set_link (ctx, r->returning, FALSE, error))
+    {
+      set_link (ctx, r->cut, TRUE, NULL);
+      lab_probe_stop (probe, 0, &pr, NULL);
+      return FALSE;
+    }
+  n_alone = lab_probe_get_n_received (probe);
+  /* the survivor alone: watched, never helped */
+  t_end = g_get_monotonic_time () + QUORUM_WATCH_S * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < t_end && !g_cancellable_is_cancelled (ctx->cancellable))
+    {
+      const char *only[] = { r->survivor, NULL };
+      g_autofree char *out = NULL;
+      int status = -1;
+      const char *argv[] = { "crm_mon", "--one-shot", "--output-as=xml", NULL };
+
+      if (lab_cluster_node_run (ctx, ops, only[0], argv, LAB_RUN_QUERY | LAB_RUN_QUIET_OUTPUT, NULL, &status, &out, NULL)
+          && status == 0 && lab_cluster_status_parse (out, &st, NULL))
+        {
+          const char *where = g_hash_table_lookup (st.running, g->name);
+
+          /* a DC with quorum, right after the cut, is the old view */
+          if (g_get_monotonic_time () > t_end - (QUORUM_WATCH_S - 10) * G_USEC_PER_SEC)
+            r->survivor_quorate |= st.quorate;
+          r->survivor_started |= g_strcmp0 (where, r->survivor) == 0;
+        }
+      lab_cluster_status_clear (&st);
+      g_usleep (1000 * 1000);
+    }
+  r->watch_s = QUORUM_WATCH_S;
+  /* a reply while the guest's node was cut off would come from a copy the survivor started */
+  r->survivor_started |= lab_probe_get_n_received (probe) > n_alone + 1;
+
+  lab_progress_info (ctx->progress, _("restoring the link of node %s: %s and %s have 2 of 3 votes"), r->returning,
+                     r->returning, r->survivor);
+  t_back = g_get_monotonic_time ();
+  if (!set_link (ctx, r->returning, TRUE, error))
+    {
+      set_link (ctx, r->cut, TRUE, NULL);
+      lab_probe_stop (probe, 0, &pr, NULL);
+      return FALSE;
+    }
+  deadline = t_back + 150 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline && !g_cancellable_is_cancelled (ctx->cancellable))
+    {
+      const char *prefer[] = { r->survivor, r->returning, NULL };
+
+      if (lab_cluster_status_query (ctx, ops, prefer, &st, NULL))
+        {
+          const char *where = g_hash_table_lookup (st.running, g->name);
+
+          if (where != NULL && !g_str_equal (where, r->cut) && r->new_node == NULL)
+            r->new_node = g_strdup (where);
+        }
+      lab_cluster_status_clear (&st);
+      if (r->new_node != NULL && lab_probe_ping_once (g->address, NULL, 1000, ctx->cancellable, NULL))
+        {
+          r->recovered = TRUE;
+          r->recover_offset_us = g_get_monotonic_time () - t_back;
+          break;
+        }
+      g_usleep (300 * 1000);
+    }
+  /* A is fenced (or will be): its cable goes back for the plan to restart it */
+  if (!set_link (ctx, r->cut, TRUE, error))
+    {
+      lab_probe_stop (probe, 0, &pr, NULL);
+      return FALSE;
+    }
+  return lab_probe_stop (probe, 0, &pr, error);
+}
+
+JsonNode *
+lab_quorum_result_to_json (const LabQuorumResult *r)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  lab_json_member_string (b, "guest", r->guest);
+  lab_json_member_string (b, "cut", r->cut);
+  lab_json_member_string (b, "returning", r->returning);
+  lab_json_member_string (b, "survivor", r->survivor);
+  lab_json_member_double (b, "watch_s", r->watch_s);
+  lab_json_member_boolean (b, "survivor_quorate", r->survivor_quorate);
+  lab_json_member_boolean (b, "survivor_started", r->survivor_started);
+  lab_json_member_boolean (b, "recovered", r->recovered);
+  lab_json_member_nullable (b, "new_node", r->new_node);
+  lab_json_member_int (b, "recover_offset_ms", r->recover_offset_us >= 0 ? r->recover_offset_us / 1000 : -1);
+  lab_json_member_double (b, "rejoin_s", r->rejoin_s);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+char *
+lab_quorum_result_format (const LabQuorumResult *r)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  g_string_append_printf (s, _("Quorum with 3 votes, guest %s on node %s.\n"), r->guest, r->cut);
+  g_string_append_printf (s, _("Links of %s and %s cut: %s alone, watched for %.0f s: %s, %s.\n"), r->cut, r->returning,
+                          r->survivor, r->watch_s, r->survivor_quorate ? _("it HAD quorum") : _("no quorum"),
+                          r->survivor_started ? _("it STARTED the guest") : _("it did not start the guest"));
+  if (r->recovered)
+    g_string_append_printf (s, _("Link of %s restored: 2 of 3 votes, node %s fenced, guest answering on %s %.1f s "
+                                 "later.\n"),
+                            r->returning, r->cut, r->new_node, r->recover_offset_us / 1e6);
+  else
+    g_string_append_printf (s, _("Link of %s restored, but the guest did not come back.\n"), r->returning);
+  g_string_append (s, _("A node alone cannot tell whether the others are dead or only out of reach, and the others "
+                        "may be running the guest: without a majority of the votes it must not start it, or two "
+                        "copies would write the same disk. With two nodes a split leaves 1 of 2 votes on each side: "
+                        "neither has a majority, so either both stop or, told to go on alone (two_node), both "
+                        "try to fence each other. A third vote breaks the tie: a third node, or a tie-breaker "
+                        "such as corosync-qdevice (Proxmox: an external QDevice).\n"));
+  if (r->rejoin_s >= 0)
+    g_string_append_printf (s, _("Node %s was started again and rejoined the cluster in %.1f s.\n"), r->cut, r->rejoin_s);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}

@@ -93,4 +93,31 @@ gboolean  lab_experiment_failover     (LabContext        *ctx,
                                        LabFailoverResult *result,
                                        GError           **error);
 
+/* `labctl experiment quorum`: the links of the guest's node A and of a
+ * second node B are cut, so the third node C is alone with 1 of 3 votes:
+ * it has no quorum and must not start the guest (it cannot know whether A
+ * and B still run it). Then B's link comes back: B and C are a majority,
+ * fence A and start the guest. */
+typedef struct {
+  char     *guest;
+  char     *cut;             /* A: ran the guest, stays cut off (and is fenced) */
+  char     *returning;       /* B: its link comes back */
+  char     *survivor;        /* C */
+  double    watch_s;         /* how long C was watched alone */
+  gboolean  survivor_quorate;   /* C had quorum while alone (must not) */
+  gboolean  survivor_started;   /* C ran the guest while alone (must not) */
+  gboolean  recovered;          /* after B's return the guest answered */
+  char     *new_node;
+  gint64    recover_offset_us;  /* from B's return until the guest answered; -1 */
+  double    rejoin_s;           /* A back in the cluster (stand); -1 */
+} LabQuorumResult;
+
+void      lab_quorum_result_clear    (LabQuorumResult *result);
+JsonNode *lab_quorum_result_to_json  (const LabQuorumResult *result);
+char     *lab_quorum_result_format   (const LabQuorumResult *result);
+gboolean  lab_experiment_quorum      (LabContext      *ctx,
+                                      const char      *guest,
+                                      LabQuorumResult *result,
+                                      GError         **error);
+
 G_END_DECLS

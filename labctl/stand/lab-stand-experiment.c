@@ -71,3 +71,37 @@ lab_stand_experiment_failover (LabStand *stand, const char *guest, LabFailoverMo
 
   return lab_stand_run_in_thread (run_failover, stand, &job, error);
 }
+
+typedef struct {
+  const char      *guest;
+  LabQuorumResult *result;
+} QuorumJob;
+
+static gboolean
+run_quorum (LabStand *stand, gpointer data, GError **error)
+{
+  QuorumJob *job = data;
+  gint64 t0;
+
+  if (!lab_experiment_quorum (&stand->ctx, job->guest, job->result, error))
+    return FALSE;
+  if (!job->result->recovered)
+    return TRUE;
+  lab_progress_info (stand->ctx.progress, _("starting node %s again"), job->result->cut);
+  t0 = g_get_monotonic_time ();
+  if (!lab_plan_up (stand->plan, error))
+    {
+      g_prefix_error (error, _("Node %s did not come back after the failover: "), job->result->cut);
+      return FALSE;
+    }
+  job->result->rejoin_s = (g_get_monotonic_time () - t0) / 1e6;
+  return TRUE;
+}
+
+gboolean
+lab_stand_experiment_quorum (LabStand *stand, const char *guest, LabQuorumResult *result, GError **error)
+{
+  QuorumJob job = { guest, result };
+
+  return lab_stand_run_in_thread (run_quorum, stand, &job, error);
+}

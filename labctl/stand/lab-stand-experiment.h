@@ -33,4 +33,11 @@ gboolean lab_stand_experiment_failover (LabStand          *stand,
                                         LabFailoverResult *result,
                                         GError           **error);
 
+/* The quorum experiment (lab-failover.h); afterwards the fenced node is
+ * started again as after a failover. */
+gboolean lab_stand_experiment_quorum   (LabStand          *stand,
+                                        const char        *guest,
+                                        LabQuorumResult   *result,
+                                        GError           **error);
+
 G_END_DECLS

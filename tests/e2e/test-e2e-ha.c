@@ -6,7 +6,8 @@
  * guest answers again (on another node after a poweroff or a partition),
  * the phases are present and in order, the probe's downtime matches the
  * answer phase, the fenced node rejoins; a fence device that cannot fence:
- * the experiment reports the stuck phase and claims no recovery; `reset`
+ * the experiment reports the stuck phase and claims no recovery; the
+ * quorum experiment (a node alone does not start the guest); `reset`
  * after the failovers; `down`: no corosync, pacemaker, fence agent or
  * namespace of the lab is left. */
 #include "config.h"
@@ -306,6 +307,29 @@ test_fence_fails (void)
   g_assert_cmpint (st, ==, 0);
 }
 
+/* Two links cut: the node left alone has no quorum and does not start
+ * the guest; one link back: the majority fences and recovers. */
+static void
+test_quorum (void)
+{
+  int status = -1;
+  g_autofree char *out = run_labctl (&status, "experiment", "quorum", "--json", NULL);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  JsonObject *o;
+
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (out != NULL && json_parser_load_from_data (p, out, -1, NULL));
+  if (out == NULL || json_parser_get_root (p) == NULL)
+    return;
+  o = json_node_get_object (json_parser_get_root (p));
+  g_assert_false (json_object_get_boolean_member (o, "survivor_quorate"));
+  g_assert_false (json_object_get_boolean_member (o, "survivor_started"));
+  g_assert_true (json_object_get_boolean_member (o, "recovered"));
+  g_assert_cmpstr (json_object_get_string_member (o, "new_node"), !=, json_object_get_string_member (o, "cut"));
+  g_assert_cmpfloat (json_object_get_double_member (o, "rejoin_s"), >, 0);
+  g_assert_true (lab_probe_ping_once (guest_address, NULL, 5000, NULL, NULL));
+}
+
 static void
 test_reset (void)
 {
@@ -411,6 +435,7 @@ main (int argc, char **argv)
   g_test_add_func ("/e2e-ha/failover/crash", test_failover_crash);
   g_test_add_func ("/e2e-ha/failover/partition", test_failover_partition);
   g_test_add_func ("/e2e-ha/failover/fence-fails", test_fence_fails);
+  g_test_add_func ("/e2e-ha/quorum", test_quorum);
   g_test_add_func ("/e2e-ha/reset", test_reset);
   g_test_add_func ("/e2e-ha/down", test_down);
   rc = g_test_run ();
