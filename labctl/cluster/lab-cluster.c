@@ -390,27 +390,30 @@ lab_cluster_wait_resource (LabContext *ctx, const LabClusterOps *ops, const char
 }
 
 gboolean
-lab_cluster_guest_release (LabContext *ctx, const LabClusterOps *ops, const char *guest, GError **error)
+lab_cluster_guest_restart_on (LabContext *ctx, const LabClusterOps *ops, const char *guest, const char *node,
+                              guint timeout_ms, GError **error)
 {
-  /* stopped by the cluster wherever it runs, then left to labctl: the
-   * cluster neither monitors nor starts it until adopt */
-  return lab_cluster_set_meta (ctx, ops, guest, "target-role", "Stopped", error)
-         && lab_cluster_wait_resource (ctx, ops, guest, NULL, 120000, NULL, error)
-         && lab_cluster_set_meta (ctx, ops, guest, "is-managed", "false", error)
-         && lab_cluster_set_meta (ctx, ops, guest, "target-role", "Started", error);
-}
+  g_autofree char *id = g_strdup_printf ("labctl-home-%s", guest);
+  g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
+  g_autofree char *xml = NULL;
+  g_autofree char *del = g_strdup_printf ("<rsc_location id=\"%s\"/>", id);
+  const char *remove[] = { "cibadmin", "--delete", "--scope", "constraints", "--xml-text", del, NULL };
+  const char *create[] = { "cibadmin", "--modify", "--allow-create", "--scope", "constraints", "--xml-text", NULL,
+                           NULL };
+  gboolean ok;
 
-gboolean
-lab_cluster_guest_adopt (LabContext *ctx, const LabClusterOps *ops, const char *guest, const char *on_node,
-                         GError **error)
-{
-  const char *refresh[] = { "crm_resource", "--refresh", "--resource", guest, NULL };
-
-  /* the cluster probes every node, finds it where labctl started it, and
-   * keeps it there (stickiness) once it manages it again */
-  return lab_cluster_tool (ctx, ops, refresh, NULL, NULL, error)
-         && lab_cluster_wait_resource (ctx, ops, guest, on_node, 60000, NULL, error)
-         && lab_cluster_set_meta (ctx, ops, guest, "is-managed", "true", error);
+  lab_xml_writer_empty (w, "rsc_location", "id", id, "rsc", guest, "node", node, "score", "INFINITY", NULL);
+  xml = lab_xml_writer_finish (w);
+  create[6] = xml;
+  /* stopped by the cluster wherever it runs; started by it on node (a
+   * location constraint for the moment), where stickiness then keeps it */
+  if (!lab_cluster_set_meta (ctx, ops, guest, "target-role", "Stopped", error)
+      || !lab_cluster_wait_resource (ctx, ops, guest, NULL, timeout_ms, NULL, error)
+      || !lab_cluster_tool (ctx, ops, create, NULL, NULL, error))
+    return FALSE;
+  ok = lab_cluster_set_meta (ctx, ops, guest, "target-role", "Started", error)
+       && lab_cluster_wait_resource (ctx, ops, guest, node, timeout_ms, NULL, error);
+  return lab_cluster_tool (ctx, ops, remove, NULL, NULL, ok ? error : NULL) && ok;
 }
 
 /* ---- documents ---------------------------------------------------------- */

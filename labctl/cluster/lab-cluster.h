@@ -120,19 +120,15 @@ gboolean  lab_cluster_status_query    (LabContext          *ctx,
                                        LabClusterStatus    *status,
                                        GError             **error);
 
-/* The HA guest's resource: stop it (target-role Stopped) and wait, hand
- * it back to labctl (is-managed false) or to the cluster again (is-managed
- * true after a refresh: the cluster re-probes where it runs), used by
- * `reset`. */
-gboolean  lab_cluster_guest_release   (LabContext          *ctx,
-                                       const LabClusterOps *ops,
-                                       const char          *guest,
-                                       GError             **error);
-gboolean  lab_cluster_guest_adopt     (LabContext          *ctx,
-                                       const LabClusterOps *ops,
-                                       const char          *guest,
-                                       const char          *on_node,
-                                       GError             **error);
+/* `reset` of an HA guest: the cluster stops it wherever it runs and
+ * starts it again on node (its home), a fresh boot from its disk; a
+ * temporary location constraint (labctl-home-<guest>) says where. */
+gboolean  lab_cluster_guest_restart_on (LabContext          *ctx,
+                                        const LabClusterOps *ops,
+                                        const char          *guest,
+                                        const char          *node,
+                                        guint                timeout_ms,
+                                        GError             **error);
 
 /* Waits until resource rsc runs (want_node: on that node; "": anywhere;
  * *out_node, may be NULL, gets where) or, want_node NULL, runs nowhere. */

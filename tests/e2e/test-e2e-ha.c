@@ -342,6 +342,8 @@ test_reset (void)
   g_assert_cmpint (status, ==, 0);
   g_assert_true (lab_probe_ping_once (guest_address, NULL, 5000, NULL, NULL));
   g_assert_true (cluster_state ("node2", &quorate, &online, &on));
+  g_assert_true (quorate);
+  g_assert_cmpuint (online, ==, 3);
   g_assert_cmpstr (on, ==, "node1");
 }
 
@@ -431,10 +433,10 @@ main (int argc, char **argv)
       return 1;
     }
   g_test_add_func ("/e2e-ha/up", test_up);
-  g_test_add_func ("/e2e-ha/failover/poweroff", test_failover_poweroff);
-  g_test_add_func ("/e2e-ha/failover/crash", test_failover_crash);
-  g_test_add_func ("/e2e-ha/failover/partition", test_failover_partition);
-  g_test_add_func ("/e2e-ha/failover/fence-fails", test_fence_fails);
+  g_test_add_func ("/e2e-ha/failover-poweroff", test_failover_poweroff);
+  g_test_add_func ("/e2e-ha/failover-crash", test_failover_crash);
+  g_test_add_func ("/e2e-ha/failover-partition", test_failover_partition);
+  g_test_add_func ("/e2e-ha/failover-fence-fails", test_fence_fails);
   g_test_add_func ("/e2e-ha/quorum", test_quorum);
   g_test_add_func ("/e2e-ha/reset", test_reset);
   g_test_add_func ("/e2e-ha/down", test_down);

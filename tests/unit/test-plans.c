@@ -40,7 +40,7 @@ static const PlanCase cases[] = {
   { "kvm-3node", "recipes/kvm-3node.lab" },
   { "proxmox-3node", "recipes/proxmox-3node.lab" },
   { "e2e", "tests/data/e2e.lab" },
-  { "e2e-ha", "tests/data/e2e-ha.lab" },
+  { "ha-cluster", "tests/data/ha-cluster.lab" },
 };
 
 static char *

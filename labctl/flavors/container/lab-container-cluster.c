@@ -17,6 +17,7 @@
 #include "lab-flavor.h"
 #include "lab-guest.h"
 #include "lab-i18n.h"
+#include "lab-probe.h"
 #include "lab-util.h"
 
 static char *
@@ -151,8 +152,11 @@ lab_container_reset_guest (LabContext *ctx, LabGuest *g, GError **error)
 
   if (!ctx->recipe->cluster)
     return lab_guest_reset (ctx, g, error);
-  /* the cluster lets go of the guest, labctl puts it back home from its
-   * clean image, the cluster finds it there and manages it again */
-  return lab_cluster_guest_release (ctx, ops, g->name, error) && lab_guest_reset (ctx, g, error)
-         && lab_cluster_guest_adopt (ctx, ops, g->name, g->node, error);
+  /* the cluster owns the guest: it stops it and boots it again at home
+   * (a clean image restored behind its back would run twice) */
+  if (!lab_cluster_guest_restart_on (ctx, ops, g->name, g->node, 120000, error))
+    return FALSE;
+  if (g->address != NULL)
+    return lab_probe_ping_once (g->address, NULL, 120000, ctx->cancellable, error);
+  return TRUE;
 }

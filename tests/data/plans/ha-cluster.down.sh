@@ -1,4 +1,4 @@
-# labctl down --recipe @DATADIR@/tests/data/e2e-ha.lab: lab e2eha, in reverse order
+# labctl down --recipe @DATADIR@/tests/data/ha-cluster.lab: lab e2eha, in reverse order
 # 1. Check that every node and guest answers
 # 2. Make guest tiny a cluster resource (VirtualDomain)
 nsenter -t $(cat /var/lib/labctl/e2eha/nodes/node1/run/virtlogd.pid) -m -u -n -- crm_resource --resource tiny --meta --set-parameter target-role --parameter-value Stopped

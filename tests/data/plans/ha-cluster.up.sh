@@ -1,7 +1,7 @@
-# labctl up --recipe @DATADIR@/tests/data/e2e-ha.lab: lab e2eha, flavor container, 3 nodes, 1 guests
+# labctl up --recipe @DATADIR@/tests/data/ha-cluster.lab: lab e2eha, flavor container, 3 nodes, 1 guests
 # The commands each step runs (as root), in order:
 # 1. Check the host (CPU, memory, disk, tools)
-labctl check --recipe @DATADIR@/tests/data/e2e-ha.lab
+labctl check --recipe @DATADIR@/tests/data/ha-cluster.lab
 # 2. Create the lab bridge lab-e2eha with the gateway address
 ip link add lab-e2eha type bridge
 ip link set dev lab-e2eha alias labctl:e2eha
