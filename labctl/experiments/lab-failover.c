@@ -323,14 +323,12 @@ lab_experiment_failover (LabContext *ctx, const char *guest, LabFailoverMode mod
   const LabClusterOps *ops = lab_flavor_cluster_ops (ctx, error);
   LabRecipe *rec = ctx->recipe;
   LabGuest *g;
-  LabClusterStatus st = { 0 };
   g_autoptr(LabProbe) probe = NULL;
   g_autoptr(GPtrArray) prefer = NULL;
   g_autoptr(GPtrArray) events = NULL;
   gint64 fault_real_us;
   guint n_before;
   gboolean recovered;
-  const char *on;
 
   memset (r, 0, sizeof *r);
   r->rejoin_s = -1;
@@ -345,18 +343,13 @@ lab_experiment_failover (LabContext *ctx, const char *guest, LabFailoverMode mod
   /* a complete cluster that runs the guest */
   if (!lab_cluster_wait_online (ctx, ops, 30000, error))
     return FALSE;
-  if (!lab_cluster_status_query (ctx, ops, NULL, &st, error))
-    return FALSE;
-  on = g_hash_table_lookup (st.running, g->name);
-  if (on == NULL)
+  /* a cleanup or a probe just now may hide it for a moment */
+  if (!lab_cluster_wait_resource (ctx, ops, g->name, "", 30000, &r->victim, NULL))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
                    _("The cluster does not run guest %s now; run `labctl up` (or `labctl reset`) first"), g->name);
-      lab_cluster_status_clear (&st);
       return FALSE;
     }
-  r->victim = g_strdup (on);
-  lab_cluster_status_clear (&st);
 
   probe = lab_probe_new (g->address, error);
   if (probe == NULL)
@@ -407,8 +400,10 @@ lab_experiment_failover (LabContext *ctx, const char *guest, LabFailoverMode mod
     {
       const char *cleanup[] = { "crm_resource", "--cleanup", "--resource", r->guest, NULL };
 
-      /* the failure is in the report now: the cluster forgets it */
+      /* the failure is in the report now: the cluster forgets it (and
+       * re-probes: the guest shows as running again afterwards) */
       lab_cluster_node_run (ctx, ops, r->new_node, cleanup, 0, NULL, NULL, NULL, NULL);
+      lab_cluster_wait_resource (ctx, ops, r->guest, "", 30000, NULL, NULL);
     }
   return TRUE;
 }

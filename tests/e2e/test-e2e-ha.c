@@ -94,9 +94,14 @@ cluster_state (const char *node, gboolean *quorate, guint *online, char **guest_
   *quorate = strstr (xml, "with_quorum=\"true\"") != NULL;
   for (p = xml; (p = strstr (p, "online=\"true\"")) != NULL; p++)
     (*online)++;
-  if (guest_on != NULL && (p = strstr (xml, "<resource id=\"tiny\"")) != NULL
-      && (p = strstr (p, "<node name=\"")) != NULL)
-    *guest_on = g_strndup (p + strlen ("<node name=\""), strcspn (p + strlen ("<node name=\""), "\""));
+  /* the node inside the resource's element, if it has one */
+  if (guest_on != NULL && (p = strstr (xml, "<resource id=\"tiny\"")) != NULL)
+    {
+      const char *end = strstr (p, "</resource>");
+
+      if (end != NULL && (p = strstr (p, "<node name=\"")) != NULL && p < end)
+        *guest_on = g_strndup (p + strlen ("<node name=\""), strcspn (p + strlen ("<node name=\""), "\""));
+    }
   return TRUE;
 }
 
@@ -146,7 +151,7 @@ failover (JsonParser **keep, int *status, const char *mode, const char *timeout)
   g_autoptr(GError) error = NULL;
 
   *keep = json_parser_new ();
-  if (out == NULL || !json_parser_load_from_data (*keep, out, -1, &error))
+  if (out == NULL || !json_parser_load_from_data (*keep, out, -1, &error) || json_parser_get_root (*keep) == NULL)
     {
       g_test_message ("not JSON: %s", out);
       return NULL;
