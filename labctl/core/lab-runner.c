@@ -1060,6 +1060,33 @@ lab_process_alive (GPid pid)
 }
 
 gboolean
+lab_process_is (GPid pid, const char *name)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/comm", (int) pid);
+  g_autofree char *comm = NULL;
+
+  if (pid <= 0 || !lab_process_alive (pid))
+    return FALSE;
+  if (!g_file_get_contents (path, &comm, NULL, NULL))
+    return FALSE;
+  g_strstrip (comm);
+  return g_str_has_prefix (comm, name);
+}
+
+void
+lab_process_stop (GPid pid, const char *name, guint timeout_ms)
+{
+  if (!lab_process_is (pid, name))
+    return;
+  kill (pid, SIGTERM);
+  if (!lab_process_wait_gone (pid, timeout_ms))
+    {
+      kill (pid, SIGKILL);
+      lab_process_wait_gone (pid, 5000);
+    }
+}
+
+gboolean
 lab_process_wait_gone (GPid pid, guint timeout_ms)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;

@@ -106,6 +106,11 @@ gboolean       lab_runner_spawn_daemon     (LabRunner          *self,
 
 /* TRUE while pid exists and is not a zombie (reads /proc/PID/stat). */
 gboolean       lab_process_alive           (GPid pid);
+/* TRUE while pid is alive and runs a program whose name (comm) starts
+ * with name (guards a recorded PID against reuse). */
+gboolean       lab_process_is              (GPid pid, const char *name);
+/* When pid runs name: SIGTERM, wait timeout_ms, then SIGKILL. */
+void           lab_process_stop            (GPid pid, const char *name, guint timeout_ms);
 /* Waits until pid is gone or a zombie; FALSE on timeout. */
 gboolean       lab_process_wait_gone       (GPid pid, guint timeout_ms);
 

@@ -100,3 +100,37 @@ lab_flavor_node_command (LabContext *ctx, const char *node, const char *const *a
     }
   return flavor->node_command (ctx, n, argv, error);
 }
+
+const LabClusterOps *
+lab_flavor_cluster_ops (LabContext *ctx, GError **error)
+{
+  const LabFlavor *flavor = lab_flavor_for_context (ctx);
+
+  if (ctx->recipe->cluster && flavor->cluster_ops != NULL)
+    return flavor->cluster_ops;
+  g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+               _("Lab %s has no cluster: add a [cluster] section to its recipe (see recipes/README.md) and run "
+                 "`labctl up`"), ctx->recipe->name);
+  return NULL;
+}
+
+gboolean
+lab_flavor_node_fault (LabContext *ctx, const char *node, LabNodeFault fault, GError **error)
+{
+  const LabFlavor *flavor = lab_flavor_for_context (ctx);
+  LabNode *n = lab_recipe_find_node (ctx->recipe, node);
+
+  if (n == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("Lab %s has no node '%s'"), ctx->recipe->name, node);
+      return FALSE;
+    }
+  if (flavor->node_fault == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+                   _("Lab %s: labctl cannot inject faults into the nodes of the %s flavor yet"), ctx->recipe->name,
+                   lab_flavor_to_string (ctx->recipe->flavor));
+      return FALSE;
+    }
+  return flavor->node_fault (ctx, n, fault, error);
+}

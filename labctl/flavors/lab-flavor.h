@@ -15,10 +15,18 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "lab-cluster.h"
 #include "lab-plan.h"
 #include "lab-recipe.h"
 
 G_BEGIN_DECLS
+
+/* Faults the experiments inject into a node (node_fault). */
+typedef enum {
+  LAB_NODE_FAULT_POWEROFF,   /* all of the node stops at once (virDomainDestroy, "force off") */
+  LAB_NODE_FAULT_LINK_DOWN,  /* the node's link to the lab network is cut */
+  LAB_NODE_FAULT_LINK_UP,    /* ... and restored */
+} LabNodeFault;
 
 /* Adds the flavor's steps of one phase to plan (the plan's phase is set). */
 typedef void     (*LabFlavorAddStepsFunc)  (LabPlan    *plan,
@@ -53,6 +61,16 @@ typedef struct {
    * nodes with an OS get ssh with the lab's key. NULL: the flavor's nodes
    * run nothing labctl can reach. */
   LabFlavorNodeCommandFunc node_command;
+
+  /* The cluster (a recipe's [cluster]): how the cluster layer reaches the
+   * nodes, which fence agent powers them off. NULL: no cluster on this
+   * flavor's nodes. */
+  const LabClusterOps *cluster_ops;
+  /* Experiments: inject a fault into a node. NULL: none. */
+  gboolean (*node_fault)        (LabContext   *ctx,
+                                 LabNode      *node,
+                                 LabNodeFault  fault,
+                                 GError      **error);
 
   /* stand.ready: TRUE when the node answers (NULL: nothing to ask). */
   gboolean (*node_ready)        (LabContext   *ctx,
@@ -105,6 +123,17 @@ char           **lab_flavor_node_command   (LabContext        *ctx,
                                             const char        *node,
                                             const char *const *argv,
                                             GError           **error);
+
+/* The row's cluster operations, LAB_ERROR_UNSUPPORTED when the lab has no
+ * [cluster] or its flavor builds none. */
+const LabClusterOps *lab_flavor_cluster_ops (LabContext *ctx,
+                                             GError    **error);
+/* Injects fault into the node named node (LAB_ERROR_UNSUPPORTED when the
+ * flavor cannot). */
+gboolean         lab_flavor_node_fault     (LabContext   *ctx,
+                                            const char   *node,
+                                            LabNodeFault  fault,
+                                            GError      **error);
 
 /* The flavors' rows (flavors/<name>/lab-<name>-flavor.c). */
 extern const LabFlavor lab_flavor_vm;

@@ -100,8 +100,8 @@ guest_disk (LabContext *ctx, LabGuest *g, LabGuestDisk *disk)
   return TRUE;
 }
 
-static char *
-guest_xml (LabContext *ctx, LabGuest *g)
+char *
+lab_guest_xml (LabContext *ctx, LabGuest *g)
 {
   LabGuestDisk disk = { 0 };
   gboolean has = guest_disk (ctx, g, &disk);
@@ -322,7 +322,7 @@ wait_ping (LabContext *ctx, LabGuest *g, guint timeout_ms, GError **error)
 static virDomainPtr
 define_on (LabContext *ctx, virConnectPtr conn, LabGuest *g, const char *node, GError **error)
 {
-  g_autofree char *xml = guest_xml (ctx, g);
+  g_autofree char *xml = lab_guest_xml (ctx, g);
   virDomainPtr dom = virDomainDefineXML (conn, xml);
 
   if (dom == NULL)
@@ -466,7 +466,7 @@ define_describe (LabContext *ctx, gpointer data, gboolean down)
 {
   LabGuest *g = data;
   g_autofree char *uri = lab_flavor_node_uri (ctx, g->node, NULL);
-  g_autofree char *xml = guest_xml (ctx, g);
+  g_autofree char *xml = lab_guest_xml (ctx, g);
   g_autofree char *file = g_strdup_printf ("%s.xml", g->name);
   LabGuestDisk disk = { 0 };
   GPtrArray *lines;

@@ -43,6 +43,10 @@ LabVirtGuestSpec *lab_guest_spec      (LabRecipe          *recipe,
 char        *lab_guest_domain_xml     (LabRecipe          *recipe,
                                        LabGuest           *guest,
                                        const LabGuestDisk *disk);
+/* The domain XML of a guest in this lab as it is now: with its disk's
+ * place on the LUN once the guests.disk step recorded it. */
+char        *lab_guest_xml            (LabContext *ctx,
+                                       LabGuest   *guest);
 /* The guest's stable UUID (from lab and guest names). */
 char        *lab_guest_uuid           (LabRecipe *recipe,
                                        LabGuest  *guest);

@@ -93,6 +93,15 @@ lab_recipe_to_json (LabRecipe *r)
     }
   json_builder_end_array (b);
 
+  if (r->cluster)
+    {
+      json_builder_set_member_name (b, "cluster");
+      json_builder_begin_object (b);
+      lab_json_member_int (b, "token_ms", r->cluster_token_ms);
+      lab_json_member_int (b, "stickiness", r->cluster_stickiness);
+      json_builder_end_object (b);
+    }
+
   json_builder_set_member_name (b, "exercises");
   json_builder_begin_array (b);
   for (guint i = 0; r->exercises != NULL && r->exercises[i] != NULL; i++)
@@ -189,6 +198,11 @@ lab_recipe_to_keyfile (LabRecipe *r)
       if (g->disk_bytes > 0)
         kf_set_size (kf, group, "disk", g->disk_bytes);
       g_key_file_set_comment (kf, group, NULL, comment, NULL);
+    }
+  if (r->cluster)
+    {
+      g_key_file_set_integer (kf, "cluster", "token", (gint) r->cluster_token_ms);
+      g_key_file_set_integer (kf, "cluster", "stickiness", (gint) r->cluster_stickiness);
     }
   if (r->exercises != NULL && r->exercises[0] != NULL)
     g_key_file_set_string_list (kf, "exercises", "list", (const char * const *) r->exercises,

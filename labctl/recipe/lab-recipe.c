@@ -49,9 +49,10 @@ static const char * const node_keys[] = { "vcpus", "memory", "disk", "address", 
 static const char * const guest_keys[] = { "node", "memory", "vcpus", "kernel", "initrd",
                                            "cmdline", "address", "disk", NULL };
 static const char * const exercises_keys[] = { "list", NULL };
+static const char * const cluster_keys[] = { "token", "stickiness", NULL };
 
 static const char * const section_names[] = { "lab", "storage", "network", "nodes", "node NAME",
-                                              "guest NAME", "exercises", NULL };
+                                              "guest NAME", "cluster", "exercises", NULL };
 
 /* in LabFlavorId's order */
 static const char * const flavors[] = { "proxmox", "kvm", "container", NULL };
@@ -829,6 +830,7 @@ static const struct {
   { "nodes", "nodes", FALSE, nodes_keys },
   { "node NAME", "node ", TRUE, node_keys },
   { "guest NAME", "guest ", TRUE, guest_keys },
+  { "cluster", "cluster", FALSE, cluster_keys },
   { "exercises", "exercises", FALSE, exercises_keys },
 };
 
@@ -1460,6 +1462,34 @@ parse_exercises (Parser *p, GError **error)
   return TRUE;
 }
 
+/* [cluster]: corosync + pacemaker across the nodes (their guests HA). */
+static gboolean
+parse_cluster (Parser *p, GError **error)
+{
+  LabRecipe *r = p->recipe;
+
+  r->cluster = g_key_file_has_group (p->kf, "cluster");
+  r->cluster_token_ms = LAB_CLUSTER_TOKEN_MS;
+  r->cluster_stickiness = LAB_CLUSTER_STICKINESS;
+  if (!r->cluster)
+    return TRUE;
+  if (!get_uint (p, "cluster", "token", 200, 60000, &r->cluster_token_ms, NULL, error)
+      || !get_uint (p, "cluster", "stickiness", 0, 1000000, &r->cluster_stickiness, NULL, error))
+    return FALSE;
+  if (r->flavor != LAB_FLAVOR_CONTAINER)
+    return recipe_error (p, error, group_line (p, "cluster"), "[cluster]",
+                         _("a cluster is built only on container nodes so far (this lab's flavor is %s); "
+                           "remove [cluster] or set 'flavor = container'"), flavors[r->flavor]);
+  if (r->nodes->len < 3)
+    return recipe_error (p, error,
+                         g_key_file_has_group (p->kf, "nodes") ? key_line (p, "nodes", "count")
+                                                               : group_line (p, "cluster"),
+                         "count",
+                         _("a cluster needs 3 nodes (3 votes): with %u a lost node cannot be told from a lost "
+                           "link; set 'count = 3' in [nodes]"), r->nodes->len);
+  return TRUE;
+}
+
 static guint64
 round_extent (guint64 bytes)
 {
@@ -1595,7 +1625,8 @@ lab_recipe_load_data (const char *data, gssize length, const char *path, GError 
                          _("fix the syntax: [section] headers, 'key = value' lines and # comments"));
     }
   ok = ok && check_structure (&p, error) && parse_lab (&p, error) && parse_network (&p, error)
-          && parse_storage (&p, error) && parse_nodes (&p, error) && parse_exercises (&p, error)
+          && parse_storage (&p, error) && parse_nodes (&p, error) && parse_cluster (&p, error)
+          && parse_exercises (&p, error)
           && check_capacity (&p, error);
   parser_clear (&p);
   if (!ok)

@@ -13,6 +13,8 @@
  *   [node NAME] per-node overrides: vcpus, memory, disk, address
  *   [guest NAME] guests inside the lab (container flavor / experiments):
  *               node, memory, vcpus, kernel, initrd, cmdline, address
+ *   [cluster]   token, stickiness (corosync + pacemaker over the nodes; the
+ *               guests become HA resources)
  *   [exercises] list
  */
 #pragma once
@@ -33,6 +35,11 @@ typedef enum {
 } LabFlavorId;
 
 #define LAB_GIB (G_GUINT64_CONSTANT (1) << 30)
+
+/* [cluster] defaults: corosync's token (ms; its own default is 3000 plus
+ * 650 per node beyond two) and pacemaker's resource-stickiness */
+#define LAB_CLUSTER_TOKEN_MS   1000
+#define LAB_CLUSTER_STICKINESS 100
 #define LAB_MIB (G_GUINT64_CONSTANT (1) << 20)
 
 /* Defaults from the course. */
@@ -110,6 +117,11 @@ typedef struct _LabRecipe {
   char      *pve_version;   /* proxmox flavor: "9.2" (default), "9.1", "8.4"; NULL for the others */
   GPtrArray *nodes;         /* LabNode* */
   GPtrArray *guests;        /* LabGuest* */
+
+  /* [cluster] */
+  gboolean   cluster;            /* the recipe has a [cluster] section */
+  guint      cluster_token_ms;   /* corosync totem token */
+  guint      cluster_stickiness; /* pacemaker resource-stickiness */
 
   /* [exercises] */
   char     **exercises;

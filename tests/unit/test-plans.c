@@ -43,6 +43,7 @@ static const PlanCase cases[] = {
   { "kvm-3node", "recipes/kvm-3node.lab" },
   { "proxmox-3node", "recipes/proxmox-3node.lab" },
   { "e2e", "tests/data/e2e.lab" },
+  { "ha-cluster", "tests/data/ha-cluster.lab" },
 };
 
 static char *

@@ -127,7 +127,7 @@ container_reset (LabContext *ctx, GError **error)
       LabGuest *g = g_ptr_array_index (r->guests, i);
       gint64 t0 = g_get_monotonic_time ();
 
-      if (!lab_guest_reset (ctx, g, error))
+      if (!lab_container_reset_guest (ctx, g, error))
         return FALSE;
       lab_progress_info (ctx->progress, _("guest %s back to its clean state on %s in %.2f s"), g->name,
                          g->node, (g_get_monotonic_time () - t0) / 1e6);
@@ -148,11 +148,14 @@ const LabFlavor lab_flavor_container = {
   .add_steps = {
     [LAB_PHASE_NETWORK] = lab_container_add_network_steps,
     [LAB_PHASE_NODES] = lab_container_add_node_steps,
-    [LAB_PHASE_GUESTS] = lab_guest_add_steps,
+    [LAB_PHASE_CLUSTER] = lab_container_add_cluster_steps,
+    [LAB_PHASE_GUESTS] = lab_container_add_guest_steps,
   },
   .node_uri = container_node_uri,
   .node_peer_uri = container_node_peer_uri,
   .node_command = container_node_command,
+  .cluster_ops = &lab_container_cluster_ops,
+  .node_fault = lab_container_node_fault,
   .node_ready = container_node_ready,
   .node_status = container_node_status,
   .node_status_text = container_node_status_text,

@@ -19,6 +19,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-paths.h"
 #include "lab-util.h"
 #include "lab-virt.h"
 
@@ -33,6 +34,21 @@ static const struct {
   { "cache", "/var/cache/libvirt" },
   { "log",   "/var/log/libvirt" },
   { "etc",   "/etc/libvirt" },
+};
+
+/* With a [cluster]: the directories corosync and pacemaker keep, private
+ * to the node (a skeleton of the host's, owners and modes kept), and the
+ * node's own /run and /dev/shm (pid files, libqb's rings, the resource
+ * agents' state) as tmpfs: a fresh start of the node is a reboot. */
+static const struct {
+  const char *sub;
+  const char *target;
+} cluster_mounts[] = {
+  { "cluster/etc-corosync",  "/etc/corosync" },
+  { "cluster/lib-corosync",  "/var/lib/corosync" },
+  { "cluster/log-corosync",  "/var/log/corosync" },
+  { "cluster/lib-pacemaker", "/var/lib/pacemaker" },
+  { "cluster/log-pacemaker", "/var/log/pacemaker" },
 };
 
 /* ---- the node's daemons ------------------------------------------------ */
@@ -68,6 +84,18 @@ mount_script (LabContainerNode *node, const char *exec_line)
   g_autoptr(GString) s = g_string_new (NULL);
   g_autofree char *hn = g_shell_quote (node->node_name);
 
+  if (node->cluster)
+    {
+      /* the host's /run/netns stays visible (the fence agent finds the
+       * nodes' namespaces there) */
+      g_autofree char *keep = g_build_filename (node->dir, "cluster", "netns", NULL);
+      g_autofree char *qkeep = g_shell_quote (keep);
+
+      g_string_append_printf (s, "mount --rbind /run/netns %s && mount -t tmpfs -o mode=0755 tmpfs /run && "
+                                 "mkdir -p /run/netns /run/libvirt /run/resource-agents /run/lock && "
+                                 "mount --move %s /run/netns && mount -t tmpfs -o mode=1777 tmpfs /dev/shm && ",
+                              qkeep, qkeep);
+    }
   for (guint i = 0; i < G_N_ELEMENTS (node_mounts); i++)
     {
       g_autofree char *src = g_build_filename (node->dir, node_mounts[i].sub, NULL);
@@ -75,8 +103,84 @@ mount_script (LabContainerNode *node, const char *exec_line)
 
       g_string_append_printf (s, "mount --bind %s %s && ", qsrc, node_mounts[i].target);
     }
+  for (guint i = 0; node->cluster && i < G_N_ELEMENTS (cluster_mounts); i++)
+    {
+      g_autofree char *src = g_build_filename (node->dir, cluster_mounts[i].sub, NULL);
+      g_autofree char *qsrc = g_shell_quote (src);
+
+      g_string_append_printf (s, "mount --bind %s %s && ", qsrc, cluster_mounts[i].target);
+    }
+  if (node->cluster)
+    {
+      /* the fence agent among the host's (pacemaker runs agents from /usr/sbin only) */
+      g_autofree char *sbin = g_build_filename (node->dir, "cluster", "sbin", NULL);
+      g_autofree char *opt = g_strdup_printf ("lowerdir=%s:/usr/sbin", sbin);
+      g_autofree char *qopt = g_shell_quote (opt);
+
+      g_string_append_printf (s, "mount -t overlay -o %s overlay /usr/sbin && ", qopt);
+    }
   g_string_append_printf (s, "hostname %s && exec %s", hn, exec_line);
   return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+/* dst as a directory with the owner and mode of src. */
+static gboolean
+mirror_dir (const char *src, const char *dst, GError **error)
+{
+  struct stat st;
+
+  if (g_stat (src, &st) < 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                   _("%s is missing: are corosync and pacemaker installed? (sudo sh scripts/install-deps)"), src);
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (dst, 0755) < 0 || chown (dst, st.st_uid, st.st_gid) < 0
+      || chmod (dst, st.st_mode & 07777) < 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot create %s: %s"), dst, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The node's private copies of the cluster's directories (the host's and
+ * their sub-directories, empty) and the fence agent for its /usr/sbin. */
+static gboolean
+prepare_cluster_dirs (LabRunner *runner, LabContainerNode *node, GError **error)
+{
+  g_autofree char *sbin = g_build_filename (node->dir, "cluster", "sbin", NULL);
+  g_autofree char *agent = lab_paths_data_file ("labctl", "cluster", LAB_CONTAINER_FENCE_AGENT, NULL);
+  g_autofree char *agent_dst = g_build_filename (sbin, LAB_CONTAINER_FENCE_AGENT, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cluster_mounts); i++)
+    {
+      g_autofree char *dst = g_build_filename (node->dir, cluster_mounts[i].sub, NULL);
+      g_autoptr(GDir) d = g_dir_open (cluster_mounts[i].target, 0, NULL);
+      const char *name;
+
+      if (!mirror_dir (cluster_mounts[i].target, dst, error))
+        return FALSE;
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *sub_src = g_build_filename (cluster_mounts[i].target, name, NULL);
+          g_autofree char *sub_dst = g_build_filename (dst, name, NULL);
+
+          if (g_file_test (sub_src, G_FILE_TEST_IS_DIR) && !g_file_test (sub_src, G_FILE_TEST_IS_SYMLINK)
+              && !mirror_dir (sub_src, sub_dst, error))
+            return FALSE;
+        }
+    }
+  {
+    g_autofree char *keep = g_build_filename (node->dir, "cluster", "netns", NULL);
+
+    if (g_mkdir_with_parents (keep, 0755) < 0)
+      {
+        g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Cannot create %s: %s"), keep, g_strerror (errno));
+        return FALSE;
+      }
+  }
+  return lab_runner_runv (runner, 0, NULL, error, "install", "-D", "-m", "0755", agent, agent_dst, NULL);
 }
 
 static gboolean
@@ -247,6 +351,8 @@ lab_container_daemons_start (LabRunner *runner, LabContainerNode *node, GPid *ou
           return FALSE;
         }
     }
+  if (node->cluster && !prepare_cluster_dirs (runner, node, error))
+    return FALSE;
   if (!lab_runner_runv (runner, 0, NULL, error, "cp", "-a", etc_src, etc, NULL))
     return FALSE;
   {
@@ -355,34 +461,6 @@ lab_container_reaper_path (void)
   return g_str_equal (base, "labctl") ? g_steal_pointer (&self) : NULL;
 }
 
-/* pid runs the program called name (guards against a reused PID). */
-static gboolean
-process_is (GPid pid, const char *name)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/comm", (int) pid);
-  g_autofree char *comm = NULL;
-
-  if (pid <= 0 || !lab_process_alive (pid))
-    return FALSE;
-  if (!g_file_get_contents (path, &comm, NULL, NULL))
-    return FALSE;
-  g_strstrip (comm);
-  return g_str_has_prefix (comm, name);
-}
-
-static void
-stop_process (GPid pid, const char *name, guint timeout_ms)
-{
-  if (!process_is (pid, name))
-    return;
-  kill (pid, SIGTERM);
-  if (!lab_process_wait_gone (pid, timeout_ms))
-    {
-      kill (pid, SIGKILL);
-      lab_process_wait_gone (pid, 5000);
-    }
-}
-
 static GPid
 pid_from_file (LabContainerNode *node, const char *name)
 {
@@ -414,7 +492,7 @@ kill_leftover_qemu (LabContainerNode *node)
       if (!g_file_get_contents (path, &text, NULL, NULL))
         continue;
       pid = (GPid) g_ascii_strtoll (text, NULL, 10);
-      if (process_is (pid, "qemu"))
+      if (lab_process_is (pid, "qemu"))
         {
           kill (pid, SIGKILL);
           lab_process_wait_gone (pid, 5000);
@@ -459,16 +537,16 @@ lab_container_daemons_stop (LabRunner *runner, LabContainerNode *node, GPid virt
     virtlogd = pid_from_file (node, "virtlogd.pid");
   libvirtd_child = pid_from_file (node, "libvirtd.pid");
 
-  if ((libvirtd > 0 && lab_process_alive (libvirtd)) || process_is (libvirtd_child, "libvirtd"))
+  if ((libvirtd > 0 && lab_process_alive (libvirtd)) || lab_process_is (libvirtd_child, "libvirtd"))
     destroy_domains (node);
   /* libvirtd, or `labctl reap` which forwards the signal to it */
-  if (process_is (libvirtd, "labctl"))
-    stop_process (libvirtd, "labctl", 15000);
+  if (lab_process_is (libvirtd, "labctl"))
+    lab_process_stop (libvirtd, "labctl", 15000);
   else
-    stop_process (libvirtd, "libvirtd", 15000);
-  stop_process (libvirtd_child, "libvirtd", 15000);
+    lab_process_stop (libvirtd, "libvirtd", 15000);
+  lab_process_stop (libvirtd_child, "libvirtd", 15000);
   kill_leftover_qemu (node);
-  stop_process (virtlogd, "virtlogd", 10000);
+  lab_process_stop (virtlogd, "virtlogd", 10000);
 
   if (g_file_test (node->dir, G_FILE_TEST_IS_DIR))
     return lab_runner_runv (runner, 0, NULL, error, "rm", "-rf", "--one-file-system", node->dir, NULL);

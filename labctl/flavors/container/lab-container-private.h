@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lab-container.h"
+#include "lab-flavor.h"
 
 G_BEGIN_DECLS
 
@@ -21,5 +22,26 @@ gboolean  lab_container_link_query        (LabRunner   *runner,
  * (lab-container-libvirtd.c); the step data is the recipe's LabNode. */
 extern const LabStepInfo lab_container_netns_step;
 extern const LabStepInfo lab_container_libvirtd_step;
+
+/* The cluster on container nodes (lab-container-cluster.c). */
+extern const LabClusterOps lab_container_cluster_ops;
+void      lab_container_add_cluster_steps (LabPlan    *plan,
+                                           LabContext *ctx);
+/* The guests' steps, and with a [cluster] each guest's cluster.guest. */
+void      lab_container_add_guest_steps   (LabPlan    *plan,
+                                           LabContext *ctx);
+/* SIGKILL every process of the node's network namespace, until none is
+ * left (*n_killed: how many signals were sent). */
+gboolean  lab_container_netns_kill_all    (LabContainerNode *node,
+                                           guint            *n_killed,
+                                           GError          **error);
+gboolean  lab_container_node_fault        (LabContext   *ctx,
+                                           LabNode      *node,
+                                           LabNodeFault  fault,
+                                           GError      **error);
+/* reset of one guest (through the cluster when it manages the guest). */
+gboolean  lab_container_reset_guest       (LabContext *ctx,
+                                           LabGuest   *guest,
+                                           GError    **error);
 
 G_END_DECLS

@@ -39,6 +39,7 @@ lab_container_node_new (LabRecipe *recipe, LabNode *node, const char *state_dir)
     self->uuid = lab_uuid_from_seed (uuid_seed);
   }
   self->caps_cache = lab_container_default_caps_cache ();
+  self->cluster = recipe->cluster;
   return self;
 }
 

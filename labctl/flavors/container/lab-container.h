@@ -53,7 +53,12 @@ typedef struct {
   char   *dir;         /* <state dir>/nodes/<node> */
   char   *uuid;        /* libvirtd host_uuid, stable per lab and node */
   char   *caps_cache;  /* seed/keep the QEMU capabilities cache here; may be NULL */
+  gboolean cluster;    /* the lab has a [cluster]: the node gets corosync's and pacemaker's directories */
 } LabContainerNode;
+
+/* The fence agent of container nodes (labctl/cluster/fence_labctl, put
+ * in each node's /usr/sbin). */
+#define LAB_CONTAINER_FENCE_AGENT "fence_labctl"
 
 LabContainerNode *lab_container_node_new   (LabRecipe  *recipe,
                                             LabNode    *node,

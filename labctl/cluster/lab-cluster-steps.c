@@ -1,0 +1,693 @@
+/* lab-cluster-steps.c: the steps of the cluster phase (cluster.corosync,
+ * cluster.quorum, cluster.pacemaker, cluster.online, cluster.configure)
+ * and the HA guest's cluster.guest in the guests phase. */
+#include "config.h"
+
+#include "lab-cluster.h"
+#include "lab-cluster-private.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "lab-error.h"
+#include "lab-i18n.h"
+#include "lab-util.h"
+
+#define COROSYNC_CONF "/etc/corosync/corosync.conf"
+#define ONLINE_TIMEOUT_MS 120000
+#define GUEST_TIMEOUT_MS  120000
+#define GUEST_STOP_TIMEOUT_MS 30000
+
+typedef struct {
+  const LabClusterOps *ops;
+  LabNode             *node;   /* per-node steps */
+  LabGuest            *guest;  /* cluster.guest */
+} StepData;
+
+#define step_data_free g_free
+
+static StepData *
+step_data (const LabClusterOps *ops, LabNode *node, LabGuest *guest)
+{
+  StepData *d = g_new0 (StepData, 1);
+
+  d->ops = ops;
+  d->node = node;
+  d->guest = guest;
+  return d;
+}
+
+static const char *
+first_node (LabContext *ctx)
+{
+  return ((LabNode *) g_ptr_array_index (ctx->recipe->nodes, 0))->name;
+}
+
+/* ---- daemons labctl owns ------------------------------------------------ */
+
+static char *
+pid_key (const char *node, const char *daemon)
+{
+  return g_strdup_printf ("cluster.%s.%s_pid", node, daemon);
+}
+
+static GPid
+state_pid (LabContext *ctx, const char *node, const char *daemon)
+{
+  g_autofree char *key = pid_key (node, daemon);
+
+  return (GPid) lab_state_get_int (ctx->state, key, 0);
+}
+
+static gboolean
+daemon_running (LabContext *ctx, const char *node, const char *daemon)
+{
+  return lab_process_is (state_pid (ctx, node, daemon), daemon);
+}
+
+/* Starts daemon's argv on node as a child labctl owns; records its PID. */
+static gboolean
+spawn_on (LabContext *ctx, const LabClusterOps *ops, const char *node, const char *daemon,
+          const char *const *argv, GError **error)
+{
+  g_auto(GStrv) cmd = ops->node_command (ctx, node, argv, error);
+  g_autofree char *dir = lab_context_get_state_dir (ctx);
+  g_autofree char *file = g_strdup_printf ("cluster-%s.log", node);
+  g_autofree char *log = g_build_filename (dir, file, NULL);
+  g_autofree char *key = pid_key (node, daemon);
+  GPid pid = 0;
+
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  if (cmd == NULL || !lab_runner_spawn_daemon (ctx->runner, (const char * const *) cmd, log, &pid, error))
+    return FALSE;
+  if (pid > 0)
+    lab_state_set_int (ctx->state, key, pid);
+  if (!lab_state_save (ctx->state, error))
+    return FALSE;
+  /* the PID is nsenter's (and env's) until they exec the daemon */
+  while (pid > 0 && lab_process_alive (pid) && !lab_process_is (pid, daemon) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  if (pid > 0 && !lab_process_is (pid, daemon))
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("%s on node %s exited at start; see %s"), daemon, node, log);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The direct children of pid (pacemakerd's daemons). */
+static GArray *
+children_of (GPid pid)
+{
+  GArray *kids = g_array_new (FALSE, FALSE, sizeof (GPid));
+  g_autoptr(GDir) d = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *stat = NULL;
+      const char *paren;
+      int ppid = 0;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      path = g_strdup_printf ("/proc/%s/stat", name);
+      if (!g_file_get_contents (path, &stat, NULL, NULL) || (paren = strrchr (stat, ')')) == NULL)
+        continue;
+      if (sscanf (paren + 2, "%*c %d", &ppid) == 1 && ppid == pid)
+        {
+          GPid kid = (GPid) atoi (name);
+          g_array_append_val (kids, kid);
+        }
+    }
+  return kids;
+}
+
+/* Stops the recorded daemon: SIGTERM, wait, SIGKILL (and, for pacemakerd,
+ * whatever of its children outlived it). */
+static void
+stop_daemon (LabContext *ctx, const char *node, const char *daemon, guint timeout_ms)
+{
+  g_autofree char *key = pid_key (node, daemon);
+  GPid pid = state_pid (ctx, node, daemon);
+  g_autoptr(GArray) kids = lab_process_is (pid, daemon) ? children_of (pid) : g_array_new (FALSE, FALSE, sizeof (GPid));
+
+  lab_process_stop (pid, daemon, timeout_ms);
+  for (guint i = 0; i < kids->len; i++)
+    lab_process_stop (g_array_index (kids, GPid, i), "pacemaker", 5000);
+  lab_state_remove (ctx->state, key);
+}
+
+/* ---- cluster.corosync:<node> ----------------------------------------------- */
+
+static gboolean
+corosync_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  StepData *d = data;
+
+  *done = daemon_running (ctx, d->node->name, "corosync");
+  return TRUE;
+}
+
+static gboolean
+corosync_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+  const char *node = d->node->name;
+  g_autofree char *conf = lab_cluster_corosync_conf (ctx->recipe);
+  const char *write[] = { "sh", "-c", "mkdir -p /etc/corosync && cat > " COROSYNC_CONF, NULL };
+  const char *run[] = { "corosync", "-f", NULL };
+  const char *ask[] = { "corosync-cfgtool", "-s", NULL };
+  gint64 deadline;
+
+  stop_daemon (ctx, node, "corosync", 10000);
+  if (!lab_cluster_node_run (ctx, d->ops, node, write, 0, conf, NULL, NULL, error)
+      || !spawn_on (ctx, d->ops, node, "corosync", run, error))
+    return FALSE;
+  if (lab_runner_is_dry_run (ctx->runner))
+    return TRUE;
+  /* it answers once its IPC is up */
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      int status = -1;
+
+      if (!daemon_running (ctx, node, "corosync"))
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                       _("corosync on node %s exited at start; see %s on the node and %s"), node,
+                       LAB_CLUSTER_COROSYNC_LOG, lab_runner_get_log_path (ctx->runner));
+          return FALSE;
+        }
+      if (lab_cluster_node_run (ctx, d->ops, node, ask, LAB_RUN_QUERY, NULL, &status, NULL, NULL) && status == 0)
+        return TRUE;
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT, _("corosync on node %s does not answer after 20 s; see %s"),
+                       node, LAB_CLUSTER_COROSYNC_LOG);
+          return FALSE;
+        }
+      g_usleep (100 * 1000);
+    }
+}
+
+static gboolean
+corosync_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+
+  stop_daemon (ctx, d->node->name, "corosync", 15000);
+  return TRUE;
+}
+
+static char **
+corosync_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  StepData *d = data;
+  const char *node = d->node->name;
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (down)
+    g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, node, "pkill", "-TERM", "-x", "corosync", NULL));
+  else
+    {
+      g_autofree char *conf = lab_cluster_corosync_conf (ctx->recipe);
+      g_autofree char *write = lab_cluster_describe_cmd (ctx, d->ops, node, "sh", "-c", "cat > " COROSYNC_CONF, NULL);
+
+      g_ptr_array_add (lines, g_strdup_printf ("%s <<'EOF'\n%sEOF", write, conf));
+      g_ptr_array_add (lines, g_strconcat ("setsid ", lab_cluster_describe_cmd (ctx, d->ops, node, "corosync", "-f",
+                                                                               NULL), " &", NULL));
+    }
+  return lab_lines_steal (lines);
+}
+
+static const LabStepInfo corosync_step = {
+  "cluster.corosync", N_("Start corosync on node %s"), TRUE,
+  corosync_check, corosync_apply, corosync_undo, corosync_describe,
+};
+
+/* ---- cluster.quorum ---------------------------------------------------------- */
+
+/* corosync-quorumtool -s on the first node that answers: quorate with
+ * every vote. */
+static gboolean
+quorum_complete (LabContext *ctx, const LabClusterOps *ops, char **out_text)
+{
+  LabRecipe *r = ctx->recipe;
+  const char *argv[] = { "corosync-quorumtool", "-s", NULL };
+  g_autofree char *votes = g_strdup_printf ("%u", r->nodes->len);
+
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      g_autofree char *out = NULL;
+      g_auto(GStrv) lines = NULL;
+      gboolean quorate = FALSE, all = FALSE;
+      int status = -1;
+
+      if (!lab_cluster_node_run (ctx, ops, ((LabNode *) g_ptr_array_index (r->nodes, i))->name, argv,
+                                 LAB_RUN_QUERY, NULL, &status, &out, NULL))
+        continue;
+      lines = g_strsplit (out != NULL ? out : "", "\n", -1);
+      for (guint k = 0; lines[k] != NULL; k++)
+        {
+          g_auto(GStrv) kv = g_strsplit (lines[k], ":", 2);
+
+          if (kv[0] == NULL || kv[1] == NULL)
+            continue;
+          g_strstrip (kv[0]);
+          g_strstrip (kv[1]);
+          if (g_str_equal (kv[0], "Quorate"))
+            quorate = g_str_equal (kv[1], "Yes");
+          else if (g_str_equal (kv[0], "Total votes"))
+            all = g_str_equal (kv[1], votes);
+        }
+      if (out_text != NULL)
+        {
+          g_free (*out_text);
+          *out_text = g_strdup (out);
+        }
+      return quorate && all;
+    }
+  return FALSE;
+}
+
+static gboolean
+quorum_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  StepData *d = data;
+
+  *done = quorum_complete (ctx, d->ops, NULL);
+  return TRUE;
+}
+
+static gboolean
+quorum_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_autofree char *last = NULL;
+
+  if (lab_runner_is_dry_run (ctx->runner))
+    return TRUE;
+  while (!quorum_complete (ctx, d->ops, &last))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
+                       _("corosync has no quorum with all %u votes after 60 s (is the lab network up? see %s "
+                         "on the nodes); corosync-quorumtool said:\n%s"),
+                       ctx->recipe->nodes->len, LAB_CLUSTER_COROSYNC_LOG, last != NULL ? last : "-");
+          return FALSE;
+        }
+      if (g_cancellable_set_error_if_cancelled (ctx->cancellable, error))
+        return FALSE;
+      g_usleep (200 * 1000);
+    }
+  return TRUE;
+}
+
+static gboolean
+nothing_to_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  return TRUE;
+}
+
+static char **
+quorum_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  StepData *d = data;
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (!down)
+    g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, first_node (ctx), "corosync-quorumtool", "-s",
+                                                      NULL));
+  return lab_lines_steal (lines);
+}
+
+static const LabStepInfo quorum_step = {
+  "cluster.quorum", N_("Wait until corosync has quorum with every node's vote"), TRUE,
+  quorum_check, quorum_apply, nothing_to_undo, quorum_describe,
+};
+
+/* ---- cluster.pacemaker:<node> ------------------------------------------------ */
+
+static gboolean
+pacemaker_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  StepData *d = data;
+
+  *done = daemon_running (ctx, d->node->name, "pacemakerd");
+  return TRUE;
+}
+
+static gboolean
+pacemaker_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+  const char *run[] = { "env", "PCMK_logfile=" LAB_CLUSTER_PACEMAKER_LOG, "pacemakerd", NULL };
+
+  stop_daemon (ctx, d->node->name, "pacemakerd", 30000);
+  return spawn_on (ctx, d->ops, d->node->name, "pacemakerd", run, error);
+}
+
+static gboolean
+pacemaker_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+
+  /* pacemakerd stops its resources and daemons on SIGTERM */
+  stop_daemon (ctx, d->node->name, "pacemakerd", 60000);
+  return TRUE;
+}
+
+static char **
+pacemaker_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  StepData *d = data;
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (down)
+    g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, d->node->name, "pacemakerd", "--shutdown", NULL));
+  else
+    g_ptr_array_add (lines, g_strconcat ("setsid ",
+                                         lab_cluster_describe_cmd (ctx, d->ops, d->node->name, "env",
+                                                                   "PCMK_logfile=" LAB_CLUSTER_PACEMAKER_LOG,
+                                                                   "pacemakerd", NULL),
+                                         " &", NULL));
+  return lab_lines_steal (lines);
+}
+
+static const LabStepInfo pacemaker_step = {
+  "cluster.pacemaker", N_("Start pacemaker on node %s"), TRUE,
+  pacemaker_check, pacemaker_apply, pacemaker_undo, pacemaker_describe,
+};
+
+/* ---- cluster.online ---------------------------------------------------------- */
+
+static gboolean
+online_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  StepData *d = data;
+
+  *done = lab_cluster_wait_online (ctx, d->ops, 0, NULL);
+  return TRUE;
+}
+
+static gboolean
+online_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+
+  if (lab_runner_is_dry_run (ctx->runner))
+    return TRUE;
+  return lab_cluster_wait_online (ctx, d->ops, ONLINE_TIMEOUT_MS, error);
+}
+
+static char **
+online_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  StepData *d = data;
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (!down)
+    g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, first_node (ctx), "crm_mon", "--one-shot", NULL));
+  return lab_lines_steal (lines);
+}
+
+static const LabStepInfo online_step = {
+  "cluster.online", N_("Wait until every node is online in pacemaker"), TRUE,
+  online_check, online_apply, nothing_to_undo, online_describe,
+};
+
+/* ---- cluster.configure ------------------------------------------------------- */
+
+/* The cluster options: fencing on, and a fenced node stays off (labctl
+ * brings it back); no quorum, no resources; guests stay where they run. */
+static const char * const properties[] = {
+  "stonith-enabled", "true",
+  "stonith-action", "off",
+  "no-quorum-policy", "stop",
+  NULL,
+};
+
+static GPtrArray *
+configure_commands (LabContext *ctx, const LabClusterOps *ops)
+{
+  LabRecipe *r = ctx->recipe;
+  GPtrArray *cmds = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autofree char *stickiness = g_strdup_printf ("%u", r->cluster_stickiness);
+  g_autoptr(GPtrArray) params = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) extra = ops->fence_params (ctx);
+  g_autoptr(GString) hosts = g_string_new (NULL);
+  g_autofree char *xml = NULL;
+
+  for (guint i = 0; properties[i] != NULL; i += 2)
+    g_ptr_array_add (cmds, lab_strv_new ("crm_attribute", "--type", "crm_config", "--name", properties[i], "--update",
+                                         properties[i + 1], NULL));
+  g_ptr_array_add (cmds, lab_strv_new ("crm_attribute", "--type", "rsc_defaults", "--name", "resource-stickiness",
+                                       "--update", stickiness, NULL));
+  for (guint i = 0; i < r->nodes->len; i++)
+    g_string_append_printf (hosts, "%s%s", i > 0 ? " " : "", ((LabNode *) g_ptr_array_index (r->nodes, i))->name);
+  lab_strv_add (params, "pcmk_host_list", hosts->str, "pcmk_host_check", "static-list", NULL);
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (params, g_strdup (extra[i]));
+  g_ptr_array_add (params, NULL);
+  xml = lab_cluster_primitive_xml (LAB_CLUSTER_FENCE_ID, "stonith", NULL, ops->fence_agent,
+                                   (const char * const *) params->pdata, NULL,
+                                   (const char *[]) { "monitor", "60s", "20s", NULL });
+  g_ptr_array_add (cmds, lab_strv_new ("cibadmin", "--modify", "--allow-create", "--scope", "resources",
+                                       "--xml-text", xml, NULL));
+  return cmds;
+}
+
+static gboolean
+configure_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  StepData *d = data;
+  const char *fence[] = { "cibadmin", "--query", "--xpath", "//primitive[@id='" LAB_CLUSTER_FENCE_ID "']", NULL };
+  const char *stonith[] = { "crm_attribute", "--type", "crm_config", "--name", "stonith-enabled", "--query",
+                            "--quiet", NULL };
+  g_autofree char *on = NULL;
+
+  *done = lab_cluster_tool (ctx, d->ops, fence, NULL, NULL, NULL)
+          && lab_cluster_tool (ctx, d->ops, stonith, NULL, &on, NULL) && g_str_equal (g_strstrip (on), "true");
+  return TRUE;
+}
+
+static gboolean
+configure_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+  g_autoptr(GPtrArray) cmds = configure_commands (ctx, d->ops);
+
+  for (guint i = 0; i < cmds->len; i++)
+    if (!lab_cluster_tool (ctx, d->ops, g_ptr_array_index (cmds, i), NULL, NULL, error))
+      return FALSE;
+  return TRUE;
+}
+
+static char **
+configure_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  StepData *d = data;
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (!down)
+    {
+      g_autoptr(GPtrArray) cmds = configure_commands (ctx, d->ops);
+      g_autofree char *prefix = d->ops->describe_prefix (ctx, first_node (ctx));
+
+      for (guint i = 0; i < cmds->len; i++)
+        {
+          g_autoptr(GString) s = g_string_new (prefix);
+          char **argv = g_ptr_array_index (cmds, i);
+
+          for (guint k = 0; argv[k] != NULL; k++)
+            {
+              g_autofree char *q = lab_shell_quote (argv[k]);
+              g_string_append_printf (s, " %s", q);
+            }
+          g_ptr_array_add (lines, g_string_free (g_steal_pointer (&s), FALSE));
+        }
+    }
+  return lab_lines_steal (lines);
+}
+
+static const LabStepInfo configure_step = {
+  "cluster.configure", N_("Configure the cluster: fencing on, stickiness, the fence device"), TRUE,
+  configure_check, configure_apply, nothing_to_undo, configure_describe,
+};
+
+void
+lab_cluster_add_steps (LabPlan *plan, LabContext *ctx, const LabClusterOps *ops)
+{
+  LabRecipe *r = ctx->recipe;
+
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      LabNode *n = g_ptr_array_index (r->nodes, i);
+
+      lab_plan_add_step (plan, &corosync_step, n->name, n->name, step_data (ops, n, NULL), step_data_free);
+    }
+  lab_plan_add_step (plan, &quorum_step, NULL, NULL, step_data (ops, NULL, NULL), step_data_free);
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      LabNode *n = g_ptr_array_index (r->nodes, i);
+
+      lab_plan_add_step (plan, &pacemaker_step, n->name, n->name, step_data (ops, n, NULL), step_data_free);
+    }
+  lab_plan_add_step (plan, &online_step, NULL, NULL, step_data (ops, NULL, NULL), step_data_free);
+  lab_plan_add_step (plan, &configure_step, NULL, NULL, step_data (ops, NULL, NULL), step_data_free);
+}
+
+/* ---- cluster.guest:<g> ------------------------------------------------------- */
+
+static char *
+guest_config (LabGuest *g)
+{
+  return g_strdup_printf (LAB_CLUSTER_GUEST_DIR "/%s.xml", g->name);
+}
+
+static char *
+guest_primitive (LabGuest *g)
+{
+  g_autofree char *config = guest_config (g);
+  const char *params[] = { "config", config, "hypervisor", "qemu:///system", "force_stop", "true", NULL };
+  /* a monitor every 5 s: a crashed guest is seen within 5 s */
+  const char *ops[] = { "start", "0", "90s", "stop", "0", "90s", "monitor", "5s", "30s", NULL };
+  const char *meta[] = { "allow-migrate", "false", NULL };
+
+  return lab_cluster_primitive_xml (g->name, "ocf", "heartbeat", "VirtualDomain", params, meta, ops);
+}
+
+/* The guest's XML is on every node that runs commands. */
+static gboolean
+guest_xml_everywhere (LabContext *ctx, StepData *d)
+{
+  LabRecipe *r = ctx->recipe;
+  g_autofree char *config = guest_config (d->guest);
+  const char *argv[] = { "test", "-f", config, NULL };
+
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      int status = -1;
+
+      if (!lab_cluster_node_run (ctx, d->ops, ((LabNode *) g_ptr_array_index (r->nodes, i))->name, argv,
+                                 LAB_RUN_QUERY, NULL, &status, NULL, NULL) || status != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+guest_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  StepData *d = data;
+  LabClusterStatus st = { 0 };
+
+  *done = FALSE;
+  if (!lab_cluster_status_query (ctx, d->ops, NULL, &st, NULL))
+    return TRUE;
+  *done = g_hash_table_contains (st.running, d->guest->name) && guest_xml_everywhere (ctx, d);
+  lab_cluster_status_clear (&st);
+  return TRUE;
+}
+
+static gboolean
+guest_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+  LabRecipe *r = ctx->recipe;
+  g_autofree char *config = guest_config (d->guest);
+  g_autofree char *script = g_strdup_printf ("mkdir -p " LAB_CLUSTER_GUEST_DIR " && cat > %s", config);
+  g_autofree char *xml = guest_primitive (d->guest);
+  const char *write[] = { "sh", "-c", script, NULL };
+  const char *create[] = { "cibadmin", "--modify", "--allow-create", "--scope", "resources", "--xml-text", xml, NULL };
+  g_autofree char *where = NULL;
+  g_autofree char *domain = d->ops->guest_xml (ctx, d->guest);
+
+  for (guint i = 0; i < r->nodes->len; i++)
+    if (!lab_cluster_node_run (ctx, d->ops, ((LabNode *) g_ptr_array_index (r->nodes, i))->name, write, 0, domain,
+                               NULL, NULL, error))
+      return FALSE;
+  if (!lab_cluster_tool (ctx, d->ops, create, NULL, NULL, error))
+    return FALSE;
+  if (lab_runner_is_dry_run (ctx->runner))
+    return TRUE;
+  if (!lab_cluster_wait_resource (ctx, d->ops, d->guest->name, "", GUEST_TIMEOUT_MS, &where, error))
+    return FALSE;
+  lab_progress_info (ctx->progress, _("guest %s is a cluster resource, running on %s"), d->guest->name, where);
+  return TRUE;
+}
+
+static gboolean
+guest_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+  g_autofree char *xml = g_strdup_printf ("<primitive id=\"%s\"/>", d->guest->name);
+  const char *exists[] = { "cibadmin", "--query", "--xpath", NULL, NULL };
+  const char *del[] = { "cibadmin", "--delete", "--scope", "resources", "--xml-text", xml, NULL };
+  g_autofree char *xpath = g_strdup_printf ("//primitive[@id='%s']", d->guest->name);
+  g_autoptr(GError) local = NULL;
+
+  exists[3] = xpath;
+  /* no node runs the cluster: nothing holds the resource any more */
+  if (!lab_cluster_tool (ctx, d->ops, exists, NULL, NULL, &local))
+    return TRUE;
+  if (!lab_cluster_set_meta (ctx, d->ops, d->guest->name, "target-role", "Stopped", error))
+    return FALSE;
+  /* a cluster that cannot stop it (its node is unclean and cannot be
+   * fenced) leaves it to the guest's own undo, which destroys it on every
+   * node that still runs */
+  if (!lab_cluster_wait_resource (ctx, d->ops, d->guest->name, NULL, GUEST_STOP_TIMEOUT_MS, NULL, &local))
+    lab_progress_info (ctx->progress, _("the cluster did not stop guest %s (%s); removing it from the cluster "
+                                        "anyway"), d->guest->name, local->message);
+  return lab_cluster_tool (ctx, d->ops, del, NULL, NULL, error);
+}
+
+static char **
+guest_describe (LabContext *ctx, gpointer data, gboolean down)
+{
+  StepData *d = data;
+  LabRecipe *r = ctx->recipe;
+  GPtrArray *lines = g_ptr_array_new ();
+  const char *first = first_node (ctx);
+
+  if (down)
+    {
+      g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, first, "crm_resource", "--resource",
+                                                        d->guest->name, "--meta", "--set-parameter", "target-role",
+                                                        "--parameter-value", "Stopped", NULL));
+      g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, first, "crm", "configure", "delete",
+                                                        d->guest->name, NULL));
+    }
+  else
+    {
+      g_autofree char *config = guest_config (d->guest);
+      g_autofree char *xml = guest_primitive (d->guest);
+
+      for (guint i = 0; i < r->nodes->len; i++)
+        {
+          g_autofree char *w = lab_cluster_describe_cmd (ctx, d->ops, ((LabNode *) g_ptr_array_index (r->nodes, i))->name,
+                                                         "sh", "-c", "cat > \"$0\"", config, NULL);
+
+          g_ptr_array_add (lines, g_strdup_printf ("%s < %s.xml", w, d->guest->name));
+        }
+      g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, first, "cibadmin", "--modify", "--allow-create",
+                                                        "--scope", "resources", "--xml-text", xml, NULL));
+    }
+  return lab_lines_steal (lines);
+}
+
+static const LabStepInfo guest_step = {
+  "cluster.guest", N_("Make guest %s a cluster resource (VirtualDomain)"), TRUE,
+  guest_check, guest_apply, guest_undo, guest_describe,
+};
+
+void
+lab_cluster_add_guest_step (LabPlan *plan, LabContext *ctx, const LabClusterOps *ops, LabGuest *guest)
+{
+  lab_plan_add_step (plan, &guest_step, guest->name, guest->name, step_data (ops, NULL, guest), step_data_free);
+}
