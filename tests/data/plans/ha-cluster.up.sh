@@ -1,4 +1,4 @@
-# labctl up --recipe @DATADIR@/tests/data/ha-cluster.lab: lab e2eha, flavor container, 3 nodes, 1 guests
+# labctl up --recipe @DATADIR@/tests/data/ha-cluster.lab: lab e2eha, flavor container, 3 nodes, 1 guest
 # The commands each step runs (as root), in order:
 # 1. Check the host (CPU, memory, disk, tools)
 labctl check --recipe @DATADIR@/tests/data/ha-cluster.lab
