@@ -44,7 +44,6 @@ experiment_migrate (LabCli *cli, int argc, char **argv, GError **error)
       return FALSE;
     }
   /* a bad file name is known before anything moves */
-  /* a bad file name is known before anything moves */
   if (opt_plot != NULL && !lab_plot_check_path (opt_plot, error))
     return FALSE;
   stand = lab_stand_open (cli->recipe, FALSE, NULL, cli->cancellable, error);
@@ -91,11 +90,14 @@ static const GOptionEntry failover_options[] = {
     N_("MODE") },
   { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout_s,
     N_("Seconds to wait for the guest to answer again (default 180)"), N_("S") },
+  { "plot", 'p', 0, G_OPTION_ARG_FILENAME, &opt_plot,
+    N_("Also draw the ping timeline with the phases to FILE (.svg or .png)"), N_("FILE") },
   { NULL }
 };
 
 static const LabCliOptionComplete failover_option_complete[] = {
   { "guest", LAB_CLI_COMPLETE_GUESTS },
+  { "plot", LAB_CLI_COMPLETE_FILES },
   { NULL }
 };
 
@@ -117,6 +119,8 @@ experiment_failover (LabCli *cli, int argc, char **argv, GError **error)
       lab_cli_set_usage_error (error, "experiment", _("--timeout must be 10 to 3600 s"));
       return FALSE;
     }
+  if (opt_plot != NULL && !lab_plot_check_path (opt_plot, error))
+    return FALSE;
   stand = lab_stand_open (cli->recipe, FALSE, cli->json ? NULL : cli->err, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
@@ -133,6 +137,19 @@ experiment_failover (LabCli *cli, int argc, char **argv, GError **error)
         {
           g_autofree char *text = lab_failover_result_format (&result);
           fputs (text, cli->out);
+        }
+      if (opt_plot != NULL)
+        {
+          g_autoptr(GError) plot_error = NULL;
+
+          /* a picture that cannot be drawn does not hide the experiment's outcome */
+          if (lab_failover_result_plot (&result, opt_plot, &plot_error))
+            {
+              if (!cli->json)
+                fprintf (cli->out, _("Ping timeline drawn to %s\n"), opt_plot);
+            }
+          else
+            g_printerr ("%s\n", plot_error->message);
         }
     }
   if (ok && !result.recovered)
@@ -213,6 +230,7 @@ static const LabCommand experiment_verbs[] = {
     .options = failover_options,
     .option_complete = failover_option_complete,
     .handler = experiment_failover,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   {
     .name = "quorum",
@@ -226,6 +244,7 @@ static const LabCommand experiment_verbs[] = {
     .options = quorum_options,
     .option_complete = failover_option_complete,
     .handler = experiment_quorum,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   { NULL }
 };

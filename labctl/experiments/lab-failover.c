@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "lab-failover.h"
+#include "lab-plot.h"
 
 #include <string.h>
 
@@ -733,4 +734,34 @@ lab_quorum_result_format (const LabQuorumResult *r)
   if (r->rejoin_s >= 0)
     g_string_append_printf (s, _("Node %s was started again and rejoined the cluster in %.1f s.\n"), r->cut, r->rejoin_s);
   return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+gboolean
+lab_failover_result_plot (const LabFailoverResult *r, const char *path, GError **error)
+{
+  const LabProbeSample *samples = r->samples != NULL ? (const LabProbeSample *) (gpointer) r->samples->data : NULL;
+  guint n_samples = r->samples != NULL ? r->samples->len : 0;
+  gint64 t0 = n_samples > 0 ? samples[0].sent_us : r->fault_mono_us;
+  guint n_phases = r->phases != NULL ? r->phases->len : 0;
+  g_autofree LabPlotMarker *markers = g_new0 (LabPlotMarker, n_phases + 1);
+  g_autofree char *title = g_strdup_printf (_("Failover of %s (%s of node %s)"), r->guest,
+                                            lab_failover_mode_to_string (r->mode), r->victim);
+  LabPlotData data = { 0 };
+
+  /* the markers' times count from the first ping; the phases' from the fault */
+  markers[0].label = _("fault");
+  markers[0].offset_us = r->fault_mono_us - t0;
+  for (guint i = 0; i < n_phases; i++)
+    {
+      const LabFailoverPhase *ph = &g_array_index (r->phases, LabFailoverPhase, i);
+
+      markers[i + 1].label = ph->label;
+      markers[i + 1].offset_us = r->fault_mono_us + ph->offset_us - t0;
+    }
+  data.samples = samples;
+  data.n_samples = n_samples;
+  data.markers = markers;
+  data.n_markers = n_phases + 1;
+  data.title = title;
+  return lab_plot_save (&data, path, error);
 }

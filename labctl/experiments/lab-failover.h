@@ -70,6 +70,11 @@ void      lab_failover_result_clear   (LabFailoverResult *result);
 JsonNode *lab_failover_result_to_json (const LabFailoverResult *result);
 /* The report, translated: each phase with its time since the fault, the
  * downtime, and where the time went next to Proxmox's design figures. */
+/* The ping timeline with a marker at the fault and at every phase, as
+ * an .svg or .png (lab_plot_save). */
+gboolean  lab_failover_result_plot   (const LabFailoverResult *result,
+                                      const char              *path,
+                                      GError                 **error);
 char     *lab_failover_result_format  (const LabFailoverResult *result);
 
 /* Pure: the phases of a failover from the cluster's events (lab-cluster-

@@ -189,6 +189,41 @@ test_migration_result (void)
   lab_test_remove_tree (dir);
 }
 
+/* failover --plot: the fault and each phase (offsets from the fault) land
+ * on the timeline, whose time counts from the first ping */
+static void
+test_failover_result (void)
+{
+  LabFailoverResult r = { 0 };
+  LabFailoverPhase ph = { 0 };
+  g_autofree char *dir = g_dir_make_tmp ("labctl-plot-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "f.svg", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *svg = NULL;
+
+  r.guest = g_strdup ("tiny");
+  r.victim = g_strdup ("node1");
+  r.mode = LAB_FAILOVER_POWEROFF;
+  r.samples = g_array_new (FALSE, FALSE, sizeof (LabProbeSample));
+  g_array_append_vals (r.samples, samples, N_SAMPLES);
+  r.fault_mono_us = samples[0].sent_us + 1200000;
+  r.phases = g_array_new (FALSE, TRUE, sizeof (LabFailoverPhase));
+  ph.id = g_strdup ("fence-confirmed");
+  ph.label = g_strdup ("fence confirmed");
+  ph.offset_us = 500000;
+  ph.node = g_strdup ("node1");
+  g_array_append_val (r.phases, ph);
+
+  g_assert_true (lab_failover_result_plot (&r, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &svg, NULL, NULL));
+  g_assert_nonnull (strstr (svg, ": 1.200 s"));
+  g_assert_nonnull (strstr (svg, "fence confirmed: 1.700 s"));
+  g_assert_nonnull (strstr (svg, "node1"));
+  lab_failover_result_clear (&r);
+  lab_test_remove_tree (dir);
+}
+
 /* --plot with a name that is no picture: a usage error before anything runs */
 static void
 test_cli_plot_usage (void)
@@ -212,6 +247,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plot/bad-path", test_bad_path);
   g_test_add_func ("/plot/empty", test_empty);
   g_test_add_func ("/plot/migration-result", test_migration_result);
+  g_test_add_func ("/plot/failover-result", test_failover_result);
   g_test_add_func ("/plot/cli-usage", test_cli_plot_usage);
   return g_test_run ();
 }
