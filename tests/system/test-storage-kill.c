@@ -223,17 +223,6 @@ moment_pv_made (GPid labctl)
   return proc_state (g_array_index (pv, GPid, 0)) == 'Z' && step_state ("storage.pv") == LAB_STEP_STATE_STARTED;
 }
 
-/* (c) down has detached the loop device, the attach step is still recorded */
-static gboolean
-moment_loop_detached (GPid labctl)
-{
-  g_autoptr(LabState) state = load_state ();
-  const char *loop = state != NULL ? lab_state_get_string (state, "storage.attach.loop") : NULL;
-
-  return loop != NULL && lab_state_get_step (state, "storage.attach") != LAB_STEP_STATE_NONE
-         && n_loops () == 0 && n_exports () > 0;
-}
-
 /* (d) tgtd runs, the tgtd step has not recorded its pid */
 static gboolean
 moment_tgtd_started (GPid labctl)
@@ -289,15 +278,6 @@ static void
 test_kill_tgtd_started (void)
 {
   g_assert_true (kill_at ("up", moment_tgtd_started, "tgtd was started and its pid not recorded"));
-  run_ok ("down");
-  assert_nothing_left ();
-}
-
-static void
-test_kill_down_detached (void)
-{
-  run_ok ("up");
-  g_assert_true (kill_at ("down", moment_loop_detached, "down had detached the loop device and storage.attach was still recorded"));
   run_ok ("down");
   assert_nothing_left ();
 }
@@ -512,7 +492,6 @@ main (int argc, char **argv)
   g_test_add_func ("/storage-kill/up-export-mounted", test_kill_export_mounted);
   g_test_add_func ("/storage-kill/up-pv-made", test_kill_pv_made);
   g_test_add_func ("/storage-kill/up-tgtd-started", test_kill_tgtd_started);
-  g_test_add_func ("/storage-kill/down-loop-detached", test_kill_down_detached);
   g_test_add_func ("/storage-kill/runner-stuck-child", test_runner_stuck_child);
   ret = g_test_run ();
   cleanup ();
