@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "lab-experiment.h"
+#include "lab-experiment-stack.h"
 #include "lab-virt.h"
 
 #include <string.h>
@@ -23,6 +24,7 @@ lab_migration_result_clear (LabMigrationResult *result)
   g_free (result->from_node);
   g_free (result->to_node);
   g_clear_pointer (&result->samples, g_array_unref);
+  lab_stack_migration_clear (&result->stack);
   memset (result, 0, sizeof *result);
 }
 
@@ -40,6 +42,8 @@ lab_migration_result_to_json (const LabMigrationResult *r)
   lab_json_member_double (b, "command_seconds", r->migration.command_seconds);
   json_builder_set_member_name (b, "probe");
   json_builder_add_value (b, lab_probe_result_to_json (&r->probe));
+  if (r->have_stack)
+    lab_migration_stack_to_json (r, b);
   json_builder_set_member_name (b, "libvirt");
   if (r->migration.have_job_stats)
     {
@@ -80,8 +84,11 @@ lab_migration_result_to_json (const LabMigrationResult *r)
 char *
 lab_migration_result_format (const LabMigrationResult *r)
 {
-  g_autoptr(GString) s = g_string_new (NULL);
+  g_autoptr(GString) s = NULL;
 
+  if (r->have_stack)
+    return lab_migration_stack_format (r);
+  s = g_string_new (NULL);
   g_string_append_printf (s, _("Live migration of %s: %s -> %s\n"), r->guest, r->from_node, r->to_node);
   g_string_append_printf (s, _("  downtime seen by ping:   %.1f ms (longest gap between replies, "
                                "ping every %.0f ms; seq %u -> %u at +%.0f ms)\n"),
@@ -240,7 +247,11 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
   gint64 t_start, t_end;
   SampleStream stream;
   gboolean ok;
+  const LabFlavor *flavor = lab_flavor_for_context (ctx);
 
+  /* the nodes' own stack moves its guests (Proxmox's API) */
+  if (flavor->stack != NULL)
+    return lab_experiment_migrate_stack (ctx, flavor, guest_name, to_node, interval_us, result, error);
   memset (result, 0, sizeof *result);
   if (recipe->guests->len == 0)
     {

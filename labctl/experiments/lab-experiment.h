@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "lab-flavor.h"
 #include "lab-plan.h"
 #include "lab-recipe.h"
 #include "lab-probe.h"
@@ -31,6 +32,10 @@ typedef struct {
   GArray           *samples;
   gint64            migration_start_us;
   gint64            migration_end_us;
+  /* a guest of the nodes' own stack (LabFlavor.stack, Proxmox): its
+   * migration task's figures and log instead of libvirt's job */
+  gboolean          have_stack;
+  LabStackMigration stack;
 } LabMigrationResult;
 
 void      lab_migration_result_clear   (LabMigrationResult *result);

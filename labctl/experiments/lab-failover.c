@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "lab-failover.h"
+#include "lab-experiment-stack.h"
 #include "lab-plot.h"
 
 #include <string.h>
@@ -321,7 +322,7 @@ gboolean
 lab_experiment_failover (LabContext *ctx, const char *guest, LabFailoverMode mode, guint timeout_ms,
                          LabFailoverResult *r, GError **error)
 {
-  const LabClusterOps *ops = lab_flavor_cluster_ops (ctx, error);
+  const LabClusterOps *ops;
   LabRecipe *rec = ctx->recipe;
   LabGuest *g;
   g_autoptr(LabProbe) probe = NULL;
@@ -331,6 +332,10 @@ lab_experiment_failover (LabContext *ctx, const char *guest, LabFailoverMode mod
   guint n_before;
   gboolean recovered;
 
+  /* the nodes' own HA manager (Proxmox) instead of pacemaker */
+  if (lab_flavor_for_context (ctx)->stack != NULL)
+    return lab_experiment_failover_stack (ctx, lab_flavor_for_context (ctx), guest, mode, timeout_ms, r, error);
+  ops = lab_flavor_cluster_ops (ctx, error);
   memset (r, 0, sizeof *r);
   r->rejoin_s = -1;
   r->answer_offset_us = -1;
@@ -474,6 +479,8 @@ lab_failover_result_format (const LabFailoverResult *r)
   const LabFailoverPhase *started = find_phase (r, "started");
   const LabFailoverPhase *answers = find_phase (r, "answers");
 
+  if (r->stack)
+    return lab_failover_stack_format (r);
   g_string_append_printf (s, _("Failover of guest %s: %s of node %s\n"), r->guest,
                           lab_failover_mode_to_string (r->mode), r->victim);
   g_string_append (s, _("  time since the fault  phase\n"));

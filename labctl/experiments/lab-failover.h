@@ -64,6 +64,9 @@ typedef struct {
   guint           lost_probes;      /* requests sent after the fault without a reply */
   /* filled by the stand after the node rejoined: seconds, -1 if not */
   double          rejoin_s;
+  /* the nodes' own HA manager did it (LabFlavor.stack, Proxmox), not
+   * pacemaker: the phases come from its status (lab-experiment-stack.c) */
+  gboolean        stack;
 } LabFailoverResult;
 
 void      lab_failover_result_clear   (LabFailoverResult *result);

@@ -3,6 +3,8 @@
 
 #include "lab-flavor.h"
 
+#include <string.h>
+
 #include "lab-error.h"
 #include "lab-i18n.h"
 
@@ -133,4 +135,32 @@ lab_flavor_node_fault (LabContext *ctx, const char *node, LabNodeFault fault, GE
       return FALSE;
     }
   return flavor->node_fault (ctx, n, fault, error);
+}
+
+void
+lab_stack_guest_clear (LabStackGuest *g)
+{
+  g_clear_pointer (&g->name, g_free);
+  g_clear_pointer (&g->kind, g_free);
+  g_clear_pointer (&g->address, g_free);
+  g_clear_pointer (&g->node, g_free);
+  g->running = FALSE;
+}
+
+void
+lab_stack_migration_clear (LabStackMigration *m)
+{
+  g_clear_pointer (&m->method, g_free);
+  g_clear_pointer (&m->task, g_free);
+  g_clear_pointer (&m->log, g_strfreev);
+  memset (m, 0, sizeof *m);
+}
+
+void
+lab_stack_ha_status_clear (LabStackHaStatus *st)
+{
+  g_clear_pointer (&st->state, g_free);
+  g_clear_pointer (&st->node, g_free);
+  g_clear_pointer (&st->online, g_ptr_array_unref);
+  st->quorate = FALSE;
 }

@@ -43,6 +43,79 @@ typedef char   **(*LabFlavorNodeCommandFunc) (LabContext        *ctx,
                                               const char *const *argv,
                                               GError           **error);
 
+/* Guests run by the nodes' own management stack (Proxmox VE's API), not
+ * by a libvirt labctl talks to: how the experiments move them and time
+ * their high availability through that stack (the row's `stack`). */
+typedef struct {
+  char     *name;      /* "lab-vm" */
+  char     *kind;      /* the stack's word: "vm", "ct" */
+  char     *address;   /* on the lab network (the probe's target); NULL: none answers */
+  char     *node;      /* where it runs now */
+  gboolean  running;
+} LabStackGuest;
+
+void lab_stack_guest_clear (LabStackGuest *guest);
+
+/* What the stack's own migration task reported. */
+typedef struct {
+  gboolean  migrated;
+  char     *method;          /* "online" (memory copied while it runs), "restart" (stopped, started there) */
+  char     *task;            /* the task's id (a Proxmox UPID) */
+  double    command_seconds; /* from the call until the task stopped */
+  gint64    downtime_ms;     /* the stack's own figure; -1: it gives none */
+  gint64    duration_ms;     /* the task's own duration; -1: none */
+  GStrv     log;             /* the task's log, line by line */
+} LabStackMigration;
+
+void lab_stack_migration_clear (LabStackMigration *migration);
+
+/* One look at the stack's HA manager: the guest's service state ("started",
+ * "fence", "recovery", ...; NULL: not an HA resource), the node it is
+ * placed on, and which nodes the cluster sees online. */
+typedef struct {
+  char      *state;
+  char      *node;
+  GPtrArray *online;         /* node names */
+  gboolean   quorate;
+} LabStackHaStatus;
+
+void lab_stack_ha_status_clear (LabStackHaStatus *status);
+
+/* The operations; each takes the session session_new() made (its API
+ * clients and their logins), freed with session_free() when the
+ * experiment ends. */
+typedef struct {
+  gpointer (*session_new)   (LabContext          *ctx);
+  void     (*session_free)  (gpointer             session);
+  /* The guest named name (NULL: the stack's first), as it is now. */
+  gboolean (*guest_find)    (LabContext          *ctx,
+                             gpointer             session,
+                             const char          *name,
+                             LabStackGuest       *out,
+                             GError             **error);
+  /* Moves guest to to_node the way the stack does it for its kind,
+   * follows the task to its end and reads its log. */
+  gboolean (*guest_migrate) (LabContext          *ctx,
+                             gpointer             session,
+                             const LabStackGuest *guest,
+                             const char          *to_node,
+                             LabStackMigration   *out,
+                             GError             **error);
+  /* Makes guest an HA resource that the manager keeps started (nothing
+   * when it is one already). */
+  gboolean (*ha_enable)     (LabContext          *ctx,
+                             gpointer             session,
+                             const LabStackGuest *guest,
+                             GError             **error);
+  /* The HA manager's view now, asked of the first of nodes that answers. */
+  gboolean (*ha_status)     (LabContext          *ctx,
+                             gpointer             session,
+                             const LabStackGuest *guest,
+                             const char * const  *nodes,
+                             LabStackHaStatus    *out,
+                             GError             **error);
+} LabStackOps;
+
 typedef struct {
   const char *name;       /* "vm", "container" */
 
@@ -89,6 +162,11 @@ typedef struct {
   /* Ids of host checks (lab-host-check.h) that do not matter for this
    * flavor: their failures are shown, not fatal. NULL-terminated, or NULL. */
   const char * const *ignored_checks;
+
+  /* Guests of the nodes' own management stack (experiments migrate and
+   * failover go through it instead of the nodes' libvirt and the
+   * pacemaker cluster). NULL: none. */
+  const LabStackOps *stack;
 } LabFlavor;
 
 /* The row that builds a recipe flavor's nodes. kvm has its own row (an

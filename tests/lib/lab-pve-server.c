@@ -53,6 +53,18 @@
 #define JOIN_DROP_MS 60
 #define JOIN_BACK_MS 200
 #define JOIN_MS 400
+/* A migration (real ones: seconds to minutes, QemuMigrate.pm). */
+#define MIGRATE_MS 300
+/* The HA manager, scaled down about 100 times (pve-ha-manager: the CRM
+ * works every 10 s; a node whose LRM lost its lock is fenced once its
+ * watchdog must have reset it, 60 s; ha-manager.adoc says "about 2
+ * minutes" for the whole recovery): when a new resource is started, when
+ * the services of a lost node go to `fence`, when the node counts as
+ * fenced (`recovery`), and when the guest runs on its new node. */
+#define HA_START_MS 200
+#define HA_FENCE_MS 400
+#define HA_FENCED_MS 900
+#define HA_RECOVERY_MS 300
 
 typedef struct _Node Node;
 typedef struct _Task Task;
@@ -64,7 +76,19 @@ typedef struct {
   GHashTable *guests;      /* vmid -> Guest */
   guint       authkey;     /* which key signs tickets */
   Node       *ca_node;     /* whose pve-root-ca.pem is the cluster's */
+  GHashTable *ha;          /* sid ("vm:100") -> HaResource */
 } Cfs;
+
+/* An HA resource (pve-ha-manager: resources.cfg and the CRM's service
+ * state in manager_status). */
+typedef struct {
+  char   *sid;
+  guint   vmid;
+  char   *request;         /* the configured state: "started" ... */
+  char   *state;           /* the CRM's: request_start, started, fence, recovery */
+  gint64  since_us;        /* when it entered state */
+  gint64  max_restart, max_relocate;
+} HaResource;
 
 typedef struct {
   guint  vmid;
@@ -83,6 +107,7 @@ struct _Task {
   gint64      start_us, end_us;
   char       *exitstatus;  /* set when stopped */
   char       *fail;        /* injected failure */
+  GPtrArray  *log;         /* its log lines (GET .../tasks/{upid}/log) */
   void      (*finish) (Node *node, Task *task);
   JsonObject *args;
 };
@@ -102,7 +127,8 @@ struct _Node {
   GHashTable   *templates; /* "local:vztmpl/x.tar.gz" -> size */
   GPtrArray    *tasks;
   gboolean      fail_join;
-  gboolean      down;      /* API restarting */
+  gboolean      down;      /* API restarting, or powered off */
+  gint64        off_us;    /* powered off since (monotonic); 0: on */
   GPtrArray    *sockets;   /* the connections it served (the restart closes them) */
 };
 
@@ -661,6 +687,16 @@ is_member (Cfs *c, const char *name)
   return FALSE;
 }
 
+static void
+ha_resource_free (gpointer p)
+{
+  HaResource *h = p;
+  g_free (h->sid);
+  g_free (h->request);
+  g_free (h->state);
+  g_free (h);
+}
+
 static Cfs *
 cfs_new (LabPveServer *s, Node *owner)
 {
@@ -676,6 +712,7 @@ cfs_new (LabPveServer *s, Node *owner)
   json_object_set_string_member (local, "content", "iso,vztmpl,backup");
   json_object_set_object_member (c->storage, "local", local);
   c->guests = g_hash_table_new (g_direct_hash, g_direct_equal);
+  c->ha = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, ha_resource_free);
   c->authkey = ++s->next_authkey;
   c->ca_node = owner;
   g_ptr_array_add (s->cfses, c);
@@ -702,7 +739,27 @@ cfs_free (gpointer p)
   g_ptr_array_unref (c->nodelist);
   json_object_unref (c->storage);
   g_hash_table_destroy (c->guests);
+  g_hash_table_destroy (c->ha);
   g_free (c);
+}
+
+/* A line of a task's log, as a worker writes it: with the time first
+ * where Proxmox's migration code logs so (AbstractMigrate.pm log()). */
+static void
+task_log (Task *t, gboolean stamped, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static void
+task_log (Task *t, gboolean stamped, const char *format, ...)
+{
+  va_list ap;
+  g_autofree char *text = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%d %H:%M:%S ");
+
+  va_start (ap, format);
+  text = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_ptr_array_add (t->log, g_strdup_printf ("%s%s", stamped ? stamp : "", text));
 }
 
 static Task *
@@ -718,6 +775,7 @@ task_new (Req *r, Node *n, const char *type, const char *id, guint ms, void (*fi
   t->end_us = t->start_us + (gint64) ms * 1000;
   t->finish = finish;
   t->args = json_object_new ();
+  t->log = g_ptr_array_new_with_free_func (g_free);
   s->pid++;
   t->pid = s->pid;
   t->upid = g_strdup_printf ("UPID:%s:%08X:%08X:%08X:%s:%s:root@pam:", n->name, s->pid, 4242 + s->pid,
@@ -742,6 +800,7 @@ task_free (gpointer p)
   g_free (t->exitstatus);
   g_free (t->fail);
   json_object_unref (t->args);
+  g_ptr_array_unref (t->log);
   g_free (t);
 }
 
@@ -768,6 +827,11 @@ advance_tasks (LabPveServer *s)
               if (t->exitstatus == NULL)
                 t->exitstatus = g_strdup ("OK");
             }
+          /* the worker's last line (RESTEnvironment.pm fork_worker) */
+          if (g_str_equal (t->exitstatus, "OK"))
+            task_log (t, FALSE, "TASK OK");
+          else
+            task_log (t, FALSE, "TASK ERROR: %s", t->exitstatus);
         }
     }
 }
@@ -1663,6 +1727,387 @@ ep_resources (Req *r)
   ok (r, out);
 }
 
+/* ---- migration (qemu-server PVE/API2/Qemu.pm migrate_vm, QemuMigrate.pm;
+ * pve-container src/PVE/API2/LXC.pm migrate_vm, src/PVE/LXC/Migrate.pm) -- */
+
+static gboolean
+volume_shared (Req *r, const char *volid)
+{
+  g_auto(GStrv) parts = g_strsplit (volid != NULL ? volid : "", ":", 2);
+  JsonObject *st = storage_of (r, parts[0]);
+
+  /* storage.cfg keeps what the call sent: "shared" is "1" */
+  return st != NULL && is_true (json_object_get_string_member_with_default (st, "shared", "0"));
+}
+
+static void
+finish_migrate (Node *n, Task *t)
+{
+  Guest *g = find_guest (n->cfs, json_object_get_int_member (t->args, "vmid"));
+  const char *target = json_object_get_string_member (t->args, "target");
+  gboolean qemu = g != NULL && g_str_equal (g->kind, "qemu");
+
+  if (g == NULL)
+    return;
+  g_free (g->node);
+  g->node = g_strdup (target);
+  if (qemu && g_str_equal (g->status, "running"))
+    {
+      task_log (t, TRUE, "migration active, transferred 251.3 MiB of 264.0 MiB VM-state, 118.7 MiB/s");
+      task_log (t, TRUE, "average migration speed: 88.0 MiB/s - downtime 41 ms");
+      task_log (t, TRUE, "migration status: completed");
+    }
+  else if (!qemu && json_object_get_boolean_member (t->args, "restart"))
+    task_log (t, TRUE, "start container on target node");
+  /* the figures of these lines are a real log's shape, not measured here */
+  task_log (t, TRUE, "migration finished successfully (duration 00:00:03)");
+}
+
+static void
+ep_guest_migrate (Req *r, const char *kind)
+{
+  Guest *g = guest_here (r, kind);
+  gboolean qemu = g_str_equal (kind, "qemu");
+  const char *target = param (r, "target");
+  Node *to = find_node (r->node->server, target);
+  gboolean running;
+  Task *t;
+
+  if (g == NULL)
+    return;
+  running = g_str_equal (g->status, "running");
+  if (to == NULL || to->cfs != r->target->cfs || !g_str_equal (to->name, target))
+    {
+      fail (r, 500, "no such cluster node '%s'", target);
+      return;
+    }
+  if (to == r->target)
+    {
+      fail (r, 500, "target is local node.");
+      return;
+    }
+  if (to->down)
+    {
+      fail (r, 500, "target node '%s' is not online (paraphrased)", target);
+      return;
+    }
+  if (qemu && running && !is_true (param (r, "online")))
+    {
+      fail (r, 500, "can't migrate running VM without --online");
+      return;
+    }
+  if (!qemu && running && is_true (param (r, "online")))
+    {
+      fail (r, 500, "lxc live migration is currently not implemented");
+      return;
+    }
+  if (!qemu && running && !is_true (param (r, "restart")))
+    {
+      fail (r, 500, "CT is running - use online or restart migration (paraphrased)");
+      return;
+    }
+  if (!volume_shared (r, g->volid))
+    {
+      violation (r, "migrating a guest whose disk %s is not on shared storage", g->volid);
+      fail (r, 500, "can't migrate local disk '%s' (paraphrased)", g->volid);
+      return;
+    }
+  t = task_new (r, r->target, qemu ? "qmigrate" : "vzmigrate", param (r, "vmid"), MIGRATE_MS, finish_migrate);
+  json_object_set_int_member (t->args, "vmid", g->vmid);
+  json_object_set_string_member (t->args, "target", target);
+  json_object_set_boolean_member (t->args, "restart", is_true (param (r, "restart")));
+  if (!qemu && running)
+    task_log (t, TRUE, "shutdown CT %u", g->vmid);
+  task_log (t, TRUE, "starting migration of %s %u to node '%s' (%s)", qemu ? "VM" : "CT", g->vmid, target,
+            to->address);
+  task_log (t, TRUE, "volume '%s' is on shared storage", g->volid);
+  if (qemu && running)
+    {
+      task_log (t, TRUE, "starting VM %u on remote node '%s'", g->vmid, target);
+      task_log (t, TRUE, "starting online/live migration on unix:/run/qemu-server/%u.migrate", g->vmid);
+      task_log (t, TRUE, "migration downtime limit: 100 ms");
+    }
+}
+
+static void ep_qemu_migrate (Req *r) { ep_guest_migrate (r, "qemu"); }
+static void ep_lxc_migrate (Req *r) { ep_guest_migrate (r, "lxc"); }
+
+/* GET /nodes/{node}/tasks/{upid}/log (pve-manager PVE/API2/Tasks.pm
+ * read_task_log: lines {n, t} from `start`, at most `limit` (50), "no
+ * content" for an empty log). */
+static void
+ep_task_log (Req *r)
+{
+  Task *t = find_task (r->target, param (r, "upid"));
+  guint start = param (r, "start") != NULL ? g_ascii_strtoull (param (r, "start"), NULL, 10) : 0;
+  guint limit = param (r, "limit") != NULL ? g_ascii_strtoull (param (r, "limit"), NULL, 10) : 50;
+  JsonArray *a = json_array_new ();
+
+  if (t == NULL)
+    {
+      json_array_unref (a);
+      fail (r, 500, "no such task");
+      return;
+    }
+  for (guint i = start; i < t->log->len && i < start + limit; i++)
+    {
+      JsonObject *o = json_object_new ();
+      json_object_set_int_member (o, "n", i + 1);
+      json_object_set_string_member (o, "t", g_ptr_array_index (t->log, i));
+      json_array_add_object_element (a, o);
+    }
+  if (t->log->len == 0)
+    {
+      JsonObject *o = json_object_new ();
+      json_object_set_int_member (o, "n", 1);
+      json_object_set_string_member (o, "t", "no content");
+      json_array_add_object_element (a, o);
+    }
+  ok (r, json_node_init_array (json_node_alloc (), a));
+}
+
+/* ---- HA (pve-ha-manager src/PVE/API2/HA/Resources.pm, Status.pm,
+ * src/PVE/HA/Manager.pm) ---------------------------------------------------- */
+
+/* "vm:100" or "100" -> "vm:100" (PVE::HA::Config parse_sid); NULL if not one. */
+static char *
+normal_sid (const char *sid, const char *type, guint *vmid)
+{
+  g_auto(GStrv) parts = g_strsplit (sid != NULL ? sid : "", ":", 2);
+  const char *t = parts[1] != NULL ? parts[0] : type != NULL ? type : "vm";
+  const char *id = parts[1] != NULL ? parts[1] : parts[0];
+
+  if (id[0] == '\0' || strspn (id, "0123456789") != strlen (id))
+    return NULL;
+  *vmid = g_ascii_strtoull (id, NULL, 10);
+  return g_strdup_printf ("%s:%s", t, id);
+}
+
+static void
+ha_set_state (HaResource *h, const char *state)
+{
+  g_free (h->state);
+  h->state = g_strdup (state);
+  h->since_us = g_get_monotonic_time ();
+}
+
+static guint
+cfs_online (LabPveServer *s, Cfs *c)
+{
+  guint online = 0;
+
+  for (guint i = 0; i < c->nodelist->len; i++)
+    {
+      Node *m = find_node (s, g_ptr_array_index (c->nodelist, i));
+      online += m != NULL && m->cfs == c && !m->down;
+    }
+  return online;
+}
+
+/* The CRM's work, done whenever a call comes in: start new resources,
+ * fence the services of a node that is off, recover them elsewhere (only
+ * with quorum: a minority never recovers anything). */
+static void
+advance_ha (LabPveServer *s)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < s->cfses->len; i++)
+    {
+      Cfs *c = g_ptr_array_index (s->cfses, i);
+      gboolean quorate = cfs_online (s, c) * 2 > c->nodelist->len;
+      GHashTableIter it;
+      gpointer k, v;
+
+      g_hash_table_iter_init (&it, c->ha);
+      while (g_hash_table_iter_next (&it, &k, &v))
+        {
+          HaResource *h = v;
+          Guest *g = find_guest (c, h->vmid);
+          Node *on = g != NULL ? find_node (s, g->node) : NULL;
+
+          if (g == NULL || on == NULL || !quorate)
+            continue;
+          if (g_str_equal (h->state, "request_start") && now - h->since_us >= HA_START_MS * 1000 && !on->down)
+            {
+              g_free (g->status);
+              g->status = g_strdup ("running");
+              ha_set_state (h, "started");
+            }
+          else if (g_str_equal (h->state, "started") && on->off_us != 0 && now - on->off_us >= HA_FENCE_MS * 1000)
+            ha_set_state (h, "fence");
+          else if (g_str_equal (h->state, "fence") && now - on->off_us >= HA_FENCED_MS * 1000)
+            ha_set_state (h, "recovery");
+          else if (g_str_equal (h->state, "recovery") && now - h->since_us >= HA_RECOVERY_MS * 1000)
+            for (guint j = 0; j < c->nodelist->len; j++)
+              {
+                Node *m = find_node (s, g_ptr_array_index (c->nodelist, j));
+                Req none = { .node = m, .what = (char *) "HA LRM start" };
+                Task *t;
+
+                if (m == NULL || m->down || m->cfs != c)
+                  continue;
+                /* the new node's LRM starts it: a start task there */
+                t = task_new (&none, m, g_str_equal (g->kind, "qemu") ? "qmstart" : "vzstart", h->sid + 3, 0, NULL);
+                task_log (t, FALSE, "%s %u recovered from node '%s' (paraphrased)", g->kind, g->vmid, g->node);
+                g_clear_pointer (&none.data, json_node_unref);
+                g_free (g->node);
+                g->node = g_strdup (m->name);
+                g_free (g->status);
+                g->status = g_strdup ("running");
+                ha_set_state (h, "started");
+                break;
+              }
+        }
+    }
+}
+
+static void
+ep_ha_create (Req *r)
+{
+  Cfs *c = r->target->cfs;
+  guint vmid = 0;
+  g_autofree char *sid = normal_sid (param (r, "sid"), param (r, "type"), &vmid);
+  Guest *g;
+  HaResource *h;
+
+  if (param (r, "group") != NULL && g_str_has_prefix (r->node->server->version, "9"))
+    {
+      fail (r, 500, "ha groups have been migrated to rules");
+      return;
+    }
+  if (sid == NULL || (g = find_guest (c, vmid)) == NULL)
+    {
+      fail (r, 500, "unable to find %s '%s' (paraphrased)", "guest", param (r, "sid"));
+      return;
+    }
+  if ((g_str_has_prefix (sid, "vm:") && !g_str_equal (g->kind, "qemu"))
+      || (g_str_has_prefix (sid, "ct:") && !g_str_equal (g->kind, "lxc")))
+    {
+      fail (r, 500, "resource '%s' is not a %s (paraphrased)", sid, g->kind);
+      return;
+    }
+  if (g_hash_table_contains (c->ha, sid))
+    {
+      fail (r, 500, "resource ID '%s' already defined", sid);
+      return;
+    }
+  h = g_new0 (HaResource, 1);
+  h->sid = g_steal_pointer (&sid);
+  h->vmid = vmid;
+  h->request = g_strdup (param (r, "state") != NULL ? param (r, "state") : "started");
+  h->max_restart = param (r, "max_restart") != NULL ? g_ascii_strtoll (param (r, "max_restart"), NULL, 10) : 1;
+  h->max_relocate = param (r, "max_relocate") != NULL ? g_ascii_strtoll (param (r, "max_relocate"), NULL, 10) : 1;
+  if (!g_str_equal (h->request, "started"))
+    violation (r, "HA resource %s requested %s: labctl's HA guest is to be kept started", h->sid, h->request);
+  ha_set_state (h, g_str_equal (g->status, "running") ? "started" : "request_start");
+  g_hash_table_insert (c->ha, h->sid, h);
+  ok (r, NULL);
+}
+
+static void
+ep_ha_list (Req *r)
+{
+  GHashTableIter it;
+  gpointer k, v;
+  JsonArray *a = json_array_new ();
+
+  g_hash_table_iter_init (&it, r->target->cfs->ha);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    {
+      HaResource *h = v;
+      JsonObject *o = json_object_new ();
+      json_object_set_string_member (o, "sid", h->sid);
+      json_object_set_string_member (o, "state", h->request);
+      json_object_set_string_member (o, "type", g_str_has_prefix (h->sid, "ct:") ? "ct" : "vm");
+      json_object_set_int_member (o, "max_restart", h->max_restart);
+      json_object_set_int_member (o, "max_relocate", h->max_relocate);
+      json_array_add_object_element (a, o);
+    }
+  ok (r, json_node_init_array (json_node_alloc (), a));
+}
+
+static void
+ep_ha_delete (Req *r)
+{
+  guint vmid;
+  g_autofree char *sid = normal_sid (param (r, "sid"), NULL, &vmid);
+
+  if (sid == NULL || !g_hash_table_remove (r->target->cfs->ha, sid))
+    {
+      fail (r, 500, "no such resource '%s' (paraphrased)", param (r, "sid"));
+      return;
+    }
+  ok (r, NULL);
+}
+
+static void
+status_entry (JsonArray *a, const char *id, const char *type, const char *node, const char *status)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "id", id);
+  json_object_set_string_member (o, "type", type);
+  json_object_set_string_member (o, "node", node);
+  json_object_set_string_member (o, "status", status);
+  json_array_add_object_element (a, o);
+}
+
+/* GET /cluster/ha/status/current (Status.pm): quorum, the master, each
+ * LRM, each service with its CRM state and node. */
+static void
+ep_ha_status (Req *r)
+{
+  LabPveServer *s = r->node->server;
+  Cfs *c = r->target->cfs;
+  JsonArray *a = json_array_new ();
+  gboolean quorate = cfs_online (s, c) * 2 > c->nodelist->len;
+  Node *master = NULL;
+  GHashTableIter it;
+  gpointer k, v;
+
+  status_entry (a, "quorum", "quorum", r->target->name, quorate ? "OK" : "No quorum on node");
+  json_object_set_boolean_member (json_array_get_object_element (a, 0), "quorate", quorate);
+  for (guint i = 0; i < c->nodelist->len && master == NULL; i++)
+    {
+      Node *m = find_node (s, g_ptr_array_index (c->nodelist, i));
+      if (m != NULL && !m->down && m->cfs == c)
+        master = m;
+    }
+  if (master != NULL && g_hash_table_size (c->ha) > 0)
+    {
+      g_autofree char *text = g_strdup_printf ("%s (active)", master->name);
+      status_entry (a, "master", "master", master->name, text);
+    }
+  for (guint i = 0; i < c->nodelist->len && g_hash_table_size (c->ha) > 0; i++)
+    {
+      const char *name = g_ptr_array_index (c->nodelist, i);
+      Node *m = find_node (s, name);
+      g_autofree char *id = g_strdup_printf ("lrm:%s", name);
+      g_autofree char *text = g_strdup_printf ("%s (%s)", name, m != NULL && !m->down ? "active" : "old timestamp - dead?");
+      status_entry (a, id, "lrm", name, text);
+    }
+  g_hash_table_iter_init (&it, c->ha);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    {
+      HaResource *h = v;
+      Guest *g = find_guest (c, h->vmid);
+      g_autofree char *id = g_strdup_printf ("service:%s", h->sid);
+      g_autofree char *text = g_strdup_printf ("%s (%s, %s)", h->sid, g != NULL ? g->node : "?", h->state);
+      JsonObject *o;
+
+      status_entry (a, id, "service", g != NULL ? g->node : "", text);
+      o = json_array_get_object_element (a, json_array_get_length (a) - 1);
+      json_object_set_string_member (o, "sid", h->sid);
+      json_object_set_string_member (o, "state", h->state);
+      json_object_set_string_member (o, "crm_state", h->state);
+      json_object_set_string_member (o, "request_state", h->request);
+      json_object_set_int_member (o, "max_restart", h->max_restart);
+      json_object_set_int_member (o, "max_relocate", h->max_relocate);
+    }
+  ok (r, json_node_init_array (json_node_alloc (), a));
+}
+
 typedef struct {
   const char *method;
   const char *path;
@@ -1697,6 +2142,13 @@ static const Route routes[] = {
   { "GET", "/nodes/{node}/lxc/{vmid}/status/current", ep_lxc_status },
   { "POST", "/nodes/{node}/lxc/{vmid}/status/start", ep_lxc_start },
   { "POST", "/nodes/{node}/lxc/{vmid}/status/stop", ep_lxc_stop },
+  { "POST", "/nodes/{node}/qemu/{vmid}/migrate", ep_qemu_migrate },
+  { "POST", "/nodes/{node}/lxc/{vmid}/migrate", ep_lxc_migrate },
+  { "GET", "/nodes/{node}/tasks/{upid}/log", ep_task_log },
+  { "GET", "/cluster/ha/resources", ep_ha_list },
+  { "POST", "/cluster/ha/resources", ep_ha_create },
+  { "DELETE", "/cluster/ha/resources/{sid}", ep_ha_delete },
+  { "GET", "/cluster/ha/status/current", ep_ha_status },
 };
 
 /* ---- request handling ------------------------------------------------------- */
@@ -1884,6 +2336,7 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
 
   g_mutex_lock (&s->lock);
   advance_tasks (s);
+  advance_ha (s);
   r.what = g_strdup_printf ("%s %s on %s", r.method, api, n->name);
   g_ptr_array_add (s->calls, g_strdup (r.what));
   r.params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -2223,6 +2676,65 @@ lab_pve_server_expire_tickets (LabPveServer *s)
   g_mutex_unlock (&s->lock);
 }
 
+/* Power off: the node's API is gone at once, with every connection (as
+ * join_drop, without the way back). Runs in the server's thread. */
+static gboolean
+power_off_now (gpointer data)
+{
+  Node *n = data;
+
+  join_drop (n);
+  g_mutex_lock (&n->server->lock);
+  n->off_us = g_get_monotonic_time ();
+  g_mutex_unlock (&n->server->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+power_on_now (gpointer data)
+{
+  Node *n = data;
+  g_autoptr(GError) error = NULL;
+
+  g_mutex_lock (&n->server->lock);
+  if (!listen_node (n, &error))
+    g_ptr_array_add (n->server->violations, g_strdup_printf ("test server: starting %s: %s", n->name, error->message));
+  n->down = FALSE;
+  n->off_us = 0;
+  g_mutex_unlock (&n->server->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits until the server's thread did it: the caller's next call sees it. */
+static void
+power (LabPveServer *s, const char *node, gboolean on)
+{
+  Node *n = find_node (s, node);
+  gboolean done = FALSE;
+
+  g_return_if_fail (n != NULL);
+  schedule (s, 0, on ? power_on_now : power_off_now, n);
+  while (!done)
+    {
+      g_usleep (1000);
+      g_mutex_lock (&s->lock);
+      done = on ? !n->down : n->off_us != 0;
+      g_mutex_unlock (&s->lock);
+    }
+}
+
+void
+lab_pve_server_power_off (LabPveServer *s, const char *node)
+{
+  power (s, node, FALSE);
+}
+
+void
+lab_pve_server_power_on (LabPveServer *s, const char *node)
+{
+  power (s, node, TRUE);
+}
+
 static GPtrArray *
 copy_strings (LabPveServer *s, GPtrArray *a)
 {
@@ -2265,6 +2777,7 @@ lab_pve_server_dump (LabPveServer *s)
 
   g_mutex_lock (&s->lock);
   advance_tasks (s);
+  advance_ha (s);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "nodes");
   json_builder_begin_object (b);
@@ -2314,6 +2827,17 @@ lab_pve_server_dump (LabPveServer *s)
           json_builder_end_object (b);
         }
       json_builder_end_object (b);
+      json_builder_set_member_name (b, "ha");
+      json_builder_begin_object (b);
+      g_hash_table_iter_init (&it, n->cfs->ha);
+      while (g_hash_table_iter_next (&it, &k, &v))
+        {
+          json_builder_set_member_name (b, k);
+          json_builder_add_string_value (b, ((HaResource *) v)->state);
+        }
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "powered");
+      json_builder_add_boolean_value (b, n->off_us == 0);
       json_builder_set_member_name (b, "tasks");
       json_builder_begin_array (b);
       for (guint j = 0; j < n->tasks->len; j++)

@@ -18,7 +18,9 @@
  * the cluster CA and takes the cluster's auth key, so old tickets fail),
  * quorum, storage.cfg (iscsi, lvm), node-local templates, QEMU and LXC
  * guests with their disks on the shared VG, tasks (UPIDs) that run for a
- * while and stop with an exit status.
+ * while and stop with an exit status and a log, migrations (the VM online,
+ * the container by restart), HA resources and the HA manager's states
+ * (started, fence, recovery, started elsewhere) after a power-off.
  */
 #pragma once
 
@@ -64,6 +66,15 @@ void          lab_pve_server_fail_next_task  (LabPveServer *self,
  * corosync.conf, the node has not taken the cluster's configuration. */
 void          lab_pve_server_fail_join_half_way (LabPveServer *self,
                                               const char   *node);
+/* The node's power goes off (its domain destroyed): its API and every
+ * connection to it end at once, the cluster sees it offline, and the HA
+ * manager fences its services and recovers them on a member that runs
+ * (times scaled down, lab-pve-server.c). power_on: its API comes back.
+ * Both return once the server did it. */
+void          lab_pve_server_power_off       (LabPveServer *self,
+                                              const char   *node);
+void          lab_pve_server_power_on        (LabPveServer *self,
+                                              const char   *node);
 /* Every ticket issued so far stops working (expiry). */
 void          lab_pve_server_expire_tickets  (LabPveServer *self);
 
@@ -73,8 +84,9 @@ GPtrArray    *lab_pve_server_get_violations  (LabPveServer *self);
 GPtrArray    *lab_pve_server_get_calls       (LabPveServer *self);
 guint         lab_pve_server_count_logins    (LabPveServer *self);
 
-/* The model, for assertions: {"clusters": {...}, "nodes": {...},
- * "storage": {...}, "guests": {...}, "templates": {...}}. */
+/* The model, for assertions: {"nodes": {NAME: {"cluster", "fingerprint",
+ * "members", "storage", "templates", "guests", "ha": {sid: CRM state},
+ * "powered", "tasks"}}}. */
 JsonNode     *lab_pve_server_dump            (LabPveServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabPveServer, lab_pve_server_free)

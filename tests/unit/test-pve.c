@@ -6,11 +6,16 @@
  * address, pinned fingerprint, root password): no ISO can be installed
  * here, so write_install_records_standing_in_for_install() writes them
  * for the server's nodes. */
+#define _GNU_SOURCE /* unshare */
 #include "config.h"
 
 #include <libsoup/soup.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include "lab-error.h"
+#include "lab-experiment-stack.h"
+#include "lab-flavor.h"
 #include "lab-plan.h"
 #include "lab-pve-client.h"
 #include "lab-pve-server.h"
@@ -455,51 +460,71 @@ raw_request (Fixture *f, const char *method, const char *path, const char *body,
   return soup_message_get_status (msg);
 }
 
+/* Calls that break the schema, each with the violation the server must
+ * report: the contract server's checks can fail. */
+typedef struct {
+  const char *method;
+  const char *path;
+  const char *params[10];
+  const char *violation;
+} BadCall;
+
+static const BadCall bad_calls[] = {
+  { "POST", "/cluster/config", { "clustername", "course", "colour", "blue" }, "parameter colour" },
+  { "POST", "/cluster/config", { "clustername", "a-much-too-long-cluster-name" },
+    "parameter clustername: value may only be 15 characters long" },
+  { "POST", "/storage", { "type", "lvm" }, "parameter storage: property is missing" },
+  { "POST", "/storage", { "storage", "x1", "type", "lvm", "vgname", "vg", "shared", "maybe" },
+    "parameter shared: type check ('boolean') failed" },
+  { "POST", "/storage", { "storage", "x1", "type", "floppy" },
+    "parameter type: value 'floppy' does not have a value in the enumeration" },
+  { "POST", "/nodes/pve1/qemu", { "vmid", "100", "net0", "model=virtio,colour=blue" },
+    "parameter net0: invalid format - unknown key 'colour'" },
+  { "GET", "/nodes/pve1/no-such-thing", { NULL }, "GET /nodes/pve1/no-such-thing on pve1: no such endpoint" },
+  /* the experiments' calls */
+  { "POST", "/nodes/pve1/qemu/100/migrate", { "target", "pve2", "live", "1" }, "parameter live" },
+  { "POST", "/nodes/pve1/qemu/100/migrate", { "online", "1" }, "parameter target: property is missing" },
+  { "POST", "/nodes/pve1/lxc/101/migrate", { "target", "pve2", "restart", "soon" },
+    "parameter restart: type check ('boolean') failed" },
+  { "POST", "/cluster/ha/resources", { "sid", "vm:100", "state", "running" },
+    "parameter state: value 'running' does not have a value in the enumeration" },
+  { "POST", "/cluster/ha/resources", { "state", "started" }, "parameter sid: property is missing" },
+  { "GET", "/nodes/pve1/tasks/UPID:pve1:1/log", { "limit", "many" }, "parameter limit: type check ('integer') failed" },
+};
+
 static void
 test_schema_refuses (gconstpointer version)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(LabPveClient) c = NULL;
-  g_autoptr(JsonNode) r = NULL;
-  const char *unknown[] = { "clustername", "course", "colour", "blue", NULL };
-  const char *too_long[] = { "clustername", "a-much-too-long-cluster-name", NULL };
-  const char *missing[] = { "type", "lvm", NULL };
-  const char *bad_type[] = { "storage", "x1", "type", "lvm", "vgname", "vg", "shared", "maybe", NULL };
-  const char *bad_enum[] = { "storage", "x1", "type", "floppy", NULL };
-  const char *bad_key[] = { "vmid", "100", "net0", "model=virtio,colour=blue", NULL };
   const char *ticket_body = NULL;
   g_autofree char *body = NULL;
 
   fixture_setup (&f, version);
   c = client_for (&f, "pve1", NULL);
-  r = lab_pve_client_call (c, "POST", "/cluster/config", unknown, &error);
-  g_assert_null (r);
-  g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
-  /* the error quotes the call, Proxmox's message and the parameter */
-  g_assert_nonnull (strstr (error->message, "POST /cluster/config on pve1"));
-  g_assert_nonnull (strstr (error->message, "400"));
-  g_assert_nonnull (strstr (error->message, "colour"));
-  g_assert_true (has_violation (&f, "parameter colour"));
-  g_clear_error (&error);
-  g_assert_null (lab_pve_client_call (c, "POST", "/cluster/config", too_long, &error));
-  g_assert_true (has_violation (&f, "parameter clustername: value may only be 15 characters long"));
-  g_clear_error (&error);
-  g_assert_null (lab_pve_client_call (c, "POST", "/storage", missing, &error));
-  g_assert_true (has_violation (&f, "parameter storage: property is missing"));
-  g_clear_error (&error);
-  g_assert_null (lab_pve_client_call (c, "POST", "/storage", bad_type, &error));
-  g_assert_true (has_violation (&f, "parameter shared: type check ('boolean') failed"));
-  g_clear_error (&error);
-  g_assert_null (lab_pve_client_call (c, "POST", "/storage", bad_enum, &error));
-  g_assert_true (has_violation (&f, "parameter type: value 'floppy' does not have a value in the enumeration"));
-  g_clear_error (&error);
-  g_assert_null (lab_pve_client_call (c, "POST", "/nodes/pve1/qemu", bad_key, &error));
-  g_assert_true (has_violation (&f, "parameter net0: invalid format - unknown key 'colour'"));
-  g_clear_error (&error);
-  g_assert_null (lab_pve_client_call (c, "GET", "/nodes/pve1/no-such-thing", NULL, &error));
-  g_assert_true (has_violation (&f, "GET /nodes/pve1/no-such-thing on pve1: no such endpoint"));
-  g_clear_error (&error);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_calls); i++)
+    {
+      const BadCall *bc = &bad_calls[i];
+      g_autoptr(JsonNode) r = lab_pve_client_call (c, bc->method, bc->path, bc->params, &error);
+      g_autofree char *what = g_strdup_printf ("%s %s on pve1", bc->method, bc->path);
+
+      g_test_message ("%s: %s", what, error != NULL ? error->message : "accepted");
+      g_assert_null (r);
+      g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
+      /* the error quotes the call and Proxmox's answer */
+      g_assert_nonnull (strstr (error->message, what));
+      g_assert_true (has_violation (&f, bc->violation));
+      g_clear_error (&error);
+    }
+  {
+    /* the first: the message names the parameter, as Proxmox's 400 does */
+    g_autoptr(JsonNode) r = lab_pve_client_call (c, "POST", "/cluster/config", bad_calls[0].params, &error);
+    g_assert_null (r);
+    g_assert_nonnull (strstr (error->message, "400"));
+    g_assert_nonnull (strstr (error->message, "colour"));
+    g_clear_error (&error);
+  }
 
   /* auth: a token on a root@pam-only method, a token where tokens are
    * refused, a write without its CSRF token */
@@ -537,6 +562,360 @@ test_schema_refuses (gconstpointer version)
     g_assert_cmpuint (raw_request (&f, "GET", "/version", NULL, ticket, NULL, NULL), ==, 200);
   }
   fixture_teardown (&f);
+}
+
+/* ---- experiments through the API -------------------------------------------------- */
+
+/* The proxmox row with the experiments' members set (what the row in
+ * lab-proxmox-flavor.c gets), its fault a stand-in: the server's node
+ * loses its power as when the host's libvirt destroys its domain
+ * (lab_pve_node_fault, tested on libvirt's test driver below). */
+static LabPveServer *fault_server;
+
+static gboolean
+power_off_stand_in (LabContext *ctx, LabNode *node, LabNodeFault fault, GError **error)
+{
+  g_assert_cmpint (fault, ==, LAB_NODE_FAULT_POWEROFF);
+  lab_pve_server_power_off (fault_server, node->name);
+  return TRUE;
+}
+
+static LabFlavor
+experiment_row (Fixture *f)
+{
+  LabFlavor row = lab_flavor_proxmox;
+
+  row.stack = &lab_pve_stack_ops;
+  row.node_fault = power_off_stand_in;
+  fault_server = f->server;
+  return row;
+}
+
+static void
+stand_up (Fixture *f, const char *version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPlan) plan = NULL;
+
+  fixture_setup (f, version);
+  plan = pve_plan (f);
+  lab_plan_up (plan, &error);
+  g_assert_no_error (error);
+}
+
+static const char *
+guest_node_in (Fixture *f, const char *id)
+{
+  g_autoptr(JsonNode) dump = lab_pve_server_dump (f->server);
+  JsonObject *guests = json_object_get_object_member (dump_node (dump, "pve1"), "guests");
+  JsonObject *g = json_object_get_object_member (guests, id);
+  static char node[16];
+
+  g_strlcpy (node, g != NULL ? json_object_get_string_member (g, "node") : "", sizeof node);
+  return node;
+}
+
+static gboolean
+log_has (GStrv log, const char *needle)
+{
+  for (guint i = 0; log != NULL && log[i] != NULL; i++)
+    if (strstr (log[i], needle) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* The VM migrates online: `qm migrate 100 pve2 --online 1`, the task
+ * followed by UPID, its log read and its figures taken. The VM has no
+ * address (no OS on its disk yet), so no probe runs: the report says so. */
+static void
+test_migrate_vm (gconstpointer version)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  LabFlavor row;
+  LabMigrationResult r = { 0 };
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  g_autoptr(GPtrArray) calls = NULL;
+  gboolean migrate_call = FALSE;
+
+  stand_up (&f, version);
+  row = experiment_row (&f);
+  g_assert_true (lab_experiment_migrate_stack (&f.ctx, &row, "lab-vm", NULL, 0, &r, &error));
+  g_assert_no_error (error);
+  g_assert_true (r.have_stack);
+  g_assert_true (r.stack.migrated);
+  g_assert_cmpstr (r.from_node, ==, "pve1");
+  g_assert_cmpstr (r.to_node, ==, "pve2");
+  g_assert_cmpstr (r.stack.method, ==, "online");
+  g_assert_true (g_str_has_prefix (r.stack.task, "UPID:pve1:"));
+  g_assert_nonnull (strstr (r.stack.task, ":qmigrate:100:"));
+  g_assert_cmpint (r.stack.downtime_ms, ==, 41);
+  g_assert_cmpint (r.stack.duration_ms, ==, 3000);
+  g_assert_true (log_has (r.stack.log, "starting online/live migration"));
+  g_assert_true (log_has (r.stack.log, "TASK OK"));
+  g_assert_cmpuint (r.probe.n_sent, ==, 0);
+  g_assert_cmpstr (guest_node_in (&f, "qemu/100"), ==, "pve2");
+  g_assert_cmpstr (lab_state_get_string (f.state, "pve.guest.qemu.node"), ==, "pve2");
+  calls = lab_pve_server_get_calls (f.server);
+  for (guint i = 0; i < calls->len; i++)
+    migrate_call |= g_str_equal (calls->pdata[i], "POST /nodes/pve1/qemu/100/migrate on pve1");
+  g_assert_true (migrate_call);
+  text = lab_migration_result_format (&r);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "Live migration of lab-vm: pve1 -> pve2"));
+  g_assert_nonnull (strstr (text, "downtime by Proxmox:     41 ms"));
+  g_assert_nonnull (strstr (text, "no ping probe"));
+  json = lab_migration_result_to_json (&r);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_node_get_object (json), "cluster"),
+                                               "downtime_ms"), ==, 41);
+  lab_migration_result_clear (&r);
+
+  /* again: back to the next node, pve3 (the state follows the guest) */
+  g_assert_true (lab_experiment_migrate_stack (&f.ctx, &row, "lab-vm", NULL, 0, &r, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (r.to_node, ==, "pve3");
+  lab_migration_result_clear (&r);
+  /* to where it runs: refused before any call */
+  g_assert_false (lab_experiment_migrate_stack (&f.ctx, &row, "lab-vm", "pve3", 0, &r, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_USAGE);
+  g_clear_error (&error);
+  lab_migration_result_clear (&r);
+  g_assert_false (lab_experiment_migrate_stack (&f.ctx, &row, "no-such-guest", NULL, 0, &r, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "lab-vm"));
+  g_clear_error (&error);
+  lab_migration_result_clear (&r);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
+/* A migration task that fails: the error quotes its exit status and the
+ * last lines of its log; the guest stays where it was. */
+static void
+test_migrate_task_error (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  LabFlavor row;
+  LabMigrationResult r = { 0 };
+  const char *why = "migration problems";
+
+  stand_up (&f, "9.1.3");
+  row = experiment_row (&f);
+  lab_pve_server_fail_next_task (f.server, "qmigrate", why);
+  g_assert_false (lab_experiment_migrate_stack (&f.ctx, &row, "lab-vm", "pve3", 0, &r, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, why));
+  g_assert_nonnull (strstr (error->message, "its last lines: "));
+  g_assert_nonnull (strstr (error->message, "TASK ERROR: migration problems"));
+  g_assert_nonnull (strstr (error->message, "starting VM 100 on remote node 'pve3'"));
+  g_assert_false (r.stack.migrated);
+  g_assert_cmpstr (guest_node_in (&f, "qemu/100"), ==, "pve1");
+  g_assert_cmpstr (lab_state_get_string (f.state, "pve.guest.qemu.node"), ==, "pve1");
+  lab_migration_result_clear (&r);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
+/* The container: restart migration (`pct migrate 101 pve3 --restart 1`),
+ * pinged from the host. Its address is made to answer inside a private
+ * network namespace (a child process: lo up, the address on lo), a
+ * stand-in for the container: it answers all along, so the probe shows
+ * the path works, not the restart's gap (only a real node shows that). */
+static void
+test_migrate_ct_child (gconstpointer version)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  LabFlavor row;
+  LabMigrationResult r = { 0 };
+  g_autofree char *text = NULL;
+  const char *lo_up[] = { "ip", "link", "set", "lo", "up", NULL };
+  const char *addr[] = { "ip", "addr", "add", "192.168.150.51/32", "dev", "lo", NULL };
+  int status = 0;
+
+  g_assert_cmpint (unshare (CLONE_NEWNET), ==, 0);
+  g_assert_true (g_spawn_sync (NULL, (char **) lo_up, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **) addr, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  stand_up (&f, version);
+  row = experiment_row (&f);
+  g_assert_true (lab_experiment_migrate_stack (&f.ctx, &row, "lab-ct", NULL, 0, &r, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (r.from_node, ==, "pve2");
+  g_assert_cmpstr (r.to_node, ==, "pve3");
+  g_assert_cmpstr (r.stack.method, ==, "restart");
+  g_assert_nonnull (strstr (r.stack.task, ":vzmigrate:101:"));
+  g_assert_true (log_has (r.stack.log, "shutdown CT 101"));
+  g_assert_true (log_has (r.stack.log, "start container on target node"));
+  /* Proxmox gives no downtime for a restart migration: the probe's is the figure */
+  g_assert_cmpint (r.stack.downtime_ms, ==, -1);
+  g_assert_cmpint (r.stack.duration_ms, >=, 0);
+  g_assert_cmpuint (r.probe.n_received, >=, 20);
+  g_assert_true (r.answers_after);
+  g_assert_cmpstr (guest_node_in (&f, "lxc/101"), ==, "pve3");
+  text = lab_migration_result_format (&r);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "Restart migration of lab-ct: pve2 -> pve3"));
+  g_assert_nonnull (strstr (text, "downtime seen by ping"));
+  g_assert_nonnull (strstr (text, "none given"));
+  lab_migration_result_clear (&r);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
+static void
+test_migrate_ct (gconstpointer version)
+{
+  g_autofree char *path = g_strdup_printf ("/pve/experiment/migrate-ct/%s/subprocess", (const char *) version);
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("not root: the container's stand-in address needs a private network namespace (unshare) "
+                   "and the probe an ICMP socket");
+      return;
+    }
+  g_test_trap_subprocess (path, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+/* HA failover: the VM made an HA resource (POST /cluster/ha/resources
+ * vm:100), its node powered off, the phases read from
+ * /cluster/ha/status/current on the survivors. */
+static void
+test_failover (gconstpointer version)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  LabFlavor row;
+  LabFailoverResult r = { 0 };
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) dump = NULL;
+  const char *order[] = { "membership", "fence-requested", "fence-done", "started" };
+  LabFailoverResult refused = { 0 };
+
+  stand_up (&f, version);
+  row = experiment_row (&f);
+  /* Proxmox's HA fences by watchdog: a crash or a cut link are not this experiment's */
+  g_assert_false (lab_experiment_failover_stack (&f.ctx, &row, "lab-vm", LAB_FAILOVER_CRASH, 0, &refused, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  lab_failover_result_clear (&refused);
+
+  g_assert_true (lab_experiment_failover_stack (&f.ctx, &row, "lab-vm", LAB_FAILOVER_POWEROFF, 30000, &r, &error));
+  g_assert_no_error (error);
+  text = lab_failover_result_format (&r);
+  g_test_message ("%s", text);
+  g_assert_true (r.stack);
+  g_assert_true (r.recovered);
+  g_assert_null (r.stuck);
+  g_assert_cmpstr (r.victim, ==, "pve1");
+  g_assert_nonnull (r.new_node);
+  g_assert_cmpstr (r.new_node, !=, "pve1");
+  g_assert_cmpuint (r.phases->len, ==, G_N_ELEMENTS (order));
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    {
+      LabFailoverPhase *ph = &g_array_index (r.phases, LabFailoverPhase, i);
+      g_assert_cmpstr (ph->id, ==, order[i]);
+      g_assert_cmpint (ph->offset_us, >=, 0);
+      if (i > 0)
+        g_assert_cmpint (ph->offset_us, >=, g_array_index (r.phases, LabFailoverPhase, i - 1).offset_us);
+    }
+  /* the model's fence comes when the node has been gone 0.9 s */
+  g_assert_cmpint (g_array_index (r.phases, LabFailoverPhase, 2).offset_us, >=, 900 * 1000);
+  g_assert_nonnull (strstr (text, "Proxmox HA"));
+  g_assert_nonnull (strstr (text, "watchdog"));
+  dump = lab_pve_server_dump (f.server);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (dump_node (dump, "pve2"), "ha"),
+                                                  "vm:100"), ==, "started");
+  g_assert_false (json_object_get_boolean_member (dump_node (dump, "pve1"), "powered"));
+  g_assert_cmpstr (guest_node_in (&f, "qemu/100"), ==, r.new_node);
+  g_assert_cmpstr (lab_state_get_string (f.state, "pve.ha.sid"), ==, "vm:100");
+  lab_failover_result_clear (&r);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
+/* Without quorum the HA manager recovers nothing: two nodes off, the
+ * failover is reported stuck, not recovered. */
+static void
+test_failover_no_quorum (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  LabFlavor row;
+  LabFailoverResult r = { 0 };
+  g_autofree char *text = NULL;
+
+  stand_up (&f, "9.1.3");
+  row = experiment_row (&f);
+  lab_pve_server_power_off (f.server, "pve3");
+  g_assert_true (lab_experiment_failover_stack (&f.ctx, &row, "lab-vm", LAB_FAILOVER_POWEROFF, 3000, &r, &error));
+  g_assert_no_error (error);
+  text = lab_failover_result_format (&r);
+  g_test_message ("%s", text);
+  g_assert_false (r.recovered);
+  g_assert_cmpstr (r.stuck, ==, "fence-requested");
+  g_assert_nonnull (strstr (text, "NOT RECOVERED"));
+  g_assert_cmpstr (guest_node_in (&f, "qemu/100"), ==, "pve1");
+  lab_failover_result_clear (&r);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
+/* 9.x refuses HA groups (migrated to rules); 8.4 takes them. */
+static void
+test_ha_groups (void)
+{
+  const char *params[] = { "sid", "vm:100", "group", "lab", NULL };
+
+  for (guint v = 0; v < 2; v++)
+    {
+      Fixture f = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LabPveClient) c = NULL;
+      g_autoptr(JsonNode) r = NULL;
+
+      stand_up (&f, v == 0 ? "8.4" : "9.1.3");
+      c = client_for (&f, "pve1", NULL);
+      r = lab_pve_client_call (c, "POST", "/cluster/ha/resources", params, &error);
+      if (v == 0)
+        g_assert_no_error (error);
+      else
+        {
+          g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
+          g_assert_nonnull (strstr (error->message, "ha groups have been migrated to rules"));
+        }
+      assert_no_violations (&f);
+      fixture_teardown (&f);
+    }
+}
+
+/* The figures of a task log (the lines as QemuMigrate.pm writes them). */
+static void
+test_migration_figures (void)
+{
+  static const struct {
+    const char *log[4];
+    gint64      downtime_ms, duration_ms;
+  } cases[] = {
+    { { "2026-01-01 10:00:05 average migration speed: 128.0 MiB/s - downtime 38 ms",
+        "2026-01-01 10:00:08 migration finished successfully (duration 00:01:08)", "TASK OK" }, 38, 68000 },
+    { { "2026-01-01 10:00:08 migration finished successfully (duration 00:00:05)", "TASK OK" }, -1, 5000 },
+    { { "2026-01-01 10:00:08 ERROR: online migrate failure - aborted", "TASK ERROR: migration problems" }, -1, -1 },
+    { { "downtime 5 ms (not the speed line)" }, -1, -1 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gint64 down, dur;
+
+      lab_pve_migration_figures (cases[i].log, &down, &dur);
+      g_assert_cmpint (down, ==, cases[i].downtime_ms);
+      g_assert_cmpint (dur, ==, cases[i].duration_ms);
+    }
 }
 
 /* ---- dry run ---------------------------------------------------------------------- */
@@ -677,6 +1056,18 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/client/wrong-password", test_wrong_password);
   g_test_add_data_func ("/pve/server/refuses/8.4", "8.4", test_schema_refuses);
   g_test_add_data_func ("/pve/server/refuses/9.1.3", "9.1.3", test_schema_refuses);
+  g_test_add_data_func ("/pve/experiment/migrate-vm/8.4", "8.4", test_migrate_vm);
+  g_test_add_data_func ("/pve/experiment/migrate-vm/9.1.3", "9.1.3", test_migrate_vm);
+  g_test_add_data_func ("/pve/experiment/migrate-ct/8.4", "8.4", test_migrate_ct);
+  g_test_add_data_func ("/pve/experiment/migrate-ct/9.1.3", "9.1.3", test_migrate_ct);
+  g_test_add_data_func ("/pve/experiment/migrate-ct/8.4/subprocess", "8.4", test_migrate_ct_child);
+  g_test_add_data_func ("/pve/experiment/migrate-ct/9.1.3/subprocess", "9.1.3", test_migrate_ct_child);
+  g_test_add_func ("/pve/experiment/migrate-task-error", test_migrate_task_error);
+  g_test_add_func ("/pve/experiment/figures", test_migration_figures);
+  g_test_add_data_func ("/pve/experiment/failover/8.4", "8.4", test_failover);
+  g_test_add_data_func ("/pve/experiment/failover/9.1.3", "9.1.3", test_failover);
+  g_test_add_func ("/pve/experiment/failover-no-quorum", test_failover_no_quorum);
+  g_test_add_func ("/pve/server/ha-groups", test_ha_groups);
   g_test_add_func ("/pve/describe", test_describe);
   g_test_add_func ("/pve/describe/container-address", test_container_address);
   g_test_add_data_func ("/pve/schema/trimmed/8.4", "8.4", test_trimmed_schema);

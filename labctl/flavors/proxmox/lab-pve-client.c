@@ -530,6 +530,52 @@ is_transient (const GError *error)
          || g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE);
 }
 
+GStrv
+lab_pve_client_task_log (LabPveClient *self, const char *upid, GError **error)
+{
+  g_autofree char *node = lab_pve_upid_node (upid);
+  g_autofree char *esc = lab_pve_escape (upid != NULL ? upid : "");
+  g_autofree char *path = g_strdup_printf ("/nodes/%s/tasks/%s/log", node != NULL ? node : self->node, esc);
+  /* the API's default is 50 lines; a migration writes more */
+  const char *params[] = { "start", "0", "limit", "5000", NULL };
+  g_autoptr(JsonNode) data = lab_pve_client_call (self, "GET", path, params, error);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  JsonArray *a;
+
+  if (data == NULL)
+    return NULL;
+  a = JSON_NODE_HOLDS_ARRAY (data) ? json_node_get_array (data) : NULL;
+  for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
+    {
+      JsonObject *o = json_array_get_object_element (a, i);
+      const char *t = o != NULL ? json_object_get_string_member_with_default (o, "t", NULL) : NULL;
+
+      /* "no content" is the log of a task that wrote nothing yet */
+      if (t != NULL && !g_str_equal (t, "no content"))
+        g_ptr_array_add (lines, g_strdup (t));
+    }
+  g_ptr_array_add (lines, NULL);
+  return (GStrv) g_ptr_array_steal (lines, NULL);
+}
+
+#define TAIL_LINES 5
+
+/* ": its last lines: a | b | c", or "" when the log cannot be read. The
+ * text lives until the next call (one message at a time). */
+static const char *
+tail_text (LabPveClient *self, const char *upid)
+{
+  static GPrivate text = G_PRIVATE_INIT (g_free);
+  g_auto(GStrv) log = lab_pve_client_task_log (self, upid, NULL);
+  guint n = log != NULL ? g_strv_length (log) : 0;
+  GString *out = g_string_new (NULL);
+
+  for (guint i = n > TAIL_LINES ? n - TAIL_LINES : 0; i < n; i++)
+    g_string_append_printf (out, "%s%s", out->len == 0 ? _("; its last lines: ") : " | ", log[i]);
+  g_private_replace (&text, out->str);
+  return g_string_free (out, FALSE);
+}
+
 gboolean
 lab_pve_client_wait_task (LabPveClient *self, const char *upid, guint timeout_s, GCancellable *cancellable,
                           char **exitstatus, GError **error)
@@ -567,8 +613,9 @@ lab_pve_client_wait_task (LabPveClient *self, const char *upid, guint timeout_s,
           if (g_str_equal (exit, "OK") || g_str_has_prefix (exit, "WARNINGS"))
             return TRUE;
           g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
-                       _("Proxmox task %s on %s ended with exit status \"%s\"; its log: pvesh get /nodes/%s/tasks/%s/log"),
-                       upid, self->node, exit, node, esc);
+                       _("Proxmox task %s on %s ended with exit status \"%s\"%s; its whole log: "
+                         "pvesh get /nodes/%s/tasks/%s/log"),
+                       upid, self->node, exit, tail_text (self, upid), node, esc);
           return FALSE;
         }
       if (g_get_monotonic_time () > deadline)

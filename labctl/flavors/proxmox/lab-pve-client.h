@@ -18,7 +18,8 @@
  *   Passwords never appear in a message.
  * - Tasks: a call that returns a UPID is followed with GET
  *   /nodes/{node}/tasks/{upid}/status until `stopped`; an exit status
- *   other than "OK" (or "WARNINGS: n") is an error quoting it.
+ *   other than "OK" (or "WARNINGS: n") is an error quoting it and the
+ *   last lines of the task's log.
  */
 #pragma once
 
@@ -81,6 +82,11 @@ gboolean      lab_pve_client_wait_task       (LabPveClient *self,
                                               guint         timeout_s,
                                               GCancellable *cancellable,
                                               char        **exitstatus,
+                                              GError      **error);
+/* The log of a task, line by line (GET /nodes/{node}/tasks/{upid}/log,
+ * the node taken from the UPID). */
+GStrv         lab_pve_client_task_log        (LabPveClient *self,
+                                              const char   *upid,
                                               GError      **error);
 /* SHA-256 of a certificate's DER, "AA:BB:..." (upper case). */
 char         *lab_pve_fingerprint            (GTlsCertificate *cert);

@@ -20,24 +20,17 @@
 #include "lab-i18n.h"
 #include "lab-util.h"
 
-typedef struct {
-  const char *kind;       /* API path element: qemu, lxc */
-  const char *cli;        /* qm, pct */
-  guint       vmid;
-  const char *name;
-  guint       node_index; /* modulo the node count */
-} GuestSpec;
 
-static const GuestSpec vm_spec = { "qemu", "qm", 100, "lab-vm", 0 };
-static const GuestSpec ct_spec = { "lxc", "pct", 101, "lab-ct", 1 };
+const LabPveGuestSpec lab_pve_vm_spec = { "qemu", "qm", 100, "lab-vm", 0, "vm" };
+const LabPveGuestSpec lab_pve_ct_spec = { "lxc", "pct", 101, "lab-ct", 1, "ct" };
 
 typedef struct {
   LabPveShared    *shared;
-  const GuestSpec *spec;     /* NULL: the template step */
+  const LabPveGuestSpec *spec;     /* NULL: the template step */
 } GuestStep;
 
 static LabNode *
-guest_node (LabContext *ctx, const GuestSpec *spec)
+guest_node (LabContext *ctx, const LabPveGuestSpec *spec)
 {
   return ctx->recipe->nodes->pdata[spec->node_index % ctx->recipe->nodes->len];
 }
@@ -69,7 +62,7 @@ static gboolean
 template_apply (LabContext *ctx, gpointer data, GError **error)
 {
   GuestStep *d = data;
-  LabNode *node = guest_node (ctx, &ct_spec);
+  LabNode *node = guest_node (ctx, &lab_pve_ct_spec);
   LabPveClient *c = lab_pve_client_for (ctx, d->shared, node, error);
   g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/local/upload", node->name);
   const char *params[] = { "content", "vztmpl", NULL };
@@ -110,7 +103,7 @@ static gboolean
 template_undo (LabContext *ctx, gpointer data, GError **error)
 {
   GuestStep *d = data;
-  LabNode *node = guest_node (ctx, &ct_spec);
+  LabNode *node = guest_node (ctx, &lab_pve_ct_spec);
   LabPveClient *c;
   g_autoptr(LabPveCall) call = template_delete_call (node);
   g_autoptr(JsonNode) gone = NULL;
@@ -130,7 +123,7 @@ template_undo (LabContext *ctx, gpointer data, GError **error)
 static char **
 template_describe (LabContext *ctx, gpointer data, gboolean down)
 {
-  LabNode *node = guest_node (ctx, &ct_spec);
+  LabNode *node = guest_node (ctx, &lab_pve_ct_spec);
   GPtrArray *lines = g_ptr_array_new ();
   g_autoptr(LabPveCall) call = template_delete_call (node);
   g_autofree char *dest = g_strdup_printf ("root@%s:/var/lib/vz/template/cache/", node->address);
@@ -150,15 +143,15 @@ template_describe (LabContext *ctx, gpointer data, gboolean down)
 /* ---- pve.guest.vm, pve.guest.ct ----------------------------------------------------- */
 
 static char *
-guest_key (const GuestSpec *spec, const char *what)
+guest_key (const LabPveGuestSpec *spec, const char *what)
 {
   return g_strdup_printf ("pve.guest.%s.%s", spec->kind, what);
 }
 
 /* The container's address: the first of gateway + 50, + 51 ... (where
  * the recipe's guests get theirs) that no node or guest of the recipe has. */
-static char *
-container_address (LabRecipe *r)
+char *
+lab_pve_container_address (LabRecipe *r)
 {
   guint32 hosts = r->subnet_prefix >= 31 ? 0 : (1u << (32 - r->subnet_prefix)) - 2;
 
@@ -181,7 +174,7 @@ container_address (LabRecipe *r)
 }
 
 static LabPveCall *
-create_call (LabContext *ctx, const GuestSpec *spec)
+create_call (LabContext *ctx, const LabPveGuestSpec *spec)
 {
   LabNode *node = guest_node (ctx, spec);
   g_autofree char *path = g_strdup_printf ("/nodes/%s/%s", node->name, spec->kind);
@@ -191,7 +184,7 @@ create_call (LabContext *ctx, const GuestSpec *spec)
   LabPveCall *call = lab_pve_call_new ("POST", path, spec->cli, "create", NULL);
 
   lab_pve_call_add (call, "vmid", vmid, LAB_PVE_ARG_POSITIONAL);
-  if (spec == &vm_spec)
+  if (spec == &lab_pve_vm_spec)
     {
       lab_pve_call_add (call, "name", spec->name, LAB_PVE_ARG_OPTION);
       lab_pve_call_add (call, "memory", "256", LAB_PVE_ARG_OPTION);
@@ -202,7 +195,7 @@ create_call (LabContext *ctx, const GuestSpec *spec)
     }
   else
     {
-      g_autofree char *ip = container_address (ctx->recipe);
+      g_autofree char *ip = lab_pve_container_address (ctx->recipe);
       g_autofree char *net = g_str_equal (ip, "dhcp")
                                ? g_strdup ("name=eth0,bridge=vmbr0,ip=dhcp")
                                : g_strdup_printf ("name=eth0,bridge=vmbr0,ip=%s/%u,gw=%s", ip,
@@ -222,7 +215,7 @@ create_call (LabContext *ctx, const GuestSpec *spec)
 
 /* start, stop (POST .../status/<verb>), destroy (DELETE), on node. */
 static LabPveCall *
-guest_call (const GuestSpec *spec, const char *node, const char *verb)
+guest_call (const LabPveGuestSpec *spec, const char *node, const char *verb)
 {
   g_autofree char *vmid = g_strdup_printf ("%u", spec->vmid);
   g_autofree char *path = g_str_equal (verb, "destroy")
@@ -232,9 +225,8 @@ guest_call (const GuestSpec *spec, const char *node, const char *verb)
   return lab_pve_call_new (g_str_equal (verb, "destroy") ? "DELETE" : "POST", path, spec->cli, verb, vmid, NULL);
 }
 
-/* Where the guest is now and how it runs (GET /cluster/resources). */
-static gboolean
-find_guest (LabPveClient *c, const GuestSpec *spec, char **node, char **status, GError **error)
+gboolean
+lab_pve_find_guest (LabPveClient *c, const LabPveGuestSpec *spec, char **node, char **status, GError **error)
 {
   const char *params[] = { "type", "vm", NULL };
   g_autoptr(JsonNode) list = lab_pve_client_call (c, "GET", "/cluster/resources", params, error);
@@ -267,7 +259,7 @@ guest_apply (LabContext *ctx, gpointer data, GError **error)
   g_autofree char *status = NULL;
   g_autoptr(LabPveCall) start = NULL;
 
-  if (c == NULL || !find_guest (c, d->spec, &where, &status, error))
+  if (c == NULL || !lab_pve_find_guest (c, d->spec, &where, &status, error))
     return FALSE;
   if (where != NULL && !lab_state_has (ctx->state, vmid_key))
     {
@@ -305,7 +297,7 @@ guest_undo (LabContext *ctx, gpointer data, GError **error)
   if (!lab_state_has (ctx->state, vmid_key))
     return TRUE;
   c = lab_pve_client_for (ctx, d->shared, guest_node (ctx, d->spec), error);
-  if (c == NULL || !find_guest (c, d->spec, &where, &status, error))
+  if (c == NULL || !lab_pve_find_guest (c, d->spec, &where, &status, error))
     return FALSE;
   if (where != NULL)
     {
@@ -361,7 +353,7 @@ static const LabStepInfo ct_step = {
 };
 
 static GuestStep *
-guest_step_new (LabPveShared *shared, const GuestSpec *spec)
+guest_step_new (LabPveShared *shared, const LabPveGuestSpec *spec)
 {
   GuestStep *d = g_new0 (GuestStep, 1);
 
@@ -375,8 +367,8 @@ lab_pve_add_guest_steps (LabPlan *plan, LabContext *ctx)
 {
   LabPveShared *shared = lab_pve_shared (plan);
 
-  lab_plan_add_step (plan, &template_step, NULL, guest_node (ctx, &ct_spec)->name, guest_step_new (shared, NULL),
+  lab_plan_add_step (plan, &template_step, NULL, guest_node (ctx, &lab_pve_ct_spec)->name, guest_step_new (shared, NULL),
                      g_free);
-  lab_plan_add_step (plan, &vm_step, NULL, guest_node (ctx, &vm_spec)->name, guest_step_new (shared, &vm_spec), g_free);
-  lab_plan_add_step (plan, &ct_step, NULL, guest_node (ctx, &ct_spec)->name, guest_step_new (shared, &ct_spec), g_free);
+  lab_plan_add_step (plan, &vm_step, NULL, guest_node (ctx, &lab_pve_vm_spec)->name, guest_step_new (shared, &lab_pve_vm_spec), g_free);
+  lab_plan_add_step (plan, &ct_step, NULL, guest_node (ctx, &lab_pve_ct_spec)->name, guest_step_new (shared, &lab_pve_ct_spec), g_free);
 }

@@ -28,6 +28,9 @@ typedef struct {
 } LabPveStep;
 
 LabPveShared *lab_pve_shared        (LabPlan      *plan);
+/* The same outside a plan (the experiments). */
+LabPveShared *lab_pve_shared_new    (void);
+void          lab_pve_shared_free   (gpointer      shared);
 LabPveStep   *lab_pve_step_new      (LabPveShared *shared,
                                      LabNode      *node);
 void          lab_pve_step_free     (gpointer      step);
@@ -97,6 +100,37 @@ void          lab_pve_lines_comment (GPtrArray    *lines,
                                      ...) G_GNUC_PRINTF (2, 3);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabPveCall, lab_pve_call_free)
+
+/* The guests (lab-pve-guests.c): VM 100 and container 101. */
+typedef struct {
+  const char *kind;       /* API path element: qemu, lxc */
+  const char *cli;        /* qm, pct */
+  guint       vmid;
+  const char *name;
+  guint       node_index; /* where it is created, modulo the node count */
+  const char *ha_type;    /* the HA resource's type: vm, ct ("vm:100") */
+} LabPveGuestSpec;
+
+extern const LabPveGuestSpec lab_pve_vm_spec;
+extern const LabPveGuestSpec lab_pve_ct_spec;
+
+/* Where the guest is now and how it runs (GET /cluster/resources): node
+ * and status NULL when the cluster has no such guest. */
+gboolean      lab_pve_find_guest    (LabPveClient          *client,
+                                     const LabPveGuestSpec *spec,
+                                     char                 **node,
+                                     char                 **status,
+                                     GError               **error);
+/* The container's address on the lab network: the first of gateway + 50,
+ * + 51 ... that no node or guest of the recipe has ("dhcp": none). */
+char         *lab_pve_container_address (LabRecipe     *recipe);
+
+/* The experiments' calls (lab-pve-experiment.c), for describe and tests. */
+LabPveCall   *lab_pve_migrate_call  (const LabPveGuestSpec *spec,
+                                     const char            *from,
+                                     const char            *to,
+                                     gboolean               running);
+LabPveCall   *lab_pve_ha_add_call   (const LabPveGuestSpec *spec);
 
 /* The container template (lab-pve-template.c): a gzip'ed tar of a busybox
  * root file system, built from the host's static busybox. */

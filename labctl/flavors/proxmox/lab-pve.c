@@ -12,11 +12,22 @@
 
 #define SHARED_KEY "pve"
 
-static void
-shared_free (gpointer p)
+LabPveShared *
+lab_pve_shared_new (void)
+{
+  LabPveShared *s = g_new0 (LabPveShared, 1);
+
+  s->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) lab_pve_client_free);
+  return s;
+}
+
+void
+lab_pve_shared_free (gpointer p)
 {
   LabPveShared *s = p;
 
+  if (s == NULL)
+    return;
   g_hash_table_destroy (s->clients);
   g_free (s);
 }
@@ -28,9 +39,8 @@ lab_pve_shared (LabPlan *plan)
 
   if (s == NULL)
     {
-      s = g_new0 (LabPveShared, 1);
-      s->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) lab_pve_client_free);
-      lab_plan_set_data (plan, SHARED_KEY, s, shared_free);
+      s = lab_pve_shared_new ();
+      lab_plan_set_data (plan, SHARED_KEY, s, lab_pve_shared_free);
     }
   return s;
 }

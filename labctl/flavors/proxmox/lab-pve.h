@@ -25,6 +25,7 @@
  */
 #pragma once
 
+#include "lab-flavor.h"
 #include "lab-plan.h"
 
 G_BEGIN_DECLS
@@ -32,5 +33,25 @@ G_BEGIN_DECLS
 void lab_pve_add_configure_steps (LabPlan *plan, LabContext *ctx);
 void lab_pve_add_cluster_steps   (LabPlan *plan, LabContext *ctx);
 void lab_pve_add_guest_steps     (LabPlan *plan, LabContext *ctx);
+
+/* The experiments through the API (lab-pve-experiment.c), for the row's
+ * `stack` and `node_fault`: the VM (lab-vm, 100) migrates online (`qm
+ * migrate --online`), the container (lab-ct, 101) by restart (`pct
+ * migrate --restart`), each task followed by UPID with its log read;
+ * HA through /cluster/ha/resources and /cluster/ha/status/current; the
+ * fault is a power-off of the node's domain by the host's libvirt
+ * (virDomainDestroy on LabContext.libvirt_uri). */
+extern const LabStackOps lab_pve_stack_ops;
+gboolean lab_pve_node_fault       (LabContext   *ctx,
+                                   LabNode      *node,
+                                   LabNodeFault  fault,
+                                   GError      **error);
+/* Pure: the figures of a migration task's log (-1 when absent): the
+ * downtime of "average migration speed: ... - downtime N ms" (online
+ * VM migration only) and the duration of "migration finished
+ * successfully (duration HH:MM:SS)". */
+void     lab_pve_migration_figures (const char *const *log,
+                                    gint64            *downtime_ms,
+                                    gint64            *duration_ms);
 
 G_END_DECLS

@@ -35,6 +35,12 @@ PATHS = [
     "/nodes/{node}/lxc/{vmid}/status/current",
     "/nodes/{node}/lxc/{vmid}/status/start",
     "/nodes/{node}/lxc/{vmid}/status/stop",
+    "/nodes/{node}/qemu/{vmid}/migrate",
+    "/nodes/{node}/lxc/{vmid}/migrate",
+    "/nodes/{node}/tasks/{upid}/log",
+    "/cluster/ha/resources",
+    "/cluster/ha/resources/{sid}",
+    "/cluster/ha/status/current",
 ]
 
 full, version, provenance = sys.argv[1], sys.argv[2], sys.argv[3]
