@@ -51,8 +51,9 @@ start_probe (LabContext *ctx, const LabStackGuest *g, gint64 interval_us, guint 
 
   if (g->address == NULL)
     {
-      lab_progress_info (ctx->progress, _("guest %s has no address on the lab network: no ping probe, only %s"),
-                         g->name, _("the figures of the cluster itself"));
+      lab_progress_info (ctx->progress,
+                         _("guest %s has no address on the lab network: no ping probe, only the cluster's own figures"),
+                         g->name);
       return NULL;
     }
   probe = lab_probe_new (g->address, error);
