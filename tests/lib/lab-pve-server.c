@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lab-json.h"
 #include "lab-test-fs.h"
 
 /* How long the modelled tasks run (real ones take seconds; the client's
@@ -309,6 +310,7 @@ typedef struct {
   char        *reason;
   JsonNode    *data;
   JsonObject  *errors;
+  const char  *kind;      /* "qemu" or "lxc" on a guest's endpoint: one handler serves both */
 } Req;
 
 static void
@@ -1181,29 +1183,17 @@ ep_task_status (Req *r)
       return;
     }
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "upid");
-  json_builder_add_string_value (b, t->upid);
-  json_builder_set_member_name (b, "node");
-  json_builder_add_string_value (b, r->target->name);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, t->type);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, t->id);
-  json_builder_set_member_name (b, "user");
-  json_builder_add_string_value (b, "root@pam");
-  json_builder_set_member_name (b, "starttime");
-  json_builder_add_int_value (b, t->start_us / G_USEC_PER_SEC);
-  json_builder_set_member_name (b, "pid");
-  json_builder_add_int_value (b, t->pid);
-  json_builder_set_member_name (b, "pstart");
-  json_builder_add_int_value (b, 4242 + t->pid);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, t->exitstatus != NULL ? "stopped" : "running");
+  lab_json_member_string (b, "upid", t->upid);
+  lab_json_member_string (b, "node", r->target->name);
+  lab_json_member_string (b, "type", t->type);
+  lab_json_member_string (b, "id", t->id);
+  lab_json_member_string (b, "user", "root@pam");
+  lab_json_member_int (b, "starttime", t->start_us / G_USEC_PER_SEC);
+  lab_json_member_int (b, "pid", t->pid);
+  lab_json_member_int (b, "pstart", 4242 + t->pid);
+  lab_json_member_string (b, "status", t->exitstatus != NULL ? "stopped" : "running");
   if (t->exitstatus != NULL)
-    {
-      json_builder_set_member_name (b, "exitstatus");
-      json_builder_add_string_value (b, t->exitstatus);
-    }
+    lab_json_member_string (b, "exitstatus", t->exitstatus);
   json_builder_end_object (b);
   ok (r, json_builder_get_root (b));
 }
@@ -1559,8 +1549,9 @@ allocate_disk (Req *r, const char *spec, const char *content, guint vmid)
 }
 
 static void
-ep_guest_create (Req *r, const char *kind)
+ep_guest_create (Req *r)
 {
+  const char *kind = r->kind;
   guint vmid = g_ascii_strtoull (param (r, "vmid"), NULL, 10);
   gboolean qemu = g_str_equal (kind, "qemu");
   const char *disk = qemu ? param (r, "scsi0") : param (r, "rootfs");
@@ -1593,8 +1584,6 @@ ep_guest_create (Req *r, const char *kind)
   json_object_set_string_member (t->args, "name", qemu ? param (r, "name") : param (r, "hostname"));
 }
 
-static void ep_qemu_create (Req *r) { ep_guest_create (r, "qemu"); }
-static void ep_lxc_create (Req *r) { ep_guest_create (r, "lxc"); }
 
 static Guest *
 guest_here (Req *r, const char *kind)
@@ -1635,27 +1624,25 @@ finish_destroy (Node *n, Task *t)
 }
 
 static void
-ep_guest_status (Req *r, const char *kind)
+ep_guest_status (Req *r)
 {
-  Guest *g = guest_here (r, kind);
+  Guest *g = guest_here (r, r->kind);
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   if (g == NULL)
     return;
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "vmid");
-  json_builder_add_int_value (b, g->vmid);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, g->status);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, g->name);
+  lab_json_member_int (b, "vmid", g->vmid);
+  lab_json_member_string (b, "status", g->status);
+  lab_json_member_string (b, "name", g->name);
   json_builder_end_object (b);
   ok (r, json_builder_get_root (b));
 }
 
 static void
-ep_guest_power (Req *r, const char *kind, const char *to)
+ep_guest_power (Req *r, const char *to)
 {
+  const char *kind = r->kind;
   Guest *g = guest_here (r, kind);
   Task *t;
   char type[16];
@@ -1674,9 +1661,13 @@ ep_guest_power (Req *r, const char *kind, const char *to)
   json_object_set_string_member (t->args, "status", to);
 }
 
+static void ep_guest_start (Req *r) { ep_guest_power (r, "running"); }
+static void ep_guest_stop (Req *r) { ep_guest_power (r, "stopped"); }
+
 static void
-ep_guest_destroy (Req *r, const char *kind)
+ep_guest_destroy (Req *r)
 {
+  const char *kind = r->kind;
   Guest *g = guest_here (r, kind);
   Task *t;
 
@@ -1692,14 +1683,6 @@ ep_guest_destroy (Req *r, const char *kind)
   json_object_set_int_member (t->args, "vmid", g->vmid);
 }
 
-static void ep_qemu_status (Req *r) { ep_guest_status (r, "qemu"); }
-static void ep_lxc_status (Req *r) { ep_guest_status (r, "lxc"); }
-static void ep_qemu_start (Req *r) { ep_guest_power (r, "qemu", "running"); }
-static void ep_lxc_start (Req *r) { ep_guest_power (r, "lxc", "running"); }
-static void ep_qemu_stop (Req *r) { ep_guest_power (r, "qemu", "stopped"); }
-static void ep_lxc_stop (Req *r) { ep_guest_power (r, "lxc", "stopped"); }
-static void ep_qemu_destroy (Req *r) { ep_guest_destroy (r, "qemu"); }
-static void ep_lxc_destroy (Req *r) { ep_guest_destroy (r, "lxc"); }
 
 static void
 ep_resources (Req *r)
@@ -1764,8 +1747,9 @@ finish_migrate (Node *n, Task *t)
 }
 
 static void
-ep_guest_migrate (Req *r, const char *kind)
+ep_guest_migrate (Req *r)
 {
+  const char *kind = r->kind;
   Guest *g = guest_here (r, kind);
   gboolean qemu = g_str_equal (kind, "qemu");
   const char *target = param (r, "target");
@@ -1829,8 +1813,6 @@ ep_guest_migrate (Req *r, const char *kind)
     }
 }
 
-static void ep_qemu_migrate (Req *r) { ep_guest_migrate (r, "qemu"); }
-static void ep_lxc_migrate (Req *r) { ep_guest_migrate (r, "lxc"); }
 
 /* GET /nodes/{node}/tasks/{upid}/log (pve-manager PVE/API2/Tasks.pm
  * read_task_log: lines {n, t} from `start`, at most `limit` (50), "no
@@ -2132,18 +2114,18 @@ static const Route routes[] = {
   { "GET", "/nodes/{node}/storage/{storage}/content", ep_content_list },
   { "DELETE", "/nodes/{node}/storage/{storage}/content/{volume}", ep_content_delete },
   { "POST", "/nodes/{node}/storage/{storage}/upload", ep_upload },
-  { "POST", "/nodes/{node}/qemu", ep_qemu_create },
-  { "DELETE", "/nodes/{node}/qemu/{vmid}", ep_qemu_destroy },
-  { "GET", "/nodes/{node}/qemu/{vmid}/status/current", ep_qemu_status },
-  { "POST", "/nodes/{node}/qemu/{vmid}/status/start", ep_qemu_start },
-  { "POST", "/nodes/{node}/qemu/{vmid}/status/stop", ep_qemu_stop },
-  { "POST", "/nodes/{node}/lxc", ep_lxc_create },
-  { "DELETE", "/nodes/{node}/lxc/{vmid}", ep_lxc_destroy },
-  { "GET", "/nodes/{node}/lxc/{vmid}/status/current", ep_lxc_status },
-  { "POST", "/nodes/{node}/lxc/{vmid}/status/start", ep_lxc_start },
-  { "POST", "/nodes/{node}/lxc/{vmid}/status/stop", ep_lxc_stop },
-  { "POST", "/nodes/{node}/qemu/{vmid}/migrate", ep_qemu_migrate },
-  { "POST", "/nodes/{node}/lxc/{vmid}/migrate", ep_lxc_migrate },
+  { "POST", "/nodes/{node}/qemu", ep_guest_create },
+  { "DELETE", "/nodes/{node}/qemu/{vmid}", ep_guest_destroy },
+  { "GET", "/nodes/{node}/qemu/{vmid}/status/current", ep_guest_status },
+  { "POST", "/nodes/{node}/qemu/{vmid}/status/start", ep_guest_start },
+  { "POST", "/nodes/{node}/qemu/{vmid}/status/stop", ep_guest_stop },
+  { "POST", "/nodes/{node}/lxc", ep_guest_create },
+  { "DELETE", "/nodes/{node}/lxc/{vmid}", ep_guest_destroy },
+  { "GET", "/nodes/{node}/lxc/{vmid}/status/current", ep_guest_status },
+  { "POST", "/nodes/{node}/lxc/{vmid}/status/start", ep_guest_start },
+  { "POST", "/nodes/{node}/lxc/{vmid}/status/stop", ep_guest_stop },
+  { "POST", "/nodes/{node}/qemu/{vmid}/migrate", ep_guest_migrate },
+  { "POST", "/nodes/{node}/lxc/{vmid}/migrate", ep_guest_migrate },
   { "GET", "/nodes/{node}/tasks/{upid}/log", ep_task_log },
   { "GET", "/cluster/ha/resources", ep_ha_list },
   { "POST", "/cluster/ha/resources", ep_ha_create },
@@ -2379,6 +2361,8 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
     if (g_str_equal (routes[i].method, r.method) && g_str_equal (routes[i].path, e->path))
       {
+        r.kind = g_str_has_prefix (e->path, "/nodes/{node}/qemu") ? "qemu"
+                 : g_str_has_prefix (e->path, "/nodes/{node}/lxc") ? "lxc" : NULL;
         routes[i].func (&r);
         if (r.status == 0 && json_object_has_member (r.info, "returns"))
           check_returns (&r, json_object_get_object_member (r.info, "returns"), r.data, "data");
