@@ -205,16 +205,6 @@ lab_migration_stack_format (const LabMigrationResult *r)
 /* ---- failover ------------------------------------------------------------------ */
 
 static void
-phase_clear (gpointer p)
-{
-  LabFailoverPhase *ph = p;
-
-  g_free (ph->id);
-  g_free (ph->label);
-  g_free (ph->node);
-}
-
-static void
 add_phase (LabFailoverResult *r, const char *id, const char *label, gint64 offset_us, const char *node)
 {
   LabFailoverPhase ph = { g_strdup (id), g_strdup (label), offset_us, g_strdup (node) };
@@ -336,27 +326,6 @@ wait_ha_started (LabContext *ctx, Stack *st, const LabStackGuest *g, GError **er
   return FALSE;
 }
 
-static void
-probe_figures (LabFailoverResult *r)
-{
-  gint64 first_after = -1;
-
-  r->lost_probes = 0;
-  for (guint i = 0; r->samples != NULL && i < r->samples->len; i++)
-    {
-      LabProbeSample *s = &g_array_index (r->samples, LabProbeSample, i);
-
-      if (s->sent_us < r->fault_mono_us)
-        continue;
-      if (s->received_us == 0)
-        r->lost_probes++;
-      else if (first_after < 0 && r->lost_probes > 0)
-        first_after = s->received_us;
-    }
-  if (r->recovered && first_after > 0)
-    r->answer_offset_us = first_after - r->fault_mono_us;
-}
-
 static gint
 phase_cmp (gconstpointer a, gconstpointer b)
 {
@@ -380,8 +349,7 @@ lab_experiment_failover_stack (LabContext *ctx, const LabFlavor *flavor, const c
   r->rejoin_s = -1;
   r->answer_offset_us = -1;
   r->mode = mode;
-  r->phases = g_array_new (FALSE, TRUE, sizeof (LabFailoverPhase));
-  g_array_set_clear_func (r->phases, phase_clear);
+  lab_failover_result_ensure_phases (r);
   if (mode != LAB_FAILOVER_POWEROFF || flavor->node_fault == NULL)
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
@@ -438,7 +406,7 @@ lab_experiment_failover_stack (LabContext *ctx, const LabFlavor *flavor, const c
   if (!recovered && r->stuck == NULL)
     r->stuck = g_strdup ("answers");
   r->recovered = recovered;
-  probe_figures (r);
+  lab_failover_probe_figures (r);
   if (r->answer_offset_us >= 0)
     add_phase (r, "answers", _("guest answers ping"), r->answer_offset_us, r->new_node);
   g_array_sort (r->phases, phase_cmp);

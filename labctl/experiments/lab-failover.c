@@ -111,8 +111,8 @@ phase_cmp (gconstpointer a, gconstpointer b)
   return x->offset_us < y->offset_us ? -1 : x->offset_us > y->offset_us;
 }
 
-static void
-ensure_phases (LabFailoverResult *r)
+void
+lab_failover_result_ensure_phases (LabFailoverResult *r)
 {
   if (r->phases == NULL)
     {
@@ -128,7 +128,7 @@ lab_failover_phases_from_events (LabFailoverResult *r, GPtrArray *events, gint64
   gint64 since = fault_real_us - 1000;
   LabClusterEvent *start = lab_cluster_events_first (events, LAB_CLUSTER_EVENT_START_OK, NULL, 0, since);
 
-  ensure_phases (r);
+  lab_failover_result_ensure_phases (r);
   g_clear_pointer (&r->stuck, g_free);
   if (r->mode == LAB_FAILOVER_CRASH)
     {
@@ -296,8 +296,8 @@ wait_recovery (LabContext *ctx, const LabClusterOps *ops, LabFailoverResult *r, 
   return FALSE;
 }
 
-static void
-probe_figures (LabFailoverResult *r)
+void
+lab_failover_probe_figures (LabFailoverResult *r)
 {
   gint64 first_after = -1;
 
@@ -344,7 +344,7 @@ lab_experiment_failover (LabContext *ctx, const char *guest, LabFailoverMode mod
   r->guest = g_strdup (g->name);
   r->mode = mode;
   r->token_ms = rec->cluster_token_ms + 650 * (rec->nodes->len > 2 ? rec->nodes->len - 2 : 0);
-  ensure_phases (r);
+  lab_failover_result_ensure_phases (r);
 
   /* a complete cluster that runs the guest */
   if (!lab_cluster_wait_online (ctx, ops, 30000, error))
@@ -396,7 +396,7 @@ lab_experiment_failover (LabContext *ctx, const char *guest, LabFailoverMode mod
   r->recovered = recovered && r->stuck == NULL;
   if (!r->recovered && r->stuck == NULL)
     r->stuck = g_strdup ("answers");
-  probe_figures (r);
+  lab_failover_probe_figures (r);
   if (r->answer_offset_us >= 0)
     {
       add_phase (r, "answers", r->answer_offset_us, r->new_node);

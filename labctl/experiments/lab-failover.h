@@ -90,6 +90,13 @@ void      lab_failover_phases_from_events (LabFailoverResult *result,
                                            gint64             fault_real_us,
                                            guint              n_nodes);
 
+/* For the experiments' code paths (lab-failover.c, lab-experiment-stack.c):
+ * the phases array made (empty, clearing its entries) when it is NULL;
+ * the probe's figures after the fault from result->samples and
+ * ->fault_mono_us (lost_probes, and answer_offset_us when recovered). */
+void      lab_failover_result_ensure_phases (LabFailoverResult *result);
+void      lab_failover_probe_figures        (LabFailoverResult *result);
+
 /* guest NULL: the recipe's first guest; timeout_ms: how long to wait for
  * the guest to answer again (0: 180 s). FALSE with an error only when the
  * experiment cannot run or the fault cannot be injected; a failover that
