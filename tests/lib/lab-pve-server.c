@@ -844,6 +844,19 @@ find_guest (Cfs *c, guint vmid)
   return g_hash_table_lookup (c->guests, GUINT_TO_POINTER (vmid));
 }
 
+static HaResource *
+ha_of (Cfs *c, guint vmid)
+{
+  GHashTableIter it;
+  gpointer k, v;
+
+  g_hash_table_iter_init (&it, c->ha);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    if (((HaResource *) v)->vmid == vmid)
+      return v;
+  return NULL;
+}
+
 /* ---- the endpoints --------------------------------------------------------- */
 
 static void
@@ -1676,6 +1689,13 @@ ep_guest_destroy (Req *r)
   if (g_str_equal (g->status, "running"))
     {
       fail (r, 500, "%s %u is running - destroy failed", g_str_equal (kind, "qemu") ? "VM" : "CT", g->vmid);
+      return;
+    }
+  /* Qemu.pm destroy_vm, LXC.pm destroy_vm */
+  if (ha_of (r->target->cfs, g->vmid) != NULL && !is_true (param (r, "purge")))
+    {
+      fail (r, 500, "unable to remove %s %u - used in HA resources and purge parameter not set.",
+            g_str_equal (kind, "qemu") ? "VM" : "CT", g->vmid);
       return;
     }
   t = task_new (r, r->target, g_str_equal (kind, "qemu") ? "qmdestroy" : "vzdestroy", param (r, "vmid"), TASK_MS,

@@ -830,9 +830,27 @@ test_experiments (gconstpointer version)
 {
   Fixture f = { 0 };
 
+  g_autoptr(LabPlan) down = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(JsonNode) after = NULL;
+  g_autoptr(GError) error = NULL;
+
   stand_up (&f, version);
   run_migrate_vm (&f);
   run_failover (&f, "pve3");
+  /* the node comes back (the stand's plan starts it); then down removes
+   * the HA resource first: Proxmox refuses to destroy an HA resource */
+  lab_pve_server_power_on (f.server, "pve3");
+  down = pve_plan (&f);
+  lab_plan_describe (down, TRUE, text);
+  g_assert_nonnull (strstr (text->str, "ssh root@192.168.150.11 ha-manager remove vm:100\n"));
+  lab_plan_down (down, &error);
+  g_assert_no_error (error);
+  after = lab_pve_server_dump (f.server);
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (dump_node (after, "pve1"), "guests")), ==, 0);
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (dump_node (after, "pve1"), "ha")), ==, 0);
+  g_assert_false (lab_state_has (f.state, "pve.ha.sid"));
+  assert_no_violations (&f);
   fixture_teardown (&f);
 }
 

@@ -269,7 +269,49 @@ ha_enable (LabContext *ctx, gpointer session, const LabStackGuest *g, GError **e
   added = lab_pve_call_run (c, call, error);
   if (added == NULL)
     return FALSE;
-  lab_state_set_string (ctx->state, "pve.ha.sid", sid);
+  lab_state_set_string (ctx->state, LAB_PVE_KEY_HA_SID, sid);
+  return TRUE;
+}
+
+LabPveCall *
+lab_pve_ha_remove_call (const LabPveGuestSpec *spec)
+{
+  g_autofree char *sid = sid_of (spec);
+  g_autofree char *esc = lab_pve_escape (sid);
+  g_autofree char *path = g_strdup_printf ("/cluster/ha/resources/%s", esc);
+
+  return lab_pve_call_new ("DELETE", path, "ha-manager", "remove", sid, NULL);
+}
+
+/* Proxmox refuses to destroy a guest that is an HA resource ("used in HA
+ * resources and purge parameter not set", qemu-server Qemu.pm
+ * destroy_vm), and hands its stop to the HA manager: the resource goes
+ * first. */
+gboolean
+lab_pve_ha_remove (LabContext *ctx, LabPveClient *c, const LabPveGuestSpec *spec, GError **error)
+{
+  g_autofree char *sid = sid_of (spec);
+  g_autoptr(JsonNode) list = lab_pve_client_call (c, "GET", "/cluster/ha/resources", NULL, error);
+  gboolean present = FALSE;
+
+  if (list == NULL)
+    return FALSE;
+  for (guint i = 0; JSON_NODE_HOLDS_ARRAY (list) && i < json_array_get_length (json_node_get_array (list)); i++)
+    {
+      JsonObject *o = json_array_get_object_element (json_node_get_array (list), i);
+
+      present |= o != NULL && g_strcmp0 (json_object_get_string_member_with_default (o, "sid", NULL), sid) == 0;
+    }
+  if (present)
+    {
+      g_autoptr(LabPveCall) call = lab_pve_ha_remove_call (spec);
+      g_autoptr(JsonNode) gone = lab_pve_call_run (c, call, error);
+
+      if (gone == NULL)
+        return FALSE;
+    }
+  if (g_strcmp0 (lab_state_get_string (ctx->state, LAB_PVE_KEY_HA_SID), sid) == 0)
+    lab_state_remove (ctx->state, LAB_PVE_KEY_HA_SID);
   return TRUE;
 }
 

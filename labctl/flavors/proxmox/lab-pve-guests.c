@@ -11,7 +11,9 @@
  * State: pve.template.volid, pve.guest.<qemu|lxc>.vmid (recorded before
  * the create, so that `down` removes a half-made guest) and .node. Undo
  * stops and destroys a guest only when the state names it, wherever it
- * runs now (it may have migrated). */
+ * runs now (it may have migrated), after removing its HA resource (the
+ * failover experiment adds one; Proxmox refuses to destroy an HA
+ * resource). */
 #include "config.h"
 
 #include "lab-pve-private.h"
@@ -299,6 +301,8 @@ guest_undo (LabContext *ctx, gpointer data, GError **error)
   c = lab_pve_client_for (ctx, d->shared, guest_node (ctx, d->spec), error);
   if (c == NULL || !lab_pve_find_guest (c, d->spec, &where, &status, error))
     return FALSE;
+  if (where != NULL && !lab_pve_ha_remove (ctx, c, d->spec, error))
+    return FALSE;
   if (where != NULL)
     {
       g_autoptr(LabPveCall) stop = guest_call (d->spec, where, "stop");
@@ -324,6 +328,12 @@ guest_describe (LabContext *ctx, gpointer data, gboolean down)
     {
       g_autoptr(LabPveCall) stop = guest_call (d->spec, node->name, "stop");
       g_autoptr(LabPveCall) destroy = guest_call (d->spec, node->name, "destroy");
+      g_autoptr(LabPveCall) unha = lab_pve_ha_remove_call (d->spec);
+      g_autofree char *sid = g_strdup_printf ("%s:%u", d->spec->ha_type, d->spec->vmid);
+
+      /* the failover experiment made it an HA resource */
+      if (g_strcmp0 (lab_state_get_string (ctx->state, LAB_PVE_KEY_HA_SID), sid) == 0)
+        lab_pve_call_describe (unha, node, lines);
       lab_pve_call_describe (stop, node, lines);
       lab_pve_call_describe (destroy, node, lines);
     }

@@ -58,6 +58,7 @@ char         *lab_pve_key           (const char   *node,
                                      const char   *what);   /* "nodes.<node>.pve.<what>" */
 #define LAB_PVE_KEY_CLUSTER    "pve.cluster.name"
 #define LAB_PVE_KEY_CLUSTER_CA "pve.cluster.ca"
+#define LAB_PVE_KEY_HA_SID     "pve.ha.sid"      /* the HA resource the failover experiment added */
 
 /* One API call, and the command line that does the same on the node. */
 typedef enum {
@@ -131,6 +132,13 @@ LabPveCall   *lab_pve_migrate_call  (const LabPveGuestSpec *spec,
                                      const char            *to,
                                      gboolean               running);
 LabPveCall   *lab_pve_ha_add_call   (const LabPveGuestSpec *spec);
+LabPveCall   *lab_pve_ha_remove_call (const LabPveGuestSpec *spec);
+/* The guest's HA resource removed when there is one (before a guest is
+ * stopped and destroyed: Proxmox refuses to destroy an HA resource). */
+gboolean      lab_pve_ha_remove     (LabContext            *ctx,
+                                     LabPveClient          *client,
+                                     const LabPveGuestSpec *spec,
+                                     GError               **error);
 
 /* The container template (lab-pve-template.c): a gzip'ed tar of a busybox
  * root file system, built from the host's static busybox. */
