@@ -175,7 +175,7 @@ lab_migration_stack_format (const LabMigrationResult *r)
   g_autoptr(GString) s = g_string_new (NULL);
   const LabStackMigration *m = &r->stack;
 
-  g_string_append_printf (s, g_str_equal (m->method, "restart") ? _("Restart migration of %s: %s -> %s\n")
+  g_string_append_printf (s, g_str_has_prefix (m->method, "restart") ? _("Restart migration of %s: %s -> %s\n")
                                                                  : _("Live migration of %s: %s -> %s\n"),
                           r->guest, r->from_node, r->to_node);
   if (r->probe.n_sent > 0)
@@ -191,7 +191,7 @@ lab_migration_stack_format (const LabMigrationResult *r)
     g_string_append (s, _("  no ping probe: the guest has no address on the lab network\n"));
   if (m->downtime_ms >= 0)
     g_string_append_printf (s, _("  downtime by Proxmox:     %lld ms (its task log)\n"), (long long) m->downtime_ms);
-  else if (g_strcmp0 (m->method, "restart") == 0)
+  else if (g_str_has_prefix (m->method, "restart"))
     g_string_append (s, _("  downtime by Proxmox:     none given: the container is stopped, moved and started "
                           "again, so its downtime is the whole restart (the probe measures it)\n"));
   if (m->duration_ms >= 0)

@@ -86,7 +86,8 @@ typedef struct {
   char   *sid;
   guint   vmid;
   char   *request;         /* the configured state: "started" ... */
-  char   *state;           /* the CRM's: request_start, started, fence, recovery */
+  char   *state;           /* the CRM's: request_start, started, migrate, fence, recovery */
+  char   *target;          /* of a requested migration */
   gint64  since_us;        /* when it entered state */
   gint64  max_restart, max_relocate;
 } HaResource;
@@ -696,6 +697,7 @@ ha_resource_free (gpointer p)
   g_free (h->sid);
   g_free (h->request);
   g_free (h->state);
+  g_free (h->target);
   g_free (h);
 }
 
@@ -842,6 +844,14 @@ static Guest *
 find_guest (Cfs *c, guint vmid)
 {
   return g_hash_table_lookup (c->guests, GUINT_TO_POINTER (vmid));
+}
+
+static void
+ha_set_state (HaResource *h, const char *state)
+{
+  g_free (h->state);
+  h->state = g_strdup (state);
+  h->since_us = g_get_monotonic_time ();
 }
 
 static HaResource *
@@ -1816,6 +1826,20 @@ ep_guest_migrate (Req *r)
       fail (r, 500, "can't migrate local disk '%s' (paraphrased)", g->volid);
       return;
     }
+  /* an HA resource is moved by the HA manager: the API call only asks it
+   * to (Qemu.pm / LXC.pm migrate_vm: a `hamigrate` worker running
+   * `ha-manager migrate`); the CRM migrates it later */
+  if (ha_of (r->target->cfs, g->vmid) != NULL)
+    {
+      HaResource *h = ha_of (r->target->cfs, g->vmid);
+
+      t = task_new (r, r->target, "hamigrate", param (r, "vmid"), TASK_MS, NULL);
+      task_log (t, FALSE, "Requesting HA migration for %s %u to node %s", qemu ? "VM" : "CT", g->vmid, target);
+      g_free (h->target);
+      h->target = g_strdup (target);
+      ha_set_state (h, "migrate");
+      return;
+    }
   t = task_new (r, r->target, qemu ? "qmigrate" : "vzmigrate", param (r, "vmid"), MIGRATE_MS, finish_migrate);
   json_object_set_int_member (t->args, "vmid", g->vmid);
   json_object_set_string_member (t->args, "target", target);
@@ -1868,6 +1892,39 @@ ep_task_log (Req *r)
   ok (r, json_node_init_array (json_node_alloc (), a));
 }
 
+/* GET /nodes/{node}/tasks (Tasks.pm node_tasks): the node's tasks, the
+ * newest first, filtered by vmid and typefilter, at most limit (50). */
+static void
+ep_node_tasks (Req *r)
+{
+  GPtrArray *tasks = r->target->tasks;
+  guint limit = param (r, "limit") != NULL ? g_ascii_strtoull (param (r, "limit"), NULL, 10) : 50;
+  JsonArray *a = json_array_new ();
+
+  for (guint i = tasks->len; i > 0 && json_array_get_length (a) < limit; i--)
+    {
+      Task *t = g_ptr_array_index (tasks, i - 1);
+      JsonObject *o;
+
+      if ((param (r, "vmid") != NULL && !g_str_equal (t->id, param (r, "vmid")))
+          || (param (r, "typefilter") != NULL && !g_str_equal (t->type, param (r, "typefilter"))))
+        continue;
+      o = json_object_new ();
+      json_object_set_string_member (o, "upid", t->upid);
+      json_object_set_string_member (o, "node", r->target->name);
+      json_object_set_string_member (o, "type", t->type);
+      json_object_set_string_member (o, "id", t->id);
+      json_object_set_string_member (o, "user", "root@pam");
+      json_object_set_int_member (o, "pid", t->pid);
+      json_object_set_int_member (o, "pstart", 4242 + t->pid);
+      json_object_set_int_member (o, "starttime", t->start_us / G_USEC_PER_SEC);
+      if (t->exitstatus != NULL)
+        json_object_set_string_member (o, "status", t->exitstatus);
+      json_array_add_object_element (a, o);
+    }
+  ok (r, json_node_init_array (json_node_alloc (), a));
+}
+
 /* ---- HA (pve-ha-manager src/PVE/API2/HA/Resources.pm, Status.pm,
  * src/PVE/HA/Manager.pm) ---------------------------------------------------- */
 
@@ -1883,14 +1940,6 @@ normal_sid (const char *sid, const char *type, guint *vmid)
     return NULL;
   *vmid = g_ascii_strtoull (id, NULL, 10);
   return g_strdup_printf ("%s:%s", t, id);
-}
-
-static void
-ha_set_state (HaResource *h, const char *state)
-{
-  g_free (h->state);
-  h->state = g_strdup (state);
-  h->since_us = g_get_monotonic_time ();
 }
 
 static guint
@@ -1934,6 +1983,20 @@ advance_ha (LabPveServer *s)
             {
               g_free (g->status);
               g->status = g_strdup ("running");
+              ha_set_state (h, "started");
+            }
+          else if (g_str_equal (h->state, "migrate") && now - h->since_us >= (TASK_MS + MIGRATE_MS) * 1000)
+            {
+              /* the source node's LRM ran the migration: its task there */
+              Req none = { .node = on, .what = (char *) "HA LRM migrate" };
+              Task *t = task_new (&none, on, g_str_equal (g->kind, "qemu") ? "qmigrate" : "vzmigrate", h->sid + 3, 0,
+                                  NULL);
+
+              task_log (t, TRUE, "starting migration of %s %u to node '%s'", g->kind, g->vmid, h->target);
+              task_log (t, TRUE, "migration finished successfully (duration 00:00:03)");
+              g_clear_pointer (&none.data, json_node_unref);
+              g_free (g->node);
+              g->node = g_strdup (h->target);
               ha_set_state (h, "started");
             }
           else if (g_str_equal (h->state, "started") && on->off_us != 0 && now - on->off_us >= HA_FENCE_MS * 1000)
@@ -2147,6 +2210,7 @@ static const Route routes[] = {
   { "POST", "/nodes/{node}/qemu/{vmid}/migrate", ep_guest_migrate },
   { "POST", "/nodes/{node}/lxc/{vmid}/migrate", ep_guest_migrate },
   { "GET", "/nodes/{node}/tasks/{upid}/log", ep_task_log },
+  { "GET", "/nodes/{node}/tasks", ep_node_tasks },
   { "GET", "/cluster/ha/resources", ep_ha_list },
   { "POST", "/cluster/ha/resources", ep_ha_create },
   { "DELETE", "/cluster/ha/resources/{sid}", ep_ha_delete },

@@ -838,6 +838,22 @@ test_experiments (gconstpointer version)
   stand_up (&f, version);
   run_migrate_vm (&f);
   run_failover (&f, "pve3");
+  {
+    /* an HA resource now: the API call asks the HA manager (`hamigrate`),
+     * whose LRM on the source node runs the migration task we read */
+    LabFlavor row = experiment_row (&f);
+    LabMigrationResult r = { 0 };
+
+    g_assert_true (lab_experiment_migrate_stack (&f.ctx, &row, "lab-vm", "pve2", 0, &r, &error));
+    g_assert_no_error (error);
+    g_assert_true (r.stack.migrated);
+    g_assert_cmpstr (r.stack.method, ==, "online (HA)");
+    g_assert_true (g_str_has_prefix (r.stack.task, "UPID:pve1:"));
+    g_assert_nonnull (strstr (r.stack.task, ":qmigrate:100:"));
+    g_assert_true (log_has (r.stack.log, "migration finished successfully"));
+    g_assert_cmpstr (guest_node_in (&f, "qemu/100"), ==, "pve2");
+    lab_migration_result_clear (&r);
+  }
   /* the node comes back (the stand's plan starts it); then down removes
    * the HA resource first: Proxmox refuses to destroy an HA resource */
   lab_pve_server_power_on (f.server, "pve3");

@@ -166,6 +166,50 @@ lab_pve_migration_figures (const char *const *log, gint64 *downtime_ms, gint64 *
     }
 }
 
+/* Waits until the guest runs on to (the HA manager moved it) and finds
+ * the migration task the source node's LRM ran (GET /nodes/{from}/tasks). */
+static gboolean
+wait_moved (LabContext *ctx, LabPveClient *c, const LabPveGuestSpec *spec, LabNode *from, const char *to, char **task,
+            GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) MIGRATE_TIMEOUT_S * G_USEC_PER_SEC;
+  g_autofree char *vmid = g_strdup_printf ("%u", spec->vmid);
+  g_autofree char *path = g_strdup_printf ("/nodes/%s/tasks", from->name);
+  const char *params[] = { "vmid", vmid, "typefilter", spec == &lab_pve_vm_spec ? "qmigrate" : "vzmigrate",
+                           "limit", "1", NULL };
+
+  *task = NULL;
+  for (;;)
+    {
+      g_autofree char *where = NULL, *status = NULL;
+
+      if (!lab_pve_find_guest (c, spec, &where, &status, error))
+        return FALSE;
+      if (g_strcmp0 (where, to) == 0)
+        break;
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
+                       _("The HA manager did not move %s to %s within %d s; see ha-manager status on a node"),
+                       spec->name, to, MIGRATE_TIMEOUT_S);
+          return FALSE;
+        }
+      if (g_cancellable_set_error_if_cancelled (ctx->cancellable, error))
+        return FALSE;
+      g_usleep (250 * 1000);
+    }
+  {
+    g_autoptr(JsonNode) list = lab_pve_client_call (c, "GET", path, params, NULL);
+    JsonObject *o = list != NULL && JSON_NODE_HOLDS_ARRAY (list) && json_array_get_length (json_node_get_array (list)) > 0
+                      ? json_array_get_object_element (json_node_get_array (list), 0)
+                      : NULL;
+
+    if (o != NULL)
+      *task = g_strdup (json_object_get_string_member_with_default (o, "upid", NULL));
+  }
+  return TRUE;
+}
+
 static gboolean
 guest_migrate (LabContext *ctx, gpointer session, const LabStackGuest *g, const char *to, LabStackMigration *out,
                GError **error)
@@ -197,6 +241,22 @@ guest_migrate (LabContext *ctx, gpointer session, const LabStackGuest *g, const 
     return FALSE;
   out->task = g_strdup (JSON_NODE_HOLDS_VALUE (upid) ? json_node_get_string (upid) : NULL);
   ok = lab_pve_client_wait_task (c, out->task, MIGRATE_TIMEOUT_S, ctx->cancellable, NULL, &task_error);
+  /* an HA resource: the call only asked the HA manager (a `hamigrate`
+   * task); its LRM on the source node runs the migration afterwards */
+  if (ok && out->task != NULL && strstr (out->task, ":hamigrate:") != NULL)
+    {
+      g_autofree char *lrm_task = NULL;
+
+      lab_progress_info (ctx->progress, _("%s is an HA resource: the HA manager migrates it"), g->name);
+      ok = wait_moved (ctx, c, spec, from, to, &lrm_task, &task_error);
+      if (lrm_task != NULL)
+        {
+          g_free (out->task);
+          out->task = g_steal_pointer (&lrm_task);
+          g_free (out->method);
+          out->method = g_strdup_printf ("%s (HA)", !g->running ? "offline" : spec == &lab_pve_vm_spec ? "online" : "restart");
+        }
+    }
   out->command_seconds = (g_get_monotonic_time () - t0) / 1e6;
   out->log = lab_pve_client_task_log (c, out->task, NULL);
   lab_pve_migration_figures ((const char *const *) out->log, &out->downtime_ms, &out->duration_ms);

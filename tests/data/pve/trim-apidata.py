@@ -38,6 +38,7 @@ PATHS = [
     "/nodes/{node}/qemu/{vmid}/migrate",
     "/nodes/{node}/lxc/{vmid}/migrate",
     "/nodes/{node}/tasks/{upid}/log",
+    "/nodes/{node}/tasks",
     "/cluster/ha/resources",
     "/cluster/ha/resources/{sid}",
     "/cluster/ha/status/current",
