@@ -922,6 +922,37 @@ test_ha_groups (void)
     }
 }
 
+/* The experiments refuse a node whose certificate is not its pin (and do
+ * not go on to the next node): nothing is sent over that channel. */
+static void
+test_experiment_pin (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pve2 = NULL;
+  LabFlavor row;
+  LabMigrationResult r = { 0 };
+  LabFailoverResult fr = { 0 };
+
+  fixture_setup (&f, "9.1.3");
+  row = experiment_row (&f);
+  pve2 = lab_pve_server_get_fingerprint (f.server, "pve2");
+  lab_state_set_string (f.state, "nodes.pve1.pve.fingerprint", pve2);
+  g_assert_false (lab_experiment_migrate_stack (&f.ctx, &row, "lab-vm", NULL, 0, &r, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_CHECK_FAILED);
+  g_assert_nonnull (strstr (error->message, pve2));
+  g_clear_error (&error);
+  g_assert_false (lab_experiment_failover_stack (&f.ctx, &row, "lab-vm", LAB_FAILOVER_POWEROFF, 1000, &fr, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_CHECK_FAILED);
+  {
+    g_autoptr(GPtrArray) calls = lab_pve_server_get_calls (f.server);
+    g_assert_cmpuint (calls->len, ==, 0);
+  }
+  lab_migration_result_clear (&r);
+  lab_failover_result_clear (&fr);
+  fixture_teardown (&f);
+}
+
 /* The real fault: the node's domain destroyed through the host's libvirt
  * (libvirt's test driver stands in for qemu:///system). */
 static void
@@ -1132,6 +1163,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/pve/experiment/migrate-ct/9.1.3/subprocess", "9.1.3", test_migrate_ct_child);
   g_test_add_func ("/pve/experiment/figures", test_migration_figures);
   g_test_add_func ("/pve/experiment/node-fault", test_node_fault);
+  g_test_add_func ("/pve/experiment/pin", test_experiment_pin);
   g_test_add_func ("/pve/experiment/failover-no-quorum", test_failover_no_quorum);
   g_test_add_func ("/pve/server/ha-groups", test_ha_groups);
   g_test_add_func ("/pve/describe", test_describe);

@@ -53,7 +53,8 @@ node_named (LabContext *ctx, const char *name)
 }
 
 /* The first node of names (NULL: every node of the recipe) whose API
- * answers; *c its client. */
+ * answers; *c its client. A certificate that does not match its pin
+ * stops the search with that error. */
 static gboolean
 any_client (LabContext *ctx, LabPveShared *shared, const char *const *names, LabPveClient **c, GError **error)
 {
@@ -72,6 +73,10 @@ any_client (LabContext *ctx, LabPveShared *shared, const char *const *names, Lab
       if (*c != NULL && (v = lab_pve_client_call (*c, "GET", "/version", NULL, &last)) != NULL)
         return TRUE;
       *c = NULL;
+      /* a node that is down is skipped; one that presents another
+       * certificate than its pin is refused, and so is the experiment */
+      if (g_error_matches (last, LAB_ERROR, LAB_ERROR_CHECK_FAILED))
+        break;
     }
   if (last != NULL)
     g_propagate_error (error, g_steal_pointer (&last));
