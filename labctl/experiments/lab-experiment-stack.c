@@ -150,7 +150,7 @@ static void
 stack_json (JsonBuilder *b, const LabStackMigration *m)
 {
   json_builder_begin_object (b);
-  lab_json_member_string (b, "method", m->method);
+  lab_json_member_nullable (b, "method", m->method);
   lab_json_member_nullable (b, "task", m->task);
   lab_json_member_int (b, "downtime_ms", m->downtime_ms);
   lab_json_member_int (b, "duration_ms", m->duration_ms);
