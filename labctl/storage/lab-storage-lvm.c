@@ -14,6 +14,8 @@
 
 #include "lab-storage-private.h"
 
+#include <stdlib.h>
+
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-lvm.h"
@@ -212,14 +214,24 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
   if (!device_ready (ctx, dev, error))
     return FALSE;
   /* the name across the host's own disks, once, before the VG is made:
-   * `vgcreate` on our device alone would not see it. The only LVM command
-   * without --devices; a disk that hangs the scan ends it at the runner's
-   * timeout with an error saying so, and the VG is not made. */
+   * `vgcreate` on our device alone would not see it. Restricted, as every
+   * LVM command is, to named devices: the host's local ones (never a
+   * network disk or a FUSE export, whose I/O hangs once its server is
+   * gone: lab_lvm_host_devices()), without the lab's own */
   g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
-  all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
-  if (all == NULL)
-    return FALSE;
-  vg = lab_lvm_find_vg (all, s->vg);
+  {
+    g_autofree char *real = realpath (dev, NULL);
+    const char *exclude[] = { dev, real, NULL };
+    g_autofree char *host = lab_lvm_host_devices (ctx->sysroot, exclude);
+
+    if (host != NULL)
+      {
+        all = lab_lvm_vgs (ctx->runner, host, s->vg, error);
+        if (all == NULL)
+          return FALSE;
+      }
+  }
+  vg = all != NULL ? lab_lvm_find_vg (all, s->vg) : NULL;
   if (vg != NULL && !lab_lvm_has_tag (vg->tags, s->tag))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
