@@ -36,6 +36,16 @@ lvm_device (LabContext *ctx, Storage *s)
   return s->by_path;
 }
 
+/* The device an undo works on: the recorded one, else the lab's disk
+ * found by its names and marks (a state that was lost). */
+static const char *
+undo_device (LabContext *ctx, Storage *s, const char *key)
+{
+  const char *dev = lab_state_get_string (ctx->state, key);
+
+  return dev != NULL ? dev : storage_lost_device (ctx, s);
+}
+
 static gboolean
 device_ready (LabContext *ctx, const char *dev, GError **error)
 {
@@ -124,7 +134,7 @@ static gboolean
 pv_undo (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
-  const char *dev = lab_state_get_string (ctx->state, K_PV);
+  const char *dev = undo_device (ctx, s, K_PV);
 
   if (dev != NULL && storage_block_device_exists (dev) && s->pv_orphan)
     {
@@ -291,7 +301,7 @@ static gboolean
 vg_undo (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
-  const char *dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
+  const char *dev = undo_device (ctx, s, K_ATTACH_DEVICE);
 
   if (dev != NULL && storage_block_device_exists (dev) && s->vg_facts && s->lv_cache != NULL)
     {
@@ -500,7 +510,7 @@ static gboolean
 lv_undo (LabContext *ctx, gpointer data, GError **error)
 {
   LvStep *d = data;
-  const char *dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
+  const char *dev = undo_device (ctx, d->storage, K_ATTACH_DEVICE);
   g_autofree char *key = lv_key (d->lv);
 
   if (dev != NULL && storage_block_device_exists (dev))

@@ -7,8 +7,8 @@
  * /proc/mounts and the children of labctl, stops labctl (SIGSTOP) when
  * they show the moment, checks again that they still do, and only then
  * kills it. The FUSE attach (LABCTL_STORAGE_ATTACH=fuse) with a private
- * tgtd on loopback and LVM in a private LVM_SYSTEM_DIR, as in
- * test-storage.c.
+ * tgtd on loopback and LVM in a private LVM_SYSTEM_DIR
+ * (tests/lib/lab-test-lvm.c, as test-storage.c).
  *
  * Root only. Whatever a failed assertion leaves is removed at the end. */
 #include "config.h"
@@ -25,6 +25,7 @@
 #include "lab-runner.h"
 #include "lab-state.h"
 #include "lab-test-cli.h"
+#include "lab-test-lvm.h"
 #include "lab-tgt.h"
 
 static struct {
@@ -420,25 +421,16 @@ setup (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *lvm_dir = NULL;
-  g_autofree char *conf = NULL;
-  g_autofree char *conf_path = NULL;
   g_autofree char *text = NULL;
   g_autofree char *dir = NULL;
   int pid = (int) getpid ();
 
   F.dir = g_dir_make_tmp ("labctl-systest-kill-XXXXXX", &error);
   g_assert_no_error (error);
-  lvm_dir = g_build_filename (F.dir, "lvm", NULL);
-  g_mkdir_with_parents (lvm_dir, 0700);
-  conf = g_strdup_printf (
-    "devices { obtain_device_list_from_udev = 0 external_device_info_source = \"none\" "
-    "use_devicesfile = 0 hints = \"none\" }\n"
-    "global { activation = 0 locking_dir = \"%s/lock\" use_lvmpolld = 0 event_activation = 0 }\n"
-    "activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }\n"
-    "backup { backup = 0 archive = 0 }\n", lvm_dir);
-  conf_path = g_build_filename (lvm_dir, "lvm.conf", NULL);
-  g_assert_true (g_file_set_contents (conf_path, conf, -1, NULL));
-  g_setenv ("LABCTL_LVM_SYSTEM_DIR", lvm_dir, TRUE);
+  lvm_dir = lab_test_lvm_system_dir (F.dir, &error);
+  g_assert_no_error (error);
+  if (lvm_dir == NULL)
+    return FALSE;
   F.state_root = g_build_filename (F.dir, "state", NULL);
   g_setenv ("LABCTL_STATE_DIR", F.state_root, TRUE);
   g_setenv ("LABCTL_STORAGE_ATTACH", "fuse", TRUE);
