@@ -199,7 +199,15 @@ decoys_remove (Decoys *d)
     stand_test_run (loop, NULL, NULL);
   if (d->tgtd != NULL)
     {
-      g_subprocess_send_signal (d->tgtd, SIGTERM);
+      g_autoptr(LabRunner) r = lab_runner_new (LAB_RUNNER_MODE_REAL);
+
+      g_auto(GStrv) del = lab_tgt_argv_delete_target (d->cp, 1);
+
+      /* tgtd ignores SIGTERM: its target, then its system are deleted
+       * (SIGKILL if it will not go) */
+      lab_tgt_run (r, (const char * const *) del, NULL);
+      if (!lab_tgt_stop_daemon (r, d->cp, 0, NULL))
+        g_subprocess_force_exit (d->tgtd);
       g_subprocess_wait (d->tgtd, NULL, NULL);
       g_clear_object (&d->tgtd);
     }
