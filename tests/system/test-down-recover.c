@@ -28,6 +28,7 @@
 #include "lab-iscsi.h"
 #include "lab-recipe.h"
 #include "lab-runner.h"
+#include "lab-test-cli.h"
 #include "lab-tgt.h"
 #include "lab-util.h"
 #include "stand-test-util.h"
@@ -288,17 +289,6 @@ at_moment (const Moment *m)
   return *before == '\0' && *step != '\0';
 }
 
-static char
-proc_state (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = NULL;
-  const char *paren;
-
-  if (!g_file_get_contents (path, &stat, NULL, NULL) || (paren = strrchr (stat, ')')) == NULL)
-    return 0;
-  return paren[2];
-}
 
 static void
 test_killed (gconstpointer data)
@@ -319,7 +309,7 @@ test_killed (gconstpointer data)
     return;
   pid = (GPid) atoi (g_subprocess_get_identifier (down));
   deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < deadline && proc_state (pid) != 'Z' && proc_state (pid) != 0)
+  while (g_get_monotonic_time () < deadline && lab_test_proc_state (pid) != 'Z' && lab_test_proc_state (pid) != 0)
     {
       if (at_moment (m))
         {

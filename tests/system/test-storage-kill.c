@@ -135,19 +135,6 @@ children_named (GPid pid, const char *comm)
   return found;
 }
 
-/* State letter of pid ('Z' zombie, 'R', 'S', 'D' ...), or 0 when gone. */
-static char
-proc_state (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = NULL;
-  const char *paren;
-
-  if (!g_file_get_contents (path, &stat, NULL, NULL) || (paren = strrchr (stat, ')')) == NULL)
-    return 0;
-  return paren[2];
-}
-
 /* ---- running labctl and killing it at a moment -------------------------- */
 
 static GSubprocess *
@@ -175,7 +162,7 @@ kill_at (const char *verb, Moment moment, const char *what)
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   gboolean killed = FALSE;
 
-  while (g_get_monotonic_time () < deadline && proc_state (pid) != 'Z' && proc_state (pid) != 0)
+  while (g_get_monotonic_time () < deadline && lab_test_proc_state (pid) != 'Z' && lab_test_proc_state (pid) != 0)
     {
       if (moment (pid))
         {
@@ -217,11 +204,11 @@ moment_pv_made (GPid labctl)
   pv = children_named (labctl, "pvcreate");
   if (pv->len == 0)
     return FALSE;
-  if (proc_state (labctl) != 'T')
+  if (lab_test_proc_state (labctl) != 'T')
     return TRUE;   /* running: stop labctl, then wait for pvcreate below */
-  for (int i = 0; i < 30000 && proc_state (g_array_index (pv, GPid, 0)) != 'Z'; i++)
+  for (int i = 0; i < 30000 && lab_test_proc_state (g_array_index (pv, GPid, 0)) != 'Z'; i++)
     g_usleep (1000);
-  return proc_state (g_array_index (pv, GPid, 0)) == 'Z' && step_state ("storage.pv") == LAB_STEP_STATE_STARTED;
+  return lab_test_proc_state (g_array_index (pv, GPid, 0)) == 'Z' && step_state ("storage.pv") == LAB_STEP_STATE_STARTED;
 }
 
 /* (d) tgtd runs, the tgtd step has not recorded its pid */
