@@ -23,10 +23,15 @@ stand_test_tiny_guest (char **kernel, char **initrd, GError **error)
   g_autofree char *dir = env != NULL ? g_strdup (env)
                                      : g_build_filename (LABCTL_BUILD_DIR, "tests", "tiny-guest", NULL);
   g_autofree char *script = g_build_filename (LABCTL_SOURCE_DIR, "tests", "lib", "build-tiny-guest.sh", NULL);
-  const char *argv[] = { "sh", script, dir, NULL };
+  g_autofree char *lock = g_strconcat (dir, ".lock", NULL);
+  g_autofree char *parent = g_path_get_dirname (dir);
+  /* one build at a time: the stand tests run in parallel (CI: 2), and two
+   * scripts writing the same .tmp files break each other */
+  const char *argv[] = { "flock", lock, "sh", script, dir, NULL };
   g_autofree char *err = NULL;
   int status = 0;
 
+  g_mkdir_with_parents (parent, 0755);
   /* the script keeps its result while the kernel and the script are the same */
   if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
                      NULL, NULL, NULL, &err, &status, error))
