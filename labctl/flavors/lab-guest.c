@@ -263,8 +263,8 @@ copies_free (GArray *copies)
   g_array_unref (copies);
 }
 
-gboolean
-lab_guest_settle (LabContext *ctx, LabGuest *guest, gboolean repair, char **out_note, GError **error)
+static gboolean
+settle_once (LabContext *ctx, LabGuest *guest, gboolean repair, gboolean *busy, char **out_note, GError **error)
 {
   LabRecipe *r = ctx->recipe;
   GArray *copies = g_array_new (FALSE, TRUE, sizeof (Copy));
@@ -323,6 +323,14 @@ lab_guest_settle (LabContext *ctx, LabGuest *guest, gboolean repair, char **out_
     {
       /* not defined (yet, or any more): `up` or `reset` makes it */
       copies_free (copies);
+      return TRUE;
+    }
+  if (n_job > 0 && repair)
+    {
+      /* the migration goes on in libvirtd (labctl that started it may be
+       * gone): wait for its end, then look again */
+      copies_free (copies);
+      *busy = TRUE;
       return TRUE;
     }
   if (n_job > 0)
@@ -413,6 +421,29 @@ lab_guest_settle (LabContext *ctx, LabGuest *guest, gboolean repair, char **out_
                                  seen->str, done->str);
   copies_free (copies);
   return ok;
+}
+
+gboolean
+lab_guest_settle (LabContext *ctx, LabGuest *guest, gboolean repair, char **out_note, GError **error)
+{
+  /* a migration job ends by itself: within libvirt's own timeouts, or the
+   * lab's 2 minutes */
+  for (guint i = 0; i < 600; i++)
+    {
+      gboolean busy = FALSE;
+
+      if (!settle_once (ctx, guest, repair, &busy, out_note, error))
+        return FALSE;
+      if (!busy)
+        return TRUE;
+      if (g_cancellable_is_cancelled (ctx->cancellable))
+        break;
+      g_usleep (200 * 1000);
+    }
+  g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
+               _("A migration of guest %s is still under way after 2 minutes; wait for it, or cancel it "
+                 "(virsh domjobabort), and run the command again"), guest->name);
+  return FALSE;
 }
 
 /* Stops and undefines the guest on one node (if it is there and ours).

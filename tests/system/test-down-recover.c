@@ -23,6 +23,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "lab-guest.h"
 #include "lab-iscsi.h"
@@ -342,6 +343,134 @@ test_killed (gconstpointer data)
   assert_lab_gone ();
 }
 
+/* ---- experiment migrate and reset killed ------------------------------ */
+
+/* The guest's domain names on node (virsh, the node's own libvirtd). */
+static gboolean
+defined_on (const char *node)
+{
+  g_autofree char *cmd = g_strdup_printf ("virsh -c 'qemu+unix:///system?socket=%s/nodes/%s/run/libvirt-sock' "
+                                          "list --all --name", state_dir, node);
+  g_autofree char *out = stand_test_run (cmd, NULL, NULL);
+  g_auto(GStrv) names = g_strsplit (out != NULL ? out : "", "\n", -1);
+
+  return g_strv_contains ((const char * const *) names, "tiny");
+}
+
+typedef gboolean (*Seen) (void);
+
+static gboolean
+moment_defined_on_node2 (void)
+{
+  return defined_on ("node2");
+}
+
+static gboolean
+moment_guest_stopped (void)
+{
+  return !stand_test_process_with (guest_uuid);
+}
+
+/* Runs labctl ARGS and kills it (SIGKILL) once seen() holds, confirmed
+ * with labctl stopped; TRUE when it was caught. */
+static gboolean
+kill_when (Seen seen, const char *what, const char *first, ...)
+{
+  g_autoptr(GSubprocess) p = NULL;
+  g_autofree char *err = NULL;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  gboolean caught = FALSE;
+  va_list ap;
+  GPid pid;
+
+  va_start (ap, first);
+  p = stand_test_labctl_start_va (labctl, recipe_path, first, ap);
+  va_end (ap);
+  g_assert_nonnull (p);
+  if (p == NULL)
+    return FALSE;
+  pid = (GPid) atoi (g_subprocess_get_identifier (p));
+  while (g_get_monotonic_time () < deadline && lab_test_proc_state (pid) != 'Z' && lab_test_proc_state (pid) != 0)
+    {
+      if (seen ())
+        {
+          kill (pid, SIGSTOP);
+          if (seen ())
+            {
+              kill (pid, SIGKILL);
+              caught = TRUE;
+              break;
+            }
+          kill (pid, SIGCONT);
+        }
+      g_usleep (1000);
+    }
+  stand_test_finish (p, &err);
+  g_test_message ("labctl %s %s when %s: %s", first, caught ? "killed" : "NOT killed", what, err);
+  return caught;
+}
+
+/* The guest runs on exactly one node and answers (labctl status --json). */
+static void
+assert_guest_on_one_node (void)
+{
+  int status = 0;
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *guest;
+
+  {
+    g_autoptr(GSubprocess) p = stand_test_labctl_start (labctl, recipe_path, "status", "--json", NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_subprocess_communicate_utf8 (p, NULL, NULL, &out, NULL, &error);
+    g_assert_no_error (error);
+    status = g_subprocess_get_exit_status (p);
+  }
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out != NULL ? out : "", -1, NULL));
+  guest = json_array_get_object_element (
+    json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "guests"), 0);
+  g_assert_true (json_object_get_boolean_member (guest, "running"));
+  g_assert_true (json_object_get_boolean_member (guest, "answers_ping"));
+  g_assert_true (defined_on ("node1") != defined_on ("node2"));
+}
+
+static void
+test_experiment_reset_killed (void)
+{
+  g_autofree char *err = NULL;
+  int rc;
+
+  if (!up_ok ())
+    return;
+  /* the migration is libvirt's (peer to peer): labctl killed once the
+   * target defined the guest; the next migration finds it wherever it is
+   * and repairs what is left half-way */
+  g_assert_true (kill_when (moment_defined_on_node2, "the guest was defined on node2",
+                            "experiment", "migrate", "--to", "node2", NULL));
+  g_clear_pointer (&err, g_free);
+  {
+    g_autoptr(GSubprocess) p = stand_test_labctl_start (labctl, recipe_path, "experiment", "migrate", NULL);
+
+    rc = stand_test_finish (p, &err);
+    g_test_message ("the next migrate exited %d: %s", rc, err);
+    g_assert_cmpint (rc, ==, 0);
+  }
+  assert_guest_on_one_node ();
+
+  /* reset killed once the guest's QEMU is gone: the next reset brings it back */
+  g_assert_true (kill_when (moment_guest_stopped, "the guest's QEMU was stopped", "reset", NULL));
+  g_clear_pointer (&err, g_free);
+  rc = labctl_run ("reset", &err);
+  g_test_message ("the next reset exited %d: %s", rc, err);
+  g_assert_cmpint (rc, ==, 0);
+  assert_guest_on_one_node ();
+
+  down_ok ();
+  assert_lab_gone ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -372,6 +501,7 @@ main (int argc, char **argv)
   guest_uuid = lab_guest_uuid (recipe, lab_recipe_find_guest (recipe, "tiny"));
 
   g_test_add_func ("/down-recover/lost-state", test_lost_state);
+  g_test_add_func ("/down-recover/experiment-reset-killed", test_experiment_reset_killed);
   for (guint i = 0; i < G_N_ELEMENTS (moments); i++)
     {
       g_autofree char *path = g_strdup_printf ("/down-recover/killed/%s", moments[i].name);
