@@ -235,8 +235,22 @@ alive (int pid)
   return paren != NULL && paren[1] == ' ' && paren[2] != 'Z';
 }
 
+static gboolean process_with (const char *needle, gboolean say);
+
 gboolean
 stand_test_process_with (const char *needle)
+{
+  return process_with (needle, TRUE);
+}
+
+gboolean
+stand_test_process_running (const char *needle)
+{
+  return process_with (needle, FALSE);
+}
+
+static gboolean
+process_with (const char *needle, gboolean say)
 {
   g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
   const char *name;
@@ -255,6 +269,8 @@ stand_test_process_with (const char *needle)
           cmd[k] = ' ';
       if (strstr (cmd, needle) != NULL && alive (atoi (name)))
         {
+          if (!say)
+            return TRUE;
           g_test_message ("left: pid %s: %s", name, cmd);
           found = TRUE;
         }

@@ -70,6 +70,8 @@ char     *stand_test_labctl_v     (const char * const *wrapper,
 
 /* TRUE when a live process has needle in its command line (logged). */
 gboolean  stand_test_process_with (const char *needle);
+/* The same, quietly (for polling). */
+gboolean  stand_test_process_running (const char *needle);
 
 /* The status state_dir/state.json records for step_id ("started",
  * "done"; "" when absent or there is no state file). */

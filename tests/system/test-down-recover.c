@@ -244,7 +244,7 @@ test_lost_state (void)
   g_assert_cmpint (g_unlink (state), ==, 0);
   g_unlink (secrets);
   /* what the lab made still runs */
-  g_assert_true (stand_test_process_with (guest_uuid));
+  g_assert_true (stand_test_process_running (guest_uuid));
 
   rc = labctl_run ("down", &err);
   g_test_message ("down without a state exited %d: %s", rc, err);
@@ -368,7 +368,7 @@ moment_defined_on_node2 (void)
 static gboolean
 moment_guest_stopped (void)
 {
-  return !stand_test_process_with (guest_uuid);
+  return !stand_test_process_running (guest_uuid);
 }
 
 /* Runs labctl ARGS and kills it (SIGKILL) once seen() holds, confirmed

@@ -54,7 +54,7 @@ step_status (const char *step_id)
 static gboolean
 guest_qemu_runs (void)
 {
-  return stand_test_process_with (guest_uuid);
+  return stand_test_process_running (guest_uuid);
 }
 
 static void
