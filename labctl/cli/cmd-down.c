@@ -23,6 +23,7 @@ cmd_down (LabCli *cli, int argc, char **argv, GError **error)
   g_autoptr(LabStand) stand = NULL;
   g_autoptr(LabStandReport) report = NULL;
   gboolean ok;
+  gboolean sweep = FALSE;
 
   stand = lab_stand_open (cli->recipe, cli->dry_run, NULL, cli->cancellable, error);
   if (stand == NULL)
@@ -41,6 +42,26 @@ cmd_down (LabCli *cli, int argc, char **argv, GError **error)
       return lab_stand_preview (stand, TRUE, error);
     }
   if (lab_state_is_empty (stand->state))
+    {
+      g_autoptr(GPtrArray) traces = lab_stand_find_traces (stand);
+
+      if (traces->len > 0)
+        {
+          g_autoptr(GString) list = g_string_new (NULL);
+
+          for (guint i = 0; i < traces->len; i++)
+            g_string_append_printf (list, "\n  %s", (const char *) g_ptr_array_index (traces, i));
+          /* the state was lost (deleted, or a down killed between its
+           * last save and the end): every undo, by names and marks */
+          fprintf (cli->err,
+                   _("Lab %s has no state, but it left this on the host:%s\n"
+                     "Removing what the lab's names and ownership marks show to be its own.\n"),
+                   stand->recipe->name, list->str);
+          lab_plan_set_sweep (stand->plan, TRUE);
+          sweep = TRUE;
+        }
+    }
+  if (lab_state_is_empty (stand->state) && !sweep)
     {
       if (cli->json)
         {

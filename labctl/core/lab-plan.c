@@ -24,6 +24,7 @@ struct _LabPlan
   GPtrArray  *steps;           /* Step*, sorted by phase, then by when they were added */
   LabPhase    phase;           /* of the steps added next */
   GData      *data;            /* lab_plan_set_data() */
+  gboolean    sweep;           /* lab_plan_set_sweep() */
 };
 
 void
@@ -183,7 +184,7 @@ lab_plan_needs_root (LabPlan *plan, gboolean down)
       if (!step->info->needs_root)
         continue;
       /* down only runs the undo of what the state records */
-      if (down && plan->ctx->state != NULL &&
+      if (down && plan->ctx->state != NULL && !plan->sweep &&
           lab_state_get_step (plan->ctx->state, step->id) == LAB_STEP_STATE_NONE)
         continue;
       return TRUE;
@@ -211,6 +212,9 @@ save (LabPlan *plan, GError **error)
 static LabStepState
 recorded_state (LabPlan *plan, Step *step)
 {
+  /* a sweep: every step may have left something */
+  if (plan->sweep)
+    return LAB_STEP_STATE_STARTED;
   if (plan->ctx->state == NULL)
     return LAB_STEP_STATE_NONE;
   return lab_state_get_step (plan->ctx->state, step->id);
@@ -391,6 +395,13 @@ lab_plan_down (LabPlan *plan, GError **error)
   if (!ctx->dry_run && ctx->state != NULL && lab_state_is_empty (ctx->state))
     return lab_state_delete (ctx->state, error);
   return TRUE;
+}
+
+void
+lab_plan_set_sweep (LabPlan *plan, gboolean sweep)
+{
+  g_return_if_fail (plan != NULL);
+  plan->sweep = sweep;
 }
 
 const char *

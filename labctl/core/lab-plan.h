@@ -128,6 +128,11 @@ gboolean   lab_plan_needs_root   (LabPlan    *plan, gboolean down);
 
 gboolean   lab_plan_up           (LabPlan    *plan, GError **error);
 gboolean   lab_plan_down         (LabPlan    *plan, GError **error);
+/* A sweep: `down` runs the undo of every step, recorded or not, for a lab
+ * whose state was lost while what it made is still there. Each undo finds
+ * what it removes by the names and ownership marks only the lab uses (and
+ * must succeed when there is nothing), as it does after a killed run. */
+void       lab_plan_set_sweep    (LabPlan    *plan, gboolean sweep);
 /* Step i (0-based, in `up` order): its id and translated title. */
 const char *lab_plan_get_step_id    (LabPlan *plan, guint index);
 const char *lab_plan_get_step_title (LabPlan *plan, guint index);

@@ -272,6 +272,15 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
                    guest->name);
       return FALSE;
     }
+  {
+    /* a migration killed half-way: the guest on two nodes, or paused */
+    g_autofree char *note = NULL;
+
+    if (!lab_guest_settle (ctx, guest, TRUE, &note, error))
+      return FALSE;
+    if (note != NULL)
+      lab_progress_info (ctx->progress, "%s", note);
+  }
   if (!lab_guest_locate (ctx, guest, &from, &active, error))
     return FALSE;
   if (from == NULL || !active)

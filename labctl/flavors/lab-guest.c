@@ -248,6 +248,204 @@ record_node (LabContext *ctx, LabGuest *g, const char *node)
     lab_state_remove (ctx->state, key);
 }
 
+typedef struct {
+  const char *node;
+  virDomainPtr dom;
+  int          state;   /* VIR_DOMAIN_RUNNING, _PAUSED, _SHUTOFF ... */
+  gboolean     job;     /* a job (a migration) is under way on it */
+} Copy;
+
+static void
+copies_free (GArray *copies)
+{
+  for (guint i = 0; i < copies->len; i++)
+    virDomainFree (g_array_index (copies, Copy, i).dom);
+  g_array_unref (copies);
+}
+
+static gboolean
+settle_once (LabContext *ctx, LabGuest *guest, gboolean repair, gboolean *busy, char **out_note, GError **error)
+{
+  LabRecipe *r = ctx->recipe;
+  GArray *copies = g_array_new (FALSE, TRUE, sizeof (Copy));
+  g_autoptr(GString) seen = g_string_new (NULL);
+  g_autoptr(GString) done = g_string_new (NULL);
+  guint n_running = 0, n_paused = 0, n_job = 0;
+  Copy *keep = NULL;
+  gboolean ok = TRUE;
+
+  if (out_note != NULL)
+    *out_note = NULL;
+  if (!lab_flavor_require_node_libvirt (ctx, error))
+    {
+      copies_free (copies);
+      return FALSE;
+    }
+  for (guint i = 0; i < r->nodes->len; i++)
+    {
+      const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
+      g_autoptr(virConnect) conn = connect_node (ctx, node, NULL);
+      virDomainPtr dom = NULL;
+      virDomainJobInfo job = { 0 };
+      Copy c = { node, NULL, 0, FALSE };
+      int reason = 0;
+
+      if (conn == NULL)
+        continue;  /* node down: nothing runs there */
+      if (!lookup_ours (conn, ctx, guest, node, &dom, error))
+        {
+          copies_free (copies);
+          return FALSE;
+        }
+      if (dom == NULL)
+        continue;
+      c.dom = dom;  /* holds its connection */
+      if (virDomainGetState (dom, &c.state, &reason, 0) < 0)
+        c.state = VIR_DOMAIN_NOSTATE;
+      c.job = virDomainIsActive (dom) == 1 && virDomainGetJobInfo (dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE;
+      n_running += c.state == VIR_DOMAIN_RUNNING;
+      n_paused += c.state == VIR_DOMAIN_PAUSED;
+      n_job += c.job;
+      g_string_append_printf (seen, "%s%s (%s)", seen->len > 0 ? ", " : "", node,
+                              c.state == VIR_DOMAIN_RUNNING ? _("running")
+                              : c.state == VIR_DOMAIN_PAUSED ? _("paused")
+                              : c.state == VIR_DOMAIN_SHUTOFF ? _("defined, shut off") : _("in another state"));
+      g_array_append_val (copies, c);
+    }
+
+  /* all well: one copy, running or shut off (reset and up start it) */
+  if (copies->len == 1 && n_paused == 0)
+    {
+      copies_free (copies);
+      return TRUE;
+    }
+  if (copies->len == 0)
+    {
+      /* not defined (yet, or any more): `up` or `reset` makes it */
+      copies_free (copies);
+      return TRUE;
+    }
+  if (n_job > 0 && repair)
+    {
+      /* the migration goes on in libvirtd (labctl that started it may be
+       * gone): wait for its end, then look again */
+      copies_free (copies);
+      *busy = TRUE;
+      return TRUE;
+    }
+  if (n_job > 0)
+    {
+      copies_free (copies);
+      if (out_note != NULL)
+        *out_note = g_strdup_printf (_("Guest %s is on %s: a migration is under way"), guest->name, seen->str);
+      return TRUE;
+    }
+  if (n_running > 1)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                   _("Guest %s runs on two nodes (%s), both writing its disk; labctl cannot tell which one to "
+                     "keep: stop one (virsh destroy) and run 'labctl reset'"), guest->name, seen->str);
+      copies_free (copies);
+      return FALSE;
+    }
+  for (guint i = 0; i < copies->len; i++)
+    {
+      Copy *c = &g_array_index (copies, Copy, i);
+
+      if (c->state == VIR_DOMAIN_RUNNING || (n_running == 0 && c->state == VIR_DOMAIN_PAUSED && keep == NULL))
+        keep = c;
+    }
+  if (keep == NULL)
+    {
+      /* defined, and running nowhere */
+      if (out_note != NULL)
+        *out_note = g_strdup_printf (_("Guest %s is defined on %s and runs nowhere; 'labctl reset' starts it "
+                                       "from its clean state"), guest->name, seen->str);
+      if (copies->len > 1 && repair)
+        {
+          copies_free (copies);
+          g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                       _("Guest %s is defined on %s and runs nowhere; run 'labctl reset'"), guest->name, seen->str);
+          return FALSE;
+        }
+      copies_free (copies);
+      return TRUE;
+    }
+  if (!repair)
+    {
+      if (out_note != NULL)
+        *out_note = g_strdup_printf (_("Guest %s is on %s (a migration that did not finish); the next 'labctl "
+                                       "experiment migrate' or 'labctl reset' repairs it"), guest->name, seen->str);
+      copies_free (copies);
+      return TRUE;
+    }
+  for (guint i = 0; ok && i < copies->len; i++)
+    {
+      Copy *c = &g_array_index (copies, Copy, i);
+
+      if (c == keep)
+        continue;
+      /* a stale copy: the source a migration did not undefine, or the
+       * target it did not finish */
+      if (virDomainIsActive (c->dom) == 1 && virDomainDestroy (c->dom) < 0)
+        {
+          lab_virt_set_error (error, _("Cannot stop the stale copy of guest %s on node %s"), guest->name, c->node);
+          ok = FALSE;
+        }
+      else if (virDomainIsPersistent (c->dom) == 1 && virDomainUndefine (c->dom) < 0)
+        {
+          lab_virt_set_error (error, _("Cannot undefine the stale copy of guest %s on node %s"), guest->name, c->node);
+          ok = FALSE;
+        }
+      else
+        g_string_append_printf (done, _("; removed the copy on %s"), c->node);
+    }
+  if (ok && keep->state == VIR_DOMAIN_PAUSED)
+    {
+      if (virDomainResume (keep->dom) < 0)
+        {
+          lab_virt_set_error (error, _("Cannot resume guest %s, paused on node %s"), guest->name, keep->node);
+          ok = FALSE;
+        }
+      else
+        g_string_append_printf (done, _("; resumed it on %s"), keep->node);
+    }
+  if (ok)
+    {
+      record_node (ctx, guest, keep->node);
+      if (lab_state_get_path (ctx->state) != NULL)
+        ok = lab_state_save (ctx->state, error);
+    }
+  if (out_note != NULL)
+    *out_note = g_strdup_printf (_("Guest %s was on %s (a migration that did not finish)%s"), guest->name,
+                                 seen->str, done->str);
+  copies_free (copies);
+  return ok;
+}
+
+gboolean
+lab_guest_settle (LabContext *ctx, LabGuest *guest, gboolean repair, char **out_note, GError **error)
+{
+  /* a migration job ends by itself: within libvirt's own timeouts, or the
+   * lab's 2 minutes */
+  for (guint i = 0; i < 600; i++)
+    {
+      gboolean busy = FALSE;
+
+      if (!settle_once (ctx, guest, repair, &busy, out_note, error))
+        return FALSE;
+      if (!busy)
+        return TRUE;
+      if (g_cancellable_is_cancelled (ctx->cancellable))
+        break;
+      g_usleep (200 * 1000);
+    }
+  g_set_error (error, LAB_ERROR, LAB_ERROR_TIMEOUT,
+               _("A migration of guest %s is still under way after 2 minutes; wait for it, or cancel it "
+                 "(virsh domjobabort), and run the command again"), guest->name);
+  return FALSE;
+}
+
 /* Stops and undefines the guest on one node (if it is there and ours).
  * strict: a failure to stop or undefine it is an error; otherwise it is
  * left to what follows (reset redefines the guest and says so if that

@@ -51,6 +51,22 @@ char        *lab_guest_xml            (LabContext *ctx,
 char        *lab_guest_uuid           (LabRecipe *recipe,
                                        LabGuest  *guest);
 
+/* After a migration that was killed or failed half-way the guest can be
+ * on two nodes (defined on the target and still on the source, or a
+ * paused copy beside the running one) or paused with no running copy.
+ * lab_guest_settle() finds that on every node whose libvirtd answers.
+ * repair FALSE: only says (status). repair TRUE, with no migration job
+ * running: a stale copy beside the running one is destroyed and
+ * undefined; a lone paused copy is resumed; the state records where the
+ * guest runs. What it cannot repair (no copy runs, or two run) is
+ * LAB_ERROR_FAILED with the fix. *out_note (may be NULL): one line on
+ * what it found and did, NULL when all was well. */
+gboolean     lab_guest_settle         (LabContext *ctx,
+                                       LabGuest   *guest,
+                                       gboolean    repair,
+                                       char      **out_note,
+                                       GError    **error);
+
 /* Where the guest is: *out_node (NULL if defined nowhere) and whether it
  * runs there. A domain of that name without our mark is LAB_ERROR_FOREIGN.
  * Nodes whose libvirtd is down are skipped. */

@@ -102,10 +102,18 @@ lab_stand_status (LabContext *ctx, LabPlan *plan)
     {
       LabGuest *g = g_ptr_array_index (r->guests, i);
       g_autofree char *where = NULL;
+      g_autofree char *note = NULL;
       gboolean active = FALSE, answers = FALSE;
 
       if (lab_flavor_has_guests (flavor))
-        lab_guest_locate (ctx, g, &where, &active, NULL);
+        {
+          g_autoptr(GError) settle_error = NULL;
+
+          /* a migration that did not finish: said, not repaired (read-only) */
+          if (!lab_guest_settle (ctx, g, FALSE, &note, &settle_error))
+            note = g_strdup (settle_error->message);
+          lab_guest_locate (ctx, g, &where, &active, NULL);
+        }
       if (active && g->address != NULL)
         answers = lab_probe_ping_once (g->address, NULL, 1000, NULL, NULL);
       json_builder_begin_object (b);
@@ -115,6 +123,7 @@ lab_stand_status (LabContext *ctx, LabPlan *plan)
       lab_json_member_string (b, "node", where);
       lab_json_member_boolean (b, "running", active);
       lab_json_member_boolean (b, "answers_ping", answers);
+      lab_json_member_string (b, "problem", note);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -195,6 +204,8 @@ lab_stand_status_format (JsonNode *status)
                               json_object_get_string_member (go, "home"),
                               json_object_get_boolean_member (go, "running") ? _("running") : _("not running"),
                               json_object_get_boolean_member (go, "answers_ping") ? _("answers") : _("no answer"));
+      if (json_object_has_member (go, "problem") && json_object_get_string_member (go, "problem") != NULL)
+        g_string_append_printf (s, "             %s\n", json_object_get_string_member (go, "problem"));
     }
   return g_string_free (g_steal_pointer (&s), FALSE);
 }

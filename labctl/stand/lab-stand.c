@@ -9,6 +9,7 @@
 #include "lab-stand-private.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -197,6 +198,62 @@ lab_stand_run_in_thread (gboolean (*fn) (LabStand *stand, gpointer data, GError 
       return FALSE;
     }
   return TRUE;
+}
+
+GPtrArray *
+lab_stand_find_traces (LabStand *self)
+{
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *dir = lab_state_dir_for_lab (self->recipe->name);
+  g_autofree char *dir_slash = g_strconcat (dir, "/", NULL);
+  const char *name;
+
+  {
+    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+    g_autoptr(GString) names = g_string_new (NULL);
+
+    while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+      if (!g_str_equal (name, LAB_LOCK_FILE_NAME) && !g_str_has_suffix (name, ".log"))
+        g_string_append_printf (names, "%s%s", names->len > 0 ? ", " : "", name);
+    if (names->len > 0)
+      g_ptr_array_add (found, g_strdup_printf (_("in %s: %s"), dir, names->str));
+  }
+  for (guint i = 0; self->recipe->nodes != NULL && i < self->recipe->nodes->len; i++)
+    {
+      /* the container nodes' namespaces (lab-container.c names them) */
+      const char *node = ((LabNode *) g_ptr_array_index (self->recipe->nodes, i))->name;
+      g_autofree char *ns = g_strdup_printf ("labctl-%s-%s", self->recipe->name, node);
+      g_autofree char *path = g_build_filename ("/run/netns", ns, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        g_ptr_array_add (found, g_strdup_printf (_("the network namespace %s"), ns));
+    }
+  {
+    g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+
+    while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+      {
+        g_autofree char *path = g_build_filename ("/proc", name, "cmdline", NULL);
+        g_autofree char *comm_path = g_build_filename ("/proc", name, "comm", NULL);
+        g_autofree char *cmd = NULL;
+        g_autofree char *comm = NULL;
+        gsize len = 0;
+
+        if (!g_ascii_isdigit (name[0]) || atoi (name) == getpid ()
+            || !g_file_get_contents (path, &cmd, &len, NULL) || len == 0)
+          continue;
+        for (gsize k = 0; k + 1 < len; k++)
+          if (cmd[k] == '\0')
+            cmd[k] = ' ';
+        if (strstr (cmd, dir_slash) == NULL)
+          continue;
+        if (g_file_get_contents (comm_path, &comm, NULL, NULL))
+          g_strchomp (comm);
+        g_ptr_array_add (found, g_strdup_printf (_("process %s (%s)"), name, comm != NULL ? comm : "?"));
+      }
+  }
+  lab_storage_find_traces (&self->ctx, found);
+  return found;
 }
 
 gboolean

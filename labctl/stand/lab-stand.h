@@ -95,6 +95,13 @@ gboolean  lab_stand_reset          (LabContext *ctx,
 /* After a complete `down` (the state file is gone): removes what is left
  * of the lab's state directory: the logs (*.log) and the empty directories
  * the steps made. Never removes any other file. */
+/* What the lab left on this host that names it, whatever its state says
+ * (descriptions, translated; empty when nothing): files in its state
+ * directory (other than the lock and logs), the network namespaces of its
+ * nodes (labctl-<lab>-<node>), processes whose command line names its state directory
+ * (libvirtd, virtlogd, qemu-storage-daemon, QEMU), and its storage
+ * (lab_storage_find_traces()). Reads /proc, /run/netns and sysfs only. */
+GPtrArray *lab_stand_find_traces    (LabStand     *stand);
 gboolean  lab_stand_remove_state_dir (LabStand  *stand,
                                       GError   **error);
 

@@ -249,6 +249,94 @@ lab_lvm_find_lv (GPtrArray *lvs, const char *name)
   return NULL;
 }
 
+/* ---- the host's local devices ----------------------------------------- */
+
+/* Mountpoints of FUSE file systems, from sysroot's /proc/mounts. */
+static GPtrArray *
+fuse_mountpoints (const char *sysroot)
+{
+  g_autofree char *path = g_build_filename (sysroot, "proc", "mounts", NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *mounts = g_ptr_array_new_with_free_func (g_free);
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return mounts;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], " ", 4);
+
+      if (g_strv_length (f) >= 3 && g_str_has_prefix (f[2], "fuse"))
+        g_ptr_array_add (mounts, g_strcompress (f[1]));  /* \040 for a space */
+    }
+  return mounts;
+}
+
+static gboolean
+path_is_under (const char *path, const char *dir)
+{
+  gsize n = strlen (dir);
+
+  if (g_str_equal (dir, "/"))
+    return TRUE;
+  return strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+char *
+lab_lvm_host_devices (const char *sysroot, const char * const *exclude)
+{
+  static const char * const skipped[] = { "dm-", "sr", "zram", "nbd", "rbd", "ram", "fd", "md-", NULL };
+  g_autofree char *class_dir = g_build_filename (sysroot != NULL ? sysroot : "/", "sys", "class", "block", NULL);
+  g_autoptr(GDir) dir = g_dir_open (class_dir, 0, NULL);
+  g_autoptr(GPtrArray) fuse = fuse_mountpoints (sysroot != NULL ? sysroot : "/");
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *entry = g_build_filename (class_dir, name, NULL);
+      g_autofree char *target = g_file_read_link (entry, NULL);
+      g_autofree char *dev = g_strconcat ("/dev/", name, NULL);
+      gboolean skip = FALSE;
+
+      for (guint i = 0; skipped[i] != NULL && !skip; i++)
+        skip = g_str_has_prefix (name, skipped[i]);
+      /* an iSCSI disk sits under its session in sysfs */
+      if (skip || target == NULL || strstr (target, "/session") != NULL)
+        continue;
+      if (g_str_has_prefix (name, "loop"))
+        {
+          g_autofree char *bf_path = g_build_filename (entry, "loop", "backing_file", NULL);
+          g_autofree char *backing = NULL;
+
+          if (!g_file_get_contents (bf_path, &backing, NULL, NULL))
+            continue;  /* not attached */
+          g_strchomp (backing);
+          for (guint i = 0; i < fuse->len && !skip; i++)
+            skip = path_is_under (backing, g_ptr_array_index (fuse, i));
+          if (skip || *backing == '\0')
+            continue;
+        }
+      else if (strstr (target, "/virtual/") != NULL && !g_str_has_prefix (name, "md"))
+        continue;  /* other virtual devices: none holds a host's PV */
+      if (exclude != NULL && g_strv_contains (exclude, dev))
+        continue;
+      g_ptr_array_add (found, g_steal_pointer (&dev));
+    }
+  if (found->len == 0)
+    return NULL;
+  g_ptr_array_sort (found, compare_names);
+  g_ptr_array_add (found, NULL);
+  return g_strjoinv (",", (char **) found->pdata);
+}
+
 /* ---- argv ------------------------------------------------------------ */
 
 static char **

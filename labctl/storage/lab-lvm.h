@@ -62,8 +62,9 @@ LabLvmVg   *lab_lvm_find_vg          (GPtrArray  *vgs,
 LabLvmLv   *lab_lvm_find_lv          (GPtrArray  *lvs,
                                       const char *name);
 
-/* argv builders. device: the only device LVM may use (NULL: LVM's own
- * device selection, for the read-only name-collision query). */
+/* argv builders. device: the devices LVM may use (one, or a comma
+ * separated list: lab_lvm_host_devices()); every LVM command labctl runs
+ * has one. */
 char      **lab_lvm_argv_pvs         (const char *device);
 char      **lab_lvm_argv_vgs         (const char *device, const char *vg);
 char      **lab_lvm_argv_lvs         (const char *device, const char *vg);
@@ -76,6 +77,18 @@ char      **lab_lvm_argv_lvcreate    (const char *device, const char *vg, const 
                                       guint64 bytes, const char *tag);
 char      **lab_lvm_argv_lvremove    (const char *device, const char *vg, const char *lv);
 char      **lab_lvm_argv_blkid       (const char *device);
+
+/* The host's local block devices, for the one LVM query that looks past
+ * the lab's disk (is the VG name free on this host?), as a comma separated
+ * `--devices` list; NULL when there are none. From sysroot's
+ * /sys/class/block and /proc/mounts only (nothing reads a device): disks,
+ * partitions, md arrays and loop devices over files on local file systems;
+ * never a network disk (an iSCSI session), a loop device over a FUSE
+ * export, nbd, rbd, device-mapper, zram or an optical drive, whose I/O can
+ * sit for ever once their server is gone. exclude: devices to leave out
+ * (the lab's own, NULL-terminated, may be NULL). */
+char       *lab_lvm_host_devices     (const char          *sysroot,
+                                      const char * const  *exclude);
 
 /* Runs a changing LVM command; failures quote LVM and add a hint. */
 gboolean    lab_lvm_run              (LabRunner          *runner,

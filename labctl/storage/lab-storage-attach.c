@@ -228,15 +228,19 @@ storage_device_is_ours (LabContext *ctx, Storage *s, const char *device, GError 
     return FALSE;
   /* ... and device is that LUN on this host: the loop device on the export
    * of that target, or the by-path name of the target's LUN 1 */
-  if (g_strcmp0 (method, "fuse") == 0)
+  /* (no method recorded: the state was lost; the lab's own mountpoint and
+   * by-path name still say which) */
+  if (g_strcmp0 (method, "fuse") == 0 || method == NULL)
     {
-      const char *mp = lab_state_get_string (ctx->state, K_FUSE_MOUNT);
+      const char *recorded = lab_state_get_string (ctx->state, K_FUSE_MOUNT);
+      g_autofree char *mp = recorded != NULL ? g_strdup (recorded) : (method == NULL ? fuse_mountpoint (s) : NULL);
       g_auto(GStrv) loops = mp != NULL ? lab_iscsi_fuse_find_loops (mp) : NULL;
 
-      return loops != NULL && g_strv_contains ((const char * const *) loops, device)
-             && lab_iscsi_fuse_exports_target (mp, s->iqn);
+      if (loops != NULL && g_strv_contains ((const char * const *) loops, device)
+          && lab_iscsi_fuse_exports_target (mp, s->iqn))
+        return TRUE;
     }
-  if (g_strcmp0 (method, "iscsiadm") == 0)
+  if (g_strcmp0 (method, "iscsiadm") == 0 || method == NULL)
     {
       g_autofree char *by_path = realpath (s->by_path, NULL);
       g_autofree char *dev = realpath (device, NULL);
@@ -244,6 +248,29 @@ storage_device_is_ours (LabContext *ctx, Storage *s, const char *device, GError 
       return by_path != NULL && dev != NULL && g_str_equal (by_path, dev);
     }
   return FALSE;
+}
+
+const char *
+storage_lost_device (LabContext *ctx, Storage *s)
+{
+  g_autofree char *mp = NULL;
+  g_auto(GStrv) loops = NULL;
+  const char *candidate = NULL;
+
+  if (s->lost_known)
+    return s->lost_device;
+  s->lost_known = TRUE;
+  if (!storage_is_real (ctx) || lab_state_has (ctx->state, K_ATTACH_METHOD))
+    return NULL;
+  mp = fuse_mountpoint (s);
+  loops = lab_iscsi_fuse_find_loops (mp);
+  if (loops[0] != NULL)
+    candidate = loops[0];
+  else if (storage_block_device_exists (s->by_path))
+    candidate = s->by_path;
+  if (candidate != NULL && storage_device_is_ours (ctx, s, candidate, NULL))
+    s->lost_device = g_strdup (candidate);
+  return s->lost_device;
 }
 
 static char **

@@ -14,6 +14,8 @@
 
 #include "lab-storage-private.h"
 
+#include <stdlib.h>
+
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-lvm.h"
@@ -32,6 +34,16 @@ lvm_device (LabContext *ctx, Storage *s)
   if (s->attach == LAB_ISCSI_ATTACH_FUSE)
     return "$DEV";
   return s->by_path;
+}
+
+/* The device an undo works on: the recorded one, else the lab's disk
+ * found by its names and marks (a state that was lost). */
+static const char *
+undo_device (LabContext *ctx, Storage *s, const char *key)
+{
+  const char *dev = lab_state_get_string (ctx->state, key);
+
+  return dev != NULL ? dev : storage_lost_device (ctx, s);
 }
 
 static gboolean
@@ -122,7 +134,7 @@ static gboolean
 pv_undo (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
-  const char *dev = lab_state_get_string (ctx->state, K_PV);
+  const char *dev = undo_device (ctx, s, K_PV);
 
   if (dev != NULL && storage_block_device_exists (dev) && s->pv_orphan)
     {
@@ -212,14 +224,24 @@ vg_apply (LabContext *ctx, gpointer data, GError **error)
   if (!device_ready (ctx, dev, error))
     return FALSE;
   /* the name across the host's own disks, once, before the VG is made:
-   * `vgcreate` on our device alone would not see it. The only LVM command
-   * without --devices; a disk that hangs the scan ends it at the runner's
-   * timeout with an error saying so, and the VG is not made. */
+   * `vgcreate` on our device alone would not see it. Restricted, as every
+   * LVM command is, to named devices: the host's local ones (never a
+   * network disk or a FUSE export, whose I/O hangs once its server is
+   * gone: lab_lvm_host_devices()), without the lab's own */
   g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
-  all = lab_lvm_vgs (ctx->runner, NULL, s->vg, error);
-  if (all == NULL)
-    return FALSE;
-  vg = lab_lvm_find_vg (all, s->vg);
+  {
+    g_autofree char *real = realpath (dev, NULL);
+    const char *exclude[] = { dev, real, NULL };
+    g_autofree char *host = lab_lvm_host_devices (ctx->sysroot, exclude);
+
+    if (host != NULL)
+      {
+        all = lab_lvm_vgs (ctx->runner, host, s->vg, error);
+        if (all == NULL)
+          return FALSE;
+      }
+  }
+  vg = all != NULL ? lab_lvm_find_vg (all, s->vg) : NULL;
   if (vg != NULL && !lab_lvm_has_tag (vg->tags, s->tag))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
@@ -279,7 +301,7 @@ static gboolean
 vg_undo (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
-  const char *dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
+  const char *dev = undo_device (ctx, s, K_ATTACH_DEVICE);
 
   if (dev != NULL && storage_block_device_exists (dev) && s->vg_facts && s->lv_cache != NULL)
     {
@@ -488,7 +510,7 @@ static gboolean
 lv_undo (LabContext *ctx, gpointer data, GError **error)
 {
   LvStep *d = data;
-  const char *dev = lab_state_get_string (ctx->state, K_ATTACH_DEVICE);
+  const char *dev = undo_device (ctx, d->storage, K_ATTACH_DEVICE);
   g_autofree char *key = lv_key (d->lv);
 
   if (dev != NULL && storage_block_device_exists (dev))

@@ -80,6 +80,8 @@ typedef struct {
   gboolean        blkid_known;
   gboolean        pv_orphan;    /* vg_undo just removed the VG on the PV */
   GPtrArray      *lv_unverified; /* names of LVs created in this run, not yet read back */
+  gboolean        lost_known;   /* storage_lost_device() asked */
+  char           *lost_device;
 } Storage;
 
 /* Per-LV step data: the shared Storage plus the LV. */
@@ -126,6 +128,13 @@ gboolean  storage_device_is_ours      (LabContext  *ctx,
                                        Storage     *s,
                                        const char  *device,
                                        GError     **error);
+/* lab-storage-attach.c: the lab's disk on this host when the state lost
+ * it (state.json deleted, then `down`): the loop device on the lab's FUSE
+ * export, or the by-path name of the lab's LUN, when
+ * storage_device_is_ours() proves it; NULL otherwise, or when the state
+ * records the attach. Asked once per run. */
+const char *storage_lost_device       (LabContext  *ctx,
+                                       Storage     *s);
 /* lab-storage-target.c: the CHAP user of storage.chap (attach logs in as it). */
 char     *storage_chap_user           (Storage     *s);
 

@@ -179,6 +179,23 @@ target_undo (LabContext *ctx, gpointer data, GError **error)
           && !run_tgt (ctx, s, lab_tgt_argv_delete_target (s->control_port, state_tid (ctx)), error))
         return FALSE;
     }
+  else if (storage_is_real (ctx))
+    {
+      /* no tid recorded (the state was lost): the lab's target by its IQN,
+       * as target_check adopts it: LUN 1 on the lab's marked image; --force
+       * takes its LUN and ACL with it */
+      g_autoptr(GPtrArray) targets = NULL;
+      LabTgtTarget *t;
+      LabTgtLun *lun;
+
+      if (!undo_targets (ctx, s, &targets, error))
+        return FALSE;
+      t = targets != NULL ? lab_tgt_find_by_iqn (targets, s->iqn) : NULL;
+      lun = t != NULL ? lab_tgt_target_get_lun (t, 1) : NULL;
+      if (lun != NULL && g_strcmp0 (lun->backing_path, s->image) == 0 && storage_image_is_ours (ctx, s)
+          && !run_tgt (ctx, s, lab_tgt_argv_delete_target (s->control_port, t->tid), error))
+        return FALSE;
+    }
   lab_state_remove (ctx->state, K_TGT_TID);
   lab_state_remove (ctx->state, K_TGT_IQN);
   return TRUE;

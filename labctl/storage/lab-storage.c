@@ -13,6 +13,7 @@
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-lvm.h"
+#include "lab-tgt.h"
 #include "lab-util.h"
 
 /* ---- Storage: one per plan, shared by its steps ---------------------- */
@@ -46,6 +47,7 @@ storage_clear (gpointer p)
   g_clear_pointer (&s->vg_cache, g_ptr_array_unref);
   g_free (s->blkid_type);
   g_ptr_array_unref (s->lv_unverified);
+  g_free (s->lost_device);
 }
 
 void
@@ -238,4 +240,35 @@ gboolean
 lab_storage_add_steps (LabPlan *plan, LabContext *ctx, GError **error)
 {
   return lab_storage_add_steps_parts (plan, ctx, LAB_STORAGE_PART_ALL, error);
+}
+
+void
+lab_storage_find_traces (LabContext *ctx, GPtrArray *found)
+{
+  g_autoptr(GError) error = NULL;
+  Storage *s = storage_new (ctx, &error);
+  g_autofree char *name = NULL;
+  g_autofree char *mp = NULL;
+  GPid tgtd;
+
+  if (s == NULL)
+    return;
+  if (g_file_test (s->image, G_FILE_TEST_EXISTS) && storage_image_is_ours (ctx, s))
+    g_ptr_array_add (found, g_strdup_printf (_("the backing file %s"), s->image));
+  tgtd = lab_tgt_find_daemon (s->control_port, s->portal_address, s->portal_port);
+  if (tgtd > 0)
+    g_ptr_array_add (found, g_strdup_printf (_("tgtd (pid %d, control port %u)"), (int) tgtd, s->control_port));
+  name = g_strdup_printf ("%s-lun1.fuse", s->lab);
+  mp = g_build_filename (s->work_dir, name, NULL);
+  {
+    g_autoptr(GPtrArray) exports = lab_iscsi_fuse_find_exports (mp);
+    g_auto(GStrv) loops = lab_iscsi_fuse_find_loops (mp);
+
+    for (guint i = 0; i < exports->len; i++)
+      g_ptr_array_add (found, g_strdup_printf (_("qemu-storage-daemon (pid %d) exporting %s"),
+                                               GPOINTER_TO_INT (g_ptr_array_index (exports, i)), mp));
+    for (guint i = 0; loops[i] != NULL; i++)
+      g_ptr_array_add (found, g_strdup_printf (_("the loop device %s"), loops[i]));
+  }
+  storage_unref (s);
 }

@@ -54,6 +54,13 @@ char    **lab_storage_acl_for_recipe  (LabRecipe       *recipe);
  * sessions, PV, VG, LVs); read-only. Parts that cannot be queried (not
  * root, daemon not running) say so in an "error" member. */
 JsonNode *lab_storage_status          (LabContext      *ctx);
+/* What the lab's storage left on this host that names it, whatever the
+ * state says (for `down` after the state was lost): the marked image, the
+ * tgtd labctl started on the lab's ports, exports and loop devices of the
+ * lab's FUSE mountpoint. Appends a description of each to found. Reads
+ * /proc and sysfs only. */
+void      lab_storage_find_traces     (LabContext      *ctx,
+                                       GPtrArray       *found);
 /* Human-readable form of lab_storage_status(). */
 char     *lab_storage_status_to_text  (JsonNode        *status);
 

@@ -34,30 +34,14 @@ static GPtrArray *seen_pids;  /* corosync and pacemakerd PIDs seen while the lab
 static char *
 run_labctl (int *status, const char *first, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL, *err = NULL;
   va_list ap;
+  char *out;
 
-  g_ptr_array_add (argv, (char *) labctl);
+  /* tests/lib/stand-test-util.c: shared with the other stand tests */
   va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
+  out = stand_test_labctl_v (NULL, labctl, recipe_path, status, first, ap);
   va_end (ap);
-  g_ptr_array_add (argv, (char *) "--recipe");
-  g_ptr_array_add (argv, recipe_path);
-  g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const char * const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  if (proc == NULL)
-    return NULL;
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_exit_status (proc);
-  g_test_message ("labctl %s: exit %d\nstdout: %s\nstderr: %s", first, *status, out, err);
-  return g_steal_pointer (&out);
+  return out;
 }
 
 /* Runs a command on a node of the lab (nsenter into its namespaces). */

@@ -70,23 +70,14 @@ guest_disk_counter (void)
 static char *
 run_labctl (int *status, const char *first, ...)
 {
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL, *err = NULL;
   va_list ap;
+  char *out;
 
+  /* tests/lib/stand-test-util.c: shared with the other stand tests */
   va_start (ap, first);
-  proc = stand_test_labctl_start_va (labctl, recipe_path, first, ap);
+  out = stand_test_labctl_v (NULL, labctl, recipe_path, status, first, ap);
   va_end (ap);
-  g_assert_nonnull (proc);
-  if (proc == NULL)
-    return NULL;
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_exit_status (proc);
-  if (*status != 0 || g_test_verbose ())
-    g_test_message ("labctl %s: exit %d\nstdout: %s\nstderr: %s", first, *status, out, err);
-  return g_steal_pointer (&out);
+  return out;
 }
 
 static JsonObject *

@@ -84,3 +84,15 @@ lab_test_run_labctl_env (LabTestRun *run, const char * const *env, ...)
   va_end (ap);
   return ok;
 }
+
+char
+lab_test_proc_state (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *paren;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || (paren = strrchr (stat, ')')) == NULL)
+    return 0;
+  return paren[2];
+}

@@ -28,4 +28,8 @@ gboolean lab_test_run_labctl_env (LabTestRun         *run,
                                   const char * const *env,
                                   ...) G_GNUC_NULL_TERMINATED;
 
+/* The state letter of pid in /proc/PID/stat ('R', 'S', 'D', 'T' stopped,
+ * 'Z' zombie ...), or 0 when there is no such process. */
+char     lab_test_proc_state     (GPid pid);
+
 G_END_DECLS

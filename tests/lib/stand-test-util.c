@@ -1,7 +1,10 @@
 /* stand-test-util.c: helpers shared by the stand's system and e2e tests. */
 #include "config.h"
 
+#include <json-glib/json-glib.h>
+
 #include "stand-test-util.h"
+#include "lab-test-lvm.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -20,10 +23,15 @@ stand_test_tiny_guest (char **kernel, char **initrd, GError **error)
   g_autofree char *dir = env != NULL ? g_strdup (env)
                                      : g_build_filename (LABCTL_BUILD_DIR, "tests", "tiny-guest", NULL);
   g_autofree char *script = g_build_filename (LABCTL_SOURCE_DIR, "tests", "lib", "build-tiny-guest.sh", NULL);
-  const char *argv[] = { "sh", script, dir, NULL };
+  g_autofree char *lock = g_strconcat (dir, ".lock", NULL);
+  g_autofree char *parent = g_path_get_dirname (dir);
+  /* one build at a time: the stand tests run in parallel (CI: 2), and two
+   * scripts writing the same .tmp files break each other */
+  const char *argv[] = { "flock", lock, "sh", script, dir, NULL };
   g_autofree char *err = NULL;
   int status = 0;
 
+  g_mkdir_with_parents (parent, 0755);
   /* the script keeps its result while the kernel and the script are the same */
   if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
                      NULL, NULL, NULL, &err, &status, error))
@@ -176,25 +184,9 @@ stand_test_prepare_lab (const char *lab, gboolean with_guest, char **work_dir, c
 gboolean
 stand_test_lvm_system_dir (const char *work_dir, GError **error)
 {
-  g_autofree char *dir = g_build_filename (work_dir, "lvm", NULL);
-  g_autofree char *lock = g_build_filename (dir, "lock", NULL);
-  g_autofree char *conf_path = g_build_filename (dir, "lvm.conf", NULL);
-  g_autofree char *conf = g_strdup_printf (
-    "devices { obtain_device_list_from_udev = 0 external_device_info_source = \"none\"\n"
-    "          use_devicesfile = 0 hints = \"none\" }\n"
-    "global { activation = 0 locking_dir = \"%s\" use_lvmpolld = 0 event_activation = 0 }\n"
-    "activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }\n"
-    "backup { backup = 0 archive = 0 }\n", lock);
+  g_autofree char *dir = lab_test_lvm_system_dir (work_dir, error);
 
-  if (g_mkdir_with_parents (lock, 0700) < 0)
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "mkdir %s failed", lock);
-      return FALSE;
-    }
-  if (!g_file_set_contents (conf_path, conf, -1, error))
-    return FALSE;
-  g_setenv ("LABCTL_LVM_SYSTEM_DIR", dir, TRUE);
-  return TRUE;
+  return dir != NULL;
 }
 
 char *
@@ -243,8 +235,22 @@ alive (int pid)
   return paren != NULL && paren[1] == ' ' && paren[2] != 'Z';
 }
 
+static gboolean process_with (const char *needle, gboolean say);
+
 gboolean
 stand_test_process_with (const char *needle)
+{
+  return process_with (needle, TRUE);
+}
+
+gboolean
+stand_test_process_running (const char *needle)
+{
+  return process_with (needle, FALSE);
+}
+
+static gboolean
+process_with (const char *needle, gboolean say)
 {
   g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
   const char *name;
@@ -263,9 +269,41 @@ stand_test_process_with (const char *needle)
           cmd[k] = ' ';
       if (strstr (cmd, needle) != NULL && alive (atoi (name)))
         {
+          if (!say)
+            return TRUE;
           g_test_message ("left: pid %s: %s", name, cmd);
           found = TRUE;
         }
     }
   return found;
+}
+
+char *
+stand_test_step_status (const char *state_dir, const char *step_id)
+{
+  g_autofree char *path = g_build_filename (state_dir, "state.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonObject *steps;
+
+  /* state.json is replaced by rename: a read sees a whole file */
+  if (!json_parser_load_from_file (parser, path, NULL) || (root = json_parser_get_root (parser)) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (root))
+    return g_strdup ("");
+  steps = json_object_get_object_member (json_node_get_object (root), "steps");
+  if (steps == NULL || !json_object_has_member (steps, step_id))
+    return g_strdup ("");
+  return g_strdup (json_object_get_string_member (json_object_get_object_member (steps, step_id), "status"));
+}
+
+int
+stand_test_finish (GSubprocess *proc, char **out_err)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, out_err, &error);
+  g_assert_no_error (error);
+  return g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc)
+                                           : 128 + g_subprocess_get_term_sig (proc);
 }

@@ -70,5 +70,17 @@ char     *stand_test_labctl_v     (const char * const *wrapper,
 
 /* TRUE when a live process has needle in its command line (logged). */
 gboolean  stand_test_process_with (const char *needle);
+/* The same, quietly (for polling). */
+gboolean  stand_test_process_running (const char *needle);
+
+/* The status state_dir/state.json records for step_id ("started",
+ * "done"; "" when absent or there is no state file). */
+char     *stand_test_step_status  (const char *state_dir,
+                                   const char *step_id);
+
+/* Waits for proc (stdout and stderr piped); its exit status, or 128 +
+ * the signal that ended it. *out_err: its stderr. */
+int       stand_test_finish       (GSubprocess *proc,
+                                   char       **out_err);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "lab-container.h"
 #include "lab-error.h"
 #include "lab-experiment.h"
+#include "lab-flavor.h"
 #include "lab-guest.h"
 #include "lab-plan.h"
 #include "lab-probe.h"
@@ -98,6 +99,100 @@ test_migrate (void)
   /* no --to: the next node, back to node1 */
   migrate_once (NULL, "node2", "node1");
   migrate_once ("node2", "node1", "node2");
+}
+
+/* The guest's domain on node (NULL when none). */
+static virDomainPtr
+domain_on (const char *node, virConnectPtr *out_conn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = lab_flavor_node_uri (&ctx, node, &error);
+  virConnectPtr conn = uri != NULL ? virConnectOpen (uri) : NULL;
+  LabGuest *g = g_ptr_array_index (recipe->guests, 0);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (conn);
+  *out_conn = conn;
+  return conn != NULL ? virDomainLookupByName (conn, g->name) : NULL;
+}
+
+/* What a migration killed after libvirt defined the guest on the target
+ * and before it undefined it on the source leaves: the guest defined on
+ * both (made here with libvirt: the guest runs on node2, its definition,
+ * marks and all, is defined on node1 too). status says so; the next
+ * migration removes the stale copy, then migrates. */
+static void
+test_settle_two_nodes (void)
+{
+  g_autoptr(GError) error = NULL;
+  LabGuest *g = g_ptr_array_index (recipe->guests, 0);
+  virConnectPtr c1 = NULL, c2 = NULL;
+  virDomainPtr d2 = domain_on ("node2", &c2);
+  virDomainPtr d1 = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *note = NULL;
+
+  g_assert_nonnull (d2);
+  if (d2 == NULL)
+    return;
+  xml = virDomainGetXMLDesc (d2, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+  d1 = domain_on ("node1", &c1);
+  g_assert_null (d1);
+  d1 = virDomainDefineXML (c1, xml);
+  g_assert_nonnull (d1);
+
+  g_assert_true (lab_guest_settle (&ctx, g, FALSE, &note, &error));
+  g_assert_no_error (error);
+  g_test_message ("status: %s", note);
+  g_assert_nonnull (note != NULL ? strstr (note, "node1 (defined, shut off)") : NULL);
+  g_assert_nonnull (note != NULL ? strstr (note, "node2 (running)") : NULL);
+
+  migrate_once ("node1", "node2", "node1");
+  {
+    virConnectPtr c = NULL;
+    virDomainPtr left = domain_on ("node2", &c);
+
+    /* migrated off node2 and undefined there: one copy, on node1 */
+    g_assert_null (left);
+    if (left != NULL)
+      virDomainFree (left);
+    virConnectClose (c);
+  }
+  virDomainFree (d1);
+  virDomainFree (d2);
+  virConnectClose (c1);
+  virConnectClose (c2);
+}
+
+/* What a migration killed after the source paused the guest (and before
+ * the target ran it) leaves: the guest paused, running nowhere (made here
+ * with virDomainSuspend). status says so; the next migration resumes it,
+ * then migrates. */
+static void
+test_settle_paused (void)
+{
+  g_autoptr(GError) error = NULL;
+  LabGuest *g = g_ptr_array_index (recipe->guests, 0);
+  virConnectPtr c1 = NULL;
+  virDomainPtr d1 = domain_on ("node1", &c1);
+  g_autofree char *note = NULL;
+  int st = 0, reason = 0;
+
+  g_assert_nonnull (d1);
+  if (d1 == NULL)
+    return;
+  g_assert_cmpint (virDomainSuspend (d1), ==, 0);
+  g_assert_true (lab_guest_settle (&ctx, g, FALSE, &note, &error));
+  g_assert_no_error (error);
+  g_test_message ("status: %s", note);
+  g_assert_nonnull (note != NULL ? strstr (note, "node1 (paused)") : NULL);
+  /* status repairs nothing */
+  g_assert_cmpint (virDomainGetState (d1, &st, &reason, 0), ==, 0);
+  g_assert_cmpint (st, ==, VIR_DOMAIN_PAUSED);
+
+  migrate_once ("node2", "node1", "node2");
+  virDomainFree (d1);
+  virConnectClose (c1);
 }
 
 static void
@@ -207,6 +302,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/migrate/up", test_up);
   g_test_add_func ("/migrate/live", test_migrate);
+  g_test_add_func ("/migrate/settle-two-nodes", test_settle_two_nodes);
+  g_test_add_func ("/migrate/settle-paused", test_settle_paused);
   g_test_add_func ("/migrate/reset", test_reset);
   g_test_add_func ("/migrate/down", test_down);
   rc = g_test_run ();

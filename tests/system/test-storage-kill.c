@@ -7,8 +7,8 @@
  * /proc/mounts and the children of labctl, stops labctl (SIGSTOP) when
  * they show the moment, checks again that they still do, and only then
  * kills it. The FUSE attach (LABCTL_STORAGE_ATTACH=fuse) with a private
- * tgtd on loopback and LVM in a private LVM_SYSTEM_DIR, as in
- * test-storage.c.
+ * tgtd on loopback and LVM in a private LVM_SYSTEM_DIR
+ * (tests/lib/lab-test-lvm.c, as test-storage.c).
  *
  * Root only. Whatever a failed assertion leaves is removed at the end. */
 #include "config.h"
@@ -25,6 +25,7 @@
 #include "lab-runner.h"
 #include "lab-state.h"
 #include "lab-test-cli.h"
+#include "lab-test-lvm.h"
 #include "lab-tgt.h"
 
 static struct {
@@ -134,19 +135,6 @@ children_named (GPid pid, const char *comm)
   return found;
 }
 
-/* State letter of pid ('Z' zombie, 'R', 'S', 'D' ...), or 0 when gone. */
-static char
-proc_state (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = NULL;
-  const char *paren;
-
-  if (!g_file_get_contents (path, &stat, NULL, NULL) || (paren = strrchr (stat, ')')) == NULL)
-    return 0;
-  return paren[2];
-}
-
 /* ---- running labctl and killing it at a moment -------------------------- */
 
 static GSubprocess *
@@ -174,7 +162,7 @@ kill_at (const char *verb, Moment moment, const char *what)
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   gboolean killed = FALSE;
 
-  while (g_get_monotonic_time () < deadline && proc_state (pid) != 'Z' && proc_state (pid) != 0)
+  while (g_get_monotonic_time () < deadline && lab_test_proc_state (pid) != 'Z' && lab_test_proc_state (pid) != 0)
     {
       if (moment (pid))
         {
@@ -216,11 +204,11 @@ moment_pv_made (GPid labctl)
   pv = children_named (labctl, "pvcreate");
   if (pv->len == 0)
     return FALSE;
-  if (proc_state (labctl) != 'T')
+  if (lab_test_proc_state (labctl) != 'T')
     return TRUE;   /* running: stop labctl, then wait for pvcreate below */
-  for (int i = 0; i < 30000 && proc_state (g_array_index (pv, GPid, 0)) != 'Z'; i++)
+  for (int i = 0; i < 30000 && lab_test_proc_state (g_array_index (pv, GPid, 0)) != 'Z'; i++)
     g_usleep (1000);
-  return proc_state (g_array_index (pv, GPid, 0)) == 'Z' && step_state ("storage.pv") == LAB_STEP_STATE_STARTED;
+  return lab_test_proc_state (g_array_index (pv, GPid, 0)) == 'Z' && step_state ("storage.pv") == LAB_STEP_STATE_STARTED;
 }
 
 /* (d) tgtd runs, the tgtd step has not recorded its pid */
@@ -420,25 +408,16 @@ setup (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *lvm_dir = NULL;
-  g_autofree char *conf = NULL;
-  g_autofree char *conf_path = NULL;
   g_autofree char *text = NULL;
   g_autofree char *dir = NULL;
   int pid = (int) getpid ();
 
   F.dir = g_dir_make_tmp ("labctl-systest-kill-XXXXXX", &error);
   g_assert_no_error (error);
-  lvm_dir = g_build_filename (F.dir, "lvm", NULL);
-  g_mkdir_with_parents (lvm_dir, 0700);
-  conf = g_strdup_printf (
-    "devices { obtain_device_list_from_udev = 0 external_device_info_source = \"none\" "
-    "use_devicesfile = 0 hints = \"none\" }\n"
-    "global { activation = 0 locking_dir = \"%s/lock\" use_lvmpolld = 0 event_activation = 0 }\n"
-    "activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }\n"
-    "backup { backup = 0 archive = 0 }\n", lvm_dir);
-  conf_path = g_build_filename (lvm_dir, "lvm.conf", NULL);
-  g_assert_true (g_file_set_contents (conf_path, conf, -1, NULL));
-  g_setenv ("LABCTL_LVM_SYSTEM_DIR", lvm_dir, TRUE);
+  lvm_dir = lab_test_lvm_system_dir (F.dir, &error);
+  g_assert_no_error (error);
+  if (lvm_dir == NULL)
+    return FALSE;
   F.state_root = g_build_filename (F.dir, "state", NULL);
   g_setenv ("LABCTL_STATE_DIR", F.state_root, TRUE);
   g_setenv ("LABCTL_STORAGE_ATTACH", "fuse", TRUE);

@@ -17,6 +17,7 @@
 
 #include "lab-error.h"
 #include "lab-lvm.h"
+#include "lab-test-lvm.h"
 #include "lab-plan.h"
 #include "lab-recipe.h"
 #include "lab-state.h"
@@ -700,8 +701,6 @@ static gboolean
 setup (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *conf = NULL;
-  g_autofree char *conf_path = NULL;
   g_autofree char *portal_a = NULL;
   g_autofree char *portal_b = NULL;
   g_autofree char *subnet_a = NULL;
@@ -715,21 +714,9 @@ setup (void)
   F.dir = g_dir_make_tmp ("labctl-systest-storage-XXXXXX", &error);
   g_assert_no_error (error);
   F.loops = g_ptr_array_new_with_free_func (g_free);
-  F.lvm_dir = g_build_filename (F.dir, "lvm", NULL);
-  g_mkdir_with_parents (F.lvm_dir, 0700);
-  conf = g_strdup_printf (
-    "devices { obtain_device_list_from_udev = 0 external_device_info_source = \"none\" "
-    "use_devicesfile = 0 hints = \"none\" }\n"
-    "global { activation = 0 locking_dir = \"%s/lock\" use_lvmpolld = 0 event_activation = 0 }\n"
-    "activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }\n"
-    "backup { backup = 0 archive = 0 backup_dir = \"%s/backup\" archive_dir = \"%s/archive\" }\n",
-    F.lvm_dir, F.lvm_dir, F.lvm_dir);
-  conf_path = g_build_filename (F.lvm_dir, "lvm.conf", NULL);
-  g_assert_true (g_file_set_contents (conf_path, conf, -1, NULL));
   /* the product reads LABCTL_LVM_SYSTEM_DIR; the test's own lvm calls LVM_SYSTEM_DIR */
-  g_setenv ("LABCTL_LVM_SYSTEM_DIR", F.lvm_dir, TRUE);
-  g_setenv ("LVM_SYSTEM_DIR", F.lvm_dir, TRUE);
-  g_setenv ("LVM_SUPPRESS_FD_WARNINGS", "1", TRUE);
+  F.lvm_dir = lab_test_lvm_system_dir (F.dir, &error);
+  g_assert_no_error (error);
   state = g_build_filename (F.dir, "state", NULL);
   g_setenv ("LABCTL_STATE_DIR", state, TRUE);
   /* auto: tries iscsiadm first, falls back to FUSE where there is no kernel initiator */

@@ -296,6 +296,19 @@ test_failure_resume_down (Fixture *f, gconstpointer data)
     /* nothing recorded: down needs no root */
     g_assert_false (lab_plan_needs_root (down, TRUE));
     g_assert_true (lab_plan_needs_root (down, FALSE));
+
+    /* nothing recorded, a second down undoes nothing; a sweep (the state
+     * was lost while the things remain) undoes every step, and needs root */
+    g_string_truncate (f->world.calls, 0);
+    g_assert_true (lab_plan_down (down, &error));
+    g_assert_cmpstr (f->world.calls->str, ==, "");
+    lab_plan_set_sweep (down, TRUE);
+    g_assert_true (lab_plan_needs_root (down, TRUE));
+    g_assert_true (lab_plan_down (down, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (f->world.calls->str, ==, "undo 4;undo 3;undo 2;undo 1;");
+    g_assert_true (lab_state_is_empty (f->ctx.state));
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   }
 
   /* second down: a no-op */

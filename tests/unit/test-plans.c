@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include "lab-kvm.h"
 #include "lab-test-cli.h"
 
 static const char * const pinned_env[] = {
@@ -103,6 +104,96 @@ test_down (gconstpointer data)
   check_transcript (data, "down");
 }
 
+/* Every LVM command of every plan is restricted to named devices (issue
+ * 15): an LVM command that scans every block device sits in
+ * uninterruptible sleep on one whose backend stopped answering (an orphaned
+ * FUSE export, an iSCSI disk whose tgtd is gone). On the host: `--devices`
+ * on the command line. Inside a kvm node (after `ssh ... --`): the node's
+ * lvm.conf, which accepts only the lab's iSCSI LUN and rejects the rest. */
+static const char * const lvm_commands[] = {
+  "lvm", "pvs", "vgs", "lvs", "pvcreate", "pvremove", "pvchange", "pvscan", "pvresize", "pvmove",
+  "vgcreate", "vgremove", "vgchange", "vgscan", "vgextend", "vgreduce", "vgrename", "vgimport",
+  "vgexport", "vgck", "vgcfgbackup", "vgcfgrestore", "lvcreate", "lvremove", "lvchange", "lvscan",
+  "lvextend", "lvreduce", "lvresize", "lvrename", "lvconvert", "lvdisplay", "vgdisplay", "pvdisplay",
+  NULL,
+};
+
+/* Counts the LVM commands on one transcript line in *found; returns how
+ * many of them are not restricted (and says which). */
+static guint
+check_lvm_line (const char *file, guint lineno, const char *line, gboolean node_filter, guint *found)
+{
+  g_auto(GStrv) words = NULL;
+  guint bad = 0;
+
+  if (*line == '#' || !g_shell_parse_argv (line, NULL, &words, NULL))
+    return 0;
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      gboolean on_node = i > 0 && g_str_equal (words[i - 1], "--") && g_str_equal (words[0], "ssh");
+      gboolean restricted = FALSE;
+
+      /* a command word: the first, or the remote command of an ssh */
+      if ((i != 0 && !on_node) || !g_strv_contains (lvm_commands, words[i]))
+        continue;
+      (*found)++;
+      for (guint j = i + 1; words[j] != NULL && !restricted; j++)
+        restricted = g_str_equal (words[j], "--devices") || g_str_has_prefix (words[j], "--devices=");
+      if (!restricted && on_node)
+        restricted = node_filter;
+      if (!restricted)
+        {
+          g_test_message ("%s:%u: %s has no --devices: %s", file, lineno, words[i], line);
+          bad++;
+        }
+    }
+  return bad;
+}
+
+static void
+test_lvm_restricted (void)
+{
+  g_autoptr(GPtrArray) files = lab_kvm_image_files ();
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "plans", NULL);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  gboolean node_filter = FALSE;
+  const char *name;
+  guint n = 0, bad = 0, probe = 0;
+
+  /* the check itself sees an unrestricted command, on the host or a node */
+  g_assert_cmpuint (check_lvm_line ("probe", 1, "vgs --reportformat json vg_iscsi", TRUE, &probe), ==, 1);
+  g_assert_cmpuint (check_lvm_line ("probe", 2, "ssh -T node1 -- vgs vg_iscsi", FALSE, &probe), ==, 1);
+  g_assert_cmpuint (check_lvm_line ("probe", 3, "vgs --devices /dev/sda,/dev/sdb vg_iscsi", FALSE, &probe), ==, 0);
+  g_assert_cmpuint (probe, ==, 3);
+
+  /* the node's filter: the lab's LUN, then reject everything else */
+  for (guint i = 0; i < files->len; i++)
+    {
+      LabKvmFile *f = g_ptr_array_index (files, i);
+
+      if (g_str_equal (f->path, "/etc/lvm/lvm.conf"))
+        node_filter = strstr (f->content, "global_filter = [ \"a|^/dev/disk/by-path/ip-.*-iscsi-.*-lun-.*|\", \"r|.*|\" ]") != NULL;
+    }
+  g_assert_true (node_filter);
+  g_assert_nonnull (d);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *text = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      if (!g_str_has_suffix (name, ".sh") || !g_file_get_contents (path, &text, NULL, NULL))
+        continue;
+      lines = g_strsplit (text, "\n", -1);
+      for (guint i = 0; lines[i] != NULL; i++)
+        bad += check_lvm_line (name, i + 1, lines[i], node_filter, &n);
+    }
+  g_test_message ("checked %u LVM commands", n);
+  /* the scan sees them: PV, VG, LVs, their removal, the nodes' vgs */
+  g_assert_cmpuint (n, >=, 40);
+  g_assert_cmpuint (bad, ==, 0);
+}
+
 /* The normalisation hides only what it says it hides. */
 static void
 test_normalise (void)
@@ -124,6 +215,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_set_nonfatal_assertions ();
   g_test_add_func ("/plans/normalise", test_normalise);
+  g_test_add_func ("/plans/lvm-restricted", test_lvm_restricted);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *up = g_strdup_printf ("/plans/%s/up", cases[i].name);

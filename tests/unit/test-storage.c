@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "lab-error.h"
 #include "lab-iscsi.h"
@@ -426,7 +427,7 @@ test_lvm_commands (void)
   g_autofree char *vg = argv_line (lab_lvm_argv_vgcreate ("/dev/loop3", "vg_iscsi", tag));
   g_autofree char *lv = argv_line (lab_lvm_argv_lvcreate ("/dev/loop3", "vg_iscsi", "lv_pve1", 10 * LAB_GIB, tag));
   g_autofree char *lvs = argv_line (lab_lvm_argv_lvs ("/dev/loop3", "vg_iscsi"));
-  g_autofree char *vgs_all = argv_line (lab_lvm_argv_vgs (NULL, "vg_iscsi"));
+  g_autofree char *vgs_all = argv_line (lab_lvm_argv_vgs ("/dev/nvme0n1p3,/dev/sda", "vg_iscsi"));
   g_autofree char *rm = argv_line (lab_lvm_argv_lvremove ("/dev/loop3", "vg_iscsi", "lv_pve1"));
 
   g_assert_cmpstr (tag, ==, "labctl:course");
@@ -434,9 +435,80 @@ test_lvm_commands (void)
   g_assert_cmpstr (lv, ==, "lvcreate --devices /dev/loop3 -y -L 10737418240b -n lv_pve1 --addtag labctl:course vg_iscsi");
   g_assert_cmpstr (lvs, ==, "lvs --devices /dev/loop3 --reportformat json --units b --nosuffix "
                             "-o lv_name,vg_name,lv_size,lv_tags,vg_tags,pv_count vg_iscsi");
-  g_assert_cmpstr (vgs_all, ==, "vgs --reportformat json --units b --nosuffix "
+  g_assert_cmpstr (vgs_all, ==, "vgs --devices /dev/nvme0n1p3,/dev/sda --reportformat json --units b --nosuffix "
                                 "-o vg_name,vg_size,vg_free,vg_tags,pv_count,lv_count,vg_extent_size vg_iscsi");
   g_assert_cmpstr (rm, ==, "lvremove --devices /dev/loop3 -y vg_iscsi/lv_pve1");
+}
+
+/* A fake sysfs block class: name -> where its symlink points (under
+ * sys/devices), and a loop device's backing file ("" when detached). */
+static void
+fake_block (const char *root, const char *name, const char *devpath, const char *backing)
+{
+  g_autofree char *class_dir = g_build_filename (root, "sys", "class", "block", NULL);
+  g_autofree char *link = g_build_filename (class_dir, name, NULL);
+  g_autofree char *target = g_build_filename (root, "sys", "devices", devpath, NULL);
+  g_autofree char *rel = g_strconcat ("../../devices/", devpath, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (class_dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (target, 0755), ==, 0);
+  g_assert_cmpint (symlink (rel, link), ==, 0);
+  if (backing != NULL && *backing != '\0')
+    {
+      g_autofree char *loop = g_build_filename (target, "loop", NULL);
+      g_autofree char *bf = g_build_filename (loop, "backing_file", NULL);
+      g_autofree char *text = g_strconcat (backing, "\n", NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (loop, 0755), ==, 0);
+      g_assert_true (g_file_set_contents (bf, text, -1, NULL));
+    }
+}
+
+/* The one LVM query past the lab's disk (is the VG name free?) names the
+ * host's local devices only: never an iSCSI disk, a loop device over a FUSE
+ * export (both hang once their server is gone), device-mapper, nbd, zram,
+ * an optical drive or a detached loop; never the lab's own device. */
+static void
+test_lvm_host_devices (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("labctl-sysfs-XXXXXX", &error);
+  g_autofree char *proc = g_build_filename (root, "proc", NULL);
+  g_autofree char *mounts = g_build_filename (proc, "mounts", NULL);
+  g_autofree char *devs = NULL;
+  g_autofree char *none = NULL;
+  g_autofree char *rm = NULL;
+  const char *exclude[] = { "/dev/loop5", NULL };
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (proc, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (mounts,
+                                      "/dev/sda1 / ext4 rw 0 0\n"
+                                      "qemu-storage-daemon /var/lib/labctl/a/a-lun1.fuse fuse rw 0 0\n"
+                                      "sshfs#x /mnt/my\\040share fuse.sshfs rw 0 0\n", -1, NULL));
+  none = lab_lvm_host_devices (root, NULL);
+  g_assert_null (none);
+
+  fake_block (root, "sda", "pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda", NULL);
+  fake_block (root, "sda1", "pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda1", NULL);
+  fake_block (root, "nvme0n1", "pci0000:00/0000:00:1d.0/nvme/nvme0/nvme0n1", NULL);
+  fake_block (root, "sr0", "pci0000:00/0000:00:17.0/ata2/host1/target1:0:0/1:0:0:0/block/sr0", NULL);
+  /* an iSCSI LUN (another lab's, or the host's): under its session */
+  fake_block (root, "sdb", "platform/host3/session1/target3:0:0/3:0:0:1/block/sdb", NULL);
+  fake_block (root, "md0", "virtual/block/md0", NULL);
+  fake_block (root, "dm-0", "virtual/block/dm-0", NULL);
+  fake_block (root, "nbd0", "virtual/block/nbd0", NULL);
+  fake_block (root, "zram0", "virtual/block/zram0", NULL);
+  fake_block (root, "loop0", "virtual/block/loop0", "/var/lib/images/disk.img");
+  fake_block (root, "loop1", "virtual/block/loop1", "/var/lib/labctl/a/a-lun1.fuse");
+  fake_block (root, "loop2", "virtual/block/loop2", "/mnt/my share/x.img");
+  fake_block (root, "loop3", "virtual/block/loop3", "");   /* detached */
+  fake_block (root, "loop5", "virtual/block/loop5", "/srv/lab.img");  /* the lab's own */
+
+  devs = lab_lvm_host_devices (root, exclude);
+  g_assert_cmpstr (devs, ==, "/dev/loop0,/dev/md0,/dev/nvme0n1,/dev/sda,/dev/sda1");
+  rm = g_strdup_printf ("rm -rf '%s'", root);
+  g_assert_true (g_spawn_command_line_sync (rm, NULL, NULL, NULL, NULL));
 }
 
 static void
@@ -552,8 +624,14 @@ test_plan_recorded (void)
   for (guint i = 0; i < rec->len; i++)
     {
       const char *line = g_ptr_array_index (rec, i);
+      g_auto(GStrv) words = g_strsplit (line, " ", 3);
+      const char *cmd = words[0] != NULL ? words[0] : "";
+
       g_test_message ("%s", line);
       g_assert_null (strstr (line, "-I ALL"));
+      /* every LVM command is restricted to named devices */
+      if (g_str_has_prefix (cmd, "pv") || g_str_has_prefix (cmd, "vg") || g_str_has_prefix (cmd, "lv"))
+        g_assert_cmpstr (words[1], ==, "--devices");
     }
   g_assert_true (recorded_has (r, "tgtd -f -C 4711 --iscsi portal=127.0.0.1:33260"));
   g_assert_true (recorded_has (r, "tgtadm -C 4711 --lld iscsi --op new --mode target --tid 1 -T iqn.2026-01.labctl.lab:unit"));
@@ -743,6 +821,7 @@ main (int argc, char **argv)
   g_test_add_func ("/storage/lvm/parse-malformed", test_lvm_parse_malformed);
   g_test_add_func ("/storage/lvm/commands", test_lvm_commands);
   g_test_add_func ("/storage/lvm/foreign", test_lvm_foreign);
+  g_test_add_func ("/storage/lvm/host-devices", test_lvm_host_devices);
   g_test_add_func ("/storage/plan/recorded", test_plan_recorded);
   g_test_add_func ("/storage/plan/foreign-image", test_plan_foreign_image);
   g_test_add_func ("/storage/plan/describe", test_plan_describe);

@@ -73,8 +73,21 @@ define_undo (LabContext *ctx, gpointer data, GError **error)
   LabVirt *virt;
 
   if (!lab_state_has (ctx->state, key))
-    return TRUE;
-  virt = lab_vm_get_virt (d->shared, error);
+    {
+      /* not recorded (a state lost, `down` sweeping): only a domain that
+       * carries this lab's mark goes; one without it stays, unsaid */
+      g_autoptr(virDomain) dom = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if (lab_runner_get_mode (ctx->runner) != LAB_RUNNER_MODE_REAL)
+        return TRUE;
+      virt = lab_vm_get_virt (d->shared, &local_error);
+      if (virt == NULL || !lab_virt_domain_lookup (virt, d->node->name, ctx->recipe->name, &dom, &local_error)
+          || dom == NULL)
+        return TRUE;
+    }
+  else
+    virt = lab_vm_get_virt (d->shared, error);
   if (virt == NULL
       || !lab_virt_domain_stop (virt, d->node->name, ctx->recipe->name, LAB_VM_STOP_TIMEOUT_MS, ctx->cancellable, error)
       || !lab_virt_domain_undefine (virt, d->node->name, ctx->recipe->name, error))
