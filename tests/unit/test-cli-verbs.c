@@ -180,6 +180,13 @@ test_arg_counts (void)
                                             "labctl recipe show [FILE]\n" },
     { { "experiment", "migrate", "x", NULL }, "labctl experiment migrate: unexpected argument 'x'\n" },
     { { "reap", NULL }, "labctl reap: missing argument; usage: labctl reap -- COMMAND [ARG...]\n" },
+    { { "nodes", "poweroff", NULL }, "labctl nodes poweroff: missing argument; usage: labctl nodes poweroff NODE\n" },
+    { { "class", "report", NULL }, "labctl class report: give the directory of collected results, or --hosts FILE" },
+    { { "class", "report", "d", "--hosts", "h" }, "labctl class report: give DIR or --hosts FILE, not both" },
+    { { "class", "report", "d", "--save", "x" }, "labctl class report: --save, --ssh-option, --exercise and "
+                                                  "--labctl go with --hosts" },
+    { { "class", "report", "--hosts", "h", "--timeout=0" }, "labctl class report: --timeout and --parallel must be "
+                                                            "positive" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
