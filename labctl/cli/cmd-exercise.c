@@ -208,7 +208,7 @@ exercise_watch (LabCli *cli, int argc, char **argv, GError **error)
   {                                                                                                                \
     .name = verb, .parameter_string = N_("EXERCISE"), .summary = summary_text, .description = description_text,    \
     .min_args = 1, .max_args = 1, .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON, .handler = fn,                  \
-    .flags = LAB_CLI_LOCKS_LAB,                                                                                    \
+    .complete = LAB_CLI_COMPLETE_EXERCISES, .flags = LAB_CLI_LOCKS_LAB,                                                                                 \
   }
 
 static const LabCommand exercise_verbs[] = {
@@ -236,6 +236,7 @@ static const LabCommand exercise_verbs[] = {
     .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
     .options = check_options,
     .option_complete = check_option_complete,
+    .complete = LAB_CLI_COMPLETE_EXERCISES,
     .handler = exercise_check,
     /* check migrate records the probe's figures in the state */
     .flags = LAB_CLI_LOCKS_LAB,
@@ -251,6 +252,7 @@ static const LabCommand exercise_verbs[] = {
     .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
     .options = check_options,
     .option_complete = check_option_complete,
+    .complete = LAB_CLI_COMPLETE_EXERCISES,
     .handler = exercise_hint,
     .flags = LAB_CLI_LOCKS_LAB,
   },

@@ -1,4 +1,4 @@
-/* cmd-nodes.c: `labctl nodes list|start|stop|console|ssh|snapshot|revert`. */
+/* cmd-nodes.c: `labctl nodes list|start|stop|poweroff|console|ssh|snapshot|revert`. */
 #include "config.h"
 
 #include "lab-cli.h"
@@ -107,6 +107,20 @@ static gboolean
 nodes_stop (LabCli *cli, int argc, char **argv, GError **error)
 {
   return nodes_start_stop (cli, FALSE, argv + 1, error);
+}
+
+static gboolean
+nodes_poweroff (LabCli *cli, int argc, char **argv, GError **error)
+{
+  if (cli->dry_run)
+    {
+      fprintf (cli->out, _("would force node %s off (no shutdown)\n"), argv[1]);
+      return TRUE;
+    }
+  if (!lab_stand_node_poweroff (cli->recipe, argv[1], error))
+    return FALSE;
+  fprintf (cli->out, _("%s: forced off\n"), argv[1]);
+  return TRUE;
 }
 
 static gboolean
@@ -307,6 +321,20 @@ static const LabCommand nodes_verbs[] = {
     .common = LAB_CLI_OPT_ALL,
     .complete = LAB_CLI_COMPLETE_NODES,
     .handler = nodes_ssh,
+  },
+  {
+    .name = "poweroff",
+    .parameter_string = N_("NODE"),
+    .summary = N_("Force a node off at once, as a power failure would (virsh destroy; no shutdown)"),
+    .description = N_("Pulls the node's plug: a VM node is destroyed, every process of a container node is "
+                      "killed at once. Nothing is shut down cleanly; in a cluster the others see a failed node "
+                      "and fence it. 'labctl up' starts it again."),
+    .min_args = 1,
+    .max_args = 1,
+    .common = LAB_CLI_OPT_ALL,
+    .complete = LAB_CLI_COMPLETE_NODES,
+    .handler = nodes_poweroff,
+    .flags = LAB_CLI_LOCKS_LAB,
   },
   {
     .name = "snapshot",

@@ -16,6 +16,7 @@
 
 #include "lab-cli.h"
 #include "lab-recipe.h"
+#include "lab-stand-exercise.h"
 
 typedef struct {
   LabCli     *cli;
@@ -67,6 +68,14 @@ offer_kind (Completion *c, LabCliComplete what)
       break;
     case LAB_CLI_COMPLETE_DIRS:
       fprintf (c->cli->out, "@dirs\n");
+      break;
+    case LAB_CLI_COMPLETE_EXERCISES:
+      {
+        const char **names = lab_stand_exercise_names ();
+
+        for (guint i = 0; names[i] != NULL; i++)
+          offer (c, names[i]);
+      }
       break;
     case LAB_CLI_COMPLETE_NONE:
     default:

@@ -64,6 +64,7 @@ typedef enum {
   LAB_CLI_COMPLETE_RECIPES,   /* shipped recipe names and .lab files */
   LAB_CLI_COMPLETE_FILES,     /* any file */
   LAB_CLI_COMPLETE_DIRS,      /* directories */
+  LAB_CLI_COMPLETE_EXERCISES, /* the exercises' names */
 } LabCliComplete;
 
 /* The value of option long_name (of the same row) completes to complete. */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "lab-class-report.h"
+#include "lab-class-report-private.h"
 
 #include <string.h>
 
@@ -36,8 +37,8 @@ typedef struct {
   guint    n_passed, n_steps;
 } Cell;
 
-static void
-cell_free (gpointer data)
+void
+lab_class_cell_free (gpointer data)
 {
   Cell *c = data;
 
@@ -160,33 +161,15 @@ sorted_keys (GHashTable *set)
 }
 
 JsonNode *
-lab_class_report_load (const char *dir, GError **error)
+lab_class_report_build (GPtrArray *cells, GPtrArray *extra_seats, JsonArray *unreachable, JsonNode *skipped_list)
 {
-  g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func (cell_free);
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonBuilder) skipped = json_builder_new ();
   g_autoptr(GHashTable) latest = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) seats = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) exercises = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) seat_list = NULL;
   g_autoptr(GPtrArray) ex_list = NULL;
 
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
-                   _("%s is not a directory: give the directory where the seats' results were collected"), dir);
-      return NULL;
-    }
-  json_builder_begin_array (skipped);
-  scan (dir, NULL, cells, skipped, 0);
-  json_builder_end_array (skipped);
-  if (cells->len == 0)
-    {
-      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
-                   _("No exercise result in %s: collect each seat's 'labctl exercise check NAME --json' output "
-                     "there as SEAT-NAME.json"), dir);
-      return NULL;
-    }
   /* the latest result of each seat and exercise */
   for (guint i = 0; i < cells->len; i++)
     {
@@ -199,6 +182,10 @@ lab_class_report_load (const char *dir, GError **error)
       g_hash_table_add (seats, c->seat);
       g_hash_table_add (exercises, c->exercise);
     }
+  for (guint i = 0; extra_seats != NULL && i < extra_seats->len; i++)
+    g_hash_table_add (seats, g_ptr_array_index (extra_seats, i));
+  for (guint i = 0; unreachable != NULL && i < json_array_get_length (unreachable); i++)
+    g_hash_table_add (seats, (gpointer) str (json_array_get_object_element (unreachable, i), "seat"));
   seat_list = sorted_keys (seats);
   ex_list = sorted_keys (exercises);
 
@@ -239,10 +226,58 @@ lab_class_report_load (const char *dir, GError **error)
         json_builder_end_object (b);
       }
   json_builder_end_array (b);
+  json_builder_set_member_name (b, "unreachable");
+  if (unreachable != NULL)
+    {
+      JsonNode *n = json_node_new (JSON_NODE_ARRAY);
+
+      json_node_set_array (n, unreachable);
+      json_builder_add_value (b, n);
+    }
+  else
+    {
+      json_builder_begin_array (b);
+      json_builder_end_array (b);
+    }
   json_builder_set_member_name (b, "skipped");
-  json_builder_add_value (b, json_builder_get_root (skipped));
+  json_builder_add_value (b, skipped_list);
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+JsonNode *
+lab_class_report_scan (const char *dir, GPtrArray *cells)
+{
+  g_autoptr(JsonBuilder) skipped = json_builder_new ();
+
+  json_builder_begin_array (skipped);
+  scan (dir, NULL, cells, skipped, 0);
+  json_builder_end_array (skipped);
+  return json_builder_get_root (skipped);
+}
+
+JsonNode *
+lab_class_report_load (const char *dir, GError **error)
+{
+  g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func (lab_class_cell_free);
+  JsonNode *skipped;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                   _("%s is not a directory: give the directory where the seats' results were collected"), dir);
+      return NULL;
+    }
+  skipped = lab_class_report_scan (dir, cells);
+  if (cells->len == 0)
+    {
+      json_node_unref (skipped);
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                   _("No exercise result in %s: collect each seat's 'labctl exercise check NAME --json' output "
+                     "there as SEAT-NAME.json"), dir);
+      return NULL;
+    }
+  return lab_class_report_build (cells, NULL, NULL, skipped);
 }
 
 /* The cell of seat and exercise, or NULL. */
@@ -256,6 +291,19 @@ find_cell (JsonArray *cells, const char *seat, const char *exercise)
       if (g_strcmp0 (str (c, "seat"), seat) == 0 && g_strcmp0 (str (c, "exercise"), exercise) == 0)
         return c;
     }
+  return NULL;
+}
+
+/* The unreachable seat's entry ({seat, host, error}), or NULL. */
+static JsonObject *
+find_unreachable (JsonObject *report, const char *seat)
+{
+  JsonArray *u = json_object_has_member (report, "unreachable") ? json_object_get_array_member (report, "unreachable")
+                                                                : NULL;
+
+  for (guint i = 0; u != NULL && i < json_array_get_length (u); i++)
+    if (g_strcmp0 (str (json_array_get_object_element (u, i), "seat"), seat) == 0)
+      return json_array_get_object_element (u, i);
   return NULL;
 }
 
@@ -324,6 +372,22 @@ lab_class_report_render (JsonNode *report, LabClassReportFormat format)
             }
           g_string_append_c (s, '\n');
         }
+      /* a seat that could not be reached: one row, why in the hint */
+      for (guint i = 0; i < n_seats; i++)
+        {
+          JsonObject *u = find_unreachable (o, json_array_get_string_element (seats, i));
+          const char *fields[] = { str (u, "seat"), "", "UNREACHABLE", "", str (u, "host"), str (u, "error"), "0", "0",
+                                   "" };
+
+          for (guint k = 0; u != NULL && k < G_N_ELEMENTS (fields); k++)
+            {
+              if (k > 0)
+                g_string_append_c (s, ',');
+              csv_field (s, fields[k]);
+            }
+          if (u != NULL)
+            g_string_append_c (s, '\n');
+        }
       return g_string_free (s, FALSE);
     }
   if (format == LAB_CLASS_REPORT_TEXT)
@@ -341,6 +405,11 @@ lab_class_report_render (JsonNode *report, LabClassReportFormat format)
           const char *seat = json_array_get_string_element (seats, i);
 
           g_string_append_printf (s, "%-*s", (int) width + 2, seat);
+          if (find_unreachable (o, seat) != NULL)
+            {
+              g_string_append_printf (s, " %s\n", "UNREACHABLE");
+              continue;
+            }
           for (guint j = 0; j < n_ex; j++)
             {
               g_autofree char *t = cell_text (find_cell (cells, seat, json_array_get_string_element (exs, j)), FALSE);
@@ -350,11 +419,19 @@ lab_class_report_render (JsonNode *report, LabClassReportFormat format)
           g_string_append_c (s, '\n');
         }
       /* the hints below the table, where they fit */
+      for (guint i = 0; i < n_seats; i++)
+        {
+          JsonObject *u = find_unreachable (o, json_array_get_string_element (seats, i));
+
+          if (u != NULL)
+            g_string_append_printf (s, _("%s: unreachable (%s): %s\n"), str (u, "seat"), str (u, "host"),
+                                    str (u, "error"));
+        }
       for (guint i = 0; i < json_array_get_length (cells); i++)
         {
           JsonObject *c = json_array_get_object_element (cells, i);
 
-          if (!json_object_get_boolean_member (c, "passed"))
+          if (!json_object_get_boolean_member (c, "passed") && find_unreachable (o, str (c, "seat")) == NULL)
             g_string_append_printf (s, "%s / %s: %s %s: %s\n", str (c, "seat"), str (c, "exercise"),
                                     str (c, "result"), str (c, "title") != NULL ? str (c, "title") : "",
                                     str (c, "hint") != NULL ? str (c, "hint") : "");
@@ -374,6 +451,7 @@ lab_class_report_render (JsonNode *report, LabClassReportFormat format)
                       "td.fail { background: #f8d0d0; }\n"
                       "td.error { background: #f8ecc0; }\n"
                       "td.none { color: #888; }\n"
+                      "td.unreachable { background: #ddd; }\n"
                       ".hint { font-size: 0.85em; color: #333; }\n"
                       "</style>\n</head>\n<body>\n<h1>");
   html_text (s, _("Class report"));
@@ -397,9 +475,24 @@ lab_class_report_render (JsonNode *report, LabClassReportFormat format)
     {
       const char *seat = json_array_get_string_element (seats, i);
 
+      JsonObject *u = find_unreachable (o, seat);
+
       g_string_append (s, "<tr><th>");
       html_text (s, seat);
       g_string_append (s, "</th>");
+      if (u != NULL)
+        {
+          g_string_append_printf (s, "<td class=\"unreachable\" colspan=\"%u\" data-seat=\"", MAX (n_ex, 1));
+          html_text (s, seat);
+          g_string_append (s, "\"><b>");
+          html_text (s, _("unreachable"));
+          g_string_append (s, "</b> ");
+          html_text (s, str (u, "host"));
+          g_string_append (s, "<div class=\"hint\">");
+          html_text (s, str (u, "error"));
+          g_string_append (s, "</div></td></tr>\n");
+          continue;
+        }
       for (guint j = 0; j < n_ex; j++)
         {
           const char *ex = json_array_get_string_element (exs, j);

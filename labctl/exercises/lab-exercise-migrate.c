@@ -96,49 +96,6 @@ start (LabExerciseEnv *env, GError **error)
   return task;
 }
 
-/* Restarts the watcher so that its probe's analysis is on disk, and adds
- * the figures to the report. */
-static void
-probe_figures (LabExerciseEnv *env, LabExerciseReport *report, LabGuest *g)
-{
-  const LabExercise *ex = &lab_exercise_migrate;
-  g_autofree char *k_pid = lab_exercise_key (ex, "watch.pid");
-  g_autoptr(JsonObject) watch = NULL;
-  g_autofree char *k_gap = lab_exercise_key (ex, "probe.longest_gap_ms");
-  g_autofree char *k_sent = lab_exercise_key (ex, "probe.sent");
-  g_autofree char *k_lost = lab_exercise_key (ex, "probe.lost");
-  JsonObject *probe;
-  double gap;
-
-  if (lab_state_has (env->ctx->state, k_pid))
-    {
-      lab_exercise_watch_stop (env, ex);
-      watch = lab_exercise_watch_read (env, ex);
-      probe = watch != NULL && json_object_has_member (watch, "probe") ? json_object_get_object_member (watch, "probe")
-                                                                       : NULL;
-      if (probe != NULL)
-        {
-          /* the worst gap of every period the watcher ran */
-          gap = json_object_get_double_member_with_default (probe, "downtime_ms", 0);
-          if (gap > lab_state_get_int (env->ctx->state, k_gap, 0))
-            lab_state_set_int (env->ctx->state, k_gap, (gint64) (gap + 0.5));
-          lab_state_set_int (env->ctx->state, k_sent, lab_state_get_int (env->ctx->state, k_sent, 0)
-                                                          + json_object_get_int_member_with_default (probe, "sent", 0));
-          lab_state_set_int (env->ctx->state, k_lost, lab_state_get_int (env->ctx->state, k_lost, 0)
-                                                          + json_object_get_int_member_with_default (probe, "lost", 0));
-        }
-      /* and on it goes, for a later check */
-      lab_exercise_watch_start (env, ex, g->address, TRUE, NULL);
-      lab_state_save (env->ctx->state, NULL);
-    }
-  if (lab_state_has (env->ctx->state, k_sent))
-    {
-      json_object_set_int_member (report->figures, "probe_downtime_ms", lab_state_get_int (env->ctx->state, k_gap, 0));
-      json_object_set_int_member (report->figures, "probe_sent", lab_state_get_int (env->ctx->state, k_sent, 0));
-      json_object_set_int_member (report->figures, "probe_lost", lab_state_get_int (env->ctx->state, k_lost, 0));
-    }
-}
-
 static void
 check (LabExerciseEnv *env, LabExerciseReport *report)
 {
@@ -159,7 +116,7 @@ check (LabExerciseEnv *env, LabExerciseReport *report)
   const char *t_moved = _("The guest runs on another node");
   const char *t_live = _("It is the same boot (a live migration, not a restart)");
 
-  probe_figures (env, report, g);
+  lab_exercise_probe_figures (env, ex, report, g->address);
   json_object_set_string_member (report->figures, "from", from);
   domains = lab_exercise_domains (env, unreachable, &error);
   if (domains == NULL)

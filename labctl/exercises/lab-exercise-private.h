@@ -121,11 +121,47 @@ void      lab_exercise_watch_stop   (LabExerciseEnv    *env,
 JsonObject *lab_exercise_watch_read (LabExerciseEnv    *env,
                                      const LabExercise *exercise);
 
+/* Stops the watcher so that its probe's analysis is on disk, keeps the
+ * worst gap of every period in the state ("probe.longest_gap_ms", and
+ * when it began, "probe.gap_at_ms": real time of the last reply before
+ * it), starts the watcher again on address, and adds probe_downtime_ms,
+ * probe_sent and probe_lost to the report's figures. */
+void      lab_exercise_probe_figures (LabExerciseEnv    *env,
+                                      const LabExercise *exercise,
+                                      LabExerciseReport *report,
+                                      const char        *address);
+
+/* What the ha check read (lab-exercise-ha.c); the grade is pure. */
+typedef struct {
+  const char *guest;
+  const char *address;
+  const char *victim;        /* where the guest ran at start */
+  guint       n_nodes;
+  gint64      since_us;      /* start, real time */
+  gint64      fault_us;      /* the probe's last reply before its worst gap; 0: unknown */
+  const char *ask_node;      /* a surviving node, for the commands in the hints */
+  const char *cib_xml;       /* `cibadmin --query`; NULL: could not be read */
+  const char *cluster_error; /* why the cluster could not be asked; NULL: it answered */
+  gboolean    victim_online; /* crm_mon lists the victim online */
+  GPtrArray  *events;        /* LabClusterEvent* from the survivors' logs; NULL: none read */
+  const char *runs_on;       /* where libvirt runs the guest; NULL: nowhere */
+  const char *unreachable;   /* nodes whose libvirt did not answer */
+  const char *boot0;         /* boot_id at start */
+  const char *boot_now;      /* boot_id now; NULL: no answer */
+  const char *guest_error;   /* why it did not answer */
+} LabExerciseHaFacts;
+
+/* The steps ha.managed, ha.fault, ha.restarted, ha.answers, and the
+ * failover's phases (lab_failover_phases_from_events) in the figures. */
+void      lab_exercise_ha_grade (LabExerciseReport        *report,
+                                 const LabExerciseHaFacts *facts);
+
 /* The rows (lab-exercise-<name>.c). */
 extern const LabExercise lab_exercise_snapshot;
 extern const LabExercise lab_exercise_clone;
 extern const LabExercise lab_exercise_template;
 extern const LabExercise lab_exercise_migrate;
 extern const LabExercise lab_exercise_storage;
+extern const LabExercise lab_exercise_ha;
 
 G_END_DECLS

@@ -714,6 +714,58 @@ lab_exercise_watch_read (LabExerciseEnv *env, const LabExercise *exercise)
   return JSON_NODE_HOLDS_OBJECT (root) ? json_object_ref (json_node_get_object (root)) : NULL;
 }
 
+/* The watcher's probe (migrate, ha): see lab-exercise-private.h. */
+void
+lab_exercise_probe_figures (LabExerciseEnv *env, const LabExercise *ex, LabExerciseReport *report,
+                            const char *address)
+{
+  g_autofree char *k_pid = lab_exercise_key (ex, "watch.pid");
+  g_autoptr(JsonObject) watch = NULL;
+  g_autofree char *k_gap = lab_exercise_key (ex, "probe.longest_gap_ms");
+  g_autofree char *k_sent = lab_exercise_key (ex, "probe.sent");
+  g_autofree char *k_lost = lab_exercise_key (ex, "probe.lost");
+  g_autofree char *k_at = lab_exercise_key (ex, "probe.gap_at_ms");
+  JsonObject *probe;
+  double gap;
+
+  if (lab_state_has (env->ctx->state, k_pid))
+    {
+      lab_exercise_watch_stop (env, ex);
+      watch = lab_exercise_watch_read (env, ex);
+      probe = watch != NULL && json_object_has_member (watch, "probe") ? json_object_get_object_member (watch, "probe")
+                                                                       : NULL;
+      if (probe != NULL)
+        {
+          /* the worst gap of every period the watcher ran */
+          gap = json_object_get_double_member_with_default (probe, "downtime_ms", 0);
+          if (gap > lab_state_get_int (env->ctx->state, k_gap, 0))
+            {
+              double t0 = json_object_get_double_member_with_default (probe, "t0", 0);
+
+              lab_state_set_int (env->ctx->state, k_gap, (gint64) (gap + 0.5));
+              /* when the gap began: the last reply before it, real time */
+              if (t0 > 0)
+                lab_state_set_int (env->ctx->state, k_at,
+                                   (gint64) (t0 * 1000
+                                             + json_object_get_double_member_with_default (probe, "gap_offset_ms", 0)));
+            }
+          lab_state_set_int (env->ctx->state, k_sent, lab_state_get_int (env->ctx->state, k_sent, 0)
+                                                          + json_object_get_int_member_with_default (probe, "sent", 0));
+          lab_state_set_int (env->ctx->state, k_lost, lab_state_get_int (env->ctx->state, k_lost, 0)
+                                                          + json_object_get_int_member_with_default (probe, "lost", 0));
+        }
+      /* and on it goes, for a later check */
+      lab_exercise_watch_start (env, ex, address, TRUE, NULL);
+      lab_state_save (env->ctx->state, NULL);
+    }
+  if (lab_state_has (env->ctx->state, k_sent))
+    {
+      json_object_set_int_member (report->figures, "probe_downtime_ms", lab_state_get_int (env->ctx->state, k_gap, 0));
+      json_object_set_int_member (report->figures, "probe_sent", lab_state_get_int (env->ctx->state, k_sent, 0));
+      json_object_set_int_member (report->figures, "probe_lost", lab_state_get_int (env->ctx->state, k_lost, 0));
+    }
+}
+
 /* The watcher's record: the boot_id changes it saw, the latest report. */
 typedef struct {
   GPtrArray *ids;       /* JsonObject* {t, boot_id, uptime} */
@@ -794,6 +846,7 @@ lab_exercise_watch (LabExerciseEnv *env, const LabExercise *exercise, GError **e
   g_autoptr(JsonObject) old = lab_exercise_watch_read (env, exercise);
   WatchRecord rec = { g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref), NULL };
   gboolean ok = TRUE;
+  double probe_t0 = 0;
 
   if (address == NULL)
     {
@@ -819,6 +872,8 @@ lab_exercise_watch (LabExerciseEnv *env, const LabExercise *exercise, GError **e
           g_ptr_array_unref (rec.ids);
           return FALSE;
         }
+      /* the real time of the first send: the gap's offsets count from it */
+      probe_t0 = g_get_real_time () / 1e6;
     }
   while (!g_cancellable_is_cancelled (env->ctx->cancellable))
     {
@@ -843,6 +898,7 @@ lab_exercise_watch (LabExerciseEnv *env, const LabExercise *exercise, GError **e
           g_autoptr(JsonNode) n = lab_probe_result_to_json (&result);
 
           rec.probe = json_object_ref (json_node_get_object (n));
+          json_object_set_double_member (rec.probe, "t0", probe_t0);
         }
     }
   if (ok)

@@ -174,6 +174,25 @@ lab_exercise_report_format (const LabExerciseReport *r)
                             (long long) json_object_get_int_member (r->figures, "probe_downtime_ms"),
                             (long long) json_object_get_int_member (r->figures, "probe_sent"),
                             (long long) json_object_get_int_member (r->figures, "probe_lost"));
+  if (json_object_has_member (r->figures, "phases"))
+    {
+      JsonArray *phases = json_object_get_array_member (r->figures, "phases");
+      gboolean from_probe = g_strcmp0 (json_object_get_string_member_with_default (r->figures, "fault_from", ""),
+                                       "probe") == 0;
+
+      g_string_append_printf (s, from_probe ? _("Failover of node %s, time since the fault (the last ping reply):\n")
+                                            : _("Failover of node %s, time since corosync first lost it:\n"),
+                              json_object_get_string_member_with_default (r->figures, "victim", "?"));
+      for (guint i = 0; i < json_array_get_length (phases); i++)
+        {
+          JsonObject *p = json_array_get_object_element (phases, i);
+          const char *node = json_object_get_string_member_with_default (p, "node", NULL);
+
+          g_string_append_printf (s, "  %+9.3f s  %s%s%s\n", json_object_get_int_member (p, "offset_ms") / 1000.0,
+                                  json_object_get_string_member (p, "label"), node != NULL ? ": " : "",
+                                  node != NULL ? node : "");
+        }
+    }
   g_string_append_printf (s, _("%u of %u steps passed.\n"), passed, r->steps->len);
   return g_string_free (s, FALSE);
 }
@@ -307,27 +326,13 @@ lab_exercise_env_node (LabExerciseEnv *env, const char *node, GError **error)
 
 /* ---- the table ---------------------------------------------------------- */
 
-static char *
-ha_unavailable (LabExerciseEnv *env)
-{
-  /* no flavor has an HA cluster yet (issue: the cluster layer) */
-  return g_strdup_printf (_("needs an HA cluster across the nodes, and flavor %s has none yet "
-                            "(the cluster layer is being built); nothing to check"),
-                          lab_flavor_to_string (env->ctx->recipe->flavor));
-}
-
-static const LabExercise exercise_ha = {
-  "ha", N_("High availability: restart a VM on another node after its node fails"),
-  ha_unavailable, NULL, NULL, NULL,
-};
-
 static const LabExercise * const exercises[] = {
   &lab_exercise_snapshot,
   &lab_exercise_clone,
   &lab_exercise_template,
   &lab_exercise_migrate,
   &lab_exercise_storage,
-  &exercise_ha,
+  &lab_exercise_ha,
   NULL,
 };
 

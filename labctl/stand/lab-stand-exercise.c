@@ -1,6 +1,8 @@
 /* lab-stand-exercise.c: exercises on a stand, in a worker thread. */
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "lab-stand-exercise.h"
 
 #include "lab-error.h"
@@ -150,6 +152,57 @@ lab_stand_class_report (const char *dir, LabClassReportFormat format, gboolean j
 {
   g_autoptr(JsonNode) report = lab_class_report_load (dir, error);
 
+  if (report == NULL)
+    return NULL;
+  if (json)
+    return json_to_string (report, TRUE);
+  return lab_class_report_render (report, format);
+}
+
+/* Removes what the fetch wrote into the temporary dir: SEAT/NAME.json. */
+static void
+remove_fetched (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *seat;
+
+  while (d != NULL && (seat = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *seat_dir = g_build_filename (dir, seat, NULL);
+      g_autoptr(GDir) sd = g_dir_open (seat_dir, 0, NULL);
+      const char *name;
+
+      while (sd != NULL && (name = g_dir_read_name (sd)) != NULL)
+        if (g_str_has_suffix (name, ".json"))
+          {
+            g_autofree char *path = g_build_filename (seat_dir, name, NULL);
+
+            g_remove (path);
+          }
+      g_rmdir (seat_dir);
+    }
+  g_rmdir (dir);
+}
+
+char *
+lab_stand_class_report_hosts (const char *hosts, const LabClassFetchOptions *options, const char *save_dir,
+                              LabClassReportFormat format, gboolean json, GError **error)
+{
+  g_autoptr(GPtrArray) seats = lab_class_hosts_load (hosts, error);
+  g_autoptr(JsonNode) report = NULL;
+  g_autofree char *tmp = NULL;
+
+  if (seats == NULL)
+    return NULL;
+  if (save_dir == NULL)
+    {
+      tmp = g_dir_make_tmp ("labctl-class-XXXXXX", error);
+      if (tmp == NULL)
+        return NULL;
+    }
+  report = lab_class_report_fetch (seats, options, save_dir != NULL ? save_dir : tmp, error);
+  if (tmp != NULL)
+    remove_fetched (tmp);
   if (report == NULL)
     return NULL;
   if (json)

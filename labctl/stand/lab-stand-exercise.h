@@ -46,4 +46,14 @@ char              *lab_stand_class_report    (const char           *dir,
                                               gboolean              json,
                                               GError              **error);
 
+/* The class report of the seats listed in the hosts file, fetched over
+ * ssh (lab_class_report_fetch) into save_dir (NULL: a temporary
+ * directory, removed afterwards). */
+char              *lab_stand_class_report_hosts (const char                 *hosts,
+                                                 const LabClassFetchOptions *options,
+                                                 const char                 *save_dir,
+                                                 LabClassReportFormat        format,
+                                                 gboolean                    json,
+                                                 GError                    **error);
+
 G_END_DECLS

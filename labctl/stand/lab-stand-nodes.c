@@ -247,3 +247,18 @@ lab_stand_node_shell (const char *recipe_name, const char *node, const char *con
     }
   return lab_runner_run_interactive (stand->runner, (const char * const *) cmd, exit_status, error);
 }
+
+gboolean
+lab_stand_node_poweroff (const char *recipe_name, const char *node, GError **error)
+{
+  g_autoptr(LabStand) stand = lab_stand_open (recipe_name, FALSE, NULL, NULL, error);
+
+  if (stand == NULL)
+    return FALSE;
+  if (lab_recipe_find_node (stand->ctx.recipe, node) == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_USAGE, _("Lab %s has no node %s"), stand->ctx.recipe->name, node);
+      return FALSE;
+    }
+  return lab_flavor_node_fault (&stand->ctx, node, LAB_NODE_FAULT_POWEROFF, error);
+}

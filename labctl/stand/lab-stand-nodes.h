@@ -63,6 +63,13 @@ gboolean       lab_stand_node_shell            (const char        *recipe_name,
                                                 int               *exit_status,
                                                 GError           **error);
 
+/* `labctl nodes poweroff`: forces node off at once, as a power failure
+ * would (the flavor's POWEROFF fault: virDomainDestroy for a VM node,
+ * every process of a container node killed); nothing is shut down. */
+gboolean       lab_stand_node_poweroff         (const char        *recipe_name,
+                                                const char        *node,
+                                                GError           **error);
+
 char         **lab_stand_nodes_snapshot_list   (LabStandNodes *self,
                                                 const char    *node,
                                                 GError       **error);

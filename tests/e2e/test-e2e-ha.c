@@ -7,7 +7,9 @@
  * the phases are present and in order, the probe's downtime matches the
  * answer phase, the fenced node rejoins; a fence device that cannot fence:
  * the experiment reports the stuck phase and claims no recovery; the
- * quorum experiment (a node alone does not start the guest); `reset`
+ * quorum experiment (a node alone does not start the guest); the ha
+ * exercise done by a scripted student (a graceful standby first: FAIL at
+ * ha.fault; then HA and `labctl nodes poweroff`: PASS); `reset`
  * after the failovers; `down`: no corosync, pacemaker, fence agent or
  * namespace of the lab is left. */
 #include "config.h"
@@ -319,6 +321,196 @@ test_quorum (void)
   g_assert_true (lab_probe_ping_once (guest_address, NULL, 5000, NULL, NULL));
 }
 
+/* ---- the ha exercise, done by a scripted student --------------------------- */
+
+/* Kept for the guide and the unit tests: meson-logs/ha-exercise/NAME. */
+static void
+keep (const char *name, const char *text)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("MESON_BUILD_ROOT") != NULL ? g_getenv ("MESON_BUILD_ROOT")
+                                                                                 : LABCTL_BUILD_DIR,
+                                           "meson-logs", "ha-exercise", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_mkdir_with_parents (dir, 0755);
+  g_file_set_contents (path, text != NULL ? text : "", -1, NULL);
+}
+
+/* The survivors' logs since the exercise started (the lines after since). */
+static void
+keep_logs (const char *prefix, const char *victim, const char *since)
+{
+  for (int i = 1; i <= 3; i++)
+    {
+      g_autofree char *node = g_strdup_printf ("node%d", i);
+      const char *logs[] = { "corosync", "pacemaker" };
+
+      if (g_str_equal (node, victim))
+        continue;
+      for (guint k = 0; k < G_N_ELEMENTS (logs); k++)
+        {
+          g_autofree char *cmd = g_strdup_printf ("awk '$0 >= \"%s\"' /var/log/%s/%s.log", since, logs[k], logs[k]);
+          g_autofree char *name = g_strdup_printf ("%s-%s-%s.log", prefix, node, logs[k]);
+          int st = 0;
+          g_autofree char *text = on_node (node, cmd, &st);
+
+          keep (name, text);
+        }
+    }
+}
+
+/* "Mon DD HH:MM:SS" as the logs write it, now. */
+static char *
+log_now (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  return g_date_time_format (now, "%b %d %H:%M:%S");
+}
+
+/* The result of step id in `exercise check ha --json`; the text form too. */
+static char *
+ha_check (const char *id, int *rc, char **out_json)
+{
+  g_autofree char *out = run_labctl (rc, "exercise", "check", "ha", "--json", NULL);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  JsonArray *steps = NULL;
+
+  if (out != NULL && json_parser_load_from_data (p, out, -1, NULL) && json_parser_get_root (p) != NULL)
+    steps = json_object_get_array_member (json_node_get_object (json_parser_get_root (p)), "steps");
+  if (out_json != NULL)
+    *out_json = g_strdup (out);
+  for (guint i = 0; steps != NULL && i < json_array_get_length (steps); i++)
+    {
+      JsonObject *st = json_array_get_object_element (steps, i);
+
+      if (g_str_equal (json_object_get_string_member (st, "id"), id))
+        return g_strdup (json_object_get_string_member (st, "result"));
+    }
+  return NULL;
+}
+
+static gboolean
+cib_has_unmanaged (const char *node)
+{
+  int st = 0;
+  g_autofree char *cib = on_node (node, "cibadmin --query", &st);
+
+  return cib != NULL && strstr (cib, "name=\"is-managed\" value=\"false\"") != NULL;
+}
+
+/* Waits until the guest runs on a node other than not_on (NULL: any). */
+static char *
+wait_guest_on (const char *ask, const char *not_on, guint seconds)
+{
+  for (guint i = 0; i < seconds * 2; i++)
+    {
+      gboolean quorate = FALSE;
+      guint online = 0;
+      char *on = NULL;
+
+      if (cluster_state (ask, &quorate, &online, &on) && on != NULL && g_strcmp0 (on, not_on) != 0)
+        return on;
+      g_free (on);
+      g_usleep (500 * 1000);
+    }
+  return NULL;
+}
+
+static void
+test_exercise_ha (void)
+{
+  int rc = -1, st = 0;
+  g_autofree char *out = NULL, *json = NULL, *result = NULL, *victim = NULL, *ask = NULL, *moved = NULL;
+  g_autofree char *since = NULL, *cmd = NULL, *cib = NULL, *text = NULL;
+  gboolean quorate = FALSE;
+  guint online = 0;
+
+  /* the wrong solution first: HA again, but the node put in standby (a
+   * planned move, nothing fails) */
+  g_assert_true (cluster_state ("node2", &quorate, &online, &victim));
+  g_assert_nonnull (victim);
+  if (victim == NULL)
+    return;
+  ask = g_strdup (g_str_equal (victim, "node2") ? "node3" : "node2");
+  since = log_now ();
+  out = run_labctl (&rc, "exercise", "start", "ha", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (out != NULL ? strstr (out, "labctl nodes poweroff") : NULL);
+  keep ("start.txt", out);
+  g_assert_true (cib_has_unmanaged (ask));
+  cib = on_node (ask, "cibadmin --query", &st);
+  keep ("cib-unmanaged.xml", cib);
+  g_free (on_node (ask, "crm_resource --resource tiny --meta --delete-parameter is-managed", &st));
+  g_assert_cmpint (st, ==, 0);
+  g_clear_pointer (&cib, g_free);
+  cib = on_node (ask, "cibadmin --query", &st);
+  keep ("cib-managed.xml", cib);
+  cmd = g_strdup_printf ("crm_attribute --node %s --name standby --update on", victim);
+  g_free (on_node (ask, cmd, &st));
+  g_assert_cmpint (st, ==, 0);
+  moved = wait_guest_on (ask, victim, 60);
+  g_assert_nonnull (moved);
+  g_free (result);
+  result = ha_check ("ha.fault", &rc, &json);
+  keep ("check-standby.json", json);
+  g_assert_cmpstr (result, ==, "FAIL");
+  g_assert_cmpint (rc, ==, 1);
+  g_free (ha_check ("ha.managed", &rc, NULL));
+  keep_logs ("standby", victim, since);
+  g_free (cmd);
+  cmd = g_strdup_printf ("crm_attribute --node %s --name standby --delete", victim);
+  g_free (on_node (ask, cmd, &st));
+  g_assert_cmpint (st, ==, 0);
+  g_free (run_labctl (&rc, "exercise", "finish", "ha", NULL));
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_false (cib_has_unmanaged (ask));
+
+  /* the right one: HA, then the node forced off */
+  g_clear_pointer (&victim, g_free);
+  victim = g_steal_pointer (&moved);
+  g_free (ask);
+  ask = g_strdup (g_str_equal (victim, "node2") ? "node3" : "node2");
+  g_free (since);
+  since = log_now ();
+  g_free (out);
+  out = run_labctl (&rc, "exercise", "start", "ha", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (cib_has_unmanaged (ask));
+  g_free (on_node (ask, "crm_resource --resource tiny --meta --delete-parameter is-managed", &st));
+  g_assert_cmpint (st, ==, 0);
+  g_free (out);
+  out = run_labctl (&rc, "nodes", "poweroff", victim, NULL);
+  g_assert_cmpint (rc, ==, 0);
+  moved = wait_guest_on (ask, victim, 90);
+  g_assert_nonnull (moved);
+  g_assert_true (lab_probe_ping_once (guest_address, NULL, 90000, NULL, NULL));
+  text = run_labctl (&rc, "exercise", "check", "ha", NULL);
+  keep ("check-poweroff.txt", text);
+  g_free (result);
+  g_free (json);
+  result = ha_check ("ha.answers", &rc, &json);
+  keep ("check-poweroff.json", json);
+  g_assert_cmpstr (result, ==, "PASS");
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (json != NULL ? strstr (json, "\"fence-done\"") : NULL);
+  g_assert_nonnull (json != NULL ? strstr (json, "\"started\"") : NULL);
+  keep_logs ("poweroff", victim, since);
+  g_free (run_labctl (&rc, "exercise", "finish", "ha", NULL));
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_false (cib_has_unmanaged (ask));
+  /* the node forced off comes back with the plan */
+  g_free (run_labctl (&rc, "up", NULL));
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (cluster_state (ask, &quorate, &online, NULL));
+  g_assert_cmpuint (online, ==, 3);
+  {
+    g_autofree char *pids = stand_test_run ("pgrep -f \"exercise watch\"", &st, NULL);
+
+    g_assert_true (pids == NULL || strstr (pids, lab) == NULL);
+  }
+}
+
 static void
 test_reset (void)
 {
@@ -427,6 +619,7 @@ main (int argc, char **argv)
   g_test_add_func ("/e2e-ha/failover-partition", test_failover_partition);
   g_test_add_func ("/e2e-ha/failover-fence-fails", test_fence_fails);
   g_test_add_func ("/e2e-ha/quorum", test_quorum);
+  g_test_add_func ("/e2e-ha/exercise-ha", test_exercise_ha);
   g_test_add_func ("/e2e-ha/reset", test_reset);
   g_test_add_func ("/e2e-ha/down", test_down);
   rc = g_test_run ();

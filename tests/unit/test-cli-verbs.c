@@ -74,7 +74,7 @@ static void
 test_command_help (void)
 {
   g_auto(LabTestRun) r = { 0 };
-  static const char * const verbs[] = { "list", "start", "stop", "console", "ssh", "snapshot", "revert" };
+  static const char * const verbs[] = { "list", "start", "stop", "console", "ssh", "poweroff", "snapshot", "revert" };
 
   if (!lab_test_run_labctl (&r, "nodes", "--help", NULL))
     return;
@@ -180,6 +180,13 @@ test_arg_counts (void)
                                             "labctl recipe show [FILE]\n" },
     { { "experiment", "migrate", "x", NULL }, "labctl experiment migrate: unexpected argument 'x'\n" },
     { { "reap", NULL }, "labctl reap: missing argument; usage: labctl reap -- COMMAND [ARG...]\n" },
+    { { "nodes", "poweroff", NULL }, "labctl nodes poweroff: missing argument; usage: labctl nodes poweroff NODE\n" },
+    { { "class", "report", NULL }, "labctl class report: give the directory of collected results, or --hosts FILE" },
+    { { "class", "report", "d", "--hosts", "h" }, "labctl class report: give DIR or --hosts FILE, not both" },
+    { { "class", "report", "d", "--save", "x" }, "labctl class report: --save, --ssh-option, --exercise and "
+                                                  "--labctl go with --hosts" },
+    { { "class", "report", "--hosts", "h", "--timeout=0" }, "labctl class report: --timeout and --parallel must be "
+                                                            "positive" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -306,7 +313,7 @@ test_complete (void)
   }
   {
     g_auto(GStrv) got = complete ("nodes", "", NULL);
-    assert_strv (got, (const char * const[]) { "list", "start", "stop", "console", "ssh", "snapshot", "revert", NULL });
+    assert_strv (got, (const char * const[]) { "list", "start", "stop", "console", "ssh", "poweroff", "snapshot", "revert", NULL });
   }
   {
     g_auto(GStrv) got = complete ("nodes", "snapshot", "--", NULL);
@@ -345,6 +352,14 @@ test_complete (void)
   {
     g_auto(GStrv) got = complete ("experiment", recipe_eq, "migrate", "--to", "", NULL);
     assert_strv (got, (const char * const[]) { "node1", "node2", NULL });
+  }
+  {
+    g_auto(GStrv) got = complete ("exercise", "start", "", NULL);
+    assert_strv (got, (const char * const[]) { "snapshot", "clone", "template", "migrate", "storage", "ha", NULL });
+  }
+  {
+    g_auto(GStrv) got = complete ("exercise", "check", "--recipe", e2e, "c", NULL);
+    assert_strv (got, (const char * const[]) { "clone", NULL });
   }
   {
     g_auto(GStrv) got = complete ("check", "--", NULL);
@@ -392,7 +407,8 @@ test_bash_completion (void)
     "comp 'labctl nodes '\n"
     "comp 'labctl --recipe kvm-3node nodes start '\n"
     "comp 'labctl recipe validate e2e'\n"
-    "comp 'labctl up --recipe kvm'\n",
+    "comp 'labctl up --recipe kvm'\n"
+    "comp 'labctl exercise finish s'\n",
     helpers, script, data_dir);
   {
     const char *argv[] = { bash, "-c", program, NULL };
@@ -404,10 +420,11 @@ test_bash_completion (void)
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpstr (r.out, ==,
                    "labctl n|nodes\n"
-                   "labctl nodes |list start stop console ssh snapshot revert\n"
+                   "labctl nodes |list start stop console ssh poweroff snapshot revert\n"
                    "labctl --recipe kvm-3node nodes start |node1 node2 node3\n"
                    "labctl recipe validate e2e|e2e.lab\n"
-                   "labctl up --recipe kvm|kvm-3node\n");
+                   "labctl up --recipe kvm|kvm-3node\n"
+                   "labctl exercise finish s|snapshot storage\n");
 }
 
 int

@@ -841,6 +841,60 @@ test_class_report (void)
   }
 }
 
+/* The hosts file of `class report --hosts`: seats, names, the errors. */
+static void
+test_class_hosts (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("labctl-hosts-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "hosts", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) seats = NULL;
+  LabClassSeat *s;
+  const struct {
+    const char *text;
+    const char *in_error;
+  } bad[] = {
+    { "pc01\n-oProxyCommand=x pc02\n", "hosts:2: '-oProxyCommand=x' is not an ssh destination" },
+    { "pc01 a b\n", "hosts:1: 'pc01 a b'" },
+    { "pc01 seat/1\n", "hosts:1: seat name 'seat/1'" },
+    { "pc01 s\npc02 s\n", "hosts:2: seat 's' is listed twice" },
+    { "# nobody\n\n", "lists no seat" },
+  };
+
+  g_assert_true (g_file_set_contents (path, "# room 204\nstudent@pc07 seat-07\n  pc08   # no name: the host\n"
+                                            "ssh://root@10.0.0.9:2222\n", -1, NULL));
+  seats = lab_class_hosts_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (seats);
+  if (seats == NULL)
+    return;
+  g_assert_cmpuint (seats->len, ==, 3);
+  s = g_ptr_array_index (seats, 0);
+  g_assert_cmpstr (s->seat, ==, "seat-07");
+  g_assert_cmpstr (s->destination, ==, "student@pc07");
+  g_assert_cmpuint (s->line, ==, 2);
+  s = g_ptr_array_index (seats, 1);
+  g_assert_cmpstr (s->seat, ==, "pc08");
+  s = g_ptr_array_index (seats, 2);
+  g_assert_cmpstr (s->seat, ==, "10.0.0.9");
+  g_assert_cmpstr (s->destination, ==, "ssh://root@10.0.0.9:2222");
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) e = NULL;
+      g_autoptr(GPtrArray) none = NULL;
+
+      g_assert_true (g_file_set_contents (path, bad[i].text, -1, NULL));
+      none = lab_class_hosts_load (path, &e);
+      g_assert_null (none);
+      g_assert_nonnull (e);
+      if (e != NULL && strstr (e->message, bad[i].in_error) == NULL)
+        g_test_message ("%s (wanted %s)", e->message, bad[i].in_error);
+      g_assert_true (e != NULL && strstr (e->message, bad[i].in_error) != NULL);
+    }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -870,5 +924,6 @@ main (int argc, char **argv)
   ADD ("storage/answers", test_storage_answers);
   g_test_add_func ("/exercise/guest-id", test_guest_id_parse);
   g_test_add_func ("/exercise/class-report", test_class_report);
+  g_test_add_func ("/exercise/class-hosts", test_class_hosts);
   return g_test_run ();
 }
