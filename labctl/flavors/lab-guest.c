@@ -942,11 +942,11 @@ static const LabStepInfo snapshot_step = {
 void
 lab_guest_add_steps (LabPlan *plan, LabContext *ctx)
 {
-  lab_guest_add_steps_full (plan, ctx, TRUE);
+  lab_guest_add_steps_full (plan, ctx, TRUE, TRUE);
 }
 
 void
-lab_guest_add_steps_full (LabPlan *plan, LabContext *ctx, gboolean clean_image)
+lab_guest_add_steps_full (LabPlan *plan, LabContext *ctx, gboolean clean_image, gboolean lun_slices)
 {
   LabRecipe *r = ctx->recipe;
 
@@ -954,7 +954,7 @@ lab_guest_add_steps_full (LabPlan *plan, LabContext *ctx, gboolean clean_image)
     {
       LabGuest *g = g_ptr_array_index (r->guests, i);
 
-      if (g->disk_bytes > 0)
+      if (g->disk_bytes > 0 && lun_slices)
         lab_plan_add_step (plan, &disk_step, g->name, g->name, g, NULL);
       lab_plan_add_step (plan, &define_step, g->name, g->name, g, NULL);
     }

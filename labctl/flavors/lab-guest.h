@@ -94,9 +94,11 @@ void         lab_guest_add_steps      (LabPlan    *plan,
                                        LabContext *ctx);
 /* The same; clean_image FALSE: no guests.snapshot (reset boots the guest
  * again: kvm nodes, whose own disks reset rewrites, could not keep the
- * image, and the host's files are not theirs). */
+ * image, and the host's files are not theirs); lun_slices FALSE: no
+ * guests.disk (the nodes see the guests' LVs themselves). */
 void         lab_guest_add_steps_full (LabPlan    *plan,
                                        LabContext *ctx,
-                                       gboolean    clean_image);
+                                       gboolean    clean_image,
+                                       gboolean    lun_slices);
 
 G_END_DECLS

@@ -347,7 +347,7 @@ test_reboot (void)
 {
   g_autofree char *cmd = g_strdup_printf ("virsh -c '%s' reboot node2", uri);
   g_autoptr(GError) error = NULL;
-  gint64 deadline = g_get_monotonic_time () + 6 * 60 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + 12 * 60 * G_USEC_PER_SEC;
   g_autofree char *after = NULL;
   g_autofree char *session = NULL;
   int rc = -1;

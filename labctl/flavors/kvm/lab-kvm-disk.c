@@ -349,6 +349,10 @@ disk_describe (LabContext *ctx, gpointer data, gboolean down)
                                            "/etc/iscsi/initiatorname.iscsi (%s), the node's SSH host key, "
                                            "/etc/ssh/ssh_known_hosts, /root/.ssh (labctl's and the nodes' keys)",
                                            script, node->name, node->address, r->subnet_prefix, iqn));
+  if (r->guests->len > 0)
+    g_ptr_array_add (lines, g_strdup_printf ("# %s also writes each guest's kernel and initrd to "
+                                             "/var/lib/labctl/guests/<guest>/kernel, initrd (the node's libvirt "
+                                             "boots them)", script));
   lab_lines_add_cmd (lines, "debugfs", "-w", "-f", script, lv, NULL);
   return lab_lines_steal (g_steal_pointer (&lines));
 }

@@ -256,8 +256,9 @@ void
 lab_kvm_add_guest_steps (LabPlan *plan, LabContext *ctx)
 {
   /* no clean image: `reset` rewrites the nodes' disks and boots the guest
-   * again, which is its clean state (its root is its initramfs) */
-  lab_guest_add_steps_full (plan, ctx, FALSE);
+   * again, which is its clean state (its root is its initramfs); no LUN
+   * slices: a node sees a guest's LV through its own LVM */
+  lab_guest_add_steps_full (plan, ctx, FALSE, FALSE);
 }
 
 /* `reset` of the guests, after the nodes: each recreated on its home node
