@@ -111,7 +111,7 @@ lab_open (Lab *l, const char *name, guint nodes, gboolean with_guest, char **gue
     }
   text = g_strdup_printf ("[lab]\nname = %s\nflavor = kvm\n[storage]\nsize = 24G\nvg = vg_%s\ncontrol-port = %u\n"
                           "[network]\nsubnet = %s.0/24\n"
-                          "[nodes]\ncount = %u\nvcpus = 1\nmemory = 1536\ndisk = 5G\nos = debian12\n%s",
+                          "[nodes]\ncount = %u\nvcpus = 2\nmemory = 1536\ndisk = 5G\nos = debian12\n%s",
                           l->lab, l->lab, 3300 + (guint) getpid () % 1000, prefix, nodes, guest != NULL ? guest : "");
   l->recipe = g_build_filename (l->work_dir, "bench.lab", NULL);
   if (!g_file_set_contents (l->recipe, text, -1, &error))

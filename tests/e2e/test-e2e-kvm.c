@@ -484,7 +484,7 @@ write_recipe (const char *subnet_prefix, guint control_port, GError **error)
     "[lab]\nname = %s\nflavor = kvm\n"
     "[storage]\nsize = 16G\nvg = %s\ncontrol-port = %u\n"
     "[network]\nsubnet = %s.0/24\n"
-    "[nodes]\ncount = 2\nvcpus = 1\nmemory = 1536\ndisk = 5G\nos = debian12\n"
+    "[nodes]\ncount = 2\nvcpus = 2\nmemory = 1536\ndisk = 5G\nos = debian12\n"
     "[guest tiny]\nnode = node1\nmemory = 112\ndisk = 16M\nkernel = %s\ninitrd = %s\n"
     "cmdline = console=ttyS0 quiet guestip=%s/24\naddress = %s\n"
     "[guest ct]\ntype = container\nnode = node1\nmemory = 64\ndisk = 32M\ninitrd = %s\naddress = %s\n",
