@@ -160,7 +160,10 @@ lab_kvm_container_rootfs_write (LabContext *ctx, LabGuest *guest, GError **error
   const char *dev = lab_state_get_string (ctx->state, "storage.pv.device");
   g_autofree char *lv = g_strconcat (ctx->recipe->lv_prefix, guest->name, NULL);
   g_autofree char *state = lab_context_get_state_dir (ctx);
-  g_autofree char *dir = g_build_filename (state, "guests", guest->name, "root", NULL);
+  /* a directory of its own, removed afterwards (`down` removes only the
+   * state dir's known subdirectories) */
+  g_autofree char *name = g_strdup_printf ("rootfs-%s.tmp", guest->name);
+  g_autofree char *dir = g_build_filename (state, name, NULL);
   g_autofree char *offset_opt = NULL;
   g_autofree char *blocks = NULL;
   g_autofree char *key = g_strdup_printf (LAB_KVM_K_ROOTFS, guest->name);
