@@ -16,6 +16,8 @@
 
 #define REPLIES_BEFORE 20
 #define REPLIES_AFTER  30
+/* a restarted container on a TCG node: libvirt_lxc, its init, its NIC */
+#define RESTART_ANSWER_MS (2 * 60 * 1000)
 
 void
 lab_migration_result_clear (LabMigrationResult *result)
@@ -38,6 +40,7 @@ lab_migration_result_to_json (const LabMigrationResult *r)
   lab_json_member_string (b, "guest", r->guest);
   lab_json_member_string (b, "from", r->from_node);
   lab_json_member_string (b, "to", r->to_node);
+  lab_json_member_string (b, "kind", r->restart ? "restart" : "live");
   lab_json_member_boolean (b, "answers_after", r->answers_after);
   lab_json_member_double (b, "command_seconds", r->migration.command_seconds);
   json_builder_set_member_name (b, "probe");
@@ -89,14 +92,24 @@ lab_migration_result_format (const LabMigrationResult *r)
   if (r->have_stack)
     return lab_migration_stack_format (r);
   s = g_string_new (NULL);
-  g_string_append_printf (s, _("Live migration of %s: %s -> %s\n"), r->guest, r->from_node, r->to_node);
+  if (r->restart)
+    g_string_append_printf (s, _("Restart migration of container %s: %s -> %s\n"), r->guest, r->from_node,
+                            r->to_node);
+  else
+    g_string_append_printf (s, _("Live migration of %s: %s -> %s\n"), r->guest, r->from_node, r->to_node);
   g_string_append_printf (s, _("  downtime seen by ping:   %.1f ms (longest gap between replies, "
                                "ping every %.0f ms; seq %u -> %u at +%.0f ms)\n"),
                           r->probe.longest_gap_us / 1000.0, r->probe.interval_us / 1000.0,
                           r->probe.gap_from_seq, r->probe.gap_to_seq, r->probe.gap_offset_us / 1000.0);
   g_string_append_printf (s, _("  pings: %u sent, %u answered, %u lost\n"),
                           r->probe.n_sent, r->probe.n_received, r->probe.n_lost);
-  if (r->migration.have_job_stats)
+  if (r->restart)
+    g_string_append (s, _("  why it is longer than a VM's: a container shares its node's kernel, so its processes "
+                          "and memory cannot be copied to another node while it runs (libvirt's LXC driver has no "
+                          "live migration); it was stopped, its LV released on the source and mounted on the "
+                          "destination, and it started there: the downtime is a stop and a whole start, where a "
+                          "VM's is only the last pass of its memory\n"));
+  else if (r->migration.have_job_stats)
     {
       g_string_append_printf (s, _("  downtime by libvirt:     %llu ms\n"),
                               (unsigned long long) r->migration.downtime_ms);
@@ -243,6 +256,7 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
   g_autofree char *src_uri = NULL, *dst_uri = NULL, *peer_uri = NULL;
   g_autoptr(LabProbe) probe = NULL;
   g_autoptr(GError) migrate_error = NULL;
+  g_autoptr(GError) deactivate_error = NULL;
   gboolean active = FALSE;
   gint64 t_start, t_end;
   SampleStream stream;
@@ -307,11 +321,19 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
   result->from_node = g_strdup (from);
   result->to_node = g_strdup (to_node);
 
-  src_uri = lab_flavor_node_uri (ctx, from, error);
-  dst_uri = src_uri != NULL ? lab_flavor_node_uri (ctx, to_node, error) : NULL;
-  peer_uri = dst_uri != NULL ? lab_flavor_node_peer_uri (ctx, to_node, error) : NULL;
-  if (peer_uri == NULL)
-    return FALSE;
+  result->restart = guest->container;
+  if (!guest->container)
+    {
+      src_uri = lab_flavor_node_uri (ctx, from, error);
+      dst_uri = src_uri != NULL ? lab_flavor_node_uri (ctx, to_node, error) : NULL;
+      peer_uri = dst_uri != NULL ? lab_flavor_node_peer_uri (ctx, to_node, error) : NULL;
+      if (peer_uri == NULL)
+        return FALSE;
+      /* the guest's disk usable on the destination too (a shared LV on kvm
+       * nodes: active on both while the memory moves) */
+      if (!lab_flavor_guest_disk_activate (ctx, guest, to_node, TRUE, error))
+        return FALSE;
+    }
 
   /* the probe runs first and sees the guest answer before anything moves */
   probe = lab_probe_new (guest->address, error);
@@ -330,11 +352,22 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
       return FALSE;
     }
 
-  lab_progress_info (ctx->progress, _("migrating %s from %s to %s (%s)"), guest->name, from, to_node, peer_uri);
+  if (guest->container)
+    lab_progress_info (ctx->progress, _("restarting container %s on %s (stopped on %s first)"), guest->name,
+                       to_node, from);
+  else
+    lab_progress_info (ctx->progress, _("migrating %s from %s to %s (%s)"), guest->name, from, to_node, peer_uri);
   t_start = g_get_monotonic_time ();
   lab_progress_write_phase (_("migration starts"), t_start - first_send (probe));
-  ok = lab_virt_migrate (guest->name, src_uri, from, peer_uri, dst_uri, to_node, &result->migration,
-                         &migrate_error);
+  if (guest->container)
+    {
+      ok = lab_guest_restart_on (ctx, guest, from, to_node, &migrate_error);
+      result->migration.migrated = ok;
+      result->migration.command_seconds = (g_get_monotonic_time () - t_start) / 1e6;
+    }
+  else
+    ok = lab_virt_migrate (guest->name, src_uri, from, peer_uri, dst_uri, to_node, &result->migration,
+                           &migrate_error);
   t_end = g_get_monotonic_time ();
   lab_progress_write_phase (_("migration returns"), t_end - first_send (probe));
 
@@ -343,7 +376,9 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
     {
       guint have = lab_probe_get_n_received (probe);
 
-      result->answers_after = lab_probe_wait_replies (probe, have + REPLIES_AFTER, 10000,
+      /* a restarted container answers once its init brought eth0 up */
+      result->answers_after = lab_probe_wait_replies (probe, have + REPLIES_AFTER,
+                                                      guest->container ? RESTART_ANSWER_MS : 10000,
                                                       ctx->cancellable, NULL);
     }
   lab_probe_stop (probe, 300, &result->probe, NULL);
@@ -366,6 +401,10 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
       lab_state_set_string (ctx->state, key, to_node);
       if (lab_state_get_path (ctx->state) != NULL && !lab_state_save (ctx->state, error))
         return FALSE;
+      /* ... and its disk is let go where it was (the source's QEMU is gone;
+       * a restarted container let it go before it started) */
+      if (!guest->container && !lab_flavor_guest_disk_activate (ctx, guest, from, FALSE, &deactivate_error))
+        lab_progress_info (ctx->progress, "%s", deactivate_error->message);
     }
   if (!ok)
     {

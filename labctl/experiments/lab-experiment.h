@@ -21,6 +21,7 @@ typedef struct {
   char             *guest;
   char             *from_node;
   char             *to_node;
+  gboolean          restart;          /* a restart migration (a container): stopped, then started on to_node */
   gboolean          answers_after;    /* the guest answered ping on the destination afterwards */
   LabProbeResult    probe;
   /* the migration call's wall time and libvirt's completed job on the
@@ -49,7 +50,9 @@ gboolean  lab_migration_result_plot    (const LabMigrationResult *result,
                                         GError                  **error);
 
 /* guest NULL: the first guest of the recipe; to_node NULL: the next node
- * after the one it runs on. interval_us 0: the probe's default (10 ms). */
+ * after the one it runs on. A VM migrates live; a container (type =
+ * container) restarts on to_node from the same LV (its downtime is a stop
+ * and a start, measured by the same probe). interval_us 0: the probe's default (10 ms). */
 gboolean  lab_experiment_migrate       (LabContext         *ctx,
                                         const char         *guest,
                                         const char         *to_node,

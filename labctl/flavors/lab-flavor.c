@@ -41,6 +41,15 @@ lab_flavor_check_matters (const LabFlavor *flavor, const char *check_id)
 }
 
 gboolean
+lab_flavor_guest_disk_activate (LabContext *ctx, LabGuest *guest, const char *node, gboolean active,
+                                GError **error)
+{
+  const LabFlavor *f = lab_flavor_for_context (ctx);
+
+  return f->guest_disk_activate == NULL || f->guest_disk_activate (ctx, guest, node, active, error);
+}
+
+gboolean
 lab_flavor_require_node_libvirt (LabContext *ctx, GError **error)
 {
   if (lab_flavor_for_context (ctx)->node_uri != NULL)

@@ -18,6 +18,7 @@
 #include "lab-cluster.h"
 #include "lab-plan.h"
 #include "lab-recipe.h"
+#include "lab-virt-xml.h"
 
 G_BEGIN_DECLS
 
@@ -156,6 +157,20 @@ typedef struct {
                                  JsonBuilder  *builder);
   void     (*node_status_text)  (JsonObject   *node,
                                  GString      *line);
+  /* Guests (lab-guest.c) on nodes that cannot see the host's files (kvm):
+   * guest_spec adjusts a guest's domain (its kernel and disk as the node
+   * sees them, pinning); guest_disk_activate makes the guest's disk usable
+   * on node before the guest starts or arrives there (active TRUE) and
+   * lets it go after it left (FALSE). NULL: the domain as lab-guest.c
+   * builds it, nothing to activate. */
+  void     (*guest_spec)        (LabContext       *ctx,
+                                 LabGuest         *guest,
+                                 LabVirtGuestSpec *spec);
+  gboolean (*guest_disk_activate) (LabContext    *ctx,
+                                   LabGuest      *guest,
+                                   const char    *node,
+                                   gboolean       active,
+                                   GError       **error);
   /* `reset`: back to the clean post-install state. */
   gboolean (*reset)             (LabContext   *ctx,
                                  GError      **error);
@@ -180,6 +195,14 @@ gboolean         lab_flavor_has_guests     (const LabFlavor *flavor);
 /* FALSE when a failure of check_id does not stop this flavor's `up`. */
 gboolean         lab_flavor_check_matters  (const LabFlavor *flavor,
                                             const char      *check_id);
+
+/* The row's guest_disk_activate on the node named node (TRUE when the
+ * row has none). */
+gboolean         lab_flavor_guest_disk_activate (LabContext *ctx,
+                                                 LabGuest   *guest,
+                                                 const char *node,
+                                                 gboolean    active,
+                                                 GError    **error);
 
 /* LAB_ERROR_UNSUPPORTED unless the flavor has libvirt on its nodes. */
 gboolean         lab_flavor_require_node_libvirt (LabContext *ctx,

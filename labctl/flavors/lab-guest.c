@@ -16,7 +16,10 @@
 #include "lab-probe.h"
 #include "lab-util.h"
 
-#define GUEST_BOOT_TIMEOUT_MS   120000
+/* a ceiling, reached only on failure: the tiny guest boots in seconds
+ * under KVM, in 1-2 min under TCG in TCG (kvm nodes on a host without
+ * usable KVM), longer on a loaded host */
+#define GUEST_BOOT_TIMEOUT_MS   (6 * 60 * 1000)
 #define GUEST_RESUME_TIMEOUT_MS  30000
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -100,14 +103,30 @@ guest_disk (LabContext *ctx, LabGuest *g, LabGuestDisk *disk)
   return TRUE;
 }
 
+/* The domain of the guest in this lab: the flavor's adjustments (a kvm
+ * node's own paths, pinning) on top of lab_guest_spec(). */
+static char *
+guest_xml_with (LabContext *ctx, LabGuest *g, const LabGuestDisk *disk)
+{
+  g_autoptr(LabVirtGuestSpec) spec = lab_guest_spec (ctx->recipe, g, disk);
+  const LabFlavor *flavor = lab_flavor_for_context (ctx);
+
+  if (flavor->guest_spec != NULL)
+    flavor->guest_spec (ctx, g, spec);
+  return g->container ? lab_virt_container_xml (spec) : lab_virt_guest_xml (spec);
+}
+
 char *
 lab_guest_xml (LabContext *ctx, LabGuest *g)
 {
   LabGuestDisk disk = { 0 };
   gboolean has = guest_disk (ctx, g, &disk);
 
-  return lab_guest_domain_xml (ctx->recipe, g, has ? &disk : NULL);
+  return guest_xml_with (ctx, g, has ? &disk : NULL);
 }
+
+static virDomainPtr define_on (LabContext *ctx, virConnectPtr conn, LabGuest *g, const char *node,
+                               GError **error);
 
 /* ---- ownership, lookup ------------------------------------------------- */
 
@@ -151,10 +170,26 @@ lookup_ours (virConnectPtr conn, LabContext *ctx, LabGuest *g, const char *node,
   return TRUE;
 }
 
-static virConnectPtr
-connect_node (LabContext *ctx, const char *node, GError **error)
+/* The node's libvirt for this guest: its QEMU driver, or for a container
+ * the same daemon's LXC driver ("qemu+libssh://..." -> "lxc+libssh://..."). */
+static char *
+guest_uri (LabContext *ctx, LabGuest *g, const char *node, GError **error)
 {
-  g_autofree char *uri = lab_flavor_node_uri (ctx, node, error);
+  char *uri = lab_flavor_node_uri (ctx, node, error);
+
+  if (uri != NULL && g->container && g_str_has_prefix (uri, "qemu"))
+    {
+      char *lxc = g_strconcat ("lxc", uri + strlen ("qemu"), NULL);
+      g_free (uri);
+      uri = lxc;
+    }
+  return uri;
+}
+
+static virConnectPtr
+connect_node (LabContext *ctx, LabGuest *g, const char *node, GError **error)
+{
+  g_autofree char *uri = guest_uri (ctx, g, node, error);
 
   return uri != NULL ? lab_virt_open (uri, error) : NULL;
 }
@@ -165,7 +200,7 @@ connect_node (LabContext *ctx, const char *node, GError **error)
 static gboolean
 find_on (LabContext *ctx, LabGuest *g, const char *node, virDomainPtr *out_dom, GError **error)
 {
-  g_autoptr(virConnect) conn = connect_node (ctx, node, error);
+  g_autoptr(virConnect) conn = connect_node (ctx, g, node, error);
 
   *out_dom = NULL;
   return conn != NULL && lookup_ours (conn, ctx, g, node, out_dom, error);
@@ -204,7 +239,7 @@ lab_guest_locate (LabContext *ctx, LabGuest *guest, char **out_node, gboolean *o
         seen |= g_str_equal (g_ptr_array_index (order, j), node);
       if (seen || find_node (ctx, node, NULL) == NULL)
         continue;
-      conn = connect_node (ctx, node, NULL);
+      conn = connect_node (ctx, guest, node, NULL);
       if (conn == NULL)
         continue;  /* node down: nothing runs there */
       if (!lookup_ours (conn, ctx, guest, node, &dom, error))
@@ -470,6 +505,39 @@ remove_from (virConnectPtr conn, LabContext *ctx, LabGuest *guest, const char *n
       lab_virt_set_error (error, _("Cannot undefine guest %s on node %s"), guest->name, node);
       return FALSE;
     }
+  /* its disk let go there: a container's root is mounted where it runs,
+   * and never on two nodes */
+  if (!lab_flavor_guest_disk_activate (ctx, guest, node, FALSE, strict ? error : NULL) && strict)
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+lab_guest_restart_on (LabContext *ctx, LabGuest *guest, const char *from, const char *to, GError **error)
+{
+  g_autoptr(virConnect) src = connect_node (ctx, guest, from, error);
+  g_autoptr(virConnect) dst = NULL;
+  g_autoptr(virDomain) dom = NULL;
+
+  /* stopped, undefined and its disk released on the source before it is
+   * touched on the destination */
+  if (src == NULL || !remove_from (src, ctx, guest, from, TRUE, error))
+    return FALSE;
+  record_node (ctx, guest, NULL);
+  if (!lab_flavor_guest_disk_activate (ctx, guest, to, TRUE, error))
+    return FALSE;
+  dst = connect_node (ctx, guest, to, error);
+  if (dst == NULL)
+    return FALSE;
+  dom = define_on (ctx, dst, guest, to, error);
+  if (dom == NULL)
+    return FALSE;
+  record_node (ctx, guest, to);
+  if (virDomainCreate (dom) < 0)
+    {
+      lab_virt_set_error (error, _("Cannot start guest %s on node %s"), guest->name, to);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -484,7 +552,7 @@ remove_everywhere (LabContext *ctx, LabGuest *guest, gboolean strict, GError **e
   for (guint i = 0; i < r->nodes->len; i++)
     {
       const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
-      g_autoptr(virConnect) conn = connect_node (ctx, node, NULL);
+      g_autoptr(virConnect) conn = connect_node (ctx, guest, node, NULL);
 
       if (conn != NULL && !remove_from (conn, ctx, guest, node, strict, error))
         return FALSE;
@@ -566,7 +634,7 @@ stop_at_home (LabContext *ctx, LabGuest *guest, virConnectPtr home, virDomainPtr
 
       if (g_str_equal (node, guest->node))
         continue;
-      conn = connect_node (ctx, node, NULL);
+      conn = connect_node (ctx, guest, node, NULL);
       if (conn != NULL && !remove_from (conn, ctx, guest, node, FALSE, error))
         return FALSE;
     }
@@ -602,12 +670,13 @@ lab_guest_reset (LabContext *ctx, LabGuest *guest, GError **error)
   /* one connection to the home node for all of it; the definition there
    * stays (the restore replaces the stopped domain): destroy and restore,
    * no undefine and define */
-  home = connect_node (ctx, guest->node, error);
+  home = connect_node (ctx, guest, guest->node, error);
   if (home == NULL || !stop_at_home (ctx, guest, home, &dom, error))
     return FALSE;
   t1 = g_get_monotonic_time ();
   from_image = g_file_test (image, G_FILE_TEST_EXISTS);
-  if (!start_at_home (home, dom, guest, image, from_image, error))
+  if (!lab_flavor_guest_disk_activate (ctx, guest, guest->node, TRUE, error)
+      || !start_at_home (home, dom, guest, image, from_image, error))
     return FALSE;
   t2 = g_get_monotonic_time ();
   record_node (ctx, guest, guest->node);
@@ -637,7 +706,7 @@ static gboolean
 define_apply (LabContext *ctx, gpointer data, GError **error)
 {
   LabGuest *g = data;
-  g_autoptr(virConnect) conn = connect_node (ctx, g->node, error);
+  g_autoptr(virConnect) conn = connect_node (ctx, g, g->node, error);
   g_autoptr(virDomain) dom = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *image = lab_guest_clean_image (ctx, g);
@@ -663,7 +732,7 @@ static char **
 define_describe (LabContext *ctx, gpointer data, gboolean down)
 {
   LabGuest *g = data;
-  g_autofree char *uri = lab_flavor_node_uri (ctx, g->node, NULL);
+  g_autofree char *uri = guest_uri (ctx, g, g->node, NULL);
   g_autofree char *xml = lab_guest_xml (ctx, g);
   g_autofree char *file = g_strdup_printf ("%s.xml", g->name);
   LabGuestDisk disk = { 0 };
@@ -680,7 +749,7 @@ define_describe (LabContext *ctx, gpointer data, gboolean down)
       disk.host = ctx->recipe->portal_address;
       disk.port = ctx->recipe->portal_port;
       disk.size = g->disk_bytes;
-      with = lab_guest_domain_xml (ctx->recipe, g, &disk);
+      with = guest_xml_with (ctx, g, &disk);
       parts = g_strsplit (with, "offset='0'", 2);
       g_free (xml);
       xml = g_strjoinv ("offset='$OFFSET'", parts);
@@ -899,7 +968,8 @@ start_apply (LabContext *ctx, gpointer data, GError **error)
     {
       g_autoptr(virDomain) dom = NULL;
 
-      if (!find_on (ctx, g, node, &dom, error) || dom == NULL)
+      if (!find_on (ctx, g, node, &dom, error) || dom == NULL
+          || !lab_flavor_guest_disk_activate (ctx, g, node, TRUE, error))
         return FALSE;
       if (virDomainCreate (dom) < 0)
         {
@@ -934,6 +1004,9 @@ start_undo (LabContext *ctx, gpointer data, GError **error)
       lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), g->name, node);
       return FALSE;
     }
+  /* its disk inactive there again (what fails here, the node's removal
+   * ends anyway) */
+  lab_flavor_guest_disk_activate (ctx, g, node, FALSE, NULL);
   return TRUE;
 }
 
@@ -941,7 +1014,7 @@ static char **
 start_describe (LabContext *ctx, gpointer data, gboolean down)
 {
   LabGuest *g = data;
-  g_autofree char *uri = lab_flavor_node_uri (ctx, g->node, NULL);
+  g_autofree char *uri = guest_uri (ctx, g, g->node, NULL);
   GPtrArray *lines = g_ptr_array_new ();
 
   if (down)
@@ -1045,7 +1118,7 @@ static char **
 snapshot_describe (LabContext *ctx, gpointer data, gboolean down)
 {
   LabGuest *g = data;
-  g_autofree char *uri = lab_flavor_node_uri (ctx, g->node, NULL);
+  g_autofree char *uri = guest_uri (ctx, g, g->node, NULL);
   g_autofree char *image = lab_guest_clean_image (ctx, g);
   GPtrArray *lines = g_ptr_array_new ();
 
@@ -1067,13 +1140,19 @@ static const LabStepInfo snapshot_step = {
 void
 lab_guest_add_steps (LabPlan *plan, LabContext *ctx)
 {
+  lab_guest_add_steps_full (plan, ctx, TRUE, TRUE);
+}
+
+void
+lab_guest_add_steps_full (LabPlan *plan, LabContext *ctx, gboolean clean_image, gboolean lun_slices)
+{
   LabRecipe *r = ctx->recipe;
 
   for (guint i = 0; i < r->guests->len; i++)
     {
       LabGuest *g = g_ptr_array_index (r->guests, i);
 
-      if (g->disk_bytes > 0)
+      if (g->disk_bytes > 0 && lun_slices)
         lab_plan_add_step (plan, &disk_step, g->name, g->name, g, NULL);
       lab_plan_add_step (plan, &define_step, g->name, g->name, g, NULL);
     }
@@ -1082,6 +1161,7 @@ lab_guest_add_steps (LabPlan *plan, LabContext *ctx)
       LabGuest *g = g_ptr_array_index (r->guests, i);
 
       lab_plan_add_step (plan, &start_step, g->name, g->name, g, NULL);
-      lab_plan_add_step (plan, &snapshot_step, g->name, g->name, g, NULL);
+      if (clean_image)
+        lab_plan_add_step (plan, &snapshot_step, g->name, g->name, g, NULL);
     }
 }

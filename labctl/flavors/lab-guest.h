@@ -79,6 +79,14 @@ gboolean     lab_guest_locate         (LabContext *ctx,
 gboolean     lab_guest_remove         (LabContext *ctx,
                                        LabGuest   *guest,
                                        GError    **error);
+/* A restart migration (a container's: its processes cannot move live):
+ * stopped and undefined on from, its disk released there, then its disk
+ * taken, defined and started on to. */
+gboolean     lab_guest_restart_on     (LabContext *ctx,
+                                       LabGuest   *guest,
+                                       const char *from,
+                                       const char *to,
+                                       GError    **error);
 /* Back to the clean state: recreate on the home node from the template,
  * restore the clean image, wait for ping. */
 gboolean     lab_guest_reset          (LabContext *ctx,
@@ -100,5 +108,13 @@ gboolean     lab_guest_lv_slice       (LabContext *ctx,
  * "guests.snapshot:<g>" (the clean image). */
 void         lab_guest_add_steps      (LabPlan    *plan,
                                        LabContext *ctx);
+/* The same; clean_image FALSE: no guests.snapshot (reset boots the guest
+ * again: kvm nodes, whose own disks reset rewrites, could not keep the
+ * image, and the host's files are not theirs); lun_slices FALSE: no
+ * guests.disk (the nodes see the guests' LVs themselves). */
+void         lab_guest_add_steps_full (LabPlan    *plan,
+                                       LabContext *ctx,
+                                       gboolean    clean_image,
+                                       gboolean    lun_slices);
 
 G_END_DECLS

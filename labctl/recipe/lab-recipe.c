@@ -47,7 +47,8 @@ static const char * const nodes_keys[] = { "count", "name-pattern", "vcpus", "me
                                            NULL };
 static const char * const node_keys[] = { "vcpus", "memory", "disk", "address", NULL };
 static const char * const guest_keys[] = { "node", "memory", "vcpus", "kernel", "initrd",
-                                           "cmdline", "address", "disk", NULL };
+                                           "cmdline", "address", "disk", "type", NULL };
+static const char * const guest_types[] = { "vm", "container", NULL };
 static const char * const exercises_keys[] = { "list", NULL };
 static const char * const cluster_keys[] = { "token", "stickiness", NULL };
 
@@ -1350,6 +1351,7 @@ parse_nodes (Parser *p, GError **error)
       const char *group = p->groups->pdata[i];
       g_autofree char *label = NULL;
       g_autofree char *disk_text = NULL;
+      g_autofree char *type = NULL;
       LabGuest *g;
 
       if (!g_str_has_prefix (group, "guest "))
@@ -1371,8 +1373,18 @@ parse_nodes (Parser *p, GError **error)
           !get_string (p, group, "initrd", &g->initrd, error) ||
           !get_string (p, group, "cmdline", &g->cmdline, error) ||
           !get_string (p, group, "address", &g->address, error) ||
-          !get_size (p, group, "disk", &g->disk_bytes, error))
+          !get_size (p, group, "disk", &g->disk_bytes, error) ||
+          !get_choice (p, group, "type", guest_types, &type, error))
         return FALSE;
+      g->container = g_strcmp0 (type, "container") == 0;
+      if (g->container && r->flavor != LAB_FLAVOR_KVM)
+        return recipe_error (p, error, key_line (p, group, "type"), "type",
+                             _("guest '%s': containers run on kvm nodes only (flavor = kvm); "
+                               "remove 'type = container' or change the flavor"), g->name);
+      if (g->container && (g->initrd == NULL || g->disk_bytes == 0))
+        return recipe_error (p, error, group_line (p, group), label,
+                             _("container '%s' needs 'initrd' (its root's files) and 'disk' (the LV its root "
+                               "is made on); add both to [%s]"), g->name, group);
       if (g->node == NULL)
         g->node = g_strdup (((LabNode *) r->nodes->pdata[0])->name);
       else if (lab_recipe_find_node (r, g->node) == NULL)
@@ -1402,7 +1414,7 @@ parse_nodes (Parser *p, GError **error)
           g_free (g->initrd);
           g->initrd = abs;
         }
-      if (g->initrd != NULL && g->kernel == NULL)
+      if (g->initrd != NULL && g->kernel == NULL && !g->container)
         return recipe_error (p, error, key_line (p, group, "initrd"), "initrd",
                              _("an initrd without a kernel; add 'kernel = PATH' to [%s]"), group);
       if (g->address != NULL)

@@ -78,6 +78,8 @@ typedef struct {
   char    *address;       /* IPv4 on the lab network */
   char    *mac;
   guint64  disk_bytes;    /* 0: no disk; otherwise an LV "<lv-prefix><guest>" on the shared VG */
+  gboolean container;     /* type = container: a libvirt LXC container whose root is its LV,
+                           * made from its initrd (kvm flavor); FALSE: a VM */
 } LabGuest;
 
 typedef struct _LabRecipe {

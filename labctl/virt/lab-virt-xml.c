@@ -122,6 +122,12 @@ lab_virt_guest_spec_free (LabVirtGuestSpec *s)
   g_free (s->iscsi_host);
   g_free (s->disk_file);
   g_free (s->disk_format);
+  g_free (s->disk_block);
+  g_free (s->pin_cpuset);
+  g_free (s->console_log);
+  g_free (s->root_dir);
+  g_free (s->init);
+  g_free (s->ip_address);
   g_free (s->exercise);
   g_free (s);
 }
@@ -392,6 +398,17 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
   }
   lab_xml_writer_end (w);
   lab_xml_writer_element_printf (w, "vcpu", "%u", s->vcpus);
+  if (s->pin_cpuset != NULL)
+    {
+      lab_xml_writer_start (w, "cputune");
+      for (guint i = 0; i < MAX (s->vcpus, 1); i++)
+        {
+          g_autofree char *vcpu = g_strdup_printf ("%u", i);
+          lab_xml_writer_empty (w, "vcpupin", "vcpu", vcpu, "cpuset", s->pin_cpuset, NULL);
+        }
+      lab_xml_writer_empty (w, "emulatorpin", "cpuset", s->pin_cpuset, NULL);
+      lab_xml_writer_end (w);
+    }
   write_os (w, or_default (s->arch, "x86_64"), or_default (s->machine, "pc"), s->kernel, s->initrd, s->cmdline);
   lab_xml_writer_start_inline (w, "features");
   lab_xml_writer_empty (w, "acpi", NULL);
@@ -438,6 +455,15 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
       lab_xml_writer_empty (w, "target", "dev", "vda", "bus", "virtio", NULL);
       lab_xml_writer_end (w); /* disk */
     }
+  else if (s->disk_block != NULL)
+    {
+      /* no host cache: the LV is active on both nodes during a migration */
+      lab_xml_writer_start_attrs (w, "disk", "type", "block", "device", "disk", NULL);
+      lab_xml_writer_empty (w, "driver", "name", "qemu", "type", "raw", "cache", "none", "io", "native", NULL);
+      lab_xml_writer_empty (w, "source", "dev", s->disk_block, NULL);
+      lab_xml_writer_empty (w, "target", "dev", "vda", "bus", "virtio", NULL);
+      lab_xml_writer_end (w); /* disk */
+    }
   else if (s->disk_file != NULL)
     {
       lab_xml_writer_start_attrs (w, "disk", "type", "file", "device", "disk", NULL);
@@ -446,12 +472,68 @@ lab_virt_guest_xml (const LabVirtGuestSpec *s)
       lab_xml_writer_empty (w, "target", "dev", "vda", "bus", "virtio", NULL);
       lab_xml_writer_end (w); /* disk */
     }
-  lab_xml_writer_empty (w, "serial", "type", "pty", NULL);
+  if (s->console_log != NULL)
+    {
+      lab_xml_writer_start_attrs (w, "serial", "type", "pty", NULL);
+      lab_xml_writer_empty (w, "log", "file", s->console_log, "append", "on", NULL);
+      lab_xml_writer_end (w);
+    }
+  else
+    lab_xml_writer_empty (w, "serial", "type", "pty", NULL);
   lab_xml_writer_empty (w, "console", "type", "pty", NULL);
   /* nothing the guest does not need: no USB controller (and its tablet),
    * no balloon */
   lab_xml_writer_empty (w, "controller", "type", "usb", "model", "none", NULL);
   lab_xml_writer_empty (w, "memballoon", "model", "none", NULL);
+  lab_xml_writer_end (w); /* devices */
+  return lab_xml_writer_finish (w);
+}
+
+char *
+lab_virt_container_xml (const LabVirtGuestSpec *s)
+{
+  g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
+
+  lab_xml_writer_start_attrs (w, "domain", "type", "lxc", NULL);
+  lab_xml_writer_element (w, "name", s->name);
+  lab_xml_writer_element (w, "uuid", s->uuid);
+  lab_xml_writer_start (w, "metadata");
+  write_owner (w, s->lab_name, "guest", s->name, NULL);
+  lab_xml_writer_end (w);
+  lab_xml_writer_start_attrs (w, "memory", "unit", "MiB", NULL);
+  {
+    g_autofree char *mem = g_strdup_printf ("%" G_GUINT64_FORMAT, s->memory_mib);
+    lab_xml_writer_text (w, mem);
+  }
+  lab_xml_writer_end (w);
+  lab_xml_writer_element_printf (w, "vcpu", "%u", s->vcpus);
+  lab_xml_writer_start (w, "os");
+  lab_xml_writer_element (w, "type", "exe");
+  lab_xml_writer_element (w, "init", or_default (s->init, "/sbin/init"));
+  lab_xml_writer_end (w);
+  write_lifecycle (w);
+  lab_xml_writer_start (w, "devices");
+  if (s->root_dir != NULL)
+    {
+      lab_xml_writer_start_attrs (w, "filesystem", "type", "mount", "accessmode", "passthrough", NULL);
+      lab_xml_writer_empty (w, "source", "dir", s->root_dir, NULL);
+      lab_xml_writer_empty (w, "target", "dir", "/", NULL);
+      lab_xml_writer_end (w);
+    }
+  if (s->bridge != NULL)
+    {
+      lab_xml_writer_start_attrs (w, "interface", "type", "bridge", NULL);
+      lab_xml_writer_empty (w, "source", "bridge", s->bridge, NULL);
+      if (s->mac != NULL)
+        lab_xml_writer_empty (w, "mac", "address", s->mac, NULL);
+      if (s->ip_address != NULL)
+        {
+          g_autofree char *prefix = g_strdup_printf ("%u", s->ip_prefix);
+          lab_xml_writer_empty (w, "ip", "address", s->ip_address, "family", "ipv4", "prefix", prefix, NULL);
+        }
+      lab_xml_writer_end (w);
+    }
+  lab_xml_writer_empty (w, "console", "type", "pty", NULL);
   lab_xml_writer_end (w); /* devices */
   return lab_xml_writer_finish (w);
 }

@@ -86,6 +86,16 @@ typedef struct {
   guint64  slice_size;     /* 0: the whole LUN */
   char    *disk_file;      /* instead of the LUN: an image file (exercise VMs); NULL: none */
   char    *disk_format;    /* its format: "qcow2" (default) or "raw" */
+  char    *disk_block;     /* instead of both: a block device on the node (a shared LV,
+                            * /dev/VG/LV: kvm nodes), raw, cache='none' io='native'; NULL: none */
+  char    *pin_cpuset;     /* every vCPU and the emulator threads pinned to these node CPUs
+                            * (<cputune>); NULL: not pinned */
+  char    *console_log;    /* the serial console also logged to this file (appended) on the node; NULL: not */
+  /* a container (lab_virt_container_xml()) only: */
+  char    *root_dir;       /* its root: a directory on the node (its LV mounted there) */
+  char    *init;           /* the program it runs, inside root_dir ("/init") */
+  char    *ip_address;     /* the address libvirt gives its eth0; NULL: none */
+  guint    ip_prefix;
   char    *exercise;       /* the exercise that made it: exercise='NAME' in the mark; NULL: none */
 } LabVirtGuestSpec;
 
@@ -124,6 +134,10 @@ char   *lab_virt_domain_xml       (const LabVirtDomainSpec  *spec);
 /* The guest's domain, marked <labctl:lab name='LAB' guest='NAME'/>
  * (and exercise='EXERCISE' for a VM an exercise made). */
 char   *lab_virt_guest_xml        (const LabVirtGuestSpec   *spec);
+/* A guest that is a libvirt LXC container (<domain type='lxc'>, os type
+ * exe): memory, vcpu, its root a host directory (root_dir) mounted as /,
+ * init run there, a NIC on bridge with ip_address/ip_prefix, a console; marked as lab_virt_guest_xml() marks. */
+char   *lab_virt_container_xml    (const LabVirtGuestSpec   *spec);
 char   *lab_virt_network_xml      (const LabVirtNetworkSpec *spec);
 
 /* The virt-install command line equivalent to lab_virt_domain_xml() (with

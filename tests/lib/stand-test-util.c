@@ -198,14 +198,27 @@ stand_test_labctl_v (const char * const *wrapper, const char *labctl, const char
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL, *err = NULL;
   gint64 t0 = g_get_monotonic_time ();
+  gboolean recipe_added = FALSE;
 
   for (guint i = 0; wrapper != NULL && wrapper[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) wrapper[i]);
   g_ptr_array_add (argv, (char *) labctl);
   for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
-  g_ptr_array_add (argv, (char *) "--recipe");
-  g_ptr_array_add (argv, (char *) recipe);
+    {
+      /* before "--": what follows it is the command of `nodes ssh` */
+      if (g_str_equal (a, "--") && !recipe_added)
+        {
+          g_ptr_array_add (argv, (char *) "--recipe");
+          g_ptr_array_add (argv, (char *) recipe);
+          recipe_added = TRUE;
+        }
+      g_ptr_array_add (argv, (char *) a);
+    }
+  if (!recipe_added)
+    {
+      g_ptr_array_add (argv, (char *) "--recipe");
+      g_ptr_array_add (argv, (char *) recipe);
+    }
   g_ptr_array_add (argv, NULL);
   *status = -1;
   proc = g_subprocess_newv ((const char * const *) argv->pdata,

@@ -52,7 +52,7 @@ test_table (void)
 {
   static const struct { LabFlavorId id; const char *row; gboolean guests; } rows[] = {
     { LAB_FLAVOR_PROXMOX, "proxmox", FALSE },
-    { LAB_FLAVOR_KVM, "kvm", FALSE },
+    { LAB_FLAVOR_KVM, "kvm", TRUE },
     { LAB_FLAVOR_CONTAINER, "container", TRUE },
   };
 

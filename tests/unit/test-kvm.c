@@ -13,6 +13,7 @@
 
 #include "lab-error.h"
 #include "lab-flavor.h"
+#include "lab-guest.h"
 #include "lab-kvm.h"
 #include "lab-kvm-private.h"
 #include "lab-stand.h"
@@ -431,6 +432,134 @@ test_plan (void)
   lab_close (&lab);
 }
 
+static const char guests_text[] =
+  "[lab]\nname = kg\nflavor = kvm\n"
+  "[storage]\nsize = 16G\nvg = vg_kg\n"
+  "[network]\nsubnet = 10.200.12.0/24\n"
+  "[nodes]\ncount = 2\nos = debian12\ndisk = 5G\n"
+  "[guest vm]\nnode = node1\nmemory = 112\ndisk = 16M\nkernel = /opt/g/vmlinux\ninitrd = /opt/g/initrd.gz\n"
+  "cmdline = console=ttyS0\naddress = 10.200.12.51\n"
+  "[guest ct]\ntype = container\nnode = node1\nmemory = 64\ndisk = 32M\ninitrd = /opt/g/initrd.gz\n"
+  "address = 10.200.12.52\n";
+
+/* A guest on kvm nodes: its files and its LV as the node sees them,
+ * its console logged there, pinned to CPU 0 only under TCG; a container:
+ * LXC, its root the LV mounted on the node, its address by libvirt. */
+static void
+test_guest_domains (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabRecipe) r = lab_recipe_load_data (guests_text, -1, "kvm-guests.lab", &error);
+  LabGuest *vm, *ct;
+  g_autoptr(LabVirtGuestSpec) tcg = NULL;
+  g_autoptr(LabVirtGuestSpec) kvm = NULL;
+  g_autoptr(LabVirtGuestSpec) lxc = NULL;
+  g_autofree char *tcg_xml = NULL, *kvm_xml = NULL, *lxc_xml = NULL;
+  g_autofree char *script = NULL;
+
+  g_assert_no_error (error);
+  vm = lab_recipe_find_guest (r, "vm");
+  ct = lab_recipe_find_guest (r, "ct");
+  g_assert_false (vm->container);
+  g_assert_true (ct->container);
+  tcg = lab_guest_spec (r, vm, NULL);
+  lab_kvm_guest_spec_apply (r, vm, TRUE, tcg);
+  tcg_xml = lab_virt_guest_xml (tcg);
+  g_assert_nonnull (strstr (tcg_xml, "<kernel>/var/lib/labctl/guests/vm/kernel</kernel>"));
+  g_assert_nonnull (strstr (tcg_xml, "<initrd>/var/lib/labctl/guests/vm/initrd</initrd>"));
+  g_assert_nonnull (strstr (tcg_xml, "<disk type='block' device='disk'>"));
+  g_assert_nonnull (strstr (tcg_xml, "<source dev='/dev/vg_kg/lv_vm'/>"));
+  g_assert_nonnull (strstr (tcg_xml, "cache='none' io='native'"));
+  g_assert_nonnull (strstr (tcg_xml, "<vcpupin vcpu='0' cpuset='0'/>"));
+  g_assert_nonnull (strstr (tcg_xml, "<emulatorpin cpuset='0'/>"));
+  g_assert_nonnull (strstr (tcg_xml, "<log file='/var/log/libvirt/qemu/vm-console.log' append='on'/>"));
+  g_assert_null (strstr (tcg_xml, "iscsi"));
+  g_assert_null (strstr (tcg_xml, "/opt/g"));
+  kvm = lab_guest_spec (r, vm, NULL);
+  lab_kvm_guest_spec_apply (r, vm, FALSE, kvm);
+  kvm_xml = lab_virt_guest_xml (kvm);
+  g_assert_null (strstr (kvm_xml, "cputune"));
+  lxc = lab_guest_spec (r, ct, NULL);
+  lab_kvm_guest_spec_apply (r, ct, TRUE, lxc);
+  lxc_xml = lab_virt_container_xml (lxc);
+  g_test_message ("%s", lxc_xml);
+  g_assert_nonnull (strstr (lxc_xml, "<domain type='lxc'>"));
+  g_assert_nonnull (strstr (lxc_xml, "<type>exe</type>"));
+  g_assert_nonnull (strstr (lxc_xml, "<init>/init</init>"));
+  g_assert_nonnull (strstr (lxc_xml, "<source dir='/var/lib/labctl/guests/ct/root'/>"));
+  g_assert_nonnull (strstr (lxc_xml, "<ip address='10.200.12.52' family='ipv4' prefix='24'/>"));
+  g_assert_nonnull (strstr (lxc_xml, "<source bridge='br0'/>"));
+  g_assert_nonnull (strstr (lxc_xml, "guest='ct'"));
+  g_assert_null (strstr (lxc_xml, "kernel"));
+  /* the VM's files go into every node's root with its identity */
+  script = lab_kvm_guest_files_script (r);
+  g_assert_nonnull (strstr (script, "write \"/opt/g/vmlinux\" /var/lib/labctl/guests/vm/kernel\n"));
+  g_assert_nonnull (strstr (script, "write \"/opt/g/initrd.gz\" /var/lib/labctl/guests/vm/initrd\n"));
+}
+
+/* The plan of a kvm lab with guests: the container's root before the
+ * nodes start, the guests after the nodes are configured, no clean image
+ * (reset boots them). */
+static void
+test_guest_plan (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabRecipe) r = lab_recipe_load_data (guests_text, -1, "kvm-guests.lab", &error);
+  g_autoptr(LabState) state = lab_state_new_in_memory ("kg");
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
+  g_autoptr(LabPlan) plan = NULL;
+  LabContext ctx;
+  int rootfs = -1, start = -1, configure = -1, vm_start = -1;
+
+  g_assert_no_error (error);
+  lab_context_init (&ctx, r, state, runner, NULL, FALSE);
+  plan = lab_stand_build_plan (&ctx, NULL);
+  for (guint j = 0; j < lab_plan_get_n_steps (plan); j++)
+    {
+      const char *id = lab_plan_get_step_id (plan, j);
+      g_assert_false (g_str_has_prefix (id, "guests.snapshot"));
+      if (g_str_equal (id, "guests.rootfs:ct"))
+        rootfs = (int) j;
+      if (g_str_equal (id, "nodes.start"))
+        start = (int) j;
+      if (g_str_equal (id, "nodes.configure:node2"))
+        configure = (int) j;
+      if (g_str_equal (id, "guests.start:vm"))
+        vm_start = (int) j;
+    }
+  g_assert_cmpint (rootfs, >=, 0);
+  g_assert_cmpint (rootfs, <, start);
+  g_assert_cmpint (configure, <, vm_start);
+  g_assert_false (lab_plan_get_step_id (plan, 0) == NULL);
+}
+
+/* A container needs kvm nodes, an initrd and a disk. */
+static void
+test_container_recipe (void)
+{
+  static const char *const bad[] = {
+    "[lab]\nname = kc\nflavor = container\n[nodes]\ncount = 2\n"
+    "[guest ct]\ntype = container\ninitrd = /x\ndisk = 32M\n",
+    "[lab]\nname = kc\nflavor = kvm\n[storage]\nsize = 16G\n[nodes]\ncount = 2\nos = debian12\ndisk = 5G\n"
+    "[guest ct]\ntype = container\ndisk = 32M\n",
+    "[lab]\nname = kc\nflavor = kvm\n[storage]\nsize = 16G\n[nodes]\ncount = 2\nos = debian12\ndisk = 5G\n"
+    "[guest ct]\ntype = lxc\n",
+  };
+  static const char *const want[] = { "kvm nodes only", "needs 'initrd'", "lxc" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LabRecipe) r = lab_recipe_load_data (bad[i], -1, "bad.lab", &error);
+
+      g_assert_null (r);
+      g_assert_nonnull (error);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, want[i]));
+      g_assert_nonnull (strstr (error->message, "bad.lab"));
+    }
+}
+
 static char *
 ssh_prefix (Lab *lab, const char *node, const char *const *argv)
 {
@@ -561,6 +690,9 @@ main (int argc, char **argv)
   g_test_add_func ("/kvm/keys", test_keys);
   g_test_add_func ("/kvm/ssh-and-uris", test_ssh_and_uris);
   g_test_add_func ("/kvm/plan", test_plan);
+  g_test_add_func ("/kvm/guests/domains", test_guest_domains);
+  g_test_add_func ("/kvm/guests/plan", test_guest_plan);
+  g_test_add_func ("/kvm/guests/container-recipe", test_container_recipe);
   g_test_add_func ("/kvm/fault/ssh-timeout", test_ssh_timeout);
   g_test_add_func ("/kvm/fault/changed-host-key", test_changed_host_key);
   g_test_add_func ("/kvm/fault/iscsi-login", test_iscsi_login_fails);

@@ -107,6 +107,39 @@ lab_kvm_debugfs_script (GPtrArray *files, const char *local_dir)
   return g_string_free (s, FALSE);
 }
 
+/* The guests' kernels and initrds (host files) into every node's root,
+ * /var/lib/labctl/guests/<g>/{kernel,initrd}: the node's libvirt boots
+ * them (lab-kvm-guests.c). mkdir of a directory that exists complains
+ * only. */
+char *
+lab_kvm_guest_files_script (LabRecipe *r)
+{
+  GString *s = g_string_new (NULL);
+
+  if (r->guests->len > 0)
+    g_string_append (s, "mkdir /var/lib/labctl\nmkdir /var/lib/labctl/guests\n");
+  for (guint i = 0; i < r->guests->len; i++)
+    {
+      LabGuest *g = g_ptr_array_index (r->guests, i);
+      const char *src[] = { g->kernel, g->initrd };
+      const char *name[] = { "kernel", "initrd" };
+
+      g_string_append_printf (s, "mkdir /var/lib/labctl/guests/%s\n", g->name);
+      for (guint j = 0; j < G_N_ELEMENTS (src); j++)
+        {
+          g_autofree char *path = NULL;
+
+          if (src[j] == NULL)
+            continue;
+          path = lab_kvm_guest_file (g, name[j]);
+          g_string_append_printf (s, "rm %s\nwrite \"%s\" %s\n", path, src[j], path);
+          g_string_append_printf (s, "set_inode_field %s mode 0100644\n", path);
+          g_string_append_printf (s, "set_inode_field %s uid 0\nset_inode_field %s gid 0\n", path, path);
+        }
+    }
+  return g_string_free (s, FALSE);
+}
+
 /* ---- the work --------------------------------------------------------- */
 
 static char *
@@ -167,6 +200,12 @@ write_identity (LabContext *ctx, const LabNode *node, const char *dev, guint64 o
         goto out;
     }
   script = lab_kvm_debugfs_script (files, dir);
+  {
+    g_autofree char *guests = lab_kvm_guest_files_script (ctx->recipe);
+    char *both = g_strconcat (script, guests, NULL);
+    g_free (script);
+    script = both;
+  }
   if (!g_file_set_contents_full (script_path, script, -1, G_FILE_SET_CONTENTS_NONE, 0600, error))
     goto out;
   {
@@ -310,6 +349,10 @@ disk_describe (LabContext *ctx, gpointer data, gboolean down)
                                            "/etc/iscsi/initiatorname.iscsi (%s), the node's SSH host key, "
                                            "/etc/ssh/ssh_known_hosts, /root/.ssh (labctl's and the nodes' keys)",
                                            script, node->name, node->address, r->subnet_prefix, iqn));
+  if (r->guests->len > 0)
+    g_ptr_array_add (lines, g_strdup_printf ("# %s also writes each guest's kernel and initrd to "
+                                             "/var/lib/labctl/guests/<guest>/kernel, initrd (the node's libvirt "
+                                             "boots them)", script));
   lab_lines_add_cmd (lines, "debugfs", "-w", "-f", script, lv, NULL);
   return lab_lines_steal (g_steal_pointer (&lines));
 }

@@ -40,7 +40,9 @@ kvm_node_spec (LabContext *ctx, const LabNode *node, LabVirtDomainSpec *spec, gb
   g_free (spec->serial_log);
   spec->serial_log = lab_kvm_console_log (ctx, node);
   if (describe)
-    return TRUE;   /* the disk as a person types it: /dev/<vg>/<lv> */
+    return TRUE;
+  /* the guests' settings follow the nodes' accelerator (lab-kvm-guests.c) */
+  lab_kvm_record_tcg (ctx, g_strcmp0 (spec->domain_type, "kvm") != 0);   /* the disk as a person types it: /dev/<vg>/<lv> */
   if (!lab_state_has (ctx->state, k_size))
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
@@ -66,6 +68,13 @@ lab_kvm_add_node_steps (LabPlan *plan, LabContext *ctx)
     {
       LabNode *node = g_ptr_array_index (r->nodes, i);
       lab_plan_add_step (plan, &lab_kvm_disk_step, node->name, node->name, node, NULL);
+    }
+  /* a container's root, made by the host before any node runs */
+  for (guint i = 0; i < r->guests->len; i++)
+    {
+      LabGuest *g = g_ptr_array_index (r->guests, i);
+      if (g->container)
+        lab_plan_add_step (plan, &lab_kvm_rootfs_step, g->name, g->name, g, NULL);
     }
   lab_vm_set_node_spec_func (plan, ctx, kvm_node_spec);
   lab_vm_add_node_steps (plan, ctx);
@@ -149,6 +158,9 @@ kvm_reset (LabContext *ctx, GError **error)
           || !lab_kvm_disk_write (ctx, n, error))
         return FALSE;
     }
+  /* the containers' roots too, while no node runs */
+  if (!lab_kvm_reset_rootfs (ctx, error))
+    return FALSE;
   for (guint i = 0; i < r->nodes->len; i++)
     {
       LabNode *n = g_ptr_array_index (r->nodes, i);
@@ -163,7 +175,7 @@ kvm_reset (LabContext *ctx, GError **error)
     }
   lab_progress_info (ctx->progress, _("every node back to its installed image in %.0f s"),
                      (g_get_monotonic_time () - t0) / 1e6);
-  return TRUE;
+  return lab_kvm_reset_guests (ctx, error);
 }
 
 /* Without usable KVM the nodes run under TCG: slowly, but the whole path
@@ -180,11 +192,14 @@ const LabFlavor lab_flavor_kvm = {
     [LAB_PHASE_NODES] = lab_kvm_add_node_steps,
     [LAB_PHASE_INSTALL] = lab_kvm_add_install_steps,
     [LAB_PHASE_CONFIGURE] = lab_kvm_add_configure_steps,
+    [LAB_PHASE_GUESTS] = lab_kvm_add_guest_steps,
   },
   .node_uri = kvm_node_uri,
   .node_peer_uri = kvm_node_peer_uri,
   .node_command = kvm_node_command,
   .node_ready = kvm_node_ready,
+  .guest_spec = lab_kvm_guest_spec,
+  .guest_disk_activate = lab_kvm_guest_disk_activate,
   .reset = kvm_reset,
   .ignored_checks = kvm_ignored_checks,
 };

@@ -19,12 +19,17 @@ G_BEGIN_DECLS
 #define LAB_KVM_K_DISK_OFFSET "kvm.node.%s.disk_offset"
 #define LAB_KVM_K_DISK_SIZE   "kvm.node.%s.disk_size"
 #define LAB_KVM_K_DISK_DEVICE "kvm.node.%s.disk_device"
+/* 1 when the nodes run under TCG (nodes.define) */
+#define LAB_KVM_K_TCG         "kvm.nodes.tcg"
+/* 1 once a container's root is on its LV (guests.rootfs) */
+#define LAB_KVM_K_ROOTFS      "kvm.guest.%s.rootfs"
 
 extern const LabStepInfo lab_kvm_image_step;
 extern const LabStepInfo lab_kvm_keys_step;
 extern const LabStepInfo lab_kvm_disk_step;
 extern const LabStepInfo lab_kvm_install_step;
 extern const LabStepInfo lab_kvm_configure_step;
+extern const LabStepInfo lab_kvm_rootfs_step;
 
 void     lab_kvm_files_add   (GPtrArray  *files,
                               const char *path,
@@ -59,5 +64,25 @@ gboolean lab_kvm_wait_ssh    (LabContext    *ctx,
 gboolean lab_kvm_configure_node (LabContext    *ctx,
                                  const LabNode *node,
                                  GError       **error);
+
+/* The flavor row's guest hooks (lab-kvm-guests.c). */
+void     lab_kvm_guest_spec  (LabContext       *ctx,
+                              LabGuest         *guest,
+                              LabVirtGuestSpec *spec);
+gboolean lab_kvm_guest_disk_activate (LabContext *ctx,
+                                      LabGuest   *guest,
+                                      const char *node,
+                                      gboolean    active,
+                                      GError    **error);
+gboolean lab_kvm_reset_guests (LabContext *ctx,
+                               GError    **error);
+/* Every container's root made again on its LV (the host, nodes stopped). */
+gboolean lab_kvm_reset_rootfs (LabContext *ctx,
+                               GError    **error);
+gboolean lab_kvm_container_rootfs_write (LabContext *ctx,
+                                         LabGuest   *guest,
+                                         GError    **error);
+/* /var/lib/labctl/guests/<g>/root on the node */
+char    *lab_kvm_container_root (LabGuest *guest);
 
 G_END_DECLS

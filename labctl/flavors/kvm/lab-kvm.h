@@ -23,6 +23,7 @@
 #include "lab-plan.h"
 #include "lab-recipe.h"
 #include "lab-runner.h"
+#include "lab-virt-xml.h"
 
 G_BEGIN_DECLS
 
@@ -97,6 +98,10 @@ GPtrArray  *lab_kvm_identity_files     (LabRecipe        *recipe,
 char       *lab_kvm_debugfs_script     (GPtrArray  *files,
                                         const char *local_dir);
 
+/* The debugfs commands that copy the recipe's guests' kernels and initrds
+ * into a node's root (lab_kvm_guest_file()). */
+char       *lab_kvm_guest_files_script (LabRecipe  *recipe);
+
 /* ---- reaching a node (lab-kvm-keys.c) ----------------------------------- */
 
 /* <state dir>/ssh: labctl's key pair, the pinned known_hosts, the keys,
@@ -127,12 +132,34 @@ gboolean    lab_kvm_node_run           (LabContext        *ctx,
 char       *lab_kvm_console_log        (LabContext    *ctx,
                                         const LabNode *node);
 
+/* ---- guests on the nodes (lab-kvm-guests.c) ----------------------------- */
+
+/* A file of the guest inside every node: /var/lib/labctl/guests/<g>/<name>
+ * ("kernel", "initrd"). */
+char       *lab_kvm_guest_file         (LabGuest         *guest,
+                                        const char       *name);
+/* The guest's disk as a node sees it (/dev/<vg>/<lv>); NULL: none. */
+char       *lab_kvm_guest_disk         (LabRecipe        *recipe,
+                                        LabGuest         *guest);
+/* The guest's domain on a kvm node (lab-guest.c's spec made the node's):
+ * its files, its LV, its console log, pinned to CPU 0 when tcg. */
+void        lab_kvm_guest_spec_apply   (LabRecipe        *recipe,
+                                        LabGuest         *guest,
+                                        gboolean          tcg,
+                                        LabVirtGuestSpec *spec);
+/* Whether the nodes run under TCG, as recorded when they were defined. */
+void        lab_kvm_record_tcg         (LabContext       *ctx,
+                                        gboolean          tcg);
+gboolean    lab_kvm_nodes_tcg          (LabContext       *ctx);
+
 /* The flavor's steps. */
 void        lab_kvm_add_node_steps      (LabPlan    *plan,
                                          LabContext *ctx);
 void        lab_kvm_add_install_steps   (LabPlan    *plan,
                                          LabContext *ctx);
 void        lab_kvm_add_configure_steps (LabPlan    *plan,
+                                         LabContext *ctx);
+void        lab_kvm_add_guest_steps     (LabPlan    *plan,
                                          LabContext *ctx);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabKvmFile, lab_kvm_file_free)
