@@ -319,7 +319,7 @@ settle_once (LabContext *ctx, LabGuest *guest, gboolean repair, gboolean *busy, 
   for (guint i = 0; i < r->nodes->len; i++)
     {
       const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
-      g_autoptr(virConnect) conn = connect_node (ctx, node, NULL);
+      g_autoptr(virConnect) conn = connect_node (ctx, guest, node, NULL);
       virDomainPtr dom = NULL;
       virDomainJobInfo job = { 0 };
       Copy c = { node, NULL, 0, FALSE };
