@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lab-kvm.h"
+#include "lab-flavor.h"
 
 G_BEGIN_DECLS
 
@@ -58,6 +59,16 @@ gboolean lab_kvm_wait_ssh    (LabContext    *ctx,
 /* The configure step's work (also for `reset`). */
 gboolean lab_kvm_configure_node (LabContext    *ctx,
                                  const LabNode *node,
+                                 GError       **error);
+
+/* The cluster on kvm nodes (lab-kvm-cluster.c): the flavor row's
+ * cluster_ops, its cluster-phase steps and node_fault. */
+extern const LabClusterOps lab_kvm_cluster_ops;
+void     lab_kvm_add_cluster_steps (LabPlan      *plan,
+                                    LabContext   *ctx);
+gboolean lab_kvm_node_fault     (LabContext    *ctx,
+                                 LabNode       *node,
+                                 LabNodeFault   fault,
                                  GError       **error);
 
 G_END_DECLS
