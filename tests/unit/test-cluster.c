@@ -167,6 +167,24 @@ test_fence_fails (void)
   g_assert_null (phase (&r, "fence-done"));
   g_assert_null (phase (&r, "started"));
   g_assert_cmpint (phase (&r, "fence-requested")->offset_us, <, phase (&r, "fence-failed")->offset_us);
+  /* what the student reads and what a script reads claim no recovery */
+  r.guest = g_strdup ("tiny");
+  r.recovered = FALSE;
+  r.answer_offset_us = -1;
+  {
+    g_autofree char *text = lab_failover_result_format (&r);
+    g_autoptr(JsonNode) json = lab_failover_result_to_json (&r);
+    JsonObject *o = json_node_get_object (json);
+
+    g_test_message ("%s", text);
+    g_assert_nonnull (strstr (text, "NOT RECOVERED: the failover is stuck before"));
+    g_assert_nonnull (strstr (text, "cannot confirm that the old node is off"));
+    g_assert_null (strstr (text, "runs on"));
+    g_assert_null (strstr (text, "Downtime seen by ping"));
+    g_assert_false (json_object_get_boolean_member (o, "recovered"));
+    g_assert_cmpstr (json_object_get_string_member (o, "stuck"), ==, "fence-done");
+    g_assert_true (json_object_get_null_member (o, "new_node"));
+  }
   lab_failover_result_clear (&r);
 }
 
