@@ -282,25 +282,6 @@ bench (guint runs, GError **error)
   return ok;
 }
 
-/* The e2e recipe with 3 nodes and a [cluster], as test-e2e-ha writes it. */
-static char *
-write_recipe (const char *work, const char *lab, const char *kernel, const char *initrd, GError **error)
-{
-  g_autofree char *path = stand_test_write_e2e_recipe (work, lab, kernel, initrd, NULL, NULL, error);
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autofree char *vg = g_strdup_printf ("vg_%s", lab);
-
-  if (path == NULL || !g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, error))
-    return NULL;
-  g_key_file_set_string (kf, "lab", "description", "HA benchmark lab: 3 container nodes in a cluster");
-  g_key_file_set_integer (kf, "nodes", "count", 3);
-  g_key_file_set_string (kf, "storage", "vg", vg);
-  g_key_file_set_integer (kf, "cluster", "token", 1000);
-  if (!g_key_file_save_to_file (kf, path, error))
-    return NULL;
-  return g_steal_pointer (&path);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -345,7 +326,9 @@ main (int argc, char **argv)
   st = g_build_filename (work, "state", NULL);
   g_setenv ("LABCTL_STATE_DIR", st, TRUE);
   lab = g_strdup_printf ("bha%u", (guint) getpid ());
-  if (!stand_test_lvm_system_dir (work, &error) || (recipe = write_recipe (work, lab, kernel, initrd, &error)) == NULL)
+  if (!stand_test_lvm_system_dir (work, &error) || (recipe = stand_test_write_ha_recipe (work, lab, kernel, initrd,
+                                                    "HA benchmark lab: 3 container nodes in a cluster", NULL,
+                                                    &error)) == NULL)
     {
       fprintf (stderr, "bench-failover: %s\n", error->message);
       return 1;
