@@ -194,6 +194,21 @@ lab_fence_virtd_stop (GPid pid, const char *conf_path)
 
 /* ---- cluster.fence-virtd ------------------------------------------------- */
 
+static gboolean
+program_exists (const char *name)
+{
+  g_autofree char *path = g_find_program_in_path (name);
+
+  /* root's PATH may lack /usr/sbin under sudo's secure_path: look there too */
+  if (path == NULL)
+    {
+      g_autofree char *sbin = g_build_filename ("/usr/sbin", name, NULL);
+
+      return g_file_test (sbin, G_FILE_TEST_IS_EXECUTABLE);
+    }
+  return TRUE;
+}
+
 typedef struct {
   const LabClusterOps *ops;
   LabNode             *node;
@@ -284,6 +299,13 @@ fence_virtd_apply (LabContext *ctx, gpointer data, GError **error)
 
   if (lab_runner_is_dry_run (ctx->runner))
     return TRUE;
+  if (!program_exists ("fence_virtd"))
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                   _("fence_virtd is not installed on this host: the kvm nodes of a [cluster] are fenced through "
+                     "it; install the package fence-virtd (scripts/install-deps does)"));
+      return FALSE;
+    }
   lab_fence_virtd_stop ((GPid) lab_state_get_int (ctx->state, K_FENCE_VIRTD_PID, 0), conf_path);
   /* the key stays for the lab's life: the nodes have a copy */
   if (!g_file_test (c->key_file, G_FILE_TEST_IS_REGULAR) && !lab_fence_virt_key_write (c->key_file, error))
