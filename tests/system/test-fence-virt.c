@@ -137,11 +137,13 @@ test_refused (void)
 {
   /* the backend's domain is off now: "on" would bring it back. Neither an
    * address outside the lab's group nor another key gets an answer */
-  g_assert_cmpint (fence_xvm (ns_out, key_path, "test", "on", 4), !=, 0);
-  g_assert_cmpint (fence_xvm (ns_in, other_key, "test", "on", 4), !=, 0);
+  /* fence_virtd answers "Permission denied" (exit 3) outside the group;
+   * a request signed with another key gets no answer at all (exit 1) */
+  g_assert_cmpint (fence_xvm (ns_out, key_path, "test", "on", 4), ==, 3);
+  g_assert_cmpint (fence_xvm (ns_in, other_key, "test", "on", 4), ==, 1);
   g_assert_cmpint (fence_xvm (ns_in, key_path, "test", "status", 20), ==, 2);
   /* a domain outside the group is refused to the lab's own node too */
-  g_assert_cmpint (fence_xvm (ns_in, key_path, "other", "off", 4), !=, 0);
+  g_assert_cmpint (fence_xvm (ns_in, key_path, "other", "off", 4), ==, 3);
 }
 
 static void
