@@ -12,6 +12,11 @@ char     *lab_cluster_describe_cmd   (LabContext          *ctx,
                                       const char          *node,
                                       const char          *argv0,
                                       ...) G_GNUC_NULL_TERMINATED;
+/* The same for an argv. */
+char     *lab_cluster_describe_argv  (LabContext          *ctx,
+                                      const LabClusterOps *ops,
+                                      const char          *node,
+                                      const char *const   *argv);
 /* Runs a pacemaker tool (argv) on the first node that can run commands. */
 gboolean  lab_cluster_tool           (LabContext          *ctx,
                                       const LabClusterOps *ops,

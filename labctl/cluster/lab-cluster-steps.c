@@ -140,6 +140,45 @@ stop_daemon (LabContext *ctx, const char *node, const char *daemon, guint timeou
   lab_state_remove (ctx->state, key);
 }
 
+/* ---- daemons as the node's systemd units (ops->node_systemd) ------------ */
+
+static gboolean
+unit_active (LabContext *ctx, const LabClusterOps *ops, const char *node, const char *unit)
+{
+  const char *argv[] = { "systemctl", "is-active", "--quiet", unit, NULL };
+  int status = -1;
+
+  return lab_cluster_node_run (ctx, ops, node, argv, LAB_RUN_QUERY, NULL, &status, NULL, NULL) && status == 0;
+}
+
+static gboolean
+unit_ctl (LabContext *ctx, const LabClusterOps *ops, const char *node, const char *verb, const char *unit,
+          GError **error)
+{
+  const char *argv[] = { "systemctl", verb, unit, NULL };
+
+  return lab_cluster_node_run (ctx, ops, node, argv, 0, NULL, NULL, NULL, error);
+}
+
+/* Stopping on a node that is gone already (fenced, powered off) is done. */
+static void
+unit_stop (LabContext *ctx, const LabClusterOps *ops, const char *node, const char *unit)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (!unit_ctl (ctx, ops, node, "stop", unit, &local))
+    lab_progress_info (ctx->progress, _("cannot stop %s on node %s (%s); the node's own shutdown stops it"), unit,
+                       node, local->message);
+}
+
+static gboolean
+cluster_daemon_running (LabContext *ctx, StepData *d, const char *daemon, const char *unit)
+{
+  if (d->ops->node_systemd)
+    return unit_active (ctx, d->ops, d->node->name, unit);
+  return daemon_running (ctx, d->node->name, daemon);
+}
+
 /* ---- cluster.corosync:<node> ----------------------------------------------- */
 
 static gboolean
@@ -147,7 +186,7 @@ corosync_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   StepData *d = data;
 
-  *done = daemon_running (ctx, d->node->name, "corosync");
+  *done = cluster_daemon_running (ctx, d, "corosync", "corosync.service");
   return TRUE;
 }
 
@@ -162,9 +201,12 @@ corosync_apply (LabContext *ctx, gpointer data, GError **error)
   const char *ask[] = { "corosync-cfgtool", "-s", NULL };
   gint64 deadline;
 
-  stop_daemon (ctx, node, "corosync", 10000);
-  if (!lab_cluster_node_run (ctx, d->ops, node, write, 0, conf, NULL, NULL, error)
-      || !spawn_on (ctx, d->ops, node, "corosync", run, error))
+  if (!d->ops->node_systemd)
+    stop_daemon (ctx, node, "corosync", 10000);
+  if (!lab_cluster_node_run (ctx, d->ops, node, write, 0, conf, NULL, NULL, error))
+    return FALSE;
+  if (d->ops->node_systemd ? !unit_ctl (ctx, d->ops, node, "restart", "corosync.service", error)
+                           : !spawn_on (ctx, d->ops, node, "corosync", run, error))
     return FALSE;
   if (lab_runner_is_dry_run (ctx->runner))
     return TRUE;
@@ -174,7 +216,7 @@ corosync_apply (LabContext *ctx, gpointer data, GError **error)
     {
       int status = -1;
 
-      if (!daemon_running (ctx, node, "corosync"))
+      if (!cluster_daemon_running (ctx, d, "corosync", "corosync.service"))
         {
           g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
                        _("corosync on node %s exited at start; see %s on the node and %s"), node,
@@ -198,7 +240,10 @@ corosync_undo (LabContext *ctx, gpointer data, GError **error)
 {
   StepData *d = data;
 
-  stop_daemon (ctx, d->node->name, "corosync", 15000);
+  if (d->ops->node_systemd)
+    unit_stop (ctx, d->ops, d->node->name, "corosync.service");
+  else
+    stop_daemon (ctx, d->node->name, "corosync", 15000);
   return TRUE;
 }
 
@@ -209,7 +254,9 @@ corosync_describe (LabContext *ctx, gpointer data, gboolean down)
   const char *node = d->node->name;
   GPtrArray *lines = g_ptr_array_new ();
 
-  if (down)
+  if (down && d->ops->node_systemd)
+    g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, node, "systemctl", "stop", "corosync.service", NULL));
+  else if (down)
     g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, node, "pkill", "-TERM", "-x", "corosync", NULL));
   else
     {
@@ -217,8 +264,12 @@ corosync_describe (LabContext *ctx, gpointer data, gboolean down)
       g_autofree char *write = lab_cluster_describe_cmd (ctx, d->ops, node, "sh", "-c", "cat > " COROSYNC_CONF, NULL);
 
       g_ptr_array_add (lines, g_strdup_printf ("%s <<'EOF'\n%sEOF", write, conf));
-      g_ptr_array_add (lines, g_strconcat ("setsid ", lab_cluster_describe_cmd (ctx, d->ops, node, "corosync", "-f",
-                                                                               NULL), " &", NULL));
+      if (d->ops->node_systemd)
+        g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, node, "systemctl", "restart",
+                                                          "corosync.service", NULL));
+      else
+        g_ptr_array_add (lines, g_strconcat ("setsid ", lab_cluster_describe_cmd (ctx, d->ops, node, "corosync", "-f",
+                                                                                 NULL), " &", NULL));
     }
   return lab_lines_steal (lines);
 }
@@ -338,7 +389,7 @@ pacemaker_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   StepData *d = data;
 
-  *done = daemon_running (ctx, d->node->name, "pacemakerd");
+  *done = cluster_daemon_running (ctx, d, "pacemakerd", "pacemaker.service");
   return TRUE;
 }
 
@@ -348,6 +399,8 @@ pacemaker_apply (LabContext *ctx, gpointer data, GError **error)
   StepData *d = data;
   const char *run[] = { "env", "PCMK_logfile=" LAB_CLUSTER_PACEMAKER_LOG, "pacemakerd", NULL };
 
+  if (d->ops->node_systemd)
+    return unit_ctl (ctx, d->ops, d->node->name, "restart", "pacemaker.service", error);
   stop_daemon (ctx, d->node->name, "pacemakerd", 30000);
   return spawn_on (ctx, d->ops, d->node->name, "pacemakerd", run, error);
 }
@@ -358,7 +411,10 @@ pacemaker_undo (LabContext *ctx, gpointer data, GError **error)
   StepData *d = data;
 
   /* pacemakerd stops its resources and daemons on SIGTERM */
-  stop_daemon (ctx, d->node->name, "pacemakerd", 60000);
+  if (d->ops->node_systemd)
+    unit_stop (ctx, d->ops, d->node->name, "pacemaker.service");
+  else
+    stop_daemon (ctx, d->node->name, "pacemakerd", 60000);
   return TRUE;
 }
 
@@ -368,8 +424,14 @@ pacemaker_describe (LabContext *ctx, gpointer data, gboolean down)
   StepData *d = data;
   GPtrArray *lines = g_ptr_array_new ();
 
-  if (down)
+  if (down && d->ops->node_systemd)
+    g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, d->node->name, "systemctl", "stop",
+                                                      "pacemaker.service", NULL));
+  else if (down)
     g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, d->node->name, "pacemakerd", "--shutdown", NULL));
+  else if (d->ops->node_systemd)
+    g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, d->node->name, "systemctl", "restart",
+                                                      "pacemaker.service", NULL));
   else
     g_ptr_array_add (lines, g_strconcat ("setsid ",
                                          lab_cluster_describe_cmd (ctx, d->ops, d->node->name, "env",
@@ -497,20 +559,10 @@ configure_describe (LabContext *ctx, gpointer data, gboolean down)
   if (!down)
     {
       g_autoptr(GPtrArray) cmds = configure_commands (ctx, d->ops);
-      g_autofree char *prefix = d->ops->describe_prefix (ctx, first_node (ctx));
 
       for (guint i = 0; i < cmds->len; i++)
-        {
-          g_autoptr(GString) s = g_string_new (prefix);
-          char **argv = g_ptr_array_index (cmds, i);
-
-          for (guint k = 0; argv[k] != NULL; k++)
-            {
-              g_autofree char *q = lab_shell_quote (argv[k]);
-              g_string_append_printf (s, " %s", q);
-            }
-          g_ptr_array_add (lines, g_string_free (g_steal_pointer (&s), FALSE));
-        }
+        g_ptr_array_add (lines, lab_cluster_describe_argv (ctx, d->ops, first_node (ctx),
+                                                           g_ptr_array_index (cmds, i)));
     }
   return lab_lines_steal (lines);
 }

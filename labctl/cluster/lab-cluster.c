@@ -79,23 +79,35 @@ lab_cluster_node_run (LabContext *ctx, const LabClusterOps *ops, const char *nod
 }
 
 char *
+lab_cluster_describe_argv (LabContext *ctx, const LabClusterOps *ops, const char *node, const char *const *argv)
+{
+  g_autofree char *prefix = NULL;
+  g_autoptr(GString) s = NULL;
+
+  if (ops->describe_cmd != NULL)
+    return ops->describe_cmd (ctx, node, argv);
+  prefix = ops->describe_prefix (ctx, node);
+  s = g_string_new (prefix);
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      g_autofree char *q = lab_shell_quote (argv[i]);
+
+      g_string_append_printf (s, " %s", q);
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+char *
 lab_cluster_describe_cmd (LabContext *ctx, const LabClusterOps *ops, const char *node, const char *argv0, ...)
 {
   g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *prefix = ops->describe_prefix (ctx, node);
-  g_autoptr(GString) s = g_string_new (prefix);
   va_list ap;
 
   va_start (ap, argv0);
   lab_strv_add_valist (words, argv0, ap);
   va_end (ap);
-  for (guint i = 0; i < words->len; i++)
-    {
-      g_autofree char *q = lab_shell_quote (g_ptr_array_index (words, i));
-
-      g_string_append_printf (s, " %s", q);
-    }
-  return g_string_free (g_steal_pointer (&s), FALSE);
+  g_ptr_array_add (words, NULL);
+  return lab_cluster_describe_argv (ctx, ops, node, (const char * const *) words->pdata);
 }
 
 /* ---- crm_mon ------------------------------------------------------------ */

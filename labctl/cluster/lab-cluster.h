@@ -45,6 +45,12 @@ typedef struct {
    * (dry-run transcripts), e.g. "nsenter -t $(cat ...) -m -u -n --". */
   char     *(*describe_prefix) (LabContext *ctx,
                                 const char *node);
+  /* Optional: the whole line a person types to run argv on node, when
+   * the words after a prefix need more than one level of quoting (ssh
+   * hands the remote shell one line). NULL: describe_prefix + argv. */
+  char     *(*describe_cmd)    (LabContext        *ctx,
+                                const char        *node,
+                                const char *const *argv);
   /* The stonith agent (an executable in the nodes' /usr/sbin) and its
    * instance attributes besides pcmk_host_list: key, value, ..., NULL. */
   const char *fence_agent;
@@ -53,6 +59,12 @@ typedef struct {
    * LUN is known once the guest's own steps ran). */
   char     *(*guest_xml)       (LabContext *ctx,
                                 LabGuest   *guest);
+  /* TRUE: the nodes run systemd and Debian's units (corosync.service,
+   * pacemaker.service): the daemons are started, checked and stopped with
+   * systemctl inside the node (VM nodes). FALSE: labctl spawns them as
+   * its own children and records their PIDs (container nodes share the
+   * host's PID space). */
+  gboolean  node_systemd;
 } LabClusterOps;
 
 /* The directory on every node that holds the HA guests' domain XML. */
@@ -89,6 +101,65 @@ gboolean  lab_cluster_node_run        (LabContext          *ctx,
                                        int                 *exit_status,
                                        char               **out,
                                        GError             **error);
+
+/* ---- fencing by the host's libvirt: fence_virtd + fence_xvm ------------- */
+/* (lab-cluster-fence-virt.c; for VM nodes: the kvm flavor) */
+
+#define LAB_FENCE_XVM_MCAST      "225.0.0.12"
+#define LAB_FENCE_XVM_PORT       1229
+/* where the nodes keep the key (fence_xvm's default) */
+#define LAB_FENCE_XVM_NODE_KEY   "/etc/cluster/fence_xvm.key"
+/* in the lab's state dir (0600) */
+#define LAB_FENCE_VIRT_KEY_NAME   "fence_xvm.key"
+#define LAB_FENCE_VIRTD_CONF_NAME "fence_virtd.conf"
+
+typedef struct {
+  char   *lab;
+  char   *interface;       /* the lab network's bridge */
+  char   *gateway;         /* its address (the host's on the lab network) */
+  char   *key_file;        /* the per-lab key on the host */
+  char   *uri;             /* the host's libvirt (the nodes' domains) */
+  char   *module_path;     /* NULL: fence_virtd's built-in plugin dir */
+  guint   port;
+  char  **node_addresses;  /* who may ask for a fence */
+  char  **domains;         /* what may be fenced */
+} LabFenceVirtdConf;
+
+void      lab_fence_virtd_conf_free   (LabFenceVirtdConf *conf);
+/* fence_virt.conf(5): multicast listener on the lab bridge, libvirt
+ * backend, a static group of the lab's node addresses and domains
+ * (pure: unit-tested). */
+char     *lab_fence_virtd_conf        (const LabFenceVirtdConf *conf);
+/* The fence_xvm stonith device's instance attributes (key, value, ...,
+ * NULL): key_file, multicast_address, ipport, pcmk_host_map node:domain. */
+char    **lab_fence_xvm_params        (LabRecipe  *recipe,
+                                       guint       port);
+/* A new random key (hex text, 0600) at path. */
+gboolean  lab_fence_virt_key_write    (const char *path,
+                                       GError    **error);
+/* fence_virtd -F -w -f conf_path */
+char    **lab_fence_virtd_argv        (const char *conf_path);
+/* Starts fence_virtd as a daemon (output to log_path) and waits a moment:
+ * one that exits at start is an error quoting its log. *out_pid 0 in a
+ * dry run. */
+gboolean  lab_fence_virtd_start       (LabRunner  *runner,
+                                       const char *conf_path,
+                                       const char *log_path,
+                                       GPid       *out_pid,
+                                       GError    **error);
+/* TRUE when pid is a fence_virtd started with -f conf_path. */
+gboolean  lab_fence_virtd_is_ours     (GPid        pid,
+                                       const char *conf_path);
+/* Stops pid only when it is ours (above). */
+void      lab_fence_virtd_stop        (GPid        pid,
+                                       const char *conf_path);
+/* cluster.fence-virtd (the host's daemon) and cluster.fence-key:<node>
+ * (the key into every node); before lab_cluster_add_steps(). */
+void      lab_cluster_add_fence_virt_steps (LabPlan             *plan,
+                                            LabContext          *ctx,
+                                            const LabClusterOps *ops);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabFenceVirtdConf, lab_fence_virtd_conf_free)
 
 /* ---- what the cluster says ------------------------------------------- */
 

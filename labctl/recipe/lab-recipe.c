@@ -1488,10 +1488,11 @@ parse_cluster (Parser *p, GError **error)
   if (!get_uint (p, "cluster", "token", 200, 60000, &r->cluster_token_ms, NULL, error)
       || !get_uint (p, "cluster", "stickiness", 0, 1000000, &r->cluster_stickiness, NULL, error))
     return FALSE;
-  if (r->flavor != LAB_FLAVOR_CONTAINER)
+  if (r->flavor != LAB_FLAVOR_CONTAINER && r->flavor != LAB_FLAVOR_KVM)
     return recipe_error (p, error, group_line (p, "cluster"), "[cluster]",
-                         _("a cluster is built only on container nodes so far (this lab's flavor is %s); "
-                           "remove [cluster] or set 'flavor = container'"), flavors[r->flavor]);
+                         _("labctl builds a corosync + pacemaker cluster on kvm and container nodes only (this "
+                           "lab's flavor is %s); remove [cluster] or set 'flavor = kvm' or 'flavor = container'"),
+                         flavors[r->flavor]);
   if (r->nodes->len < 3)
     return recipe_error (p, error,
                          g_key_file_has_group (p->kf, "nodes") ? key_line (p, "nodes", "count")

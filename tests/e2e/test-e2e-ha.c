@@ -558,25 +558,6 @@ test_down (void)
                   && g_file_test (g_build_filename (state_dir, "state.json", NULL), G_FILE_TEST_EXISTS));
 }
 
-/* The e2e recipe with 3 nodes and a [cluster]. */
-static char *
-write_recipe (const char *kernel, const char *initrd, GError **error)
-{
-  g_autofree char *path = stand_test_write_e2e_recipe (work_dir, lab, kernel, initrd, &guest_address, NULL, error);
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autofree char *vg = g_strdup_printf ("vg_%s", lab);
-
-  if (path == NULL || !g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, error))
-    return NULL;
-  g_key_file_set_string (kf, "lab", "description", "HA end-to-end lab: 3 container nodes in a cluster");
-  g_key_file_set_integer (kf, "nodes", "count", 3);
-  g_key_file_set_string (kf, "storage", "vg", vg);
-  g_key_file_set_integer (kf, "cluster", "token", 1000);
-  if (!g_key_file_save_to_file (kf, path, error))
-    return NULL;
-  return g_steal_pointer (&path);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -608,7 +589,9 @@ main (int argc, char **argv)
   root = g_build_filename (work_dir, "state", NULL);
   g_setenv ("LABCTL_STATE_DIR", root, TRUE);
   state_dir = g_build_filename (root, lab, NULL);
-  if (!stand_test_lvm_system_dir (work_dir, &error) || (recipe_path = write_recipe (kernel, initrd, &error)) == NULL)
+  if (!stand_test_lvm_system_dir (work_dir, &error) || (recipe_path = stand_test_write_ha_recipe (work_dir, lab, kernel, initrd,
+                                                   "HA end-to-end lab: 3 container nodes in a cluster",
+                                                   &guest_address, &error)) == NULL)
     {
       g_printerr ("cannot prepare the lab: %s\n", error->message);
       return 1;

@@ -320,3 +320,23 @@ stand_test_finish (GSubprocess *proc, char **out_err)
   return g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc)
                                            : 128 + g_subprocess_get_term_sig (proc);
 }
+
+char *
+stand_test_write_ha_recipe (const char *work_dir, const char *lab, const char *kernel, const char *initrd,
+                            const char *description, char **out_guest_address, GError **error)
+{
+  g_autofree char *path = stand_test_write_e2e_recipe (work_dir, lab, kernel, initrd, out_guest_address, NULL,
+                                                       error);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *vg = g_strdup_printf ("vg_%s", lab);
+
+  if (path == NULL || !g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, error))
+    return NULL;
+  g_key_file_set_string (kf, "lab", "description", description);
+  g_key_file_set_integer (kf, "nodes", "count", 3);
+  g_key_file_set_string (kf, "storage", "vg", vg);
+  g_key_file_set_integer (kf, "cluster", "token", 1000);
+  if (!g_key_file_save_to_file (kf, path, error))
+    return NULL;
+  return g_steal_pointer (&path);
+}

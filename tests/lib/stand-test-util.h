@@ -41,6 +41,16 @@ char     *stand_test_write_e2e_recipe (const char *work_dir,
                                        guint      *out_control_port,
                                        GError    **error);
 
+/* The same with 3 nodes and a [cluster] (token 1000 ms), the VG named
+ * vg_<lab>: the HA lab of test-e2e-ha and bench-failover. */
+char     *stand_test_write_ha_recipe  (const char *work_dir,
+                                       const char *lab,
+                                       const char *kernel,
+                                       const char *initrd,
+                                       const char *description,
+                                       char      **out_guest_address,
+                                       GError    **error);
+
 /* A test's lab of its own: a work dir (0755) with LABCTL_STATE_DIR in it,
  * the private LVM configuration, and the e2e recipe for lab (with the tiny
  * guest, built if need be, or without any guest). Returns the recipe's

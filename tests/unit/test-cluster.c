@@ -6,6 +6,9 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "lab-cluster.h"
 #include "lab-cluster-log.h"
@@ -164,6 +167,24 @@ test_fence_fails (void)
   g_assert_null (phase (&r, "fence-done"));
   g_assert_null (phase (&r, "started"));
   g_assert_cmpint (phase (&r, "fence-requested")->offset_us, <, phase (&r, "fence-failed")->offset_us);
+  /* what the student reads and what a script reads claim no recovery */
+  r.guest = g_strdup ("tiny");
+  r.recovered = FALSE;
+  r.answer_offset_us = -1;
+  {
+    g_autofree char *text = lab_failover_result_format (&r);
+    g_autoptr(JsonNode) json = lab_failover_result_to_json (&r);
+    JsonObject *o = json_node_get_object (json);
+
+    g_test_message ("%s", text);
+    g_assert_nonnull (strstr (text, "NOT RECOVERED: the failover is stuck before"));
+    g_assert_nonnull (strstr (text, "cannot confirm that the old node is off"));
+    g_assert_null (strstr (text, "runs on"));
+    g_assert_null (strstr (text, "Downtime seen by ping"));
+    g_assert_false (json_object_get_boolean_member (o, "recovered"));
+    g_assert_cmpstr (json_object_get_string_member (o, "stuck"), ==, "fence-done");
+    g_assert_true (json_object_get_null_member (o, "new_node"));
+  }
   lab_failover_result_clear (&r);
 }
 
@@ -255,6 +276,121 @@ test_primitive_xml (void)
   g_assert_null (strstr (fence, "provider"));
 }
 
+static LabRecipe *
+kvm_cluster_recipe (void)
+{
+  const char *text = "[lab]\nname = kha\nflavor = kvm\n[network]\nsubnet = 10.96.0.0/24\n"
+                     "[nodes]\ncount = 3\n[cluster]\n";
+  g_autoptr(GError) error = NULL;
+  LabRecipe *r = lab_recipe_load_data (text, strlen (text), NULL, &error);
+
+  g_assert_no_error (error);
+  return r;
+}
+
+/* fence_virtd's configuration: multicast on the lab bridge only, the
+ * libvirt backend, the lab's key, and a group that lets only the lab's
+ * node addresses fence only the lab's node domains. */
+static void
+test_fence_virtd_conf (void)
+{
+  LabRecipe *r = kvm_cluster_recipe ();
+  const char *addrs[] = { "10.96.0.11", "10.96.0.12", "10.96.0.13", NULL };
+  const char *doms[] = { "node1", "node2", "node3", NULL };
+  LabFenceVirtdConf c = {
+    .lab = (char *) "kha", .interface = r->bridge, .gateway = r->gateway,
+    .key_file = (char *) "/var/lib/labctl/kha/fence_xvm.key", .uri = (char *) "qemu:///system",
+    .port = LAB_FENCE_XVM_PORT, .node_addresses = (char **) addrs, .domains = (char **) doms,
+  };
+  g_autofree char *conf = lab_fence_virtd_conf (&c);
+  g_autofree char *iface = g_strdup_printf ("\t\tinterface = \"%s\";\n", r->bridge);
+  const char *p;
+
+  g_test_message ("%s", conf);
+  g_assert_cmpstr (r->gateway, ==, "10.96.0.1");
+  g_assert_nonnull (strstr (conf, "\tlistener = \"multicast\";\n\tbackend = \"libvirt\";\n"));
+  g_assert_nonnull (strstr (conf, "\tforeground = \"yes\";\n"));
+  g_assert_null (strstr (conf, "module_path"));
+  g_assert_nonnull (strstr (conf, iface));
+  g_assert_nonnull (strstr (conf, "\t\taddress = \"225.0.0.12\";\n\t\tport = \"1229\";\n"));
+  g_assert_nonnull (strstr (conf, "\t\tkey_file = \"/var/lib/labctl/kha/fence_xvm.key\";\n"));
+  g_assert_nonnull (strstr (conf, "\t\thash = \"sha256\";\n\t\tauth = \"sha256\";\n"));
+  g_assert_nonnull (strstr (conf, "\tlibvirt {\n\t\turi = \"qemu:///system\";\n\t}\n"));
+  /* the group lists every node address, then every domain, once */
+  p = strstr (conf, "groups {\n\tgroup {\n\t\tname = \"kha\";\n"
+                    "\t\tip = \"10.96.0.11\";\n\t\tip = \"10.96.0.12\";\n\t\tip = \"10.96.0.13\";\n"
+                    "\t\tuuid = \"node1\";\n\t\tuuid = \"node2\";\n\t\tuuid = \"node3\";\n\t}\n}\n");
+  g_assert_nonnull (p);
+  g_assert_true (p != NULL && g_str_has_suffix (conf, p));
+  /* braces balance (fence_virtd's parser stops at the first error) */
+  {
+    int depth = 0;
+
+    for (const char *q = conf; *q != '\0'; q++)
+      {
+        depth += *q == '{' ? 1 : *q == '}' ? -1 : 0;
+        g_assert_cmpint (depth, >=, 0);
+      }
+    g_assert_cmpint (depth, ==, 0);
+  }
+  lab_recipe_free (r);
+}
+
+/* The stonith device's parameters: the key where fence_xvm looks, the
+ * daemon's group and port, every node mapped to its domain. */
+static void
+test_fence_xvm_params (void)
+{
+  LabRecipe *r = kvm_cluster_recipe ();
+  g_auto(GStrv) p = lab_fence_xvm_params (r, LAB_FENCE_XVM_PORT);
+  g_autofree char *joined = g_strjoinv ("|", p);
+
+  g_assert_cmpstr (joined, ==, "key_file|/etc/cluster/fence_xvm.key|multicast_address|225.0.0.12|ipport|1229|"
+                               "pcmk_host_map|node1:node1;node2:node2;node3:node3");
+  lab_recipe_free (r);
+}
+
+/* A key: 0600, 512 random bytes as hex, new each time. */
+static void
+test_fence_key (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("labctl-fence-key-XXXXXX", &error);
+  g_autofree char *a = g_build_filename (dir, "a.key", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.key", NULL);
+  g_autofree char *ta = NULL, *tb = NULL;
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  g_assert_true (lab_fence_virt_key_write (a, &error));
+  g_assert_true (lab_fence_virt_key_write (b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (a, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_true (g_file_get_contents (a, &ta, NULL, NULL));
+  g_assert_true (g_file_get_contents (b, &tb, NULL, NULL));
+  g_assert_cmpuint (strlen (ta), ==, 1024);
+  g_assert_cmpuint (strspn (ta, "0123456789abcdef"), ==, 1024);
+  g_assert_cmpstr (ta, !=, tb);
+  g_unlink (a);
+  g_unlink (b);
+  g_rmdir (dir);
+}
+
+/* A PID is fence_virtd's of this lab only with -f and this conf. */
+static void
+test_fence_virtd_is_ours (void)
+{
+  g_autofree char *conf = g_strdup ("/var/lib/labctl/kha/fence_virtd.conf");
+  g_auto(GStrv) argv = lab_fence_virtd_argv (conf);
+  g_autofree char *joined = g_strjoinv (" ", argv);
+
+  g_assert_cmpstr (joined, ==, "fence_virtd -F -w -f /var/lib/labctl/kha/fence_virtd.conf");
+  /* this test process is not a fence_virtd, and neither is PID 0 */
+  g_assert_false (lab_fence_virtd_is_ours (getpid (), conf));
+  g_assert_false (lab_fence_virtd_is_ours (0, conf));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -266,5 +402,9 @@ main (int argc, char **argv)
   g_test_add_func ("/cluster/log/year-and-noise", test_year_and_noise);
   g_test_add_func ("/cluster/crm-mon", test_crm_mon);
   g_test_add_func ("/cluster/primitive-xml", test_primitive_xml);
+  g_test_add_func ("/cluster/fence-virtd-conf", test_fence_virtd_conf);
+  g_test_add_func ("/cluster/fence-xvm-params", test_fence_xvm_params);
+  g_test_add_func ("/cluster/fence-key", test_fence_key);
+  g_test_add_func ("/cluster/fence-virtd-is-ours", test_fence_virtd_is_ours);
   return g_test_run ();
 }

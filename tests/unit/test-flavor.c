@@ -185,6 +185,29 @@ test_vm_has_no_node_libvirt (void)
   lab_close (&lab);
 }
 
+/* The rows that build a cluster say how: kvm nodes by ssh, their daemons
+ * as systemd units, fenced by fence_xvm; container nodes by nsenter, the
+ * daemons labctl's children, fenced by fence_labctl; proxmox has its own. */
+static void
+test_cluster_ops (void)
+{
+  const LabClusterOps *kvm = lab_flavor_get (LAB_FLAVOR_KVM)->cluster_ops;
+  const LabClusterOps *ct = lab_flavor_get (LAB_FLAVOR_CONTAINER)->cluster_ops;
+
+  g_assert_nonnull (kvm);
+  g_assert_nonnull (ct);
+  g_assert_null (lab_flavor_get (LAB_FLAVOR_PROXMOX)->cluster_ops);
+  if (kvm == NULL || ct == NULL)
+    return;
+  g_assert_cmpstr (kvm->fence_agent, ==, "fence_xvm");
+  g_assert_true (kvm->node_systemd);
+  g_assert_nonnull (kvm->describe_cmd);
+  g_assert_nonnull (lab_flavor_get (LAB_FLAVOR_KVM)->add_steps[LAB_PHASE_CLUSTER]);
+  g_assert_nonnull (lab_flavor_get (LAB_FLAVOR_KVM)->node_fault);
+  g_assert_cmpstr (ct->fence_agent, ==, "fence_labctl");
+  g_assert_false (ct->node_systemd);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -195,5 +218,6 @@ main (int argc, char **argv)
   g_test_add_func ("/flavor/container/uris", test_container_uris);
   g_test_add_func ("/flavor/vm/no-node-libvirt", test_vm_has_no_node_libvirt);
   g_test_add_func ("/flavor/node-command", test_node_command);
+  g_test_add_func ("/flavor/cluster-ops", test_cluster_ops);
   return g_test_run ();
 }

@@ -45,6 +45,7 @@ static const PlanCase cases[] = {
   { "proxmox-3node", "recipes/proxmox-3node.lab" },
   { "e2e", "tests/data/e2e.lab" },
   { "ha-cluster", "tests/data/ha-cluster.lab" },
+  { "ha-kvm", "tests/data/ha-kvm.lab" },
 };
 
 static char *

@@ -41,7 +41,7 @@ static const BadCase bad_cases[] = {
     "from 200 to 60000" },
   { "cluster-unknown-key", HEAD "flavor = container\n[cluster]\ntokn = 500\n", 5, "tokn", "did you mean 'token'?" },
   { "cluster-two-nodes", HEAD "flavor = container\n[nodes]\ncount = 2\n[cluster]\n", 5, "count", "3 votes" },
-  { "cluster-flavor", HEAD "flavor = kvm\n[nodes]\ncount = 3\n[cluster]\n", 6, "[cluster]", "flavor = container" },
+  { "cluster-flavor", HEAD "flavor = proxmox\n[nodes]\ncount = 3\n[cluster]\n", 6, "[cluster]", "flavor = kvm" },
   { "iqn-upper", HEAD "[storage]\niqn = iqn.2026-01.labctl.Lab:course\n", 4, "iqn", "lowercase" },
   { "iqn-prefix", HEAD "[storage]\niqn = eui.02004567A425678D\n", 4, "iqn", "iqn.YYYY-MM" },
   { "iqn-date", HEAD "[storage]\niqn = iqn.2026-13.labctl.lab:course\n", 4, "iqn", "impossible date" },

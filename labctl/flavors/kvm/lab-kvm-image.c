@@ -34,7 +34,7 @@ static const char * const packages[] = {
   "qemu-system-x86", "qemu-utils", "qemu-block-extra",
   "libvirt-daemon-system", "libvirt-clients", "libvirt-daemon-driver-lxc",
   "open-iscsi", "lvm2",
-  "corosync", "pacemaker", "pacemaker-cli-utils", "crmsh", "resource-agents", "fence-agents",
+  "corosync", "pacemaker", "pacemaker-cli-utils", "crmsh", "resource-agents", "fence-agents", "fence-virt",
   NULL
 };
 

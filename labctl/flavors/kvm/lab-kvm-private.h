@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lab-kvm.h"
+#include "lab-flavor.h"
 
 G_BEGIN_DECLS
 
@@ -84,5 +85,14 @@ gboolean lab_kvm_container_rootfs_write (LabContext *ctx,
                                          GError    **error);
 /* /var/lib/labctl/guests/<g>/root on the node */
 char    *lab_kvm_container_root (LabGuest *guest);
+/* The cluster on kvm nodes (lab-kvm-cluster.c): the flavor row's
+ * cluster_ops, its cluster-phase steps and node_fault. */
+extern const LabClusterOps lab_kvm_cluster_ops;
+void     lab_kvm_add_cluster_steps (LabPlan      *plan,
+                                    LabContext   *ctx);
+gboolean lab_kvm_node_fault     (LabContext    *ctx,
+                                 LabNode       *node,
+                                 LabNodeFault   fault,
+                                 GError       **error);
 
 G_END_DECLS

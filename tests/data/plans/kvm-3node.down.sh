@@ -28,7 +28,7 @@ virsh -c qemu:///system undefine node1 --snapshots-metadata --nvram
 # 15. Undo 'Generate the SSH keys of the lab and its nodes'
 rm -r /var/lib/labctl/kvm/ssh
 # 16. Undo 'Build or reuse the node image'
-# the node image stays in the machine's cache: /var/cache/labctl/node-images/kvm-e07a779d5f4d4a92
+# the node image stays in the machine's cache: /var/cache/labctl/node-images/kvm-6ccbaf1cf6651746
 # 17. Undo 'Create the logical volume lv_node3'
 lvremove --devices /dev/disk/by-path/ip-192.168.151.1:3260-iscsi-iqn.2026-01.labctl.lab:kvm-lun-1 -y vg_iscsi/lv_node3
 # 18. Undo 'Create the logical volume lv_node2'
