@@ -343,7 +343,7 @@ test_killed (gconstpointer data)
   assert_lab_gone ();
 }
 
-/* ---- experiment migrate and reset killed ------------------------------ */
+/* ---- reset killed ------------------------------------------------------ */
 
 /* The guest's domain names on node (virsh, the node's own libvirtd). */
 static gboolean
@@ -358,12 +358,6 @@ defined_on (const char *node)
 }
 
 typedef gboolean (*Seen) (void);
-
-static gboolean
-moment_defined_on_node2 (void)
-{
-  return defined_on ("node2");
-}
 
 static gboolean
 moment_guest_stopped (void)
@@ -437,28 +431,13 @@ assert_guest_on_one_node (void)
 }
 
 static void
-test_experiment_reset_killed (void)
+test_reset_killed (void)
 {
   g_autofree char *err = NULL;
   int rc;
 
   if (!up_ok ())
     return;
-  /* the migration is libvirt's (peer to peer): labctl killed once the
-   * target defined the guest; the next migration finds it wherever it is
-   * and repairs what is left half-way */
-  g_assert_true (kill_when (moment_defined_on_node2, "the guest was defined on node2",
-                            "experiment", "migrate", "--to", "node2", NULL));
-  g_clear_pointer (&err, g_free);
-  {
-    g_autoptr(GSubprocess) p = stand_test_labctl_start (labctl, recipe_path, "experiment", "migrate", NULL);
-
-    rc = stand_test_finish (p, &err);
-    g_test_message ("the next migrate exited %d: %s", rc, err);
-    g_assert_cmpint (rc, ==, 0);
-  }
-  assert_guest_on_one_node ();
-
   /* reset killed once the guest's QEMU is gone: the next reset brings it back */
   g_assert_true (kill_when (moment_guest_stopped, "the guest's QEMU was stopped", "reset", NULL));
   g_clear_pointer (&err, g_free);
@@ -501,7 +480,7 @@ main (int argc, char **argv)
   guest_uuid = lab_guest_uuid (recipe, lab_recipe_find_guest (recipe, "tiny"));
 
   g_test_add_func ("/down-recover/lost-state", test_lost_state);
-  g_test_add_func ("/down-recover/experiment-reset-killed", test_experiment_reset_killed);
+  g_test_add_func ("/down-recover/reset-killed", test_reset_killed);
   for (guint i = 0; i < G_N_ELEMENTS (moments); i++)
     {
       g_autofree char *path = g_strdup_printf ("/down-recover/killed/%s", moments[i].name);
