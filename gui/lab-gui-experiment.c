@@ -73,6 +73,7 @@ phase_row (const char *title, const char *value)
   g_object_set (row, "title-lines", 0, NULL);
   gtk_widget_add_css_class (label, "numeric");
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+  g_object_set_data (G_OBJECT (row), "value", label);
   return row;
 }
 

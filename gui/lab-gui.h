@@ -48,6 +48,9 @@ typedef struct {
   char            *recipe_path;
   LabRecipe       *recipe;
   LabHostFacts     facts;       /* from the last host check */
+  /* the last host check failed a kvm.* check: only the container flavor
+   * runs here (the recipes page recommends it) */
+  gboolean         no_kvm;
 
   /* host check */
   AdwPreferencesGroup *check_group;
@@ -147,6 +150,9 @@ GtkWidget  *lab_gui_wrap_label_new    (const char *text, const char *style);
 GtkWidget  *lab_gui_check_page_new      (LabGui *gui);
 void        lab_gui_check_run           (LabGui *gui);
 GtkWidget  *lab_gui_recipes_page_new    (LabGui *gui);
+/* Marks the cards after a host check: without KVM the container flavor's
+ * come first, "recommended", the others say they need KVM. */
+void        lab_gui_recipes_recommend   (LabGui *gui);
 GtkWidget  *lab_gui_resources_page_new  (LabGui *gui);
 void        lab_gui_resources_load      (LabGui *gui);
 /* Writes the recipe with the rows' sizes under the user's data dir; the path. */
