@@ -87,6 +87,7 @@ typedef struct {
   LabGuiChild     *build_child;
   int              build_exit;       /* -1 while running or never run */
   gboolean         build_dry_run;
+  gboolean         build_cancelled;  /* the student pressed Cancel */
 
   /* stand */
   GtkWidget       *stand_nodes, *stand_storage, *stand_guests;   /* GtkListBox */
@@ -102,6 +103,10 @@ typedef struct {
   gint64           exp_start_us, exp_end_us;
   char            *exp_title;
 
+  /* the error toast shown (it stays until dismissed): dismissed when
+   * the student starts again */
+  AdwToast        *error_toast;
+
   /* children running (LabGuiChild *), for the tests to wait on */
   guint            n_running;
 } LabGui;
@@ -114,6 +119,8 @@ void        lab_gui_unlock            (LabGui *gui, LabGuiPage page);
 /* An error as the core wrote it, as a toast (log: the "show log" path or NULL). */
 void        lab_gui_toast_error       (LabGui *gui, const char *message, const char *log);
 void        lab_gui_toast             (LabGui *gui, const char *message);
+/* Takes the error toast away (a new attempt begins). */
+void        lab_gui_dismiss_error     (LabGui *gui);
 /* The lab to work on: loads it, refreshes the pages that depend on it. */
 gboolean    lab_gui_set_recipe        (LabGui *gui, const char *path, GError **error);
 

@@ -193,6 +193,11 @@ test_build_cancel (void)
   g_assert_false (stand_test_process_with (needle));
   g_assert_false (gtk_widget_is_sensitive (gui->build_cancel));
   g_assert_true (gtk_widget_is_sensitive (gui->build_start));
+  /* no error toast for a stop the student asked for; the page has the
+   * core's words on where it stopped */
+  g_assert_null (gui->error_toast);
+  g_assert_true (gtk_widget_get_visible (gui->build_error));
+  g_test_message ("the page says: %s", gtk_label_get_text (GTK_LABEL (gui->build_error)));
   n_done_before_cancel = rows_with ("done");
   g_test_message ("cancelled after %u steps done; state file: %u done", n_done_before_cancel, state_steps ("done"));
   g_assert_cmpuint (n_done_before_cancel, >=, 2);
