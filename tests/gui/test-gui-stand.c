@@ -267,6 +267,8 @@ test_migrate (void)
       GtkLabel *value = g_object_get_data (G_OBJECT (row), "value");
 
       g_test_message ("%s: %s", title, gtk_label_get_text (value));
+      if (g_str_equal (title, _("Downtime seen by ping")))
+        g_assert_cmpfloat (g_ascii_strtod (gtk_label_get_text (value), NULL), >, 0);
       if (g_str_equal (title, _("Downtime measured by libvirt")))
         {
           /* "N ms", measured: a migration is never free */

@@ -334,6 +334,17 @@ test_experiment (void)
   }
   g_assert_cmpuint (gui->exp_samples->len, ==, n);
   g_assert_cmpuint (n_children (gui->exp_phases), ==, 6);
+  /* the ping downtime as lab_probe_result_to_json writes it (downtime_ms) */
+  {
+    g_autofree char *want = g_strdup_printf (_("%.1f ms"), 70.412);
+    GtkWidget *row = gtk_widget_get_first_child (gui->exp_phases);
+
+    for (guint i = 0; i < 3 && row != NULL; i++)
+      row = gtk_widget_get_next_sibling (row);
+    g_assert_nonnull (row);
+    if (row != NULL)
+      g_assert_cmpstr (gtk_label_get_text (g_object_get_data (G_OBJECT (row), "value")), ==, want);
+  }
   g_assert_true (gtk_widget_is_sensitive (gui->exp_save));
   check_page (LAB_GUI_PAGE_EXPERIMENT, "experiment");
 }
