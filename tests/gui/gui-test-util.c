@@ -55,12 +55,16 @@ settle (void)
 
 /* ---- what every page must be --------------------------------------------- */
 
-void
-check_labels (GtkWidget *widget, GString *problems)
+/* labels under widget; root: the page, whose width a label must keep in
+ * (a label that does not wrap inside a scrolled window runs off its edge) */
+static void
+check_labels_in (GtkWidget *widget, GtkWidget *root, GString *problems)
 {
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
+      graphene_rect_t b;
+
       if (!gtk_widget_get_mapped (child))
         continue;
       if (GTK_IS_LABEL (child) && *gtk_label_get_text (GTK_LABEL (child)) != '\0')
@@ -75,9 +79,20 @@ check_labels (GtkWidget *widget, GString *problems)
           else if (gtk_widget_get_width (child) < min)
             g_string_append_printf (problems, "label cut (%d px for %d): \"%s\"\n", gtk_widget_get_width (child),
                                     min, gtk_label_get_text (label));
+          else if (gtk_widget_compute_bounds (child, root, &b)
+                   && (b.origin.x < -1 || b.origin.x + b.size.width > gtk_widget_get_width (root) + 1))
+            g_string_append_printf (problems, "label runs off the page (%.0f..%.0f px of %d): \"%s\"\n",
+                                    b.origin.x, b.origin.x + b.size.width, gtk_widget_get_width (root),
+                                    gtk_label_get_text (label));
         }
-      check_labels (child, problems);
+      check_labels_in (child, root, problems);
     }
+}
+
+void
+check_labels (GtkWidget *widget, GString *problems)
+{
+  check_labels_in (widget, widget, problems);
 }
 
 /* buttons, spin buttons, link buttons and activatable rows the pages made */
