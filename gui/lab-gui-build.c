@@ -109,7 +109,9 @@ on_event (JsonObject *event, gpointer user_data)
           gtk_link_button_set_uri (GTK_LINK_BUTTON (gui->build_show_log), uri);
           gtk_widget_set_visible (gui->build_show_log, TRUE);
         }
-      lab_gui_toast_error (gui, message, log);
+      /* stopped by Cancel: no error to toast, the page says where it stopped */
+      if (!gui->build_cancelled)
+        lab_gui_toast_error (gui, message, log);
     }
 }
 
@@ -130,7 +132,9 @@ on_done (int status, const char *err, gpointer user_data)
   gui->build_child = NULL;
   gui->build_exit = status;
   set_running (gui, FALSE);
-  if (status == 0)
+  if (status != 0 && gui->build_cancelled)
+    lab_gui_toast (gui, _("The build stopped. Build again to go on from where it stopped."));
+  else if (status == 0)
     {
       lab_gui_toast (gui, gui->build_dry_run ? _("The rehearsal went through every step; nothing was changed.")
                                              : _("The build is complete."));
@@ -157,6 +161,8 @@ lab_gui_build_run (LabGui *gui, gboolean dry_run)
   gtk_label_set_text (GTK_LABEL (gui->build_log), "");
   gui->build_exit = -1;
   gui->build_dry_run = dry_run;
+  gui->build_cancelled = FALSE;
+  lab_gui_dismiss_error (gui);
   gui->build_child = lab_gui_child_start (args, !dry_run, on_event, on_done, gui, &error);
   if (gui->build_child == NULL)
     {
@@ -184,6 +190,7 @@ on_cancel (GtkButton *button, gpointer user_data)
 {
   LabGui *gui = user_data;
 
+  gui->build_cancelled = TRUE;
   lab_gui_child_cancel (gui->build_child);
   lab_gui_toast (gui, _("Stopping after the current step; the next build goes on from there."));
 }

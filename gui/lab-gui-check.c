@@ -95,7 +95,25 @@ lab_gui_check_run (LabGui *gui)
   lab_host_check_get_facts (hc->check, &gui->facts);
   n_fail = lab_check_results_count (hc->results, LAB_CHECK_FAIL);
   n_warn = lab_check_results_count (hc->results, LAB_CHECK_WARN);
-  if (n_fail == 0)
+  gui->no_kvm = FALSE;
+  for (guint i = 0; i < hc->results->len; i++)
+    {
+      LabCheckResult *r = hc->results->pdata[i];
+
+      if (r->status == LAB_CHECK_FAIL && g_str_has_prefix (r->id, "kvm."))
+        gui->no_kvm = TRUE;
+    }
+  if (gui->no_kvm)
+    {
+      g_autofree char *failed = g_strdup_printf (ngettext ("%u check failed: this computer cannot run virtual "
+                                                           "machines inside virtual machines (KVM); its fix is below.",
+                                                           "%u checks failed: this computer cannot run virtual "
+                                                           "machines inside virtual machines (KVM); their fixes are "
+                                                           "below.", n_fail), n_fail);
+
+      summary = g_strconcat (failed, " ", _("Choose the container lab on the next page: it needs no KVM."), NULL);
+    }
+  else if (n_fail == 0)
     summary = g_strdup_printf (ngettext ("This computer can run the lab (%u warning).",
                                          "This computer can run the lab (%u warnings).", n_warn), n_warn);
   else
@@ -104,6 +122,7 @@ lab_gui_check_run (LabGui *gui)
                                          "%u checks failed: their fixes are below. Some labs (the container "
                                          "flavor) need less; choose one on the next page.", n_fail), n_fail);
   gtk_label_set_text (GTK_LABEL (gui->check_summary), summary);
+  lab_gui_recipes_recommend (gui);
   lab_gui_unlock (gui, LAB_GUI_PAGE_RECIPES);
   gtk_widget_set_sensitive (gui->check_next, TRUE);
 }

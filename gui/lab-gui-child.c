@@ -4,6 +4,7 @@
 #include "lab-gui-child.h"
 
 #include <string.h>
+#include <unistd.h>
 
 struct _LabGuiChild {
   GSubprocess          *proc;
@@ -100,23 +101,31 @@ on_child_exit (GObject *source, GAsyncResult *res, gpointer user_data)
   maybe_done (self);
 }
 
+char **
+lab_gui_child_argv (const char * const *args, gboolean privileged, uid_t euid)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+
+  /* root already has the rights: pkexec would only ask polkit for them */
+  if (privileged && euid != 0)
+    g_ptr_array_add (argv, g_strdup ("pkexec"));
+  g_ptr_array_add (argv, g_strdup (lab_gui_child_labctl ()));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, g_strdup ("--progress=json"));
+  g_ptr_array_add (argv, NULL);
+  return (char **) g_ptr_array_free (argv, FALSE);
+}
+
 LabGuiChild *
 lab_gui_child_start (const char * const *args, gboolean privileged, LabGuiChildEventFunc on_event,
                      LabGuiChildDoneFunc on_done, gpointer user_data, GError **error)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) argv = lab_gui_child_argv (args, privileged, geteuid ());
   LabGuiChild *self;
   GSubprocess *proc;
 
-  if (privileged)
-    g_ptr_array_add (argv, (gpointer) "pkexec");
-  g_ptr_array_add (argv, (gpointer) lab_gui_child_labctl ());
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, (gpointer) "--progress=json");
-  g_ptr_array_add (argv, NULL);
-
-  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+  proc = g_subprocess_newv ((const char * const *) argv,
                             G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
                             | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
   if (proc == NULL)

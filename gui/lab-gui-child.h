@@ -10,6 +10,8 @@
  */
 #pragma once
 
+#include <sys/types.h>
+
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
@@ -28,7 +30,13 @@ typedef void (*LabGuiChildDoneFunc)  (int         exit_status,
 /* The labctl the GUI runs: $LABCTL, else the installed one. */
 const char  *lab_gui_child_labctl  (void);
 
-/* Starts labctl ARGS... --progress=json (through pkexec when privileged).
+/* The command line of a labctl child: labctl ARGS... --progress=json,
+ * through pkexec when privileged and euid is not root's (a process that
+ * is root already runs labctl itself). */
+char       **lab_gui_child_argv    (const char * const   *args,
+                                    gboolean              privileged,
+                                    uid_t                 euid);
+/* Starts lab_gui_child_argv (args, privileged, geteuid ()).
  * The callbacks run in the main context; done once, last. */
 LabGuiChild *lab_gui_child_start   (const char * const   *args,
                                     gboolean              privileged,

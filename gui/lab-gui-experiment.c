@@ -73,6 +73,7 @@ phase_row (const char *title, const char *value)
   g_object_set (row, "title-lines", 0, NULL);
   gtk_widget_add_css_class (label, "numeric");
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+  g_object_set_data (G_OBJECT (row), "value", label);
   return row;
 }
 
@@ -138,7 +139,8 @@ lab_gui_experiment_show (LabGui *gui, JsonObject *result)
   gtk_list_box_append (GTK_LIST_BOX (gui->exp_phases), phase_row (_("After the migration"), after));
   if (probe != NULL)
     {
-      ping = g_strdup_printf (_("%.1f ms"), json_object_get_int_member_with_default (probe, "longest_gap_us", 0) / 1000.0);
+      /* lab_probe_result_to_json: the longest wait for a reply */
+      ping = g_strdup_printf (_("%.1f ms"), json_object_get_double_member_with_default (probe, "downtime_ms", 0));
       gtk_list_box_append (GTK_LIST_BOX (gui->exp_phases), phase_row (_("Downtime seen by ping"), ping));
     }
   if (libvirt != NULL && JSON_NODE_HOLDS_OBJECT (libvirt))

@@ -213,7 +213,17 @@ lab_gui_toast_error (LabGui *gui, const char *message, const char *log)
       g_object_set_data_full (G_OBJECT (toast), "log", g_strdup (log), g_free);
       g_signal_connect (toast, "button-clicked", G_CALLBACK (on_show_log), gui->window);
     }
+  lab_gui_dismiss_error (gui);
+  g_set_weak_pointer (&gui->error_toast, toast);
   adw_toast_overlay_add_toast (gui->toasts, toast);
+}
+
+void
+lab_gui_dismiss_error (LabGui *gui)
+{
+  if (gui->error_toast != NULL)
+    adw_toast_dismiss (gui->error_toast);
+  g_clear_weak_pointer (&gui->error_toast);
 }
 
 /* ---- the window --------------------------------------------------------- */
@@ -340,6 +350,7 @@ lab_gui_free (LabGui *gui)
 {
   if (gui == NULL)
     return;
+  g_clear_weak_pointer (&gui->error_toast);
   g_clear_pointer (&gui->recipe, lab_recipe_free);
   g_free (gui->recipe_path);
   g_clear_pointer (&gui->recipe_buttons, g_ptr_array_unref);

@@ -48,6 +48,9 @@ typedef struct {
   char            *recipe_path;
   LabRecipe       *recipe;
   LabHostFacts     facts;       /* from the last host check */
+  /* the last host check failed a kvm.* check: only the container flavor
+   * runs here (the recipes page recommends it) */
+  gboolean         no_kvm;
 
   /* host check */
   AdwPreferencesGroup *check_group;
@@ -84,6 +87,7 @@ typedef struct {
   LabGuiChild     *build_child;
   int              build_exit;       /* -1 while running or never run */
   gboolean         build_dry_run;
+  gboolean         build_cancelled;  /* the student pressed Cancel */
 
   /* stand */
   GtkWidget       *stand_nodes, *stand_storage, *stand_guests;   /* GtkListBox */
@@ -99,6 +103,10 @@ typedef struct {
   gint64           exp_start_us, exp_end_us;
   char            *exp_title;
 
+  /* the error toast shown (it stays until dismissed): dismissed when
+   * the student starts again */
+  AdwToast        *error_toast;
+
   /* children running (LabGuiChild *), for the tests to wait on */
   guint            n_running;
 } LabGui;
@@ -111,6 +119,8 @@ void        lab_gui_unlock            (LabGui *gui, LabGuiPage page);
 /* An error as the core wrote it, as a toast (log: the "show log" path or NULL). */
 void        lab_gui_toast_error       (LabGui *gui, const char *message, const char *log);
 void        lab_gui_toast             (LabGui *gui, const char *message);
+/* Takes the error toast away (a new attempt begins). */
+void        lab_gui_dismiss_error     (LabGui *gui);
 /* The lab to work on: loads it, refreshes the pages that depend on it. */
 gboolean    lab_gui_set_recipe        (LabGui *gui, const char *path, GError **error);
 
@@ -147,6 +157,9 @@ GtkWidget  *lab_gui_wrap_label_new    (const char *text, const char *style);
 GtkWidget  *lab_gui_check_page_new      (LabGui *gui);
 void        lab_gui_check_run           (LabGui *gui);
 GtkWidget  *lab_gui_recipes_page_new    (LabGui *gui);
+/* Marks the cards after a host check: without KVM the container flavor's
+ * come first, "recommended", the others say they need KVM. */
+void        lab_gui_recipes_recommend   (LabGui *gui);
 GtkWidget  *lab_gui_resources_page_new  (LabGui *gui);
 void        lab_gui_resources_load      (LabGui *gui);
 /* Writes the recipe with the rows' sizes under the user's data dir; the path. */

@@ -13,216 +13,17 @@
 
 #include <glib/gstdio.h>
 
+#include "gui-test-util.h"
 #include "lab-gui.h"
+#include "lab-gui-child.h"
 #include "lab-i18n.h"
 #include "lab-test-cli.h"
 #include "lab-test-fs.h"
 
-static LabGui *gui;
-static char *tmp_dir;
-static const char *lang;   /* "en" or "ru": the screenshots' prefix */
 
-/* ---- waiting ------------------------------------------------------------ */
-
-static gboolean
-on_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until the children are done (or 60 s). */
-static void
-wait_children (void)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (60, on_timeout, &timed_out);
-
-  while (gui->n_running > 0 && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  if (!timed_out)
-    g_source_remove (id);
-}
-
-static void
-settle (void)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (150, on_timeout, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* ---- what every page must be --------------------------------------------- */
-
-static void
-check_labels (GtkWidget *widget, GString *problems)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      if (!gtk_widget_get_mapped (child))
-        continue;
-      if (GTK_IS_LABEL (child) && *gtk_label_get_text (GTK_LABEL (child)) != '\0')
-        {
-          GtkLabel *label = GTK_LABEL (child);
-          PangoLayout *layout = gtk_label_get_layout (label);
-          int min = 0;
-
-          gtk_widget_measure (child, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
-          if (pango_layout_is_ellipsized (layout))
-            g_string_append_printf (problems, "label cut (ellipsized): \"%s\"\n", gtk_label_get_text (label));
-          else if (gtk_widget_get_width (child) < min)
-            g_string_append_printf (problems, "label cut (%d px for %d): \"%s\"\n", gtk_widget_get_width (child),
-                                    min, gtk_label_get_text (label));
-        }
-      check_labels (child, problems);
-    }
-}
-
-/* buttons, spin buttons, link buttons and activatable rows the pages made */
-static gboolean
-is_interactive (GtkWidget *w)
-{
-  return GTK_IS_BUTTON (w) || GTK_IS_SPIN_BUTTON (w) || GTK_IS_SWITCH (w) || GTK_IS_CHECK_BUTTON (w)
-         || GTK_IS_ENTRY (w) || GTK_IS_PROGRESS_BAR (w);
-}
-
-static gboolean
-has_label (GtkWidget *w)
-{
-  if (g_object_get_data (G_OBJECT (w), "lab-gui-a11y-label") != NULL)
-    return TRUE;
-  if (GTK_IS_BUTTON (w) && gtk_button_get_label (GTK_BUTTON (w)) != NULL
-      && *gtk_button_get_label (GTK_BUTTON (w)) != '\0')
-    return TRUE;
-  return FALSE;
-}
-
-static void
-check_a11y (GtkWidget *widget, GString *problems)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      if (!gtk_widget_get_mapped (child))
-        continue;
-      /* an icon the theme lacks draws as a "missing image" */
-      if (GTK_IS_IMAGE (child) && gtk_image_get_storage_type (GTK_IMAGE (child)) == GTK_IMAGE_ICON_NAME
-          && !gtk_icon_theme_has_icon (gtk_icon_theme_get_for_display (gtk_widget_get_display (child)),
-                                       gtk_image_get_icon_name (GTK_IMAGE (child))))
-        g_string_append_printf (problems, "icon %s is not in the theme\n", gtk_image_get_icon_name (GTK_IMAGE (child)));
-      if (is_interactive (child))
-        {
-          /* the +/- of a spin button belong to it: its label covers them */
-          if (!has_label (child))
-            g_string_append_printf (problems, "%s without an accessible label (tooltip: %s)\n",
-                                    G_OBJECT_TYPE_NAME (child), gtk_widget_get_tooltip_text (child));
-          if (GTK_IS_SPIN_BUTTON (child))
-            continue;
-        }
-      check_a11y (child, problems);
-    }
-}
-
-/* The window as a texture (round2-facts: GTK 4.8 snapshot, cairo renderer). */
-static GdkTexture *
-snapshot_window (void)
-{
-  GtkWidget *w = GTK_WIDGET (gui->window);
-  int width = gtk_widget_get_width (w), height = gtk_widget_get_height (w);
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (w);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (w));
-
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL)
-    return NULL;
-  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-}
-
-/* the share of pixels of the page area that differ from its background */
-static double
-ink_share (GdkTexture *texture)
-{
-  int width = gdk_texture_get_width (texture), height = gdk_texture_get_height (texture);
-  g_autofree guchar *px = g_malloc ((gsize) width * height * 4);
-  guint32 bg;
-  guint64 ink = 0, n = 0;
-
-  gdk_texture_download (texture, px, (gsize) width * 4);
-  /* the page's own background: a point right of the sidebar, low in the window */
-  bg = *(guint32 *) (px + ((gsize) (height - 8) * width + (width - 8)) * 4);
-  for (int y = 60; y < height; y += 2)
-    for (int x = 240; x < width; x += 2)
-      {
-        n++;
-        if (*(guint32 *) (px + ((gsize) y * width + x) * 4) != bg)
-          ink++;
-      }
-  return n > 0 ? ink / (double) n : 0;
-}
-
-static void
-check_page (LabGuiPage page, const char *name)
-{
-  g_autoptr(GString) problems = g_string_new (NULL);
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *file = g_strdup_printf ("%s-%d-%s.png", lang, page + 1, name);
-  const char *dir = g_getenv ("LABCTL_SCREENSHOT_DIR");
-  g_autofree char *path = NULL;
-  double ink;
-
-  lab_gui_show_page (gui, page);
-  settle ();
-  gtk_test_widget_wait_for_draw (GTK_WIDGET (gui->window));
-  g_assert_true (gtk_stack_get_visible_child (gui->stack) == gui->page_widgets[page]);
-
-  texture = snapshot_window ();
-  g_assert_nonnull (texture);
-  if (texture == NULL)
-    return;
-  path = g_build_filename (dir != NULL ? dir : tmp_dir, file, NULL);
-  g_mkdir_with_parents (dir != NULL ? dir : tmp_dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-  ink = ink_share (texture);
-  g_test_message ("%s: %.1f %% of the page drawn on", name, ink * 100);
-  g_assert_cmpfloat (ink, >, 0.02);
-
-  check_labels (gui->page_widgets[page], problems);
-  check_a11y (gui->page_widgets[page], problems);
-  check_a11y (GTK_WIDGET (gui->sidebar), problems);
-  if (problems->len > 0)
-    {
-      g_test_message ("page %s:\n%s", name, problems->str);
-      g_test_fail ();
-    }
-}
-
-static void
-click (GtkWidget *button)
-{
-  g_assert_true (gtk_widget_is_sensitive (button));
-  g_signal_emit_by_name (button, "clicked");
-}
-
-static guint
-n_children (GtkWidget *w)
-{
-  guint n = 0;
-
-  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL; c = gtk_widget_get_next_sibling (c))
-    n++;
-  return n;
-}
-
-/* The checks above find what they look for: a cut label and a button
- * nobody named, in a window of their own. */
+/* The checks of gui-test-util.c find what they look for: a cut label, a
+ * label wider than the window, a button nobody named and a missing icon,
+ * in a window of their own. */
 static void
 test_checkers (void)
 {
@@ -235,6 +36,7 @@ test_checkers (void)
   gtk_box_append (GTK_BOX (box), label);
   gtk_box_append (GTK_BOX (box), gtk_button_new_from_icon_name ("edit-copy-symbolic"));
   gtk_box_append (GTK_BOX (box), gtk_image_new_from_icon_name ("no-such-icon-symbolic"));
+  gtk_box_append (GTK_BOX (box), gtk_label_new ("a label that does not wrap, wider than the window"));
   gtk_window_set_child (GTK_WINDOW (window), box);
   gtk_window_set_default_size (GTK_WINDOW (window), 80, 60);
   gtk_window_set_resizable (GTK_WINDOW (window), FALSE);
@@ -243,10 +45,13 @@ test_checkers (void)
   settle ();
   check_labels (window, problems);
   check_a11y (window, problems);
+  check_fits (GTK_WINDOW (window), problems);
   g_test_message ("%s", problems->str);
   g_assert_nonnull (strstr (problems->str, "label cut"));
   g_assert_nonnull (strstr (problems->str, "GtkButton without an accessible label"));
   g_assert_nonnull (strstr (problems->str, "icon no-such-icon-symbolic is not in the theme"));
+  /* the ellipsized label fits; the one that does not wrap does not */
+  g_assert_nonnull (strstr (problems->str, "more than the 80 it opens with"));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -285,6 +90,31 @@ test_installed_files (void)
   g_assert_nonnull (strstr (desktop, "Exec=labctl-gui"));
 }
 
+/* The command line of a child: pkexec in front of a privileged verb for
+ * anyone but root; root (and any unprivileged verb) runs labctl itself. */
+static void
+test_child_argv (void)
+{
+  static const char * const args[] = { "up", "--recipe", "x.lab", NULL };
+  const char *labctl = lab_gui_child_labctl ();
+  g_auto(GStrv) user = lab_gui_child_argv (args, TRUE, 1000);
+  g_auto(GStrv) root = lab_gui_child_argv (args, TRUE, 0);
+  g_auto(GStrv) plain = lab_gui_child_argv (args, FALSE, 1000);
+
+  g_assert_cmpuint (g_strv_length (user), ==, 6);
+  g_assert_cmpstr (user[0], ==, "pkexec");
+  g_assert_cmpstr (user[1], ==, labctl);
+  g_assert_cmpstr (user[2], ==, "up");
+  g_assert_cmpstr (user[5], ==, "--progress=json");
+  g_assert_cmpuint (g_strv_length (root), ==, 5);
+  g_assert_cmpstr (root[0], ==, labctl);
+  g_assert_cmpstr (root[4], ==, "--progress=json");
+  g_assert_cmpuint (g_strv_length (plain), ==, 5);
+  g_assert_cmpstr (plain[0], ==, labctl);
+  /* pkexec needs an absolute path: polkit matches the action on it */
+  g_assert_true (g_path_is_absolute (labctl));
+}
+
 /* ---- the pages, in the student's order ------------------------------------ */
 
 static void
@@ -297,6 +127,47 @@ test_check (void)
   g_assert_cmpuint (n_children (gui->check_rows), >, 10);
   g_assert_true (gui->unlocked[LAB_GUI_PAGE_RECIPES]);
   check_page (LAB_GUI_PAGE_CHECK, "check");
+}
+
+/* A host without /dev/kvm: the check says to take the container lab, and
+ * the Choose a lab page shows it first, recommended, the others needing
+ * KVM. Then the check again on the host with KVM (the pages below). */
+static void
+test_check_no_kvm (void)
+{
+  g_autofree char *no_kvm = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "hosts", "no-devkvm", NULL);
+  g_autofree char *nested = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "hosts", "intel-nested", NULL);
+  GtkFlowBox *cards = GTK_FLOW_BOX (gui->recipe_cards);
+  GtkWidget *first;
+  GtkLabel *badge;
+
+  g_setenv ("LABCTL_SYSROOT", no_kvm, TRUE);
+  click (gui->check_run);
+  g_assert_true (gui->no_kvm);
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (gui->check_summary)), _("Choose the container lab on the next page: it needs no KVM.")));
+  first = gtk_flow_box_child_get_child (gtk_flow_box_get_child_at_index (cards, 0));
+  g_assert_cmpstr (g_object_get_data (G_OBJECT (first), "recipe"), ==, "container-3node");
+  badge = g_object_get_data (G_OBJECT (first), "badge");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (badge)));
+  g_assert_cmpstr (gtk_label_get_text (badge), ==, _("Recommended for this computer: it needs no KVM."));
+  for (guint i = 1; gtk_flow_box_get_child_at_index (cards, i) != NULL; i++)
+    {
+      GtkWidget *other = gtk_flow_box_child_get_child (gtk_flow_box_get_child_at_index (cards, i));
+
+      g_assert_cmpstr (gtk_label_get_text (g_object_get_data (G_OBJECT (other), "badge")), ==,
+                       _("Needs KVM, which this computer lacks (see the host check)."));
+    }
+  check_page (LAB_GUI_PAGE_CHECK, "check-no-kvm");
+  check_page (LAB_GUI_PAGE_RECIPES, "recipes-no-kvm");
+
+  g_setenv ("LABCTL_SYSROOT", nested, TRUE);
+  click (gui->check_run);
+  g_assert_false (gui->no_kvm);
+  badge = g_object_get_data (G_OBJECT (first), "badge");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (badge)));
+  /* back in the shipped order */
+  first = gtk_flow_box_child_get_child (gtk_flow_box_get_child_at_index (cards, 0));
+  g_assert_true (first == gui->recipe_buttons->pdata[0]);
 }
 
 static void
@@ -463,6 +334,17 @@ test_experiment (void)
   }
   g_assert_cmpuint (gui->exp_samples->len, ==, n);
   g_assert_cmpuint (n_children (gui->exp_phases), ==, 6);
+  /* the ping downtime as lab_probe_result_to_json writes it (downtime_ms) */
+  {
+    g_autofree char *want = g_strdup_printf (_("%.1f ms"), 70.412);
+    GtkWidget *row = gtk_widget_get_first_child (gui->exp_phases);
+
+    for (guint i = 0; i < 3 && row != NULL; i++)
+      row = gtk_widget_get_next_sibling (row);
+    g_assert_nonnull (row);
+    if (row != NULL)
+      g_assert_cmpstr (gtk_label_get_text (g_object_get_data (G_OBJECT (row), "value")), ==, want);
+  }
   g_assert_true (gtk_widget_is_sensitive (gui->exp_save));
   check_page (LAB_GUI_PAGE_EXPERIMENT, "experiment");
 }
@@ -483,20 +365,14 @@ main (int argc, char **argv)
   g_setenv ("LABCTL_LIBVIRT_URI", "test:///default", TRUE);
   g_setenv ("LABCTL_STATE_DIR", state, TRUE);
   g_setenv ("XDG_DATA_HOME", tmp_dir, TRUE);
-  lab_i18n_init ();
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  g_test_set_nonfatal_assertions ();
   lang = language != NULL && g_str_has_prefix (language, "ru") ? "ru" : "en";
-
-  app = adw_application_new (LAB_GUI_APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
-  gui = lab_gui_new (GTK_APPLICATION (app));
-  gtk_window_present (gui->window);
+  app = open_window (&argc, &argv);
 
   /* in order: each page needs the one before it */
   g_test_add_func ("/gui/checkers", test_checkers);
   g_test_add_func ("/gui/installed-files", test_installed_files);
+  g_test_add_func ("/gui/child-argv", test_child_argv);
+  g_test_add_func ("/gui/check-no-kvm", test_check_no_kvm);
   g_test_add_func ("/gui/check", test_check);
   g_test_add_func ("/gui/recipes", test_recipes);
   g_test_add_func ("/gui/resources", test_resources);

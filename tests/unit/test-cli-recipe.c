@@ -129,7 +129,8 @@ test_list (void)
   if (lab_test_run_labctl (&r, "recipe", "list", NULL))
     {
       g_assert_cmpint (r.status, ==, 0);
-      g_assert_true (g_str_has_prefix (r.out, "kvm-3node "));
+      g_assert_true (g_str_has_prefix (r.out, "container-3node "));
+      g_assert_nonnull (strstr (r.out, "\nkvm-3node "));
       g_assert_nonnull (strstr (r.out, "\nproxmox-3node "));
       g_assert_nonnull (strstr (r.out, "Proxmox VE"));
     }
@@ -139,7 +140,7 @@ test_list (void)
     if (lab_test_run_labctl (&n, "recipe", "list", "--names", NULL))
       {
         g_assert_cmpint (n.status, ==, 0);
-        g_assert_cmpstr (n.out, ==, "kvm-3node\nproxmox-3node\n");
+        g_assert_cmpstr (n.out, ==, "container-3node\nkvm-3node\nproxmox-3node\n");
       }
   }
   if (lab_test_run_labctl (&j, "recipe", "list", "--json", NULL))
@@ -152,8 +153,9 @@ test_list (void)
       if (error != NULL)
         return;
       a = json_node_get_array (json_parser_get_root (parser));
-      g_assert_cmpuint (json_array_get_length (a), ==, 2);
-      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 1), "lab"), ==, "course");
+      g_assert_cmpuint (json_array_get_length (a), ==, 3);
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 0), "lab"), ==, "container");
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 2), "lab"), ==, "course");
     }
 }
 

@@ -339,7 +339,7 @@ test_complete (void)
   }
   {
     g_auto(GStrv) got = complete ("recipe", "show", "--recipe", "", NULL);
-    assert_strv (got, (const char * const[]) { "kvm-3node", "proxmox-3node", "@files lab", NULL });
+    assert_strv (got, (const char * const[]) { "container-3node", "kvm-3node", "proxmox-3node", "@files lab", NULL });
   }
   {
     g_auto(GStrv) got = complete ("recipe", "validate", "prox", NULL);

@@ -41,6 +41,7 @@ typedef struct {
 } PlanCase;
 
 static const PlanCase cases[] = {
+  { "container-3node", "recipes/container-3node.lab" },
   { "kvm-3node", "recipes/kvm-3node.lab" },
   { "proxmox-3node", "recipes/proxmox-3node.lab" },
   { "e2e", "tests/data/e2e.lab" },

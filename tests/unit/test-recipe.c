@@ -208,6 +208,44 @@ test_shipped_kvm (void)
   g_assert_cmpuint (((LabNode *) r->nodes->pdata[0])->memory_mib, ==, 2048);
 }
 
+/* The lab for a computer without KVM: container nodes, one tiny guest
+ * whose kernel and initramfs lie beside the recipe (recipes/meson.build
+ * installs them to <pkgdatadir>/recipes/tiny-guest). */
+static void
+test_shipped_container (void)
+{
+  g_autoptr(LabRecipe) r = load_shipped ("container-3node");
+  g_autofree char *dir = NULL;
+  LabGuest *g;
+
+  g_assert_nonnull (r);
+  if (r == NULL)
+    return;
+  g_assert_cmpint (r->flavor, ==, LAB_FLAVOR_CONTAINER);
+  g_assert_cmpuint (r->nodes->len, ==, 3);
+  g_assert_cmpstr (((LabNode *) r->nodes->pdata[1])->name, ==, "node2");
+  g_assert_cmpstr (r->subnet, ==, "192.168.152.0/24");
+  g_assert_cmpuint (r->guests->len, ==, 1);
+  g = r->guests->pdata[0];
+  g_assert_cmpstr (g->node, ==, "node1");
+  g_assert_cmpstr (g->address, ==, "192.168.152.51");
+  g_assert_nonnull (strstr (g->cmdline, "guestip=192.168.152.51/24"));
+  dir = g_path_get_dirname (r->path);
+  g_assert_true (g_str_has_prefix (g->kernel, dir));
+  g_assert_true (g_str_has_suffix (g->kernel, "/recipes/tiny-guest/vmlinux"));
+  g_assert_true (g_str_has_suffix (g->initrd, "/recipes/tiny-guest/initramfs.cpio.gz"));
+  g_assert_true (g_strv_contains ((const char * const *) r->exercises, "migrate"));
+  /* not the subnet of another shipped lab: they can exist side by side */
+  {
+    g_autoptr(LabRecipe) kvm = load_shipped ("kvm-3node");
+    g_autoptr(LabRecipe) course = load_shipped ("proxmox-3node");
+
+    g_assert_cmpstr (r->subnet, !=, kvm->subnet);
+    g_assert_cmpstr (r->subnet, !=, course->subnet);
+    g_assert_cmpstr (r->name, !=, kvm->name);
+  }
+}
+
 static void
 test_defaults (void)
 {
@@ -571,13 +609,14 @@ test_resolve_path (void)
     g_assert_true (g_str_has_suffix (def, "recipes/proxmox-3node.lab"));
   g_assert_true (g_strv_contains ((const char * const *) shipped, "proxmox-3node"));
   g_assert_true (g_strv_contains ((const char * const *) shipped, "kvm-3node"));
+  g_assert_true (g_strv_contains ((const char * const *) shipped, "container-3node"));
   missing = lab_recipe_resolve_path ("no-such-lab", &error);
   g_assert_null (missing);
   g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
   if (error != NULL)
     {
       g_assert_nonnull (strstr (error->message, "no-such-lab"));
-      g_assert_nonnull (strstr (error->message, "kvm-3node, proxmox-3node"));
+      g_assert_nonnull (strstr (error->message, "container-3node, kvm-3node, proxmox-3node"));
     }
 }
 
@@ -606,6 +645,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/recipe/shipped/proxmox-3node", test_shipped_proxmox);
   g_test_add_func ("/recipe/shipped/kvm-3node", test_shipped_kvm);
+  g_test_add_func ("/recipe/shipped/container-3node", test_shipped_container);
   g_test_add_func ("/recipe/defaults", test_defaults);
   g_test_add_func ("/recipe/sizes", test_sizes);
   g_test_add_func ("/recipe/memory-units", test_memory_units);
