@@ -263,6 +263,9 @@ static void
 media_adjust (LabContext *ctx, const LabNode *node, LabVirtDomainSpec *spec)
 {
   spec->extra_disk_path = lab_proxmox_answer_image (ctx, node);
+  /* nodes.install follows the installer and names its last lines */
+  g_free (spec->serial_log);
+  spec->serial_log = lab_proxmox_console_log (ctx, node);
 }
 
 static const LabVmMedia media = { media_iso, media_adjust };
