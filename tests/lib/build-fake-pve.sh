@@ -63,7 +63,7 @@ W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
 # --- a busybox root with the modules a q35 machine's disks, CD and NIC need
-MODS="ahci sr_mod isofs sd_mod vfat nls_cp437 nls_iso8859_1 virtio_blk virtio_net virtio_pci button evdev"
+MODS="ahci sr_mod isofs sd_mod vfat nls_cp437 nls_ascii nls_iso8859_1 virtio_blk virtio_net virtio_pci button evdev"
 skeleton () {
   R=$1
   mkdir -p $R/bin $R/sbin $R/proc $R/sys $R/dev $R/tmp $R/run $R/mnt $R/lib/modules $R/etc
