@@ -119,9 +119,13 @@ test_iso_add (void)
   g_assert_no_error (error);
   g_test_message ("fake Proxmox ISO ready in %.1f s", (g_get_monotonic_time () - t0) / 1e6);
   g_assert_true (g_file_get_contents (sum_file, &sum, NULL, &error));
-  sum_opt = g_strdup_printf ("--sha256=%s", g_strstrip (sum));
-  g_free (run_labctl (&rc, "iso", "add", sum_opt, iso, NULL));
+  sum_opt = g_strdup_printf ("%s iso add --sha256=%s %s", labctl, g_strstrip (sum), iso);
+  g_free (in_host (sum_opt, &rc));
   g_assert_cmpint (rc, ==, 0);
+  {
+    g_autofree char *cached = g_build_filename (iso_dir, "fake-pve.iso", NULL);
+    g_assert_true (g_file_test (cached, G_FILE_TEST_IS_REGULAR));
+  }
 }
 
 /* The node's LV as the kernel would show it with device-mapper: a loop
