@@ -177,7 +177,7 @@ DEV=
 UPPER=$(echo "$LABEL" | tr a-z A-Z); LOWER=$(echo "$LABEL" | tr A-Z a-z)
 for i in $(seq 1 50); do
   for l in "$LABEL" "$UPPER" "$LOWER"; do
-    DEV=$(blkid | sed -n "s|^\(/dev/[^:]*\):.* LABEL=\"$l\".*|\1|p" | head -1)
+    DEV=$(findfs "LABEL=$l" 2>/dev/null)
     [ -n "$DEV" ] && break 2
   done
   sleep 0.2
