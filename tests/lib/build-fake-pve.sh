@@ -19,7 +19,7 @@
 #     command line and without /auto-installer-mode.toml on the CD (the
 #     prepared ISO), and reads the mode and the partition label from it;
 #   - finds the file system labelled like partition_label (as given, upper
-#     case, lower case: blkid, where the real one looks in
+#     case, lower case: busybox findfs, where the real one looks in
 #     /dev/disk/by-label), mounts it read-only, reads answer.toml;
 #   - checks what it can of the answer against the machine: the disk of
 #     disk-list exists, the NIC filter (ID_NET_NAME_MAC glob) matches the
