@@ -191,6 +191,11 @@ answer_undo (LabContext *ctx, gpointer data, GError **error)
 
   g_unlink (image);
   g_unlink (toml_path);
+  {
+    /* the serial log labctl had libvirt write beside them */
+    g_autofree char *log = lab_proxmox_console_log (ctx, node);
+    g_unlink (log);
+  }
   g_rmdir (dir);
   lab_state_remove (ctx->state, k);
   /* the first node's answer is undone last: the key pair goes with it */
@@ -224,7 +229,9 @@ answer_describe (LabContext *ctx, gpointer data, gboolean down)
 
   if (down)
     {
-      g_ptr_array_add (lines, g_strdup_printf ("rm -f %s %s", q_image, q_toml));
+      g_autofree char *log = lab_proxmox_console_log (ctx, node);
+      g_autofree char *q_log = lab_shell_quote (log);
+      g_ptr_array_add (lines, g_strdup_printf ("rm -f %s %s %s", q_image, q_toml, q_log));
       if (node == g_ptr_array_index (ctx->recipe->nodes, 0))
         g_ptr_array_add (lines, g_strdup_printf ("rm -f %s %s.pub  # labctl's key, when labctl made it", q_key, q_key));
       return lab_lines_steal (g_steal_pointer (&lines));

@@ -16,11 +16,11 @@ virsh -c qemu:///system undefine pve2 --snapshots-metadata --nvram
 virsh -c qemu:///system shutdown pve1  # then, after 60 s: virsh -c qemu:///system destroy pve1
 virsh -c qemu:///system undefine pve1 --snapshots-metadata --nvram
 # 7. Undo 'Write the answer file of node pve3'
-rm -f /var/lib/labctl/course/nodes/pve3/answer.img /var/lib/labctl/course/nodes/pve3/answer.toml
+rm -f /var/lib/labctl/course/nodes/pve3/answer.img /var/lib/labctl/course/nodes/pve3/answer.toml /var/lib/labctl/course/nodes/pve3/console.log
 # 8. Undo 'Write the answer file of node pve2'
-rm -f /var/lib/labctl/course/nodes/pve2/answer.img /var/lib/labctl/course/nodes/pve2/answer.toml
+rm -f /var/lib/labctl/course/nodes/pve2/answer.img /var/lib/labctl/course/nodes/pve2/answer.toml /var/lib/labctl/course/nodes/pve2/console.log
 # 9. Undo 'Write the answer file of node pve1'
-rm -f /var/lib/labctl/course/nodes/pve1/answer.img /var/lib/labctl/course/nodes/pve1/answer.toml
+rm -f /var/lib/labctl/course/nodes/pve1/answer.img /var/lib/labctl/course/nodes/pve1/answer.toml /var/lib/labctl/course/nodes/pve1/console.log
 rm -f /var/lib/labctl/course/ssh/id_ed25519 /var/lib/labctl/course/ssh/id_ed25519.pub  # labctl's key, when labctl made it
 # 10. Undo 'Prepare the ISO for the automated installer'
 # the prepared ISO stays in the ISO cache: labctl iso remove NAME
