@@ -197,6 +197,11 @@ answer_undo (LabContext *ctx, gpointer data, GError **error)
     g_unlink (log);
   }
   g_rmdir (dir);
+  {
+    /* <state dir>/nodes, when this was its last node */
+    g_autofree char *parent = g_path_get_dirname (dir);
+    g_rmdir (parent);
+  }
   lab_state_remove (ctx->state, k);
   /* the first node's answer is undone last: the key pair goes with it */
   if (node == g_ptr_array_index (ctx->recipe->nodes, 0) && lab_state_get_string (ctx->state, K_SSH_KEY) != NULL)
