@@ -22,7 +22,8 @@ lab_stand_check_matters (LabFlavorId flavor, const char *id)
 static gboolean
 check_apply (LabContext *ctx, gpointer data, GError **error)
 {
-  g_autoptr(LabHostCheck) hc = lab_host_check_new (ctx->sysroot);
+  /* the real root: LABCTL_SYSROOT, as `labctl check` reads it */
+  g_autoptr(LabHostCheck) hc = lab_host_check_new (g_strcmp0 (ctx->sysroot, "/") == 0 ? NULL : ctx->sysroot);
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GString) failed = g_string_new (NULL);
 

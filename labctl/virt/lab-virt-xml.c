@@ -317,7 +317,10 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
     }
   if (s->extra_disk_path != NULL)
     {
-      /* not bootable, read-only: not part of a snapshot either */
+      /* not bootable. Not <readonly/>: QEMU's IDE and SATA disks cannot be
+       * read-only (libvirt refuses "readonly sata disks are not
+       * supported"); the installer mounts it read-only, and labctl
+       * detaches it before it snapshots the node */
       gboolean pc = g_strcmp0 (s->machine, "pc") == 0;
 
       lab_xml_writer_start_attrs (w, "disk", "type", "file", "device", "disk", NULL);
@@ -325,7 +328,6 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
       lab_xml_writer_empty (w, "source", "file", s->extra_disk_path, NULL);
       lab_xml_writer_empty (w, "target", "dev", pc ? "hdd" : (g_str_equal (bus, "virtio") ? "sdb" : "sdc"), "bus",
                             pc ? "ide" : "sata", NULL);
-      lab_xml_writer_empty (w, "readonly", NULL);
       lab_xml_writer_end (w);
     }
   if (s->network != NULL)
@@ -645,7 +647,7 @@ lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri, const cha
              g_strcmp0 (s->machine, "pc") == 0 ? "ide" : "sata",
              s->kernel == NULL ? ",boot.order=2" : "");
   if (s->extra_disk_path != NULL)
-    add_arg (line, "--disk=path=%s,device=disk,format=raw,bus=%s,readonly=on", s->extra_disk_path,
+    add_arg (line, "--disk=path=%s,device=disk,format=raw,bus=%s", s->extra_disk_path,
              g_strcmp0 (s->machine, "pc") == 0 ? "ide" : "sata");
   if (s->kernel != NULL && s->disk_path != NULL && s->cdrom_path == NULL)
     add_arg (line, "--import");

@@ -39,7 +39,7 @@ typedef struct {
   char    *disk_format;    /* "raw" (default) or "qcow2" */
   char    *disk_bus;       /* "virtio" (default), "sata", "scsi" */
   char    *cdrom_path;     /* install ISO; NULL: none */
-  char    *extra_disk_path;/* a small read-only raw disk beside it (install answers); NULL: none */
+  char    *extra_disk_path;/* a small raw disk beside it (install answers; SATA/IDE, so not read-only); NULL: none */
   char    *kernel;         /* direct kernel boot (tiny guests); NULL: boot from disk/cdrom */
   char    *initrd;
   char    *cmdline;

@@ -20,6 +20,8 @@
 
 #include "lab-error.h"
 #include "lab-proxmox.h"
+#include "lab-proxmox-private.h"
+#include "lab-pve-server.h"
 #include "lab-recipe.h"
 #include "lab-runner.h"
 #include "lab-test-fs.h"
@@ -698,6 +700,66 @@ test_plan (IsoFixture *f, gconstpointer data)
   g_unsetenv ("LABCTL_SYSROOT");
 }
 
+/* nodes.install's probe of port 8006, against the contract server's TLS
+ * (a node's own self-signed certificate): the fingerprint is the one the
+ * pve.* steps pin; a closed port is an error, not an answer. */
+static void
+test_probe_api (void)
+{
+  g_autofree char *schema = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "pve", "apidata-9.1.3.json", NULL);
+  const LabPveServerNode nodes[] = { { "pve1", "192.168.150.11", "secret-password" } };
+  const char *own[] = { "lv_pve1", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPveServer) server = lab_pve_server_new (schema, nodes, 1, "iqn.2026-01.labctl.lab:course",
+                                                       "192.168.150.1:3260", "vg_iscsi", own, &error);
+  g_autofree char *url = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *fp = NULL;
+  g_autofree char *none = NULL;
+  const char *colon;
+  guint port;
+
+  g_assert_no_error (error);
+  if (server == NULL)
+    return;
+  url = lab_pve_server_get_url (server, "pve1");
+  want = lab_pve_server_get_fingerprint (server, "pve1");
+  colon = strrchr (url, ':');
+  port = (guint) g_ascii_strtoull (colon + 1, NULL, 10);
+  g_assert_true (lab_proxmox_probe_api ("127.0.0.1", port, NULL, &fp, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (fp, ==, want);
+  g_assert_cmpuint (strlen (fp), ==, 32 * 3 - 1);
+  /* port 1 on the loopback: nothing listens */
+  g_assert_false (lab_proxmox_probe_api ("127.0.0.1", 1, NULL, &none, &error));
+  g_assert_nonnull (error);
+  g_assert_null (none);
+}
+
+/* What a failed install quotes: the last lines of the serial log, without
+ * the installer's escape sequences, carriage returns and empty lines. */
+static void
+test_console_tail (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("labctl-test-console-XXXXXX", NULL);
+  g_autofree char *log = g_build_filename (dir, "console.log", NULL);
+  g_autofree char *tail = NULL;
+  g_autofree char *last = NULL;
+  g_autofree char *missing = NULL;
+  const char *text = "SeaBIOS\r\nbooting\r\n\033[1;31mERROR\033[0m: disk vda not found\r\n\r\n"
+                     "\033[2J\033[Hpowering off\a\r\n\r\n";
+
+  g_assert_true (g_file_set_contents (log, text, -1, NULL));
+  tail = lab_proxmox_console_tail (log, 2);
+  g_assert_cmpstr (tail, ==, "ERROR: disk vda not found\npowering off");
+  last = lab_proxmox_console_tail (log, 1);
+  g_assert_cmpstr (last, ==, "powering off");
+  missing = lab_proxmox_console_tail ("/nonexistent/console.log", 5);
+  g_assert_cmpstr (missing, ==, "");
+  g_unlink (log);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -724,5 +786,7 @@ main (int argc, char **argv)
               iso_teardown);
   g_test_add_func ("/proxmox/answer-image", test_answer_image);
   g_test_add ("/proxmox/plan/up-down", IsoFixture, GINT_TO_POINTER (TRUE), iso_setup, test_plan, iso_teardown);
+  g_test_add_func ("/proxmox/install/probe-api", test_probe_api);
+  g_test_add_func ("/proxmox/install/console-tail", test_console_tail);
   return g_test_run ();
 }

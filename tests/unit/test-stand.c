@@ -94,7 +94,7 @@ test_phases (void)
 {
   static const struct { const char *prefix; LabPhase phase; } expect[] = {
     { "check.", LAB_PHASE_CHECK }, { "iso.", LAB_PHASE_NETWORK }, { "network.", LAB_PHASE_NETWORK }, { "nodes.network", LAB_PHASE_NETWORK },
-    { "storage.", LAB_PHASE_STORAGE }, { "nodes.install:", LAB_PHASE_INSTALL },
+    { "storage.", LAB_PHASE_STORAGE }, { "nodes.install", LAB_PHASE_INSTALL },
     { "nodes.configure:", LAB_PHASE_CONFIGURE }, { "nodes.", LAB_PHASE_NODES }, { "guests.", LAB_PHASE_GUESTS },
     { "stand.ready", LAB_PHASE_READY },
   };

@@ -191,7 +191,17 @@ answer_undo (LabContext *ctx, gpointer data, GError **error)
 
   g_unlink (image);
   g_unlink (toml_path);
+  {
+    /* the serial log labctl had libvirt write beside them */
+    g_autofree char *log = lab_proxmox_console_log (ctx, node);
+    g_unlink (log);
+  }
   g_rmdir (dir);
+  {
+    /* <state dir>/nodes, when this was its last node */
+    g_autofree char *parent = g_path_get_dirname (dir);
+    g_rmdir (parent);
+  }
   lab_state_remove (ctx->state, k);
   /* the first node's answer is undone last: the key pair goes with it */
   if (node == g_ptr_array_index (ctx->recipe->nodes, 0) && lab_state_get_string (ctx->state, K_SSH_KEY) != NULL)
@@ -224,7 +234,9 @@ answer_describe (LabContext *ctx, gpointer data, gboolean down)
 
   if (down)
     {
-      g_ptr_array_add (lines, g_strdup_printf ("rm -f %s %s", q_image, q_toml));
+      g_autofree char *log = lab_proxmox_console_log (ctx, node);
+      g_autofree char *q_log = lab_shell_quote (log);
+      g_ptr_array_add (lines, g_strdup_printf ("rm -f %s %s %s", q_image, q_toml, q_log));
       if (node == g_ptr_array_index (ctx->recipe->nodes, 0))
         g_ptr_array_add (lines, g_strdup_printf ("rm -f %s %s.pub  # labctl's key, when labctl made it", q_key, q_key));
       return lab_lines_steal (g_steal_pointer (&lines));
@@ -263,6 +275,9 @@ static void
 media_adjust (LabContext *ctx, const LabNode *node, LabVirtDomainSpec *spec)
 {
   spec->extra_disk_path = lab_proxmox_answer_image (ctx, node);
+  /* nodes.install follows the installer and names its last lines */
+  g_free (spec->serial_log);
+  spec->serial_log = lab_proxmox_console_log (ctx, node);
 }
 
 static const LabVmMedia media = { media_iso, media_adjust };

@@ -1,7 +1,8 @@
 /* lab-proxmox-flavor.c: the proxmox flavor's row in the flavor table:
  * Proxmox VE nodes as libvirt VMs on their LVs (the vm flavor's network
  * and node domains) that boot the prepared ISO with their answer image
- * and install unattended. Part 2 (the Proxmox API: cluster, storage,
+ * and install unattended (nodes.install follows them until their API
+ * answers). Part 2 (the Proxmox API: cluster, storage,
  * guests) adds its steps to the configure, cluster and guests phases. */
 #include "config.h"
 
@@ -14,6 +15,7 @@ const LabFlavor lab_flavor_proxmox = {
   .add_steps = {
     [LAB_PHASE_NETWORK] = lab_proxmox_add_network_steps,
     [LAB_PHASE_NODES] = lab_proxmox_add_node_steps,
+    [LAB_PHASE_INSTALL] = lab_proxmox_add_install_steps,
   },
-  .reset = lab_vm_reset,
+  .reset = lab_proxmox_reset,
 };

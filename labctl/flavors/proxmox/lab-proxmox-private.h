@@ -20,5 +20,20 @@ char     *lab_proxmox_answer_image     (LabContext    *ctx,
                                         const LabNode *node);
 void      lab_proxmox_add_prepare_step (LabPlan      *plan,
                                         LabContext   *ctx);
+/* <state dir>/nodes/<node>/console.log: the node's serial console */
+char     *lab_proxmox_console_log      (LabContext    *ctx,
+                                        const LabNode *node);
+/* The last n non-empty lines of a console log, escape sequences and
+ * control characters removed ("" when there is none). */
+char     *lab_proxmox_console_tail     (const char   *path,
+                                        guint         n);
+/* One try: address:port completes a TLS handshake (any certificate) and
+ * answers an HTTP request; *out_fingerprint: the certificate's SHA-256
+ * ("AA:BB:..."). */
+gboolean  lab_proxmox_probe_api        (const char   *address,
+                                        guint         port,
+                                        GCancellable *cancellable,
+                                        char        **out_fingerprint,
+                                        GError      **error);
 
 G_END_DECLS

@@ -16,6 +16,10 @@
  *                          answer image attached
  *   nodes.start            the vm flavor's: the nodes boot the automated
  *                          installer, install and power off
+ *   nodes.install          (install) every node followed until it powered
+ *                          off, its media detached, booted from its disk,
+ *                          its API answering on 8006 (certificate recorded),
+ *                          its snapshot "clean" taken (lab-proxmox-install.c)
  *
  * The answer file (lab-proxmox-answer.c) follows the schema of the
  * installer's answer.toml for each release, and is checked with the rules
@@ -142,5 +146,12 @@ void          lab_proxmox_add_network_steps (LabPlan    *plan,
                                              LabContext *ctx);
 void          lab_proxmox_add_node_steps  (LabPlan    *plan,
                                            LabContext *ctx);
+/* nodes.install (lab-proxmox-install.c) */
+void          lab_proxmox_add_install_steps (LabPlan    *plan,
+                                             LabContext *ctx);
+/* `labctl reset`: every node back to its snapshot "clean", booted, its
+ * API answering with the certificate recorded at the install. */
+gboolean      lab_proxmox_reset           (LabContext *ctx,
+                                           GError    **error);
 
 G_END_DECLS

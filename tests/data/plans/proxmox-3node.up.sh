@@ -162,20 +162,52 @@ proxmox-auto-install-assistant validate-answer /var/lib/labctl/course/nodes/pve3
 mkfs.vfat -C -n PROXMOX-AIS /var/lib/labctl/course/nodes/pve3/answer.img 1440
 mcopy -o -i /var/lib/labctl/course/nodes/pve3/answer.img /var/lib/labctl/course/nodes/pve3/answer.toml ::answer.toml
 # 19. Define node pve1
-OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve1 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/9 --disk=path=/dev/vg_iscsi/lv_pve1,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --disk=path=/var/lib/labctl/course/nodes/pve1/answer.img,device=disk,format=raw,bus=sata,readonly=on --network=network=labctl-course,mac=52:54:00:87:36:8e,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty --rng=/dev/urandom --print-xml > pve1.xml
+OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve1 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/9 --disk=path=/dev/vg_iscsi/lv_pve1,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --disk=path=/var/lib/labctl/course/nodes/pve1/answer.img,device=disk,format=raw,bus=sata --network=network=labctl-course,mac=52:54:00:87:36:8e,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty,log.file=/var/lib/labctl/course/nodes/pve1/console.log,log.append=on --rng=/dev/urandom --print-xml > pve1.xml
 virsh -c qemu:///system define pve1.xml
 virsh -c qemu:///system metadata pve1 https://labctl.example/xmlns/1 --key labctl --config --set '<lab name='\''course'\'' node='\''pve1'\'' recipe='\''RECIPE-SHA256'\''/>'
 # 20. Define node pve2
-OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve2 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/9 --disk=path=/dev/vg_iscsi/lv_pve2,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --disk=path=/var/lib/labctl/course/nodes/pve2/answer.img,device=disk,format=raw,bus=sata,readonly=on --network=network=labctl-course,mac=52:54:00:2b:9c:9a,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty --rng=/dev/urandom --print-xml > pve2.xml
+OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve2 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/9 --disk=path=/dev/vg_iscsi/lv_pve2,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --disk=path=/var/lib/labctl/course/nodes/pve2/answer.img,device=disk,format=raw,bus=sata --network=network=labctl-course,mac=52:54:00:2b:9c:9a,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty,log.file=/var/lib/labctl/course/nodes/pve2/console.log,log.append=on --rng=/dev/urandom --print-xml > pve2.xml
 virsh -c qemu:///system define pve2.xml
 virsh -c qemu:///system metadata pve2 https://labctl.example/xmlns/1 --key labctl --config --set '<lab name='\''course'\'' node='\''pve2'\'' recipe='\''RECIPE-SHA256'\''/>'
 # 21. Define node pve3
-OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve3 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/9 --disk=path=/dev/vg_iscsi/lv_pve3,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --disk=path=/var/lib/labctl/course/nodes/pve3/answer.img,device=disk,format=raw,bus=sata,readonly=on --network=network=labctl-course,mac=52:54:00:db:0b:11,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty --rng=/dev/urandom --print-xml > pve3.xml
+OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=pve3 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://proxmox.com/proxmox-ve/9 --disk=path=/dev/vg_iscsi/lv_pve3,format=raw,bus=virtio,cache=none,io=native,discard=unmap,boot.order=1 --disk=path=/var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso,device=cdrom,bus=sata,readonly=on,boot.order=2 --disk=path=/var/lib/labctl/course/nodes/pve3/answer.img,device=disk,format=raw,bus=sata --network=network=labctl-course,mac=52:54:00:db:0b:11,model=virtio --graphics=spice,listen=127.0.0.1 --video=virtio --serial=pty,log.file=/var/lib/labctl/course/nodes/pve3/console.log,log.append=on --rng=/dev/urandom --print-xml > pve3.xml
 virsh -c qemu:///system define pve3.xml
 virsh -c qemu:///system metadata pve3 https://labctl.example/xmlns/1 --key labctl --config --set '<lab name='\''course'\'' node='\''pve3'\'' recipe='\''RECIPE-SHA256'\''/>'
 # 22. Start the nodes
 virsh -c qemu:///system start pve1
 virsh -c qemu:///system start pve2
 virsh -c qemu:///system start pve3
-# 23. Check that every node and guest answers
+# 23. Install Proxmox VE on the nodes and wait for their API
+# every node at once; the installer powers its node off (at most 60 min)
+tail -f /var/lib/labctl/course/nodes/pve1/console.log &  # the installer's serial console
+until virsh -c qemu:///system domstate pve1 | grep -qx 'shut off'; do virsh -c qemu:///system event pve1 lifecycle --timeout 30 >/dev/null; done
+virsh -c qemu:///system detach-disk pve1 /var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso --config
+virsh -c qemu:///system detach-disk pve1 /var/lib/labctl/course/nodes/pve1/answer.img --config
+virsh -c qemu:///system start pve1
+until curl -ks -o /dev/null https://192.168.150.11:8006/api2/json/version; do sleep 2; done  # at most 15 min
+openssl s_client -connect 192.168.150.11:8006 </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256  # recorded: nodes.pve1.pve.fingerprint
+virsh -c qemu:///system shutdown pve1
+virsh -c qemu:///system snapshot-create-as pve1 clean --disk-only --atomic
+virsh -c qemu:///system start pve1  # its API answers with the same certificate
+tail -f /var/lib/labctl/course/nodes/pve2/console.log &  # the installer's serial console
+until virsh -c qemu:///system domstate pve2 | grep -qx 'shut off'; do virsh -c qemu:///system event pve2 lifecycle --timeout 30 >/dev/null; done
+virsh -c qemu:///system detach-disk pve2 /var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso --config
+virsh -c qemu:///system detach-disk pve2 /var/lib/labctl/course/nodes/pve2/answer.img --config
+virsh -c qemu:///system start pve2
+until curl -ks -o /dev/null https://192.168.150.12:8006/api2/json/version; do sleep 2; done  # at most 15 min
+openssl s_client -connect 192.168.150.12:8006 </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256  # recorded: nodes.pve2.pve.fingerprint
+virsh -c qemu:///system shutdown pve2
+virsh -c qemu:///system snapshot-create-as pve2 clean --disk-only --atomic
+virsh -c qemu:///system start pve2  # its API answers with the same certificate
+tail -f /var/lib/labctl/course/nodes/pve3/console.log &  # the installer's serial console
+until virsh -c qemu:///system domstate pve3 | grep -qx 'shut off'; do virsh -c qemu:///system event pve3 lifecycle --timeout 30 >/dev/null; done
+virsh -c qemu:///system detach-disk pve3 /var/cache/labctl/iso/proxmox-ve_9.2-1-auto-from-partition.iso --config
+virsh -c qemu:///system detach-disk pve3 /var/lib/labctl/course/nodes/pve3/answer.img --config
+virsh -c qemu:///system start pve3
+until curl -ks -o /dev/null https://192.168.150.13:8006/api2/json/version; do sleep 2; done  # at most 15 min
+openssl s_client -connect 192.168.150.13:8006 </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256  # recorded: nodes.pve3.pve.fingerprint
+virsh -c qemu:///system shutdown pve3
+virsh -c qemu:///system snapshot-create-as pve3 clean --disk-only --atomic
+virsh -c qemu:///system start pve3  # its API answers with the same certificate
+# 24. Check that every node and guest answers
 labctl status
