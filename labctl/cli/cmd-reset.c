@@ -36,13 +36,24 @@ cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
   if (stand == NULL)
     return FALSE;
   for (guint i = 0; i < lab_plan_get_n_steps (stand->plan); i++)
-    if (lab_state_get_step (stand->state, lab_plan_get_step_id (stand->plan, i)) != LAB_STEP_STATE_DONE)
-      {
-        g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
-                     _("Lab %s is not completely up (step '%s' is not done): run 'labctl up' first"),
-                     stand->recipe->name, lab_plan_get_step_title (stand->plan, i));
+    {
+      gboolean present = FALSE;
+
+      if (lab_state_get_step (stand->state, lab_plan_get_step_id (stand->plan, i)) == LAB_STEP_STATE_DONE)
+        continue;
+      /* a step `up` found already done (an ISO already in the cache) is
+       * not recorded as labctl's, so that `down` leaves it: it counts as
+       * up when its check still finds it */
+      if (!lab_plan_check_step (stand->plan, i, &present, error))
         return FALSE;
-      }
+      if (!present)
+        {
+          g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                       _("Lab %s is not completely up (step '%s' is not done): run 'labctl up' first"),
+                       stand->recipe->name, lab_plan_get_step_title (stand->plan, i));
+          return FALSE;
+        }
+    }
   if (!lab_stand_require_root (stand, FALSE, "reset", error))
     return FALSE;
   t0 = g_get_monotonic_time ();
