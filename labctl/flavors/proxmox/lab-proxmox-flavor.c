@@ -8,6 +8,7 @@
 
 #include "lab-flavor.h"
 #include "lab-proxmox.h"
+#include "lab-pve.h"
 #include "lab-vm.h"
 
 const LabFlavor lab_flavor_proxmox = {
@@ -18,4 +19,8 @@ const LabFlavor lab_flavor_proxmox = {
     [LAB_PHASE_INSTALL] = lab_proxmox_add_install_steps,
   },
   .reset = lab_proxmox_reset,
+  /* experiments through the Proxmox API (lab-pve-experiment.c); a node
+   * forced off through the host's libvirt */
+  .stack = &lab_pve_stack_ops,
+  .node_fault = lab_pve_node_fault,
 };
