@@ -57,12 +57,17 @@ network_undo (LabContext *ctx, gpointer data, GError **error)
   LabVirt *virt;
 
   /* only a network this lab created (state) and marked (metadata) goes */
-  if (name == NULL || !lab_state_get_bool (ctx->state, "virt.network.created", FALSE))
-    return TRUE;
-  virt = lab_vm_get_virt (d->shared, error);
-  if (virt == NULL || !lab_virt_network_remove (virt, name, ctx->recipe->name, error))
-    return FALSE;
+  if (name != NULL && lab_state_get_bool (ctx->state, "virt.network.created", FALSE))
+    {
+      virt = lab_vm_get_virt (d->shared, error);
+      if (virt == NULL || !lab_virt_network_remove (virt, name, ctx->recipe->name, error))
+        return FALSE;
+    }
+  /* the records go in every case (this is the lab's first step on
+   * libvirt, undone last): a record left behind kept the state file, and
+   * with it the lab's directory, after a complete down */
   lab_state_remove_prefix (ctx->state, "virt.network.");
+  lab_state_remove (ctx->state, "virt.uri");
   return TRUE;
 }
 
