@@ -574,9 +574,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/down-recover/lost-state", test_lost_state);
   g_test_add_func ("/down-recover/reset-killed", test_reset_killed);
-  /* not yet: SIGTERM (its exit, 130 or 0 when libvirt's migration call
-   * returned done, was not run before the deadline) */
   g_test_add_data_func ("/down-recover/migrate-killed/sigkill", GINT_TO_POINTER (SIGKILL), test_migrate_killed);
+  g_test_add_data_func ("/down-recover/migrate-killed/sigterm", GINT_TO_POINTER (SIGTERM), test_migrate_killed);
   for (guint i = 0; i < G_N_ELEMENTS (moments); i++)
     {
       g_autofree char *path = g_strdup_printf ("/down-recover/killed/%s", moments[i].name);
