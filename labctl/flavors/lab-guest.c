@@ -130,44 +130,96 @@ static virDomainPtr define_on (LabContext *ctx, virConnectPtr conn, LabGuest *g,
 
 /* ---- ownership, lookup ------------------------------------------------- */
 
+/* What a domain's <metadata> says of it. */
+typedef enum {
+  MARK_OURS,        /* this lab's mark for this guest */
+  MARK_FOREIGN,     /* no mark of labctl's, or another lab's or guest's */
+  MARK_GONE,        /* the domain went away after it was looked up (a migration ended) */
+  MARK_UNREADABLE,  /* libvirt could not tell (the domain in a migration's hands) */
+} Mark;
+
 /* The domain carries this lab's mark for this guest in its <metadata>.
  * libvirt hands the element of labctl's namespace back as a document of
  * its own, without the namespace (<lab name=.. guest=../>): its root's
- * attributes are the mark's, read through virt's reader. */
-static gboolean
-domain_is_ours (virDomainPtr dom, const char *lab, const char *guest)
+ * attributes are the mark's, read through virt's reader. Only libvirt's
+ * "no such metadata" means the mark is missing; any other error (the
+ * domain undefined by a migration between the lookup and this read, the
+ * daemon busy with it) says nothing about who owns the domain. */
+static Mark
+domain_mark (virDomainPtr dom, const char *lab, const char *guest, char **out_why)
 {
   g_autofree char *md = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LAB_VIRT_XMLNS, 0);
-  g_autoptr(LabXmlReader) reader = md != NULL ? lab_virt_xml_reader_new (md, "libvirt XML", NULL) : NULL;
+  g_autoptr(LabXmlReader) reader = NULL;
   g_autofree char *mark_lab = NULL;
   g_autofree char *mark_guest = NULL;
 
+  if (md == NULL)
+    {
+      if (virGetLastErrorCode () == VIR_ERR_NO_DOMAIN_METADATA)
+        return MARK_FOREIGN;
+      if (out_why != NULL)
+        *out_why = g_strdup (virGetLastErrorMessage ());
+      return virGetLastErrorCode () == VIR_ERR_NO_DOMAIN ? MARK_GONE : MARK_UNREADABLE;
+    }
+  reader = lab_virt_xml_reader_new (md, "libvirt XML", NULL);
   if (reader == NULL)
-    return FALSE;
+    return MARK_FOREIGN;
   mark_lab = lab_xml_reader_get_string (reader, NULL, "/*/@name");
   mark_guest = lab_xml_reader_get_string (reader, NULL, "/*/@guest");
-  return g_strcmp0 (mark_lab, lab) == 0 && g_strcmp0 (mark_guest, guest) == 0;
+  return g_strcmp0 (mark_lab, lab) == 0 && g_strcmp0 (mark_guest, guest) == 0 ? MARK_OURS : MARK_FOREIGN;
 }
 
-/* *out_dom NULL when absent. */
+/* *out_dom NULL when absent (or gone by the time its mark was read).
+ * out_unsure: when not NULL, a domain whose mark libvirt could not read
+ * sets it (with *out_dom NULL) instead of being an error, for a caller
+ * that looks again; otherwise that is an error quoting libvirt. */
 static gboolean
-lookup_ours (virConnectPtr conn, LabContext *ctx, LabGuest *g, const char *node,
-             virDomainPtr *out_dom, GError **error)
+lookup_ours_full (virConnectPtr conn, LabContext *ctx, LabGuest *g, const char *node,
+                  virDomainPtr *out_dom, gboolean *out_unsure, GError **error)
 {
   g_autoptr(virDomain) dom = virDomainLookupByName (conn, g->name);
+  g_autofree char *why = NULL;
+  Mark mark;
 
   *out_dom = NULL;
   if (dom == NULL)
     return TRUE;
-  if (!domain_is_ours (dom, ctx->recipe->name, g->name))
+  mark = domain_mark (dom, ctx->recipe->name, g->name, &why);
+  if (mark == MARK_GONE || mark == MARK_UNREADABLE)
+    g_debug ("domain %s on node %s: its mark could not be read: %s", g->name, node, why);
+  switch (mark)
     {
+    case MARK_OURS:
+      *out_dom = g_steal_pointer (&dom);
+      return TRUE;
+    case MARK_GONE:
+      if (out_unsure != NULL)
+        *out_unsure = TRUE;
+      return TRUE;
+    case MARK_UNREADABLE:
+      if (out_unsure != NULL)
+        {
+          *out_unsure = TRUE;
+          return TRUE;
+        }
+      g_set_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT,
+                   _("Cannot read whose domain '%s' on node %s is (a migration may be under way; run the "
+                     "command again): %s"), g->name, node, why);
+      return FALSE;
+    case MARK_FOREIGN:
+    default:
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
                    _("Node %s has a domain '%s' that is not lab %s's guest; labctl leaves it alone: "
                      "rename the guest in the recipe"), node, g->name, ctx->recipe->name);
       return FALSE;
     }
-  *out_dom = g_steal_pointer (&dom);
-  return TRUE;
+}
+
+static gboolean
+lookup_ours (virConnectPtr conn, LabContext *ctx, LabGuest *g, const char *node,
+             virDomainPtr *out_dom, GError **error)
+{
+  return lookup_ours_full (conn, ctx, g, node, out_dom, NULL, error);
 }
 
 /* The node's libvirt for this guest: its QEMU driver, or for a container
@@ -308,6 +360,7 @@ settle_once (LabContext *ctx, LabGuest *guest, gboolean repair, gboolean *busy, 
   guint n_running = 0, n_paused = 0, n_job = 0;
   Copy *keep = NULL;
   gboolean ok = TRUE;
+  gboolean unsure = FALSE;  /* a domain libvirt could not tell about: in a migration's hands */
 
   if (out_note != NULL)
     *out_note = NULL;
@@ -327,7 +380,7 @@ settle_once (LabContext *ctx, LabGuest *guest, gboolean repair, gboolean *busy, 
 
       if (conn == NULL)
         continue;  /* node down: nothing runs there */
-      if (!lookup_ours (conn, ctx, guest, node, &dom, error))
+      if (!lookup_ours_full (conn, ctx, guest, node, &dom, &unsure, error))
         {
           copies_free (copies);
           return FALSE;
@@ -336,7 +389,11 @@ settle_once (LabContext *ctx, LabGuest *guest, gboolean repair, gboolean *busy, 
         continue;
       c.dom = dom;  /* holds its connection */
       if (virDomainGetState (dom, &c.state, &reason, 0) < 0)
-        c.state = VIR_DOMAIN_NOSTATE;
+        {
+          /* undefined by a migration since the lookup */
+          c.state = VIR_DOMAIN_NOSTATE;
+          unsure = TRUE;
+        }
       c.job = virDomainIsActive (dom) == 1 && virDomainGetJobInfo (dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE;
       n_running += c.state == VIR_DOMAIN_RUNNING;
       n_paused += c.state == VIR_DOMAIN_PAUSED;
@@ -347,6 +404,19 @@ settle_once (LabContext *ctx, LabGuest *guest, gboolean repair, gboolean *busy, 
                               : c.state == VIR_DOMAIN_SHUTOFF ? _("defined, shut off") : _("in another state"));
       g_array_append_val (copies, c);
     }
+
+  /* a domain whose mark libvirt could not read, or that went away while
+   * it was read, is in the hands of a migration that is ending (labctl
+   * that started it may be gone): not a foreign domain, not a state to
+   * judge; look again */
+  if (unsure && repair)
+    {
+      copies_free (copies);
+      *busy = TRUE;
+      return TRUE;
+    }
+  if (unsure)
+    n_job++;
 
   /* all well: one copy, running or shut off (reset and up start it) */
   if (copies->len == 1 && n_paused == 0)

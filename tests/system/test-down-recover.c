@@ -14,7 +14,12 @@
  * undone and saved, this one still recorded) with labctl stopped
  * (SIGSTOP) and checked again; then the next plain `down` must finish:
  * nothing of the lab left. The first moment is the historical one: a `down`
- * killed while it stopped the guest. */
+ * killed while it stopped the guest.
+ *
+ * /down-recover/migrate-killed/...: `experiment migrate` killed once the
+ * target's libvirt has the guest (the migration slowed so that libvirtd
+ * still runs it); the next `experiment migrate` waits for it and migrates,
+ * and the guest runs on exactly one node and answers. */
 #include "config.h"
 
 #include <signal.h>
@@ -368,18 +373,16 @@ moment_guest_stopped (void)
 /* Runs labctl ARGS and kills it (SIGKILL) once seen() holds, confirmed
  * with labctl stopped; TRUE when it was caught. */
 static gboolean
-kill_when (Seen seen, const char *what, const char *first, ...)
+kill_when_va (Seen seen, const char *what, int signo, const char *first, va_list ap)
 {
   g_autoptr(GSubprocess) p = NULL;
   g_autofree char *err = NULL;
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   gboolean caught = FALSE;
-  va_list ap;
   GPid pid;
+  int rc;
 
-  va_start (ap, first);
   p = stand_test_labctl_start_va (labctl, recipe_path, first, ap);
-  va_end (ap);
   g_assert_nonnull (p);
   if (p == NULL)
     return FALSE;
@@ -391,16 +394,52 @@ kill_when (Seen seen, const char *what, const char *first, ...)
           kill (pid, SIGSTOP);
           if (seen ())
             {
-              kill (pid, SIGKILL);
+              kill (pid, signo);
               caught = TRUE;
+              kill (pid, SIGCONT);
               break;
             }
           kill (pid, SIGCONT);
         }
       g_usleep (1000);
     }
-  stand_test_finish (p, &err);
-  g_test_message ("labctl %s %s when %s: %s", first, caught ? "killed" : "NOT killed", what, err);
+  rc = stand_test_finish (p, &err);
+  g_test_message ("labctl %s %s when %s: exited %d: %s", first, caught ? "signalled" : "NOT signalled", what, rc,
+                  err);
+  if (caught && signo == SIGKILL)
+    g_assert_cmpint (rc, ==, 128 + SIGKILL);
+  else if (caught)
+    {
+      /* interrupted: 130, unless libvirt's migration call it was waiting in
+       * returned with the job done (it cannot be cancelled half-way by
+       * labctl: it is libvirtd's job) */
+      g_assert_true (rc == 130 || rc == 0);
+      g_assert_true (rc == 0 || strstr (err, "Interrupted") != NULL);
+    }
+  return caught;
+}
+
+static gboolean
+kill_when_signo (Seen seen, const char *what, int signo, const char *first, ...)
+{
+  va_list ap;
+  gboolean caught;
+
+  va_start (ap, first);
+  caught = kill_when_va (seen, what, signo, first, ap);
+  va_end (ap);
+  return caught;
+}
+
+static gboolean
+kill_when (Seen seen, const char *what, const char *first, ...)
+{
+  va_list ap;
+  gboolean caught;
+
+  va_start (ap, first);
+  caught = kill_when_va (seen, what, SIGKILL, first, ap);
+  va_end (ap);
   return caught;
 }
 
@@ -450,6 +489,60 @@ test_reset_killed (void)
   assert_lab_gone ();
 }
 
+/* ---- migrate killed ---------------------------------------------------- */
+
+static gboolean
+moment_guest_on_target (void)
+{
+  return defined_on ("node2");
+}
+
+/* `experiment migrate` killed (SIGKILL, or SIGTERM) once the target's
+ * libvirt has the guest: libvirtd goes on with the peer-to-peer migration
+ * without labctl, so the next migrate finds it in flight or just ended
+ * (the source's copy undefined between labctl's lookup and its reading of
+ * the mark); it must wait for it, not call the domain foreign, and finish:
+ * the guest on exactly one node, answering. */
+static void
+test_migrate_killed (gconstpointer data)
+{
+  int signo = GPOINTER_TO_INT (data);
+  g_autofree char *err = NULL;
+  int rc;
+
+  if (!up_ok ())
+    return;
+  g_assert_true (defined_on ("node1"));
+  g_assert_false (defined_on ("node2"));
+  /* a slow migration (libvirt's bandwidth limit on the source, MiB/s),
+   * so that it is still under way in libvirtd when labctl is killed and
+   * the next migrate starts, and ends while that one looks */
+  {
+    g_autofree char *cmd = g_strdup_printf ("virsh -c 'qemu+unix:///system?socket=%s/nodes/node1/run/libvirt-sock' "
+                                            "migrate-setspeed tiny 10", state_dir);
+    g_autofree char *out = NULL;
+    int wait = -1;
+
+    out = stand_test_run (cmd, &wait, NULL);
+    g_assert_cmpint (wait, ==, 0);
+  }
+  g_assert_true (kill_when_signo (moment_guest_on_target, "node2's libvirt had the guest", signo, "experiment",
+                                  "migrate", NULL));
+  {
+    g_autoptr(GSubprocess) p = stand_test_labctl_start (labctl, recipe_path, "experiment", "migrate", NULL);
+
+    g_assert_nonnull (p);
+    rc = p != NULL ? stand_test_finish (p, &err) : -1;
+  }
+  g_test_message ("the next experiment migrate exited %d: %s", rc, err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_null (strstr (err != NULL ? err : "", "not lab"));
+  assert_guest_on_one_node ();
+
+  down_ok ();
+  assert_lab_gone ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -481,6 +574,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/down-recover/lost-state", test_lost_state);
   g_test_add_func ("/down-recover/reset-killed", test_reset_killed);
+  g_test_add_data_func ("/down-recover/migrate-killed/sigkill", GINT_TO_POINTER (SIGKILL), test_migrate_killed);
+  g_test_add_data_func ("/down-recover/migrate-killed/sigterm", GINT_TO_POINTER (SIGTERM), test_migrate_killed);
   for (guint i = 0; i < G_N_ELEMENTS (moments); i++)
     {
       g_autofree char *path = g_strdup_printf ("/down-recover/killed/%s", moments[i].name);
