@@ -332,27 +332,12 @@ remove_images (LabExerciseEnv *env, const LabExercise *exercise, GError **error)
 
 /* ---- the marks ----------------------------------------------------------- */
 
-/* libvirt hands the element of labctl's namespace back as a document of
- * its own (see lab-guest.c): its root's attributes are the mark's. */
-static void
-read_mark (virDomainPtr dom, char **lab, char **guest, char **exercise)
-{
-  g_autofree char *md = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LAB_VIRT_XMLNS, 0);
-  g_autoptr(LabXmlReader) reader = md != NULL ? lab_virt_xml_reader_new (md, "libvirt XML", NULL) : NULL;
-
-  if (reader == NULL)
-    return;
-  *lab = lab_xml_reader_get_string (reader, NULL, "/*/@name");
-  *guest = lab_xml_reader_get_string (reader, NULL, "/*/@guest");
-  *exercise = lab_xml_reader_get_string (reader, NULL, "/*/@exercise");
-}
-
 static gboolean
 is_exercise_domain (virDomainPtr dom, const char *lab, const char *exercise)
 {
   g_autofree char *m_lab = NULL, *m_guest = NULL, *m_ex = NULL;
 
-  read_mark (dom, &m_lab, &m_guest, &m_ex);
+  lab_virt_domain_get_mark (dom, &m_lab, &m_guest, &m_ex, NULL, NULL);
   return g_strcmp0 (m_lab, lab) == 0 && g_strcmp0 (m_ex, exercise) == 0;
 }
 
@@ -506,7 +491,7 @@ read_domain (virDomainPtr dom, const char *node)
   d->autostart = virDomainGetAutostart (dom, &autostart) == 0 && autostart;
   d->macs = g_ptr_array_new_with_free_func (g_free);
   d->disks = g_ptr_array_new_with_free_func (disk_free);
-  read_mark (dom, &d->mark_lab, &d->mark_guest, &d->mark_exercise);
+  lab_virt_domain_get_mark (dom, &d->mark_lab, &d->mark_guest, &d->mark_exercise, NULL, NULL);
   if (reader == NULL)
     return d;
   {

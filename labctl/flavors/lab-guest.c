@@ -139,33 +139,19 @@ typedef enum {
 } Mark;
 
 /* The domain carries this lab's mark for this guest in its <metadata>.
- * libvirt hands the element of labctl's namespace back as a document of
- * its own, without the namespace (<lab name=.. guest=../>): its root's
- * attributes are the mark's, read through virt's reader. Only libvirt's
- * "no such metadata" means the mark is missing; any other error (the
- * domain undefined by a migration between the lookup and this read, the
- * daemon busy with it) says nothing about who owns the domain. */
+ * Only libvirt's "no such metadata" means the mark is missing; any other
+ * error (the domain undefined by a migration between the lookup and this
+ * read, the daemon busy with it) says nothing about who owns the domain. */
 static Mark
 domain_mark (virDomainPtr dom, const char *lab, const char *guest, char **out_why)
 {
-  g_autofree char *md = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LAB_VIRT_XMLNS, 0);
-  g_autoptr(LabXmlReader) reader = NULL;
   g_autofree char *mark_lab = NULL;
   g_autofree char *mark_guest = NULL;
+  int code = 0;
 
-  if (md == NULL)
-    {
-      if (virGetLastErrorCode () == VIR_ERR_NO_DOMAIN_METADATA)
-        return MARK_FOREIGN;
-      if (out_why != NULL)
-        *out_why = g_strdup (virGetLastErrorMessage ());
-      return virGetLastErrorCode () == VIR_ERR_NO_DOMAIN ? MARK_GONE : MARK_UNREADABLE;
-    }
-  reader = lab_virt_xml_reader_new (md, "libvirt XML", NULL);
-  if (reader == NULL)
-    return MARK_FOREIGN;
-  mark_lab = lab_xml_reader_get_string (reader, NULL, "/*/@name");
-  mark_guest = lab_xml_reader_get_string (reader, NULL, "/*/@guest");
+  if (!lab_virt_domain_get_mark (dom, &mark_lab, &mark_guest, NULL, &code, out_why))
+    return code == VIR_ERR_NO_DOMAIN_METADATA ? MARK_FOREIGN : code == VIR_ERR_NO_DOMAIN ? MARK_GONE
+                                                                                        : MARK_UNREADABLE;
   return g_strcmp0 (mark_lab, lab) == 0 && g_strcmp0 (mark_guest, guest) == 0 ? MARK_OURS : MARK_FOREIGN;
 }
 

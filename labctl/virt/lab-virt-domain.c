@@ -44,6 +44,36 @@ lab_virt_domain_lookup (LabVirt *self, const char *name, const char *lab_name,
   return TRUE;
 }
 
+/* libvirt hands the element of labctl's namespace back as a document of
+ * its own, without the namespace (<lab name=.. guest=.. exercise=../>):
+ * its root's attributes are the mark's. */
+gboolean
+lab_virt_domain_get_mark (virDomainPtr dom, char **lab, char **guest, char **exercise, int *out_code,
+                          char **out_why)
+{
+  g_autofree char *md = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LAB_VIRT_XMLNS, 0);
+  g_autoptr(LabXmlReader) reader = NULL;
+
+  if (md == NULL)
+    {
+      if (out_code != NULL)
+        *out_code = virGetLastErrorCode ();
+      if (out_why != NULL)
+        *out_why = g_strdup (virGetLastErrorMessage ());
+      return FALSE;
+    }
+  reader = lab_virt_xml_reader_new (md, "libvirt XML", NULL);
+  if (reader == NULL)
+    return TRUE;
+  if (lab != NULL)
+    *lab = lab_xml_reader_get_string (reader, NULL, "/*/@name");
+  if (guest != NULL)
+    *guest = lab_xml_reader_get_string (reader, NULL, "/*/@guest");
+  if (exercise != NULL)
+    *exercise = lab_xml_reader_get_string (reader, NULL, "/*/@exercise");
+  return TRUE;
+}
+
 virDomainPtr
 lab_virt_lookup_existing (LabVirt *self, const char *name, const char *lab_name, GError **error)
 {

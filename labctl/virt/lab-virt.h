@@ -142,6 +142,18 @@ gboolean      lab_virt_domain_lookup      (LabVirt      *self,
                                            const char   *lab_name,
                                            virDomainPtr *out_dom,
                                            GError      **error);
+/* labctl's mark on a guest or exercise VM (the <metadata> element in
+ * LAB_VIRT_XMLNS that lab_virt_guest_xml() writes): its lab, guest and
+ * exercise attributes, each NULL when absent or when the element does not
+ * parse. FALSE when libvirt gave no metadata: *out_code is then libvirt's
+ * error code (VIR_ERR_NO_DOMAIN_METADATA: the domain carries no mark) and
+ * *out_why, when not NULL, its message. */
+gboolean      lab_virt_domain_get_mark    (virDomainPtr  dom,
+                                           char        **lab,
+                                           char        **guest,
+                                           char        **exercise,
+                                           int          *out_code,
+                                           char        **out_why);
 /* Defines (or redefines, if it is ours) the domain from spec. */
 gboolean      lab_virt_domain_define      (LabVirt                 *self,
                                            const LabVirtDomainSpec *spec,
