@@ -27,15 +27,15 @@ lab_vm_reset (LabContext *ctx, GError **error)
 
       if (names == NULL)
         return FALSE;
-      if (!g_strv_contains ((const char * const *) names, LAB_VM_CLEAN_SNAPSHOT))
+      if (!g_strv_contains ((const char * const *) names, LAB_VIRT_SNAPSHOT_CLEAN))
         {
           g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
                        _("Node %s has no snapshot \"%s\" to go back to; take it once the node is installed: "
-                         "labctl nodes snapshot %s %s"), n->name, LAB_VM_CLEAN_SNAPSHOT, n->name,
-                       LAB_VM_CLEAN_SNAPSHOT);
+                         "labctl nodes snapshot %s %s"), n->name, LAB_VIRT_SNAPSHOT_CLEAN, n->name,
+                       LAB_VIRT_SNAPSHOT_CLEAN);
           return FALSE;
         }
-      if (!lab_virt_snapshot_revert (virt, n->name, r->name, LAB_VM_CLEAN_SNAPSHOT, error))
+      if (!lab_virt_snapshot_revert (virt, n->name, r->name, LAB_VIRT_SNAPSHOT_CLEAN, error))
         return FALSE;
       lab_progress_info (ctx->progress, _("node %s back to its clean snapshot in %.2f s"), n->name,
                          (g_get_monotonic_time () - t0) / 1e6);

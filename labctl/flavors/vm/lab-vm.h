@@ -24,9 +24,6 @@
 
 G_BEGIN_DECLS
 
-/* The node snapshot `reset` reverts every node to. */
-#define LAB_VM_CLEAN_SNAPSHOT "clean"
-
 /* Adds the network step (lab_vm_add_network_steps) and the node steps
  * (lab_vm_add_node_steps) for ctx->recipe's nodes, in the plan's current
  * phase (`labctl nodes`); the flavor table adds them phase by phase. */
