@@ -160,8 +160,11 @@ print_plain (StreamProgress  *sp,
              double           seconds,
              const char      *detail)
 {
-  g_autofree char *head = g_strdup_printf (_("step %u/%u: %s"), index + 1, total,
-                                           title != NULL ? title : "");
+  /* total 0: an event from outside a plan (a step's body run on its own,
+   * as the benchmarks do): no step counter to show */
+  g_autofree char *head = total == 0 ? g_strdup (title != NULL && *title != '\0' ? title : "labctl")
+                                     : g_strdup_printf (_("step %u/%u: %s"), index + 1, total,
+                                                        title != NULL ? title : "");
 
   switch (event)
     {

@@ -552,6 +552,23 @@ test_progress_tty_colour (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (raw, "\033[31m✗ Create thing 3\033[0m"));
 }
 
+/* A step's body run outside a plan (the benchmarks do: bench-kvm builds
+ * the node image alone): its lines carry no "step 1/0" counter. */
+static void
+test_progress_outside_plan (void)
+{
+  FILE *stream = tmpfile ();
+  g_autoptr(LabProgress) progress = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_nonnull (stream);
+  progress = lab_progress_new_for_stream (stream);
+  lab_progress_info (progress, "node image: ready in %d s", 309);
+  text = read_stream (stream);
+  fclose (stream);
+  g_assert_cmpstr (text, ==, "labctl: node image: ready in 309 s\n");
+}
+
 static void
 test_progress_info_without_progress (void)
 {
@@ -650,6 +667,7 @@ main (int argc, char **argv)
   ADD ("/plan/data", test_plan_data);
 #undef ADD
   g_test_add_func ("/plan/progress/null", test_progress_info_without_progress);
+  g_test_add_func ("/plan/progress/outside-plan", test_progress_outside_plan);
 
   return g_test_run ();
 }
