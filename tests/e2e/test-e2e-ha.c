@@ -566,16 +566,8 @@ main (int argc, char **argv)
   g_autofree char *root = NULL;
   int rc;
 
-  g_test_init (&argc, &argv, NULL);
-  g_test_set_nonfatal_assertions ();
-  if (getuid () != 0)
-    {
-      g_test_skip ("needs root: the lab creates namespaces, a bridge, an iSCSI target and cluster daemons");
-      return g_test_run ();
-    }
-  labctl = g_getenv ("LABCTL");
-  if (labctl == NULL)
-    labctl = LABCTL_BUILD_DIR "/labctl/labctl";
+  if (!stand_test_init (&argc, &argv, "the lab creates namespaces, a bridge, an iSCSI target and cluster daemons", &labctl))
+    return g_test_run ();
   if (!stand_test_tiny_guest (&kernel, &initrd, &error))
     {
       g_printerr ("cannot build the tiny guest: %s\n", error->message);

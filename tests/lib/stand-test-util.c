@@ -152,6 +152,25 @@ stand_test_write_e2e_recipe (const char *work_dir, const char *lab, const char *
   return g_steal_pointer (&path);
 }
 
+gboolean
+stand_test_init (int *argc, char ***argv, const char *why_root, const char **labctl)
+{
+  g_test_init (argc, argv, NULL);
+  g_test_set_nonfatal_assertions ();
+  if (g_getenv ("LABCTL") == NULL)
+    g_setenv ("LABCTL", LABCTL_BUILD_DIR "/labctl/labctl", TRUE);
+  if (labctl != NULL)
+    *labctl = g_getenv ("LABCTL");
+  if (getuid () != 0)
+    {
+      g_autofree char *why = g_strconcat ("needs root: ", why_root, NULL);
+
+      g_test_skip (why);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 char *
 stand_test_prepare_lab (const char *lab, gboolean with_guest, char **work_dir, char **state_dir, GError **error)
 {

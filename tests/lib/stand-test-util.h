@@ -51,6 +51,17 @@ char     *stand_test_write_ha_recipe  (const char *work_dir,
                                        char      **out_guest_address,
                                        GError    **error);
 
+/* The preamble of every test that builds a lab: g_test_init() with
+ * non-fatal assertions, and LABCTL (the binary under test; the build's
+ * own unless the environment names one) set for the test and for what it
+ * starts (a node's libvirtd runs under `labctl reap`). FALSE when not
+ * root: the whole test is then skipped with "needs root: " why_root, and
+ * main returns g_test_run(). *labctl (may be NULL) is the binary. */
+gboolean  stand_test_init          (int         *argc,
+                                    char      ***argv,
+                                    const char  *why_root,
+                                    const char **labctl);
+
 /* A test's lab of its own: a work dir (0755) with LABCTL_STATE_DIR in it,
  * the private LVM configuration, and the e2e recipe for lab (with the tiny
  * guest, built if need be, or without any guest). Returns the recipe's

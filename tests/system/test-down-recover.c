@@ -549,16 +549,8 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   int rc;
 
-  g_test_init (&argc, &argv, NULL);
-  g_test_set_nonfatal_assertions ();
-  if (getuid () != 0)
-    {
-      g_test_skip ("needs root: the lab creates namespaces, a bridge, an iSCSI target and daemons");
-      return g_test_run ();
-    }
-  labctl = g_getenv ("LABCTL");
-  if (labctl == NULL)
-    labctl = LABCTL_BUILD_DIR "/labctl/labctl";
+  if (!stand_test_init (&argc, &argv, "the lab creates namespaces, a bridge, an iSCSI target and daemons", &labctl))
+    return g_test_run ();
   lab = g_strdup_printf ("dr%u", (guint) getpid ());
   recipe_path = stand_test_prepare_lab (lab, TRUE, &work, &state_dir, &error);
   if (recipe_path == NULL)

@@ -117,16 +117,8 @@ main (int argc, char **argv)
   g_autofree char *work = NULL;
   int rc;
 
-  g_test_init (&argc, &argv, NULL);
-  g_test_set_nonfatal_assertions ();
-  if (getuid () != 0)
-    {
-      g_test_skip ("needs root: the lab creates namespaces, a bridge, an iSCSI target and daemons");
-      return g_test_run ();
-    }
-  labctl = g_getenv ("LABCTL");
-  if (labctl == NULL)
-    labctl = LABCTL_BUILD_DIR "/labctl/labctl";
+  if (!stand_test_init (&argc, &argv, "the lab creates namespaces, a bridge, an iSCSI target and daemons", &labctl))
+    return g_test_run ();
   lab = g_strdup_printf ("lock%u", (guint) getpid ());
   /* no guest: the lock is the point, not the guest's boot */
   recipe_path = stand_test_prepare_lab (lab, FALSE, &work, &state_dir, &error);

@@ -256,16 +256,8 @@ main (int argc, char **argv)
   guint b2 = 64 + ((pid >> 8) & 63), b3 = pid & 255;
   int rc;
 
-  g_test_init (&argc, &argv, NULL);
-  g_test_set_nonfatal_assertions ();
-  /* the node's libvirtd runs under `labctl reap` */
-  if (g_getenv ("LABCTL") == NULL)
-    g_setenv ("LABCTL", LABCTL_BUILD_DIR "/labctl/labctl", TRUE);
-  if (getuid () != 0)
-    {
-      g_test_skip ("needs root: namespaces, libvirtd, QEMU");
-      return g_test_run ();
-    }
+  if (!stand_test_init (&argc, &argv, "namespaces, libvirtd, QEMU", NULL))
+    return g_test_run ();
   if (!stand_test_tiny_guest (&kernel, &initrd, &error))
     {
       g_printerr ("cannot build the tiny guest: %s\n", error->message);
