@@ -41,6 +41,7 @@
  */
 #include "lab-pve-server.h"
 
+#include <crypt.h>
 #include <libsoup/soup.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,7 @@ struct _Task {
 struct _Node {
   LabPveServer *server;
   char         *name, *address, *password;
+  char         *listen, *answer;
   guint         port;
   SoupServer   *soup;
   char         *dir;       /* its certificate files */
@@ -869,6 +871,41 @@ ha_of (Cfs *c, guint vmid)
 
 /* ---- the endpoints --------------------------------------------------------- */
 
+/* root@pam's password on n: the one given, or the one whose SHA-512 crypt
+ * hash the node's answer file holds (read at each login: the answer is
+ * written after the server starts). */
+static gboolean
+password_ok (Node *n, const char *password)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  struct crypt_data data = { 0 };
+
+  if (n->answer == NULL)
+    return g_strcmp0 (password, n->password) == 0;
+  if (password == NULL || !g_file_get_contents (n->answer, &text, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (lines[i], "=", 2);
+      g_autofree char *hash = NULL;
+      const char *got;
+
+      if (kv[0] == NULL || kv[1] == NULL
+          || (g_strcmp0 (g_strstrip (kv[0]), "root-password-hashed") != 0
+              && g_strcmp0 (kv[0], "root_password_hashed") != 0))
+        continue;
+      hash = g_strdup (g_strstrip (kv[1]));
+      if (strlen (hash) < 2 || hash[0] != '"' || hash[strlen (hash) - 1] != '"')
+        return FALSE;
+      hash[strlen (hash) - 1] = '\0';
+      got = crypt_r (password, hash + 1, &data);
+      return got != NULL && g_str_equal (got, hash + 1);
+    }
+  return FALSE;
+}
+
 static void
 ep_ticket (Req *r)
 {
@@ -876,7 +913,7 @@ ep_ticket (Req *r)
   g_autoptr(JsonBuilder) b = json_builder_new ();
   char *ticket, *csrf;
 
-  if (g_strcmp0 (param (r, "username"), "root@pam") != 0 || g_strcmp0 (param (r, "password"), r->node->password) != 0)
+  if (g_strcmp0 (param (r, "username"), "root@pam") != 0 || !password_ok (r->node, param (r, "password")))
     {
       fail (r, 401, "authentication failure");
       return;
@@ -1158,7 +1195,7 @@ ep_join (Req *r)
             param (r, "fingerprint"), m->fp);
       return;
     }
-  if (g_strcmp0 (param (r, "password"), m->password) != 0)
+  if (!password_ok (m, param (r, "password")))
     {
       fail (r, 500, "401 authentication failure (login to %s as root@pam)", m->name);
       return;
@@ -2483,7 +2520,19 @@ listen_node (Node *n, GError **error)
   n->soup = soup_server_new ("tls-certificate", n->cert, "server-header", "pve-api-daemon/3.0", NULL);
   soup_server_add_handler (n->soup, "/api2/json", handle, n, NULL);
   g_signal_connect (n->soup, "request-started", G_CALLBACK (request_started), n);
-  if (!soup_server_listen_local (n->soup, n->port, SOUP_SERVER_LISTEN_IPV4_ONLY | SOUP_SERVER_LISTEN_HTTPS, error))
+  if (n->listen != NULL)
+    {
+      g_autoptr(GSocketAddress) addr = g_inet_socket_address_new_from_string (n->listen, n->port);
+      if (addr == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: not an address", n->listen);
+          return FALSE;
+        }
+      if (!soup_server_listen (n->soup, addr, SOUP_SERVER_LISTEN_HTTPS, error))
+        return FALSE;
+    }
+  else if (!soup_server_listen_local (n->soup, n->port, SOUP_SERVER_LISTEN_IPV4_ONLY | SOUP_SERVER_LISTEN_HTTPS,
+                                      error))
     return FALSE;
   uris = soup_server_get_uris (n->soup);
   if (uris != NULL)
@@ -2564,6 +2613,8 @@ node_free (gpointer p)
   g_free (n->name);
   g_free (n->address);
   g_free (n->password);
+  g_free (n->listen);
+  g_free (n->answer);
   g_free (n->dir);
   g_clear_object (&n->cert);
   g_free (n->fp);
@@ -2610,6 +2661,9 @@ lab_pve_server_new (const char *schema, const LabPveServerNode *nodes, guint n_n
       n->name = g_strdup (nodes[i].name);
       n->address = g_strdup (nodes[i].address);
       n->password = g_strdup (nodes[i].password);
+      n->listen = g_strdup (nodes[i].listen);
+      n->answer = g_strdup (nodes[i].answer);
+      n->port = nodes[i].port;
       n->templates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       n->tasks = g_ptr_array_new_with_free_func (task_free);
       n->sockets = g_ptr_array_new_with_free_func (g_object_unref);
@@ -2698,7 +2752,7 @@ lab_pve_server_get_url (LabPveServer *s, const char *node)
 
   g_mutex_lock (&s->lock);
   n = find_node (s, node);
-  url = n != NULL ? g_strdup_printf ("https://127.0.0.1:%u", n->port) : NULL;
+  url = n != NULL ? g_strdup_printf ("https://%s:%u", n->listen != NULL ? n->listen : "127.0.0.1", n->port) : NULL;
   g_mutex_unlock (&s->lock);
   return url;
 }
