@@ -33,8 +33,9 @@
  * disks, their API found answering TLS (fingerprints recorded), the clean
  * snapshots; then through the API: logins with the pinned certificates,
  * the cluster created and joined (new certificates from the cluster CA),
- * quorum, the iSCSI and shared LVM storage, the container template built
- * and uploaded, the VM and the container created and started. Then
+ * quorum, the iSCSI, shared LVM and import storage, the container
+ * template and the VM's disk image built and uploaded, the VM (its disk
+ * imported from that image) and the container created and started. Then
  * `experiment migrate` of the VM (online) and of the container (restart),
  * `experiment failover` (the VM's node powered off through libvirt, HA
  * recovery elsewhere), the node started again, `down`, nothing left.
@@ -450,6 +451,13 @@ test_up (void)
     g_assert_nonnull (lvm);
     g_assert_cmpstr (lvm != NULL ? json_object_get_string_member (lvm, "vgname") : NULL, ==, vg);
     g_assert_cmpuint (json_array_get_length (templates), ==, 1);
+    /* the VM's disk: the image labctl built, uploaded to pve1's lab-import
+     * (content import) and imported onto the shared LVM at create */
+    g_assert_nonnull (json_object_get_object_member (storage, "lab-import"));
+    templates = json_object_get_array_member (o, "templates");
+    g_assert_cmpuint (json_array_get_length (templates), ==, 1);
+    g_assert_cmpstr (json_array_get_length (templates) > 0 ? json_array_get_string_element (templates, 0) : NULL, ==,
+                     "lab-import:import/labctl-tiny.raw");
   }
   {
     g_autofree char *vm = guest_node ("qemu/100");
@@ -567,6 +575,8 @@ test_down (void)
   g_assert_cmpuint (json_object_get_size (json_object_get_object_member (o, "ha")), ==, 0);
   g_assert_null (json_object_get_object_member (json_object_get_object_member (o, "storage"), "lab-lvm"));
   g_assert_null (json_object_get_object_member (json_object_get_object_member (o, "storage"), "lab-iscsi"));
+  g_assert_null (json_object_get_object_member (json_object_get_object_member (o, "storage"), "lab-import"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "templates")), ==, 0);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (model_node (dump, "pve2"), "templates")), ==,
                     0);
   assert_no_violations ();

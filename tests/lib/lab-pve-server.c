@@ -1321,8 +1321,16 @@ ep_storage_create (Req *r)
       if (param (r, "portal") != NULL || param (r, "target") != NULL)
         param_error (r, "portal", "unexpected property");
     }
+  else if (g_str_equal (type, "dir"))
+    {
+      /* (pve-storage DirPlugin: path is fixed and required) */
+      if (param (r, "path") == NULL)
+        param_error (r, "path", "property is missing and it is not optional");
+      if (param (r, "vgname") != NULL || param (r, "portal") != NULL || param (r, "target") != NULL)
+        param_error (r, "path", "unexpected property");
+    }
   else
-    param_error (r, "type", "labctl's contract covers iscsi and lvm only");
+    param_error (r, "type", "labctl's contract covers iscsi, lvm and dir only");
   if (r->errors != NULL)
     {
       violation (r, "storage options do not fit type %s", type);
@@ -1436,18 +1444,22 @@ ep_content_list (Req *r)
       fail (r, 500, "storage '%s' does not exist", id);
       return;
     }
-  if (g_str_equal (id, "local"))
+  /* the node's own files on this storage: templates, import images */
+  g_hash_table_iter_init (&it, r->target->templates);
+  while (g_hash_table_iter_next (&it, &k, &v))
     {
-      g_hash_table_iter_init (&it, r->target->templates);
-      while (g_hash_table_iter_next (&it, &k, &v))
-        {
-          JsonObject *o = json_object_new ();
-          json_object_set_string_member (o, "volid", k);
-          json_object_set_string_member (o, "content", "vztmpl");
-          json_object_set_string_member (o, "format", "tgz");
-          json_object_set_int_member (o, "size", GPOINTER_TO_SIZE (v));
-          json_array_add_object_element (a, o);
-        }
+      const char *volid = k;
+      gboolean import = strstr (volid, ":import/") != NULL;
+      JsonObject *o;
+
+      if (!g_str_has_prefix (volid, id) || volid[strlen (id)] != ':')
+        continue;
+      o = json_object_new ();
+      json_object_set_string_member (o, "volid", volid);
+      json_object_set_string_member (o, "content", import ? "import" : "vztmpl");
+      json_object_set_string_member (o, "format", import ? "raw" : "tgz");
+      json_object_set_int_member (o, "size", GPOINTER_TO_SIZE (v));
+      json_array_add_object_element (a, o);
     }
   g_hash_table_iter_init (&it, r->target->cfs->guests);
   while (g_hash_table_iter_next (&it, &k, &v))
@@ -1543,22 +1555,53 @@ ep_upload (Req *r)
       fail (r, 400, "Parameter verification failed.");
       return;
     }
-  if (!g_str_equal (param (r, "storage"), "local") || !g_str_equal (param (r, "content"), "vztmpl"))
+  if (g_str_equal (param (r, "content"), "import"))
     {
-      fail (r, 500, "storage '%s' does not support content type '%s' (paraphrased)", param (r, "storage"),
-            param (r, "content"));
-      return;
+      /* an image for import-from (pve-storage Status.pm upload: content
+       * import takes a disk image or an OVA by its extension; paraphrased) */
+      JsonObject *st = storage_of (r, param (r, "storage"));
+      const char *content = st != NULL ? json_object_get_string_member_with_default (st, "content", "") : "";
+      g_auto(GStrv) types = g_strsplit (content, ",", -1);
+      gsize size = g_bytes_get_size (r->file);
+      const guint8 *data = g_bytes_get_data (r->file, NULL);
+
+      if (st == NULL || !g_strv_contains ((const char *const *) types, "import"))
+        {
+          fail (r, 500, "storage '%s' does not support content type 'import' (paraphrased)", param (r, "storage"));
+          return;
+        }
+      if (!match_full ("[^/]+\\.(ova|qcow2|raw|vmdk)", filename))
+        {
+          param_error (r, "filename", "invalid filename or wrong extension");
+          violation (r, "import file name %s", filename);
+          fail (r, 400, "Parameter verification failed.");
+          return;
+        }
+      /* labctl's contract: a raw disk a BIOS boots (a boot sector) */
+      if (!g_str_has_suffix (filename, ".raw") || size < 512 || size % 512 != 0 || data[510] != 0x55
+          || data[511] != 0xaa)
+        violation (r, "the image %s is no raw disk with a boot sector", filename);
+      volid = g_strdup_printf ("%s:import/%s", param (r, "storage"), filename);
     }
-  if (!match_full ("[^/]+\\.tar\\.(gz|xz|zst)", filename))
+  else
     {
-      param_error (r, "filename", "wrong file extension");
-      violation (r, "template file name %s", filename);
-      fail (r, 400, "Parameter verification failed.");
-      return;
+      if (!g_str_equal (param (r, "storage"), "local") || !g_str_equal (param (r, "content"), "vztmpl"))
+        {
+          fail (r, 500, "storage '%s' does not support content type '%s' (paraphrased)", param (r, "storage"),
+                param (r, "content"));
+          return;
+        }
+      if (!match_full ("[^/]+\\.tar\\.(gz|xz|zst)", filename))
+        {
+          param_error (r, "filename", "wrong file extension");
+          violation (r, "template file name %s", filename);
+          fail (r, 400, "Parameter verification failed.");
+          return;
+        }
+      if (!tar_gz_has (r->file, "sbin/init"))
+        violation (r, "the template %s is no gzip'ed tar with sbin/init", filename);
+      volid = g_strdup_printf ("local:vztmpl/%s", filename);
     }
-  if (!tar_gz_has (r->file, "sbin/init"))
-    violation (r, "the template %s is no gzip'ed tar with sbin/init", filename);
-  volid = g_strdup_printf ("local:vztmpl/%s", filename);
   t = task_new (r, r->target, "imgcopy", NULL, TASK_MS, finish_upload);
   json_object_set_string_member (t->args, "volid", volid);
   json_object_set_int_member (t->args, "size", g_bytes_get_size (r->file));
@@ -1586,10 +1629,35 @@ allocate_disk (Req *r, const char *spec, const char *content, guint vmid)
   g_auto(GStrv) ss = g_strsplit (parts[0], ":", 2);
   JsonObject *s;
 
+  g_autofree char *import_from = NULL;
+
   if (ss[1] == NULL || strspn (ss[1], "0123456789.") != strlen (ss[1]))
     {
       fail (r, 500, "unable to parse volume '%s' (want STORAGE:SIZE_GiB)", spec);
       return NULL;
+    }
+  if (parts[1] != NULL)
+    {
+      g_auto(GStrv) opts = g_strsplit (parts[1], ",", -1);
+      for (guint i = 0; opts[i] != NULL; i++)
+        if (g_str_has_prefix (opts[i], "import-from="))
+          import_from = g_strdup (opts[i] + strlen ("import-from="));
+    }
+  /* qemu-server: size 0 means "import", and import-from a volume the
+   * node has (its file on a storage with content import; paraphrased) */
+  if (import_from != NULL || g_strcmp0 (ss[1], "0") == 0)
+    {
+      if (import_from == NULL || g_strcmp0 (ss[1], "0") != 0)
+        {
+          fail (r, 500, "unable to parse volume '%s': import-from needs the size 0 (paraphrased)", spec);
+          return NULL;
+        }
+      if (!g_str_equal (content, "images") || !g_hash_table_contains (r->target->templates, import_from)
+          || strstr (import_from, ":import/") == NULL)
+        {
+          fail (r, 500, "volume '%s' does not exist (paraphrased)", import_from);
+          return NULL;
+        }
     }
   s = storage_of (r, ss[0]);
   if (s == NULL)

@@ -11,6 +11,7 @@
 
 #include <libsoup/soup.h>
 #include <sched.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lab-error.h"
@@ -18,6 +19,7 @@
 #include "lab-flavor.h"
 #include "lab-plan.h"
 #include "lab-pve-client.h"
+#include "lab-pve-private.h"
 #include "lab-pve-server.h"
 #include "lab-pve.h"
 #include "lab-recipe.h"
@@ -210,6 +212,19 @@ check_stand (Fixture *f)
     g_assert_cmpstr (json_object_get_string_member (ct, "disk"), ==, "lab-lvm:vm-101-disk-0");
   }
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (dump_node (dump, "pve2"), "templates")), ==, 1);
+  /* the VM's disk image: uploaded to pve1's lab-import (content import),
+   * which the VM's disk on the shared LVM was imported from */
+  {
+    JsonObject *import = json_object_get_object_member (
+      json_object_get_object_member (dump_node (dump, "pve1"), "storage"), "lab-import");
+    JsonArray *files = json_object_get_array_member (dump_node (dump, "pve1"), "templates");
+
+    g_assert_nonnull (import);
+    g_assert_cmpstr (json_object_get_string_member (import, "type"), ==, "dir");
+    g_assert_cmpstr (json_object_get_string_member (import, "content"), ==, "import");
+    g_assert_cmpuint (json_array_get_length (files), ==, 1);
+    g_assert_cmpstr (json_array_get_string_element (files, 0), ==, "lab-import:import/labctl-tiny.raw");
+  }
 }
 
 static void
@@ -1047,19 +1062,47 @@ test_describe (void)
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 pvecm status\n"));
   g_assert_nonnull (strstr (up->str, "pvesm add iscsi lab-iscsi --portal 192.168.150.1 --target iqn."));
   g_assert_nonnull (strstr (up->str, "pvesm add lvm lab-lvm --vgname vg_iscsi --shared 1 --content images,rootdir\n"));
+  g_assert_nonnull (strstr (up->str, "pvesm add dir lab-import --path /var/lib/labctl-import --content import\n"));
+  g_assert_nonnull (strstr (up->str, "scp labctl-tiny.raw root@192.168.150.11:/var/lib/labctl-import/import/\n"));
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 qm create 100 --name lab-vm --memory 256 --cores 1 "
-                                     "--ostype l26 --scsi0 lab-lvm:1 --net0 model=virtio,bridge=vmbr0"));
+                                     "--ostype l26 --scsi0 lab-lvm:0,import-from=lab-import:import/labctl-tiny.raw "
+                                     "--boot order=scsi0 --serial0 socket --net0 model=virtio,bridge=vmbr0"));
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.12 pct create 101 local:vztmpl/labctl-busybox_1.0_amd64.tar.gz"));
   g_assert_nonnull (strstr (up->str, "ip=192.168.150.51/24,gw=192.168.150.1"));
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.12 pct start 101\n"));
   g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.12 pct destroy 101\n"));
   g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.11 pvesm remove lab-lvm\n"));
+  g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.11 pvesm free lab-import:import/labctl-tiny.raw\n"));
+  g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.11 pvesm remove lab-import\n"));
   for (guint i = 0; i < 3; i++)
     {
       g_assert_null (strstr (up->str, passwords[i]));
       g_assert_null (strstr (down->str, passwords[i]));
     }
   fixture_teardown (&f);
+}
+
+/* The VM's disk image: a raw disk whose first sector is a boot sector
+ * (the 0x55 0xAA signature, code from byte 0 on, its message), the rest
+ * zero, a whole number of sectors. */
+static void
+test_vm_image (void)
+{
+  g_autoptr(GBytes) image = lab_pve_vm_image_build ();
+  gsize size;
+  const guint8 *data = g_bytes_get_data (image, &size);
+  const char *msg = "labctl-tiny: booted from its disk\r\n";
+
+  g_assert_cmpuint (size, ==, 1024 * 1024);
+  g_assert_cmpuint (size % 512, ==, 0);
+  g_assert_cmpuint (data[510], ==, 0x55);
+  g_assert_cmpuint (data[511], ==, 0xaa);
+  /* cli; xor %ax,%ax: real-mode code at the start */
+  g_assert_cmpuint (data[0], ==, 0xfa);
+  g_assert_nonnull (memmem (data, 446, msg, strlen (msg)));
+  for (gsize i = 512; i < size; i++)
+    if (data[i] != 0)
+      g_assert_cmpuint (data[i], ==, 0);
 }
 
 /* The container takes the first guest address no recipe guest has. */
@@ -1167,6 +1210,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/experiment/failover-no-quorum", test_failover_no_quorum);
   g_test_add_func ("/pve/server/ha-groups", test_ha_groups);
   g_test_add_func ("/pve/describe", test_describe);
+  g_test_add_func ("/pve/vm-image", test_vm_image);
   g_test_add_func ("/pve/describe/container-address", test_container_address);
   g_test_add_data_func ("/pve/schema/trimmed/8.4", "8.4", test_trimmed_schema);
   g_test_add_data_func ("/pve/schema/trimmed/9.1.3", "9.1.3", test_trimmed_schema);
