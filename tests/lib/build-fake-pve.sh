@@ -2,7 +2,7 @@
 # build-fake-pve.sh OUTDIR
 #
 # A stand-in for the Proxmox VE ISO, for the install test of the proxmox
-# flavor (tests/system/test-proxmox-install.c). Built from what Debian 12
+# flavor (tests/e2e/test-e2e-proxmox.c). Built from what Debian 12
 # ships (linux-image-amd64, busybox-static, isolinux, syslinux,
 # syslinux-common, mtools, dosfstools, xorriso, cpio):
 #
