@@ -1649,7 +1649,8 @@ allocate_disk (Req *r, const char *spec, const char *content, guint vmid)
     {
       if (import_from == NULL || g_strcmp0 (ss[1], "0") != 0)
         {
-          fail (r, 500, "unable to parse volume '%s': import-from needs the size 0 (paraphrased)", spec);
+          fail (r, 500, "unable to parse volume '%s': import-from goes with the size 0, and the size 0 with "
+                "import-from (paraphrased)", spec);
           return NULL;
         }
       if (!g_str_equal (content, "images") || !g_hash_table_contains (r->target->templates, import_from)

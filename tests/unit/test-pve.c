@@ -498,6 +498,11 @@ static const BadCall bad_calls[] = {
   { "POST", "/nodes/pve1/qemu", { "vmid", "100", "net0", "model=virtio,colour=blue" },
     "parameter net0: invalid format - unknown key 'colour'" },
   { "GET", "/nodes/pve1/no-such-thing", { NULL }, "GET /nodes/pve1/no-such-thing on pve1: no such endpoint" },
+  /* the VM's disk by import */
+  { "POST", "/nodes/pve1/qemu", { "vmid", "100", "scsi0", "lab-lvm:0,import_from=lab-import:import/x.raw" },
+    "parameter scsi0: invalid format - unknown key 'import_from'" },
+  { "POST", "/nodes/pve1/storage/lab-import/upload", { "content", "images", "filename", "x.raw" },
+    "parameter content: value 'images' does not have a value in the enumeration" },
   /* the experiments' calls */
   { "POST", "/nodes/pve1/qemu/100/migrate", { "target", "pve2", "live", "1" }, "parameter live" },
   { "POST", "/nodes/pve1/qemu/100/migrate", { "online", "1" }, "parameter target: property is missing" },
@@ -1105,6 +1110,46 @@ test_vm_image (void)
       g_assert_cmpuint (data[i], ==, 0);
 }
 
+/* What the model refuses of an import (Proxmox would too): an image the
+ * node does not have, a size 0 without import-from, an image that is no
+ * disk a BIOS boots (a violation: labctl's contract), an upload to a
+ * storage without content import. */
+static void
+test_import_refusals (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPveClient) c = NULL;
+  const char *missing[] = { "vmid", "102", "scsi0", "lab-lvm:0,import-from=lab-import:import/missing.raw", NULL };
+  const char *no_import[] = { "vmid", "102", "scsi0", "lab-lvm:0", NULL };
+  const char *params[] = { "content", "import", NULL };
+  g_autoptr(GBytes) not_a_disk = g_bytes_new_static ("hello", 5);
+  g_autoptr(JsonNode) r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL;
+  g_autoptr(GPtrArray) v = NULL;
+
+  stand_up (&f, "9.1.3");
+  c = client_for (&f, "pve1", NULL);
+  r1 = lab_pve_client_call (c, "POST", "/nodes/pve1/qemu", missing, &error);
+  g_assert_null (r1);
+  g_assert_nonnull (strstr (error->message, "volume 'lab-import:import/missing.raw' does not exist"));
+  g_clear_error (&error);
+  r2 = lab_pve_client_call (c, "POST", "/nodes/pve1/qemu", no_import, &error);
+  g_assert_null (r2);
+  g_assert_nonnull (strstr (error->message, "goes with the size 0"));
+  g_clear_error (&error);
+  assert_no_violations (&f);
+  r3 = lab_pve_client_upload (c, "/nodes/pve1/storage/lab-lvm/upload", params, "x.raw", not_a_disk, &error);
+  g_assert_null (r3);
+  g_assert_nonnull (strstr (error->message, "does not support content type 'import'"));
+  g_clear_error (&error);
+  r4 = lab_pve_client_upload (c, "/nodes/pve1/storage/lab-import/upload", params, "x.raw", not_a_disk, &error);
+  g_assert_no_error (error);
+  v = lab_pve_server_get_violations (f.server);
+  g_assert_cmpuint (v->len, ==, 1);
+  g_assert_nonnull (strstr (v->pdata[0], "the image x.raw is no raw disk with a boot sector"));
+  fixture_teardown (&f);
+}
+
 /* The container takes the first guest address no recipe guest has. */
 static void
 test_container_address (void)
@@ -1211,6 +1256,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/server/ha-groups", test_ha_groups);
   g_test_add_func ("/pve/describe", test_describe);
   g_test_add_func ("/pve/vm-image", test_vm_image);
+  g_test_add_func ("/pve/server/import-refusals", test_import_refusals);
   g_test_add_func ("/pve/describe/container-address", test_container_address);
   g_test_add_data_func ("/pve/schema/trimmed/8.4", "8.4", test_trimmed_schema);
   g_test_add_data_func ("/pve/schema/trimmed/9.1.3", "9.1.3", test_trimmed_schema);
