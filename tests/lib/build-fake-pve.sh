@@ -2,9 +2,9 @@
 # build-fake-pve.sh OUTDIR
 #
 # A stand-in for the Proxmox VE ISO, for the install test of the proxmox
-# flavor (tests/system/test-proxmox-install.c). Built from what Debian 12
+# flavor (tests/e2e/test-e2e-proxmox.c). Built from what Debian 12
 # ships (linux-image-amd64, busybox-static, isolinux, syslinux,
-# syslinux-common, mtools, dosfstools, xorriso, openssl, cpio):
+# syslinux-common, mtools, dosfstools, xorriso, cpio):
 #
 #   OUTDIR/fake-pve.iso   a BIOS-bootable ISO (isolinux, El Torito, isohybrid
 #                         MBR) with /auto-installer-capable, whose boot entry
@@ -29,17 +29,22 @@
 #     initramfs and the answer as /etc/answer.toml;
 #   - prints progress lines on the serial console and powers the machine off.
 # The installed system boots from that disk, brings up the answer's address
-# (cidr, gateway) on the NIC, makes a self-signed certificate on its first
-# boot (kept on its disk, as Proxmox VE's pve-ssl.pem) and answers HTTPS on
-# port 8006 (openssl s_server -WWW: GET /api2/json/version, and /boots: how
-# many times it booted from this disk, counted on the disk). The ACPI power
-# button shuts it down (busybox acpid). A failing check prints
-# "FAKE-INSTALLER: ERROR: ..." and powers off without writing the disk.
+# (cidr, gateway) on the NIC and relays its port 8006, byte for byte (busybox
+# nc), to <gateway>:<10000 + the last byte of its address>: where the e2e
+# test runs the contract server (tests/lib/lab-pve-server.c) for this node,
+# so that TLS ends there and the certificate on the node's 8006 is the one
+# that server presents. Plain HTTP on port 80 serves /boots: how many times
+# it booted from this disk, counted on the disk. The ACPI power button (read
+# from the kernel's "Power Button" input device) shuts it down. A failing
+# check prints "FAKE-INSTALLER: ERROR: ..." and powers off without writing
+# the disk.
 #
 # What it does not prove: anything about the real installer (its disk
 # layout, LVM, the network it configures, how long it takes, what it prints
 # on the serial console: the real one prints little there), nor about
-# Proxmox VE's own services (pveproxy's certificate, the API).
+# Proxmox VE's own services (pveproxy's certificate, the API: the contract
+# server stands in for those, and only while this node runs does its 8006
+# answer).
 #
 # Cached: rebuilt only when the kernel or this script changes.
 set -eu
@@ -50,7 +55,7 @@ fi
 [ -n "$KVER" ] && [ -r "/boot/vmlinuz-$KVER" ] || { echo "no kernel in /boot: install linux-image-amd64" >&2; exit 1; }
 for f in /bin/busybox /usr/lib/ISOLINUX/isolinux.bin /usr/lib/ISOLINUX/isohdpfx.bin \
          /usr/lib/syslinux/modules/bios/ldlinux.c32 /usr/bin/syslinux /usr/bin/mcopy /sbin/mkfs.vfat \
-         /usr/bin/xorriso /usr/bin/openssl; do
+         /usr/bin/xorriso; do
   [ -e "$f" ] || { echo "missing $f: sudo sh scripts/install-deps" >&2; exit 1; }
 done
 SELF=$(sha256sum "$0" | cut -c1-16)
@@ -98,11 +103,6 @@ EOS
 # --- the installed system ----------------------------------------------------
 S=$W/system
 skeleton $S
-cp /usr/bin/openssl $S/bin/openssl
-for lib in $(ldd /usr/bin/openssl | awk '/=>/ { print $3 } /^[[:space:]]*\/lib/ { print $1 }'); do
-  mkdir -p "$S$(dirname "$lib")"; cp -L "$lib" "$S$lib"
-done
-mkdir -p $S/lib64 && cp -L /lib64/ld-linux-x86-64.so.2 $S/lib64/
 cat > $S/init <<'EOS'
 #!/bin/sh
 . /bin/common.sh
@@ -117,26 +117,32 @@ i=0; while ! ip link show eth0 >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i
 ip link set eth0 up
 ip addr add "$CIDR" dev eth0
 [ -n "$GW" ] && ip route add default via "$GW"
-if [ ! -f /disk/etc/pve-ssl.pem ]; then
-  say "fake-pve: first boot: making the node certificate"
-  OPENSSL_CONF=/dev/null openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$FQDN" \
-    -keyout /disk/etc/pve-ssl.key -out /disk/etc/pve-ssl.pem 2>/dev/null
-  sync
-fi
 # every boot counted on the disk: what `reset` must take back
 echo $(( $(cat /disk/etc/boots 2>/dev/null || echo 0) + 1 )) > /disk/etc/boots; sync
-mkdir -p /www/api2/json
+mkdir -p /www /var/log /var/run
 cp /disk/etc/boots /www/boots
-printf '{"data":{"release":"fake","version":"0.0-fake","repoid":"labctl-test"}}\n' > /www/api2/json/version
-mkdir -p /etc/acpi/PWRF
-printf '#!/bin/sh\necho "fake-pve: power button: shutting down" > /dev/console\numount /disk\npoweroff -f\n' \
-  > /etc/acpi/PWRF/00000080
-chmod +x /etc/acpi/PWRF/00000080
-acpid -c /etc/acpi
-cd /www
-( while :; do OPENSSL_CONF=/dev/null openssl s_server -quiet -accept 8006 -WWW \
-      -cert /disk/etc/pve-ssl.pem -key /disk/etc/pve-ssl.key >/dev/null 2>&1; sleep 1; done ) &
-say "fake-pve: API on https://${CIDR%/*}:8006 ($FQDN)"
+httpd -p 80 -h /www
+# the power button (ACPI shutdown): the kernel's button driver reports it
+# on an input device named "Power Button"; one event read from it is the
+# press (busybox acpid is not used: it gave no sign of the press here)
+printf '#!/bin/sh\necho "fake-pve: power button: shutting down" > /dev/console\nsync\numount /disk\npoweroff -f\n' \
+  > /bin/power-button
+chmod +x /bin/power-button
+for e in /sys/class/input/event*; do
+  [ "$(cat $e/device/name 2>/dev/null)" = "Power Button" ] || continue
+  ( dd if=/dev/input/${e##*/} of=/dev/null bs=24 count=1 2>/dev/null && /bin/power-button ) &
+done
+# the API: every connection to 8006 is relayed, bytes as they are, to the
+# contract server the test runs for this node on the lab network's gateway
+# (port 10000 + the last byte of the node's address): TLS ends there, so
+# the certificate a client sees on this node's 8006 is the one the
+# contract server presents for it
+ADDR=${CIDR%/*}
+UP=$((10000 + ${ADDR##*.}))
+printf '#!/bin/sh\nexec nc %s %s\n' "$GW" "$UP" > /bin/pve-forward
+chmod +x /bin/pve-forward
+( while :; do nc -ll -p 8006 -e /bin/pve-forward; sleep 1; done ) &
+say "fake-pve: API on https://$ADDR:8006 ($FQDN), relayed to $GW:$UP"
 exec sh -c 'while :; do sleep 3600; done'
 EOS
 chmod +x $S/init

@@ -41,6 +41,7 @@
  */
 #include "lab-pve-server.h"
 
+#include <crypt.h>
 #include <libsoup/soup.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,7 @@ struct _Task {
 struct _Node {
   LabPveServer *server;
   char         *name, *address, *password;
+  char         *listen, *answer;
   guint         port;
   SoupServer   *soup;
   char         *dir;       /* its certificate files */
@@ -869,6 +871,41 @@ ha_of (Cfs *c, guint vmid)
 
 /* ---- the endpoints --------------------------------------------------------- */
 
+/* root@pam's password on n: the one given, or the one whose SHA-512 crypt
+ * hash the node's answer file holds (read at each login: the answer is
+ * written after the server starts). */
+static gboolean
+password_ok (Node *n, const char *password)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  struct crypt_data data = { 0 };
+
+  if (n->answer == NULL)
+    return g_strcmp0 (password, n->password) == 0;
+  if (password == NULL || !g_file_get_contents (n->answer, &text, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (lines[i], "=", 2);
+      g_autofree char *hash = NULL;
+      const char *got;
+
+      if (kv[0] == NULL || kv[1] == NULL
+          || (g_strcmp0 (g_strstrip (kv[0]), "root-password-hashed") != 0
+              && g_strcmp0 (kv[0], "root_password_hashed") != 0))
+        continue;
+      hash = g_strdup (g_strstrip (kv[1]));
+      if (strlen (hash) < 2 || hash[0] != '"' || hash[strlen (hash) - 1] != '"')
+        return FALSE;
+      hash[strlen (hash) - 1] = '\0';
+      got = crypt_r (password, hash + 1, &data);
+      return got != NULL && g_str_equal (got, hash + 1);
+    }
+  return FALSE;
+}
+
 static void
 ep_ticket (Req *r)
 {
@@ -876,7 +913,7 @@ ep_ticket (Req *r)
   g_autoptr(JsonBuilder) b = json_builder_new ();
   char *ticket, *csrf;
 
-  if (g_strcmp0 (param (r, "username"), "root@pam") != 0 || g_strcmp0 (param (r, "password"), r->node->password) != 0)
+  if (g_strcmp0 (param (r, "username"), "root@pam") != 0 || !password_ok (r->node, param (r, "password")))
     {
       fail (r, 401, "authentication failure");
       return;
@@ -1158,7 +1195,7 @@ ep_join (Req *r)
             param (r, "fingerprint"), m->fp);
       return;
     }
-  if (g_strcmp0 (param (r, "password"), m->password) != 0)
+  if (!password_ok (m, param (r, "password")))
     {
       fail (r, 500, "401 authentication failure (login to %s as root@pam)", m->name);
       return;
@@ -1284,8 +1321,16 @@ ep_storage_create (Req *r)
       if (param (r, "portal") != NULL || param (r, "target") != NULL)
         param_error (r, "portal", "unexpected property");
     }
+  else if (g_str_equal (type, "dir"))
+    {
+      /* (pve-storage DirPlugin: path is fixed and required) */
+      if (param (r, "path") == NULL)
+        param_error (r, "path", "property is missing and it is not optional");
+      if (param (r, "vgname") != NULL || param (r, "portal") != NULL || param (r, "target") != NULL)
+        param_error (r, "path", "unexpected property");
+    }
   else
-    param_error (r, "type", "labctl's contract covers iscsi and lvm only");
+    param_error (r, "type", "labctl's contract covers iscsi, lvm and dir only");
   if (r->errors != NULL)
     {
       violation (r, "storage options do not fit type %s", type);
@@ -1399,18 +1444,22 @@ ep_content_list (Req *r)
       fail (r, 500, "storage '%s' does not exist", id);
       return;
     }
-  if (g_str_equal (id, "local"))
+  /* the node's own files on this storage: templates, import images */
+  g_hash_table_iter_init (&it, r->target->templates);
+  while (g_hash_table_iter_next (&it, &k, &v))
     {
-      g_hash_table_iter_init (&it, r->target->templates);
-      while (g_hash_table_iter_next (&it, &k, &v))
-        {
-          JsonObject *o = json_object_new ();
-          json_object_set_string_member (o, "volid", k);
-          json_object_set_string_member (o, "content", "vztmpl");
-          json_object_set_string_member (o, "format", "tgz");
-          json_object_set_int_member (o, "size", GPOINTER_TO_SIZE (v));
-          json_array_add_object_element (a, o);
-        }
+      const char *volid = k;
+      gboolean import = strstr (volid, ":import/") != NULL;
+      JsonObject *o;
+
+      if (!g_str_has_prefix (volid, id) || volid[strlen (id)] != ':')
+        continue;
+      o = json_object_new ();
+      json_object_set_string_member (o, "volid", volid);
+      json_object_set_string_member (o, "content", import ? "import" : "vztmpl");
+      json_object_set_string_member (o, "format", import ? "raw" : "tgz");
+      json_object_set_int_member (o, "size", GPOINTER_TO_SIZE (v));
+      json_array_add_object_element (a, o);
     }
   g_hash_table_iter_init (&it, r->target->cfs->guests);
   while (g_hash_table_iter_next (&it, &k, &v))
@@ -1506,22 +1555,53 @@ ep_upload (Req *r)
       fail (r, 400, "Parameter verification failed.");
       return;
     }
-  if (!g_str_equal (param (r, "storage"), "local") || !g_str_equal (param (r, "content"), "vztmpl"))
+  if (g_str_equal (param (r, "content"), "import"))
     {
-      fail (r, 500, "storage '%s' does not support content type '%s' (paraphrased)", param (r, "storage"),
-            param (r, "content"));
-      return;
+      /* an image for import-from (pve-storage Status.pm upload: content
+       * import takes a disk image or an OVA by its extension; paraphrased) */
+      JsonObject *st = storage_of (r, param (r, "storage"));
+      const char *content = st != NULL ? json_object_get_string_member_with_default (st, "content", "") : "";
+      g_auto(GStrv) types = g_strsplit (content, ",", -1);
+      gsize size = g_bytes_get_size (r->file);
+      const guint8 *data = g_bytes_get_data (r->file, NULL);
+
+      if (st == NULL || !g_strv_contains ((const char *const *) types, "import"))
+        {
+          fail (r, 500, "storage '%s' does not support content type 'import' (paraphrased)", param (r, "storage"));
+          return;
+        }
+      if (!match_full ("[^/]+\\.(ova|qcow2|raw|vmdk)", filename))
+        {
+          param_error (r, "filename", "invalid filename or wrong extension");
+          violation (r, "import file name %s", filename);
+          fail (r, 400, "Parameter verification failed.");
+          return;
+        }
+      /* labctl's contract: a raw disk a BIOS boots (a boot sector) */
+      if (!g_str_has_suffix (filename, ".raw") || size < 512 || size % 512 != 0 || data[510] != 0x55
+          || data[511] != 0xaa)
+        violation (r, "the image %s is no raw disk with a boot sector", filename);
+      volid = g_strdup_printf ("%s:import/%s", param (r, "storage"), filename);
     }
-  if (!match_full ("[^/]+\\.tar\\.(gz|xz|zst)", filename))
+  else
     {
-      param_error (r, "filename", "wrong file extension");
-      violation (r, "template file name %s", filename);
-      fail (r, 400, "Parameter verification failed.");
-      return;
+      if (!g_str_equal (param (r, "storage"), "local") || !g_str_equal (param (r, "content"), "vztmpl"))
+        {
+          fail (r, 500, "storage '%s' does not support content type '%s' (paraphrased)", param (r, "storage"),
+                param (r, "content"));
+          return;
+        }
+      if (!match_full ("[^/]+\\.tar\\.(gz|xz|zst)", filename))
+        {
+          param_error (r, "filename", "wrong file extension");
+          violation (r, "template file name %s", filename);
+          fail (r, 400, "Parameter verification failed.");
+          return;
+        }
+      if (!tar_gz_has (r->file, "sbin/init"))
+        violation (r, "the template %s is no gzip'ed tar with sbin/init", filename);
+      volid = g_strdup_printf ("local:vztmpl/%s", filename);
     }
-  if (!tar_gz_has (r->file, "sbin/init"))
-    violation (r, "the template %s is no gzip'ed tar with sbin/init", filename);
-  volid = g_strdup_printf ("local:vztmpl/%s", filename);
   t = task_new (r, r->target, "imgcopy", NULL, TASK_MS, finish_upload);
   json_object_set_string_member (t->args, "volid", volid);
   json_object_set_int_member (t->args, "size", g_bytes_get_size (r->file));
@@ -1549,10 +1629,36 @@ allocate_disk (Req *r, const char *spec, const char *content, guint vmid)
   g_auto(GStrv) ss = g_strsplit (parts[0], ":", 2);
   JsonObject *s;
 
+  g_autofree char *import_from = NULL;
+
   if (ss[1] == NULL || strspn (ss[1], "0123456789.") != strlen (ss[1]))
     {
       fail (r, 500, "unable to parse volume '%s' (want STORAGE:SIZE_GiB)", spec);
       return NULL;
+    }
+  if (parts[1] != NULL)
+    {
+      g_auto(GStrv) opts = g_strsplit (parts[1], ",", -1);
+      for (guint i = 0; opts[i] != NULL; i++)
+        if (g_str_has_prefix (opts[i], "import-from="))
+          import_from = g_strdup (opts[i] + strlen ("import-from="));
+    }
+  /* qemu-server: size 0 means "import", and import-from a volume the
+   * node has (its file on a storage with content import; paraphrased) */
+  if (import_from != NULL || g_strcmp0 (ss[1], "0") == 0)
+    {
+      if (import_from == NULL || g_strcmp0 (ss[1], "0") != 0)
+        {
+          fail (r, 500, "unable to parse volume '%s': import-from goes with the size 0, and the size 0 with "
+                "import-from (paraphrased)", spec);
+          return NULL;
+        }
+      if (!g_str_equal (content, "images") || !g_hash_table_contains (r->target->templates, import_from)
+          || strstr (import_from, ":import/") == NULL)
+        {
+          fail (r, 500, "volume '%s' does not exist (paraphrased)", import_from);
+          return NULL;
+        }
     }
   s = storage_of (r, ss[0]);
   if (s == NULL)
@@ -2483,7 +2589,19 @@ listen_node (Node *n, GError **error)
   n->soup = soup_server_new ("tls-certificate", n->cert, "server-header", "pve-api-daemon/3.0", NULL);
   soup_server_add_handler (n->soup, "/api2/json", handle, n, NULL);
   g_signal_connect (n->soup, "request-started", G_CALLBACK (request_started), n);
-  if (!soup_server_listen_local (n->soup, n->port, SOUP_SERVER_LISTEN_IPV4_ONLY | SOUP_SERVER_LISTEN_HTTPS, error))
+  if (n->listen != NULL)
+    {
+      g_autoptr(GSocketAddress) addr = g_inet_socket_address_new_from_string (n->listen, n->port);
+      if (addr == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: not an address", n->listen);
+          return FALSE;
+        }
+      if (!soup_server_listen (n->soup, addr, SOUP_SERVER_LISTEN_HTTPS, error))
+        return FALSE;
+    }
+  else if (!soup_server_listen_local (n->soup, n->port, SOUP_SERVER_LISTEN_IPV4_ONLY | SOUP_SERVER_LISTEN_HTTPS,
+                                      error))
     return FALSE;
   uris = soup_server_get_uris (n->soup);
   if (uris != NULL)
@@ -2564,6 +2682,8 @@ node_free (gpointer p)
   g_free (n->name);
   g_free (n->address);
   g_free (n->password);
+  g_free (n->listen);
+  g_free (n->answer);
   g_free (n->dir);
   g_clear_object (&n->cert);
   g_free (n->fp);
@@ -2610,6 +2730,9 @@ lab_pve_server_new (const char *schema, const LabPveServerNode *nodes, guint n_n
       n->name = g_strdup (nodes[i].name);
       n->address = g_strdup (nodes[i].address);
       n->password = g_strdup (nodes[i].password);
+      n->listen = g_strdup (nodes[i].listen);
+      n->answer = g_strdup (nodes[i].answer);
+      n->port = nodes[i].port;
       n->templates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       n->tasks = g_ptr_array_new_with_free_func (task_free);
       n->sockets = g_ptr_array_new_with_free_func (g_object_unref);
@@ -2698,7 +2821,7 @@ lab_pve_server_get_url (LabPveServer *s, const char *node)
 
   g_mutex_lock (&s->lock);
   n = find_node (s, node);
-  url = n != NULL ? g_strdup_printf ("https://127.0.0.1:%u", n->port) : NULL;
+  url = n != NULL ? g_strdup_printf ("https://%s:%u", n->listen != NULL ? n->listen : "127.0.0.1", n->port) : NULL;
   g_mutex_unlock (&s->lock);
   return url;
 }

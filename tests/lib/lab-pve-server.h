@@ -35,6 +35,14 @@ typedef struct {
   const char *name;      /* "pve1" */
   const char *address;   /* its address on the lab network (what join's hostname names) */
   const char *password;  /* root@pam */
+  /* For a node that is a VM of the test (the e2e test's fake node, whose
+   * 8006 forwards here): where its API listens (NULL: 127.0.0.1; port 0:
+   * any), and instead of password, the node's answer.toml, whose
+   * root-password-hashed (SHA-512 crypt) checks the password at each login,
+   * as PAM checks the hash the installer wrote to /etc/shadow. */
+  const char *listen;
+  guint       port;
+  const char *answer;
 } LabPveServerNode;
 
 /* schema: path of a trimmed apidata JSON; iqn, portal, vg: the lab's
@@ -52,7 +60,7 @@ LabPveServer *lab_pve_server_new             (const char             *schema,
 void          lab_pve_server_free            (LabPveServer *self);
 
 const char   *lab_pve_server_get_version     (LabPveServer *self);
-/* "https://127.0.0.1:PORT" and the SHA-256 fingerprint of the node's
+/* "https://127.0.0.1:PORT" (or its listen address) and the SHA-256 fingerprint of the node's
  * install-time certificate. */
 char         *lab_pve_server_get_url         (LabPveServer *self, const char *node);
 char         *lab_pve_server_get_fingerprint (LabPveServer *self, const char *node);

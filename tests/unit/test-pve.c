@@ -11,6 +11,7 @@
 
 #include <libsoup/soup.h>
 #include <sched.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lab-error.h"
@@ -18,6 +19,7 @@
 #include "lab-flavor.h"
 #include "lab-plan.h"
 #include "lab-pve-client.h"
+#include "lab-pve-private.h"
 #include "lab-pve-server.h"
 #include "lab-pve.h"
 #include "lab-recipe.h"
@@ -210,6 +212,19 @@ check_stand (Fixture *f)
     g_assert_cmpstr (json_object_get_string_member (ct, "disk"), ==, "lab-lvm:vm-101-disk-0");
   }
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (dump_node (dump, "pve2"), "templates")), ==, 1);
+  /* the VM's disk image: uploaded to pve1's lab-import (content import),
+   * which the VM's disk on the shared LVM was imported from */
+  {
+    JsonObject *import = json_object_get_object_member (
+      json_object_get_object_member (dump_node (dump, "pve1"), "storage"), "lab-import");
+    JsonArray *files = json_object_get_array_member (dump_node (dump, "pve1"), "templates");
+
+    g_assert_nonnull (import);
+    g_assert_cmpstr (json_object_get_string_member (import, "type"), ==, "dir");
+    g_assert_cmpstr (json_object_get_string_member (import, "content"), ==, "import");
+    g_assert_cmpuint (json_array_get_length (files), ==, 1);
+    g_assert_cmpstr (json_array_get_string_element (files, 0), ==, "lab-import:import/labctl-tiny.raw");
+  }
 }
 
 static void
@@ -483,6 +498,11 @@ static const BadCall bad_calls[] = {
   { "POST", "/nodes/pve1/qemu", { "vmid", "100", "net0", "model=virtio,colour=blue" },
     "parameter net0: invalid format - unknown key 'colour'" },
   { "GET", "/nodes/pve1/no-such-thing", { NULL }, "GET /nodes/pve1/no-such-thing on pve1: no such endpoint" },
+  /* the VM's disk by import */
+  { "POST", "/nodes/pve1/qemu", { "vmid", "100", "scsi0", "lab-lvm:0,import_from=lab-import:import/x.raw" },
+    "parameter scsi0: invalid format - unknown key 'import_from'" },
+  { "POST", "/nodes/pve1/storage/lab-import/upload", { "content", "images", "filename", "x.raw" },
+    "parameter content: value 'images' does not have a value in the enumeration" },
   /* the experiments' calls */
   { "POST", "/nodes/pve1/qemu/100/migrate", { "target", "pve2", "live", "1" }, "parameter live" },
   { "POST", "/nodes/pve1/qemu/100/migrate", { "online", "1" }, "parameter target: property is missing" },
@@ -1047,18 +1067,86 @@ test_describe (void)
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 pvecm status\n"));
   g_assert_nonnull (strstr (up->str, "pvesm add iscsi lab-iscsi --portal 192.168.150.1 --target iqn."));
   g_assert_nonnull (strstr (up->str, "pvesm add lvm lab-lvm --vgname vg_iscsi --shared 1 --content images,rootdir\n"));
+  g_assert_nonnull (strstr (up->str, "pvesm add dir lab-import --path /var/lib/labctl-import --content import\n"));
+  g_assert_nonnull (strstr (up->str, "scp labctl-tiny.raw root@192.168.150.11:/var/lib/labctl-import/import/\n"));
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 qm create 100 --name lab-vm --memory 256 --cores 1 "
-                                     "--ostype l26 --scsi0 lab-lvm:1 --net0 model=virtio,bridge=vmbr0"));
+                                     "--ostype l26 --scsi0 lab-lvm:0,import-from=lab-import:import/labctl-tiny.raw "
+                                     "--boot order=scsi0 --serial0 socket --net0 model=virtio,bridge=vmbr0"));
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.12 pct create 101 local:vztmpl/labctl-busybox_1.0_amd64.tar.gz"));
   g_assert_nonnull (strstr (up->str, "ip=192.168.150.51/24,gw=192.168.150.1"));
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.12 pct start 101\n"));
   g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.12 pct destroy 101\n"));
   g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.11 pvesm remove lab-lvm\n"));
+  g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.11 pvesm free lab-import:import/labctl-tiny.raw\n"));
+  g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.11 pvesm remove lab-import\n"));
   for (guint i = 0; i < 3; i++)
     {
       g_assert_null (strstr (up->str, passwords[i]));
       g_assert_null (strstr (down->str, passwords[i]));
     }
+  fixture_teardown (&f);
+}
+
+/* The VM's disk image: a raw disk whose first sector is a boot sector
+ * (the 0x55 0xAA signature, code from byte 0 on, its message), the rest
+ * zero, a whole number of sectors. */
+static void
+test_vm_image (void)
+{
+  g_autoptr(GBytes) image = lab_pve_vm_image_build ();
+  gsize size;
+  const guint8 *data = g_bytes_get_data (image, &size);
+  const char *msg = "labctl-tiny: booted from its disk\r\n";
+
+  g_assert_cmpuint (size, ==, 1024 * 1024);
+  g_assert_cmpuint (size % 512, ==, 0);
+  g_assert_cmpuint (data[510], ==, 0x55);
+  g_assert_cmpuint (data[511], ==, 0xaa);
+  /* cli; xor %ax,%ax: real-mode code at the start */
+  g_assert_cmpuint (data[0], ==, 0xfa);
+  g_assert_nonnull (memmem (data, 446, msg, strlen (msg)));
+  for (gsize i = 512; i < size; i++)
+    if (data[i] != 0)
+      g_assert_cmpuint (data[i], ==, 0);
+}
+
+/* What the model refuses of an import (Proxmox would too): an image the
+ * node does not have, a size 0 without import-from, an image that is no
+ * disk a BIOS boots (a violation: labctl's contract), an upload to a
+ * storage without content import. */
+static void
+test_import_refusals (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPveClient) c = NULL;
+  const char *missing[] = { "vmid", "102", "scsi0", "lab-lvm:0,import-from=lab-import:import/missing.raw", NULL };
+  const char *no_import[] = { "vmid", "102", "scsi0", "lab-lvm:0", NULL };
+  const char *params[] = { "content", "import", NULL };
+  g_autoptr(GBytes) not_a_disk = g_bytes_new_static ("hello", 5);
+  g_autoptr(JsonNode) r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL;
+  g_autoptr(GPtrArray) v = NULL;
+
+  stand_up (&f, "9.1.3");
+  c = client_for (&f, "pve1", NULL);
+  r1 = lab_pve_client_call (c, "POST", "/nodes/pve1/qemu", missing, &error);
+  g_assert_null (r1);
+  g_assert_nonnull (strstr (error->message, "volume 'lab-import:import/missing.raw' does not exist"));
+  g_clear_error (&error);
+  r2 = lab_pve_client_call (c, "POST", "/nodes/pve1/qemu", no_import, &error);
+  g_assert_null (r2);
+  g_assert_nonnull (strstr (error->message, "goes with the size 0"));
+  g_clear_error (&error);
+  assert_no_violations (&f);
+  r3 = lab_pve_client_upload (c, "/nodes/pve1/storage/lab-lvm/upload", params, "x.raw", not_a_disk, &error);
+  g_assert_null (r3);
+  g_assert_nonnull (strstr (error->message, "does not support content type 'import'"));
+  g_clear_error (&error);
+  r4 = lab_pve_client_upload (c, "/nodes/pve1/storage/lab-import/upload", params, "x.raw", not_a_disk, &error);
+  g_assert_no_error (error);
+  v = lab_pve_server_get_violations (f.server);
+  g_assert_cmpuint (v->len, ==, 1);
+  g_assert_nonnull (strstr (v->pdata[0], "the image x.raw is no raw disk with a boot sector"));
   fixture_teardown (&f);
 }
 
@@ -1167,6 +1255,8 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/experiment/failover-no-quorum", test_failover_no_quorum);
   g_test_add_func ("/pve/server/ha-groups", test_ha_groups);
   g_test_add_func ("/pve/describe", test_describe);
+  g_test_add_func ("/pve/vm-image", test_vm_image);
+  g_test_add_func ("/pve/server/import-refusals", test_import_refusals);
   g_test_add_func ("/pve/describe/container-address", test_container_address);
   g_test_add_data_func ("/pve/schema/trimmed/8.4", "8.4", test_trimmed_schema);
   g_test_add_data_func ("/pve/schema/trimmed/9.1.3", "9.1.3", test_trimmed_schema);

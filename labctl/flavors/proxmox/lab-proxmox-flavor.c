@@ -3,7 +3,7 @@
  * and node domains) that boot the prepared ISO with their answer image
  * and install unattended (nodes.install follows them until their API
  * answers). Part 2 (the Proxmox API: cluster, storage,
- * guests) adds its steps to the configure, cluster and guests phases. */
+ * guests) has its steps in the configure, cluster and guests phases. */
 #include "config.h"
 
 #include "lab-flavor.h"
@@ -17,6 +17,11 @@ const LabFlavor lab_flavor_proxmox = {
     [LAB_PHASE_NETWORK] = lab_proxmox_add_network_steps,
     [LAB_PHASE_NODES] = lab_proxmox_add_node_steps,
     [LAB_PHASE_INSTALL] = lab_proxmox_add_install_steps,
+    /* through the Proxmox API (lab-pve*.c), with the URL, pin and password
+     * the install recorded */
+    [LAB_PHASE_CONFIGURE] = lab_pve_add_configure_steps,
+    [LAB_PHASE_CLUSTER] = lab_pve_add_cluster_steps,
+    [LAB_PHASE_GUESTS] = lab_pve_add_guest_steps,
   },
   .reset = lab_proxmox_reset,
   /* experiments through the Proxmox API (lab-pve-experiment.c); a node

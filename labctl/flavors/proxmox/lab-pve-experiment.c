@@ -122,7 +122,7 @@ guest_find (LabContext *ctx, gpointer session, const char *name, LabStackGuest *
       if (g_str_equal (out->address, "dhcp"))
         g_clear_pointer (&out->address, g_free);
     }
-  /* the VM's disk holds no OS yet (lab-pve-guests.c): nothing answers */
+  /* the VM boots only a boot sector, no network (lab-pve-image.c): nothing answers */
   return TRUE;
 }
 

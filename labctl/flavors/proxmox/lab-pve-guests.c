@@ -1,14 +1,17 @@
 /* lab-pve-guests.c: steps pve.template (the busybox container template,
  * built by lab-pve-template.c and uploaded to the container node's
- * local:vztmpl), pve.guest.vm (VM 100 on the first node, its disk on the
- * shared LVM) and pve.guest.ct (container 101 on the second node, its
+ * local:vztmpl), pve.image (the VM's disk image, lab-pve-image.c,
+ * uploaded to the VM node's lab-import storage with content import),
+ * pve.guest.vm (VM 100 on the first node, its disk on the shared LVM
+ * imported from that image at create) and pve.guest.ct (container 101 on the second node, its
  * root file system on the shared LVM, on the lab network at the first
  * free guest address from gateway + 50), both started.
  *
- * The VM has an empty disk: there is no OS image to put on it yet, so it
- * starts (and shows in the course's UI, and migrates) but answers no ping.
+ * The VM boots from its disk (a boot sector that prints one line on its
+ * serial console, serial0 socket: qm terminal 100) and halts: it starts,
+ * migrates and fails over, but answers no ping.
  *
- * State: pve.template.volid, pve.guest.<qemu|lxc>.vmid (recorded before
+ * State: pve.template.volid, pve.image.volid, pve.guest.<qemu|lxc>.vmid (recorded before
  * the create, so that `down` removes a half-made guest) and .node. Undo
  * stops and destroys a guest only when the state names it, wherever it
  * runs now (it may have migrated), after removing its HA resource (the
@@ -26,9 +29,36 @@
 const LabPveGuestSpec lab_pve_vm_spec = { "qemu", "qm", 100, "lab-vm", 0, "vm" };
 const LabPveGuestSpec lab_pve_ct_spec = { "lxc", "pct", 101, "lab-ct", 1, "ct" };
 
+/* A file labctl builds and uploads to a node's storage: the container
+ * template (pve.template) and the VM's disk image (pve.image). */
 typedef struct {
-  LabPveShared    *shared;
-  const LabPveGuestSpec *spec;     /* NULL: the template step */
+  const char            *id;
+  const char            *storage;
+  const char            *content;
+  const char            *name;
+  const char            *volid;
+  const char            *key;      /* state: its volid, set before the upload */
+  const char            *dir;      /* where it lands on the node (describe's scp) */
+  const LabPveGuestSpec *guest;    /* uploaded to this guest's node */
+} UploadSpec;
+
+#define TEMPLATE_VOLID "local:vztmpl/" LAB_PVE_TEMPLATE_NAME
+#define IMAGE_VOLID    LAB_PVE_IMPORT_STORAGE ":import/" LAB_PVE_VM_IMAGE_NAME
+
+static const UploadSpec template_upload = {
+  "pve.template", "local", "vztmpl", LAB_PVE_TEMPLATE_NAME, TEMPLATE_VOLID, "pve.template.volid",
+  "/var/lib/vz/template/cache/", &lab_pve_ct_spec,
+};
+
+static const UploadSpec image_upload = {
+  "pve.image", LAB_PVE_IMPORT_STORAGE, "import", LAB_PVE_VM_IMAGE_NAME, IMAGE_VOLID, "pve.image.volid",
+  LAB_PVE_IMPORT_PATH "/import/", &lab_pve_vm_spec,
+};
+
+typedef struct {
+  LabPveShared          *shared;
+  const LabPveGuestSpec *spec;     /* NULL: an upload step */
+  const UploadSpec      *upload;
 } GuestStep;
 
 static LabNode *
@@ -37,16 +67,13 @@ guest_node (LabContext *ctx, const LabPveGuestSpec *spec)
   return ctx->recipe->nodes->pdata[spec->node_index % ctx->recipe->nodes->len];
 }
 
-/* ---- pve.template --------------------------------------------------------------- */
-
-#define TEMPLATE_VOLID "local:vztmpl/" LAB_PVE_TEMPLATE_NAME
-#define KEY_TEMPLATE   "pve.template.volid"
+/* ---- pve.template, pve.image ------------------------------------------------------- */
 
 static gboolean
-template_present (LabPveClient *c, LabNode *node, gboolean *present, GError **error)
+upload_present (LabPveClient *c, const UploadSpec *u, LabNode *node, gboolean *present, GError **error)
 {
-  g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/local/content", node->name);
-  const char *params[] = { "content", "vztmpl", NULL };
+  g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/%s/content", node->name, u->storage);
+  const char *params[] = { "content", u->content, NULL };
   g_autoptr(JsonNode) list = lab_pve_client_call (c, "GET", path, params, error);
 
   *present = FALSE;
@@ -55,89 +82,106 @@ template_present (LabPveClient *c, LabNode *node, gboolean *present, GError **er
   for (guint i = 0; JSON_NODE_HOLDS_ARRAY (list) && i < json_array_get_length (json_node_get_array (list)); i++)
     {
       JsonObject *o = json_array_get_object_element (json_node_get_array (list), i);
-      *present |= o != NULL && g_strcmp0 (json_object_get_string_member_with_default (o, "volid", ""), TEMPLATE_VOLID) == 0;
+      *present |= o != NULL && g_strcmp0 (json_object_get_string_member_with_default (o, "volid", ""), u->volid) == 0;
     }
   return TRUE;
 }
 
+static GBytes *
+upload_build (LabContext *ctx, const UploadSpec *u, GError **error)
+{
+  if (u == &image_upload)
+    return lab_pve_vm_image_build ();
+  return lab_pve_template_build (ctx->sysroot, error);
+}
+
 static gboolean
-template_apply (LabContext *ctx, gpointer data, GError **error)
+upload_apply (LabContext *ctx, gpointer data, GError **error)
 {
   GuestStep *d = data;
-  LabNode *node = guest_node (ctx, &lab_pve_ct_spec);
+  const UploadSpec *u = d->upload;
+  LabNode *node = guest_node (ctx, u->guest);
   LabPveClient *c = lab_pve_client_for (ctx, d->shared, node, error);
-  g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/local/upload", node->name);
-  const char *params[] = { "content", "vztmpl", NULL };
-  g_autoptr(GBytes) tarball = NULL;
+  g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/%s/upload", node->name, u->storage);
+  const char *params[] = { "content", u->content, NULL };
+  g_autoptr(GBytes) file = NULL;
   g_autoptr(JsonNode) upid = NULL;
   gboolean present;
 
-  if (c == NULL || !template_present (c, node, &present, error))
+  if (c == NULL || !upload_present (c, u, node, &present, error))
     return FALSE;
   if (!present)
     {
-      tarball = lab_pve_template_build (ctx->sysroot, error);
-      if (tarball == NULL)
+      file = upload_build (ctx, u, error);
+      if (file == NULL)
         return FALSE;
-      lab_progress_info (ctx->progress, _("uploading %s (%llu KiB) to %s"), LAB_PVE_TEMPLATE_NAME,
-                         (unsigned long long) g_bytes_get_size (tarball) / 1024, node->name);
-      lab_state_set_string (ctx->state, KEY_TEMPLATE, TEMPLATE_VOLID);
-      upid = lab_pve_client_upload (c, path, params, LAB_PVE_TEMPLATE_NAME, tarball, error);
+      lab_progress_info (ctx->progress, _("uploading %s (%llu KiB) to %s"), u->name,
+                         (unsigned long long) g_bytes_get_size (file) / 1024, node->name);
+      lab_state_set_string (ctx->state, u->key, u->volid);
+      upid = lab_pve_client_upload (c, path, params, u->name, file, error);
       if (upid == NULL
           || !lab_pve_client_wait_task (c, JSON_NODE_HOLDS_VALUE (upid) ? json_node_get_string (upid) : NULL,
                                         LAB_PVE_TASK_TIMEOUT, ctx->cancellable, NULL, error))
         return FALSE;
     }
-  lab_state_set_string (ctx->state, KEY_TEMPLATE, TEMPLATE_VOLID);
+  lab_state_set_string (ctx->state, u->key, u->volid);
   return TRUE;
 }
 
 static LabPveCall *
-template_delete_call (LabNode *node)
+upload_delete_call (const UploadSpec *u, LabNode *node)
 {
-  g_autofree char *esc = lab_pve_escape (TEMPLATE_VOLID);
-  g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/local/content/%s", node->name, esc);
+  g_autofree char *esc = lab_pve_escape (u->volid);
+  g_autofree char *path = g_strdup_printf ("/nodes/%s/storage/%s/content/%s", node->name, u->storage, esc);
 
-  return lab_pve_call_new ("DELETE", path, "pvesm", "free", TEMPLATE_VOLID, NULL);
+  return lab_pve_call_new ("DELETE", path, "pvesm", "free", u->volid, NULL);
 }
 
 static gboolean
-template_undo (LabContext *ctx, gpointer data, GError **error)
+upload_undo (LabContext *ctx, gpointer data, GError **error)
 {
   GuestStep *d = data;
-  LabNode *node = guest_node (ctx, &lab_pve_ct_spec);
+  const UploadSpec *u = d->upload;
+  LabNode *node = guest_node (ctx, u->guest);
   LabPveClient *c;
-  g_autoptr(LabPveCall) call = template_delete_call (node);
+  g_autoptr(LabPveCall) call = upload_delete_call (u, node);
   g_autoptr(JsonNode) gone = NULL;
   gboolean present;
 
-  if (!lab_state_has (ctx->state, KEY_TEMPLATE))
+  if (!lab_state_has (ctx->state, u->key))
     return TRUE;
   c = lab_pve_client_for (ctx, d->shared, node, error);
-  if (c == NULL || !template_present (c, node, &present, error))
+  if (c == NULL || !upload_present (c, u, node, &present, error))
     return FALSE;
   if (present && (gone = lab_pve_call_run (c, call, error)) == NULL)
     return FALSE;
-  lab_state_remove (ctx->state, KEY_TEMPLATE);
+  lab_state_remove (ctx->state, u->key);
   return TRUE;
 }
 
 static char **
-template_describe (LabContext *ctx, gpointer data, gboolean down)
+upload_describe (LabContext *ctx, gpointer data, gboolean down)
 {
-  LabNode *node = guest_node (ctx, &lab_pve_ct_spec);
+  GuestStep *d = data;
+  const UploadSpec *u = d->upload;
+  LabNode *node = guest_node (ctx, u->guest);
   GPtrArray *lines = g_ptr_array_new ();
-  g_autoptr(LabPveCall) call = template_delete_call (node);
-  g_autofree char *dest = g_strdup_printf ("root@%s:/var/lib/vz/template/cache/", node->address);
+  g_autoptr(LabPveCall) call = upload_delete_call (u, node);
+  g_autofree char *dest = g_strdup_printf ("root@%s:%s", node->address, u->dir);
+  g_autofree char *api = g_strdup_printf ("POST /nodes/NODE/storage/%s/upload, content %s", u->storage, u->content);
 
   if (down)
     lab_pve_call_describe (call, node, lines);
   else
     {
-      lab_pve_lines_comment (lines, _("%s: a busybox root file system built by labctl from %s"), LAB_PVE_TEMPLATE_NAME,
-                             "/bin/busybox");
-      lab_pve_lines_comment (lines, "%s", _("the API's upload (POST /nodes/NODE/storage/local/upload) does what scp does:"));
-      lab_lines_add_cmd (lines, "scp", LAB_PVE_TEMPLATE_NAME, dest, NULL);
+      if (u == &image_upload)
+        lab_pve_lines_comment (lines, _("%s: a 1 MiB raw disk built by labctl whose boot sector says it booted"),
+                               u->name);
+      else
+        lab_pve_lines_comment (lines, _("%s: a busybox root file system built by labctl from %s"), u->name,
+                               "/bin/busybox");
+      lab_pve_lines_comment (lines, _("the API's upload (%s) does what scp does:"), api);
+      lab_lines_add_cmd (lines, "scp", u->name, dest, NULL);
     }
   return lab_lines_steal (lines);
 }
@@ -182,6 +226,7 @@ create_call (LabContext *ctx, const LabPveGuestSpec *spec)
   g_autofree char *path = g_strdup_printf ("/nodes/%s/%s", node->name, spec->kind);
   g_autofree char *vmid = g_strdup_printf ("%u", spec->vmid);
   g_autofree char *disk = g_strdup_printf ("%s:1", LAB_PVE_LVM_STORAGE);
+  g_autofree char *vm_disk = g_strdup_printf ("%s:0,import-from=%s", LAB_PVE_LVM_STORAGE, IMAGE_VOLID);
   g_autofree char *description = g_strdup_printf ("labctl:%s", ctx->recipe->name);
   LabPveCall *call = lab_pve_call_new ("POST", path, spec->cli, "create", NULL);
 
@@ -192,7 +237,11 @@ create_call (LabContext *ctx, const LabPveGuestSpec *spec)
       lab_pve_call_add (call, "memory", "256", LAB_PVE_ARG_OPTION);
       lab_pve_call_add (call, "cores", "1", LAB_PVE_ARG_OPTION);
       lab_pve_call_add (call, "ostype", "l26", LAB_PVE_ARG_OPTION);
-      lab_pve_call_add (call, "scsi0", disk, LAB_PVE_ARG_OPTION);
+      /* size 0 with import-from: the new volume on the shared LVM is a copy
+       * of the uploaded image (qemu-server's import on create) */
+      lab_pve_call_add (call, "scsi0", vm_disk, LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "boot", "order=scsi0", LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "serial0", "socket", LAB_PVE_ARG_OPTION);
       lab_pve_call_add (call, "net0", "model=virtio,bridge=vmbr0", LAB_PVE_ARG_OPTION);
     }
   else
@@ -348,8 +397,13 @@ guest_describe (LabContext *ctx, gpointer data, gboolean down)
 }
 
 static const LabStepInfo template_step = {
-  "pve.template", N_("Build the container template and upload it to %s"), FALSE, NULL, template_apply, template_undo,
-  template_describe,
+  "pve.template", N_("Build the container template and upload it to %s"), FALSE, NULL, upload_apply, upload_undo,
+  upload_describe,
+};
+
+static const LabStepInfo image_step = {
+  "pve.image", N_("Build the VM's disk image and upload it to %s"), FALSE, NULL, upload_apply, upload_undo,
+  upload_describe,
 };
 
 static const LabStepInfo vm_step = {
@@ -363,12 +417,13 @@ static const LabStepInfo ct_step = {
 };
 
 static GuestStep *
-guest_step_new (LabPveShared *shared, const LabPveGuestSpec *spec)
+guest_step_new (LabPveShared *shared, const LabPveGuestSpec *spec, const UploadSpec *upload)
 {
   GuestStep *d = g_new0 (GuestStep, 1);
 
   d->shared = shared;
   d->spec = spec;
+  d->upload = upload;
   return d;
 }
 
@@ -376,9 +431,11 @@ void
 lab_pve_add_guest_steps (LabPlan *plan, LabContext *ctx)
 {
   LabPveShared *shared = lab_pve_shared (plan);
+  const char *vm_node = guest_node (ctx, &lab_pve_vm_spec)->name;
+  const char *ct_node = guest_node (ctx, &lab_pve_ct_spec)->name;
 
-  lab_plan_add_step (plan, &template_step, NULL, guest_node (ctx, &lab_pve_ct_spec)->name, guest_step_new (shared, NULL),
-                     g_free);
-  lab_plan_add_step (plan, &vm_step, NULL, guest_node (ctx, &lab_pve_vm_spec)->name, guest_step_new (shared, &lab_pve_vm_spec), g_free);
-  lab_plan_add_step (plan, &ct_step, NULL, guest_node (ctx, &lab_pve_ct_spec)->name, guest_step_new (shared, &lab_pve_ct_spec), g_free);
+  lab_plan_add_step (plan, &template_step, NULL, ct_node, guest_step_new (shared, NULL, &template_upload), g_free);
+  lab_plan_add_step (plan, &image_step, NULL, vm_node, guest_step_new (shared, NULL, &image_upload), g_free);
+  lab_plan_add_step (plan, &vm_step, NULL, vm_node, guest_step_new (shared, &lab_pve_vm_spec, NULL), g_free);
+  lab_plan_add_step (plan, &ct_step, NULL, ct_node, guest_step_new (shared, &lab_pve_ct_spec, NULL), g_free);
 }

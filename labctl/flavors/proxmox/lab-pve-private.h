@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 /* Storage ids in storage.cfg. */
 #define LAB_PVE_ISCSI_STORAGE "lab-iscsi"
 #define LAB_PVE_LVM_STORAGE   "lab-lvm"
+/* a directory storage labctl adds for the VM's disk image (content
+ * import), so that it changes nothing of the nodes' own `local` */
+#define LAB_PVE_IMPORT_STORAGE "lab-import"
+#define LAB_PVE_IMPORT_PATH    "/var/lib/labctl-import"
 
 /* One client per node for the whole plan, made on first use from the
  * state (the install step writes it earlier in the same run). */
@@ -145,5 +149,10 @@ gboolean      lab_pve_ha_remove     (LabContext            *ctx,
 #define LAB_PVE_TEMPLATE_NAME "labctl-busybox_1.0_amd64.tar.gz"
 GBytes       *lab_pve_template_build (const char  *sysroot,
                                       GError     **error);
+
+/* The VM's disk image (lab-pve-image.c): a raw disk whose boot sector
+ * says on the serial port and the screen that it booted, then halts. */
+#define LAB_PVE_VM_IMAGE_NAME "labctl-tiny.raw"
+GBytes       *lab_pve_vm_image_build (void);
 
 G_END_DECLS

@@ -7,6 +7,12 @@
  * LUN, and it only ever creates and removes vm-<vmid>-disk-<n> volumes.
  * Thick LVM has no templates, linked clones or (before 9.x volume chains)
  * snapshots: those use local-lvm on each node.
+ * pve.storage.import: a directory storage (content import) that holds the
+ * VM's disk image until the VM's create imports it onto the shared LVM.
+ * labctl adds its own rather than adding `import` to the content of the
+ * nodes' `local`: that storage is the install's, and down would have to
+ * know what its content was before. Each node makes the directory when
+ * the storage is added (create-base-path, the default).
  *
  * State: pve.storage.<id> = its type, set as the storage is created;
  * undo removes only a storage the state names. */
@@ -25,6 +31,7 @@ typedef struct {
 
 static const StorageSpec iscsi_spec = { LAB_PVE_ISCSI_STORAGE, "iscsi" };
 static const StorageSpec lvm_spec = { LAB_PVE_LVM_STORAGE, "lvm" };
+static const StorageSpec import_spec = { LAB_PVE_IMPORT_STORAGE, "dir" };
 
 typedef struct {
   LabPveShared      *shared;
@@ -54,6 +61,11 @@ add_call (LabContext *ctx, const StorageSpec *spec)
       lab_pve_call_add (call, "portal", p, LAB_PVE_ARG_OPTION);
       lab_pve_call_add (call, "target", ctx->recipe->iqn, LAB_PVE_ARG_OPTION);
       lab_pve_call_add (call, "content", "none", LAB_PVE_ARG_OPTION);
+    }
+  else if (spec == &import_spec)
+    {
+      lab_pve_call_add (call, "path", LAB_PVE_IMPORT_PATH, LAB_PVE_ARG_OPTION);
+      lab_pve_call_add (call, "content", "import", LAB_PVE_ARG_OPTION);
     }
   else
     {
@@ -118,6 +130,8 @@ is_ours (LabContext *ctx, const StorageSpec *spec, JsonObject *o)
     return FALSE;
   if (spec == &iscsi_spec)
     return g_strcmp0 (json_object_get_string_member_with_default (o, "target", ""), ctx->recipe->iqn) == 0;
+  if (spec == &import_spec)
+    return g_strcmp0 (json_object_get_string_member_with_default (o, "path", ""), LAB_PVE_IMPORT_PATH) == 0;
   return g_strcmp0 (json_object_get_string_member_with_default (o, "vgname", ""), ctx->recipe->vg_name) == 0;
 }
 
@@ -139,7 +153,10 @@ storage_apply (LabContext *ctx, gpointer data, GError **error)
       g_set_error (error, LAB_ERROR, LAB_ERROR_FOREIGN,
                    _("The Proxmox cluster has a storage \"%s\" that labctl did not make (not %s on the lab's %s); "
                      "remove it on the node (pvesm remove %s) or reinstall the nodes"),
-                   d->spec->id, d->spec->type, d->spec == &iscsi_spec ? ctx->recipe->iqn : ctx->recipe->vg_name,
+                   d->spec->id, d->spec->type,
+                   d->spec == &iscsi_spec    ? ctx->recipe->iqn
+                   : d->spec == &import_spec ? LAB_PVE_IMPORT_PATH
+                                             : ctx->recipe->vg_name,
                    d->spec->id);
       return FALSE;
     }
@@ -204,6 +221,11 @@ static const LabStepInfo lvm_step = {
   storage_undo, storage_describe,
 };
 
+static const LabStepInfo import_step = {
+  "pve.storage.import", N_("Add directory storage %s for the VM's disk image"), FALSE, NULL, storage_apply,
+  storage_undo, storage_describe,
+};
+
 static StorageStep *
 storage_step_new (LabPveShared *shared, const StorageSpec *spec)
 {
@@ -219,4 +241,5 @@ lab_pve_add_storage_steps (LabPlan *plan, LabContext *ctx, LabPveShared *shared)
 {
   lab_plan_add_step (plan, &iscsi_step, NULL, iscsi_spec.id, storage_step_new (shared, &iscsi_spec), g_free);
   lab_plan_add_step (plan, &lvm_step, NULL, lvm_spec.id, storage_step_new (shared, &lvm_spec), g_free);
+  lab_plan_add_step (plan, &import_step, NULL, import_spec.id, storage_step_new (shared, &import_spec), g_free);
 }
