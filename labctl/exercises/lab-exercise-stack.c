@@ -242,9 +242,9 @@ snapshot_check (LabExerciseEnv *env, LabExerciseReport *report)
   lab_exercise_report_add (report, snap_steps[2], _(snap_steps[3]), LAB_EXERCISE_PASS, detail, NULL);
   g_clear_pointer (&detail, g_free);
 
-  detail = vm->running ? g_strdup_printf (_("running on %s (QEMU pid %" G_GINT64_FORMAT ", up %" G_GINT64_FORMAT
-                                            " s); that the guest's own state went back only a guest that "
-                                            "answers shows"), vm->node, vm->pid, vm->uptime)
+  detail = vm->running ? g_strdup_printf (_("running on %s (QEMU pid %lld, up %lld s); that the guest's own state went "
+                                            "back only a guest that answers shows"), vm->node,
+                                          (long long) vm->pid, (long long) vm->uptime)
                        : g_strdup (_("stopped"));
   g_clear_pointer (&hint, g_free);
   hint = g_strdup_printf (_("a rollback to a snapshot with memory resumes the VM; start it: %s start %u"),

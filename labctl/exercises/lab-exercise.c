@@ -391,8 +391,6 @@ unavailable (LabExerciseEnv *env, const LabExercise *exercise)
       if (exercise->stack == NULL)
         return g_strdup (_("its checks read libvirt and the cluster's logs; the checks through the nodes' own "
                            "management API are not written yet"));
-      if (env->ctx->recipe->nodes->len < 2)
-        return g_strdup_printf (ngettext ("it needs %u node", "it needs %u nodes", 2), 2);
       return NULL;
     }
   if (exercise->unavailable != NULL)

@@ -282,7 +282,7 @@ gx_config_get (Req *r)
   disk = g_strdup_printf ("%s,size=1G", g->volid);
   json_builder_begin_object (b);
   lab_json_member_string (b, "name", g->name);
-  lab_json_member_int (b, "memory", 256);
+  lab_json_member_string (b, "memory", "256");
   lab_json_member_int (b, "cores", 1);
   lab_json_member_string (b, "ostype", "l26");
   lab_json_member_string (b, "scsi0", disk);
