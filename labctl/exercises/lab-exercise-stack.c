@@ -37,8 +37,8 @@ lab_exercise_stack (LabExerciseEnv *env)
   return lab_flavor_for_context (env->ctx)->stack;
 }
 
-static gpointer
-session (LabExerciseEnv *env)
+gpointer
+lab_exercise_stack_session (LabExerciseEnv *env)
 {
   if (env->stack_session == NULL)
     env->stack_session = lab_exercise_stack (env)->session_new (env->ctx);
@@ -100,7 +100,7 @@ make_vm (LabExerciseEnv *env, const LabExercise *exercise, guint vmid, const cha
   g_autofree char *m = mark (env, exercise);
   g_autofree char *k_vmid = lab_exercise_key (exercise, "stack.vmid");
   LabNode *node = env->ctx->recipe->nodes->pdata[0];
-  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, session (env), error);
+  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, lab_exercise_stack_session (env), error);
   LabStackVm *taken;
 
   if (vms == NULL)
@@ -115,7 +115,7 @@ make_vm (LabExerciseEnv *env, const LabExercise *exercise, guint vmid, const cha
       return NULL;
     }
   lab_state_set_int (env->ctx->state, k_vmid, vmid);
-  if (!ops->vm_create (env->ctx, session (env), vmid, name, node->name, storage, m, start, error))
+  if (!ops->vm_create (env->ctx, lab_exercise_stack_session (env), vmid, name, node->name, storage, m, start, error))
     return NULL;
   return g_strdup (node->name);
 }
@@ -125,7 +125,7 @@ finish (LabExerciseEnv *env, const LabExercise *exercise, GError **error)
 {
   const LabStackOps *ops = lab_exercise_stack (env);
   g_autofree char *m = mark (env, exercise);
-  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, session (env), error);
+  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, lab_exercise_stack_session (env), error);
 
   if (vms == NULL)
     return FALSE;
@@ -137,7 +137,7 @@ finish (LabExerciseEnv *env, const LabExercise *exercise, GError **error)
         LabStackVm *vm = vms->pdata[i];
 
         if (has_mark (vm, m) && vm->template == (pass == 1)
-            && !ops->vm_destroy (env->ctx, session (env), vm, error))
+            && !ops->vm_destroy (env->ctx, lab_exercise_stack_session (env), vm, error))
           return FALSE;
       }
   return TRUE;
@@ -176,7 +176,7 @@ snapshot_check (LabExerciseEnv *env, LabExerciseReport *report)
   g_autofree char *k_started = lab_exercise_key (&lab_exercise_snapshot, "started");
   gint64 started = lab_state_get_int (env->ctx->state, k_started, 0);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, session (env), &error);
+  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, lab_exercise_stack_session (env), &error);
   g_autoptr(GPtrArray) snaps = NULL;
   g_autoptr(GPtrArray) tasks = NULL;
   LabStackVm *vm = vms != NULL ? vm_by_id (vms, SNAP_VMID) : NULL;
@@ -185,9 +185,9 @@ snapshot_check (LabExerciseEnv *env, LabExerciseReport *report)
   g_autofree char *detail = NULL, *hint = NULL;
 
   if (vm != NULL)
-    snaps = ops->snapshots (env->ctx, session (env), vm, &error);
+    snaps = ops->snapshots (env->ctx, lab_exercise_stack_session (env), vm, &error);
   if (snaps != NULL)
-    tasks = ops->tasks (env->ctx, session (env), SNAP_VMID, &error);
+    tasks = ops->tasks (env->ctx, lab_exercise_stack_session (env), SNAP_VMID, &error);
   if (tasks == NULL)
     {
       g_autofree char *why = vms != NULL && vm == NULL
@@ -302,8 +302,8 @@ clone_check (LabExerciseEnv *env, LabExerciseReport *report)
 {
   const LabStackOps *ops = lab_exercise_stack (env);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, session (env), &error);
-  g_autoptr(GPtrArray) storages = vms != NULL ? ops->storages (env->ctx, session (env), &error) : NULL;
+  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, lab_exercise_stack_session (env), &error);
+  g_autoptr(GPtrArray) storages = vms != NULL ? ops->storages (env->ctx, lab_exercise_stack_session (env), &error) : NULL;
   g_autoptr(GString) clash = g_string_new (NULL);
   g_autoptr(GString) bad = g_string_new (NULL);
   g_autofree char *detail = NULL, *hint = NULL;
@@ -445,7 +445,7 @@ template_check (LabExerciseEnv *env, LabExerciseReport *report)
 {
   const LabStackOps *ops = lab_exercise_stack (env);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, session (env), &error);
+  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, lab_exercise_stack_session (env), &error);
   g_autoptr(GString) running = g_string_new (NULL);
   g_autoptr(GString) stopped = g_string_new (NULL);
   g_autofree char *detail = NULL, *hint = NULL;
@@ -526,9 +526,9 @@ migrate_start (LabExerciseEnv *env, GError **error)
   LabStackVm *vm;
   char *task;
 
-  if (!ops->guest_find (env->ctx, session (env), NULL, &g, error))
+  if (!ops->guest_find (env->ctx, lab_exercise_stack_session (env), NULL, &g, error))
     return NULL;
-  vms = ops->vms (env->ctx, session (env), error);
+  vms = ops->vms (env->ctx, lab_exercise_stack_session (env), error);
   vm = vms != NULL ? vm_by_name (vms, g.name) : NULL;
   if (vm == NULL || !vm->running)
     {
@@ -538,7 +538,7 @@ migrate_start (LabExerciseEnv *env, GError **error)
       lab_stack_guest_clear (&g);
       return NULL;
     }
-  tasks = ops->tasks (env->ctx, session (env), vm->vmid, error);
+  tasks = ops->tasks (env->ctx, lab_exercise_stack_session (env), vm->vmid, error);
   if (tasks == NULL)
     {
       lab_stack_guest_clear (&g);
@@ -569,8 +569,8 @@ migrate_check (LabExerciseEnv *env, LabExerciseReport *report)
   guint vmid = lab_state_get_int (env->ctx->state, k_vmid, 0);
   g_auto(GStrv) known = g_strsplit (lab_state_get_string (env->ctx->state, k_tasks) ?: "", " ", -1);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, session (env), &error);
-  g_autoptr(GPtrArray) tasks = vms != NULL ? ops->tasks (env->ctx, session (env), vmid, &error) : NULL;
+  g_autoptr(GPtrArray) vms = ops->vms (env->ctx, lab_exercise_stack_session (env), &error);
+  g_autoptr(GPtrArray) tasks = vms != NULL ? ops->tasks (env->ctx, lab_exercise_stack_session (env), vmid, &error) : NULL;
   g_autoptr(GString) restarts = g_string_new (NULL);
   g_autofree char *detail = NULL, *hint = NULL;
   LabStackTask *moved = NULL;
@@ -632,3 +632,183 @@ migrate_finish (LabExerciseEnv *env, GError **error)
 }
 
 const LabExerciseStackRow lab_exercise_migrate_stack = { migrate_start, migrate_check, migrate_finish };
+
+/* ---- ha ------------------------------------------------------------------------- */
+
+static const char *const ha_steps[] = {
+  "ha.managed", N_("the VM is an HA resource the manager keeps started"),
+  "ha.fault", N_("its node was forced off (not moved gracefully)"),
+  "ha.restarted", N_("the HA manager restarted it on another node"),
+  NULL,
+};
+
+static char *
+ha_start (LabExerciseEnv *env, GError **error)
+{
+  const LabStackOps *ops = lab_exercise_stack (env);
+  g_autofree char *k_node = lab_exercise_key (&lab_exercise_ha, "stack.node");
+  g_autofree char *k_vmid = lab_exercise_key (&lab_exercise_ha, "stack.vmid");
+  g_autofree char *k_name = lab_exercise_key (&lab_exercise_ha, "stack.guest");
+  g_autofree char *k_tasks = lab_exercise_key (&lab_exercise_ha, "stack.tasks");
+  g_autoptr(GPtrArray) vms = NULL;
+  g_autoptr(GPtrArray) tasks = NULL;
+  g_autoptr(GString) known = g_string_new (NULL);
+  g_autofree char *add = NULL;
+  LabStackGuest g = { 0 };
+  LabStackVm *vm;
+  char *task;
+
+  if (!ops->guest_find (env->ctx, lab_exercise_stack_session (env), NULL, &g, error))
+    return NULL;
+  vms = ops->vms (env->ctx, lab_exercise_stack_session (env), error);
+  vm = vms != NULL ? vm_by_name (vms, g.name) : NULL;
+  if (vm != NULL)
+    tasks = ops->tasks (env->ctx, lab_exercise_stack_session (env), vm->vmid, error);
+  if (tasks == NULL || !vm->running)
+    {
+      if (tasks != NULL)
+        g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                     _("The lab's VM %s does not run; start it (labctl up) before the exercise"), g.name);
+      else if (vms != NULL && vm == NULL)
+        g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("The cluster has no VM %s; run 'labctl up' first"),
+                     g.name);
+      lab_stack_guest_clear (&g);
+      return NULL;
+    }
+  for (guint i = 0; i < tasks->len; i++)
+    g_string_append_printf (known, "%s ", ((LabStackTask *) tasks->pdata[i])->upid);
+  {
+    LabStackHaStatus st = { 0 };
+    g_autofree char *k_was = lab_exercise_key (&lab_exercise_ha, "stack.was_ha");
+
+    if (!ops->ha_status (env->ctx, lab_exercise_stack_session (env), &g, NULL, &st, error))
+      {
+        lab_stack_ha_status_clear (&st);
+        lab_stack_guest_clear (&g);
+        return NULL;
+      }
+    /* finish takes back only a resource the student added */
+    lab_state_set_int (env->ctx->state, k_was, st.state != NULL);
+    lab_stack_ha_status_clear (&st);
+  }
+  lab_state_set_string (env->ctx->state, k_node, vm->node);
+  lab_state_set_int (env->ctx->state, k_vmid, vm->vmid);
+  lab_state_set_string (env->ctx->state, k_name, g.name);
+  lab_state_set_string (env->ctx->state, k_tasks, known->str);
+  add = g_strdup_printf (ops->ha_add_cli, vm->vmid);
+  task = g_strdup_printf (_("VM %u (%s) runs on %s.\n"
+                            "1. Make it an HA resource that the cluster keeps started: %s\n"
+                            "2. Force its node off, as a power cut: labctl nodes poweroff %s\n"
+                            "3. Wait for the HA manager to fence the node and start the VM elsewhere (about two "
+                            "minutes on a real cluster), then: labctl exercise check ha\n"), vm->vmid, g.name,
+                          vm->node, add, vm->node);
+  lab_stack_guest_clear (&g);
+  return task;
+}
+
+static void
+ha_check (LabExerciseEnv *env, LabExerciseReport *report)
+{
+  const LabStackOps *ops = lab_exercise_stack (env);
+  g_autofree char *k_node = lab_exercise_key (&lab_exercise_ha, "stack.node");
+  g_autofree char *k_vmid = lab_exercise_key (&lab_exercise_ha, "stack.vmid");
+  g_autofree char *k_name = lab_exercise_key (&lab_exercise_ha, "stack.guest");
+  g_autofree char *k_tasks = lab_exercise_key (&lab_exercise_ha, "stack.tasks");
+  const char *victim = lab_state_get_string (env->ctx->state, k_node);
+  guint vmid = lab_state_get_int (env->ctx->state, k_vmid, 0);
+  g_auto(GStrv) known = g_strsplit (lab_state_get_string (env->ctx->state, k_tasks) ?: "", " ", -1);
+  g_autoptr(GPtrArray) survivors = g_ptr_array_new ();
+  LabStackGuest g = { .name = (char *) lab_state_get_string (env->ctx->state, k_name) };
+  LabStackHaStatus st = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) tasks = NULL;
+  g_autofree char *detail = NULL, *hint = NULL, *add = g_strdup_printf (ops->ha_add_cli, vmid);
+  LabStackTask *recovery = NULL;
+  gboolean victim_online;
+
+  /* the survivors answer for the cluster */
+  for (guint i = 0; i < env->ctx->recipe->nodes->len; i++)
+    if (g_strcmp0 (((LabNode *) env->ctx->recipe->nodes->pdata[i])->name, victim) != 0)
+      g_ptr_array_add (survivors, ((LabNode *) env->ctx->recipe->nodes->pdata[i])->name);
+  g_ptr_array_add (survivors, NULL);
+  if (!ops->ha_status (env->ctx, lab_exercise_stack_session (env), &g, (const char * const *) survivors->pdata, &st,
+                       &error)
+      || (tasks = ops->tasks (env->ctx, lab_exercise_stack_session (env), vmid, &error)) == NULL)
+    {
+      all_error (report, ha_steps, error->message);
+      lab_stack_ha_status_clear (&st);
+      return;
+    }
+  detail = st.state != NULL ? g_strdup_printf (_("service state %s on %s"), st.state, st.node != NULL ? st.node : "?")
+                            : g_strdup (_("not an HA resource"));
+  if (!lab_exercise_report_add (report, ha_steps[0], _(ha_steps[1]),
+                                st.state != NULL ? LAB_EXERCISE_PASS : LAB_EXERCISE_FAIL, detail, add))
+    {
+      skip_rest (report, ha_steps, 1, ha_steps[0]);
+      lab_stack_ha_status_clear (&st);
+      return;
+    }
+  g_clear_pointer (&detail, g_free);
+
+  victim_online = FALSE;
+  for (guint i = 0; i < st.online->len; i++)
+    victim_online |= g_strcmp0 (st.online->pdata[i], victim) == 0;
+  detail = g_strdup_printf (victim_online ? _("node %s is online") : _("node %s is offline"), victim);
+  hint = g_strdup_printf (_("a graceful move fences nothing; force the node off: labctl nodes poweroff %s"), victim);
+  if (!lab_exercise_report_add (report, ha_steps[2], _(ha_steps[3]),
+                                victim_online ? LAB_EXERCISE_FAIL : LAB_EXERCISE_PASS, detail, hint))
+    {
+      skip_rest (report, ha_steps, 2, ha_steps[2]);
+      lab_stack_ha_status_clear (&st);
+      return;
+    }
+  g_clear_pointer (&detail, g_free);
+  g_clear_pointer (&hint, g_free);
+
+  /* the recovery is a start task the new node's LRM ran */
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      LabStackTask *t = tasks->pdata[i];
+      if (t->upid != NULL && !g_strv_contains ((const char * const *) known, t->upid)
+          && g_strcmp0 (t->type, "qmstart") == 0 && g_strcmp0 (t->node, victim) != 0
+          && g_strcmp0 (t->status, "OK") == 0)
+        recovery = t;
+    }
+  if (g_strcmp0 (st.state, "started") == 0 && g_strcmp0 (st.node, victim) != 0 && recovery != NULL)
+    {
+      g_autoptr(GDateTime) at = g_date_time_new_from_unix_local (recovery->starttime);
+      g_autofree char *when = g_date_time_format (at, "%H:%M:%S");
+
+      detail = g_strdup_printf (_("started on %s at %s (task %s)"), st.node, when, recovery->upid);
+      json_object_set_string_member (report->figures, "victim", victim);
+      json_object_set_string_member (report->figures, "recovered_on", st.node);
+      json_object_set_int_member (report->figures, "recovery_task_time", recovery->starttime);
+      lab_exercise_report_add (report, ha_steps[4], _(ha_steps[5]), LAB_EXERCISE_PASS, detail, NULL);
+    }
+  else
+    {
+      detail = g_strdup_printf (_("service state %s on %s, no start on another node yet"),
+                                st.state, st.node != NULL ? st.node : "?");
+      lab_exercise_report_add (report, ha_steps[4], _(ha_steps[5]), LAB_EXERCISE_FAIL, detail,
+                               _("the HA manager fences the lost node first (watchdog, lock expiry: about two "
+                                 "minutes); check again; a VM started by hand is not a recovery"));
+    }
+  lab_stack_ha_status_clear (&st);
+}
+
+/* The HA resource the student added goes (the VM stays where the
+ * manager put it; a node forced off stays off: labctl nodes start). */
+static gboolean
+ha_finish (LabExerciseEnv *env, GError **error)
+{
+  const LabStackOps *ops = lab_exercise_stack (env);
+  g_autofree char *k_was = lab_exercise_key (&lab_exercise_ha, "stack.was_ha");
+  g_autofree char *k_name = lab_exercise_key (&lab_exercise_ha, "stack.guest");
+  LabStackGuest g = { .name = (char *) lab_state_get_string (env->ctx->state, k_name) };
+
+  if (g.name == NULL || lab_state_get_int (env->ctx->state, k_was, 1))
+    return TRUE;
+  return ops->ha_disable (env->ctx, lab_exercise_stack_session (env), &g, error);
+}
+
+const LabExerciseStackRow lab_exercise_ha_stack = { ha_start, ha_check, ha_finish };

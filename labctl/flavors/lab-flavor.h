@@ -166,13 +166,24 @@ typedef struct {
                              const char * const  *nodes,
                              LabStackHaStatus    *out,
                              GError             **error);
+  /* Removes the guest's HA resource (nothing when it is none). */
+  gboolean (*ha_disable)    (LabContext          *ctx,
+                             gpointer             session,
+                             const LabStackGuest *guest,
+                             GError             **error);
 
   /* The exercises (exercises/lab-exercise-stack.c). The stack's command
    * for VMs (hints quote it: "qm"), the node-local storage that holds
-   * snapshots and templates, the shared one. */
+   * snapshots and templates, the shared one, where the storage
+   * configuration is read. */
   const char *vm_cli;
   const char *local_storage;
   const char *shared_storage;
+  /* where an admin reads the storage configuration */
+  const char *storage_where;
+  /* the stack's command that makes a VM an HA resource, with %u for
+   * the VM's id ("ha-manager add vm:%u --state started") */
+  const char *ha_add_cli;
   /* Every VM of the cluster, each with its configuration and status
    * (LabStackVm), asked of the first node that answers. */
   GPtrArray *(*vms)         (LabContext          *ctx,

@@ -422,6 +422,22 @@ ha_status (LabContext *ctx, gpointer session, const LabStackGuest *g, const char
   return TRUE;
 }
 
+/* The guest's HA resource removed (nothing when it is none). */
+static gboolean
+ha_disable (LabContext *ctx, gpointer session, const LabStackGuest *g, GError **error)
+{
+  const LabPveGuestSpec *spec = spec_of (g);
+  LabPveClient *c;
+
+  if (spec == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("Lab %s has no Proxmox guest '%s'"), ctx->recipe->name,
+                   g->name);
+      return FALSE;
+    }
+  return lab_pve_any_client (ctx, session, NULL, &c, error) && lab_pve_ha_remove (ctx, c, spec, error);
+}
+
 const LabStackOps lab_pve_stack_ops = {
   .session_new = session_new,
   .session_free = lab_pve_shared_free,
@@ -429,9 +445,12 @@ const LabStackOps lab_pve_stack_ops = {
   .guest_migrate = guest_migrate,
   .ha_enable = ha_enable,
   .ha_status = ha_status,
+  .ha_disable = ha_disable,
   .vm_cli = "qm",
   .local_storage = LAB_PVE_LOCAL_STORAGE,
   .shared_storage = LAB_PVE_LVM_STORAGE,
+  .storage_where = "pvesm status; /etc/pve/storage.cfg",
+  .ha_add_cli = "ha-manager add vm:%u --state started",
   .vms = lab_pve_exercise_vms,
   .snapshots = lab_pve_exercise_snapshots,
   .tasks = lab_pve_exercise_tasks,
