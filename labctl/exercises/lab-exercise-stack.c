@@ -161,8 +161,8 @@ snapshot_start (LabExerciseEnv *env, GError **error)
 
   if (node == NULL)
     return NULL;
-  return g_strdup_printf (_("VM %u (ex-snap) runs on %s, its disk on %s (LVM over iSCSI, %s, takes no "
-                            "snapshots of raw disks).\n"
+  return g_strdup_printf (_("VM %u (ex-snap) runs on %s, its disk on %s: the shared LVM over iSCSI (%s) "
+                            "takes no snapshots of raw disks.\n"
                             "1. Take a snapshot with its memory: %s snapshot %u before --vmstate 1\n"
                             "2. Change the VM, then go back: %s rollback %u before\n"
                             "3. labctl exercise check snapshot\n"), SNAP_VMID, node, ops->local_storage,
@@ -416,8 +416,8 @@ template_start (LabExerciseEnv *env, GError **error)
 
   if (node == NULL)
     return NULL;
-  return g_strdup_printf (_("VM %u (ex-tmpl) is stopped on %s, its disk on %s (LVM over iSCSI, %s, cannot "
-                            "hold templates or linked clones).\n"
+  return g_strdup_printf (_("VM %u (ex-tmpl) is stopped on %s, its disk on %s: the shared LVM over iSCSI (%s) "
+                            "cannot hold templates or linked clones.\n"
                             "1. Make it a template: %s template %u\n"
                             "2. Deploy two VMs from it (linked clones) and start them: %s clone %u NEWID --name "
                             "ex-tmpl-1; %s start NEWID\n"
