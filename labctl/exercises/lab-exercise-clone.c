@@ -318,5 +318,5 @@ finish (LabExerciseEnv *env, GError **error)
 
 const LabExercise lab_exercise_clone = {
   "clone", N_("Clone: a copy of a stopped VM with its own identity and disk"),
-  unavailable, start, check, finish,
+  unavailable, start, check, finish, &lab_exercise_clone_stack,
 };

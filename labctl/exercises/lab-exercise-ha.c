@@ -557,5 +557,5 @@ finish (LabExerciseEnv *env, GError **error)
 
 const LabExercise lab_exercise_ha = {
   "ha", N_("High availability: restart a VM on another node after its node fails"),
-  unavailable, start, check, finish,
+  unavailable, start, check, finish, &lab_exercise_ha_stack,
 };

@@ -185,5 +185,5 @@ finish (LabExerciseEnv *env, GError **error)
 
 const LabExercise lab_exercise_migrate = {
   "migrate", N_("Live migration: move the running guest to another node with virsh"),
-  unavailable, start, check, finish,
+  unavailable, start, check, finish, &lab_exercise_migrate_stack,
 };

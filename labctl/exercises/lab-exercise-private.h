@@ -4,6 +4,7 @@
 #pragma once
 
 #include "lab-exercise.h"
+#include "lab-flavor.h"
 #include "lab-state.h"
 
 G_BEGIN_DECLS
@@ -155,6 +156,17 @@ typedef struct {
  * failover's phases (lab_failover_phases_from_events) in the figures. */
 void      lab_exercise_ha_grade (LabExerciseReport        *report,
                                  const LabExerciseHaFacts *facts);
+
+/* The flavor row's stack (NULL: the nodes' libvirt runs the guests). */
+const LabStackOps *lab_exercise_stack (LabExerciseEnv *env);
+/* The stack's session (its API clients), made on first use, freed with env. */
+gpointer           lab_exercise_stack_session (LabExerciseEnv *env);
+/* The rows' stack variants (lab-exercise-stack.c). */
+extern const LabExerciseStackRow lab_exercise_snapshot_stack;
+extern const LabExerciseStackRow lab_exercise_clone_stack;
+extern const LabExerciseStackRow lab_exercise_template_stack;
+extern const LabExerciseStackRow lab_exercise_migrate_stack;
+extern const LabExerciseStackRow lab_exercise_ha_stack;
 
 /* The rows (lab-exercise-<name>.c). */
 extern const LabExercise lab_exercise_snapshot;

@@ -274,5 +274,5 @@ finish (LabExerciseEnv *env, GError **error)
 
 const LabExercise lab_exercise_snapshot = {
   "snapshot", N_("Snapshot: take one, change the VM, go back to it"),
-  unavailable, start, check, finish,
+  unavailable, start, check, finish, &lab_exercise_snapshot_stack,
 };

@@ -210,7 +210,74 @@ finish (LabExerciseEnv *env, GError **error)
   return TRUE;
 }
 
+/* ---- on a stack's lab: the same questions, and how the stack's storage
+ * configuration uses that target and VG (read through its API) ------------ */
+
+static char *
+stack_start (LabExerciseEnv *env, GError **error)
+{
+  g_autofree char *task = start (env, error);
+
+  return g_strdup_printf (_("%sAlso answer, in the same file, from the cluster's storage configuration (%s):\n"
+                            "     stack-iscsi = ...  # the id of the storage that logs in to that target\n"
+                            "     stack-lvm = ...    # the id of the shared LVM storage on that volume group\n"),
+                          task, lab_exercise_stack (env)->storage_where);
+}
+
+static void
+stack_check (LabExerciseEnv *env, LabExerciseReport *report)
+{
+  const LabStackOps *ops = lab_exercise_stack (env);
+  const char *ids[] = { "storage.stack-iscsi", "storage.stack-lvm" };
+  const char *titles[] = { N_("The stack's iSCSI storage of the target"), N_("The stack's shared LVM storage") };
+  g_autofree char *path = answers_path (env);
+  g_autoptr(GHashTable) answers = read_answers (path, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) storages = NULL;
+  g_autofree char *vg = g_strdup_printf ("vg %s", env->ctx->recipe->vg_name);
+  char *truth[2] = { NULL, NULL };
+
+  check (env, report);
+  if (answers == NULL)
+    return;   /* storage.answers failed already */
+  storages = ops->storages (env->ctx, lab_exercise_stack_session (env), &error);
+  for (guint i = 0; storages != NULL && i < storages->len; i++)
+    {
+      LabStackStorage *s = storages->pdata[i];
+
+      if (g_strcmp0 (s->type, "iscsi") == 0 && s->detail != NULL && strstr (s->detail, env->ctx->recipe->iqn) != NULL)
+        truth[0] = s->id;
+      if (g_strcmp0 (s->type, "lvm") == 0 && s->shared && g_strcmp0 (s->detail, vg) == 0)
+        truth[1] = s->id;
+    }
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *key = ids[i] + strlen ("storage.");
+      const char *answer = g_hash_table_lookup (answers, key);
+      g_autofree char *detail = NULL, *hint = NULL;
+      gboolean right;
+
+      if (truth[i] == NULL)
+        {
+          lab_exercise_report_add (report, ids[i], _(titles[i]), LAB_EXERCISE_ERROR, NULL,
+                                   storages == NULL ? error->message
+                                                    : _("the cluster has no such storage: is the lab up? (labctl status)"));
+          continue;
+        }
+      right = answer != NULL && g_str_equal (answer, truth[i]);
+      detail = right ? g_strdup (answer)
+               : answer == NULL ? g_strdup_printf (_("no '%s = ...' line"), key)
+                                : g_strdup_printf (_("your answer '%s' is not what the stand says"), answer);
+      hint = g_strdup_printf (_("the storages and what each sits on (its target, its volume group): %s"),
+                              ops->storage_where);
+      lab_exercise_report_add (report, ids[i], _(titles[i]), right ? LAB_EXERCISE_PASS : LAB_EXERCISE_FAIL, detail,
+                               hint);
+    }
+}
+
+static const LabExerciseStackRow storage_stack = { stack_start, stack_check, finish };
+
 const LabExercise lab_exercise_storage = {
   "storage", N_("Shared storage: read the target, the LUN and the volume group off the stand"),
-  NULL, start, check, finish,
+  NULL, start, check, finish, &storage_stack,
 };

@@ -226,5 +226,5 @@ finish (LabExerciseEnv *env, GError **error)
 
 const LabExercise lab_exercise_template = {
   "template", N_("Template: a VM that cannot start, and two VMs deployed from it"),
-  unavailable, start, check, finish,
+  unavailable, start, check, finish, &lab_exercise_template_stack,
 };

@@ -304,6 +304,8 @@ lab_exercise_env_free (LabExerciseEnv *env)
   if (env == NULL)
     return;
   g_hash_table_unref (env->conns);
+  if (env->stack_session != NULL)
+    lab_exercise_stack (env)->session_free (env->stack_session);
   g_free (env);
 }
 
@@ -383,9 +385,40 @@ lab_exercise_is_started (LabExerciseEnv *env, const LabExercise *exercise)
 static char *
 unavailable (LabExerciseEnv *env, const LabExercise *exercise)
 {
+  /* the guests are the stack's: its API is what the checks read */
+  if (lab_exercise_stack (env) != NULL)
+    {
+      if (exercise->stack == NULL)
+        return g_strdup (_("its checks read libvirt and the cluster's logs; the checks through the nodes' own "
+                           "management API are not written yet"));
+      return NULL;
+    }
   if (exercise->unavailable != NULL)
     return exercise->unavailable (env);
   return NULL;
+}
+
+/* The row's verbs, or its stack variant's on a stack's lab. */
+typedef char *(*StartFunc) (LabExerciseEnv *, GError **);
+typedef void (*CheckFunc) (LabExerciseEnv *, LabExerciseReport *);
+typedef gboolean (*FinishFunc) (LabExerciseEnv *, GError **);
+
+static StartFunc
+verb_start (LabExerciseEnv *env, const LabExercise *exercise)
+{
+  return lab_exercise_stack (env) != NULL ? exercise->stack->start : exercise->start;
+}
+
+static CheckFunc
+verb_check (LabExerciseEnv *env, const LabExercise *exercise)
+{
+  return lab_exercise_stack (env) != NULL ? exercise->stack->check : exercise->check;
+}
+
+static FinishFunc
+verb_finish (LabExerciseEnv *env, const LabExercise *exercise)
+{
+  return lab_exercise_stack (env) != NULL ? exercise->stack->finish : exercise->finish;
 }
 
 char *
@@ -412,13 +445,13 @@ lab_exercise_start (LabExerciseEnv *env, const LabExercise *exercise, GError **e
   lab_state_set_int (env->ctx->state, key, (gint64) time (NULL));
   if (!lab_state_save (env->ctx->state, error))
     return NULL;
-  task = exercise->start (env, error);
+  task = verb_start (env, exercise) (env, error);
   if (task == NULL)
     {
       g_autoptr(GError) local = NULL;
 
       /* nothing half-made: take back what start made before it failed */
-      if (!exercise->finish (env, &local))
+      if (!verb_finish (env, exercise) (env, &local))
         g_prefix_error (error, _("(Removing what it made failed too: %s; run 'labctl exercise finish %s'.) "),
                         local->message, exercise->name);
       lab_exercise_forget (env, exercise);
@@ -450,7 +483,7 @@ lab_exercise_check (LabExerciseEnv *env, const LabExercise *exercise, GError **e
       return NULL;
     }
   report = lab_exercise_report_new (exercise->name, env->ctx->recipe->name);
-  exercise->check (env, report);
+  verb_check (env, exercise) (env, report);
   return g_steal_pointer (&report);
 }
 
@@ -459,7 +492,7 @@ lab_exercise_finish (LabExerciseEnv *env, const LabExercise *exercise, GError **
 {
   if (!lab_exercise_is_started (env, exercise))
     return TRUE;
-  if (!exercise->finish (env, error))
+  if (!verb_finish (env, exercise) (env, error))
     {
       lab_state_save (env->ctx->state, NULL);
       return FALSE;

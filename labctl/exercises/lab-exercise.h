@@ -112,6 +112,7 @@ struct _LabExerciseEnv {
   GHashTable              *conns;       /* node name -> virConnectPtr, opened once */
   const char              *labctl;      /* the executable for the watcher (NULL: /proc/self/exe) */
   const char              *answers;     /* storage: the student's answers file (NULL: the default) */
+  gpointer                 stack_session; /* the flavor's stack session (its API clients), made on first use */
 };
 
 /* env over ctx (borrowed); probes NULL: the real ones. */
@@ -124,6 +125,15 @@ virConnectPtr   lab_exercise_env_node (LabExerciseEnv          *env,
                                        GError                 **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabExerciseEnv, lab_exercise_env_free)
 
+/* An exercise on a lab whose guests the nodes' own management stack
+ * runs (the flavor row's `stack`): the same verbs through that stack's
+ * API (lab-exercise-stack.c). */
+typedef struct {
+  char     *(*start)       (LabExerciseEnv *env, GError **error);
+  void      (*check)       (LabExerciseEnv *env, LabExerciseReport *report);
+  gboolean  (*finish)      (LabExerciseEnv *env, GError **error);
+} LabExerciseStackRow;
+
 typedef struct {
   const char *name;       /* "snapshot" */
   const char *title;      /* N_ */
@@ -134,6 +144,8 @@ typedef struct {
   void      (*check)       (LabExerciseEnv *env, LabExerciseReport *report);
   /* removes what start made (and the VMs with its mark) */
   gboolean  (*finish)      (LabExerciseEnv *env, GError **error);
+  /* the same on a stack's lab; NULL: not written for one */
+  const LabExerciseStackRow *stack;
 } LabExercise;
 
 /* The table, NULL-terminated; lookup by name (NULL: none). */

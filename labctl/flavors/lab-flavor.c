@@ -166,6 +166,64 @@ lab_stack_migration_clear (LabStackMigration *m)
 }
 
 void
+lab_stack_vm_free (gpointer p)
+{
+  LabStackVm *vm = p;
+
+  if (vm == NULL)
+    return;
+  g_free (vm->name);
+  g_free (vm->node);
+  g_free (vm->uuid);
+  g_free (vm->vmgenid);
+  g_free (vm->description);
+  g_clear_pointer (&vm->macs, g_ptr_array_unref);
+  g_clear_pointer (&vm->disks, g_ptr_array_unref);
+  g_free (vm);
+}
+
+void
+lab_stack_snapshot_free (gpointer p)
+{
+  LabStackSnapshot *s = p;
+
+  if (s == NULL)
+    return;
+  g_free (s->name);
+  g_free (s->parent);
+  g_free (s);
+}
+
+void
+lab_stack_task_free (gpointer p)
+{
+  LabStackTask *t = p;
+
+  if (t == NULL)
+    return;
+  g_free (t->upid);
+  g_free (t->node);
+  g_free (t->type);
+  g_free (t->id);
+  g_free (t->status);
+  g_free (t);
+}
+
+void
+lab_stack_storage_free (gpointer p)
+{
+  LabStackStorage *s = p;
+
+  if (s == NULL)
+    return;
+  g_free (s->id);
+  g_free (s->type);
+  g_free (s->content);
+  g_free (s->detail);
+  g_free (s);
+}
+
+void
 lab_stack_ha_status_clear (LabStackHaStatus *st)
 {
   g_clear_pointer (&st->state, g_free);

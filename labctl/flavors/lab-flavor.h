@@ -82,6 +82,57 @@ typedef struct {
 
 void lab_stack_ha_status_clear (LabStackHaStatus *status);
 
+/* A VM of the stack as its API shows it (the exercises read these). */
+typedef struct {
+  guint      vmid;
+  char      *name;
+  char      *node;
+  gboolean   running;
+  gboolean   template;
+  gint64     uptime;       /* seconds its process runs; 0: stopped */
+  gint64     pid;          /* its QEMU process; 0: stopped */
+  char      *uuid;         /* the SMBIOS uuid the guest sees; NULL: none */
+  char      *vmgenid;      /* the VM generation id; NULL: none */
+  char      *description;  /* labctl's mark lives here (a copy keeps it) */
+  GPtrArray *macs;         /* char*, one per network device */
+  GPtrArray *disks;        /* char*, volume ids "STORAGE:NAME" */
+} LabStackVm;
+
+void lab_stack_vm_free (gpointer vm);
+
+/* A snapshot of a VM. */
+typedef struct {
+  char     *name;
+  char     *parent;        /* NULL: the first */
+  gboolean  vmstate;       /* with the memory (a running VM resumes from it) */
+  gint64    snaptime;      /* real time, seconds */
+} LabStackSnapshot;
+
+void lab_stack_snapshot_free (gpointer snapshot);
+
+/* A task the stack ran (its worker: a start, a migration, a rollback). */
+typedef struct {
+  char   *upid;
+  char   *node;
+  char   *type;            /* "qmstart", "qmigrate", "qmrollback" ... */
+  char   *id;              /* the guest it was about ("100") */
+  char   *status;          /* "OK", the error; NULL: still running */
+  gint64  starttime;       /* real time, seconds */
+} LabStackTask;
+
+void lab_stack_task_free (gpointer task);
+
+/* A storage of the stack's configuration. */
+typedef struct {
+  char     *id;
+  char     *type;          /* "lvm", "lvmthin", "iscsi", "dir" */
+  gboolean  shared;        /* every node reaches the same volumes */
+  char     *content;       /* "images,rootdir" */
+  char     *detail;        /* what it sits on: the VG, the portal and target */
+} LabStackStorage;
+
+void lab_stack_storage_free (gpointer storage);
+
 /* The operations; each takes the session session_new() made (its API
  * clients and their logins), freed with session_free() when the
  * experiment ends. */
@@ -114,6 +165,61 @@ typedef struct {
                              const LabStackGuest *guest,
                              const char * const  *nodes,
                              LabStackHaStatus    *out,
+                             GError             **error);
+  /* Removes the guest's HA resource (nothing when it is none). */
+  gboolean (*ha_disable)    (LabContext          *ctx,
+                             gpointer             session,
+                             const LabStackGuest *guest,
+                             GError             **error);
+
+  /* The exercises (exercises/lab-exercise-stack.c). The stack's command
+   * for VMs (hints quote it: "qm"), the node-local storage that holds
+   * snapshots and templates, the shared one, where the storage
+   * configuration is read. */
+  const char *vm_cli;
+  const char *local_storage;
+  const char *shared_storage;
+  /* where an admin reads the storage configuration */
+  const char *storage_where;
+  /* the stack's command that makes a VM an HA resource, with %u for
+   * the VM's id ("ha-manager add vm:%u --state started") */
+  const char *ha_add_cli;
+  /* Every VM of the cluster, each with its configuration and status
+   * (LabStackVm), asked of the first node that answers. */
+  GPtrArray *(*vms)         (LabContext          *ctx,
+                             gpointer             session,
+                             GError             **error);
+  /* The snapshots of vm (LabStackSnapshot), oldest first. */
+  GPtrArray *(*snapshots)   (LabContext          *ctx,
+                             gpointer             session,
+                             const LabStackVm    *vm,
+                             GError             **error);
+  /* The tasks every node that answers ran about vmid (LabStackTask),
+   * oldest first. */
+  GPtrArray *(*tasks)       (LabContext          *ctx,
+                             gpointer             session,
+                             guint                vmid,
+                             GError             **error);
+  /* The storages of the cluster (LabStackStorage). */
+  GPtrArray *(*storages)    (LabContext          *ctx,
+                             gpointer             session,
+                             GError             **error);
+  /* A VM for an exercise (a small disk on storage, one network device,
+   * description the mark) on node, started when start; follows the
+   * tasks to their end. */
+  gboolean   (*vm_create)   (LabContext          *ctx,
+                             gpointer             session,
+                             guint                vmid,
+                             const char          *name,
+                             const char          *node,
+                             const char          *storage,
+                             const char          *description,
+                             gboolean             start,
+                             GError             **error);
+  /* Stops vm when it runs and destroys it with its disks. */
+  gboolean   (*vm_destroy)  (LabContext          *ctx,
+                             gpointer             session,
+                             const LabStackVm    *vm,
                              GError             **error);
 } LabStackOps;
 

@@ -100,6 +100,7 @@ typedef struct {
   char  *status;           /* "stopped", "running" */
   char  *name;
   char  *volid;            /* its disk on the shared LVM */
+  struct _GuestExtra *extra; /* config, process, snapshots (lab-pve-server-guests.c) */
 } Guest;
 
 struct _Task {
@@ -108,6 +109,7 @@ struct _Task {
   char       *type;
   char       *id;
   gint64      start_us, end_us;
+  gint64      start_real_s; /* its starttime (real time) */
   char       *exitstatus;  /* set when stopped */
   char       *fail;        /* injected failure */
   GPtrArray  *log;         /* its log lines (GET .../tasks/{upid}/log) */
@@ -717,6 +719,14 @@ cfs_new (LabPveServer *s, Node *owner)
   json_object_set_string_member (local, "path", "/var/lib/vz");
   json_object_set_string_member (local, "content", "iso,vztmpl,backup");
   json_object_set_object_member (c->storage, "local", local);
+  /* and "local-lvm", the thin pool of an ext4/xfs install (the
+   * installer's default: proxmox-installer, lvmthin data on VG pve) */
+  local = json_object_new ();
+  json_object_set_string_member (local, "type", "lvmthin");
+  json_object_set_string_member (local, "vgname", "pve");
+  json_object_set_string_member (local, "thinpool", "data");
+  json_object_set_string_member (local, "content", "rootdir,images");
+  json_object_set_object_member (c->storage, "local-lvm", local);
   c->guests = g_hash_table_new (g_direct_hash, g_direct_equal);
   c->ha = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, ha_resource_free);
   c->authkey = ++s->next_authkey;
@@ -725,10 +735,14 @@ cfs_new (LabPveServer *s, Node *owner)
   return c;
 }
 
+static void guest_extra_free (struct _GuestExtra *x);
+static void guests_task_done (Node *n, Task *t);
+
 static void
 guest_free (gpointer p)
 {
   Guest *g = p;
+  guest_extra_free (g->extra);
   g_free (g->kind);
   g_free (g->node);
   g_free (g->status);
@@ -778,6 +792,7 @@ task_new (Req *r, Node *n, const char *type, const char *id, guint ms, void (*fi
   t->type = g_strdup (type);
   t->id = g_strdup (id != NULL ? id : "");
   t->start_us = g_get_monotonic_time ();
+  t->start_real_s = now / G_USEC_PER_SEC;
   t->end_us = t->start_us + (gint64) ms * 1000;
   t->finish = finish;
   t->args = json_object_new ();
@@ -830,6 +845,7 @@ advance_tasks (LabPveServer *s)
             {
               if (t->finish != NULL)
                 t->finish (n, t);
+              guests_task_done (n, t);
               if (t->exitstatus == NULL)
                 t->exitstatus = g_strdup ("OK");
             }
@@ -1671,7 +1687,8 @@ allocate_disk (Req *r, const char *spec, const char *content, guint vmid)
       fail (r, 500, "storage '%s' does not support %s content (paraphrased)", ss[0], content);
       return NULL;
     }
-  if (!g_str_equal (json_object_get_string_member_with_default (s, "type", ""), "lvm"))
+  if (!g_str_equal (json_object_get_string_member_with_default (s, "type", ""), "lvm")
+      && !g_str_equal (json_object_get_string_member_with_default (s, "type", ""), "lvmthin"))
     violation (r, "disk on storage %s of type %s: labctl puts guest disks on the shared LVM", ss[0],
                json_object_get_string_member_with_default (s, "type", ""));
   return g_strdup_printf ("%s:vm-%u-disk-0", ss[0], vmid);
@@ -2023,7 +2040,7 @@ ep_node_tasks (Req *r)
       json_object_set_string_member (o, "user", "root@pam");
       json_object_set_int_member (o, "pid", t->pid);
       json_object_set_int_member (o, "pstart", 4242 + t->pid);
-      json_object_set_int_member (o, "starttime", t->start_us / G_USEC_PER_SEC);
+      json_object_set_int_member (o, "starttime", t->start_real_s);
       if (t->exitstatus != NULL)
         json_object_set_string_member (o, "status", t->exitstatus);
       json_array_add_object_element (a, o);
@@ -2323,6 +2340,9 @@ static const Route routes[] = {
   { "GET", "/cluster/ha/status/current", ep_ha_status },
 };
 
+/* VM configuration, snapshots, templates, clones: routes asked first */
+#include "lab-pve-server-guests.c"
+
 /* ---- request handling ------------------------------------------------------- */
 
 static Endpoint *
@@ -2547,6 +2567,12 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
           goto out;
         }
       r.target = t;
+    }
+  if (guests_dispatch (&r, e->path))
+    {
+      if (r.status == 0 && json_object_has_member (r.info, "returns"))
+        check_returns (&r, json_object_get_object_member (r.info, "returns"), r.data, "data");
+      goto out;
     }
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
     if (g_str_equal (routes[i].method, r.method) && g_str_equal (routes[i].path, e->path))

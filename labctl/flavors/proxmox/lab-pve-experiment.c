@@ -55,8 +55,8 @@ node_named (LabContext *ctx, const char *name)
 /* The first node of names (NULL: every node of the recipe) whose API
  * answers; *c its client. A certificate that does not match its pin
  * stops the search with that error. */
-static gboolean
-any_client (LabContext *ctx, LabPveShared *shared, const char *const *names, LabPveClient **c, GError **error)
+gboolean
+lab_pve_any_client (LabContext *ctx, LabPveShared *shared, const char *const *names, LabPveClient **c, GError **error)
 {
   g_autoptr(GError) last = NULL;
 
@@ -104,7 +104,7 @@ guest_find (LabContext *ctx, gpointer session, const char *name, LabStackGuest *
                    lab_pve_ct_spec.vmid);
       return FALSE;
     }
-  if (!any_client (ctx, session, NULL, &c, error) || !lab_pve_find_guest (c, spec, &node, &status, error))
+  if (!lab_pve_any_client (ctx, session, NULL, &c, error) || !lab_pve_find_guest (c, spec, &node, &status, error))
     return FALSE;
   if (node == NULL)
     {
@@ -316,7 +316,7 @@ ha_enable (LabContext *ctx, gpointer session, const LabStackGuest *g, GError **e
   g_autoptr(JsonNode) added = NULL;
   g_autoptr(LabPveCall) call = NULL;
 
-  if (spec == NULL || !any_client (ctx, session, NULL, &c, error))
+  if (spec == NULL || !lab_pve_any_client (ctx, session, NULL, &c, error))
     return FALSE;
   sid = sid_of (spec);
   list = lab_pve_client_call (c, "GET", "/cluster/ha/resources", NULL, error);
@@ -393,7 +393,7 @@ ha_status (LabContext *ctx, gpointer session, const LabStackGuest *g, const char
 
   memset (out, 0, sizeof *out);
   out->online = g_ptr_array_new_with_free_func (g_free);
-  if (spec == NULL || !any_client (ctx, session, nodes, &c, error))
+  if (spec == NULL || !lab_pve_any_client (ctx, session, nodes, &c, error))
     return FALSE;
   ha = lab_pve_client_call (c, "GET", "/cluster/ha/status/current", NULL, error);
   cluster = ha != NULL ? lab_pve_client_call (c, "GET", "/cluster/status", NULL, error) : NULL;
@@ -422,6 +422,22 @@ ha_status (LabContext *ctx, gpointer session, const LabStackGuest *g, const char
   return TRUE;
 }
 
+/* The guest's HA resource removed (nothing when it is none). */
+static gboolean
+ha_disable (LabContext *ctx, gpointer session, const LabStackGuest *g, GError **error)
+{
+  const LabPveGuestSpec *spec = spec_of (g);
+  LabPveClient *c;
+
+  if (spec == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("Lab %s has no Proxmox guest '%s'"), ctx->recipe->name,
+                   g->name);
+      return FALSE;
+    }
+  return lab_pve_any_client (ctx, session, NULL, &c, error) && lab_pve_ha_remove (ctx, c, spec, error);
+}
+
 const LabStackOps lab_pve_stack_ops = {
   .session_new = session_new,
   .session_free = lab_pve_shared_free,
@@ -429,6 +445,18 @@ const LabStackOps lab_pve_stack_ops = {
   .guest_migrate = guest_migrate,
   .ha_enable = ha_enable,
   .ha_status = ha_status,
+  .ha_disable = ha_disable,
+  .vm_cli = "qm",
+  .local_storage = LAB_PVE_LOCAL_STORAGE,
+  .shared_storage = LAB_PVE_LVM_STORAGE,
+  .storage_where = "pvesm status; /etc/pve/storage.cfg",
+  .ha_add_cli = "ha-manager add vm:%u --state started",
+  .vms = lab_pve_exercise_vms,
+  .snapshots = lab_pve_exercise_snapshots,
+  .tasks = lab_pve_exercise_tasks,
+  .storages = lab_pve_exercise_storages,
+  .vm_create = lab_pve_exercise_vm_create,
+  .vm_destroy = lab_pve_exercise_vm_destroy,
 };
 
 /* ---- the fault ---------------------------------------------------------------- */

@@ -45,6 +45,14 @@ LabPveClient *lab_pve_client_for    (LabContext   *ctx,
                                      LabNode      *node,
                                      GError      **error);
 LabNode      *lab_pve_first_node    (LabContext   *ctx);
+/* The first node of names (NULL: every node of the recipe) whose API
+ * answers, and its client in *client; a certificate that is not the
+ * node's pin stops the search with that refusal (lab-pve-experiment.c). */
+gboolean      lab_pve_any_client    (LabContext         *ctx,
+                                     LabPveShared       *shared,
+                                     const char * const *names,
+                                     LabPveClient      **client,
+                                     GError            **error);
 
 /* The storage steps (lab-pve-storage.c), after the quorum in the
  * cluster phase: storage.cfg is the cluster's, a node that joins later
@@ -143,6 +151,19 @@ gboolean      lab_pve_ha_remove     (LabContext            *ctx,
                                      LabPveClient          *client,
                                      const LabPveGuestSpec *spec,
                                      GError               **error);
+
+/* The exercises' side of the row's stack (lab-pve-exercise.c): the
+ * members of LabStackOps after ha_status. */
+#define LAB_PVE_LOCAL_STORAGE "local-lvm"
+GPtrArray    *lab_pve_exercise_vms       (LabContext *ctx, gpointer session, GError **error);
+GPtrArray    *lab_pve_exercise_snapshots (LabContext *ctx, gpointer session, const LabStackVm *vm, GError **error);
+GPtrArray    *lab_pve_exercise_tasks     (LabContext *ctx, gpointer session, guint vmid, GError **error);
+GPtrArray    *lab_pve_exercise_storages  (LabContext *ctx, gpointer session, GError **error);
+gboolean      lab_pve_exercise_vm_create (LabContext *ctx, gpointer session, guint vmid, const char *name,
+                                          const char *node, const char *storage, const char *description,
+                                          gboolean start, GError **error);
+gboolean      lab_pve_exercise_vm_destroy (LabContext *ctx, gpointer session, const LabStackVm *vm,
+                                           GError **error);
 
 /* The container template (lab-pve-template.c): a gzip'ed tar of a busybox
  * root file system, built from the host's static busybox. */

@@ -42,6 +42,14 @@ PATHS = [
     "/cluster/ha/resources",
     "/cluster/ha/resources/{sid}",
     "/cluster/ha/status/current",
+    # the exercises (labctl/exercises/, lab-pve-exercise.c) and their
+    # scripted student (tests/unit/test-exercise-pve.c)
+    "/nodes/{node}/qemu/{vmid}/config",
+    "/nodes/{node}/qemu/{vmid}/clone",
+    "/nodes/{node}/qemu/{vmid}/template",
+    "/nodes/{node}/qemu/{vmid}/snapshot",
+    "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+    "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
 ]
 
 full, version, provenance = sys.argv[1], sys.argv[2], sys.argv[3]
