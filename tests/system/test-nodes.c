@@ -548,6 +548,12 @@ test_poweroff_fault (void)
   g_assert_true (lab_flavor_node_fault (&ctx, fx.node->name, LAB_NODE_FAULT_POWEROFF, &error));
   g_assert_no_error (error);
   g_assert_cmpint (virDomainIsActive (dom), ==, 0);
+  /* fenced while cut off (experiment quorum, partition): restoring its
+   * link is done (the cut was live only), cutting it is an error */
+  g_assert_true (lab_flavor_node_fault (&ctx, fx.node->name, LAB_NODE_FAULT_LINK_UP, &error));
+  g_assert_no_error (error);
+  g_assert_false (lab_flavor_node_fault (&ctx, fx.node->name, LAB_NODE_FAULT_LINK_DOWN, &error));
+  g_assert_nonnull (error);
 }
 
 static void

@@ -104,6 +104,17 @@ lab_kvm_node_fault (LabContext *ctx, LabNode *node, LabNodeFault fault, GError *
        * host's libvirt (a cut cable): the node keeps its address, the
        * others stop hearing it; the ssh connection labctl shares with it
        * would hang on a dead link, so it goes first */
+      if (virDomainIsActive (dom) == 0)
+        {
+          /* a node that is off (fenced while its link was down): the cut
+           * was live only, so its next start has the link of its
+           * definition, up; there is no link to cut */
+          ok = fault == LAB_NODE_FAULT_LINK_UP;
+          if (!ok)
+            g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("Node %s is not running: no link to cut"),
+                         node->name);
+          break;
+        }
       if (fault == LAB_NODE_FAULT_LINK_DOWN)
         lab_kvm_ssh_close (ctx, node);
       ok = lab_virt_domain_set_link (dom, node->mac, fault == LAB_NODE_FAULT_LINK_UP, error);
