@@ -148,13 +148,40 @@ test_boot_ping (void)
     }
 }
 
-/* A context on the fixture's lab whose libvirt is the test's. */
-static void
-fault_context (LabContext *ctx, LabState *state, LabRunner *runner)
+/* The fixture's lab as the experiments see it (its libvirt the test's)
+ * and its node's domain; FALSE (the test skipped) when the node is not
+ * running. */
+typedef struct {
+  LabState    *state;
+  LabRunner   *runner;
+  LabContext   ctx;
+  virDomainPtr dom;
+} FaultLab;
+
+static gboolean
+fault_lab_open (FaultLab *f)
 {
+  if (!fx.running)
+    {
+      g_test_skip ("the node did not start (see the previous test)");
+      return FALSE;
+    }
   g_setenv ("LABCTL_STATE_DIR", fx.host.work, TRUE);
-  lab_context_init (ctx, fx.recipe, state, runner, NULL, FALSE);
-  ctx->libvirt_uri = fx.host.uri;
+  f->state = lab_state_new_in_memory (fx.recipe->name);
+  f->runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
+  lab_context_init (&f->ctx, fx.recipe, f->state, f->runner, NULL, FALSE);
+  f->ctx.libvirt_uri = fx.host.uri;
+  f->dom = virDomainLookupByName (lab_virt_get_connect (fx.virt), fx.node->name);
+  g_assert_nonnull (f->dom);
+  return f->dom != NULL;
+}
+
+static void
+fault_lab_close (FaultLab *f)
+{
+  g_clear_pointer (&f->dom, virDomainFree);
+  g_clear_object (&f->runner);
+  g_clear_pointer (&f->state, lab_state_free);
 }
 
 /* The kvm row's link faults (the experiments' partition and quorum) on a
@@ -167,26 +194,17 @@ static void
 test_link_fault (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(LabState) state = lab_state_new_in_memory (fx.recipe->name);
-  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
-  g_autoptr(virDomain) dom = NULL;
   const char *ping[] = { "ping", "-c", "1", "-W", "1", fx.node->address, NULL };
   g_autofree char *xml = NULL;
   g_autofree char *reply = NULL;
-  LabContext ctx;
+  FaultLab f = { 0 };
+  LabContext *ctx = &f.ctx;
 
-  if (!fx.running)
-    {
-      g_test_skip ("the node did not start (see the previous test)");
-      return;
-    }
-  fault_context (&ctx, state, runner);
-  dom = virDomainLookupByName (lab_virt_get_connect (fx.virt), fx.node->name);
-  g_assert_nonnull (dom);
-
-  g_assert_true (lab_flavor_node_fault (&ctx, fx.node->name, LAB_NODE_FAULT_LINK_DOWN, &error));
+  if (!fault_lab_open (&f))
+    return;
+  g_assert_true (lab_flavor_node_fault (ctx, fx.node->name, LAB_NODE_FAULT_LINK_DOWN, &error));
   g_assert_no_error (error);
-  xml = virDomainGetXMLDesc (dom, 0);
+  xml = virDomainGetXMLDesc (f.dom, 0);
   g_assert_nonnull (strstr (xml, "<link state='down'/>"));
   /* the cut holds: no answer for 3 s */
   for (guint i = 0; i < 3; i++)
@@ -196,10 +214,10 @@ test_link_fault (void)
       g_assert_null (out);
     }
 
-  g_assert_true (lab_flavor_node_fault (&ctx, fx.node->name, LAB_NODE_FAULT_LINK_UP, &error));
+  g_assert_true (lab_flavor_node_fault (ctx, fx.node->name, LAB_NODE_FAULT_LINK_UP, &error));
   g_assert_no_error (error);
   g_free (xml);
-  xml = virDomainGetXMLDesc (dom, 0);
+  xml = virDomainGetXMLDesc (f.dom, 0);
   g_assert_nonnull (strstr (xml, "<link state='up'/>"));
   for (guint i = 0; i < 30 && reply == NULL; i++)
     {
@@ -208,10 +226,11 @@ test_link_fault (void)
     }
   g_assert_nonnull (reply);
 
-  /* a node whose domain is gone is an error that names it */
-  g_assert_false (lab_flavor_node_fault (&ctx, "tiny9", LAB_NODE_FAULT_LINK_DOWN, &error));
+  /* a node the lab does not have is an error that names it */
+  g_assert_false (lab_flavor_node_fault (ctx, "tiny9", LAB_NODE_FAULT_LINK_DOWN, &error));
   g_assert_nonnull (error);
   g_test_message ("unknown node: %s", error->message);
+  fault_lab_close (&f);
 }
 
 static void
@@ -531,29 +550,22 @@ static void
 test_poweroff_fault (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(LabState) state = lab_state_new_in_memory (fx.recipe->name);
-  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
-  g_autoptr(virDomain) dom = NULL;
-  LabContext ctx;
+  FaultLab f = { 0 };
+  LabContext *ctx = &f.ctx;
 
-  if (!fx.running)
-    {
-      g_test_skip ("the node did not start (see the previous test)");
-      return;
-    }
-  fault_context (&ctx, state, runner);
-  dom = virDomainLookupByName (lab_virt_get_connect (fx.virt), fx.node->name);
-  g_assert_nonnull (dom);
-  g_assert_cmpint (virDomainIsActive (dom), ==, 1);
-  g_assert_true (lab_flavor_node_fault (&ctx, fx.node->name, LAB_NODE_FAULT_POWEROFF, &error));
+  if (!fault_lab_open (&f))
+    return;
+  g_assert_cmpint (virDomainIsActive (f.dom), ==, 1);
+  g_assert_true (lab_flavor_node_fault (ctx, fx.node->name, LAB_NODE_FAULT_POWEROFF, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (virDomainIsActive (dom), ==, 0);
+  g_assert_cmpint (virDomainIsActive (f.dom), ==, 0);
   /* fenced while cut off (experiment quorum, partition): restoring its
    * link is done (the cut was live only), cutting it is an error */
-  g_assert_true (lab_flavor_node_fault (&ctx, fx.node->name, LAB_NODE_FAULT_LINK_UP, &error));
+  g_assert_true (lab_flavor_node_fault (ctx, fx.node->name, LAB_NODE_FAULT_LINK_UP, &error));
   g_assert_no_error (error);
-  g_assert_false (lab_flavor_node_fault (&ctx, fx.node->name, LAB_NODE_FAULT_LINK_DOWN, &error));
+  g_assert_false (lab_flavor_node_fault (ctx, fx.node->name, LAB_NODE_FAULT_LINK_DOWN, &error));
   g_assert_nonnull (error);
+  fault_lab_close (&f);
 }
 
 static void
