@@ -16,7 +16,8 @@
  *   a file for "active"; the real commands need device-mapper and a VG,
  *   which this machine lacks); a stop while the LV is open fails (pacemaker
  *   then fences), and a volume without a VG is a configuration error.
- * - The link fault's device XML (virDomainUpdateDeviceFlags' argument). */
+ * - The link fault's device XML (virDomainUpdateDeviceFlags' argument),
+ *   and the kvm row's faults on libvirt's test driver. */
 #include "config.h"
 
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "lab-stand.h"
 #include "lab-test-fs.h"
 #include "lab-virt.h"
+#include "lab-vm.h"
 #include "lab-xml-reader.h"
 
 static const char *recipe_text =
@@ -402,6 +404,55 @@ test_link_device (void)
   virConnectClose (conn);
 }
 
+/* The kvm row's faults through the flavor table on the host's libvirt
+ * (its test driver standing in for qemu:///system): power off destroys the
+ * node's domain; the link of a node that is off is restored at once and
+ * cannot be cut; a node without a domain is named. Cutting a running
+ * node's link needs virDomainUpdateDeviceFlags, which the test driver
+ * lacks: tests/system/test-nodes.c does it on a real QEMU node. */
+static void
+test_node_fault (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabRecipe) r = lab_recipe_load_data (recipe_text, -1, "kc.lab", &error);
+  g_autoptr(LabState) state = lab_state_new_in_memory ("kc");
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
+  g_autoptr(LabVirt) virt = NULL;
+  g_autoptr(LabVirtDomainSpec) spec = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("labctl-kvm-fault-XXXXXX", NULL);
+  virDomainPtr dom = NULL;
+  LabContext ctx;
+
+  g_assert_no_error (error);
+  g_setenv ("LABCTL_STATE_DIR", dir, TRUE);
+  lab_context_init (&ctx, r, state, runner, NULL, FALSE);
+  ctx.libvirt_uri = "test:///default";
+  virt = lab_virt_connect (ctx.libvirt_uri, &error);
+  g_assert_no_error (error);
+  spec = lab_vm_domain_spec (r, r->nodes->pdata[0], NULL, "qemu", NULL);
+  g_assert_true (lab_virt_domain_define (virt, spec, &error));
+  g_assert_no_error (error);
+  g_assert_true (lab_virt_domain_lookup (virt, "node1", "kc", &dom, &error));
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+
+  g_assert_true (lab_flavor_node_fault (&ctx, "node1", LAB_NODE_FAULT_POWEROFF, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (virDomainIsActive (dom), ==, 0);
+  g_assert_true (lab_flavor_node_fault (&ctx, "node1", LAB_NODE_FAULT_LINK_UP, &error));
+  g_assert_no_error (error);
+  g_assert_false (lab_flavor_node_fault (&ctx, "node1", LAB_NODE_FAULT_LINK_DOWN, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "node1"));
+  g_clear_error (&error);
+  g_assert_false (lab_flavor_node_fault (&ctx, "node2", LAB_NODE_FAULT_LINK_DOWN, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (lab_virt_domain_undefine (virt, "node1", "kc", &error));
+  g_assert_no_error (error);
+  virDomainFree (dom);
+  lab_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -409,5 +460,6 @@ main (int argc, char **argv)
   g_test_add_func ("/kvm-cluster/guest-cib", test_guest_cib);
   g_test_add_func ("/kvm-cluster/lv-agent", test_lv_agent);
   g_test_add_func ("/kvm-cluster/link-device", test_link_device);
+  g_test_add_func ("/kvm-cluster/node-fault", test_node_fault);
   return g_test_run ();
 }
