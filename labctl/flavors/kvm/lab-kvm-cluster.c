@@ -2,7 +2,10 @@
  * Debian's corosync and pacemaker units inside the nodes, reached over
  * ssh; fencing by the host's libvirt with the standard agents, fence_virtd
  * on the host and fence_xvm in the nodes (cluster/lab-cluster-fence-virt.c);
- * a power-off fault is virDomainDestroy, the course's "force off". */
+ * a VM guest's disk, its LV, as a resource of its own (ocf:labctl:lv,
+ * activation only) that goes with the guest. Faults: power off is
+ * virDomainDestroy, the course's "force off"; a link fault sets the node
+ * NIC's link state live (a cut cable). */
 #include "config.h"
 
 #include "lab-kvm.h"
