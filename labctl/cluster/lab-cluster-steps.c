@@ -672,7 +672,7 @@ guest_files_everywhere (LabContext *ctx, StepData *d)
   LabRecipe *r = ctx->recipe;
   g_autofree char *config = guest_config (d->guest);
   g_autofree char *agent = disk_agent (ctx, d);
-  const char *argv[] = { "test", "-f", config, "-a", "-x", agent != NULL ? LAB_CLUSTER_LV_AGENT_PATH : config, NULL };
+  const char *argv[] = { "test", "-f", config, agent != NULL ? "-a" : NULL, "-x", LAB_CLUSTER_LV_AGENT_PATH, NULL };
 
   for (guint i = 0; i < r->nodes->len; i++)
     {
