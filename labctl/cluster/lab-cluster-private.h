@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lab-cluster.h"
+#include "lab-xml-writer.h"
 
 G_BEGIN_DECLS
 
@@ -40,5 +41,26 @@ char     *lab_cluster_primitive_xml  (const char        *id,
                                       const char *const *params,
                                       const char *const *meta,
                                       const char *const *ops);
+
+/* The same <primitive>, written into w (an enclosing document). */
+void      lab_cluster_write_primitive (LabXmlWriter      *w,
+                                       const char        *id,
+                                       const char        *klass,
+                                       const char        *provider,
+                                       const char        *type,
+                                       const char *const *params,
+                                       const char *const *meta,
+                                       const char *const *ops);
+/* cluster.guest's CIB change, one cibadmin argv: the guest's
+ * VirtualDomain primitive and, with ops->guest_volume, its disk resource
+ * and the constraints that keep the two together (one document, so the
+ * scheduler never sees one without the other). */
+char    **lab_cluster_guest_cib_argv (LabContext          *ctx,
+                                      const LabClusterOps *ops,
+                                      LabGuest            *guest);
+/* cluster.configure's commands (argv each): properties, stickiness, the
+ * fence device. */
+GPtrArray *lab_cluster_configure_commands (LabContext          *ctx,
+                                           const LabClusterOps *ops);
 
 G_END_DECLS

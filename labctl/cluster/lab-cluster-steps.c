@@ -11,6 +11,7 @@
 
 #include "lab-error.h"
 #include "lab-i18n.h"
+#include "lab-paths.h"
 #include "lab-util.h"
 
 #define COROSYNC_CONF "/etc/corosync/corosync.conf"
@@ -494,8 +495,8 @@ static const char * const properties[] = {
   NULL,
 };
 
-static GPtrArray *
-configure_commands (LabContext *ctx, const LabClusterOps *ops)
+GPtrArray *
+lab_cluster_configure_commands (LabContext *ctx, const LabClusterOps *ops)
 {
   LabRecipe *r = ctx->recipe;
   GPtrArray *cmds = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
@@ -542,7 +543,7 @@ static gboolean
 configure_apply (LabContext *ctx, gpointer data, GError **error)
 {
   StepData *d = data;
-  g_autoptr(GPtrArray) cmds = configure_commands (ctx, d->ops);
+  g_autoptr(GPtrArray) cmds = lab_cluster_configure_commands (ctx, d->ops);
 
   for (guint i = 0; i < cmds->len; i++)
     if (!lab_cluster_tool (ctx, d->ops, g_ptr_array_index (cmds, i), NULL, NULL, error))
@@ -558,7 +559,7 @@ configure_describe (LabContext *ctx, gpointer data, gboolean down)
 
   if (!down)
     {
-      g_autoptr(GPtrArray) cmds = configure_commands (ctx, d->ops);
+      g_autoptr(GPtrArray) cmds = lab_cluster_configure_commands (ctx, d->ops);
 
       for (guint i = 0; i < cmds->len; i++)
         g_ptr_array_add (lines, lab_cluster_describe_argv (ctx, d->ops, first_node (ctx),
@@ -603,24 +604,75 @@ guest_config (LabGuest *g)
 }
 
 static char *
-guest_primitive (LabGuest *g)
+disk_id (LabGuest *g)
 {
-  g_autofree char *config = guest_config (g);
-  const char *params[] = { "config", config, "hypervisor", "qemu:///system", "force_stop", "true", NULL };
-  /* a monitor every 5 s: a crashed guest is seen within 5 s */
-  const char *ops[] = { "start", "0", "90s", "stop", "0", "90s", "monitor", "5s", "30s", NULL };
-  const char *meta[] = { "allow-migrate", "false", NULL };
-
-  return lab_cluster_primitive_xml (g->name, "ocf", "heartbeat", "VirtualDomain", params, meta, ops);
+  return g_strdup_printf ("%s-disk", g->name);
 }
 
-/* The guest's XML is on every node that runs commands. */
+char **
+lab_cluster_guest_cib_argv (LabContext *ctx, const LabClusterOps *ops, LabGuest *g)
+{
+  g_autofree char *config = guest_config (g);
+  g_autofree char *volume = ops->guest_volume != NULL ? ops->guest_volume (ctx, g) : NULL;
+  const char *params[] = { "config", config, "hypervisor", "qemu:///system", "force_stop", "true", NULL };
+  /* a monitor every 5 s: a crashed guest is seen within 5 s */
+  const char *vm_ops[] = { "start", "0", "90s", "stop", "0", "90s", "monitor", "5s", "30s", NULL };
+  const char *meta[] = { "allow-migrate", "false", NULL };
+  g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
+  g_autofree char *xml = NULL;
+  g_autofree char *disk = disk_id (g);
+
+  lab_xml_writer_start (w, "configuration");
+  lab_xml_writer_start (w, "resources");
+  if (volume != NULL)
+    {
+      const char *disk_params[] = { "volume", volume, NULL };
+      const char *disk_ops[] = { "start", "0", "60s", "stop", "0", "60s", "monitor", "10s", "30s", NULL };
+
+      lab_cluster_write_primitive (w, disk, "ocf", "labctl", "lv", disk_params, NULL, disk_ops);
+    }
+  lab_cluster_write_primitive (w, g->name, "ocf", "heartbeat", "VirtualDomain", params, meta, vm_ops);
+  lab_xml_writer_end (w);
+  if (volume != NULL)
+    {
+      g_autofree char *order = g_strdup_printf ("%s-first", disk);
+      g_autofree char *colo = g_strdup_printf ("%s-with-disk", g->name);
+
+      /* the disk goes where the guest is placed (colocated with it: the
+       * guest's stickiness and location decide, and a stopped guest's
+       * disk is stopped too), and is active before the guest starts and
+       * inactive only after it stopped (the order). Not a group: the guest
+       * stays a top-level resource under its own name, which `reset`
+       * (target-role, a location constraint) and the experiments address.
+       * guest_undo removes the constraints by these ids. */
+      lab_xml_writer_start (w, "constraints");
+      lab_xml_writer_empty (w, "rsc_order", "id", order, "first", disk, "then", g->name, "kind", "Mandatory", NULL);
+      lab_xml_writer_empty (w, "rsc_colocation", "id", colo, "rsc", disk, "with-rsc", g->name, "score", "INFINITY",
+                            NULL);
+      lab_xml_writer_end (w);
+    }
+  xml = lab_xml_writer_finish (w);
+  return lab_strv_new ("cibadmin", "--modify", "--allow-create", "--scope", "configuration", "--xml-text", xml, NULL);
+}
+
+/* The agent of the guest's disk resource, NULL when it has none. */
+static char *
+disk_agent (LabContext *ctx, StepData *d)
+{
+  g_autofree char *volume = d->ops->guest_volume != NULL ? d->ops->guest_volume (ctx, d->guest) : NULL;
+
+  return volume != NULL ? lab_paths_data_file ("labctl", "cluster", LAB_CLUSTER_LV_AGENT_FILE, NULL) : NULL;
+}
+
+/* The guest's XML (and the disk agent) is on every node that runs
+ * commands. */
 static gboolean
-guest_xml_everywhere (LabContext *ctx, StepData *d)
+guest_files_everywhere (LabContext *ctx, StepData *d)
 {
   LabRecipe *r = ctx->recipe;
   g_autofree char *config = guest_config (d->guest);
-  const char *argv[] = { "test", "-f", config, NULL };
+  g_autofree char *agent = disk_agent (ctx, d);
+  const char *argv[] = { "test", "-f", config, agent != NULL ? "-a" : NULL, "-x", LAB_CLUSTER_LV_AGENT_PATH, NULL };
 
   for (guint i = 0; i < r->nodes->len; i++)
     {
@@ -642,7 +694,7 @@ guest_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   *done = FALSE;
   if (!lab_cluster_status_query (ctx, d->ops, NULL, &st, NULL))
     return TRUE;
-  *done = g_hash_table_contains (st.running, d->guest->name) && guest_xml_everywhere (ctx, d);
+  *done = g_hash_table_contains (st.running, d->guest->name) && guest_files_everywhere (ctx, d);
   lab_cluster_status_clear (&st);
   return TRUE;
 }
@@ -654,17 +706,25 @@ guest_apply (LabContext *ctx, gpointer data, GError **error)
   LabRecipe *r = ctx->recipe;
   g_autofree char *config = guest_config (d->guest);
   g_autofree char *script = g_strdup_printf ("mkdir -p " LAB_CLUSTER_GUEST_DIR " && cat > %s", config);
-  g_autofree char *xml = guest_primitive (d->guest);
   const char *write[] = { "sh", "-c", script, NULL };
-  const char *create[] = { "cibadmin", "--modify", "--allow-create", "--scope", "resources", "--xml-text", xml, NULL };
+  const char *install[] = { "install", "-D", "-m", "0755", "/dev/stdin", LAB_CLUSTER_LV_AGENT_PATH, NULL };
+  g_auto(GStrv) create = lab_cluster_guest_cib_argv (ctx, d->ops, d->guest);
   g_autofree char *where = NULL;
   g_autofree char *domain = d->ops->guest_xml (ctx, d->guest);
+  g_autofree char *agent_file = disk_agent (ctx, d);
+  g_autofree char *agent = NULL;
 
+  if (agent_file != NULL && !g_file_get_contents (agent_file, &agent, NULL, error))
+    return FALSE;
   for (guint i = 0; i < r->nodes->len; i++)
-    if (!lab_cluster_node_run (ctx, d->ops, ((LabNode *) g_ptr_array_index (r->nodes, i))->name, write, 0, domain,
-                               NULL, NULL, error))
-      return FALSE;
-  if (!lab_cluster_tool (ctx, d->ops, create, NULL, NULL, error))
+    {
+      const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
+
+      if (!lab_cluster_node_run (ctx, d->ops, node, write, 0, domain, NULL, NULL, error)
+          || (agent != NULL && !lab_cluster_node_run (ctx, d->ops, node, install, 0, agent, NULL, NULL, error)))
+        return FALSE;
+    }
+  if (!lab_cluster_tool (ctx, d->ops, (const char * const *) create, NULL, NULL, error))
     return FALSE;
   if (lab_runner_is_dry_run (ctx->runner))
     return TRUE;
@@ -674,29 +734,62 @@ guest_apply (LabContext *ctx, gpointer data, GError **error)
   return TRUE;
 }
 
+/* Stops the resource rsc; *exists FALSE (and nothing done) when no node
+ * answers for the CIB or it has no such resource. */
 static gboolean
-guest_undo (LabContext *ctx, gpointer data, GError **error)
+stop_resource (LabContext *ctx, StepData *d, const char *rsc, gboolean *exists, GError **error)
 {
-  StepData *d = data;
-  g_autofree char *xml = g_strdup_printf ("<primitive id=\"%s\"/>", d->guest->name);
-  const char *exists[] = { "cibadmin", "--query", "--xpath", NULL, NULL };
-  const char *del[] = { "cibadmin", "--delete", "--scope", "resources", "--xml-text", xml, NULL };
-  g_autofree char *xpath = g_strdup_printf ("//primitive[@id='%s']", d->guest->name);
+  const char *query[] = { "cibadmin", "--query", "--xpath", NULL, NULL };
+  g_autofree char *xpath = g_strdup_printf ("//primitive[@id='%s']", rsc);
   g_autoptr(GError) local = NULL;
 
-  exists[3] = xpath;
+  query[3] = xpath;
   /* no node runs the cluster: nothing holds the resource any more */
-  if (!lab_cluster_tool (ctx, d->ops, exists, NULL, NULL, &local))
+  *exists = lab_cluster_tool (ctx, d->ops, query, NULL, NULL, &local);
+  if (!*exists)
     return TRUE;
-  if (!lab_cluster_set_meta (ctx, d->ops, d->guest->name, "target-role", "Stopped", error))
+  if (!lab_cluster_set_meta (ctx, d->ops, rsc, "target-role", "Stopped", error))
     return FALSE;
   /* a cluster that cannot stop it (its node is unclean and cannot be
    * fenced) leaves it to the guest's own undo, which destroys it on every
    * node that still runs */
-  if (!lab_cluster_wait_resource (ctx, d->ops, d->guest->name, NULL, GUEST_STOP_TIMEOUT_MS, NULL, &local))
-    lab_progress_info (ctx->progress, _("the cluster did not stop guest %s (%s); removing it from the cluster "
-                                        "anyway"), d->guest->name, local->message);
+  if (!lab_cluster_wait_resource (ctx, d->ops, rsc, NULL, GUEST_STOP_TIMEOUT_MS, NULL, &local))
+    lab_progress_info (ctx->progress, _("the cluster did not stop resource %s (%s); removing it from the cluster "
+                                        "anyway"), rsc, local->message);
+  return TRUE;
+}
+
+/* cibadmin --delete of the element with that id in scope. */
+static gboolean
+delete_element (LabContext *ctx, StepData *d, const char *scope, const char *element, const char *id,
+                GError **error)
+{
+  g_autofree char *xml = g_strdup_printf ("<%s id=\"%s\"/>", element, id);
+  const char *del[] = { "cibadmin", "--delete", "--scope", scope, "--xml-text", xml, NULL };
+
   return lab_cluster_tool (ctx, d->ops, del, NULL, NULL, error);
+}
+
+static gboolean
+guest_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  StepData *d = data;
+  const char *g = d->guest->name;
+  g_autofree char *disk = disk_id (d->guest);
+  g_autofree char *order = g_strdup_printf ("%s-first", disk);
+  g_autofree char *colo = g_strdup_printf ("%s-with-disk", g);
+  gboolean vm = FALSE, lv = FALSE;
+
+  /* the guest, then its disk (deactivated where it is active), then the
+   * constraints that tie them, then the resources */
+  if (!stop_resource (ctx, d, g, &vm, error)
+      || (d->ops->guest_volume != NULL && !stop_resource (ctx, d, disk, &lv, error)))
+    return FALSE;
+  if (lv && (!delete_element (ctx, d, "constraints", "rsc_order", order, error)
+             || !delete_element (ctx, d, "constraints", "rsc_colocation", colo, error)))
+    return FALSE;
+  return (!vm || delete_element (ctx, d, "resources", "primitive", g, error))
+         && (!lv || delete_element (ctx, d, "resources", "primitive", disk, error));
 }
 
 static char **
@@ -706,29 +799,42 @@ guest_describe (LabContext *ctx, gpointer data, gboolean down)
   LabRecipe *r = ctx->recipe;
   GPtrArray *lines = g_ptr_array_new ();
   const char *first = first_node (ctx);
+  g_autofree char *agent = disk_agent (ctx, d);
+  g_autofree char *disk = disk_id (d->guest);
 
   if (down)
     {
       g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, first, "crm_resource", "--resource",
                                                         d->guest->name, "--meta", "--set-parameter", "target-role",
                                                         "--parameter-value", "Stopped", NULL));
+      if (agent != NULL)
+        g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, first, "crm_resource", "--resource", disk,
+                                                          "--meta", "--set-parameter", "target-role",
+                                                          "--parameter-value", "Stopped", NULL));
+      /* crm also deletes the constraints that name what it deletes */
       g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, first, "crm", "configure", "delete",
-                                                        d->guest->name, NULL));
+                                                        d->guest->name, agent != NULL ? disk : NULL, NULL));
     }
   else
     {
       g_autofree char *config = guest_config (d->guest);
-      g_autofree char *xml = guest_primitive (d->guest);
+      g_auto(GStrv) create = lab_cluster_guest_cib_argv (ctx, d->ops, d->guest);
 
       for (guint i = 0; i < r->nodes->len; i++)
         {
-          g_autofree char *w = lab_cluster_describe_cmd (ctx, d->ops, ((LabNode *) g_ptr_array_index (r->nodes, i))->name,
-                                                         "sh", "-c", "cat > \"$0\"", config, NULL);
+          const char *node = ((LabNode *) g_ptr_array_index (r->nodes, i))->name;
+          g_autofree char *w = lab_cluster_describe_cmd (ctx, d->ops, node, "sh", "-c", "cat > \"$0\"", config, NULL);
 
           g_ptr_array_add (lines, g_strdup_printf ("%s < %s.xml", w, d->guest->name));
+          if (agent != NULL)
+            {
+              g_autofree char *i_cmd = lab_cluster_describe_cmd (ctx, d->ops, node, "install", "-D", "-m", "0755",
+                                                                 "/dev/stdin", LAB_CLUSTER_LV_AGENT_PATH, NULL);
+
+              g_ptr_array_add (lines, g_strdup_printf ("%s < " LAB_CLUSTER_LV_AGENT_FILE, i_cmd));
+            }
         }
-      g_ptr_array_add (lines, lab_cluster_describe_cmd (ctx, d->ops, first, "cibadmin", "--modify", "--allow-create",
-                                                        "--scope", "resources", "--xml-text", xml, NULL));
+      g_ptr_array_add (lines, lab_cluster_describe_argv (ctx, d->ops, first, (const char * const *) create));
     }
   return lab_lines_steal (lines);
 }

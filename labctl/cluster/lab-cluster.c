@@ -448,12 +448,11 @@ write_nvset (LabXmlWriter *w, const char *element, const char *id, const char *s
   lab_xml_writer_end (w);
 }
 
-char *
-lab_cluster_primitive_xml (const char *id, const char *klass, const char *provider, const char *type,
-                           const char *const *params, const char *const *meta, const char *const *ops)
+void
+lab_cluster_write_primitive (LabXmlWriter *w, const char *id, const char *klass, const char *provider,
+                             const char *type, const char *const *params, const char *const *meta,
+                             const char *const *ops)
 {
-  g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
-
   lab_xml_writer_start_attrs (w, "primitive", "id", id, "class", klass, NULL);
   if (provider != NULL)
     lab_xml_writer_attr (w, "provider", provider);
@@ -473,5 +472,15 @@ lab_cluster_primitive_xml (const char *id, const char *klass, const char *provid
         }
       lab_xml_writer_end (w);
     }
+  lab_xml_writer_end (w);
+}
+
+char *
+lab_cluster_primitive_xml (const char *id, const char *klass, const char *provider, const char *type,
+                           const char *const *params, const char *const *meta, const char *const *ops)
+{
+  g_autoptr(LabXmlWriter) w = lab_xml_writer_new ();
+
+  lab_cluster_write_primitive (w, id, klass, provider, type, params, meta, ops);
   return lab_xml_writer_finish (w);
 }

@@ -19,6 +19,8 @@
  *   cluster.configure         properties, stickiness, the fence device
  * and, added by the flavor in the guests phase after the guest's own steps:
  *   cluster.guest:<g>         the guest's XML on every node, its resource
+ *                             (and, when its disk is an LV the node must
+ *                             activate, <g>-disk ordered before it)
  *
  * State: cluster.<node>.corosync_pid, cluster.<node>.pacemakerd_pid.
  */
@@ -59,6 +61,14 @@ typedef struct {
    * LUN is known once the guest's own steps ran). */
   char     *(*guest_xml)       (LabContext *ctx,
                                 LabGuest   *guest);
+  /* Optional: the guest's disk as the nodes' LVM names it ("VG/LV"),
+   * which must be active on the node that runs the guest: the guest gets
+   * a disk resource (ocf:labctl:lv, the agent copied into every node)
+   * ordered before it and colocated with it. NULL, or NULL returned: the
+   * disk needs nothing on the node (container nodes: QEMU's own iSCSI
+   * initiator reaches the LUN). */
+  char     *(*guest_volume)    (LabContext *ctx,
+                                LabGuest   *guest);
   /* TRUE: the nodes run systemd and Debian's units (corosync.service,
    * pacemaker.service): the daemons are started, checked and stopped with
    * systemctl inside the node (VM nodes). FALSE: labctl spawns them as
@@ -69,6 +79,10 @@ typedef struct {
 
 /* The directory on every node that holds the HA guests' domain XML. */
 #define LAB_CLUSTER_GUEST_DIR "/etc/libvirt/labctl-ha"
+/* The LV agent (labctl/cluster/lv.ocf): ocf:labctl:lv, at its OCF path
+ * on every node that needs it (LabClusterOps.guest_volume). */
+#define LAB_CLUSTER_LV_AGENT_FILE "lv.ocf"
+#define LAB_CLUSTER_LV_AGENT_PATH "/usr/lib/ocf/resource.d/labctl/lv"
 /* The fence device's resource id. */
 #define LAB_CLUSTER_FENCE_ID  "labctl-fence"
 /* Where the daemons log on a node (corosync.conf, PCMK_logfile). */

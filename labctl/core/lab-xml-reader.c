@@ -181,3 +181,19 @@ lab_xml_node_get_attr (LabXmlNode *node, const char *name)
     return NULL;
   return take_xml_string (xmlGetNoNsProp (element, (const xmlChar *) name));
 }
+
+char *
+lab_xml_node_to_string (LabXmlNode *node)
+{
+  xmlNodePtr element = (xmlNodePtr) node;
+  xmlBufferPtr buf;
+  char *text;
+
+  if (element == NULL || element->type != XML_ELEMENT_NODE)
+    return NULL;
+  buf = xmlBufferCreate ();
+  xmlNodeDump (buf, element->doc, element, 0, 0);
+  text = g_strdup ((const char *) xmlBufferContent (buf));
+  xmlBufferFree (buf);
+  return text;
+}

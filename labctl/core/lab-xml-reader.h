@@ -58,6 +58,10 @@ gboolean      lab_xml_reader_exists       (LabXmlReader *self,
 char         *lab_xml_node_get_attr       (LabXmlNode   *node,
                                            const char   *name);
 
+/* An element and its children as XML text (as in the document; no
+ * declaration); NULL when node is no element. */
+char         *lab_xml_node_to_string      (LabXmlNode   *node);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabXmlReader, lab_xml_reader_free)
 
 G_END_DECLS

@@ -44,6 +44,65 @@ lab_virt_domain_lookup (LabVirt *self, const char *name, const char *lab_name,
   return TRUE;
 }
 
+char *
+lab_virt_interface_with_link (const char *domain_xml, const char *mac, gboolean up, GError **error)
+{
+  g_autoptr(LabXmlReader) reader = lab_virt_xml_reader_new (domain_xml, "the domain XML", error);
+  g_autofree char *want = g_ascii_strdown (mac, -1);
+  g_autofree char *xpath = g_strdup_printf ("/domain/devices/interface[mac/@address='%s']", want);
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GRegex) link = g_regex_new ("<link\\b[^>]*/>", 0, 0, NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *stripped = NULL;
+  const char *end;
+
+  if (reader == NULL)
+    return NULL;
+  found = lab_xml_reader_get_nodes (reader, NULL, xpath);
+  if (found->len == 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("The domain has no interface with MAC address %s"), mac);
+      return NULL;
+    }
+  /* the device as libvirt has it (same type, source, model, address: an
+   * update may change only what can change live), its link state set */
+  text = lab_xml_node_to_string (g_ptr_array_index (found, 0));
+  stripped = g_regex_replace_literal (link, text, -1, 0, "", 0, NULL);
+  end = g_strrstr (stripped, "</interface>");
+  if (end == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED, _("The interface with MAC address %s has no end tag"), mac);
+      return NULL;
+    }
+  return g_strdup_printf ("%.*s<link state='%s'/>\n</interface>", (int) (end - stripped), stripped,
+                          up ? "up" : "down");
+}
+
+gboolean
+lab_virt_domain_set_link (virDomainPtr dom, const char *mac, gboolean up, GError **error)
+{
+  g_autofree char *xml = virDomainGetXMLDesc (dom, 0);
+  g_autofree char *device = NULL;
+
+  if (xml == NULL)
+    {
+      lab_virt_set_error (error, _("Cannot read the XML of domain \"%s\""), virDomainGetName (dom));
+      return FALSE;
+    }
+  if ((device = lab_virt_interface_with_link (xml, mac, up, error)) == NULL)
+    {
+      g_prefix_error (error, "%s: ", virDomainGetName (dom));
+      return FALSE;
+    }
+  if (virDomainUpdateDeviceFlags (dom, device, VIR_DOMAIN_AFFECT_LIVE) < 0)
+    {
+      lab_virt_set_error (error, up ? _("Cannot set the link of domain \"%s\" up") :
+                                      _("Cannot set the link of domain \"%s\" down"), virDomainGetName (dom));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* libvirt hands the element of labctl's namespace back as a document of
  * its own, without the namespace (<lab name=.. guest=.. exercise=../>):
  * its root's attributes are the mark's. */

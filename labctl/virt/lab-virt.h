@@ -142,6 +142,19 @@ gboolean      lab_virt_domain_lookup      (LabVirt      *self,
                                            const char   *lab_name,
                                            virDomainPtr *out_dom,
                                            GError      **error);
+/* The running domain's interface whose MAC address is mac, as device XML
+ * for virDomainUpdateDeviceFlags() with <link state='up'|'down'/>
+ * (pure: unit-tested); LAB_ERROR_NOT_FOUND when it has none. */
+char         *lab_virt_interface_with_link (const char *domain_xml,
+                                            const char *mac,
+                                            gboolean    up,
+                                            GError    **error);
+/* Sets the link of dom's interface mac up or down, live: the guest keeps
+ * its NIC and address, the network stops hearing it (a cut cable). */
+gboolean      lab_virt_domain_set_link    (virDomainPtr  dom,
+                                           const char   *mac,
+                                           gboolean      up,
+                                           GError      **error);
 /* labctl's mark on a guest or exercise VM (the <metadata> element in
  * LAB_VIRT_XMLNS that lab_virt_guest_xml() writes): its lab, guest and
  * exercise attributes, each NULL when absent or when the element does not

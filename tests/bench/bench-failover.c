@@ -72,27 +72,6 @@ run_labctl (int *status, GError **error, const char *first, ...)
   return g_steal_pointer (&out);
 }
 
-static int
-compare_double (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-/* min, median, max of a (sorted in place); FALSE when empty */
-static gboolean
-stats (GArray *a, double *min, double *med, double *max)
-{
-  if (a->len == 0)
-    return FALSE;
-  g_array_sort (a, compare_double);
-  *min = g_array_index (a, double, 0);
-  *max = g_array_index (a, double, a->len - 1);
-  *med = a->len % 2 == 1 ? g_array_index (a, double, a->len / 2)
-                         : (g_array_index (a, double, a->len / 2 - 1) + g_array_index (a, double, a->len / 2)) / 2;
-  return TRUE;
-}
-
 /* The phase's offset in seconds, -1 when absent. */
 static double
 phase_s (JsonObject *o, const char *id)
@@ -135,19 +114,6 @@ add (GArray *a, double v)
 {
   if (v >= 0)
     g_array_append_val (a, v);
-}
-
-static void
-print_row (const char *what, GArray *a, const char *unit)
-{
-  double min, med, max;
-
-  if (!stats (a, &min, &med, &max))
-    return;
-  if (g_str_equal (unit, "s"))
-    printf ("    %-24s %8.2f s %8.2f s %8.2f s   (%u)\n", what, min, med, max, a->len);
-  else
-    printf ("    %-24s %8.0f   %8.0f   %8.0f     (%u)\n", what, min, med, max, a->len);
 }
 
 static gboolean
@@ -215,12 +181,12 @@ report_mode (ModeFigures *m)
           m->recovered);
   for (guint k = 0; phase_ids[k] != NULL; k++)
     if (!g_str_equal (phase_ids[k], "answers"))
-      print_row (phase_ids[k], figures_for (m, phase_ids[k]), "s");
-  print_row ("total (answers ping)", total, "s");
-  print_row ("downtime (longest gap)", m->downtime, "s");
-  print_row ("lost probes (20 ms)", m->lost, "n");
-  print_row ("node rejoined", m->rejoin, "s");
-  if (stats (total, &min, &med, &max))
+      bench_print_row (phase_ids[k], figures_for (m, phase_ids[k]), "s");
+  bench_print_row ("total (answers ping)", total, "s");
+  bench_print_row ("downtime (longest gap)", m->downtime, "s");
+  bench_print_row ("lost probes (20 ms)", m->lost, "n");
+  bench_print_row ("node rejoined", m->rejoin, "s");
+  if (bench_stats (total, &min, &med, &max))
     m->total_median = med;
   {
     g_autofree char *goal = g_strdup_printf ("%s: every failover recovered", m->mode);

@@ -53,20 +53,6 @@ root (JsonParser *p)
   return json_node_get_object (json_parser_get_root (p));
 }
 
-static int
-compare_double (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (GArray *a)
-{
-  g_array_sort (a, compare_double);
-  return a->len > 0 ? g_array_index (a, double, a->len / 2) : 0;
-}
-
 static gboolean
 bench (GError **error)
 {
@@ -114,8 +100,11 @@ bench (GError **error)
               lv != NULL ? json_object_get_int_member (lv, "data_transferred") / 1048576.0 : 0,
               json_object_get_double_member (o, "command_seconds"));
     }
-  printf ("  median downtime: probe %.1f ms, libvirt %.0f ms (probe/libvirt %.2f)\n", median (probe_dt),
-          median (libvirt_dt), median (libvirt_dt) > 0 ? median (probe_dt) / median (libvirt_dt) : 0);
+  {
+    double p = bench_median (probe_dt), l = bench_median (libvirt_dt);
+
+    printf ("  median downtime: probe %.1f ms, libvirt %.0f ms (probe/libvirt %.2f)\n", p, l, l > 0 ? p / l : 0);
+  }
 
   /* 3. reset against down + up */
   for (guint i = 0; i < RESETS; i++)
@@ -139,7 +128,7 @@ bench (GError **error)
       return FALSE;
     up_s = json_object_get_double_member (root (u), "seconds");
   }
-  reset_s = median (resets);
+  reset_s = bench_median (resets);
   printf ("\nreset: %.2f s (median of %u)   down + up: %.2f s + %.2f s = %.2f s   "
           "reset / (down + up) = %.1f %% (goal <= 10 %%: %s)\n",
           reset_s, RESETS, down_s, up_s, down_s + up_s, 100.0 * reset_s / (down_s + up_s),

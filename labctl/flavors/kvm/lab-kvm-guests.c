@@ -49,6 +49,14 @@ lab_kvm_guest_disk (LabRecipe *r, LabGuest *guest)
   return g_strdup_printf ("/dev/%s/%s%s", r->vg_name, r->lv_prefix, guest->name);
 }
 
+char *
+lab_kvm_guest_volume (LabRecipe *r, LabGuest *guest)
+{
+  if (guest->disk_bytes == 0)
+    return NULL;
+  return g_strdup_printf ("%s/%s%s", r->vg_name, r->lv_prefix, guest->name);
+}
+
 void
 lab_kvm_record_tcg (LabContext *ctx, gboolean tcg)
 {
@@ -125,7 +133,7 @@ lab_kvm_guest_disk_activate (LabContext *ctx, LabGuest *guest, const char *node,
       g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("Lab %s has no node '%s'"), r->name, node);
       return FALSE;
     }
-  vglv = g_strdup_printf ("%s/%s%s", r->vg_name, r->lv_prefix, guest->name);
+  vglv = lab_kvm_guest_volume (r, guest);
   if (guest->container)
     {
       /* a container's root: mounted on one node at a time (ext4 is no
@@ -262,6 +270,17 @@ lab_kvm_add_guest_steps (LabPlan *plan, LabContext *ctx)
    * again, which is its clean state (its root is its initramfs); no LUN
    * slices: a node sees a guest's LV through its own LVM */
   lab_guest_add_steps_full (plan, ctx, FALSE, FALSE);
+  /* with a [cluster], each VM guest then becomes a cluster resource with
+   * its disk (a container guest stays where labctl started it: its root
+   * is a mounted ext4 on its LV, which needs a Filesystem resource and
+   * libvirt's LXC driver under VirtualDomain, not built) */
+  for (guint i = 0; ctx->recipe->cluster && i < ctx->recipe->guests->len; i++)
+    {
+      LabGuest *g = g_ptr_array_index (ctx->recipe->guests, i);
+
+      if (!g->container)
+        lab_cluster_add_guest_step (plan, ctx, &lab_kvm_cluster_ops, g);
+    }
 }
 
 /* `reset` of the guests, after the nodes: each recreated on its home node

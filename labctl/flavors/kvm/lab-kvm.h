@@ -141,6 +141,9 @@ char       *lab_kvm_guest_file         (LabGuest         *guest,
 /* The guest's disk as a node sees it (/dev/<vg>/<lv>); NULL: none. */
 char       *lab_kvm_guest_disk         (LabRecipe        *recipe,
                                         LabGuest         *guest);
+/* The same LV as LVM's commands name it (<vg>/<lv>); NULL: none. */
+char       *lab_kvm_guest_volume       (LabRecipe        *recipe,
+                                        LabGuest         *guest);
 /* The guest's domain on a kvm node (lab-guest.c's spec made the node's):
  * its files, its LV, its console log, pinned to CPU 0 when tcg. */
 void        lab_kvm_guest_spec_apply   (LabRecipe        *recipe,

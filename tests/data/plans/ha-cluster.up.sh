@@ -350,21 +350,25 @@ virsh -c 'qemu+unix:///system?socket=/var/lib/labctl/e2eha/nodes/node1/run/libvi
 nsenter -t $(cat /var/lib/labctl/e2eha/nodes/node1/run/virtlogd.pid) -m -u -n -- sh -c 'cat > "$0"' /etc/libvirt/labctl-ha/tiny.xml < tiny.xml
 nsenter -t $(cat /var/lib/labctl/e2eha/nodes/node2/run/virtlogd.pid) -m -u -n -- sh -c 'cat > "$0"' /etc/libvirt/labctl-ha/tiny.xml < tiny.xml
 nsenter -t $(cat /var/lib/labctl/e2eha/nodes/node3/run/virtlogd.pid) -m -u -n -- sh -c 'cat > "$0"' /etc/libvirt/labctl-ha/tiny.xml < tiny.xml
-nsenter -t $(cat /var/lib/labctl/e2eha/nodes/node1/run/virtlogd.pid) -m -u -n -- cibadmin --modify --allow-create --scope resources --xml-text '<primitive id='\''tiny'\'' class='\''ocf'\'' provider='\''heartbeat'\'' type='\''VirtualDomain'\''>
-  <instance_attributes id='\''tiny-params'\''>
-    <nvpair id='\''tiny-params-config'\'' name='\''config'\'' value='\''/etc/libvirt/labctl-ha/tiny.xml'\''/>
-    <nvpair id='\''tiny-params-hypervisor'\'' name='\''hypervisor'\'' value='\''qemu:///system'\''/>
-    <nvpair id='\''tiny-params-force_stop'\'' name='\''force_stop'\'' value='\''true'\''/>
-  </instance_attributes>
-  <meta_attributes id='\''tiny-meta'\''>
-    <nvpair id='\''tiny-meta-allow-migrate'\'' name='\''allow-migrate'\'' value='\''false'\''/>
-  </meta_attributes>
-  <operations>
-    <op id='\''tiny-start-0'\'' name='\''start'\'' interval='\''0'\'' timeout='\''90s'\''/>
-    <op id='\''tiny-stop-0'\'' name='\''stop'\'' interval='\''0'\'' timeout='\''90s'\''/>
-    <op id='\''tiny-monitor-5s'\'' name='\''monitor'\'' interval='\''5s'\'' timeout='\''30s'\''/>
-  </operations>
-</primitive>
+nsenter -t $(cat /var/lib/labctl/e2eha/nodes/node1/run/virtlogd.pid) -m -u -n -- cibadmin --modify --allow-create --scope configuration --xml-text '<configuration>
+  <resources>
+    <primitive id='\''tiny'\'' class='\''ocf'\'' provider='\''heartbeat'\'' type='\''VirtualDomain'\''>
+      <instance_attributes id='\''tiny-params'\''>
+        <nvpair id='\''tiny-params-config'\'' name='\''config'\'' value='\''/etc/libvirt/labctl-ha/tiny.xml'\''/>
+        <nvpair id='\''tiny-params-hypervisor'\'' name='\''hypervisor'\'' value='\''qemu:///system'\''/>
+        <nvpair id='\''tiny-params-force_stop'\'' name='\''force_stop'\'' value='\''true'\''/>
+      </instance_attributes>
+      <meta_attributes id='\''tiny-meta'\''>
+        <nvpair id='\''tiny-meta-allow-migrate'\'' name='\''allow-migrate'\'' value='\''false'\''/>
+      </meta_attributes>
+      <operations>
+        <op id='\''tiny-start-0'\'' name='\''start'\'' interval='\''0'\'' timeout='\''90s'\''/>
+        <op id='\''tiny-stop-0'\'' name='\''stop'\'' interval='\''0'\'' timeout='\''90s'\''/>
+        <op id='\''tiny-monitor-5s'\'' name='\''monitor'\'' interval='\''5s'\'' timeout='\''30s'\''/>
+      </operations>
+    </primitive>
+  </resources>
+</configuration>
 '
 # 35. Check that every node and guest answers
 labctl status
