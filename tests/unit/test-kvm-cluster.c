@@ -200,15 +200,26 @@ test_guest_cib (void)
   /* what the plan adds: the VM guest is a cluster resource, the container is not */
   {
     g_autoptr(LabPlan) plan = lab_stand_build_plan (&ctx, &error);
-    gboolean vm = FALSE, ct = FALSE;
+    int vm = -1, vm_start = -1, configure = -1;
+    gboolean ct = FALSE;
 
     g_assert_no_error (error);
     for (guint j = 0; j < lab_plan_get_n_steps (plan); j++)
       {
-        vm |= g_str_equal (lab_plan_get_step_id (plan, j), "cluster.guest:vm");
-        ct |= g_str_equal (lab_plan_get_step_id (plan, j), "cluster.guest:ct");
+        const char *id = lab_plan_get_step_id (plan, j);
+
+        if (g_str_equal (id, "cluster.guest:vm"))
+          vm = (int) j;
+        if (g_str_equal (id, "guests.start:vm"))
+          vm_start = (int) j;
+        if (g_str_equal (id, "cluster.configure"))
+          configure = (int) j;
+        ct |= g_str_equal (id, "cluster.guest:ct");
       }
-    g_assert_true (vm);
+    /* after the cluster is configured and the guest runs on its home node */
+    g_assert_cmpint (configure, >=, 0);
+    g_assert_cmpint (vm_start, >, configure);
+    g_assert_cmpint (vm, >, vm_start);
     g_assert_false (ct);
   }
   container = lab_cluster_guest_cib_argv (&ctx, ops, lab_recipe_find_guest (r, "ct"));
