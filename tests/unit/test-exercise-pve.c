@@ -151,32 +151,13 @@ student (Lab *f, const char *method, const char *path, ...)
   return error != NULL ? g_strdup (error->message) : NULL;
 }
 
-static void
-student_ok (Lab *f, const char *method, const char *path, ...)
-{
-  g_autoptr(GPtrArray) params = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) data = NULL;
-  const char *k;
-  va_list ap;
-
-  va_start (ap, path);
-  while ((k = va_arg (ap, const char *)) != NULL)
-    {
-      g_ptr_array_add (params, (char *) k);
-      g_ptr_array_add (params, va_arg (ap, char *));
-    }
-  va_end (ap);
-  g_ptr_array_add (params, NULL);
-  data = lab_pve_client_call (f->student, method, path, (const char * const *) params->pdata, &error);
-  g_assert_no_error (error);
-  if (JSON_NODE_HOLDS_VALUE (data) && json_node_get_value_type (data) == G_TYPE_STRING
-      && g_str_has_prefix (json_node_get_string (data), "UPID:"))
-    {
-      lab_pve_client_wait_task (f->student, json_node_get_string (data), 30, NULL, NULL, &error);
-      g_assert_no_error (error);
-    }
-}
+#define student_ok(f, ...)                                                                                             \
+  G_STMT_START                                                                                                         \
+  {                                                                                                                    \
+    g_autofree char *why_ = student (f, __VA_ARGS__);                                                                  \
+    g_assert_cmpstr (why_, ==, NULL);                                                                                  \
+  }                                                                                                                    \
+  G_STMT_END
 
 static void
 start (Lab *f, const char *name)
