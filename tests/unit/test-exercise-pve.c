@@ -273,6 +273,26 @@ test_snapshot (gconstpointer version)
   lab_teardown (&f);
 }
 
+/* 9.x: a thick LVM storage with snapshot-as-volume-chain takes
+ * snapshots (8.4's schema has no such option). */
+static void
+test_snapshot_volume_chain (void)
+{
+  Lab f = { 0 };
+  g_autofree char *refused = NULL;
+
+  lab_setup (&f, "9.1.3");
+  student_ok (&f, "POST", "/storage", "storage", "lab-lvm-chain", "type", "lvm", "vgname", f.recipe->vg_name, "shared",
+              "1", "content", "images", "snapshot-as-volume-chain", "1", NULL);
+  student_ok (&f, "POST", "/nodes/pve1/qemu", "vmid", "9200", "name", "chain", "scsi0", "lab-lvm-chain:1", NULL);
+  student_ok (&f, "POST", "/nodes/pve1/qemu/9200/snapshot", "snapname", "s1", NULL);
+  /* the plain shared storage still refuses */
+  refused = student (&f, "POST", "/nodes/pve1/qemu/100/snapshot", "snapname", "s1", NULL);
+  g_assert_nonnull (refused);
+  g_assert_nonnull (strstr (refused, "snapshot feature is not available"));
+  lab_teardown (&f);
+}
+
 /* ---- clone ------------------------------------------------------------------ */
 
 static char *
@@ -616,6 +636,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_data_func ("/exercise-pve/snapshot/8.4", "8.4", test_snapshot);
   g_test_add_data_func ("/exercise-pve/snapshot/9.1.3", "9.1.3", test_snapshot);
+  g_test_add_func ("/exercise-pve/snapshot-volume-chain/9.1.3", test_snapshot_volume_chain);
   g_test_add_data_func ("/exercise-pve/clone/8.4", "8.4", test_clone);
   g_test_add_data_func ("/exercise-pve/clone/9.1.3", "9.1.3", test_clone);
   g_test_add_data_func ("/exercise-pve/template/8.4", "8.4", test_template);
