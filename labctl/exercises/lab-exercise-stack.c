@@ -512,50 +512,77 @@ static const char *const mig_steps[] = {
   NULL,
 };
 
-static char *
-migrate_start (LabExerciseEnv *env, GError **error)
+/* The lab's VM as start finds it: it must run; where, its id, its
+ * name and the UPIDs of its tasks so far are recorded (the checks look
+ * only at newer tasks). */
+static LabStackVm *
+record_guest (LabExerciseEnv *env, const LabExercise *exercise, GError **error)
 {
   const LabStackOps *ops = lab_exercise_stack (env);
-  g_autofree char *k_node = lab_exercise_key (&lab_exercise_migrate, "stack.node");
-  g_autofree char *k_vmid = lab_exercise_key (&lab_exercise_migrate, "stack.vmid");
-  g_autofree char *k_tasks = lab_exercise_key (&lab_exercise_migrate, "stack.tasks");
-  LabStackGuest g = { 0 };
+  g_autofree char *k_node = lab_exercise_key (exercise, "stack.node");
+  g_autofree char *k_vmid = lab_exercise_key (exercise, "stack.vmid");
+  g_autofree char *k_name = lab_exercise_key (exercise, "stack.guest");
+  g_autofree char *k_tasks = lab_exercise_key (exercise, "stack.tasks");
   g_autoptr(GPtrArray) vms = NULL;
   g_autoptr(GPtrArray) tasks = NULL;
   g_autoptr(GString) known = g_string_new (NULL);
-  LabStackVm *vm;
-  char *task;
+  LabStackGuest g = { 0 };
+  LabStackVm *vm = NULL;
+  guint at = 0;
 
   if (!ops->guest_find (env->ctx, lab_exercise_stack_session (env), NULL, &g, error))
     return NULL;
   vms = ops->vms (env->ctx, lab_exercise_stack_session (env), error);
   vm = vms != NULL ? vm_by_name (vms, g.name) : NULL;
-  if (vm == NULL || !vm->running)
-    {
-      if (vms != NULL)
-        g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
-                     _("The lab's VM %s does not run; start it (labctl up) before the exercise"), g.name);
-      lab_stack_guest_clear (&g);
-      return NULL;
-    }
-  tasks = ops->tasks (env->ctx, lab_exercise_stack_session (env), vm->vmid, error);
+  if (vm != NULL && vm->running)
+    tasks = ops->tasks (env->ctx, lab_exercise_stack_session (env), vm->vmid, error);
+  else if (vms != NULL)
+    g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                 _("The lab's VM %s does not run; start it (labctl up) before the exercise"), g.name);
   if (tasks == NULL)
     {
       lab_stack_guest_clear (&g);
       return NULL;
     }
-  /* the tasks the VM had before: the check looks only at newer ones */
   for (guint i = 0; i < tasks->len; i++)
     g_string_append_printf (known, "%s ", ((LabStackTask *) tasks->pdata[i])->upid);
   lab_state_set_string (env->ctx->state, k_node, vm->node);
   lab_state_set_int (env->ctx->state, k_vmid, vm->vmid);
+  lab_state_set_string (env->ctx->state, k_name, g.name);
   lab_state_set_string (env->ctx->state, k_tasks, known->str);
-  task = g_strdup_printf (_("VM %u (%s) runs on %s.\n"
-                            "1. Move it to another node while it runs: %s migrate %u TARGET --online 1\n"
-                            "2. labctl exercise check migrate\n"), vm->vmid, g.name, vm->node, ops->vm_cli,
-                          vm->vmid);
   lab_stack_guest_clear (&g);
-  return task;
+  g_ptr_array_find (vms, vm, &at);
+  return g_ptr_array_steal_index (vms, at);
+}
+
+/* Tasks start did not see. */
+static gboolean
+is_new (const LabStackTask *t, GStrv known)
+{
+  return t->upid != NULL && !g_strv_contains ((const char * const *) known, t->upid);
+}
+
+static GStrv
+known_tasks (LabExerciseEnv *env, const LabExercise *exercise)
+{
+  g_autofree char *k_tasks = lab_exercise_key (exercise, "stack.tasks");
+  const char *known = lab_state_get_string (env->ctx->state, k_tasks);
+
+  return g_strsplit (known != NULL ? known : "", " ", -1);
+}
+
+static char *
+migrate_start (LabExerciseEnv *env, GError **error)
+{
+  const LabStackOps *ops = lab_exercise_stack (env);
+  g_autoptr(LabStackVm) vm = record_guest (env, &lab_exercise_migrate, error);
+
+  if (vm == NULL)
+    return NULL;
+  return g_strdup_printf (_("VM %u (%s) runs on %s.\n"
+                            "1. Move it to another node while it runs: %s migrate %u TARGET --online 1\n"
+                            "2. labctl exercise check migrate\n"), vm->vmid, vm->name, vm->node, ops->vm_cli,
+                          vm->vmid);
 }
 
 static void
@@ -564,10 +591,9 @@ migrate_check (LabExerciseEnv *env, LabExerciseReport *report)
   const LabStackOps *ops = lab_exercise_stack (env);
   g_autofree char *k_node = lab_exercise_key (&lab_exercise_migrate, "stack.node");
   g_autofree char *k_vmid = lab_exercise_key (&lab_exercise_migrate, "stack.vmid");
-  g_autofree char *k_tasks = lab_exercise_key (&lab_exercise_migrate, "stack.tasks");
   const char *node0 = lab_state_get_string (env->ctx->state, k_node);
   guint vmid = lab_state_get_int (env->ctx->state, k_vmid, 0);
-  g_auto(GStrv) known = g_strsplit (lab_state_get_string (env->ctx->state, k_tasks) ?: "", " ", -1);
+  g_auto(GStrv) known = known_tasks (env, &lab_exercise_migrate);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) vms = ops->vms (env->ctx, lab_exercise_stack_session (env), &error);
   g_autoptr(GPtrArray) tasks = vms != NULL ? ops->tasks (env->ctx, lab_exercise_stack_session (env), vmid, &error) : NULL;
@@ -603,7 +629,7 @@ migrate_check (LabExerciseEnv *env, LabExerciseReport *report)
       LabStackTask *t = tasks->pdata[i];
       const char *restarting[] = { "qmstop", "qmshutdown", "qmreboot", "qmreset", "qmstart", NULL };
 
-      if (t->upid == NULL || g_strv_contains ((const char * const *) known, t->upid))
+      if (!is_new (t, known))
         continue;
       if (g_strv_contains (restarting, t->type))
         g_string_append_printf (restarts, "%s%s on %s", restarts->len ? ", " : "", t->type, t->node);
@@ -646,64 +672,29 @@ static char *
 ha_start (LabExerciseEnv *env, GError **error)
 {
   const LabStackOps *ops = lab_exercise_stack (env);
-  g_autofree char *k_node = lab_exercise_key (&lab_exercise_ha, "stack.node");
-  g_autofree char *k_vmid = lab_exercise_key (&lab_exercise_ha, "stack.vmid");
-  g_autofree char *k_name = lab_exercise_key (&lab_exercise_ha, "stack.guest");
-  g_autofree char *k_tasks = lab_exercise_key (&lab_exercise_ha, "stack.tasks");
-  g_autoptr(GPtrArray) vms = NULL;
-  g_autoptr(GPtrArray) tasks = NULL;
-  g_autoptr(GString) known = g_string_new (NULL);
+  g_autofree char *k_was = lab_exercise_key (&lab_exercise_ha, "stack.was_ha");
+  g_autoptr(LabStackVm) vm = record_guest (env, &lab_exercise_ha, error);
   g_autofree char *add = NULL;
   LabStackGuest g = { 0 };
-  LabStackVm *vm;
-  char *task;
+  LabStackHaStatus st = { 0 };
+  gboolean ok;
 
-  if (!ops->guest_find (env->ctx, lab_exercise_stack_session (env), NULL, &g, error))
+  if (vm == NULL)
     return NULL;
-  vms = ops->vms (env->ctx, lab_exercise_stack_session (env), error);
-  vm = vms != NULL ? vm_by_name (vms, g.name) : NULL;
-  if (vm != NULL)
-    tasks = ops->tasks (env->ctx, lab_exercise_stack_session (env), vm->vmid, error);
-  if (tasks == NULL || !vm->running)
-    {
-      if (tasks != NULL)
-        g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
-                     _("The lab's VM %s does not run; start it (labctl up) before the exercise"), g.name);
-      else if (vms != NULL && vm == NULL)
-        g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND, _("The cluster has no VM %s; run 'labctl up' first"),
-                     g.name);
-      lab_stack_guest_clear (&g);
-      return NULL;
-    }
-  for (guint i = 0; i < tasks->len; i++)
-    g_string_append_printf (known, "%s ", ((LabStackTask *) tasks->pdata[i])->upid);
-  {
-    LabStackHaStatus st = { 0 };
-    g_autofree char *k_was = lab_exercise_key (&lab_exercise_ha, "stack.was_ha");
-
-    if (!ops->ha_status (env->ctx, lab_exercise_stack_session (env), &g, NULL, &st, error))
-      {
-        lab_stack_ha_status_clear (&st);
-        lab_stack_guest_clear (&g);
-        return NULL;
-      }
-    /* finish takes back only a resource the student added */
-    lab_state_set_int (env->ctx->state, k_was, st.state != NULL);
-    lab_stack_ha_status_clear (&st);
-  }
-  lab_state_set_string (env->ctx->state, k_node, vm->node);
-  lab_state_set_int (env->ctx->state, k_vmid, vm->vmid);
-  lab_state_set_string (env->ctx->state, k_name, g.name);
-  lab_state_set_string (env->ctx->state, k_tasks, known->str);
+  g.name = vm->name;
+  ok = ops->ha_status (env->ctx, lab_exercise_stack_session (env), &g, NULL, &st, error);
+  /* finish takes back only a resource the student added */
+  lab_state_set_int (env->ctx->state, k_was, st.state != NULL);
+  lab_stack_ha_status_clear (&st);
+  if (!ok)
+    return NULL;
   add = g_strdup_printf (ops->ha_add_cli, vm->vmid);
-  task = g_strdup_printf (_("VM %u (%s) runs on %s.\n"
+  return g_strdup_printf (_("VM %u (%s) runs on %s.\n"
                             "1. Make it an HA resource that the cluster keeps started: %s\n"
                             "2. Force its node off, as a power cut: labctl nodes poweroff %s\n"
                             "3. Wait for the HA manager to fence the node and start the VM elsewhere (about two "
-                            "minutes on a real cluster), then: labctl exercise check ha\n"), vm->vmid, g.name,
+                            "minutes on a real cluster), then: labctl exercise check ha\n"), vm->vmid, vm->name,
                           vm->node, add, vm->node);
-  lab_stack_guest_clear (&g);
-  return task;
 }
 
 static void
@@ -713,10 +704,9 @@ ha_check (LabExerciseEnv *env, LabExerciseReport *report)
   g_autofree char *k_node = lab_exercise_key (&lab_exercise_ha, "stack.node");
   g_autofree char *k_vmid = lab_exercise_key (&lab_exercise_ha, "stack.vmid");
   g_autofree char *k_name = lab_exercise_key (&lab_exercise_ha, "stack.guest");
-  g_autofree char *k_tasks = lab_exercise_key (&lab_exercise_ha, "stack.tasks");
   const char *victim = lab_state_get_string (env->ctx->state, k_node);
   guint vmid = lab_state_get_int (env->ctx->state, k_vmid, 0);
-  g_auto(GStrv) known = g_strsplit (lab_state_get_string (env->ctx->state, k_tasks) ?: "", " ", -1);
+  g_auto(GStrv) known = known_tasks (env, &lab_exercise_ha);
   g_autoptr(GPtrArray) survivors = g_ptr_array_new ();
   LabStackGuest g = { .name = (char *) lab_state_get_string (env->ctx->state, k_name) };
   LabStackHaStatus st = { 0 };
@@ -769,8 +759,7 @@ ha_check (LabExerciseEnv *env, LabExerciseReport *report)
   for (guint i = 0; i < tasks->len; i++)
     {
       LabStackTask *t = tasks->pdata[i];
-      if (t->upid != NULL && !g_strv_contains ((const char * const *) known, t->upid)
-          && g_strcmp0 (t->type, "qmstart") == 0 && g_strcmp0 (t->node, victim) != 0
+      if (is_new (t, known) && g_strcmp0 (t->type, "qmstart") == 0 && g_strcmp0 (t->node, victim) != 0
           && g_strcmp0 (t->status, "OK") == 0)
         recovery = t;
     }

@@ -99,6 +99,7 @@ typedef struct {
 } LabStackVm;
 
 void lab_stack_vm_free (gpointer vm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabStackVm, lab_stack_vm_free)
 
 /* A snapshot of a VM. */
 typedef struct {

@@ -586,6 +586,116 @@ test_exercise_clone (void)
   g_assert_cmpstr (after, ==, before);
 }
 
+/* The template exercise as the guide does it: the mark, no autostart,
+ * the template started anyway (wrong: template.no-start fails), then
+ * its disk read-only and two VMs on overlays of its image. */
+static void
+test_exercise_template (void)
+{
+  g_autofree char *before = stand_view ();
+  g_autofree char *after = NULL;
+  g_autofree char *tmpl_ip = lab_address (210);
+  g_autofree char *out = NULL, *xml = NULL, *json = NULL, *r = NULL, *image = NULL, *pool = NULL;
+  g_autofree char *file = g_build_filename (work_dir, "ex-tmpl.xml", NULL);
+  g_autofree char *define = g_strdup_printf ("define %s", file);
+  g_autoptr(GRegex) uuid = g_regex_new ("\\s*<uuid>[^<]*</uuid>", 0, 0, NULL);
+  g_autoptr(GRegex) mac = g_regex_new ("\\s*<mac address='[^']*'/>", 0, 0, NULL);
+  g_autoptr(GString) ro = NULL;
+  int rc = -1;
+
+  out = run_labctl (&rc, "exercise", "start", "template", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_test_message ("%s", out);
+  pool = g_strdup_printf ("labctl-%s", lab);
+  {
+    g_autofree char *args = g_strdup_printf ("vol-path ex-tmpl.qcow2 --pool %s", pool);
+    image = virsh ("node1", &rc, args);
+    g_assert_cmpint (rc, ==, 0);
+    g_strstrip (image);
+  }
+  g_free (virsh ("node1", &rc, "autostart --disable ex-tmpl"));
+  g_assert_cmpint (rc, ==, 0);
+  g_free (virsh ("node1", &rc, "metadata ex-tmpl --config --uri https://labctl.example/xmlns/template/1 --key tmpl "
+                               "--set '<template/>'"));
+  g_assert_cmpint (rc, ==, 0);
+  /* the template's XML with the mark, before <readonly/>: the model of
+   * the two VMs (the mark goes with the copy, so finish removes them) */
+  xml = virsh ("node1", &rc, "dumpxml --inactive ex-tmpl");
+  g_assert_cmpint (rc, ==, 0);
+  if (xml == NULL)
+    return;
+  /* wrong: the template started anyway */
+  g_free (virsh ("node1", &rc, "start ex-tmpl"));
+  g_assert_cmpint (rc, ==, 0);
+  r = check_step ("template", "template.no-start", &rc, &json);
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_cmpstr (r, ==, "FAIL");
+  if (json != NULL)
+    keep_result ("seat-e2e-wrong-template.json", json);
+  g_clear_pointer (&json, g_free);
+  g_clear_pointer (&r, g_free);
+  g_free (virsh ("node1", &rc, "destroy ex-tmpl"));
+  g_assert_cmpint (rc, ==, 0);
+  /* right: its disk read-only */
+  ro = g_string_new (xml);
+  g_assert_cmpuint (g_string_replace (ro, "</disk>", "<readonly/></disk>", 1), ==, 1);
+  g_assert_true (g_file_set_contents (file, ro->str, -1, NULL));
+  g_free (virsh ("node1", &rc, define));
+  g_assert_cmpint (rc, ==, 0);
+  /* two VMs, each on an overlay of the template's image */
+  for (guint i = 1; i <= 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("ex-vm%u", i);
+      g_autofree char *vol = g_strdup_printf ("%s.qcow2", name);
+      g_autofree char *create = g_strdup_printf ("vol-create-as %s %s 32M --format qcow2 --backing-vol %s "
+                                                 "--backing-vol-format qcow2", pool, vol, image);
+      g_autofree char *path_args = g_strdup_printf ("vol-path %s --pool %s", vol, pool);
+      g_autofree char *path = NULL, *ip = lab_address (210 + i), *boot = NULL;
+      g_autofree char *from = g_strdup_printf ("guestip=%s/", tmpl_ip);
+      g_autofree char *to = g_strdup_printf ("guestip=%s/", ip);
+      g_autofree char *start_args = g_strdup_printf ("start %s", name);
+      g_autoptr(GString) vm = g_string_new (xml);
+      char *tmp;
+
+      g_free (virsh ("node1", &rc, create));
+      g_assert_cmpint (rc, ==, 0);
+      path = virsh ("node1", &rc, path_args);
+      g_assert_cmpint (rc, ==, 0);
+      g_strstrip (path);
+      g_assert_cmpuint (g_string_replace (vm, "<name>ex-tmpl</name>", "", 1), ==, 1);
+      g_string_replace (vm, image, path, 0);
+      g_assert_cmpuint (g_string_replace (vm, from, to, 1), ==, 1);
+      tmp = g_regex_replace (uuid, vm->str, -1, 0, "", 0, NULL);
+      g_string_assign (vm, tmp);
+      g_free (tmp);
+      tmp = g_regex_replace (mac, vm->str, -1, 0, "", 0, NULL);
+      g_string_assign (vm, tmp);
+      g_free (tmp);
+      {
+        /* its own name, first in <domain> */
+        const char *gt = strchr (vm->str, '>');
+        g_autofree char *named = g_strdup_printf ("<name>%s</name>", name);
+        g_string_insert (vm, gt - vm->str + 1, named);
+      }
+      g_assert_true (g_file_set_contents (file, vm->str, -1, NULL));
+      g_free (virsh ("node1", &rc, define));
+      g_assert_cmpint (rc, ==, 0);
+      g_free (virsh ("node1", &rc, start_args));
+      g_assert_cmpint (rc, ==, 0);
+      boot = wait_boot_id (ip, NULL, 120);
+      g_assert_nonnull (boot);
+    }
+  r = check_step ("template", "template.deployed", &rc, &json);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpstr (r, ==, "PASS");
+  if (json != NULL)
+    keep_result ("seat-e2e-template.json", json);
+  g_free (run_labctl (&rc, "exercise", "finish", "template", NULL));
+  g_assert_cmpint (rc, ==, 0);
+  after = stand_view ();
+  g_assert_cmpstr (after, ==, before);
+}
+
 static void
 test_exercise_migrate (void)
 {
@@ -846,6 +956,7 @@ main (int argc, char **argv)
   g_test_add_func ("/e2e/migrate", test_migrate);
   g_test_add_func ("/e2e/exercise-snapshot", test_exercise_snapshot);
   g_test_add_func ("/e2e/exercise-clone", test_exercise_clone);
+  g_test_add_func ("/e2e/exercise-template", test_exercise_template);
   g_test_add_func ("/e2e/exercise-migrate", test_exercise_migrate);
   g_test_add_func ("/e2e/reset", test_reset);
   g_test_add_func ("/e2e/keep-storage", test_keep_storage);

@@ -33,8 +33,9 @@
  * - snapshot (PVE/AbstractConfig.pm snapshot_create, has_feature): refused
  *   with "snapshot feature is not available" when a disk's storage cannot
  *   snapshot: thick LVM in 8.x, in 9.x unless the storage has
- *   `snapshot-as-volume-chain` (pve-storage LVMPlugin); vmstate only of a
- *   running VM; task `qmsnapshot`;
+ *   `snapshot-as-volume-chain` (pve-storage LVMPlugin; the qcow2 format
+ *   that option also needs is not modelled: disks have no format here);
+ *   vmstate only of a running VM; task `qmsnapshot`;
  * - rollback (snapshot_rollback): "snapshot 'X' does not exist"
  *   (paraphrased); a snapshot with vmstate resumes the VM from it (a new
  *   QEMU process), one without leaves it stopped unless `start`; task
