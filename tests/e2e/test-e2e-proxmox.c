@@ -278,7 +278,7 @@ test_server (void)
   g_autofree char *schema = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "pve", SCHEMA, NULL);
   g_autofree char *ns_path = g_strdup_printf ("/proc/%s/ns/net", libvirtd_pid);
   g_autofree char *gateway = g_strdup_printf ("%s.1", prefix);
-  g_autofree char *answers[N_NODES] = { NULL };
+  char *answers[N_NODES] = { NULL };
   LabPveServerNode nodes[N_NODES];
   const char *own[N_NODES + 1] = { "lv_pve1", "lv_pve2", "lv_pve3", NULL };
   int self_ns = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -305,6 +305,8 @@ test_server (void)
   g_assert_cmpint (setns (self_ns, CLONE_NEWNET), ==, 0);
   close (self_ns);
   close (lab_ns);
+  for (guint i = 0; i < N_NODES; i++)
+    g_free (answers[i]);
   g_assert_no_error (error);
   if (server == NULL)
     return;
