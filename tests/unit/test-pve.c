@@ -1145,9 +1145,18 @@ test_import_refusals (void)
   g_clear_error (&error);
   r4 = lab_pve_client_upload (c, "/nodes/pve1/storage/lab-import/upload", params, "x.raw", not_a_disk, &error);
   g_assert_no_error (error);
+  /* an extension import does not take: Proxmox's 400 on filename */
+  {
+    g_autoptr(JsonNode) r5 = lab_pve_client_upload (c, "/nodes/pve1/storage/lab-import/upload", params, "x.img",
+                                                    not_a_disk, &error);
+    g_assert_null (r5);
+    g_assert_nonnull (error != NULL ? strstr (error->message, "400") : NULL);
+    g_clear_error (&error);
+  }
   v = lab_pve_server_get_violations (f.server);
-  g_assert_cmpuint (v->len, ==, 1);
+  g_assert_cmpuint (v->len, ==, 2);
   g_assert_nonnull (strstr (v->pdata[0], "the image x.raw is no raw disk with a boot sector"));
+  g_assert_nonnull (strstr (v->pdata[1], "import file name x.img"));
   fixture_teardown (&f);
 }
 
