@@ -125,8 +125,9 @@ experiment_failover (LabCli *cli, int argc, char **argv, GError **error)
   if (stand == NULL)
     return FALSE;
   ok = lab_stand_experiment_failover (stand, opt_failover_guest, mode, (guint) opt_timeout_s * 1000, &result, error);
-  /* what was measured is shown even when the node did not come back */
-  if (result.samples != NULL)
+  /* what was measured is shown even when the node did not come back (on
+   * the stack path, even without a probe: the phases are the cluster's) */
+  if (result.samples != NULL || result.stack)
     {
       if (cli->json)
         {

@@ -31,7 +31,7 @@ lab_flavor_for_context (LabContext *ctx)
 gboolean
 lab_flavor_has_guests (const LabFlavor *flavor)
 {
-  return flavor->add_steps[LAB_PHASE_GUESTS] != NULL;
+  return flavor->add_steps[LAB_PHASE_GUESTS] != NULL && flavor->node_uri != NULL;
 }
 
 gboolean

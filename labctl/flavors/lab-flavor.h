@@ -297,7 +297,10 @@ typedef struct {
 const LabFlavor *lab_flavor_get            (LabFlavorId  id);
 const LabFlavor *lab_flavor_for_context    (LabContext  *ctx);
 
-/* TRUE when the flavor's nodes run guests (it adds guest steps). */
+/* TRUE when the flavor's nodes run the recipe's [guest NAME] guests
+ * through their libvirt (it adds guest steps and has node_uri). The
+ * proxmox row's guests phase makes its own guests (VM 100, container 101)
+ * through the Proxmox API: not these. */
 gboolean         lab_flavor_has_guests     (const LabFlavor *flavor);
 /* FALSE when a failure of check_id does not stop this flavor's `up`. */
 gboolean         lab_flavor_check_matters  (const LabFlavor *flavor,

@@ -38,7 +38,8 @@
  * imported from that image) and the container created and started. Then
  * `experiment migrate` of the VM (online) and of the container (restart),
  * `experiment failover` (the VM's node powered off through libvirt, HA
- * recovery elsewhere), the node started again, `down`, nothing left.
+ * recovery elsewhere, the node started again by labctl), `down`, nothing
+ * left.
  * Checked: the state's URLs and fingerprints against the server's and
  * openssl's view through the node, the installer's console lines, no
  * install media left, the snapshots, the model after each command, and no
@@ -77,6 +78,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "lab-pve-server.h"
 #include "lab-recipe.h"
@@ -134,6 +136,16 @@ in_host (const char *script, int *status)
   return out;
 }
 
+/* A member that is an object, or NULL (json-glib's getter is critical
+ * about a missing member, fatal in tests). */
+static JsonObject *
+obj (JsonObject *o, const char *name)
+{
+  JsonNode *m = o != NULL ? json_object_get_member (o, name) : NULL;
+
+  return m != NULL && JSON_NODE_HOLDS_OBJECT (m) ? json_node_get_object (m) : NULL;
+}
+
 static JsonObject *
 state_resources (JsonParser *parser)
 {
@@ -141,7 +153,7 @@ state_resources (JsonParser *parser)
 
   if (!json_parser_load_from_file (parser, path, NULL))
     return NULL;
-  return json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "resources");
+  return obj (json_node_get_object (json_parser_get_root (parser)), "resources");
 }
 
 static const char *
@@ -191,12 +203,18 @@ test_storage_and_lv (void)
   g_autofree char *out = NULL;
 
   /* `up` as far as the nodes' LVs (the lab network first: the portal
-   * listens on its gateway), stopped there by the storage's test hook;
-   * the next `up` resumes */
+   * listens on its gateway), stopped by the storage's test hook after each
+   * LV step: one `up` per node makes one LV more (the next finds the ones
+   * made done); the `up` after the stand-ins resumes */
   g_setenv ("LABCTL_FAIL_STEP", "storage.lv", TRUE);
-  out = run_labctl (&rc, "up", NULL);
+  for (guint i = 0; i < N_NODES; i++)
+    {
+      g_free (out);
+      out = run_labctl (&rc, "up", NULL);
+      g_assert_cmpint (rc, !=, 0);
+    }
   g_unsetenv ("LABCTL_FAIL_STEP");
-  g_assert_cmpint (rc, !=, 0);
+  g_assert_nonnull (out != NULL ? strstr (out, "lv_pve3") : NULL);
   res = state_resources (parser);
   pv = resource (res, "storage.pv.device");
   g_assert_nonnull (pv);
@@ -208,8 +226,8 @@ test_storage_and_lv (void)
         "set -e; export LVM_SYSTEM_DIR=%s; "
         "pe=$(pvs --devices %s --noheadings --units b --nosuffix -o pe_start %s | tr -d ' '); "
         "ext=$(vgs --devices %s --noheadings --units b --nosuffix -o vg_extent_size %s | tr -d ' '); "
-        "r=$(lvs --devices %s --noheadings --segments -o seg_pe_ranges %s/lv_%s | tr -d ' '); "
-        "r=${r#*:}; first=${r%%-*}; last=${r#*-}; "
+        "r=$(lvs --devices %s --noheadings --segments -o seg_pe_ranges %s/lv_%s); r=$(echo $r); "
+        "r=${r#*:}; first=${r%%-*}; last=${r#*-}; [ -n \"$first\" ] && [ -n \"$last\" ]; "
         "losetup -f --show -o $((pe + first * ext)) --sizelimit $(((last - first + 1) * ext)) %s",
         g_getenv ("LABCTL_LVM_SYSTEM_DIR"), pv, pv, pv, vg, pv, vg, node_names[i], pv);
       g_autofree char *loop = in_host (script, &rc);
@@ -231,6 +249,11 @@ test_storage_and_lv (void)
 
 /* ---- the contract server, one per node, on the lab network's gateway -------- */
 
+static void
+quiet (void *data, virErrorPtr err)
+{
+}
+
 /* The model's power follows each node's domain (see the top). */
 static gpointer
 power_watch (gpointer data)
@@ -240,6 +263,8 @@ power_watch (gpointer data)
 
   if (conn == NULL)
     return NULL;
+  /* a node without a domain yet is not an error worth a line */
+  virConnSetErrorFunc (conn, NULL, quiet);
   while (!g_atomic_int_get (&watch_stop))
     {
       for (guint i = 0; i < N_NODES; i++)
@@ -278,7 +303,7 @@ test_server (void)
   g_autofree char *schema = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "pve", SCHEMA, NULL);
   g_autofree char *ns_path = g_strdup_printf ("/proc/%s/ns/net", libvirtd_pid);
   g_autofree char *gateway = g_strdup_printf ("%s.1", prefix);
-  g_autofree char *answers[N_NODES] = { NULL };
+  char *answers[N_NODES] = { NULL };
   LabPveServerNode nodes[N_NODES];
   const char *own[N_NODES + 1] = { "lv_pve1", "lv_pve2", "lv_pve3", NULL };
   int self_ns = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -305,6 +330,8 @@ test_server (void)
   g_assert_cmpint (setns (self_ns, CLONE_NEWNET), ==, 0);
   close (self_ns);
   close (lab_ns);
+  for (guint i = 0; i < N_NODES; i++)
+    g_free (answers[i]);
   g_assert_no_error (error);
   if (server == NULL)
     return;
@@ -320,16 +347,16 @@ test_server (void)
 static JsonObject *
 model_node (JsonNode *dump, const char *node)
 {
-  return json_object_get_object_member (json_object_get_object_member (json_node_get_object (dump), "nodes"), node);
+  return obj (obj (json_node_get_object (dump), "nodes"), node);
 }
 
 /* Where the model has guest ("qemu/100"), or NULL. */
 static char *
 guest_node (const char *id)
 {
-  g_autoptr(JsonNode) dump = lab_pve_server_dump (server);
-  JsonObject *guests = json_object_get_object_member (model_node (dump, "pve1"), "guests");
-  JsonObject *g = json_object_get_object_member (guests, id);
+  g_autoptr(JsonNode) dump = server != NULL ? lab_pve_server_dump (server) : NULL;
+  JsonObject *guests = dump != NULL ? obj (model_node (dump, "pve1"), "guests") : NULL;
+  JsonObject *g = guests != NULL ? obj (guests, id) : NULL;
 
   return g != NULL ? g_strdup (json_object_get_string_member (g, "node")) : NULL;
 }
@@ -443,17 +470,17 @@ test_up (void)
     }
   {
     JsonObject *o = model_node (dump, "pve1");
-    JsonObject *storage = json_object_get_object_member (o, "storage");
-    JsonObject *lvm = json_object_get_object_member (storage, "lab-lvm");
+    JsonObject *storage = obj (o, "storage");
+    JsonObject *lvm = obj (storage, "lab-lvm");
     JsonArray *templates = json_object_get_array_member (model_node (dump, "pve2"), "templates");
 
-    g_assert_nonnull (json_object_get_object_member (storage, "lab-iscsi"));
+    g_assert_nonnull (obj (storage, "lab-iscsi"));
     g_assert_nonnull (lvm);
     g_assert_cmpstr (lvm != NULL ? json_object_get_string_member (lvm, "vgname") : NULL, ==, vg);
     g_assert_cmpuint (json_array_get_length (templates), ==, 1);
     /* the VM's disk: the image labctl built, uploaded to pve1's lab-import
      * (content import) and imported onto the shared LVM at create */
-    g_assert_nonnull (json_object_get_object_member (storage, "lab-import"));
+    g_assert_nonnull (obj (storage, "lab-import"));
     templates = json_object_get_array_member (o, "templates");
     g_assert_cmpuint (json_array_get_length (templates), ==, 1);
     g_assert_cmpstr (json_array_get_length (templates) > 0 ? json_array_get_string_element (templates, 0) : NULL, ==,
@@ -492,37 +519,37 @@ test_migrate (void)
 }
 
 /* The VM's node (pve2 after the migration) powered off through libvirt;
- * the HA manager of the survivors recovers the VM; then the node is
- * started again, as a student would, and its API answers. */
+ * the HA manager of the survivors recovers the VM elsewhere; then labctl
+ * starts the node again (the lab's plan) and it rejoins. */
 static void
 test_failover (void)
 {
   int rc = -1;
+  gint changes = g_atomic_int_get (&power_changes);
   g_autofree char *out = run_labctl (&rc, "experiment", "failover", "--guest=lab-vm", "--timeout=120", NULL);
   g_autoptr(JsonNode) dump = NULL;
   g_autofree char *vm_node = NULL;
-  g_autofree char *started = NULL;
   g_autofree char *boots = NULL;
   JsonObject *ha;
 
   g_test_message ("experiment failover lab-vm: %s", out != NULL ? out : "");
   g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (server);
+  if (server == NULL)
+    return;
   g_assert_nonnull (out != NULL ? strstr (out, "Failover of guest lab-vm (Proxmox HA): poweroff of node pve2") : NULL);
+  g_assert_nonnull (out != NULL ? strstr (out, "watchdog") : NULL);
+  g_assert_nonnull (out != NULL ? strstr (out, "Node pve2 was started again and rejoined the cluster") : NULL);
+  /* the watcher saw pve2's domain go (virDomainDestroy) and come back */
+  g_assert_cmpint (g_atomic_int_get (&power_changes), >=, changes + 2);
   dump = lab_pve_server_dump (server);
-  g_assert_false (json_object_get_boolean_member (model_node (dump, "pve2"), "powered"));
+  g_assert_true (json_object_get_boolean_member (model_node (dump, "pve2"), "powered"));
   vm_node = guest_node ("qemu/100");
   g_assert_nonnull (vm_node);
   g_assert_cmpstr (vm_node, !=, "pve2");
-  ha = json_object_get_object_member (model_node (dump, "pve1"), "ha");
-  g_assert_cmpstr (json_object_get_string_member_with_default (ha, "vm:100", NULL), ==, "started");
-  {
-    g_autofree char *cmd = g_strdup_printf ("virsh -q -c '%s' domstate pve2", uri);
-    g_autofree char *state = stand_test_run (cmd, NULL, NULL);
-    g_assert_nonnull (state != NULL ? strstr (state, "shut off") : NULL);
-  }
-  started = run_labctl (&rc, "nodes", "start", NULL);
-  g_assert_cmpint (rc, ==, 0);
-  /* its fake system answers again (the boot count: its third boot) */
+  ha = obj (model_node (dump, "pve1"), "ha");
+  g_assert_cmpstr (ha != NULL ? json_object_get_string_member_with_default (ha, "vm:100", NULL) : NULL, ==, "started");
+  /* its fake system answers again: the third boot from its disk */
   for (guint i = 0; i < 120 && boots == NULL; i++)
     {
       boots = http_boots (node_address[1]);
@@ -569,13 +596,19 @@ test_down (void)
    * storage gone from the cluster; the host's storage kept */
   g_test_message ("labctl down --keep-storage: %s", out != NULL ? out : "");
   g_assert_cmpint (rc, ==, 0);
+  if (server == NULL)
+    {
+      g_test_fail ();
+      return;
+    }
   dump = lab_pve_server_dump (server);
   o = model_node (dump, "pve1");
-  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (o, "guests")), ==, 0);
-  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (o, "ha")), ==, 0);
-  g_assert_null (json_object_get_object_member (json_object_get_object_member (o, "storage"), "lab-lvm"));
-  g_assert_null (json_object_get_object_member (json_object_get_object_member (o, "storage"), "lab-iscsi"));
-  g_assert_null (json_object_get_object_member (json_object_get_object_member (o, "storage"), "lab-import"));
+  g_assert_nonnull (obj (o, "guests"));
+  g_assert_cmpuint (obj (o, "guests") != NULL ? json_object_get_size (obj (o, "guests")) : 1, ==, 0);
+  g_assert_cmpuint (obj (o, "ha") != NULL ? json_object_get_size (obj (o, "ha")) : 1, ==, 0);
+  g_assert_null (obj (obj (o, "storage"), "lab-lvm"));
+  g_assert_null (obj (obj (o, "storage"), "lab-iscsi"));
+  g_assert_null (obj (obj (o, "storage"), "lab-import"));
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "templates")), ==, 0);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (model_node (dump, "pve2"), "templates")), ==,
                     0);

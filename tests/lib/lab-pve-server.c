@@ -1558,6 +1558,19 @@ finish_upload (Node *n, Task *t)
                        GSIZE_TO_POINTER (json_object_get_int_member (t->args, "size")));
 }
 
+/* The upload's file name has the extension its content takes (FALSE:
+ * answered, a 400 and a violation). */
+static gboolean
+filename_fits (Req *r, const char *pattern, const char *message, const char *what)
+{
+  if (match_full (pattern, param (r, "filename")))
+    return TRUE;
+  param_error (r, "filename", "%s", message);
+  violation (r, "%s file name %s", what, param (r, "filename"));
+  fail (r, 400, "Parameter verification failed.");
+  return FALSE;
+}
+
 static void
 ep_upload (Req *r)
 {
@@ -1586,13 +1599,8 @@ ep_upload (Req *r)
           fail (r, 500, "storage '%s' does not support content type 'import' (paraphrased)", param (r, "storage"));
           return;
         }
-      if (!match_full ("[^/]+\\.(ova|qcow2|raw|vmdk)", filename))
-        {
-          param_error (r, "filename", "invalid filename or wrong extension");
-          violation (r, "import file name %s", filename);
-          fail (r, 400, "Parameter verification failed.");
-          return;
-        }
+      if (!filename_fits (r, "[^/]+\\.(ova|qcow2|raw|vmdk)", "invalid filename or wrong extension", "import"))
+        return;
       /* labctl's contract: a raw disk a BIOS boots (a boot sector) */
       if (!g_str_has_suffix (filename, ".raw") || size < 512 || size % 512 != 0 || data[510] != 0x55
           || data[511] != 0xaa)
@@ -1607,13 +1615,8 @@ ep_upload (Req *r)
                 param (r, "content"));
           return;
         }
-      if (!match_full ("[^/]+\\.tar\\.(gz|xz|zst)", filename))
-        {
-          param_error (r, "filename", "wrong file extension");
-          violation (r, "template file name %s", filename);
-          fail (r, 400, "Parameter verification failed.");
-          return;
-        }
+      if (!filename_fits (r, "[^/]+\\.tar\\.(gz|xz|zst)", "wrong file extension", "template"))
+        return;
       if (!tar_gz_has (r->file, "sbin/init"))
         violation (r, "the template %s is no gzip'ed tar with sbin/init", filename);
       volid = g_strdup_printf ("local:vztmpl/%s", filename);

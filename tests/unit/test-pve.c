@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* unshare */
 #include "config.h"
 
+#include <crypt.h>
 #include <libsoup/soup.h>
 #include <sched.h>
 #include <string.h>
@@ -1144,10 +1145,68 @@ test_import_refusals (void)
   g_clear_error (&error);
   r4 = lab_pve_client_upload (c, "/nodes/pve1/storage/lab-import/upload", params, "x.raw", not_a_disk, &error);
   g_assert_no_error (error);
+  /* an extension import does not take: Proxmox's 400 on filename */
+  {
+    g_autoptr(JsonNode) r5 = lab_pve_client_upload (c, "/nodes/pve1/storage/lab-import/upload", params, "x.img",
+                                                    not_a_disk, &error);
+    g_assert_null (r5);
+    g_assert_nonnull (error != NULL ? strstr (error->message, "400") : NULL);
+    g_clear_error (&error);
+  }
   v = lab_pve_server_get_violations (f.server);
-  g_assert_cmpuint (v->len, ==, 1);
+  g_assert_cmpuint (v->len, ==, 2);
   g_assert_nonnull (strstr (v->pdata[0], "the image x.raw is no raw disk with a boot sector"));
+  g_assert_nonnull (strstr (v->pdata[1], "import file name x.img"));
   fixture_teardown (&f);
+}
+
+/* A node whose root password is the one its answer file's hash was made
+ * from (the e2e test's nodes): checked at each login, as PAM would. */
+static void
+test_answer_password (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *schema = schema_path ("9.1.3");
+  g_autofree char *dir = g_dir_make_tmp ("labctl-pve-answer-XXXXXX", &error);
+  g_autofree char *answer = g_build_filename (dir, "answer.toml", NULL);
+  g_autofree char *text = NULL;
+  struct crypt_data data = { 0 };
+  const char *hash = crypt_r ("s3cret", "$6$labctltest$", &data);
+  LabPveServerNode node = { "pve1", "192.168.150.11", NULL, NULL, 0, answer };
+  g_autoptr(LabPveServer) server = NULL;
+  const char *tries[] = { "s3cret", "wrong", NULL };
+
+  g_assert_nonnull (hash);
+  text = g_strdup_printf ("[global]\nkeyboard = \"en-us\"\nroot-password-hashed = \"%s\"\n", hash);
+  g_assert_true (g_file_set_contents (answer, text, -1, &error));
+  server = lab_pve_server_new (schema, &node, 1, "iqn.2026-01.labctl.lab:course", "192.168.150.1", "vg_iscsi", NULL,
+                               &error);
+  g_assert_no_error (error);
+  for (guint i = 0; tries[i] != NULL; i++)
+    {
+      g_autofree char *url = lab_pve_server_get_url (server, "pve1");
+      g_autofree char *pin = lab_pve_server_get_fingerprint (server, "pve1");
+      g_autoptr(LabPveClient) c = lab_pve_client_new ("pve1", url, pin, &error);
+      g_autoptr(JsonNode) v = NULL;
+
+      g_assert_no_error (error);
+      lab_pve_client_set_password (c, tries[i]);
+      v = lab_pve_client_call (c, "GET", "/version", NULL, &error);
+      if (i == 0)
+        {
+          g_assert_no_error (error);
+          g_assert_nonnull (v);
+        }
+      else
+        {
+          g_assert_null (v);
+          g_assert_nonnull (error);
+          g_assert_nonnull (strstr (error->message, "authentication failure"));
+          g_clear_error (&error);
+        }
+    }
+  g_assert_cmpuint (lab_pve_server_count_logins (server), ==, 1);
+  lab_test_remove_tree (dir);
 }
 
 /* The container takes the first guest address no recipe guest has. */
@@ -1257,6 +1316,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/describe", test_describe);
   g_test_add_func ("/pve/vm-image", test_vm_image);
   g_test_add_func ("/pve/server/import-refusals", test_import_refusals);
+  g_test_add_func ("/pve/server/answer-password", test_answer_password);
   g_test_add_func ("/pve/describe/container-address", test_container_address);
   g_test_add_data_func ("/pve/schema/trimmed/8.4", "8.4", test_trimmed_schema);
   g_test_add_data_func ("/pve/schema/trimmed/9.1.3", "9.1.3", test_trimmed_schema);

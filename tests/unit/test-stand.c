@@ -97,6 +97,9 @@ test_phases (void)
     { "storage.", LAB_PHASE_STORAGE }, { "nodes.install", LAB_PHASE_INSTALL },
     { "nodes.configure:", LAB_PHASE_CONFIGURE }, { "nodes.", LAB_PHASE_NODES }, { "guests.", LAB_PHASE_GUESTS },
     { "stand.ready", LAB_PHASE_READY },
+    /* the proxmox row's steps through the Proxmox API */
+    { "pve.api:", LAB_PHASE_CONFIGURE }, { "pve.cluster.", LAB_PHASE_CLUSTER }, { "pve.storage.", LAB_PHASE_CLUSTER },
+    { "pve.template", LAB_PHASE_GUESTS }, { "pve.image", LAB_PHASE_GUESTS }, { "pve.guest.", LAB_PHASE_GUESTS },
   };
   static const char * const recipes[] = { "tests/data/e2e.lab", "recipes/kvm-3node.lab", "recipes/proxmox-3node.lab" };
 
