@@ -28,7 +28,6 @@ lab_virt_domain_spec_free (LabVirtDomainSpec *s)
   g_free (s->arch);
   g_free (s->machine);
   g_free (s->cpu_mode);
-  g_free (s->cpu_model);
   g_free (s->cache_mode);
   g_free (s->disk_path);
   g_free (s->disk_format);
@@ -249,14 +248,6 @@ lab_virt_domain_xml (const LabVirtDomainSpec *s)
       lab_xml_writer_start_attrs (w, "cpu", "mode", s->cpu_mode, NULL);
       if (s->cache_mode != NULL)
         lab_xml_writer_empty (w, "cache", "mode", s->cache_mode, NULL);
-      lab_xml_writer_end (w);
-    }
-  else if (s->cpu_model != NULL)
-    {
-      lab_xml_writer_start_attrs (w, "cpu", "mode", "custom", "match", "exact", NULL);
-      lab_xml_writer_start_attrs (w, "model", "fallback", "forbid", NULL);
-      lab_xml_writer_text (w, s->cpu_model);
-      lab_xml_writer_end (w);
       lab_xml_writer_end (w);
     }
 
@@ -642,8 +633,6 @@ lab_virt_domain_describe (const LabVirtDomainSpec *s, const char *uri, const cha
     add_arg (line, "--cpu=%s,cache.mode=%s", s->cpu_mode, s->cache_mode);
   else if (s->cpu_mode != NULL)
     add_arg (line, "--cpu=%s", s->cpu_mode);
-  else if (s->cpu_model != NULL)
-    add_arg (line, "--cpu=%s,match=exact", s->cpu_model);
   add_arg (line, "--memory=%" G_GUINT64_FORMAT, s->memory_mib);
   if (s->os_id != NULL)
     add_arg (line, "--osinfo=id=%s", s->os_id);

@@ -32,7 +32,6 @@ typedef struct {
   guint    vcpus;
   guint64  memory_mib;
   char    *cpu_mode;       /* "host-passthrough", "host-model", "maximum" or NULL */
-  char    *cpu_model;      /* with cpu_mode NULL: a named model ("qemu64"), matched exactly, no fallback */
   char    *cache_mode;     /* "passthrough", "emulate", "disable" or NULL */
   char    *disk_path;      /* block device (/dev/vg/lv) or image file; NULL: no disk */
   guint64  disk_offset;    /* a slice of disk_path (an LV's extents on the LUN): bytes in, */

@@ -33,19 +33,6 @@ kvm_node_spec (LabContext *ctx, const LabNode *node, LabVirtDomainSpec *spec, gb
   spec->initrd = lab_kvm_image_file ("initrd.img");
   g_free (spec->cmdline);
   spec->cmdline = lab_kvm_kernel_cmdline (g_strcmp0 (spec->domain_type, "kvm") != 0);
-  if (g_strcmp0 (spec->domain_type, "kvm") != 0)
-    {
-      /* under TCG (the host check's finding) a node gets QEMU's own
-       * default model, not "maximum": TCG's newest emulation (AVX, AVX2,
-       * 5-level paging in QEMU 7.2) is what the node's QEMU, running the
-       * guests, would use for its own code, and the nested e2e test saw
-       * every live-migrated guest stop answering on "maximum" nodes; see
-       * HACKING.md, "Guests on kvm nodes" */
-      g_clear_pointer (&spec->cpu_mode, g_free);
-      g_clear_pointer (&spec->cache_mode, g_free);
-      g_free (spec->cpu_model);
-      spec->cpu_model = g_strdup (LAB_KVM_TCG_NODE_CPU);
-    }
   g_clear_pointer (&spec->cdrom_path, g_free);
   g_clear_pointer (&spec->graphics, g_free);
   g_clear_pointer (&spec->video_model, g_free);

@@ -227,12 +227,10 @@ lab_kvm_kernel_cmdline (gboolean tcg)
    * usable KVM, the host check's finding) a node boots 10-50 times slower,
    * slower still on a loaded host: systemd's start and device timeouts
    * (90 s) and the services' watchdogs (3 min) would fail journald, udev
-   * and networkd, so they are lifted there. And no speculative-execution
-   * mitigations there: an emulated CPU does not speculate, the guest's
-   * retpolines and barriers only cost emulated instructions. */
+   * and networkd, so they are lifted there. */
   return g_strdup_printf ("root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0 quiet%s",
                           tcg ? " systemd.service_watchdogs=0 systemd.default_timeout_start_sec=900"
-                                " systemd.default_device_timeout_sec=900 mitigations=off"
+                                " systemd.default_device_timeout_sec=900"
                               : "");
 }
 

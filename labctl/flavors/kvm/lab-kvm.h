@@ -68,8 +68,6 @@ char      **lab_kvm_mmdebstrap_argv    (const char *dir,
 /* The node's kernel command line; tcg: the nodes run under TCG (longer
  * systemd timeouts, no service watchdogs). */
 char       *lab_kvm_kernel_cmdline     (gboolean    tcg);
-/* The CPU model of a node under TCG (lab-kvm-flavor.c). */
-#define LAB_KVM_TCG_NODE_CPU "qemu64"
 
 /* ---- per-node identity (lab-kvm-disk.c) --------------------------------- */
 
