@@ -16,7 +16,7 @@
  * everything, and nothing of the lab is left.
  *
  * No `virsh reboot` of a node here: it passed once (node.startup
- * automatic logs the node in again) and costs 4.5 min of a TCG node's
+ * automatic logs the node in again) and costs 3.6 min of a TCG node's
  * boot; the test's budget is 15 min.
  *
  * Two nodes, not the shipped three: everything the course does between
