@@ -319,8 +319,18 @@ disk_undo (LabContext *ctx, gpointer data, GError **error)
 {
   LabNode *node = data;
   g_autofree char *prefix = g_strdup_printf ("kvm.node.%s.disk_", node->name);
+  g_autofree char *log = lab_kvm_console_log (ctx, node);
+  g_autofree char *node_dir = g_path_get_dirname (log);
+  g_autofree char *nodes_dir = g_path_get_dirname (node_dir);
 
-  /* the data goes with the LV (storage.lv) */
+  /* the data goes with the LV (storage.lv); the directory this step made
+   * goes here, with the serial log libvirt wrote into it (the node's
+   * domain is gone by now: nodes.define is undone first), and
+   * <state dir>/nodes when this was its last node; `down` leaves nothing
+   * in the state dir that it does not know */
+  g_unlink (log);
+  g_rmdir (node_dir);
+  g_rmdir (nodes_dir);
   lab_state_remove_prefix (ctx->state, prefix);
   return TRUE;
 }
