@@ -97,6 +97,12 @@ lab_iscsi_argv_logout (const char *iqn, const char *portal)
 }
 
 char **
+lab_iscsi_argv_new_node (const char *iqn, const char *portal)
+{
+  return lab_strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "-o", "new", NULL);
+}
+
+char **
 lab_iscsi_argv_delete_node (const char *iqn, const char *portal)
 {
   return lab_strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "-o", "delete", NULL);
@@ -227,7 +233,7 @@ iscsiadm_run (LabRunner *runner, char **argv, GError **error)
 }
 
 gboolean
-lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal,
+lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal, const char *initiator_name,
                  const char *chap_user, const char *chap_password, GError **error)
 {
   g_auto(GStrv) disc = lab_iscsi_argv_discovery (portal);
@@ -238,7 +244,18 @@ lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal,
     return FALSE;
   if (logged_in)
     return TRUE;
-  if (!iscsiadm_run (runner, disc, error))
+  if (initiator_name != NULL)
+    {
+      /* no discovery: tgtd offers a target only to an initiator its ACL
+       * admits, and discovery would ask with the host's own name; the node
+       * record is made by hand, then given the name the ACL lists */
+      g_auto(GStrv) mk = lab_iscsi_argv_new_node (iqn, portal);
+      g_auto(GStrv) a = lab_iscsi_argv_update_node (iqn, portal, "iface.initiatorname", initiator_name);
+
+      if (!iscsiadm_run (runner, mk, error) || !iscsiadm_run (runner, a, error))
+        return FALSE;
+    }
+  else if (!iscsiadm_run (runner, disc, error))
     return FALSE;
   if (chap_user != NULL)
     {
@@ -251,7 +268,19 @@ lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal,
           || !iscsiadm_run (runner, a3, error))
         return FALSE;
     }
-  return iscsiadm_run (runner, login, error);
+  if (!iscsiadm_run (runner, login, error))
+    {
+      /* the record made by hand goes with a failed login (a host without
+       * the kernel initiator falls back to FUSE and leaves nothing) */
+      g_auto(GStrv) del = lab_iscsi_argv_delete_node (iqn, portal);
+      int status = 0;
+
+      if (initiator_name != NULL)
+        lab_runner_run_full (runner, (const char * const *) del, LAB_RUN_DEFAULT, NULL, 30000,
+                             &status, NULL, NULL, NULL, NULL);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -303,7 +332,7 @@ lab_iscsi_wait_device (const char *path, guint timeout_ms, GCancellable *cancell
 
 char **
 lab_iscsi_argv_fuse_export (const char *address, guint16 port, const char *iqn, guint lun,
-                            const char *mountpoint, const char *pidfile,
+                            const char *initiator_name, const char *mountpoint, const char *pidfile,
                             const char *chap_user, const char *secret_file)
 {
   GPtrArray *a = g_ptr_array_new ();
@@ -318,6 +347,8 @@ lab_iscsi_argv_fuse_export (const char *address, guint16 port, const char *iqn, 
     }
   g_string_append_printf (bd, "driver=iscsi,node-name=lun%u,transport=tcp,portal=%s,target=%s,lun=%u",
                           lun, portal, iqn, lun);
+  if (initiator_name != NULL)
+    g_string_append_printf (bd, ",initiator-name=%s", initiator_name);
   if (chap_user != NULL && secret_file != NULL)
     g_string_append_printf (bd, ",user=%s,password-secret=chap0", chap_user);
   g_ptr_array_add (a, g_strdup ("--blockdev"));
@@ -399,11 +430,11 @@ loop_backing_file (const char *loop_device)
 
 gboolean
 lab_iscsi_fuse_attach (LabRunner *runner, const char *address, guint16 port, const char *iqn,
-                       const char *mountpoint, const char *chap_user, const char *secret_file,
+                       const char *initiator_name, const char *mountpoint, const char *chap_user, const char *secret_file,
                        const char *log_file, GPid *out_pid, char **out_loop_device, GError **error)
 {
   g_autofree char *pidfile = g_strdup_printf ("%s.pid", mountpoint);
-  g_auto(GStrv) argv = lab_iscsi_argv_fuse_export (address, port, iqn, 1, mountpoint, pidfile,
+  g_auto(GStrv) argv = lab_iscsi_argv_fuse_export (address, port, iqn, 1, initiator_name, mountpoint, pidfile,
                                                    chap_user, secret_file);
   g_auto(GStrv) losetup = lab_iscsi_argv_losetup_attach (mountpoint);
   g_autofree char *out = NULL;

@@ -48,6 +48,7 @@ char        *lab_iscsi_by_path_name       (const char *address,
 char       **lab_iscsi_argv_discovery     (const char *portal);
 char       **lab_iscsi_argv_login         (const char *iqn, const char *portal);
 char       **lab_iscsi_argv_logout        (const char *iqn, const char *portal);
+char       **lab_iscsi_argv_new_node      (const char *iqn, const char *portal);
 char       **lab_iscsi_argv_delete_node   (const char *iqn, const char *portal);
 char       **lab_iscsi_argv_update_node   (const char *iqn, const char *portal,
                                            const char *name, const char *value);
@@ -72,11 +73,16 @@ gboolean     lab_iscsi_has_session        (LabRunner  *runner,
 gboolean     lab_iscsi_is_driver_missing  (int         exit_status,
                                            const char *stderr_text);
 
-/* Discovery + (CHAP settings) + login. On a missing kernel driver returns
+/* Discovery + (CHAP settings) + login. initiator_name: the name this
+ * session logs in with (the node record's iface.initiatorname; the record
+ * is then made with -o new instead of discovery, which would ask with the
+ * host's own name and be offered nothing by a name ACL), NULL: the
+ * initiator's own (/etc/iscsi/initiatorname.iscsi). On a missing kernel driver returns
  * FALSE with LAB_ERROR_UNSUPPORTED (so AUTO can fall back). */
 gboolean     lab_iscsi_login              (LabRunner  *runner,
                                            const char *iqn,
                                            const char *portal,
+                                           const char *initiator_name, /* NULL: the initiator's own */
                                            const char *chap_user,      /* NULL: no CHAP */
                                            const char *chap_password,
                                            GError    **error);
@@ -95,11 +101,14 @@ gboolean     lab_iscsi_wait_device        (const char   *path,
 /* ---- fuse attach ---------------------------------------------------- */
 
 /* qemu-storage-daemon argv exporting the LUN on mountpoint (an existing
- * regular file). secret_file: a 0600 file holding the CHAP password, or NULL. */
+ * regular file). secret_file: a 0600 file holding the CHAP password, or NULL.
+ * initiator_name: the name libiscsi logs in with; NULL: QEMU's default
+ * ("iqn.2008-11.org.linux-kvm", the same on every host). */
 char       **lab_iscsi_argv_fuse_export   (const char *address,
                                            guint16     port,
                                            const char *iqn,
                                            guint       lun,
+                                           const char *initiator_name,
                                            const char *mountpoint,
                                            const char *pidfile,
                                            const char *chap_user,
@@ -112,6 +121,7 @@ gboolean     lab_iscsi_fuse_attach        (LabRunner   *runner,
                                            const char  *address,
                                            guint16      port,
                                            const char  *iqn,
+                                           const char  *initiator_name,
                                            const char  *mountpoint,
                                            const char  *chap_user,
                                            const char  *secret_file,

@@ -94,7 +94,7 @@ attach_fuse (LabContext *ctx, Storage *s, GError **error)
   lab_state_set_string (ctx->state, K_FUSE_MOUNT, mp);
   if (!lab_state_save (ctx->state, error))
     return FALSE;
-  ok = lab_iscsi_fuse_attach (ctx->runner, s->portal_address, s->portal_port, s->iqn, mp,
+  ok = lab_iscsi_fuse_attach (ctx->runner, s->portal_address, s->portal_port, s->iqn, s->host_initiator, mp,
                               user, secret_file, log, &pid, &loop, error);
   if (pid > 0)
     lab_state_set_int (ctx->state, K_FUSE_PID, pid);
@@ -117,7 +117,7 @@ attach_iscsiadm (LabContext *ctx, Storage *s, GError **error)
   /* on disk before the login: a killed run's session is logged out by down */
   if (!lab_state_save (ctx->state, error))
     return FALSE;
-  if (!lab_iscsi_login (ctx->runner, s->iqn, s->portal, user, secret, error))
+  if (!lab_iscsi_login (ctx->runner, s->iqn, s->portal, s->host_initiator, user, secret, error))
     return FALSE;
   if (storage_is_real (ctx))
     {
@@ -294,7 +294,8 @@ attach_describe (LabContext *ctx, gpointer data, gboolean down)
       g_autofree char *losetup = NULL;
       g_auto(GStrv) la = lab_iscsi_argv_losetup_attach (mp);
 
-      storage_add_line (l, ctx, lab_iscsi_argv_fuse_export (s->portal_address, s->portal_port, s->iqn, 1, mp,
+      storage_add_line (l, ctx, lab_iscsi_argv_fuse_export (s->portal_address, s->portal_port, s->iqn, 1,
+                                                            s->host_initiator, mp,
                                                             pidfile, s->chap ? "labctl" : NULL,
                                                             s->chap ? "chap.secret" : NULL));
       losetup = lab_runner_format_argv (ctx->runner, (const char * const *) la);
@@ -307,7 +308,15 @@ attach_describe (LabContext *ctx, gpointer data, gboolean down)
     }
   else
     {
-      storage_add_line (l, ctx, lab_iscsi_argv_discovery (s->portal));
+      if (s->host_initiator != NULL)
+        {
+          /* the target admits by name: discovery would ask with the host's own */
+          storage_add_line (l, ctx, lab_iscsi_argv_new_node (s->iqn, s->portal));
+          storage_add_line (l, ctx, lab_iscsi_argv_update_node (s->iqn, s->portal, "iface.initiatorname",
+                                                                s->host_initiator));
+        }
+      else
+        storage_add_line (l, ctx, lab_iscsi_argv_discovery (s->portal));
       if (s->chap)
         {
           g_autofree char *user = storage_chap_user (s);
