@@ -453,36 +453,37 @@ lab_tgt_argv_delete_lun (guint16 cp, guint tid, guint lun)
                       "--tid", UINT_STR (t, tid), "--lun", UINT_STR (l, lun), NULL);
 }
 
+/* --op bind|unbind of one ACL entry: -I an address, --initiator-name a name */
+static char **
+acl_argv (guint16 cp, const char *op, guint tid, const char *flag, const char *value)
+{
+  char t[16];
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", op, "--mode", "target",
+                      "--tid", UINT_STR (t, tid), flag, value, NULL);
+}
+
 char **
 lab_tgt_argv_bind (guint16 cp, guint tid, const char *address)
 {
-  char t[16];
-  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "bind", "--mode", "target",
-                      "--tid", UINT_STR (t, tid), "-I", address, NULL);
+  return acl_argv (cp, "bind", tid, "-I", address);
 }
 
 char **
 lab_tgt_argv_unbind (guint16 cp, guint tid, const char *address)
 {
-  char t[16];
-  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "unbind", "--mode", "target",
-                      "--tid", UINT_STR (t, tid), "-I", address, NULL);
+  return acl_argv (cp, "unbind", tid, "-I", address);
 }
 
 char **
 lab_tgt_argv_bind_name (guint16 cp, guint tid, const char *name)
 {
-  char t[16];
-  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "bind", "--mode", "target",
-                      "--tid", UINT_STR (t, tid), "--initiator-name", name, NULL);
+  return acl_argv (cp, "bind", tid, "--initiator-name", name);
 }
 
 char **
 lab_tgt_argv_unbind_name (guint16 cp, guint tid, const char *name)
 {
-  char t[16];
-  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "unbind", "--mode", "target",
-                      "--tid", UINT_STR (t, tid), "--initiator-name", name, NULL);
+  return acl_argv (cp, "unbind", tid, "--initiator-name", name);
 }
 
 char **
