@@ -555,6 +555,9 @@ test_lvm (void)
     g_assert_true (json_object_get_boolean_member (lvm, "vg_exists"));
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (lvm, "lvs")), ==, 2);
     g_assert_nonnull (strstr (text, "lv_node2, 256.0"));
+    /* the ACL by name, and this host's session under the name it lists */
+    g_assert_nonnull (strstr (text, node1));
+    g_assert_nonnull (strstr (text, ":host.labctl@127.0.0.1"));
   }
 
   /* second up: nothing changes */
