@@ -96,10 +96,36 @@ lab_iscsi_argv_logout (const char *iqn, const char *portal)
   return lab_strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "--logout", NULL);
 }
 
-char **
-lab_iscsi_argv_new_node (const char *iqn, const char *portal)
+char *
+lab_iscsi_iface_name (const char *iqn)
 {
-  return lab_strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "-o", "new", NULL);
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, iqn, -1);
+
+  return g_strdup_printf ("labctl-%.12s", sum);
+}
+
+char **
+lab_iscsi_argv_iface_new (const char *iface)
+{
+  return lab_strv_new ("iscsiadm", "-m", "iface", "-I", iface, "-o", "new", NULL);
+}
+
+char **
+lab_iscsi_argv_iface_update (const char *iface, const char *name, const char *value)
+{
+  return lab_strv_new ("iscsiadm", "-m", "iface", "-I", iface, "-o", "update", "-n", name, "-v", value, NULL);
+}
+
+char **
+lab_iscsi_argv_iface_delete (const char *iface)
+{
+  return lab_strv_new ("iscsiadm", "-m", "iface", "-I", iface, "-o", "delete", NULL);
+}
+
+char **
+lab_iscsi_argv_discovery_iface (const char *portal, const char *iface)
+{
+  return lab_strv_new ("iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", portal, "-I", iface, NULL);
 }
 
 char **
@@ -167,7 +193,9 @@ lab_iscsi_is_driver_missing (int exit_status, const char *stderr_text)
 {
   /* ISCSI_ERR_TRANS_NOT_FOUND = 12 */
   return exit_status == 12
-         || (stderr_text != NULL && strstr (stderr_text, "iSCSI driver not found") != NULL);
+         || (stderr_text != NULL && strstr (stderr_text, "iSCSI driver not found") != NULL)
+         /* iface mode without the kernel's iSCSI transport classes */
+         || (stderr_text != NULL && strstr (stderr_text, "Could not scan /sys/class/iscsi_transport") != NULL);
 }
 
 gboolean
@@ -232,6 +260,18 @@ iscsiadm_run (LabRunner *runner, char **argv, GError **error)
   return FALSE;
 }
 
+/* Removes labctl's iface of the target; "not found" is fine. */
+static void
+iface_delete (LabRunner *runner, const char *iqn)
+{
+  g_autofree char *iface = lab_iscsi_iface_name (iqn);
+  g_auto(GStrv) del = lab_iscsi_argv_iface_delete (iface);
+  int status = 0;
+
+  lab_runner_run_full (runner, (const char * const *) del, LAB_RUN_DEFAULT, NULL, 30000,
+                       &status, NULL, NULL, NULL, NULL);
+}
+
 gboolean
 lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal, const char *initiator_name,
                  const char *chap_user, const char *chap_password, GError **error)
@@ -246,14 +286,24 @@ lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal, const c
     return TRUE;
   if (initiator_name != NULL)
     {
-      /* no discovery: tgtd offers a target only to an initiator its ACL
-       * admits, and discovery would ask with the host's own name; the node
-       * record is made by hand, then given the name the ACL lists */
-      g_auto(GStrv) mk = lab_iscsi_argv_new_node (iqn, portal);
-      g_auto(GStrv) a = lab_iscsi_argv_update_node (iqn, portal, "iface.initiatorname", initiator_name);
+      /* the name goes in an iface of labctl's (iscsiadm refuses it on a
+       * node record: "Use iface mode"); discovery through that iface asks
+       * with it, and a name ACL offers the target to it only */
+      g_autofree char *iface = lab_iscsi_iface_name (iqn);
+      g_auto(GStrv) mk = lab_iscsi_argv_iface_new (iface);
+      g_auto(GStrv) set = lab_iscsi_argv_iface_update (iface, "iface.initiatorname", initiator_name);
+      g_auto(GStrv) d = lab_iscsi_argv_discovery_iface (portal, iface);
+      int st = 0;
 
-      if (!iscsiadm_run (runner, mk, error) || !iscsiadm_run (runner, a, error))
+      /* "already exists" from an earlier run is fine: the update follows */
+      if (!lab_runner_run_full (runner, (const char * const *) mk, LAB_RUN_DEFAULT, NULL, 30000,
+                                &st, NULL, NULL, NULL, error))
         return FALSE;
+      if (!iscsiadm_run (runner, set, error) || !iscsiadm_run (runner, d, error))
+        {
+          iface_delete (runner, iqn);
+          return FALSE;
+        }
     }
   else if (!iscsiadm_run (runner, disc, error))
     return FALSE;
@@ -270,21 +320,17 @@ lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal, const c
     }
   if (!iscsiadm_run (runner, login, error))
     {
-      /* the record made by hand goes with a failed login (a host without
-       * the kernel initiator falls back to FUSE and leaves nothing) */
-      g_auto(GStrv) del = lab_iscsi_argv_delete_node (iqn, portal);
-      int status = 0;
-
+      /* labctl's iface goes with a failed login */
       if (initiator_name != NULL)
-        lab_runner_run_full (runner, (const char * const *) del, LAB_RUN_DEFAULT, NULL, 30000,
-                             &status, NULL, NULL, NULL, NULL);
+        iface_delete (runner, iqn);
       return FALSE;
     }
   return TRUE;
 }
 
 gboolean
-lab_iscsi_logout (LabRunner *runner, const char *iqn, const char *portal, GError **error)
+lab_iscsi_logout (LabRunner *runner, const char *iqn, const char *portal, gboolean own_iface,
+                  GError **error)
 {
   g_auto(GStrv) logout = lab_iscsi_argv_logout (iqn, portal);
   g_auto(GStrv) del = lab_iscsi_argv_delete_node (iqn, portal);
@@ -299,6 +345,8 @@ lab_iscsi_logout (LabRunner *runner, const char *iqn, const char *portal, GError
   if (!lab_runner_run_full (runner, (const char * const *) del, LAB_RUN_DEFAULT, NULL, 30000,
                             &status, NULL, NULL, NULL, error))
     return FALSE;
+  if (own_iface)
+    iface_delete (runner, iqn);
   return TRUE;
 }
 

@@ -48,7 +48,13 @@ char        *lab_iscsi_by_path_name       (const char *address,
 char       **lab_iscsi_argv_discovery     (const char *portal);
 char       **lab_iscsi_argv_login         (const char *iqn, const char *portal);
 char       **lab_iscsi_argv_logout        (const char *iqn, const char *portal);
-char       **lab_iscsi_argv_new_node      (const char *iqn, const char *portal);
+/* labctl's iface for a target, which carries the initiator name the
+ * host logs in with: "labctl-" + 12 hex digits of the target IQN's hash. */
+char        *lab_iscsi_iface_name         (const char *iqn);
+char       **lab_iscsi_argv_iface_new     (const char *iface);
+char       **lab_iscsi_argv_iface_update  (const char *iface, const char *name, const char *value);
+char       **lab_iscsi_argv_iface_delete  (const char *iface);
+char       **lab_iscsi_argv_discovery_iface (const char *portal, const char *iface);
 char       **lab_iscsi_argv_delete_node   (const char *iqn, const char *portal);
 char       **lab_iscsi_argv_update_node   (const char *iqn, const char *portal,
                                            const char *name, const char *value);
@@ -74,10 +80,10 @@ gboolean     lab_iscsi_is_driver_missing  (int         exit_status,
                                            const char *stderr_text);
 
 /* Discovery + (CHAP settings) + login. initiator_name: the name this
- * session logs in with (the node record's iface.initiatorname; the record
- * is then made with -o new instead of discovery, which would ask with the
- * host's own name and be offered nothing by a name ACL), NULL: the
- * initiator's own (/etc/iscsi/initiatorname.iscsi). On a missing kernel driver returns
+ * session logs in with, set in labctl's iface of the target
+ * (lab_iscsi_iface_name(); iscsiadm refuses it on a node record) and
+ * discovery made through it (a name ACL offers the target only to a
+ * listed name); NULL: the initiator's own (/etc/iscsi/initiatorname.iscsi). On a missing kernel driver returns
  * FALSE with LAB_ERROR_UNSUPPORTED (so AUTO can fall back). */
 gboolean     lab_iscsi_login              (LabRunner  *runner,
                                            const char *iqn,
@@ -86,10 +92,12 @@ gboolean     lab_iscsi_login              (LabRunner  *runner,
                                            const char *chap_user,      /* NULL: no CHAP */
                                            const char *chap_password,
                                            GError    **error);
-/* Logout (if logged in) and delete the node record; no-op when absent. */
+/* Logout (if logged in) and delete the node record (and, own_iface,
+ * labctl's iface of the target); no-op when absent. */
 gboolean     lab_iscsi_logout             (LabRunner  *runner,
                                            const char *iqn,
                                            const char *portal,
+                                           gboolean    own_iface,
                                            GError    **error);
 
 /* Waits until path exists (and is a block device). LAB_ERROR_TIMEOUT. */

@@ -157,7 +157,7 @@ attach_apply (LabContext *ctx, gpointer data, GError **error)
       {
         /* the discovery record it may have left */
         g_autoptr(GError) ignored = NULL;
-        lab_iscsi_logout (ctx->runner, s->iqn, s->portal, &ignored);
+        lab_iscsi_logout (ctx->runner, s->iqn, s->portal, s->host_initiator != NULL, &ignored);
       }
       lab_state_remove (ctx->state, K_ATTACH_PORTAL);
       if (!attach_fuse (ctx, s, error))
@@ -194,7 +194,8 @@ attach_undo (LabContext *ctx, gpointer data, GError **error)
   else if (g_strcmp0 (method, "iscsiadm") == 0)
     {
       const char *portal = lab_state_get_string (ctx->state, K_ATTACH_PORTAL);
-      if (!lab_iscsi_logout (ctx->runner, s->iqn, portal != NULL ? portal : s->portal, error))
+      if (!lab_iscsi_logout (ctx->runner, s->iqn, portal != NULL ? portal : s->portal,
+                             s->host_initiator != NULL, error))
         return FALSE;
     }
   lab_state_remove_prefix (ctx->state, "storage.attach.");
@@ -305,15 +306,22 @@ attach_describe (LabContext *ctx, gpointer data, gboolean down)
     {
       storage_add_line (l, ctx, lab_iscsi_argv_logout (s->iqn, s->portal));
       storage_add_line (l, ctx, lab_iscsi_argv_delete_node (s->iqn, s->portal));
+      if (s->host_initiator != NULL)
+        {
+          g_autofree char *iface = lab_iscsi_iface_name (s->iqn);
+          storage_add_line (l, ctx, lab_iscsi_argv_iface_delete (iface));
+        }
     }
   else
     {
       if (s->host_initiator != NULL)
         {
-          /* the target admits by name: discovery would ask with the host's own */
-          storage_add_line (l, ctx, lab_iscsi_argv_new_node (s->iqn, s->portal));
-          storage_add_line (l, ctx, lab_iscsi_argv_update_node (s->iqn, s->portal, "iface.initiatorname",
-                                                                s->host_initiator));
+          /* the target admits by name: the host's name in labctl's iface */
+          g_autofree char *iface = lab_iscsi_iface_name (s->iqn);
+
+          storage_add_line (l, ctx, lab_iscsi_argv_iface_new (iface));
+          storage_add_line (l, ctx, lab_iscsi_argv_iface_update (iface, "iface.initiatorname", s->host_initiator));
+          storage_add_line (l, ctx, lab_iscsi_argv_discovery_iface (s->portal, iface));
         }
       else
         storage_add_line (l, ctx, lab_iscsi_argv_discovery (s->portal));

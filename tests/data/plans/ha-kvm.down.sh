@@ -63,6 +63,7 @@ pvremove --devices /dev/disk/by-path/ip-192.168.152.1:3260-iscsi-iqn.2026-01.lab
 # 35. Undo 'Attach the iSCSI disk on this host'
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvmha -p 192.168.152.1:3260 --logout
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvmha -p 192.168.152.1:3260 -o delete
+iscsiadm -m iface -I labctl-b995888ee555 -o delete
 # 36. Undo 'Admit only the lab's own initiators to the target'
 tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvmha:node1
 tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvmha:node2

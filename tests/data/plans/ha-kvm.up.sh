@@ -41,8 +41,9 @@ tgtadm --lld iscsi --op bind --mode target --tid 1 --initiator-name iqn.2026-01.
 tgtadm --lld iscsi --op bind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvmha:node3
 tgtadm --lld iscsi --op bind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvmha:host.labctl
 # 8. Attach the iSCSI disk on this host
-iscsiadm -m node -T iqn.2026-01.labctl.lab:kvmha -p 192.168.152.1:3260 -o new
-iscsiadm -m node -T iqn.2026-01.labctl.lab:kvmha -p 192.168.152.1:3260 -o update -n iface.initiatorname -v iqn.2026-01.labctl.lab:kvmha:host.labctl
+iscsiadm -m iface -I labctl-b995888ee555 -o new
+iscsiadm -m iface -I labctl-b995888ee555 -o update -n iface.initiatorname -v iqn.2026-01.labctl.lab:kvmha:host.labctl
+iscsiadm -m discovery -t sendtargets -p 192.168.152.1:3260 -I labctl-b995888ee555
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvmha -p 192.168.152.1:3260 --login
 # then wait (up to 30 s) for /dev/disk/by-path/ip-192.168.152.1:3260-iscsi-iqn.2026-01.labctl.lab:kvmha-lun-1
 # without a kernel iSCSI initiator: qemu-storage-daemon FUSE export + losetup instead

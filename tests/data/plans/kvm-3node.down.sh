@@ -42,6 +42,7 @@ pvremove --devices /dev/disk/by-path/ip-192.168.151.1:3260-iscsi-iqn.2026-01.lab
 # 22. Undo 'Attach the iSCSI disk on this host'
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvm -p 192.168.151.1:3260 --logout
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvm -p 192.168.151.1:3260 -o delete
+iscsiadm -m iface -I labctl-d6a9e8297b9b -o delete
 # 23. Undo 'Admit only the lab's own initiators to the target'
 tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:node1
 tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:node2
