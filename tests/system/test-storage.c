@@ -236,6 +236,15 @@ verify_with_libiscsi (const char *host, guint16 port, const char *iqn, const cha
     {
       /* libiscsi prints nothing and exits 0 when the ACL refuses the initiator */
       g_assert_null (strstr (ls, iqn));
+      if (initiator != NULL)
+        {
+          /* and a login to LUN 1 under that name fails ("Target not found") */
+          g_autofree char *inq = NULL;
+
+          rc = run_tool (&inq, "iscsi-inq", "-i", initiator, lun_url, NULL);
+          g_test_message ("$ iscsi-inq -i %s %s  (exit %d)", initiator, lun_url, rc);
+          g_assert_cmpint (rc, !=, 0);
+        }
       return;
     }
   g_assert_nonnull (strstr (ls, iqn));
