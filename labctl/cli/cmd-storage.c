@@ -111,7 +111,8 @@ const LabCommand lab_command_storage = {
   .name = "storage",
   .summary = N_("Build, remove or show the lab's shared storage: iSCSI target and LVM (up | down | status)"),
   .description = N_("The lab's shared storage on its own: a sparse image exported by a loopback "
-                    "iSCSI target (tgt) bound to the lab's addresses, attached on this host "
+                    "iSCSI target (tgt) bound to the lab's own initiators (its addresses, or "
+                    "its nodes' and this host's initiator names), attached on this host "
                     "(open-iscsi, or qemu-storage-daemon where the kernel has no initiator), "
                     "LVM on it with one logical volume per node.\n\n"
                     "up and down need root; --dry-run prints the tgtadm, iscsiadm and LVM "

@@ -1092,6 +1092,7 @@ lab_node_free (LabNode *n)
 {
   g_free (n->name);
   g_free (n->lv_name);
+  g_free (n->initiator);
   g_free (n->address);
   g_free (n->mac);
   g_free (n);
@@ -1304,6 +1305,10 @@ parse_nodes (Parser *p, GError **error)
       n->disk_bytes = disk;
       n->lv_name = g_strconcat (r->lv_prefix, n->name, NULL);
       n->mac = make_mac (r->name, n->name);
+      /* kvm nodes log in to the lab's target themselves, by this name;
+       * the target's ACL lists it (lab-storage.c) */
+      if (r->flavor == LAB_FLAVOR_KVM)
+        n->initiator = g_strdup_printf ("%s:%s", r->iqn, n->name);
     }
   /* explicit addresses first, so that defaults skip them */
   for (guint i = 0; i < r->nodes->len; i++)

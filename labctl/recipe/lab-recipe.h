@@ -65,6 +65,10 @@ typedef struct {
   char    *address;       /* IPv4 address reserved on the lab network (no prefix) */
   char    *mac;           /* deterministic, locally administered (52:54:00 prefix + hash of lab and node name) */
   guint    line;          /* line of its [node NAME] section, 0 when generated from [nodes] */
+  char    *initiator;     /* the iSCSI initiator name it logs in to the lab's target with,
+                           * "<lab IQN>:<node>" (kvm: the node attaches the LUN itself);
+                           * NULL: labctl does not know it before install (proxmox) or
+                           * the node does not log in (vm, container) */
 } LabNode;
 
 typedef struct {

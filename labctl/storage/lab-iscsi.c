@@ -96,6 +96,38 @@ lab_iscsi_argv_logout (const char *iqn, const char *portal)
   return lab_strv_new ("iscsiadm", "-m", "node", "-T", iqn, "-p", portal, "--logout", NULL);
 }
 
+char *
+lab_iscsi_iface_name (const char *iqn)
+{
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, iqn, -1);
+
+  return g_strdup_printf ("labctl-%.12s", sum);
+}
+
+char **
+lab_iscsi_argv_iface_new (const char *iface)
+{
+  return lab_strv_new ("iscsiadm", "-m", "iface", "-I", iface, "-o", "new", NULL);
+}
+
+char **
+lab_iscsi_argv_iface_update (const char *iface, const char *name, const char *value)
+{
+  return lab_strv_new ("iscsiadm", "-m", "iface", "-I", iface, "-o", "update", "-n", name, "-v", value, NULL);
+}
+
+char **
+lab_iscsi_argv_iface_delete (const char *iface)
+{
+  return lab_strv_new ("iscsiadm", "-m", "iface", "-I", iface, "-o", "delete", NULL);
+}
+
+char **
+lab_iscsi_argv_discovery_iface (const char *portal, const char *iface)
+{
+  return lab_strv_new ("iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", portal, "-I", iface, NULL);
+}
+
 char **
 lab_iscsi_argv_delete_node (const char *iqn, const char *portal)
 {
@@ -161,7 +193,9 @@ lab_iscsi_is_driver_missing (int exit_status, const char *stderr_text)
 {
   /* ISCSI_ERR_TRANS_NOT_FOUND = 12 */
   return exit_status == 12
-         || (stderr_text != NULL && strstr (stderr_text, "iSCSI driver not found") != NULL);
+         || (stderr_text != NULL && strstr (stderr_text, "iSCSI driver not found") != NULL)
+         /* iface mode without the kernel's iSCSI transport classes */
+         || (stderr_text != NULL && strstr (stderr_text, "Could not scan /sys/class/iscsi_transport") != NULL);
 }
 
 gboolean
@@ -226,8 +260,20 @@ iscsiadm_run (LabRunner *runner, char **argv, GError **error)
   return FALSE;
 }
 
+/* Removes labctl's iface of the target; "not found" is fine. */
+static void
+iface_delete (LabRunner *runner, const char *iqn)
+{
+  g_autofree char *iface = lab_iscsi_iface_name (iqn);
+  g_auto(GStrv) del = lab_iscsi_argv_iface_delete (iface);
+  int status = 0;
+
+  lab_runner_run_full (runner, (const char * const *) del, LAB_RUN_DEFAULT, NULL, 30000,
+                       &status, NULL, NULL, NULL, NULL);
+}
+
 gboolean
-lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal,
+lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal, const char *initiator_name,
                  const char *chap_user, const char *chap_password, GError **error)
 {
   g_auto(GStrv) disc = lab_iscsi_argv_discovery (portal);
@@ -238,7 +284,28 @@ lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal,
     return FALSE;
   if (logged_in)
     return TRUE;
-  if (!iscsiadm_run (runner, disc, error))
+  if (initiator_name != NULL)
+    {
+      /* the name goes in an iface of labctl's (iscsiadm refuses it on a
+       * node record: "Use iface mode"); discovery through that iface asks
+       * with it, and a name ACL offers the target to it only */
+      g_autofree char *iface = lab_iscsi_iface_name (iqn);
+      g_auto(GStrv) mk = lab_iscsi_argv_iface_new (iface);
+      g_auto(GStrv) set = lab_iscsi_argv_iface_update (iface, "iface.initiatorname", initiator_name);
+      g_auto(GStrv) d = lab_iscsi_argv_discovery_iface (portal, iface);
+      int st = 0;
+
+      /* "already exists" from an earlier run is fine: the update follows */
+      if (!lab_runner_run_full (runner, (const char * const *) mk, LAB_RUN_DEFAULT, NULL, 30000,
+                                &st, NULL, NULL, NULL, error))
+        return FALSE;
+      if (!iscsiadm_run (runner, set, error) || !iscsiadm_run (runner, d, error))
+        {
+          iface_delete (runner, iqn);
+          return FALSE;
+        }
+    }
+  else if (!iscsiadm_run (runner, disc, error))
     return FALSE;
   if (chap_user != NULL)
     {
@@ -251,11 +318,19 @@ lab_iscsi_login (LabRunner *runner, const char *iqn, const char *portal,
           || !iscsiadm_run (runner, a3, error))
         return FALSE;
     }
-  return iscsiadm_run (runner, login, error);
+  if (!iscsiadm_run (runner, login, error))
+    {
+      /* labctl's iface goes with a failed login */
+      if (initiator_name != NULL)
+        iface_delete (runner, iqn);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
-lab_iscsi_logout (LabRunner *runner, const char *iqn, const char *portal, GError **error)
+lab_iscsi_logout (LabRunner *runner, const char *iqn, const char *portal, gboolean own_iface,
+                  GError **error)
 {
   g_auto(GStrv) logout = lab_iscsi_argv_logout (iqn, portal);
   g_auto(GStrv) del = lab_iscsi_argv_delete_node (iqn, portal);
@@ -270,6 +345,8 @@ lab_iscsi_logout (LabRunner *runner, const char *iqn, const char *portal, GError
   if (!lab_runner_run_full (runner, (const char * const *) del, LAB_RUN_DEFAULT, NULL, 30000,
                             &status, NULL, NULL, NULL, error))
     return FALSE;
+  if (own_iface)
+    iface_delete (runner, iqn);
   return TRUE;
 }
 
@@ -303,7 +380,7 @@ lab_iscsi_wait_device (const char *path, guint timeout_ms, GCancellable *cancell
 
 char **
 lab_iscsi_argv_fuse_export (const char *address, guint16 port, const char *iqn, guint lun,
-                            const char *mountpoint, const char *pidfile,
+                            const char *initiator_name, const char *mountpoint, const char *pidfile,
                             const char *chap_user, const char *secret_file)
 {
   GPtrArray *a = g_ptr_array_new ();
@@ -318,6 +395,8 @@ lab_iscsi_argv_fuse_export (const char *address, guint16 port, const char *iqn, 
     }
   g_string_append_printf (bd, "driver=iscsi,node-name=lun%u,transport=tcp,portal=%s,target=%s,lun=%u",
                           lun, portal, iqn, lun);
+  if (initiator_name != NULL)
+    g_string_append_printf (bd, ",initiator-name=%s", initiator_name);
   if (chap_user != NULL && secret_file != NULL)
     g_string_append_printf (bd, ",user=%s,password-secret=chap0", chap_user);
   g_ptr_array_add (a, g_strdup ("--blockdev"));
@@ -399,11 +478,11 @@ loop_backing_file (const char *loop_device)
 
 gboolean
 lab_iscsi_fuse_attach (LabRunner *runner, const char *address, guint16 port, const char *iqn,
-                       const char *mountpoint, const char *chap_user, const char *secret_file,
+                       const char *initiator_name, const char *mountpoint, const char *chap_user, const char *secret_file,
                        const char *log_file, GPid *out_pid, char **out_loop_device, GError **error)
 {
   g_autofree char *pidfile = g_strdup_printf ("%s.pid", mountpoint);
-  g_auto(GStrv) argv = lab_iscsi_argv_fuse_export (address, port, iqn, 1, mountpoint, pidfile,
+  g_auto(GStrv) argv = lab_iscsi_argv_fuse_export (address, port, iqn, 1, initiator_name, mountpoint, pidfile,
                                                    chap_user, secret_file);
   g_auto(GStrv) losetup = lab_iscsi_argv_losetup_attach (mountpoint);
   g_autofree char *out = NULL;

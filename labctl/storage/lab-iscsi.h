@@ -48,6 +48,13 @@ char        *lab_iscsi_by_path_name       (const char *address,
 char       **lab_iscsi_argv_discovery     (const char *portal);
 char       **lab_iscsi_argv_login         (const char *iqn, const char *portal);
 char       **lab_iscsi_argv_logout        (const char *iqn, const char *portal);
+/* labctl's iface for a target, which carries the initiator name the
+ * host logs in with: "labctl-" + 12 hex digits of the target IQN's hash. */
+char        *lab_iscsi_iface_name         (const char *iqn);
+char       **lab_iscsi_argv_iface_new     (const char *iface);
+char       **lab_iscsi_argv_iface_update  (const char *iface, const char *name, const char *value);
+char       **lab_iscsi_argv_iface_delete  (const char *iface);
+char       **lab_iscsi_argv_discovery_iface (const char *portal, const char *iface);
 char       **lab_iscsi_argv_delete_node   (const char *iqn, const char *portal);
 char       **lab_iscsi_argv_update_node   (const char *iqn, const char *portal,
                                            const char *name, const char *value);
@@ -72,18 +79,25 @@ gboolean     lab_iscsi_has_session        (LabRunner  *runner,
 gboolean     lab_iscsi_is_driver_missing  (int         exit_status,
                                            const char *stderr_text);
 
-/* Discovery + (CHAP settings) + login. On a missing kernel driver returns
+/* Discovery + (CHAP settings) + login. initiator_name: the name this
+ * session logs in with, set in labctl's iface of the target
+ * (lab_iscsi_iface_name(); iscsiadm refuses it on a node record) and
+ * discovery made through it (a name ACL offers the target only to a
+ * listed name); NULL: the initiator's own (/etc/iscsi/initiatorname.iscsi). On a missing kernel driver returns
  * FALSE with LAB_ERROR_UNSUPPORTED (so AUTO can fall back). */
 gboolean     lab_iscsi_login              (LabRunner  *runner,
                                            const char *iqn,
                                            const char *portal,
+                                           const char *initiator_name, /* NULL: the initiator's own */
                                            const char *chap_user,      /* NULL: no CHAP */
                                            const char *chap_password,
                                            GError    **error);
-/* Logout (if logged in) and delete the node record; no-op when absent. */
+/* Logout (if logged in) and delete the node record (and, own_iface,
+ * labctl's iface of the target); no-op when absent. */
 gboolean     lab_iscsi_logout             (LabRunner  *runner,
                                            const char *iqn,
                                            const char *portal,
+                                           gboolean    own_iface,
                                            GError    **error);
 
 /* Waits until path exists (and is a block device). LAB_ERROR_TIMEOUT. */
@@ -95,11 +109,14 @@ gboolean     lab_iscsi_wait_device        (const char   *path,
 /* ---- fuse attach ---------------------------------------------------- */
 
 /* qemu-storage-daemon argv exporting the LUN on mountpoint (an existing
- * regular file). secret_file: a 0600 file holding the CHAP password, or NULL. */
+ * regular file). secret_file: a 0600 file holding the CHAP password, or NULL.
+ * initiator_name: the name libiscsi logs in with; NULL: QEMU's default
+ * ("iqn.2008-11.org.linux-kvm", the same on every host). */
 char       **lab_iscsi_argv_fuse_export   (const char *address,
                                            guint16     port,
                                            const char *iqn,
                                            guint       lun,
+                                           const char *initiator_name,
                                            const char *mountpoint,
                                            const char *pidfile,
                                            const char *chap_user,
@@ -112,6 +129,7 @@ gboolean     lab_iscsi_fuse_attach        (LabRunner   *runner,
                                            const char  *address,
                                            guint16      port,
                                            const char  *iqn,
+                                           const char  *initiator_name,
                                            const char  *mountpoint,
                                            const char  *chap_user,
                                            const char  *secret_file,

@@ -94,7 +94,7 @@ attach_fuse (LabContext *ctx, Storage *s, GError **error)
   lab_state_set_string (ctx->state, K_FUSE_MOUNT, mp);
   if (!lab_state_save (ctx->state, error))
     return FALSE;
-  ok = lab_iscsi_fuse_attach (ctx->runner, s->portal_address, s->portal_port, s->iqn, mp,
+  ok = lab_iscsi_fuse_attach (ctx->runner, s->portal_address, s->portal_port, s->iqn, s->host_initiator, mp,
                               user, secret_file, log, &pid, &loop, error);
   if (pid > 0)
     lab_state_set_int (ctx->state, K_FUSE_PID, pid);
@@ -117,7 +117,7 @@ attach_iscsiadm (LabContext *ctx, Storage *s, GError **error)
   /* on disk before the login: a killed run's session is logged out by down */
   if (!lab_state_save (ctx->state, error))
     return FALSE;
-  if (!lab_iscsi_login (ctx->runner, s->iqn, s->portal, user, secret, error))
+  if (!lab_iscsi_login (ctx->runner, s->iqn, s->portal, s->host_initiator, user, secret, error))
     return FALSE;
   if (storage_is_real (ctx))
     {
@@ -157,7 +157,7 @@ attach_apply (LabContext *ctx, gpointer data, GError **error)
       {
         /* the discovery record it may have left */
         g_autoptr(GError) ignored = NULL;
-        lab_iscsi_logout (ctx->runner, s->iqn, s->portal, &ignored);
+        lab_iscsi_logout (ctx->runner, s->iqn, s->portal, s->host_initiator != NULL, &ignored);
       }
       lab_state_remove (ctx->state, K_ATTACH_PORTAL);
       if (!attach_fuse (ctx, s, error))
@@ -194,7 +194,8 @@ attach_undo (LabContext *ctx, gpointer data, GError **error)
   else if (g_strcmp0 (method, "iscsiadm") == 0)
     {
       const char *portal = lab_state_get_string (ctx->state, K_ATTACH_PORTAL);
-      if (!lab_iscsi_logout (ctx->runner, s->iqn, portal != NULL ? portal : s->portal, error))
+      if (!lab_iscsi_logout (ctx->runner, s->iqn, portal != NULL ? portal : s->portal,
+                             s->host_initiator != NULL, error))
         return FALSE;
     }
   lab_state_remove_prefix (ctx->state, "storage.attach.");
@@ -294,7 +295,8 @@ attach_describe (LabContext *ctx, gpointer data, gboolean down)
       g_autofree char *losetup = NULL;
       g_auto(GStrv) la = lab_iscsi_argv_losetup_attach (mp);
 
-      storage_add_line (l, ctx, lab_iscsi_argv_fuse_export (s->portal_address, s->portal_port, s->iqn, 1, mp,
+      storage_add_line (l, ctx, lab_iscsi_argv_fuse_export (s->portal_address, s->portal_port, s->iqn, 1,
+                                                            s->host_initiator, mp,
                                                             pidfile, s->chap ? "labctl" : NULL,
                                                             s->chap ? "chap.secret" : NULL));
       losetup = lab_runner_format_argv (ctx->runner, (const char * const *) la);
@@ -304,10 +306,25 @@ attach_describe (LabContext *ctx, gpointer data, gboolean down)
     {
       storage_add_line (l, ctx, lab_iscsi_argv_logout (s->iqn, s->portal));
       storage_add_line (l, ctx, lab_iscsi_argv_delete_node (s->iqn, s->portal));
+      if (s->host_initiator != NULL)
+        {
+          g_autofree char *iface = lab_iscsi_iface_name (s->iqn);
+          storage_add_line (l, ctx, lab_iscsi_argv_iface_delete (iface));
+        }
     }
   else
     {
-      storage_add_line (l, ctx, lab_iscsi_argv_discovery (s->portal));
+      if (s->host_initiator != NULL)
+        {
+          /* the target admits by name: the host's name in labctl's iface */
+          g_autofree char *iface = lab_iscsi_iface_name (s->iqn);
+
+          storage_add_line (l, ctx, lab_iscsi_argv_iface_new (iface));
+          storage_add_line (l, ctx, lab_iscsi_argv_iface_update (iface, "iface.initiatorname", s->host_initiator));
+          storage_add_line (l, ctx, lab_iscsi_argv_discovery_iface (s->portal, iface));
+        }
+      else
+        storage_add_line (l, ctx, lab_iscsi_argv_discovery (s->portal));
       if (s->chap)
         {
           g_autofree char *user = storage_chap_user (s);

@@ -32,6 +32,7 @@ G_BEGIN_DECLS
 #define K_TGT_IQN        "storage.target.iqn"
 #define K_LUN_PATH       "storage.lun.path"
 #define K_ACL            "storage.acl.addresses"
+#define K_ACL_NAMES      "storage.acl.names"
 #define K_CHAP_USER      "storage.chap.user"
 #define K_CHAP_SECRET    "storage.chap.password"
 #define K_ATTACH_METHOD  "storage.attach.method"
@@ -62,7 +63,9 @@ typedef struct {
   char           *by_path;
   char           *vg;
   gboolean        chap;
-  char          **acl;
+  char          **acl;            /* addresses the target admits */
+  char          **acl_names;      /* initiator names it admits */
+  char           *host_initiator; /* the name this host attaches with; NULL: the initiator's own */
   LabIscsiAttach  attach;
   char           *work_dir;
   GPtrArray      *lvs;     /* StorageLv* */

@@ -114,6 +114,7 @@ lab_storage_status (LabContext *ctx)
               else
                 json_builder_add_null_value (b);
               add_str_array (b, "acl", t->acl);
+              add_str_array (b, "acl_names", t->acl_names);
               add_str_array (b, "chap_users", t->accounts);
               for (guint i = 0; i < t->nexus->len; i++)
                 {
@@ -236,7 +237,12 @@ lab_storage_status_to_text (JsonNode *status)
     g_string_append_printf (out, _("Target:   %s (absent)\n"), str_or (tgt, "iqn", ""));
   else
     {
-      g_autofree char *acl = joined_array (tgt, "acl");
+      g_autofree char *addresses = joined_array (tgt, "acl");
+      g_autofree char *names = joined_array (tgt, "acl_names");
+      /* one line: the addresses and the initiator names the target admits */
+      g_autofree char *acl = g_str_equal (names, "-") ? g_strdup (addresses)
+                             : g_str_equal (addresses, "-") ? g_strdup (names)
+                             : g_strconcat (addresses, ", ", names, NULL);
       g_autofree char *sessions = joined_array (tgt, "sessions");
       g_autofree char *chap = joined_array (tgt, "chap_users");
       JsonObject *lun = json_object_get_null_member (tgt, "lun1") ? NULL : json_object_get_object_member (tgt, "lun1");

@@ -5,8 +5,8 @@
  * IQN whose LUN 1 is the lab's image is adopted after a lost state, any
  * other is refused); storage.lun adds LUN 1 on the image
  * (storage.lun.path); storage.acl binds the target to the lab's addresses
- * only, never ALL, and unbinds anything else on it (storage.acl.addresses,
- * ";"-separated); storage.chap, when the recipe asks for it, binds the
+ * or to its initiator names only, never ALL, and unbinds anything else on
+ * it (storage.acl.addresses, storage.acl.names, ";"-separated); storage.chap, when the recipe asks for it, binds the
  * account labctl-<lab> with a generated password (storage.chap.user, the
  * password as the secret storage.chap.password, never logged). The four
  * share one `tgtadm --op show` between changes (Storage.tgt_cache); target,
@@ -334,14 +334,56 @@ const LabStepInfo storage_step_lun = {
 
 /* ---- storage.acl ----------------------------------------------------- */
 
+/* The two lists of an ACL (tgtd admits a login when either matches): the
+ * addresses (-I) and the initiator names (--initiator-name). */
+typedef struct {
+  const char *key;                               /* the state key of what labctl bound */
+  gboolean  (*validate) (const char *, GError **);
+  char     **(*bind)    (guint16, guint, const char *);
+  char     **(*unbind)  (guint16, guint, const char *);
+} AclList;
+
+static const AclList acl_lists[] = {
+  { K_ACL,       lab_tgt_validate_initiator,      lab_tgt_argv_bind,      lab_tgt_argv_unbind },
+  { K_ACL_NAMES, lab_tgt_validate_initiator_name, lab_tgt_argv_bind_name, lab_tgt_argv_unbind_name },
+};
+
+static char **
+wanted (Storage *s, guint list)
+{
+  return list == 0 ? s->acl : s->acl_names;
+}
+
+static char **
+bound (LabTgtTarget *t, guint list)
+{
+  return list == 0 ? t->acl : t->acl_names;
+}
+
+static gboolean
+same_set (char **have, char **want)
+{
+  if (g_strv_length (have) != g_strv_length (want))
+    return FALSE;
+  for (guint i = 0; want[i] != NULL; i++)
+    if (!g_strv_contains ((const char * const *) have, want[i]))
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 acl_matches (LabTgtTarget *t, Storage *s)
 {
-  if (t == NULL || g_strv_length (t->acl) != g_strv_length (s->acl))
-    return FALSE;
-  for (guint i = 0; s->acl[i] != NULL; i++)
-    if (!g_strv_contains ((const char * const *) t->acl, s->acl[i]))
-      return FALSE;
+  return t != NULL && same_set (t->acl, s->acl) && same_set (t->acl_names, s->acl_names);
+}
+
+static gboolean
+acl_validate (Storage *s, GError **error)
+{
+  for (guint l = 0; l < G_N_ELEMENTS (acl_lists); l++)
+    for (char **v = wanted (s, l); *v != NULL; v++)
+      if (!acl_lists[l].validate (*v, error))
+        return FALSE;
   return TRUE;
 }
 
@@ -352,14 +394,33 @@ acl_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
   g_autoptr(GPtrArray) targets = NULL;
 
   *done = FALSE;
-  for (guint i = 0; s->acl[i] != NULL; i++)
-    if (!lab_tgt_validate_initiator (s->acl[i], error))
-      return FALSE;
+  if (!acl_validate (s, error))
+    return FALSE;
   targets = tgt_targets (ctx, s, error);
   if (targets == NULL)
     return FALSE;
   *done = acl_matches (our_target (targets, ctx, s), s);
   return TRUE;
+}
+
+/* Unbinds a stale entry of our own target. The parser sorts tgtd's one
+ * list by the form of each line, so garbage bound by name (tgtadm takes
+ * any string) reads as an address: tgtd's "does not exist" for one list
+ * means the entry is in the other. */
+static gboolean
+unbind_stale (LabContext *ctx, Storage *s, guint tid, guint list, const char *entry, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (run_tgt (ctx, s, acl_lists[list].unbind (s->control_port, tid, entry), &local_error))
+    return TRUE;
+  if (!g_error_matches (local_error, LAB_ERROR, LAB_ERROR_NOT_FOUND)
+      || strstr (local_error->message, "access control rule") == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return run_tgt (ctx, s, acl_lists[1 - list].unbind (s->control_port, tid, entry), error);
 }
 
 static gboolean
@@ -374,6 +435,8 @@ acl_apply (LabContext *ctx, gpointer data, GError **error)
 
   if (targets == NULL)
     return FALSE;
+  if (!acl_validate (s, error))
+    return FALSE;
   t = our_target (targets, ctx, s);
   if (t == NULL && storage_is_real (ctx))
     {
@@ -381,21 +444,25 @@ acl_apply (LabContext *ctx, gpointer data, GError **error)
                    _("The target %s is gone (tgtd restarted?); run labctl storage up again"), s->iqn);
       return FALSE;
     }
-  /* on our own target: anything else (ALL, stale addresses) goes */
-  for (guint i = 0; t != NULL && t->acl[i] != NULL; i++)
-    if (!g_strv_contains ((const char * const *) s->acl, t->acl[i])
-        && !run_tgt (ctx, s, lab_tgt_argv_unbind (s->control_port, tid, t->acl[i]), error))
-      return FALSE;
-  joined = g_strjoinv (";", s->acl);
-  lab_state_set_string (ctx->state, K_ACL, joined);
-  for (guint i = 0; s->acl[i] != NULL; i++)
+  /* on our own target: anything else (ALL, stale addresses or names) goes */
+  for (guint l = 0; t != NULL && l < G_N_ELEMENTS (acl_lists); l++)
+    for (char **v = bound (t, l); *v != NULL; v++)
+      if (!g_strv_contains ((const char * const *) wanted (s, l), *v)
+          && !unbind_stale (ctx, s, tid, l, *v, error))
+        return FALSE;
+  for (guint l = 0; l < G_N_ELEMENTS (acl_lists); l++)
     {
-      if (!lab_tgt_validate_initiator (s->acl[i], error))
-        return FALSE;
-      if (t != NULL && g_strv_contains ((const char * const *) t->acl, s->acl[i]))
-        continue;
-      if (!run_tgt (ctx, s, lab_tgt_argv_bind (s->control_port, tid, s->acl[i]), error))
-        return FALSE;
+      g_autofree char *list = g_strjoinv (";", wanted (s, l));
+
+      /* recorded before binding: down removes what a killed run bound */
+      if (*list != '\0')
+        lab_state_set_string (ctx->state, acl_lists[l].key, list);
+      else
+        lab_state_remove (ctx->state, acl_lists[l].key);
+      for (char **v = wanted (s, l); *v != NULL; v++)
+        if ((t == NULL || !g_strv_contains ((const char * const *) bound (t, l), *v))
+            && !run_tgt (ctx, s, acl_lists[l].bind (s->control_port, tid, *v), error))
+          return FALSE;
     }
   if (!storage_is_real (ctx))
     return TRUE;
@@ -404,6 +471,10 @@ acl_apply (LabContext *ctx, gpointer data, GError **error)
     return FALSE;
   if (!acl_matches (our_target (after, ctx, s), s))
     {
+      g_autofree char *a = g_strjoinv (";", s->acl);
+      g_autofree char *n = g_strjoinv (";", s->acl_names);
+
+      joined = g_strconcat (a, *a != '\0' && *n != '\0' ? ";" : "", n, NULL);
       g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
                    _("After binding, the ACL of %s is not exactly %s; check tgtadm --op show --mode target"),
                    s->iqn, joined);
@@ -416,23 +487,29 @@ static gboolean
 acl_undo (LabContext *ctx, gpointer data, GError **error)
 {
   Storage *s = data;
-  const char *recorded = lab_state_get_string (ctx->state, K_ACL);
+  g_autoptr(GPtrArray) targets = NULL;
+  LabTgtTarget *t = NULL;
 
-  if (recorded != NULL && state_tid (ctx) != 0)
+  if (state_tid (ctx) != 0
+      && (lab_state_get_string (ctx->state, K_ACL) != NULL
+          || lab_state_get_string (ctx->state, K_ACL_NAMES) != NULL))
     {
-      g_autoptr(GPtrArray) targets = NULL;
-      g_auto(GStrv) addrs = g_strsplit (recorded, ";", -1);
-      LabTgtTarget *t;
-
       if (!undo_targets (ctx, s, &targets, error))
         return FALSE;
       t = our_target (targets, ctx, s);
-      for (guint i = 0; t != NULL && addrs[i] != NULL; i++)
-        if (g_strv_contains ((const char * const *) t->acl, addrs[i])
-            && !run_tgt (ctx, s, lab_tgt_argv_unbind (s->control_port, t->tid, addrs[i]), error))
-          return FALSE;
     }
-  lab_state_remove (ctx->state, K_ACL);
+  /* only what labctl recorded binding, on its own target */
+  for (guint l = 0; l < G_N_ELEMENTS (acl_lists); l++)
+    {
+      const char *recorded = lab_state_get_string (ctx->state, acl_lists[l].key);
+      g_auto(GStrv) entries = recorded != NULL ? g_strsplit (recorded, ";", -1) : NULL;
+
+      for (guint i = 0; t != NULL && entries != NULL && entries[i] != NULL; i++)
+        if (g_strv_contains ((const char * const *) bound (t, l), entries[i])
+            && !run_tgt (ctx, s, acl_lists[l].unbind (s->control_port, t->tid, entries[i]), error))
+          return FALSE;
+      lab_state_remove (ctx->state, acl_lists[l].key);
+    }
   return TRUE;
 }
 
@@ -442,14 +519,15 @@ acl_describe (LabContext *ctx, gpointer data, gboolean down)
   Storage *s = data;
   GPtrArray *l = g_ptr_array_new ();
 
-  for (guint i = 0; s->acl[i] != NULL; i++)
-    storage_add_line (l, ctx, down ? lab_tgt_argv_unbind (s->control_port, describe_tid (ctx), s->acl[i])
-                                   : lab_tgt_argv_bind (s->control_port, describe_tid (ctx), s->acl[i]));
+  for (guint list = 0; list < G_N_ELEMENTS (acl_lists); list++)
+    for (char **v = wanted (s, list); *v != NULL; v++)
+      storage_add_line (l, ctx, down ? acl_lists[list].unbind (s->control_port, describe_tid (ctx), *v)
+                                     : acl_lists[list].bind (s->control_port, describe_tid (ctx), *v));
   return lab_lines_steal (l);
 }
 
 const LabStepInfo storage_step_acl = {
-  "storage.acl", N_("Admit only the lab's addresses to the target"), TRUE,
+  "storage.acl", N_("Admit only the lab's own initiators to the target"), TRUE,
   acl_check, acl_apply, acl_undo, acl_describe };
 
 /* ---- storage.chap ---------------------------------------------------- */

@@ -40,6 +40,8 @@ storage_clear (gpointer p)
   g_free (s->by_path);
   g_free (s->vg);
   g_strfreev (s->acl);
+  g_strfreev (s->acl_names);
+  g_free (s->host_initiator);
   g_free (s->work_dir);
   g_ptr_array_unref (s->lvs);
   g_clear_pointer (&s->tgt_cache, g_ptr_array_unref);
@@ -81,6 +83,8 @@ storage_new (LabContext *ctx, GError **error)
   s->vg = g_strdup (r->vg_name);
   s->chap = r->chap;
   s->acl = lab_storage_acl_for_recipe (r);
+  s->acl_names = lab_storage_acl_names_for_recipe (r);
+  s->host_initiator = lab_storage_host_initiator (r);
   s->work_dir = dir != NULL ? g_strdup (dir) : g_path_get_dirname (r->backing_file);
   s->lvs = g_ptr_array_new_with_free_func (storage_lv_free);
   s->lv_unverified = g_ptr_array_new_with_free_func (g_free);
@@ -175,11 +179,44 @@ address_in_subnet (const char *address, const char *subnet)
          && g_inet_address_mask_matches (mask, addr);
 }
 
+static gboolean
+admits_by_name (LabRecipe *recipe)
+{
+  if (recipe->nodes == NULL || recipe->nodes->len == 0)
+    return FALSE;
+  for (guint i = 0; i < recipe->nodes->len; i++)
+    if (((LabNode *) g_ptr_array_index (recipe->nodes, i))->initiator == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+char *
+lab_storage_host_initiator (LabRecipe *recipe)
+{
+  return admits_by_name (recipe) ? g_strdup_printf ("%s:host.labctl", recipe->iqn) : NULL;
+}
+
+char **
+lab_storage_acl_names_for_recipe (LabRecipe *recipe)
+{
+  GPtrArray *a = g_ptr_array_new ();
+
+  if (admits_by_name (recipe))
+    {
+      for (guint i = 0; i < recipe->nodes->len; i++)
+        g_ptr_array_add (a, g_strdup (((LabNode *) g_ptr_array_index (recipe->nodes, i))->initiator));
+      g_ptr_array_add (a, lab_storage_host_initiator (recipe));
+    }
+  return lab_lines_steal (a);
+}
+
 char **
 lab_storage_acl_for_recipe (LabRecipe *recipe)
 {
   GPtrArray *a = g_ptr_array_new ();
 
+  if (admits_by_name (recipe))
+    return lab_lines_steal (a);
   if (recipe->portal_address != NULL && !address_in_subnet (recipe->portal_address, recipe->subnet))
     g_ptr_array_add (a, g_strdup (recipe->portal_address));
   if (recipe->subnet != NULL)

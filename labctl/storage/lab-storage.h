@@ -7,7 +7,8 @@
  *                    otherwise labctl starts `tgtd -f` and records its pid
  *   storage.target   the target with the recipe's IQN on a free tid
  *   storage.lun      LUN 1 on the backing file
- *   storage.acl      the target bound to the lab's own addresses only (never ALL)
+ *   storage.acl      the target bound to the lab's own addresses, or its own
+ *                    initiator names, only (never ALL)
  *   storage.chap     CHAP account (only when the recipe asks for it)
  *   storage.attach   the LUN as a block device on this host (iscsiadm or fuse, see lab-iscsi.h)
  *   storage.pv       LVM physical volume (refuses a device with a foreign signature)
@@ -47,8 +48,19 @@ gboolean  lab_storage_add_steps_parts (LabPlan         *plan,
                                        GError         **error);
 
 /* The initiator addresses the target admits: the portal address (unless
- * inside the lab subnet) and the lab subnet. Never "ALL". */
+ * inside the lab subnet) and the lab subnet; none when the target admits
+ * by name (lab_storage_acl_names_for_recipe()). Never "ALL". */
 char    **lab_storage_acl_for_recipe  (LabRecipe       *recipe);
+/* The initiator names the target admits, when the recipe gives every node
+ * one (LabNode.initiator: the nodes log in themselves): each node's name
+ * and the host's (lab_storage_host_initiator()). Empty otherwise: then the
+ * ACL is by address. tgtd admits a login when either list matches, so a
+ * name ACL has no address beside it. */
+char    **lab_storage_acl_names_for_recipe (LabRecipe  *recipe);
+/* The initiator name this host attaches the LUN with when the target
+ * admits by name: "<lab IQN>:host.labctl" (a node name has no '.'); NULL
+ * when it admits by address (the initiator's own name is used then). */
+char     *lab_storage_host_initiator  (LabRecipe       *recipe);
 
 /* Every piece as it is now (file size and allocation, target, ACL,
  * sessions, PV, VG, LVs); read-only. Parts that cannot be queried (not

@@ -46,6 +46,7 @@ lab_tgt_target_free (LabTgtTarget *target)
   g_ptr_array_unref (target->nexus);
   g_strfreev (target->accounts);
   g_strfreev (target->acl);
+  g_strfreev (target->acl_names);
   g_free (target);
 }
 
@@ -85,10 +86,20 @@ value_after (const char *stripped, const char *key)
 static void
 finish_target (GPtrArray *targets, LabTgtTarget *t, GPtrArray *accounts, GPtrArray *acl)
 {
+  GPtrArray *addresses = g_ptr_array_new ();
+  GPtrArray *names = g_ptr_array_new ();
+
+  /* one list in tgtd's output: the names are the lines that are iSCSI names */
+  for (guint i = 0; i < acl->len; i++)
+    g_ptr_array_add (lab_tgt_validate_initiator_name (acl->pdata[i], NULL) ? names : addresses,
+                     acl->pdata[i]);
+  g_ptr_array_free (acl, TRUE);
   g_ptr_array_add (accounts, NULL);
-  g_ptr_array_add (acl, NULL);
+  g_ptr_array_add (addresses, NULL);
+  g_ptr_array_add (names, NULL);
   t->accounts = (GStrv) g_ptr_array_free (accounts, FALSE);
-  t->acl = (GStrv) g_ptr_array_free (acl, FALSE);
+  t->acl = (GStrv) g_ptr_array_free (addresses, FALSE);
+  t->acl_names = (GStrv) g_ptr_array_free (names, FALSE);
   g_ptr_array_add (targets, t);
 }
 
@@ -330,6 +341,50 @@ lab_tgt_validate_initiator (const char *address, GError **error)
   return TRUE;
 }
 
+static gboolean
+all_hex (const char *p, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isxdigit (p[i]))
+      return FALSE;
+  return p[n] == '\0';
+}
+
+gboolean
+lab_tgt_validate_initiator_name (const char *name, GError **error)
+{
+  const char *p;
+  gboolean ok = FALSE;
+
+  if (name == NULL || *name == '\0' || g_ascii_strcasecmp (name, "ALL") == 0)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                   _("Refusing to bind the target to the initiator name \"%s\": the lab's ACL "
+                     "names its own initiators only"), name != NULL ? name : "");
+      return FALSE;
+    }
+  if (strlen (name) <= 223 && g_str_has_prefix (name, "iqn."))
+    {
+      p = name + 4;
+      /* iqn.YYYY-MM.<reversed domain>[:<anything>] */
+      ok = g_ascii_isdigit (p[0]) && g_ascii_isdigit (p[1]) && g_ascii_isdigit (p[2])
+           && g_ascii_isdigit (p[3]) && p[4] == '-' && g_ascii_isdigit (p[5])
+           && g_ascii_isdigit (p[6]) && p[7] == '.' && g_ascii_isalnum (p[8]);
+      for (p = name + 4; ok && *p != '\0'; p++)
+        ok = g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '-' || *p == '.' || *p == ':';
+    }
+  else if (g_str_has_prefix (name, "eui."))
+    ok = all_hex (name + 4, 16);
+  else if (g_str_has_prefix (name, "naa."))
+    ok = all_hex (name + 4, 16) || all_hex (name + 4, 32);
+  if (!ok)
+    g_set_error (error, LAB_ERROR, LAB_ERROR_FAILED,
+                 _("\"%s\" is not an iSCSI initiator name (iqn.YYYY-MM.reversed.domain[:name], "
+                   "eui.<16 hex digits> or naa.<16 or 32 hex digits>; an IQN in lowercase); tgtadm would "
+                   "accept it silently and the ACL would admit nobody"), name);
+  return ok;
+}
+
 /* ---- argv builders --------------------------------------------------- */
 
 static char **
@@ -398,20 +453,37 @@ lab_tgt_argv_delete_lun (guint16 cp, guint tid, guint lun)
                       "--tid", UINT_STR (t, tid), "--lun", UINT_STR (l, lun), NULL);
 }
 
+/* --op bind|unbind of one ACL entry: -I an address, --initiator-name a name */
+static char **
+acl_argv (guint16 cp, const char *op, guint tid, const char *flag, const char *value)
+{
+  char t[16];
+  return tgtadm_argv (cp, "--lld", "iscsi", "--op", op, "--mode", "target",
+                      "--tid", UINT_STR (t, tid), flag, value, NULL);
+}
+
 char **
 lab_tgt_argv_bind (guint16 cp, guint tid, const char *address)
 {
-  char t[16];
-  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "bind", "--mode", "target",
-                      "--tid", UINT_STR (t, tid), "-I", address, NULL);
+  return acl_argv (cp, "bind", tid, "-I", address);
 }
 
 char **
 lab_tgt_argv_unbind (guint16 cp, guint tid, const char *address)
 {
-  char t[16];
-  return tgtadm_argv (cp, "--lld", "iscsi", "--op", "unbind", "--mode", "target",
-                      "--tid", UINT_STR (t, tid), "-I", address, NULL);
+  return acl_argv (cp, "unbind", tid, "-I", address);
+}
+
+char **
+lab_tgt_argv_bind_name (guint16 cp, guint tid, const char *name)
+{
+  return acl_argv (cp, "bind", tid, "--initiator-name", name);
+}
+
+char **
+lab_tgt_argv_unbind_name (guint16 cp, guint tid, const char *name)
+{
+  return acl_argv (cp, "unbind", tid, "--initiator-name", name);
 }
 
 char **
@@ -496,6 +568,11 @@ tgtadm_hint (const char *message, int *code)
   if (strstr (message, "this access control rule already exists") != NULL)
     {
       *code = LAB_ERROR_EXISTS;
+      return NULL;
+    }
+  if (strstr (message, "this access control rule does not exist") != NULL)
+    {
+      *code = LAB_ERROR_NOT_FOUND;
       return NULL;
     }
   if (strstr (message, "this target is still active") != NULL)

@@ -6,7 +6,8 @@
  * target` is parsed into LabTgtTarget records (lab_tgt_parse_show()).
  *
  * tgtadm's pitfalls handled here: it accepts `-I notanaddr` with exit 0
- * (addresses are validated before binding, lab_tgt_validate_initiator());
+ * (addresses are validated before binding, lab_tgt_validate_initiator(),
+ * and so are names, lab_tgt_validate_initiator_name());
  * tgtd ignores SIGTERM (lab_tgt_stop_daemon() deletes the system instead).
  */
 #pragma once
@@ -39,12 +40,17 @@ typedef struct {
   GPtrArray  *nexus;      /* LabTgtNexus*: sessions */
   GStrv       accounts;   /* incoming CHAP users bound to the target */
   GStrv       acl;        /* initiator addresses allowed ("ALL", "127.0.0.1", "10.0.0.0/24") */
+  GStrv       acl_names;  /* initiator names allowed ("iqn.2026-01.lab.labctl:kvm:node1") */
 } LabTgtTarget;
 
 void          lab_tgt_target_free     (LabTgtTarget *target);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabTgtTarget, lab_tgt_target_free)
 
-/* Parses `tgtadm --lld iscsi --op show --mode target` output.
+/* Parses `tgtadm --lld iscsi --op show --mode target` output. tgtd lists
+ * both ACLs under "ACL information:", the addresses first, then the
+ * names, one a line and unmarked: a line that is an iSCSI name
+ * (lab_tgt_validate_initiator_name()) goes to acl_names, anything else
+ * (addresses, "ALL", garbage tgtadm accepted) to acl.
  * Returns LabTgtTarget* (array frees them). */
 GPtrArray    *lab_tgt_parse_show      (const char   *text,
                                        GError      **error);
@@ -62,6 +68,14 @@ guint         lab_tgt_find_free_tid   (GPtrArray    *targets);
 gboolean      lab_tgt_validate_initiator (const char *address,
                                           GError    **error);
 
+/* An initiator name for an ACL: "iqn.YYYY-MM.reversed.domain[:anything]",
+ * "eui." + 16 hex digits or "naa." + 16 or 32 hex digits; an IQN in
+ * lowercase (initiators send it so, and tgtd compares names byte for
+ * byte), at most 223 bytes. Refuses "ALL" and
+ * anything else (tgtadm accepts any string and the ACL admits nobody). */
+gboolean      lab_tgt_validate_initiator_name (const char *name,
+                                               GError    **error);
+
 /* argv builders (NULL-terminated, free with g_strfreev). control_port is
  * tgtd's -C port. */
 char        **lab_tgt_argv_show_system   (guint16 control_port);
@@ -72,6 +86,9 @@ char        **lab_tgt_argv_new_lun       (guint16 control_port, guint tid, guint
 char        **lab_tgt_argv_delete_lun    (guint16 control_port, guint tid, guint lun);
 char        **lab_tgt_argv_bind          (guint16 control_port, guint tid, const char *address);
 char        **lab_tgt_argv_unbind        (guint16 control_port, guint tid, const char *address);
+/* the same for an initiator name (tgtadm --initiator-name) */
+char        **lab_tgt_argv_bind_name     (guint16 control_port, guint tid, const char *name);
+char        **lab_tgt_argv_unbind_name   (guint16 control_port, guint tid, const char *name);
 char        **lab_tgt_argv_new_account   (guint16 control_port, const char *user, const char *password);
 char        **lab_tgt_argv_delete_account(guint16 control_port, const char *user);
 char        **lab_tgt_argv_bind_account  (guint16 control_port, guint tid, const char *user);

@@ -25,6 +25,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
           g_assert (lab_tgt_find_by_iqn (targets, t->iqn) != NULL);
           lab_tgt_target_get_lun (t, 1);
+          /* the ACL lines are split, none lost: names are valid names */
+          g_assert (t->acl != NULL && t->acl_names != NULL);
+          for (guint j = 0; t->acl_names[j] != NULL; j++)
+            g_assert (lab_tgt_validate_initiator_name (t->acl_names[j], NULL));
+          for (guint j = 0; t->acl[j] != NULL; j++)
+            g_assert (!lab_tgt_validate_initiator_name (t->acl[j], NULL));
         }
     }
   return 0;

@@ -91,19 +91,35 @@ run_tool (char **out, const char *first, ...)
   return g_spawn_check_wait_status (status, NULL) ? 0 : (WIFEXITED (status) ? WEXITSTATUS (status) : 255);
 }
 
+/* A kvm recipe: its target admits the nodes' and the host's initiator
+ * names (lab_storage_acl_names_for_recipe()); container: by address. */
 static char *
-write_recipe_full (const char *lab, const char *portal, guint16 cp, const char *subnet, const char *extra)
+write_recipe_flavor (const char *flavor, const char *lab, const char *portal, guint16 cp,
+                     const char *subnet, const char *extra)
 {
   g_autofree char *path = g_strdup_printf ("%s/%s.lab", F.dir, lab);
   g_autofree char *text = g_strdup_printf (
-    "[lab]\nname = %s\nflavor = kvm\n"
+    "[lab]\nname = %s\nflavor = %s\n"
     "[storage]\nsize = 1G\nportal = %s\ncontrol-port = %u\nbacking-file = %s/%s.img\nvg = %s\n%s"
     "[network]\nsubnet = %s\n"
     "[nodes]\ncount = 2\ndisk = 256M\n",
-    lab, portal, cp, F.dir, lab, F.vg, extra, subnet);
+    lab, flavor, portal, cp, F.dir, lab, F.vg, extra, subnet);
 
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
   return g_steal_pointer (&path);
+}
+
+static char *
+write_recipe_full (const char *lab, const char *portal, guint16 cp, const char *subnet, const char *extra)
+{
+  return write_recipe_flavor ("kvm", lab, portal, cp, subnet, extra);
+}
+
+/* The initiator name of the kvm lab's first node: admitted by name. */
+static char *
+node1_initiator (LabRecipe *recipe)
+{
+  return g_strdup_printf ("%s:node1", recipe->iqn);
 }
 
 static char *
@@ -197,36 +213,55 @@ state_dir (const char *lab)
   return lab_state_dir_for_lab (lab);
 }
 
-/* libiscsi from outside: the lines go to the test log. */
+/* libiscsi from outside, logging in as initiator (NULL: libiscsi's own
+ * default name): the lines go to the test log. */
 static void
-verify_with_libiscsi (const char *host, guint16 port, const char *iqn, gboolean expect_admitted,
-                      guint64 expect_size)
+verify_with_libiscsi (const char *host, guint16 port, const char *iqn, const char *initiator,
+                      gboolean expect_admitted, guint64 expect_size)
 {
   g_autofree char *portal_url = g_strdup_printf ("iscsi://%s:%u", host, port);
   g_autofree char *lun_url = g_strdup_printf ("iscsi://%s:%u/%s/1", host, port, iqn);
+  g_autofree char *name = g_strdup_printf ("--initiator-name=%s", initiator != NULL ? initiator : "");
   g_autofree char *ls = NULL;
-  int rc = run_tool (&ls, "iscsi-ls", "-s", portal_url, NULL);
+  /* with a name: the URL form and -i NAME (this libiscsi's iscsi-ls
+   * lists nothing with -s, or with --initiator-name=NAME);
+   * iscsi-readcapacity16 of LUN 1 below proves the LUN */
+  int rc = initiator != NULL ? run_tool (&ls, "iscsi-ls", "--url", "-i", initiator, portal_url, NULL)
+                             : run_tool (&ls, "iscsi-ls", "-s", portal_url, NULL);
 
-  g_test_message ("$ iscsi-ls -s %s  (exit %d)\n%s", portal_url, rc, ls ? ls : "");
+  g_test_message ("$ iscsi-ls %s %s  (exit %d)\n%s", initiator != NULL ? name : "-s", portal_url, rc,
+                  ls ? ls : "");
   g_assert_cmpint (rc, ==, 0);
   if (!expect_admitted)
     {
       /* libiscsi prints nothing and exits 0 when the ACL refuses the initiator */
       g_assert_null (strstr (ls, iqn));
+      if (initiator != NULL)
+        {
+          /* and a login to LUN 1 under that name fails ("Target not found") */
+          g_autofree char *inq = NULL;
+
+          rc = run_tool (&inq, "iscsi-inq", "-i", initiator, lun_url, NULL);
+          g_test_message ("$ iscsi-inq -i %s %s  (exit %d)", initiator, lun_url, rc);
+          g_assert_cmpint (rc, !=, 0);
+        }
       return;
     }
   g_assert_nonnull (strstr (ls, iqn));
-  g_assert_nonnull (strstr (ls, "Lun:1"));
+  if (initiator == NULL)
+    g_assert_nonnull (strstr (ls, "Lun:1"));
   {
     g_autofree char *inq = NULL;
     g_autofree char *cap = NULL;
     g_autofree char *want = g_strdup_printf ("Total size:%" G_GUINT64_FORMAT, expect_size);
 
-    rc = run_tool (&inq, "iscsi-inq", lun_url, NULL);
+    rc = initiator != NULL ? run_tool (&inq, "iscsi-inq", "-i", initiator, lun_url, NULL)
+                           : run_tool (&inq, "iscsi-inq", lun_url, NULL);
     g_test_message ("$ iscsi-inq %s  (exit %d)\n%s", lun_url, rc, inq ? inq : "");
     g_assert_cmpint (rc, ==, 0);
     g_assert_nonnull (strstr (inq, "Peripheral Device Type:DIRECT_ACCESS"));
-    rc = run_tool (&cap, "iscsi-readcapacity16", lun_url, NULL);
+    rc = initiator != NULL ? run_tool (&cap, "iscsi-readcapacity16", "-i", initiator, lun_url, NULL)
+                           : run_tool (&cap, "iscsi-readcapacity16", lun_url, NULL);
     g_test_message ("$ iscsi-readcapacity16 %s  (exit %d)\n%s", lun_url, rc, cap ? cap : "");
     g_assert_cmpint (rc, ==, 0);
     g_assert_nonnull (strstr (cap, want));
@@ -265,10 +300,14 @@ test_target (void)
   g_autoptr(GPtrArray) targets = NULL;
   g_autoptr(LabRecipe) recipe = lab_recipe_load (F.recipe_a, &error);
   g_autofree char *img = image_of (F.lab_a);
+  g_autofree char *node1 = NULL;
+  g_autofree char *stranger = NULL;
   LabTgtTarget *t;
   struct stat st;
 
   g_assert_no_error (error);
+  node1 = node1_initiator (recipe);
+  stranger = g_strdup_printf ("%s:stranger", recipe->iqn);
   g_assert_true (storage_run (F.recipe_a, LAB_STORAGE_PART_TARGET, FALSE, &first, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count_prefix (first, "tgtd -f -C"), ==, 1);
@@ -284,12 +323,23 @@ test_target (void)
   g_assert_nonnull (t);
   if (t != NULL)
     {
-      g_assert_cmpuint (g_strv_length (t->acl), ==, 2);
-      g_assert_true (g_strv_contains ((const char * const *) t->acl, "127.0.0.1"));
-      g_assert_false (g_strv_contains ((const char * const *) t->acl, "ALL"));
+      g_autofree char *node2 = g_strdup_printf ("%s:node2", recipe->iqn);
+      g_autofree char *host = g_strdup_printf ("%s:host.labctl", recipe->iqn);
+
+      /* a kvm lab: by name only (tgtd admits when either list matches) */
+      g_assert_cmpuint (g_strv_length (t->acl), ==, 0);
+      g_assert_cmpuint (g_strv_length (t->acl_names), ==, 3);
+      g_assert_true (g_strv_contains ((const char * const *) t->acl_names, node1));
+      g_assert_true (g_strv_contains ((const char * const *) t->acl_names, node2));
+      g_assert_true (g_strv_contains ((const char * const *) t->acl_names, host));
+      g_assert_false (g_strv_contains ((const char * const *) t->acl_names, "ALL"));
       g_assert_cmpstr (lab_tgt_target_get_lun (t, 1)->backing_path, ==, img);
     }
-  verify_with_libiscsi ("127.0.0.1", F.pp_a, recipe->iqn, TRUE, LAB_GIB);
+  /* a listed name is admitted; another name, and libiscsi's default, from
+   * the same address, are not */
+  verify_with_libiscsi ("127.0.0.1", F.pp_a, recipe->iqn, node1, TRUE, LAB_GIB);
+  verify_with_libiscsi ("127.0.0.1", F.pp_a, recipe->iqn, stranger, FALSE, 0);
+  verify_with_libiscsi ("127.0.0.1", F.pp_a, recipe->iqn, NULL, FALSE, 0);
 
   /* a second up changes nothing: only queries run */
   g_assert_true (storage_run (F.recipe_a, LAB_STORAGE_PART_TARGET, FALSE, &second, &error));
@@ -359,7 +409,7 @@ test_acl_refuses (void)
       g_assert_false (g_strv_contains ((const char * const *) t->acl, "127.0.0.1"));
     }
   /* this host connects to 127.0.0.2 from 127.0.0.1: not in the ACL */
-  verify_with_libiscsi ("127.0.0.2", F.pp_b, recipe->iqn, FALSE, 0);
+  verify_with_libiscsi ("127.0.0.2", F.pp_b, recipe->iqn, NULL, FALSE, 0);
 
   g_assert_true (storage_run (F.recipe_b, LAB_STORAGE_PART_TARGET, TRUE, NULL, &error));
   g_assert_no_error (error);
@@ -405,6 +455,7 @@ test_fail_resume (void)
   g_autoptr(GPtrArray) rec = NULL;
   g_autoptr(GPtrArray) targets = NULL;
   g_autoptr(LabRecipe) recipe = lab_recipe_load (F.recipe_a, &error);
+  g_autofree char *node1 = node1_initiator (recipe);
   LabTgtTarget *t;
 
   /* the LUN step fails after tgtadm added the LUN */
@@ -434,8 +485,9 @@ test_fail_resume (void)
   g_assert_cmpuint (count_prefix (rec, "tgtd -f"), ==, 0);
   g_assert_cmpuint (count_prefix (rec, "--op new --mode target"), ==, 0);
   g_assert_cmpuint (count_prefix (rec, "--op new --mode logicalunit"), ==, 0);
-  g_assert_cmpuint (count_prefix (rec, "--op bind --mode target"), ==, 2);
-  verify_with_libiscsi ("127.0.0.1", F.pp_a, recipe->iqn, TRUE, LAB_GIB);
+  /* the two nodes' names and the host's */
+  g_assert_cmpuint (count_prefix (rec, "--op bind --mode target"), ==, 3);
+  verify_with_libiscsi ("127.0.0.1", F.pp_a, recipe->iqn, node1, TRUE, LAB_GIB);
 
   g_assert_true (storage_run (F.recipe_a, LAB_STORAGE_PART_TARGET, TRUE, NULL, &error));
   g_assert_no_error (error);
@@ -463,6 +515,7 @@ test_lvm (void)
   g_autoptr(LabState) state = NULL;
   g_autofree char *dir = state_dir (F.lab_a);
   g_autofree char *tag = lab_lvm_tag (F.lab_a);
+  g_autofree char *node1 = node1_initiator (recipe);
   g_autofree char *loop = NULL;
   g_autofree char *lvs_json = NULL;
   g_autofree char *vgs_json = NULL;
@@ -500,7 +553,7 @@ test_lvm (void)
       g_assert_true (g_str_equal (lv->name, "lv_node1") || g_str_equal (lv->name, "lv_node2"));
     }
   /* the LVM label is on the LUN: libiscsi sees the same disk */
-  verify_with_libiscsi ("127.0.0.1", F.pp_a, recipe->iqn, TRUE, LAB_GIB);
+  verify_with_libiscsi ("127.0.0.1", F.pp_a, recipe->iqn, node1, TRUE, LAB_GIB);
 
   /* status reads it all back */
   {
@@ -514,6 +567,9 @@ test_lvm (void)
     g_assert_true (json_object_get_boolean_member (lvm, "vg_exists"));
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (lvm, "lvs")), ==, 2);
     g_assert_nonnull (strstr (text, "lv_node2, 256.0"));
+    /* the ACL by name, and this host's session under the name it lists */
+    g_assert_nonnull (strstr (text, node1));
+    g_assert_nonnull (strstr (text, ":host.labctl@127.0.0.1"));
   }
 
   /* second up: nothing changes */
@@ -557,6 +613,8 @@ test_chap (void)
   g_autofree char *log = NULL;
   g_autofree char *ls = NULL;
   g_autofree char *url = NULL;
+  g_autofree char *initiator = NULL;
+  g_autofree char *name = NULL;
   g_autoptr(LabState) state = NULL;
   const char *secret;
   int rc;
@@ -575,13 +633,15 @@ test_chap (void)
   g_assert_null (strstr (log, secret));
   g_assert_nonnull (strstr (log, "--password '******'"));
   url = g_strdup_printf ("iscsi://127.0.0.1:%u/%s/1", F.pp_a, recipe->iqn);
-  rc = run_tool (&ls, "iscsi-inq", url, NULL);
-  g_test_message ("$ iscsi-inq %s (no CHAP credentials): exit %d", url, rc);
+  initiator = node1_initiator (recipe);
+  name = g_strdup_printf ("--initiator-name=%s", initiator);
+  rc = run_tool (&ls, "iscsi-inq", name, url, NULL);
+  g_test_message ("$ iscsi-inq %s %s (no CHAP credentials): exit %d", name, url, rc);
   g_assert_cmpint (rc, !=, 0);
   g_clear_pointer (&ls, g_free);
   g_clear_pointer (&url, g_free);
   url = g_strdup_printf ("iscsi://labctl-%s%%%s@127.0.0.1:%u/%s/1", lab, secret, F.pp_a, recipe->iqn);
-  rc = run_tool (&ls, "iscsi-readcapacity16", url, NULL);
+  rc = run_tool (&ls, "iscsi-readcapacity16", name, url, NULL);
   g_test_message ("$ iscsi-readcapacity16 iscsi://labctl-%s%%******@127.0.0.1:%u/%s/1: exit %d", lab, F.pp_a,
                   recipe->iqn, rc);
   g_assert_cmpint (rc, ==, 0);
@@ -736,7 +796,8 @@ setup (void)
   subnet_a = g_strdup_printf ("10.%d.%d.0/24", 100 + pid % 100, pid / 100 % 250);
   subnet_b = g_strdup_printf ("10.%d.%d.0/24", 200 + pid % 50, pid / 100 % 250);
   F.recipe_a = write_recipe (F.lab_a, portal_a, F.cp_a, subnet_a);
-  F.recipe_b = write_recipe (F.lab_b, portal_b, F.cp_b, subnet_b);
+  /* lab B admits by address: the ACL that refuses 127.0.0.1 */
+  F.recipe_b = write_recipe_flavor ("container", F.lab_b, portal_b, F.cp_b, subnet_b, "");
   g_test_message ("lab A: control port %u, portal %s; lab B: control port %u, portal %s; dir %s",
                   F.cp_a, portal_a, F.cp_b, portal_b, F.dir);
 

@@ -148,6 +148,60 @@ test_tgt_parse_edge (void)
   g_assert_cmpuint (lab_tgt_find_free_tid (holes), ==, 2);
 }
 
+/* Recorded from a real tgtd (tgt 1.0.85, Debian 12): names bound with
+ * --initiator-name and an address with -I are one list under "ACL
+ * information:", the addresses first. */
+static void
+test_tgt_parse_name_acl (void)
+{
+  g_autofree char *text = data_text ("tgtadm-show-name-acl.txt");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) targets = lab_tgt_parse_show (text, &error);
+  LabTgtTarget *t1, *t2;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 2);
+  t1 = lab_tgt_find_by_tid (targets, 1);
+  t2 = lab_tgt_find_by_tid (targets, 2);
+  g_assert_cmpuint (g_strv_length (t1->acl), ==, 0);
+  g_assert_cmpuint (g_strv_length (t1->acl_names), ==, 2);
+  g_assert_cmpstr (t1->acl_names[0], ==, "iqn.2026-01.test:node1");
+  g_assert_cmpstr (t1->acl_names[1], ==, "iqn.2026-01.test:acl:host.labctl");
+  g_assert_nonnull (lab_tgt_target_get_lun (t1, 1));
+  g_assert_cmpuint (g_strv_length (t2->acl), ==, 1);
+  g_assert_cmpstr (t2->acl[0], ==, "10.0.0.0/24");
+  g_assert_cmpuint (g_strv_length (t2->acl_names), ==, 1);
+  g_assert_cmpstr (t2->acl_names[0], ==, "eui.02004567A425678D");
+}
+
+static void
+test_tgt_validate_name (void)
+{
+  const char *good[] = { "iqn.2026-01.labctl.lab:kvm:node1", "iqn.1993-08.org.debian:01:18bf6b96a8de",
+                         "iqn.2008-11.org.linux-kvm", "eui.02004567A425678D",
+                         "naa.52004567ba64678d", "naa.52004567ba64678d52004567ba64678d" };
+  const char *bad[] = { "ALL", "all", "", "127.0.0.1", "10.0.0.0/24", "notaname",
+                        "iqn.2026-01.Labctl.lab:node1", "iqn.26-01.lab:node1", "iqn.2026-01.lab:no de",
+                        "eui.0200", "naa.52004567ba64678", "iqn.2026-01." };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_true (lab_tgt_validate_initiator_name (good[i], &error));
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_false (lab_tgt_validate_initiator_name (bad[i], &error));
+      g_assert_error (error, LAB_ERROR, LAB_ERROR_FAILED);
+      /* the message names the value */
+      if (*bad[i] != '\0')
+        g_assert_nonnull (strstr (error->message, bad[i]));
+      g_test_message ("%s: %s", bad[i], error->message);
+    }
+}
+
 static void
 test_tgt_validate (void)
 {
@@ -179,6 +233,8 @@ test_tgt_commands (void)
   g_autofree char *e = argv_line (lab_tgt_argv_delete_system (4711));
   g_autofree char *f = argv_line (lab_tgt_argv_daemon (4711, "127.0.0.1", 33260));
   g_autofree char *g = argv_line (lab_tgt_argv_show_targets (0));
+  g_autofree char *h = argv_line (lab_tgt_argv_bind_name (0, 2, "iqn.2026-01.labctl.lab:kvm:node1"));
+  g_autofree char *i = argv_line (lab_tgt_argv_unbind_name (4711, 2, "iqn.2026-01.labctl.lab:kvm:node1"));
 
   g_assert_cmpstr (a, ==, "tgtadm -C 4711 --lld iscsi --op new --mode target --tid 2 -T iqn.2026-01.labctl.lab:course");
   g_assert_cmpstr (b, ==, "tgtadm -C 4711 --lld iscsi --op new --mode logicalunit --tid 2 --lun 1 "
@@ -188,6 +244,10 @@ test_tgt_commands (void)
   g_assert_cmpstr (e, ==, "tgtadm -C 4711 --op delete --mode system");
   g_assert_cmpstr (f, ==, "tgtd -f -C 4711 --iscsi portal=127.0.0.1:33260");
   g_assert_cmpstr (g, ==, "tgtadm --lld iscsi --op show --mode target");
+  g_assert_cmpstr (h, ==, "tgtadm --lld iscsi --op bind --mode target --tid 2 "
+                          "--initiator-name iqn.2026-01.labctl.lab:kvm:node1");
+  g_assert_cmpstr (i, ==, "tgtadm -C 4711 --lld iscsi --op unbind --mode target --tid 2 "
+                          "--initiator-name iqn.2026-01.labctl.lab:kvm:node1");
 }
 
 static void
@@ -234,7 +294,7 @@ test_iscsi_commands (void)
   g_autofree char *login = argv_line (lab_iscsi_argv_login (iqn, portal));
   g_autofree char *logout = argv_line (lab_iscsi_argv_logout (iqn, portal));
   g_autofree char *del = argv_line (lab_iscsi_argv_delete_node (iqn, portal));
-  g_autofree char *fuse = argv_line (lab_iscsi_argv_fuse_export ("127.0.0.1", 33260, iqn, 1, "/run/x/lun.fuse",
+  g_autofree char *fuse = argv_line (lab_iscsi_argv_fuse_export ("127.0.0.1", 33260, iqn, 1, NULL, "/run/x/lun.fuse",
                                                                  "/run/x/lun.fuse.pid", NULL, NULL));
   g_autofree char *loop = argv_line (lab_iscsi_argv_losetup_attach ("/run/x/lun.fuse"));
 
@@ -292,7 +352,7 @@ test_iscsi_login (void)
   lab_runner_expect (r, "iscsiadm -m discovery", 12, "",
                      "iscsiadm: Could not perform SendTargets discovery: iSCSI driver not found. "
                      "Please make sure it is loaded, and retry the operation\n");
-  g_assert_false (lab_iscsi_login (r, "iqn.x:y", "127.0.0.1:3260", NULL, NULL, &error));
+  g_assert_false (lab_iscsi_login (r, "iqn.x:y", "127.0.0.1:3260", NULL, NULL, NULL, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED);
   g_assert_nonnull (strstr (error->message, "LABCTL_STORAGE_ATTACH=fuse"));
   g_clear_error (&error);
@@ -300,7 +360,7 @@ test_iscsi_login (void)
   /* CHAP: the password is set on the node record and redacted */
   lab_runner_clear_recorded (r);
   lab_runner_expect (r, "iscsiadm -m session", 21, "", "");
-  g_assert_true (lab_iscsi_login (r, "iqn.x:y", "127.0.0.1:3260", "labctl-course", "Sup3rSecretPw1234", &error));
+  g_assert_true (lab_iscsi_login (r, "iqn.x:y", "127.0.0.1:3260", NULL, "labctl-course", "Sup3rSecretPw1234", &error));
   g_assert_no_error (error);
   rec = lab_runner_get_recorded (r);
   g_assert_cmpuint (rec->len, ==, 6);
@@ -316,7 +376,7 @@ test_iscsi_login (void)
   lab_runner_expect (r, "iscsiadm -m node -T iqn.x:y -p 127.0.0.1:3260 --login", 24, "",
                      "iscsiadm: Could not login to [iface: default, target: iqn.x:y, portal: 127.0.0.1,3260].\n"
                      "iscsiadm: initiator reported error (24 - iSCSI login failed due to authorization failure)\n");
-  g_assert_false (lab_iscsi_login (r, "iqn.x:y", "127.0.0.1:3260", NULL, NULL, &error));
+  g_assert_false (lab_iscsi_login (r, "iqn.x:y", "127.0.0.1:3260", NULL, NULL, NULL, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
   g_assert_nonnull (strstr (error->message, "ACL"));
 }
@@ -635,9 +695,38 @@ test_plan_recorded (void)
     }
   g_assert_true (recorded_has (r, "tgtd -f -C 4711 --iscsi portal=127.0.0.1:33260"));
   g_assert_true (recorded_has (r, "tgtadm -C 4711 --lld iscsi --op new --mode target --tid 1 -T iqn.2026-01.labctl.lab:unit"));
-  g_assert_true (recorded_has (r, "tgtadm -C 4711 --lld iscsi --op bind --mode target --tid 1 -I 127.0.0.1"));
-  g_assert_true (recorded_has (r, "tgtadm -C 4711 --lld iscsi --op bind --mode target --tid 1 -I 10.77.0.0/24"));
-  g_assert_true (recorded_has (r, "qemu-storage-daemon "));
+  /* a kvm lab: its nodes and the host by name, no address */
+  g_assert_true (recorded_has (r, "tgtadm -C 4711 --lld iscsi --op bind --mode target --tid 1 "
+                                  "--initiator-name iqn.2026-01.labctl.lab:unit:node1"));
+  g_assert_true (recorded_has (r, "tgtadm -C 4711 --lld iscsi --op bind --mode target --tid 1 "
+                                  "--initiator-name iqn.2026-01.labctl.lab:unit:node2"));
+  g_assert_true (recorded_has (r, "tgtadm -C 4711 --lld iscsi --op bind --mode target --tid 1 "
+                                  "--initiator-name iqn.2026-01.labctl.lab:unit:host.labctl"));
+  g_assert_false (recorded_has (r, "tgtadm -C 4711 --lld iscsi --op bind --mode target --tid 1 -I"));
+  /* iscsiadm: the host's name in labctl's iface, discovery through it; the
+   * failed discovery (no kernel initiator) takes the iface away before the
+   * FUSE fallback */
+  {
+    g_autofree char *iface = lab_iscsi_iface_name ("iqn.2026-01.labctl.lab:unit");
+    g_autofree char *mk = g_strdup_printf ("iscsiadm -m iface -I %s -o new", iface);
+    g_autofree char *set = g_strdup_printf ("iscsiadm -m iface -I %s -o update -n iface.initiatorname "
+                                            "-v iqn.2026-01.labctl.lab:unit:host.labctl", iface);
+    g_autofree char *disc = g_strdup_printf ("iscsiadm -m discovery -t sendtargets -p 127.0.0.1:33260 -I %s", iface);
+    g_autofree char *del = g_strdup_printf ("iscsiadm -m iface -I %s -o delete", iface);
+
+    g_assert_true (recorded_has (r, mk));
+    g_assert_true (recorded_has (r, set));
+    g_assert_true (recorded_has (r, disc));
+    g_assert_true (recorded_has (r, del));
+  }
+  g_assert_cmpstr (lab_state_get_string (state, "storage.acl.names"), ==,
+                   "iqn.2026-01.labctl.lab:unit:node1;iqn.2026-01.labctl.lab:unit:node2;"
+                   "iqn.2026-01.labctl.lab:unit:host.labctl");
+  g_assert_null (lab_state_get_string (state, "storage.acl.addresses"));
+  /* the host logs in with the name the ACL lists, not QEMU's default */
+  g_assert_true (recorded_has (r, "qemu-storage-daemon --blockdev driver=iscsi,node-name=lun1,transport=tcp,"
+                                  "portal=127.0.0.1:33260,target=iqn.2026-01.labctl.lab:unit,lun=1,"
+                                  "initiator-name=iqn.2026-01.labctl.lab:unit:host.labctl "));
   g_assert_true (recorded_has (r, "pvcreate --devices /dev/loop7 /dev/loop7"));
   g_assert_true (recorded_has (r, "vgcreate --devices /dev/loop7 --addtag labctl:unit vg_unit /dev/loop7"));
   g_assert_true (recorded_has (r, "lvcreate --devices /dev/loop7 -y -L 536870912b -n lv_node2 --addtag labctl:unit vg_unit"));
@@ -726,24 +815,55 @@ test_plan_describe (void)
   g_assert_true (lab_state_is_empty (state));
 }
 
+static LabRecipe *
+acl_recipe (const char *flavor, const char *subnet, const char *portal)
+{
+  g_autofree char *text = g_strdup_printf ("[lab]\nname = inside\nflavor = %s\n[network]\nsubnet = %s\n"
+                                           "[storage]\n%s%s\n", flavor, subnet,
+                                           portal != NULL ? "portal = " : "", portal != NULL ? portal : "");
+  g_autoptr(GError) error = NULL;
+  LabRecipe *r = lab_recipe_load_data (text, -1, "inside.lab", &error);
+
+  g_assert_no_error (error);
+  return r;
+}
+
 static void
 test_plan_acl (void)
 {
-  g_autoptr(LabRecipe) loop = test_recipe ("/x", "");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(LabRecipe) inside = lab_recipe_load_data ("[lab]\nname = inside\n[network]\nsubnet = 192.168.150.0/24\n",
-                                                      -1, "inside.lab", &error);
-  g_auto(GStrv) a = lab_storage_acl_for_recipe (loop);
-  g_auto(GStrv) b = NULL;
+  g_autoptr(LabRecipe) outside = acl_recipe ("container", "10.77.0.0/24", "127.0.0.1:33260");
+  g_autoptr(LabRecipe) inside = acl_recipe ("proxmox", "192.168.150.0/24", NULL);
+  g_autoptr(LabRecipe) kvm = test_recipe ("/x", "");
+  g_auto(GStrv) a = lab_storage_acl_for_recipe (outside);
+  g_auto(GStrv) b = lab_storage_acl_for_recipe (inside);
+  g_auto(GStrv) an = lab_storage_acl_names_for_recipe (outside);
+  g_auto(GStrv) bn = lab_storage_acl_names_for_recipe (inside);
+  g_auto(GStrv) k = lab_storage_acl_for_recipe (kvm);
+  g_auto(GStrv) kn = lab_storage_acl_names_for_recipe (kvm);
+  g_autofree char *host = lab_storage_host_initiator (kvm);
+  g_autofree char *no_host = lab_storage_host_initiator (inside);
 
-  g_assert_no_error (error);
-  b = lab_storage_acl_for_recipe (inside);
+  /* by address: the portal outside the subnet, and the subnet */
   g_assert_cmpuint (g_strv_length (a), ==, 2);
   g_assert_cmpstr (a[0], ==, "127.0.0.1");
   g_assert_cmpstr (a[1], ==, "10.77.0.0/24");
-  /* the portal is the gateway: inside the subnet already */
+  g_assert_cmpuint (g_strv_length (an), ==, 0);
+  /* the portal is the gateway: inside the subnet already; proxmox nodes'
+   * names are not known before install: by address too */
   g_assert_cmpuint (g_strv_length (b), ==, 1);
   g_assert_cmpstr (b[0], ==, "192.168.150.0/24");
+  g_assert_cmpuint (g_strv_length (bn), ==, 0);
+  g_assert_null (no_host);
+  /* kvm: every node's own name and the host's, no address (tgtd admits a
+   * login when either list matches) */
+  g_assert_cmpuint (g_strv_length (k), ==, 0);
+  g_assert_cmpuint (g_strv_length (kn), ==, 3);
+  g_assert_cmpstr (kn[0], ==, "iqn.2026-01.labctl.lab:unit:node1");
+  g_assert_cmpstr (kn[1], ==, "iqn.2026-01.labctl.lab:unit:node2");
+  g_assert_cmpstr (kn[2], ==, host);
+  g_assert_cmpstr (host, ==, "iqn.2026-01.labctl.lab:unit:host.labctl");
+  for (guint i = 0; kn[i] != NULL; i++)
+    g_assert_true (lab_tgt_validate_initiator_name (kn[i], NULL));
 }
 
 /* The acceptance line: `labctl storage up --dry-run --recipe recipes/proxmox-3node.lab`
@@ -811,6 +931,8 @@ main (int argc, char **argv)
   g_test_add_func ("/storage/tgt/parse-repeated", test_tgt_parse_repeated);
   g_test_add_func ("/storage/tgt/parse-edge", test_tgt_parse_edge);
   g_test_add_func ("/storage/tgt/validate", test_tgt_validate);
+  g_test_add_func ("/storage/tgt/parse-name-acl", test_tgt_parse_name_acl);
+  g_test_add_func ("/storage/tgt/validate-name", test_tgt_validate_name);
   g_test_add_func ("/storage/tgt/commands", test_tgt_commands);
   g_test_add_func ("/storage/tgt/errors", test_tgt_errors);
   g_test_add_func ("/storage/iscsi/commands", test_iscsi_commands);

@@ -41,7 +41,8 @@ lab_kvm_machine_id (LabRecipe *r, const LabNode *node)
 char *
 lab_kvm_initiator_name (LabRecipe *r, const LabNode *node)
 {
-  return g_strdup_printf ("%s:%s", r->iqn, node->name);
+  /* the recipe names it (the target's ACL lists the same name) */
+  return g_strdup (node->initiator);
 }
 
 char *

@@ -83,7 +83,8 @@ typedef struct {
 /* The node's stable machine id (32 hex digits, from lab and node names). */
 char       *lab_kvm_machine_id         (LabRecipe     *recipe,
                                         const LabNode *node);
-/* Its iSCSI initiator name: <target IQN>:<node>. */
+/* Its iSCSI initiator name: <target IQN>:<node> (LabNode.initiator, the
+ * name the target's ACL admits). */
 char       *lab_kvm_initiator_name     (LabRecipe     *recipe,
                                         const LabNode *node);
 /* /etc/hosts of every node: localhost and every node of the lab. */

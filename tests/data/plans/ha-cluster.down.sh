@@ -62,7 +62,7 @@ pvremove --devices /dev/disk/by-path/ip-10.99.0.1:3260-iscsi-iqn.2026-01.labctl.
 # 28. Undo 'Attach the iSCSI disk on this host'
 iscsiadm -m node -T iqn.2026-01.labctl.lab:e2eha -p 10.99.0.1:3260 --logout
 iscsiadm -m node -T iqn.2026-01.labctl.lab:e2eha -p 10.99.0.1:3260 -o delete
-# 29. Undo 'Admit only the lab's addresses to the target'
+# 29. Undo 'Admit only the lab's own initiators to the target'
 tgtadm --lld iscsi --op unbind --mode target --tid 1 -I 10.99.0.0/24
 # 30. Undo 'Add LUN 1 on the backing file'
 tgtadm --lld iscsi --op delete --mode logicalunit --tid 1 --lun 1

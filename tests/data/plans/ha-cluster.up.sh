@@ -18,7 +18,7 @@ tgtd -f -C 0 --iscsi portal=10.99.0.1:3260
 tgtadm --lld iscsi --op new --mode target --tid 1 -T iqn.2026-01.labctl.lab:e2eha
 # 6. Add LUN 1 on the backing file
 tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b /var/lib/labctl/e2eha/e2eha.img --bstype rdwr
-# 7. Admit only the lab's addresses to the target
+# 7. Admit only the lab's own initiators to the target
 tgtadm --lld iscsi --op bind --mode target --tid 1 -I 10.99.0.0/24
 # 8. Attach the iSCSI disk on this host
 iscsiadm -m discovery -t sendtargets -p 10.99.0.1:3260

@@ -74,8 +74,12 @@ pvremove --devices /dev/disk/by-path/ip-192.168.152.1:3260-iscsi-iqn.2026-01.lab
 # 39. Undo 'Attach the iSCSI disk on this host'
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvmha -p 192.168.152.1:3260 --logout
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvmha -p 192.168.152.1:3260 -o delete
-# 40. Undo 'Admit only the lab's addresses to the target'
-tgtadm --lld iscsi --op unbind --mode target --tid 1 -I 192.168.152.0/24
+iscsiadm -m iface -I labctl-b995888ee555 -o delete
+# 40. Undo 'Admit only the lab's own initiators to the target'
+tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvmha:node1
+tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvmha:node2
+tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvmha:node3
+tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvmha:host.labctl
 # 41. Undo 'Add LUN 1 on the backing file'
 tgtadm --lld iscsi --op delete --mode logicalunit --tid 1 --lun 1
 # 42. Undo 'Create the iSCSI target'

@@ -42,8 +42,12 @@ pvremove --devices /dev/disk/by-path/ip-192.168.151.1:3260-iscsi-iqn.2026-01.lab
 # 22. Undo 'Attach the iSCSI disk on this host'
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvm -p 192.168.151.1:3260 --logout
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvm -p 192.168.151.1:3260 -o delete
-# 23. Undo 'Admit only the lab's addresses to the target'
-tgtadm --lld iscsi --op unbind --mode target --tid 1 -I 192.168.151.0/24
+iscsiadm -m iface -I labctl-d6a9e8297b9b -o delete
+# 23. Undo 'Admit only the lab's own initiators to the target'
+tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:node1
+tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:node2
+tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:node3
+tgtadm --lld iscsi --op unbind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:host.labctl
 # 24. Undo 'Add LUN 1 on the backing file'
 tgtadm --lld iscsi --op delete --mode logicalunit --tid 1 --lun 1
 # 25. Undo 'Create the iSCSI target'

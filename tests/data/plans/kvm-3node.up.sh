@@ -35,10 +35,15 @@ tgtd -f -C 0 --iscsi portal=192.168.151.1:3260
 tgtadm --lld iscsi --op new --mode target --tid 1 -T iqn.2026-01.labctl.lab:kvm
 # 6. Add LUN 1 on the backing file
 tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b /var/lib/labctl/kvm/kvm.img --bstype rdwr
-# 7. Admit only the lab's addresses to the target
-tgtadm --lld iscsi --op bind --mode target --tid 1 -I 192.168.151.0/24
+# 7. Admit only the lab's own initiators to the target
+tgtadm --lld iscsi --op bind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:node1
+tgtadm --lld iscsi --op bind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:node2
+tgtadm --lld iscsi --op bind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:node3
+tgtadm --lld iscsi --op bind --mode target --tid 1 --initiator-name iqn.2026-01.labctl.lab:kvm:host.labctl
 # 8. Attach the iSCSI disk on this host
-iscsiadm -m discovery -t sendtargets -p 192.168.151.1:3260
+iscsiadm -m iface -I labctl-d6a9e8297b9b -o new
+iscsiadm -m iface -I labctl-d6a9e8297b9b -o update -n iface.initiatorname -v iqn.2026-01.labctl.lab:kvm:host.labctl
+iscsiadm -m discovery -t sendtargets -p 192.168.151.1:3260 -I labctl-d6a9e8297b9b
 iscsiadm -m node -T iqn.2026-01.labctl.lab:kvm -p 192.168.151.1:3260 --login
 # then wait (up to 30 s) for /dev/disk/by-path/ip-192.168.151.1:3260-iscsi-iqn.2026-01.labctl.lab:kvm-lun-1
 # without a kernel iSCSI initiator: qemu-storage-daemon FUSE export + losetup instead

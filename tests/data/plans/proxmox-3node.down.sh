@@ -63,7 +63,7 @@ pvremove --devices /dev/disk/by-path/ip-192.168.150.1:3260-iscsi-iqn.2026-01.lab
 # 30. Undo 'Attach the iSCSI disk on this host'
 iscsiadm -m node -T iqn.2026-01.labctl.lab:course -p 192.168.150.1:3260 --logout
 iscsiadm -m node -T iqn.2026-01.labctl.lab:course -p 192.168.150.1:3260 -o delete
-# 31. Undo 'Admit only the lab's addresses to the target'
+# 31. Undo 'Admit only the lab's own initiators to the target'
 tgtadm --lld iscsi --op unbind --mode target --tid 1 -I 192.168.150.0/24
 # 32. Undo 'Add LUN 1 on the backing file'
 tgtadm --lld iscsi --op delete --mode logicalunit --tid 1 --lun 1

@@ -40,7 +40,7 @@ tgtd -f -C 0 --iscsi portal=192.168.150.1:3260
 tgtadm --lld iscsi --op new --mode target --tid 1 -T iqn.2026-01.labctl.lab:course
 # 7. Add LUN 1 on the backing file
 tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b /var/lib/labctl/course/course.img --bstype rdwr
-# 8. Admit only the lab's addresses to the target
+# 8. Admit only the lab's own initiators to the target
 tgtadm --lld iscsi --op bind --mode target --tid 1 -I 192.168.150.0/24
 # 9. Attach the iSCSI disk on this host
 iscsiadm -m discovery -t sendtargets -p 192.168.150.1:3260
