@@ -2796,6 +2796,42 @@ quit_loop (gpointer loop)
   return G_SOURCE_REMOVE;
 }
 
+LabPveServer *
+lab_pve_server_new_for_recipe (const char *schema, LabRecipe *recipe, const char *const *passwords, GError **error)
+{
+  guint n = recipe->nodes->len;
+  g_autofree LabPveServerNode *nodes = g_new0 (LabPveServerNode, n);
+  g_autofree const char **own = g_new0 (const char *, n + 1);
+
+  for (guint i = 0; i < n; i++)
+    {
+      LabNode *node = g_ptr_array_index (recipe->nodes, i);
+
+      nodes[i] = (LabPveServerNode) { node->name, node->address, passwords[i] };
+      own[i] = node->lv_name;
+    }
+  return lab_pve_server_new (schema, nodes, n, recipe->iqn, recipe->portal_address, recipe->vg_name, own, error);
+}
+
+void
+lab_pve_server_write_install_records (LabPveServer *self, LabRecipe *recipe, LabState *state,
+                                      const char *const *passwords)
+{
+  for (guint i = 0; i < recipe->nodes->len; i++)
+    {
+      LabNode *n = g_ptr_array_index (recipe->nodes, i);
+      g_autofree char *api = g_strdup_printf ("nodes.%s.pve.api", n->name);
+      g_autofree char *fp = g_strdup_printf ("nodes.%s.pve.fingerprint", n->name);
+      g_autofree char *pw = g_strdup_printf ("nodes.%s.pve.root_password", n->name);
+      g_autofree char *url = lab_pve_server_get_url (self, n->name);
+      g_autofree char *pin = lab_pve_server_get_fingerprint (self, n->name);
+
+      lab_state_set_string (state, api, url);
+      lab_state_set_string (state, fp, pin);
+      lab_state_set_secret (state, pw, passwords[i]);
+    }
+}
+
 void
 lab_pve_server_free (LabPveServer *s)
 {

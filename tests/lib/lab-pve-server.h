@@ -27,6 +27,9 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "lab-recipe.h"
+#include "lab-state.h"
+
 G_BEGIN_DECLS
 
 typedef struct _LabPveServer LabPveServer;
@@ -58,6 +61,21 @@ LabPveServer *lab_pve_server_new             (const char             *schema,
                                               const char * const     *own_lvs,
                                               GError                **error);
 void          lab_pve_server_free            (LabPveServer *self);
+
+/* The recipe's nodes served on 127.0.0.1, node i with root password
+ * passwords[i], the recipe's target and VG, the nodes' own LVs
+ * (LabNode.lv_name) untouchable: the fixture of the unit tests. */
+LabPveServer *lab_pve_server_new_for_recipe  (const char             *schema,
+                                              LabRecipe              *recipe,
+                                              const char * const     *passwords,
+                                              GError                **error);
+/* What `nodes.install` records for each node of recipe (the API's URL, the
+ * pinned certificate fingerprint, the root password), written into state:
+ * a unit test standing in for the install (e2e-proxmox runs the real one). */
+void          lab_pve_server_write_install_records (LabPveServer       *self,
+                                              LabRecipe              *recipe,
+                                              LabState               *state,
+                                              const char * const     *passwords);
 
 const char   *lab_pve_server_get_version     (LabPveServer *self);
 /* "https://127.0.0.1:PORT" (or its listen address) and the SHA-256 fingerprint of the node's

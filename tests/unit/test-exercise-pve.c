@@ -49,19 +49,11 @@ lab_setup (Lab *f, const char *version)
   g_autofree char *name = g_strdup_printf ("apidata-%s.json", version);
   g_autofree char *schema = g_build_filename (LABCTL_SOURCE_DIR, "tests", "data", "pve", name, NULL);
   g_autoptr(LabPlan) plan = NULL;
-  LabPveServerNode nodes[3];
-  const char *own[] = { "lv_pve1", "lv_pve2", "lv_pve3", NULL };
   g_autofree char *url = NULL, *pin = NULL;
 
   f->recipe = lab_recipe_load_data (RECIPE, -1, "test.lab", &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < 3; i++)
-    {
-      LabNode *n = f->recipe->nodes->pdata[i];
-      nodes[i] = (LabPveServerNode) { n->name, n->address, passwords[i] };
-    }
-  f->server = lab_pve_server_new (schema, nodes, 3, f->recipe->iqn, f->recipe->portal_address, f->recipe->vg_name,
-                                  own, &error);
+  f->server = lab_pve_server_new_for_recipe (schema, f->recipe, passwords, &error);
   g_assert_no_error (error);
   f->dir = g_dir_make_tmp ("labctl-test-exercise-pve-XXXXXX", &error);
   g_assert_no_error (error);
@@ -70,19 +62,7 @@ lab_setup (Lab *f, const char *version)
   f->runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
   lab_context_init (&f->ctx, f->recipe, f->state, f->runner, NULL, FALSE);
   /* what nodes.install records, standing in for an install */
-  for (guint i = 0; i < 3; i++)
-    {
-      LabNode *n = f->recipe->nodes->pdata[i];
-      g_autofree char *k_api = g_strdup_printf ("nodes.%s.pve.api", n->name);
-      g_autofree char *k_fp = g_strdup_printf ("nodes.%s.pve.fingerprint", n->name);
-      g_autofree char *k_pw = g_strdup_printf ("nodes.%s.pve.root_password", n->name);
-      g_autofree char *u = lab_pve_server_get_url (f->server, n->name);
-      g_autofree char *p = lab_pve_server_get_fingerprint (f->server, n->name);
-
-      lab_state_set_string (f->state, k_api, u);
-      lab_state_set_string (f->state, k_fp, p);
-      lab_state_set_secret (f->state, k_pw, passwords[i]);
-    }
+  lab_pve_server_write_install_records (f->server, f->recipe, f->state, passwords);
   /* up: the API steps the proxmox lab runs after its install */
   plan = lab_plan_new (&f->ctx);
   lab_plan_set_phase (plan, LAB_PHASE_CONFIGURE);

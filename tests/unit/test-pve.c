@@ -4,7 +4,7 @@
  *
  * The state of each lab holds what the install step records (API
  * address, pinned fingerprint, root password): no ISO can be installed
- * here, so write_install_records_standing_in_for_install() writes them
+ * here, so lab_pve_server_write_install_records() writes them
  * for the server's nodes. */
 #define _GNU_SOURCE /* unshare */
 #include "config.h"
@@ -52,40 +52,14 @@ schema_path (const char *version)
 }
 
 static void
-write_install_records_standing_in_for_install (Fixture *f)
-{
-  for (guint i = 0; i < f->recipe->nodes->len; i++)
-    {
-      LabNode *n = f->recipe->nodes->pdata[i];
-      g_autofree char *api = g_strdup_printf ("nodes.%s.pve.api", n->name);
-      g_autofree char *fp = g_strdup_printf ("nodes.%s.pve.fingerprint", n->name);
-      g_autofree char *pw = g_strdup_printf ("nodes.%s.pve.root_password", n->name);
-      g_autofree char *url = lab_pve_server_get_url (f->server, n->name);
-      g_autofree char *pin = lab_pve_server_get_fingerprint (f->server, n->name);
-
-      lab_state_set_string (f->state, api, url);
-      lab_state_set_string (f->state, fp, pin);
-      lab_state_set_secret (f->state, pw, passwords[i]);
-    }
-}
-
-static void
 fixture_setup (Fixture *f, const char *version)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *schema = schema_path (version);
-  LabPveServerNode nodes[3];
-  const char *own[] = { "lv_pve1", "lv_pve2", "lv_pve3", NULL };
 
   f->recipe = lab_recipe_load_data (RECIPE, -1, "test.lab", &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < 3; i++)
-    {
-      LabNode *n = f->recipe->nodes->pdata[i];
-      nodes[i] = (LabPveServerNode) { n->name, n->address, passwords[i] };
-    }
-  f->server = lab_pve_server_new (schema, nodes, 3, f->recipe->iqn, f->recipe->portal_address, f->recipe->vg_name,
-                                  own, &error);
+  f->server = lab_pve_server_new_for_recipe (schema, f->recipe, passwords, &error);
   g_assert_no_error (error);
   f->dir = g_dir_make_tmp ("labctl-test-pve-XXXXXX", &error);
   g_assert_no_error (error);
@@ -93,7 +67,7 @@ fixture_setup (Fixture *f, const char *version)
   g_assert_no_error (error);
   f->runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
   lab_context_init (&f->ctx, f->recipe, f->state, f->runner, NULL, FALSE);
-  write_install_records_standing_in_for_install (f);
+  lab_pve_server_write_install_records (f->server, f->recipe, f->state, passwords);
 }
 
 static void
