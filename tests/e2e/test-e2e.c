@@ -589,6 +589,104 @@ test_exercise_clone (void)
 /* The template exercise as the guide does it: the mark, no autostart,
  * the template started anyway (wrong: template.no-start fails), then
  * its disk read-only and two VMs on overlays of its image. */
+/* The storage exercise by a scripted student: the answers read from the
+ * stand with the storage tools the guide names (tgtadm for the IQN and the
+ * LUN's size, vgs for the VG's free space, the recipe's portal), written
+ * to a file; a wrong free space first (FAIL on that step only), then the
+ * right one (all PASS). */
+static void
+test_exercise_storage (void)
+{
+  g_autofree char *answers = g_build_filename (work_dir, "storage-answers.txt", NULL);
+  g_autofree char *out = NULL, *show = NULL, *status = NULL, *vgs = NULL, *text = NULL, *json = NULL;
+  g_autofree char *iqn = NULL, *size = NULL, *vg_free = NULL;
+  g_autoptr(JsonParser) p = NULL, q = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *o, *target, *attach, *lvm;
+  int rc = -1;
+
+  out = run_labctl (&rc, "exercise", "start", "storage", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_test_message ("%s", out);
+  /* IQN and LUN 1's size as tgtd shows them */
+  {
+    g_autofree char *cmd = g_strdup_printf ("tgtadm -C %u --lld iscsi --op show --mode target", control_port);
+    g_autoptr(GRegex) re_iqn = g_regex_new ("^Target 1: (\\S+)$", G_REGEX_MULTILINE, 0, NULL);
+    g_autoptr(GRegex) re_size = g_regex_new ("LUN: 1\\n(?:.*\\n)*?\\s*Size: (\\d+ MB)", 0, 0, NULL);
+    g_autoptr(GMatchInfo) m1 = NULL, m2 = NULL;
+
+    show = stand_test_run (cmd, &rc, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (rc, ==, 0);
+    if (show == NULL)
+      return;
+    g_assert_true (g_regex_match (re_iqn, show, 0, &m1));
+    g_assert_true (g_regex_match (re_size, show, 0, &m2));
+    iqn = g_match_info_fetch (m1, 1);
+    size = g_match_info_fetch (m2, 1);
+  }
+  /* the device the VG is on, from the stand's status; then vgs on it */
+  status = run_labctl (&rc, "storage", "status", "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_object (status, &p);
+  if (o == NULL)
+    return;
+  target = json_object_get_object_member (o, "target");
+  attach = json_object_get_object_member (o, "attach");
+  lvm = json_object_get_object_member (o, "lvm");
+  {
+    g_autofree char *cmd = g_strdup_printf ("env LVM_SYSTEM_DIR=%s vgs --noheadings --units m -o vg_free %s "
+                                            "--devices %s", g_getenv ("LABCTL_LVM_SYSTEM_DIR"),
+                                            json_object_get_string_member (lvm, "vg"),
+                                            json_object_get_string_member (attach, "device"));
+
+    vgs = stand_test_run (cmd, &rc, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (rc, ==, 0);
+    if (vgs == NULL)
+      return;
+    vg_free = g_strstrip (g_strdup (vgs));
+  }
+  g_test_message ("student's answers: iqn %s, LUN size %s, VG free %s", iqn, size, vg_free);
+
+  /* wrong: the VG's size taken for its free space (here: 10 GiB more) */
+  text = g_strdup_printf ("iqn = %s\nportal = %s\nlun-size = %s\nvg-free = %s\n", iqn,
+                          json_object_get_string_member (target, "portal"), size, "10240G");
+  g_assert_true (g_file_set_contents (answers, text, -1, NULL));
+  json = run_labctl (&rc, "exercise", "check", "storage", "--answers", answers, "--json", NULL);
+  g_assert_cmpint (rc, ==, 1);
+  {
+    JsonObject *r = parse_object (json, &q);
+    JsonArray *steps = r != NULL ? json_object_get_array_member (r, "steps") : NULL;
+    guint failed = 0;
+
+    for (guint i = 0; steps != NULL && i < json_array_get_length (steps); i++)
+      {
+        JsonObject *st = json_array_get_object_element (steps, i);
+        const char *id = json_object_get_string_member (st, "id");
+        const char *res = json_object_get_string_member (st, "result");
+
+        g_assert_cmpstr (res, ==, g_str_equal (id, "storage.vg-free") ? "FAIL" : "PASS");
+        failed += g_str_equal (res, "FAIL");
+      }
+    g_assert_cmpuint (failed, ==, 1);
+  }
+  keep_result ("seat-e2e-wrong-storage.json", json);
+  g_clear_pointer (&json, g_free);
+  g_clear_pointer (&text, g_free);
+
+  /* right */
+  text = g_strdup_printf ("iqn = %s\nportal = %s\nlun-size = %s\nvg-free = %s\n", iqn,
+                          json_object_get_string_member (target, "portal"), size, vg_free);
+  g_assert_true (g_file_set_contents (answers, text, -1, NULL));
+  json = run_labctl (&rc, "exercise", "check", "storage", "--answers", answers, "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  if (json != NULL)
+    keep_result ("seat-e2e-storage.json", json);
+  g_free (run_labctl (&rc, "exercise", "finish", "storage", NULL));
+  g_assert_cmpint (rc, ==, 0);
+}
+
 static void
 test_exercise_template (void)
 {
@@ -958,6 +1056,7 @@ main (int argc, char **argv)
   g_test_add_func ("/e2e/exercise-clone", test_exercise_clone);
   g_test_add_func ("/e2e/exercise-template", test_exercise_template);
   g_test_add_func ("/e2e/exercise-migrate", test_exercise_migrate);
+  g_test_add_func ("/e2e/exercise-storage", test_exercise_storage);
   g_test_add_func ("/e2e/reset", test_reset);
   g_test_add_func ("/e2e/keep-storage", test_keep_storage);
   g_test_add_func ("/e2e/down", test_down);
