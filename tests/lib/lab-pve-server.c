@@ -2796,6 +2796,8 @@ quit_loop (gpointer loop)
   return G_SOURCE_REMOVE;
 }
 
+const char * const lab_pve_test_passwords[3] = { "pw-pve1-secret", "pw-pve2-secret", "pw-pve3-secret" };
+
 LabPveServer *
 lab_pve_server_new_for_recipe (const char *schema, LabRecipe *recipe, const char *const *passwords, GError **error)
 {

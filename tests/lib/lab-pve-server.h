@@ -62,6 +62,13 @@ LabPveServer *lab_pve_server_new             (const char             *schema,
                                               GError                **error);
 void          lab_pve_server_free            (LabPveServer *self);
 
+/* The unit tests' proxmox lab (3 nodes pve1..pve3 on 192.168.150.0/24)
+ * and its nodes' root passwords, shared by test-pve and exercise-pve. */
+#define LAB_PVE_TEST_RECIPE                                                                                            \
+  "[lab]\nname = course\nflavor = proxmox\n[storage]\nsize = 100G\n[network]\nsubnet = 192.168.150.0/24\n"      \
+  "[nodes]\ncount = 3\nname-pattern = pve%d\n"
+extern const char * const lab_pve_test_passwords[3];
+
 /* The recipe's nodes served on 127.0.0.1, node i with root password
  * passwords[i], the recipe's target and VG, the nodes' own LVs
  * (LabNode.lv_name) untouchable: the fixture of the unit tests. */

@@ -25,11 +25,6 @@
 #include "lab-state.h"
 #include "lab-test-fs.h"
 
-#define RECIPE                                                                                                         \
-  "[lab]\nname = course\nflavor = proxmox\n[storage]\nsize = 100G\n[network]\nsubnet = 192.168.150.0/24\n"          \
-  "[nodes]\ncount = 3\nname-pattern = pve%d\n"
-
-static const char *passwords[] = { "pw-pve1-secret", "pw-pve2-secret", "pw-pve3-secret" };
 
 typedef struct {
   LabRecipe      *recipe;
@@ -51,9 +46,9 @@ lab_setup (Lab *f, const char *version)
   g_autoptr(LabPlan) plan = NULL;
   g_autofree char *url = NULL, *pin = NULL;
 
-  f->recipe = lab_recipe_load_data (RECIPE, -1, "test.lab", &error);
+  f->recipe = lab_recipe_load_data (LAB_PVE_TEST_RECIPE, -1, "test.lab", &error);
   g_assert_no_error (error);
-  f->server = lab_pve_server_new_for_recipe (schema, f->recipe, passwords, &error);
+  f->server = lab_pve_server_new_for_recipe (schema, f->recipe, lab_pve_test_passwords, &error);
   g_assert_no_error (error);
   f->dir = g_dir_make_tmp ("labctl-test-exercise-pve-XXXXXX", &error);
   g_assert_no_error (error);
@@ -62,7 +57,7 @@ lab_setup (Lab *f, const char *version)
   f->runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
   lab_context_init (&f->ctx, f->recipe, f->state, f->runner, NULL, FALSE);
   /* what nodes.install records, standing in for an install */
-  lab_pve_server_write_install_records (f->server, f->recipe, f->state, passwords);
+  lab_pve_server_write_install_records (f->server, f->recipe, f->state, lab_pve_test_passwords);
   /* up: the API steps the proxmox lab runs after its install */
   plan = lab_plan_new (&f->ctx);
   lab_plan_set_phase (plan, LAB_PHASE_CONFIGURE);
@@ -78,7 +73,7 @@ lab_setup (Lab *f, const char *version)
   pin = lab_pve_server_get_fingerprint (f->server, "pve1");
   f->student = lab_pve_client_new ("pve1", url, pin, &error);
   g_assert_no_error (error);
-  lab_pve_client_set_password (f->student, passwords[0]);
+  lab_pve_client_set_password (f->student, lab_pve_test_passwords[0]);
 }
 
 static void

@@ -29,11 +29,6 @@
 #include "lab-virt.h"
 #include "lab-vm.h"
 
-#define RECIPE                                                                                                         \
-  "[lab]\nname = course\nflavor = proxmox\n[storage]\nsize = 100G\n[network]\nsubnet = 192.168.150.0/24\n"          \
-  "[nodes]\ncount = 3\nname-pattern = pve%d\n"
-
-static const char *passwords[] = { "pw-pve1-secret", "pw-pve2-secret", "pw-pve3-secret" };
 
 typedef struct {
   LabRecipe    *recipe;
@@ -57,9 +52,9 @@ fixture_setup (Fixture *f, const char *version)
   g_autoptr(GError) error = NULL;
   g_autofree char *schema = schema_path (version);
 
-  f->recipe = lab_recipe_load_data (RECIPE, -1, "test.lab", &error);
+  f->recipe = lab_recipe_load_data (LAB_PVE_TEST_RECIPE, -1, "test.lab", &error);
   g_assert_no_error (error);
-  f->server = lab_pve_server_new_for_recipe (schema, f->recipe, passwords, &error);
+  f->server = lab_pve_server_new_for_recipe (schema, f->recipe, lab_pve_test_passwords, &error);
   g_assert_no_error (error);
   f->dir = g_dir_make_tmp ("labctl-test-pve-XXXXXX", &error);
   g_assert_no_error (error);
@@ -67,7 +62,7 @@ fixture_setup (Fixture *f, const char *version)
   g_assert_no_error (error);
   f->runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
   lab_context_init (&f->ctx, f->recipe, f->state, f->runner, NULL, FALSE);
-  lab_pve_server_write_install_records (f->server, f->recipe, f->state, passwords);
+  lab_pve_server_write_install_records (f->server, f->recipe, f->state, lab_pve_test_passwords);
 }
 
 static void
@@ -131,7 +126,7 @@ client_for (Fixture *f, const char *node, const char *fingerprint)
   LabPveClient *c = lab_pve_client_new (node, url, fingerprint != NULL ? fingerprint : pin, &error);
 
   g_assert_no_error (error);
-  lab_pve_client_set_password (c, passwords[node[3] - '1']);
+  lab_pve_client_set_password (c, lab_pve_test_passwords[node[3] - '1']);
   return c;
 }
 
@@ -535,7 +530,7 @@ test_schema_refuses (gconstpointer version)
     g_autoptr(JsonNode) v = lab_pve_client_call (c, "GET", "/version", NULL, &error);
     g_assert_no_error (error);
   }
-  body = g_strdup_printf ("username=root%%40pam&password=%s", passwords[0]);
+  body = g_strdup_printf ("username=root%%40pam&password=%s", lab_pve_test_passwords[0]);
   ticket_body = body;
   {
     g_autofree char *base = lab_pve_server_get_url (f.server, "pve1");
@@ -954,7 +949,7 @@ static void
 test_node_fault (void)
 {
   g_autoptr(GError) error = NULL;
-  LabRecipe *recipe = lab_recipe_load_data (RECIPE, -1, "test.lab", &error);
+  LabRecipe *recipe = lab_recipe_load_data (LAB_PVE_TEST_RECIPE, -1, "test.lab", &error);
   g_autoptr(LabState) state = lab_state_new_in_memory ("course");
   g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
   g_autoptr(LabVirt) virt = NULL;
@@ -1056,8 +1051,8 @@ test_describe (void)
   g_assert_nonnull (strstr (down->str, "ssh root@192.168.150.11 pvesm remove lab-import\n"));
   for (guint i = 0; i < 3; i++)
     {
-      g_assert_null (strstr (up->str, passwords[i]));
-      g_assert_null (strstr (down->str, passwords[i]));
+      g_assert_null (strstr (up->str, lab_pve_test_passwords[i]));
+      g_assert_null (strstr (down->str, lab_pve_test_passwords[i]));
     }
   fixture_teardown (&f);
 }
@@ -1188,7 +1183,7 @@ static void
 test_container_address (void)
 {
   g_autoptr(GError) error = NULL;
-  LabRecipe *recipe = lab_recipe_load_data (RECIPE "[guest g1]\naddress = 192.168.150.51\n", -1, "test.lab", &error);
+  LabRecipe *recipe = lab_recipe_load_data (LAB_PVE_TEST_RECIPE "[guest g1]\naddress = 192.168.150.51\n", -1, "test.lab", &error);
   g_autoptr(LabState) state = lab_state_new_in_memory ("course");
   g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
   g_autoptr(GString) up = g_string_new (NULL);
