@@ -500,24 +500,79 @@ lab_plan_preview (LabPlan *plan, gboolean down, GError **error)
   return TRUE;
 }
 
-void
-lab_plan_describe (LabPlan *plan, gboolean down, GString *out)
+static gboolean
+step_matches (Step *step, const char * const *id_prefixes)
 {
-  guint total;
+  for (guint i = 0; id_prefixes != NULL && id_prefixes[i] != NULL; i++)
+    if (g_str_has_prefix (step->id, id_prefixes[i]))
+      return TRUE;
+  return FALSE;
+}
 
-  g_return_if_fail (plan != NULL);
-  g_return_if_fail (out != NULL);
+gboolean
+lab_plan_step_matches (LabPlan *plan, guint index, const char * const *id_prefixes)
+{
+  g_return_val_if_fail (plan != NULL && index < plan->steps->len, FALSE);
+  return step_matches (g_ptr_array_index (plan->steps, index), id_prefixes);
+}
 
-  total = plan->steps->len;
+guint
+lab_plan_forget_steps (LabPlan *plan, const char * const *id_prefixes)
+{
+  guint forgotten = 0;
+
+  g_return_val_if_fail (plan != NULL, 0);
+  if (plan->ctx->dry_run || plan->ctx->state == NULL)
+    return 0;
+  for (guint i = 0; i < plan->steps->len; i++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, i);
+
+      if (!step_matches (step, id_prefixes)
+          || lab_state_get_step (plan->ctx->state, step->id) == LAB_STEP_STATE_NONE)
+        continue;
+      if (step->info->forget != NULL)
+        step->info->forget (plan->ctx, step->data);
+      mark (plan, step, LAB_STEP_STATE_STARTED, 0);
+      forgotten++;
+    }
+  return forgotten;
+}
+
+static void
+describe (LabPlan *plan, gboolean down, const char * const *id_prefixes, GString *out)
+{
+  guint total = plan->steps->len;
+
   for (guint k = 0; k < total; k++)
     {
       Step *step = g_ptr_array_index (plan->steps, down ? total - 1 - k : k);
       g_auto(GStrv) lines = NULL;
 
+      if (id_prefixes != NULL && !step_matches (step, id_prefixes))
+        continue;
       g_string_append_printf (out, "# %u. %s\n", k + 1, down ? step->undo_title : step->title);
       if (step->info->describe != NULL)
         lines = step->info->describe (plan->ctx, step->data, down);
       for (guint j = 0; lines != NULL && lines[j] != NULL; j++)
         g_string_append_printf (out, "%s\n", lines[j]);
     }
+}
+
+void
+lab_plan_describe (LabPlan *plan, gboolean down, GString *out)
+{
+  g_return_if_fail (plan != NULL);
+  g_return_if_fail (out != NULL);
+  describe (plan, down, NULL, out);
+}
+
+void
+lab_plan_describe_steps (LabPlan *plan, const char * const *id_prefixes, GString *out)
+{
+  static const char * const none[] = { NULL };
+
+  g_return_if_fail (plan != NULL);
+  g_return_if_fail (out != NULL);
+  describe (plan, FALSE, id_prefixes != NULL ? id_prefixes : none, out);
 }

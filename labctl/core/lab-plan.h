@@ -65,6 +65,10 @@ typedef gboolean (*LabStepCheckFunc)    (LabContext *ctx, gpointer data, gboolea
 typedef gboolean (*LabStepApplyFunc)    (LabContext *ctx, gpointer data, GError **error);
 typedef gboolean (*LabStepUndoFunc)     (LabContext *ctx, gpointer data, GError **error);
 typedef char   **(*LabStepDescribeFunc) (LabContext *ctx, gpointer data, gboolean down);
+/* forget: what apply made is gone without labctl's undo (a `reset`
+ * reinstalled the nodes it lived on): drops the records apply wrote in
+ * ctx->state, touches nothing else. */
+typedef void     (*LabStepForgetFunc)   (LabContext *ctx, gpointer data);
 
 typedef struct {
   const char          *id;          /* stable, e.g. "storage.image"; keys the state */
@@ -76,6 +80,8 @@ typedef struct {
   LabStepDescribeFunc  describe;
   /* apply only reads (the host check): a preview runs it for real */
   gboolean             preview_applies;
+  /* NULL: the step records nothing beyond its status */
+  LabStepForgetFunc    forget;
 } LabStepInfo;
 
 /* The phases of a stand, in the order `up` runs them. */
@@ -146,6 +152,20 @@ gboolean   lab_plan_check_step   (LabPlan    *plan,
  * --keep-storage` keeps the image); returns how many were removed. */
 guint      lab_plan_remove_steps (LabPlan    *plan,
                                   const char *id_prefix);
+/* After a `reset` that undid the work of the steps whose id starts with
+ * one of id_prefixes (NULL-terminated; NULL: none): each such step the
+ * state records (started or done) is forgotten: its forget drops its
+ * records, and it is recorded STARTED, so that the next lab_plan_up asks
+ * its check again (a step without one is applied again; one whose check
+ * finds its work in place is recorded done, still labctl's) and `down`
+ * still undoes it if that run stops half-way. Nothing in a dry run; the
+ * caller saves the state. Returns how many steps were forgotten. */
+guint      lab_plan_forget_steps (LabPlan            *plan,
+                                  const char * const *id_prefixes);
+/* TRUE when step i's id starts with one of id_prefixes (NULL: never). */
+gboolean   lab_plan_step_matches (LabPlan            *plan,
+                                  guint               index,
+                                  const char * const *id_prefixes);
 /* A dry run told to a progress consumer (`--progress=json --dry-run`):
  * every step in order (reverse for down) is STARTED, then shows its
  * commands as COMMAND events and is DONE; a step that only reads
@@ -161,6 +181,11 @@ gboolean   lab_plan_preview      (LabPlan    *plan,
 void       lab_plan_describe     (LabPlan    *plan,
                                   gboolean    down,
                                   GString    *out);
+/* The same for `up`, only the steps whose id starts with one of
+ * id_prefixes, numbered as in the whole plan. */
+void       lab_plan_describe_steps (LabPlan            *plan,
+                                  const char * const *id_prefixes,
+                                  GString            *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LabPlan, lab_plan_free)
 

@@ -161,8 +161,10 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_object_unref (f->ctx.runner);
 }
 
+/* Four steps, infos[n - 1] for thing n; all but the last step get the
+ * thing's number as their id suffix. */
 static LabPlan *
-make_plan (Fixture *f)
+make_plan_of (Fixture *f, const LabStepInfo * const *infos)
 {
   LabPlan *plan = lab_plan_new (&f->ctx);
 
@@ -173,12 +175,17 @@ make_plan (Fixture *f)
 
       t->world = &f->world;
       t->n = n;
-      if (n < N_THINGS)
-        lab_plan_add_step (plan, &thing_step, suffix, suffix, t, g_free);
-      else
-        lab_plan_add_step (plan, &last_step, NULL, NULL, t, g_free);
+      lab_plan_add_step (plan, infos[n - 1], n < N_THINGS ? suffix : NULL, suffix, t, g_free);
     }
   return plan;
+}
+
+static LabPlan *
+make_plan (Fixture *f)
+{
+  const LabStepInfo *infos[N_THINGS] = { &thing_step, &thing_step, &thing_step, &last_step };
+
+  return make_plan_of (f, infos);
 }
 
 /* Reload the state from disk, as a new labctl process would. */
@@ -191,20 +198,23 @@ restart (Fixture *f)
   g_string_truncate (f->events, 0);
 }
 
+static const char * const thing_ids[] = { "fake.thing:1", "fake.thing:2", "fake.thing:3", "fake.last" };
+static const char * const reset_ids[] = { "fake.thing:1", "fake.redo:2", "fake.redo:3", "fake.last" };
+
+/* The four steps' states in memory and on disk. */
 static void
-assert_steps (Fixture *f, LabStepState s1, LabStepState s2, LabStepState s3, LabStepState s4)
+assert_ids (Fixture *f, const char * const *ids, LabStepState s1, LabStepState s2, LabStepState s3, LabStepState s4)
 {
   g_autoptr(LabState) disk = load_state (f);
   LabState *states[] = { f->ctx.state, disk };
+  LabStepState want[] = { s1, s2, s3, s4 };
 
   for (guint i = 0; i < G_N_ELEMENTS (states); i++)
-    {
-      g_assert_cmpint (lab_state_get_step (states[i], "fake.thing:1"), ==, s1);
-      g_assert_cmpint (lab_state_get_step (states[i], "fake.thing:2"), ==, s2);
-      g_assert_cmpint (lab_state_get_step (states[i], "fake.thing:3"), ==, s3);
-      g_assert_cmpint (lab_state_get_step (states[i], "fake.last"), ==, s4);
-    }
+    for (guint k = 0; k < G_N_ELEMENTS (want); k++)
+      g_assert_cmpint (lab_state_get_step (states[i], ids[k]), ==, want[k]);
 }
+
+#define assert_steps(f, s1, s2, s3, s4) assert_ids (f, thing_ids, s1, s2, s3, s4)
 
 static void
 test_up_then_up (Fixture *f, gconstpointer data)
@@ -647,6 +657,137 @@ test_plan_data (Fixture *f, gconstpointer data)
   g_assert_cmpint (b, ==, 1);
 }
 
+/* ---- after a reset: forget what it undid, converge again ---------------- */
+
+/* A step whose work a reset may undo: its record is "fake.redo.<n>". */
+static gboolean
+redo_apply (LabContext *ctx, gpointer data, GError **error)
+{
+  Thing *t = data;
+  g_autofree char *key = g_strdup_printf ("fake.redo.%d", t->n);
+
+  if (!thing_apply (ctx, data, error))
+    return FALSE;
+  lab_state_set_int (ctx->state, key, t->n);
+  return TRUE;
+}
+
+static void
+redo_forget (LabContext *ctx, gpointer data)
+{
+  Thing *t = data;
+  g_autofree char *key = g_strdup_printf ("fake.redo.%d", t->n);
+
+  g_string_append_printf (t->world->calls, "forget %d;", t->n);
+  lab_state_remove (ctx->state, key);
+}
+
+static const LabStepInfo redo_step = {
+  "fake.redo", N_("Make thing %s on the nodes"), FALSE, thing_check, redo_apply, thing_undo, thing_describe,
+  .forget = redo_forget,
+};
+
+/* thing:1 (a reset leaves it), redo:2 and redo:3 (the reset may undo
+ * them), last (no check, the reset may undo it). */
+static LabPlan *
+make_reset_plan (Fixture *f)
+{
+  const LabStepInfo *infos[N_THINGS] = { &thing_step, &redo_step, &redo_step, &last_step };
+
+  return make_plan_of (f, infos);
+}
+
+static const char * const reset_undoes[] = { "fake.redo", "fake.last", NULL };
+
+static void
+test_reset_forget (Fixture *f, gconstpointer data)
+{
+  g_autoptr(LabPlan) plan = make_reset_plan (f);
+  g_autoptr(LabPlan) plan2 = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) described = g_string_new (NULL);
+
+  g_assert_true (lab_plan_up (plan, &error));
+  g_assert_no_error (error);
+  g_assert_true (lab_state_has (f->ctx.state, "fake.redo.2"));
+
+  /* the "reset": thing 2 and the last one are gone, thing 3 survived it */
+  f->world.exists[1] = FALSE;
+  f->world.exists[3] = FALSE;
+  g_string_truncate (f->world.calls, 0);
+  g_assert_true (lab_plan_step_matches (plan, 1, reset_undoes));
+  g_assert_false (lab_plan_step_matches (plan, 0, reset_undoes));
+  g_assert_false (lab_plan_step_matches (plan, 0, NULL));
+  g_assert_cmpuint (lab_plan_forget_steps (plan, reset_undoes), ==, 3);
+  g_assert_cmpstr (f->world.calls->str, ==, "forget 2;forget 3;");
+  g_assert_false (lab_state_has (f->ctx.state, "fake.redo.2"));
+  g_assert_false (lab_state_has (f->ctx.state, "fake.redo.3"));
+  /* thing 1's record is not the reset's */
+  g_assert_true (lab_state_has (f->ctx.state, "fake.one"));
+  g_assert_true (lab_state_save (f->ctx.state, &error));
+  g_assert_no_error (error);
+  /* still labctl's (down undoes them), not done */
+  assert_ids (f, reset_ids, LAB_STEP_STATE_DONE, LAB_STEP_STATE_STARTED, LAB_STEP_STATE_STARTED, LAB_STEP_STATE_STARTED);
+
+  /* converging again in a new process; thing 2 fails the first time:
+   * the state stays resumable */
+  restart (f);
+  plan2 = make_reset_plan (f);
+  f->world.fail_at = 2;
+  g_assert_false (lab_plan_up (plan2, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_TOOL);
+  g_clear_error (&error);
+  assert_ids (f, reset_ids, LAB_STEP_STATE_DONE, LAB_STEP_STATE_STARTED, LAB_STEP_STATE_STARTED, LAB_STEP_STATE_STARTED);
+
+  restart (f);
+  g_clear_pointer (&plan2, lab_plan_free);
+  plan2 = make_reset_plan (f);
+  f->world.fail_at = 0;
+  g_assert_true (lab_plan_up (plan2, &error));
+  g_assert_no_error (error);
+  /* thing 1 and thing 3 found by their checks, 2 and the last applied */
+  g_assert_cmpstr (f->world.calls->str, ==, "apply 2;apply 4;");
+  g_assert_cmpstr (f->events->str, ==,
+                   "START 1/4 Create thing 1\nSKIPPED 1/4 Create thing 1\n"
+                   "START 2/4 Make thing 2 on the nodes\nINFO 2/4 Make thing 2 on the nodes [making thing 2]\n"
+                   "DONE 2/4 Make thing 2 on the nodes\n"
+                   "START 3/4 Make thing 3 on the nodes\nSKIPPED 3/4 Make thing 3 on the nodes\n"
+                   "START 4/4 Finish the things\nINFO 4/4 Finish the things [making thing 4]\n"
+                   "DONE 4/4 Finish the things\n");
+  assert_ids (f, reset_ids, LAB_STEP_STATE_DONE, LAB_STEP_STATE_DONE, LAB_STEP_STATE_DONE, LAB_STEP_STATE_DONE);
+  g_assert_true (lab_state_has (f->ctx.state, "fake.redo.2"));
+
+  /* what `reset --dry-run` shows: those steps only, numbered as in up */
+  lab_plan_describe_steps (plan2, reset_undoes, described);
+  g_assert_cmpstr (described->str, ==,
+                   "# 2. Make thing 2 on the nodes\nmaker create thing-2\nmaker start thing-2\n"
+                   "# 3. Make thing 3 on the nodes\nmaker create thing-3\nmaker start thing-3\n"
+                   "# 4. Finish the things\n");
+  g_string_truncate (described, 0);
+  lab_plan_describe_steps (plan2, NULL, described);
+  g_assert_cmpstr (described->str, ==, "");
+}
+
+/* A step `up` found done without applying it is not labctl's: a reset
+ * does not make it so, and its check decides again. */
+static void
+test_reset_keeps_foreign (Fixture *f, gconstpointer data)
+{
+  g_autoptr(LabPlan) plan = make_reset_plan (f);
+  g_autoptr(GError) error = NULL;
+
+  f->world.exists[2] = TRUE;
+  g_assert_true (lab_plan_up (plan, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (f->world.calls->str, ==, "apply 1;apply 2;apply 4;");
+  g_string_truncate (f->world.calls, 0);
+  g_assert_cmpuint (lab_plan_forget_steps (plan, reset_undoes), ==, 2);
+  g_assert_cmpstr (f->world.calls->str, ==, "forget 2;");
+  g_assert_cmpint (lab_state_get_step (f->ctx.state, "fake.redo:3"), ==, LAB_STEP_STATE_NONE);
+  /* nothing to forget: none of the steps matches */
+  g_assert_cmpuint (lab_plan_forget_steps (plan, NULL), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -665,6 +806,8 @@ main (int argc, char **argv)
   ADD ("/plan/progress/tty-colour", test_progress_tty_colour);
   ADD ("/plan/phases", test_phases);
   ADD ("/plan/data", test_plan_data);
+  ADD ("/plan/reset/forget-converge", test_reset_forget);
+  ADD ("/plan/reset/keeps-foreign", test_reset_keeps_foreign);
 #undef ADD
   g_test_add_func ("/plan/progress/null", test_progress_info_without_progress);
   g_test_add_func ("/plan/progress/outside-plan", test_progress_outside_plan);
