@@ -7,10 +7,16 @@
 #include "lab-json.h"
 #include "lab-stand.h"
 
+typedef struct {
+  guint redone;
+} ResetJob;
+
 static gboolean
 run_reset (LabStand *stand, gpointer data, GError **error)
 {
-  return lab_stand_reset (&stand->ctx, error);
+  ResetJob *job = data;
+
+  return lab_stand_reset (stand, &job->redone, error);
 }
 
 /* What building the lab cost, from the step times the state recorded. */
@@ -27,18 +33,31 @@ recorded_up_seconds (LabStand *stand)
 static gboolean
 cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(LabStand) stand = NULL;
+  ResetJob job = { 0 };
   double seconds, up_seconds;
   gint64 t0;
 
-  stand = lab_stand_open (cli->recipe, FALSE, NULL, cli->cancellable, error);
+  /* the steps it runs again show as `up` shows them (stderr with --json) */
+  stand = lab_stand_open (cli->recipe, cli->dry_run, cli->json ? cli->err : cli->out, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
+  if (cli->dry_run)
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      lab_stand_describe_reset (stand, out);
+      fputs (out->str, cli->out);
+      return TRUE;
+    }
   for (guint i = 0; i < lab_plan_get_n_steps (stand->plan); i++)
     {
       gboolean present = FALSE;
 
+      /* the reset applies it again anyway (a reset that stopped half-way
+       * through them is finished by the next one) */
+      if (lab_stand_reset_redoes (stand, i))
+        continue;
       if (lab_state_get_step (stand->state, lab_plan_get_step_id (stand->plan, i)) == LAB_STEP_STATE_DONE)
         continue;
       /* a step `up` found already done (an ISO already in the cache) is
@@ -57,12 +76,8 @@ cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
   if (!lab_stand_require_root (stand, FALSE, "reset", error))
     return FALSE;
   t0 = g_get_monotonic_time ();
-  if (!lab_stand_run_in_thread (run_reset, stand, NULL, &local_error))
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",
-                                  _("Reset failed; 'labctl down' and 'labctl up' rebuild the lab: "));
-      return FALSE;
-    }
+  if (!lab_stand_run_in_thread (run_reset, stand, &job, error))
+    return FALSE;
   seconds = (g_get_monotonic_time () - t0) / 1e6;
   up_seconds = recorded_up_seconds (stand);
 
@@ -75,6 +90,7 @@ cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
       lab_json_member_string (b, "lab", stand->recipe->name);
       lab_json_member_double (b, "reset_seconds", seconds);
       lab_json_member_double (b, "up_seconds_recorded", up_seconds);
+      lab_json_member_int (b, "steps_redone", job.redone);
       json_builder_end_object (b);
       node = json_builder_get_root (b);
       lab_cli_print_json (cli, node);
@@ -85,6 +101,10 @@ cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
       fprintf (cli->out, _("Building it took %.1f s (the step times 'up' recorded), and 'down' comes on top: "
                            "reset took %.0f%% of that.\n"),
                up_seconds, up_seconds > 0 ? 100.0 * seconds / up_seconds : 0.0);
+      if (job.redone > 0)
+        fprintf (cli->out, g_dngettext (GETTEXT_PACKAGE, "%u step that the reset undid was applied again.\n",
+                                        "%u steps that the reset undid were applied again.\n", job.redone),
+                 job.redone);
     }
   return TRUE;
 }
@@ -94,8 +114,10 @@ const LabCommand lab_command_reset = {
   .summary = N_("Bring the lab back to its clean post-install state, fast"),
   .description = N_("Brings the lab back to its clean post-install state: guests are recreated from "
                     "their templates on their home nodes and resumed from their clean images (nodes "
-                    "revert to their clean snapshots). Much faster than 'down' and 'up'."),
-  .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON,
+                    "revert to their clean snapshots). What went with the nodes' disks (a cluster in "
+                    "them, the Proxmox cluster, storage and guests) is applied again, step by step as "
+                    "'labctl up' does. Much faster than 'down' and 'up'."),
+  .common = LAB_CLI_OPT_RECIPE | LAB_CLI_OPT_JSON | LAB_CLI_OPT_DRY_RUN,
   .handler = cmd_reset,
   .flags = LAB_CLI_LOCKS_LAB,
 };

@@ -281,6 +281,12 @@ typedef struct {
   /* `reset`: back to the clean post-install state. */
   gboolean (*reset)             (LabContext   *ctx,
                                  GError      **error);
+  /* What that reset undoes beyond its own repair: the ids (prefixes) of
+   * the steps whose work went with the nodes' disks. After the reset the
+   * stand forgets them (lab_plan_forget_steps) and runs the plan forward,
+   * so each is checked and applied again. NULL-terminated, or NULL: the
+   * reset leaves every step's work in place. */
+  const char * const *reset_undoes;
   /* Ids of host checks (lab-host-check.h) that do not matter for this
    * flavor: their failures are shown, not fatal. NULL-terminated, or NULL. */
   const char * const *ignored_checks;

@@ -48,17 +48,76 @@ lab_stand_build_plan (LabContext *ctx, GError **error)
 /* ---- reset ---------------------------------------------------------------- */
 
 gboolean
-lab_stand_reset (LabContext *ctx, GError **error)
+lab_stand_reset_redoes (LabStand *self, guint index)
 {
-  const LabFlavor *flavor = lab_flavor_for_context (ctx);
+  return lab_plan_step_matches (self->plan, index, lab_flavor_for_context (&self->ctx)->reset_undoes);
+}
 
+gboolean
+lab_stand_reset (LabStand *self, guint *out_redone, GError **error)
+{
+  LabContext *ctx = &self->ctx;
+  const LabFlavor *flavor = lab_flavor_for_context (ctx);
+  g_autoptr(GError) local_error = NULL;
+  guint redone;
+
+  if (out_redone != NULL)
+    *out_redone = 0;
   if (flavor->reset == NULL)
     {
       g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED, _("Lab %s (flavor %s) has no reset"),
                    ctx->recipe->name, lab_flavor_to_string (ctx->recipe->flavor));
       return FALSE;
     }
-  return flavor->reset (ctx, error);
+  if (!flavor->reset (ctx, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s",
+                                  _("Reset failed; 'labctl down' and 'labctl up' rebuild the lab: "));
+      return FALSE;
+    }
+  /* what went with the nodes' disks is forgotten (saved at once: an
+   * interrupted run leaves these steps to be done, not recorded done) */
+  redone = lab_plan_forget_steps (self->plan, flavor->reset_undoes);
+  if (out_redone != NULL)
+    *out_redone = redone;
+  if (redone == 0)
+    return TRUE;
+  if (!lab_state_save (ctx->state, error))
+    return FALSE;
+  lab_progress_info (ctx->progress,
+                     g_dngettext (GETTEXT_PACKAGE, "the reset undid %u step: the plan runs again to apply it",
+                                  "the reset undid %u steps: the plan runs again to apply them", redone),
+                     redone);
+  if (!lab_plan_up (self->plan, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                  _("The nodes of lab %s are back to their clean state, but applying again what the "
+                                    "reset undid stopped. The state is saved: 'labctl up' (or 'labctl reset') "
+                                    "finishes the job. "), ctx->recipe->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+lab_stand_describe_reset (LabStand *stand, GString *out)
+{
+  g_autoptr(GString) steps = g_string_new (NULL);
+  const LabFlavor *flavor = lab_flavor_for_context (&stand->ctx);
+
+  g_string_append_printf (out, _("# labctl reset --recipe %s: lab %s, flavor %s\n"), stand->recipe->path,
+                          stand->recipe->name, lab_flavor_to_string (stand->recipe->flavor));
+  lab_plan_describe_steps (stand->plan, flavor->reset_undoes, steps);
+  if (steps->len == 0)
+    {
+      g_string_append (out, _("# This flavor's reset leaves the work of every step of 'labctl up' in place: no "
+                              "step runs again.\n"));
+      return;
+    }
+  g_string_append (out, _("# The flavor's reset takes the nodes back to their clean state; what these steps of "
+                          "'labctl up' made goes with it, so they run again (as root), in order; every other step "
+                          "is only checked:\n"));
+  g_string_append (out, steps->str);
 }
 
 char *

@@ -86,11 +86,26 @@ JsonNode *lab_stand_status         (LabContext *ctx,
                                     LabPlan    *plan);
 char     *lab_stand_status_format  (JsonNode   *status);
 
-/* Back to the clean post-install state, as the lab's flavor does it:
- * container: every guest recreated from its template on its home node
- * from its clean image; vm: every node reverted to its snapshot "clean". */
-gboolean  lab_stand_reset          (LabContext *ctx,
+/* Back to the clean post-install state, as the lab's flavor does it
+ * (container: every guest recreated from its template on its home node
+ * from its clean image; vm: every node reverted to its snapshot "clean"),
+ * then converged again: the steps the flavor's reset undid (its row's
+ * reset_undoes) are forgotten and the plan runs forward on the stand's
+ * progress, so that they are applied again and every other step's check
+ * finds its work in place. *out_redone (may be NULL): how many steps
+ * were forgotten. A failure while converging leaves the state resumable
+ * (the error says that `labctl up` or `labctl reset` finishes). */
+gboolean  lab_stand_reset          (LabStand   *stand,
+                                    guint      *out_redone,
                                     GError    **error);
+/* `reset --dry-run`: the header, then the steps the reset applies again
+ * with their commands (lab_plan_describe_steps). */
+void      lab_stand_describe_reset (LabStand   *stand,
+                                    GString    *out);
+/* TRUE when the flavor's reset redoes step i (it need not be done before
+ * a reset: the reset applies it again). */
+gboolean  lab_stand_reset_redoes   (LabStand   *stand,
+                                    guint       index);
 
 /* After a complete `down` (the state file is gone): removes what is left
  * of the lab's state directory: the logs (*.log) and the empty directories

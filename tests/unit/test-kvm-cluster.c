@@ -464,6 +464,63 @@ test_node_fault (void)
   lab_test_remove_tree (dir);
 }
 
+/* `reset` rewrites the node disks: the row declares the cluster inside
+ * the nodes undone (not fence_virtd on the host, not the nodes, storage
+ * or guests, which the reset itself brings back), so the stand forgets
+ * exactly those steps and the plan applies them again. Without a
+ * [cluster] the reset forgets nothing. */
+static void
+test_reset_forgets_cluster (void)
+{
+  static const char * const expected[] = {
+    "cluster.fence-key:node1", "cluster.fence-key:node2", "cluster.fence-key:node3",
+    "cluster.corosync:node1", "cluster.corosync:node2", "cluster.corosync:node3", "cluster.quorum",
+    "cluster.pacemaker:node1", "cluster.pacemaker:node2", "cluster.pacemaker:node3", "cluster.online",
+    "cluster.configure", "cluster.guest:vm", NULL,
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) no_cluster = g_string_new (recipe_text);
+
+  g_string_truncate (no_cluster, strstr (recipe_text, "[cluster]") - recipe_text);
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      g_autoptr(LabRecipe) r = lab_recipe_load_data (pass == 0 ? recipe_text : no_cluster->str, -1, "kc.lab",
+                                                     &error);
+      g_autoptr(LabState) state = lab_state_new_in_memory ("kc");
+      g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_RECORD);
+      g_autoptr(LabPlan) plan = NULL;
+      g_autoptr(GPtrArray) redone = g_ptr_array_new ();
+      LabContext ctx;
+      guint n;
+
+      g_assert_no_error (error);
+      lab_context_init (&ctx, r, state, runner, NULL, FALSE);
+      plan = lab_stand_build_plan (&ctx, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < lab_plan_get_n_steps (plan); i++)
+        lab_state_set_step (state, lab_plan_get_step_id (plan, i), LAB_STEP_STATE_DONE, 1.0);
+      n = lab_plan_forget_steps (plan, lab_flavor_kvm.reset_undoes);
+      for (guint i = 0; i < lab_plan_get_n_steps (plan); i++)
+        {
+          const char *id = lab_plan_get_step_id (plan, i);
+
+          if (lab_state_get_step (state, id) == LAB_STEP_STATE_STARTED)
+            g_ptr_array_add (redone, (gpointer) id);
+          else
+            g_assert_cmpint (lab_state_get_step (state, id), ==, LAB_STEP_STATE_DONE);
+        }
+      g_assert_cmpuint (n, ==, redone->len);
+      if (pass == 1)
+        {
+          g_assert_cmpuint (n, ==, 0);
+          continue;
+        }
+      g_ptr_array_add (redone, NULL);
+      g_assert_cmpstrv ((const char * const *) redone->pdata, expected);
+      g_assert_cmpint (lab_state_get_step (state, "cluster.fence-virtd"), ==, LAB_STEP_STATE_DONE);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -472,5 +529,6 @@ main (int argc, char **argv)
   g_test_add_func ("/kvm-cluster/lv-agent", test_lv_agent);
   g_test_add_func ("/kvm-cluster/link-device", test_link_device);
   g_test_add_func ("/kvm-cluster/node-fault", test_node_fault);
+  g_test_add_func ("/kvm-cluster/reset-forgets-cluster", test_reset_forgets_cluster);
   return g_test_run ();
 }

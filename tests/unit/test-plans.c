@@ -106,6 +106,15 @@ test_down (gconstpointer data)
   check_transcript (data, "down");
 }
 
+/* `reset --dry-run`: the steps that the flavor's reset undoes and that
+ * run again after it (none for the container and plain kvm labs; the
+ * cluster in the nodes for ha-kvm; the API phases for proxmox) */
+static void
+test_reset (gconstpointer data)
+{
+  check_transcript (data, "reset");
+}
+
 /* Every LVM command of every plan is restricted to named devices (issue
  * 15): an LVM command that scans every block device sits in
  * uninterruptible sleep on one whose backend stopped answering (an orphaned
@@ -222,9 +231,11 @@ main (int argc, char **argv)
     {
       g_autofree char *up = g_strdup_printf ("/plans/%s/up", cases[i].name);
       g_autofree char *down = g_strdup_printf ("/plans/%s/down", cases[i].name);
+      g_autofree char *reset = g_strdup_printf ("/plans/%s/reset", cases[i].name);
 
       g_test_add_data_func (up, &cases[i], test_up);
       g_test_add_data_func (down, &cases[i], test_down);
+      g_test_add_data_func (reset, &cases[i], test_reset);
     }
   return g_test_run ();
 }

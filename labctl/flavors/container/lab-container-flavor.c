@@ -160,5 +160,7 @@ const LabFlavor lab_flavor_container = {
   .node_status = container_node_status,
   .node_status_text = container_node_status_text,
   .reset = container_reset,
+  /* no reset_undoes: the reset recreates the guests only; the nodes and
+   * the cluster in them keep running */
   .ignored_checks = container_ignored_checks,
 };

@@ -178,6 +178,15 @@ kvm_reset (LabContext *ctx, GError **error)
   return lab_kvm_reset_guests (ctx, error);
 }
 
+/* The reset rewrites the node disks and configures the nodes again, and
+ * boots the guests again at home; the cluster inside the nodes (a
+ * [cluster]: the fence key, corosync.conf, pacemaker's CIB with the HA
+ * guest) went with the disks. fence_virtd runs on the host: it stays. */
+static const char * const kvm_reset_undoes[] = {
+  "cluster.fence-key", "cluster.corosync", "cluster.quorum", "cluster.pacemaker", "cluster.online",
+  "cluster.configure", "cluster.guest", NULL,
+};
+
 /* Without usable KVM the nodes run under TCG: slowly, but the whole path
  * works (the vm flavor warns once; the nodes get TCG's settings), so these
  * failures are shown, not fatal. */
@@ -204,5 +213,6 @@ const LabFlavor lab_flavor_kvm = {
   .guest_spec = lab_kvm_guest_spec,
   .guest_disk_activate = lab_kvm_guest_disk_activate,
   .reset = kvm_reset,
+  .reset_undoes = kvm_reset_undoes,
   .ignored_checks = kvm_ignored_checks,
 };

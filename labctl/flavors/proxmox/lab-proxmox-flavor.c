@@ -11,6 +11,11 @@
 #include "lab-pve.h"
 #include "lab-vm.h"
 
+/* The reset takes every node back to its fresh install: all that the
+ * API phases made (pve.*: logins, cluster, storage, uploads, guests) is
+ * gone with it, and done again through the API. */
+static const char * const proxmox_reset_undoes[] = { "pve.", NULL };
+
 const LabFlavor lab_flavor_proxmox = {
   .name = "proxmox",
   .add_steps = {
@@ -24,6 +29,7 @@ const LabFlavor lab_flavor_proxmox = {
     [LAB_PHASE_GUESTS] = lab_pve_add_guest_steps,
   },
   .reset = lab_proxmox_reset,
+  .reset_undoes = proxmox_reset_undoes,
   /* experiments through the Proxmox API (lab-pve-experiment.c); a node
    * forced off through the host's libvirt */
   .stack = &lab_pve_stack_ops,

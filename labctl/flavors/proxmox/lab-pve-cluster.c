@@ -59,13 +59,19 @@ api_apply (LabContext *ctx, gpointer data, GError **error)
   return TRUE;
 }
 
-static gboolean
-api_undo (LabContext *ctx, gpointer data, GError **error)
+static void
+api_forget (LabContext *ctx, gpointer data)
 {
   LabPveStep *d = data;
   g_autofree char *key = version_key (d->node);
 
   lab_state_remove (ctx->state, key);
+}
+
+static gboolean
+api_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  api_forget (ctx, data);
   return TRUE;
 }
 
@@ -83,6 +89,7 @@ api_describe (LabContext *ctx, gpointer data, gboolean down)
 
 static const LabStepInfo api_step = {
   "pve.api", N_("Log in to the Proxmox API of %s (pinned certificate)"), FALSE, NULL, api_apply, api_undo, api_describe,
+  .forget = api_forget,
 };
 
 void
@@ -222,11 +229,17 @@ create_apply (LabContext *ctx, gpointer data, GError **error)
   return TRUE;
 }
 
-static gboolean
-create_undo (LabContext *ctx, gpointer data, GError **error)
+static void
+create_forget (LabContext *ctx, gpointer data)
 {
   lab_state_remove (ctx->state, LAB_PVE_KEY_CLUSTER);
   lab_state_remove (ctx->state, LAB_PVE_KEY_CLUSTER_CA);
+}
+
+static gboolean
+create_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  create_forget (ctx, data);
   return TRUE;
 }
 
@@ -250,7 +263,7 @@ create_describe (LabContext *ctx, gpointer data, gboolean down)
 
 static const LabStepInfo create_step = {
   "pve.cluster.create", N_("Create the Proxmox cluster on %s"), FALSE, NULL, create_apply, create_undo,
-  create_describe,
+  create_describe, .forget = create_forget,
 };
 
 /* ---- pve.cluster.join:<node> ----------------------------------------------------- */
@@ -391,8 +404,10 @@ join_apply (LabContext *ctx, gpointer data, GError **error)
   return TRUE;
 }
 
-static gboolean
-join_undo (LabContext *ctx, gpointer data, GError **error)
+/* The certificate of the join is gone too: the node presents its
+ * install's again, the one nodes.install pinned. */
+static void
+join_forget (LabContext *ctx, gpointer data)
 {
   LabPveStep *d = data;
   g_autofree char *fp_key = joined_key (d->node, "fingerprint");
@@ -400,6 +415,12 @@ join_undo (LabContext *ctx, gpointer data, GError **error)
 
   lab_state_remove (ctx->state, fp_key);
   lab_state_remove (ctx->state, member_key);
+}
+
+static gboolean
+join_undo (LabContext *ctx, gpointer data, GError **error)
+{
+  join_forget (ctx, data);
   return TRUE;
 }
 
@@ -427,6 +448,7 @@ join_describe (LabContext *ctx, gpointer data, gboolean down)
 
 static const LabStepInfo join_step = {
   "pve.cluster.join", N_("Join %s to the Proxmox cluster"), FALSE, NULL, join_apply, join_undo, join_describe,
+  .forget = join_forget,
 };
 
 /* ---- pve.cluster.quorum -------------------------------------------------------------- */

@@ -137,6 +137,14 @@ upload_delete_call (const UploadSpec *u, LabNode *node)
   return lab_pve_call_new ("DELETE", path, "pvesm", "free", u->volid, NULL);
 }
 
+static void
+upload_forget (LabContext *ctx, gpointer data)
+{
+  GuestStep *d = data;
+
+  lab_state_remove (ctx->state, d->upload->key);
+}
+
 static gboolean
 upload_undo (LabContext *ctx, gpointer data, GError **error)
 {
@@ -155,7 +163,7 @@ upload_undo (LabContext *ctx, gpointer data, GError **error)
     return FALSE;
   if (present && (gone = lab_pve_call_run (c, call, error)) == NULL)
     return FALSE;
-  lab_state_remove (ctx->state, u->key);
+  upload_forget (ctx, data);
   return TRUE;
 }
 
@@ -335,12 +343,33 @@ guest_apply (LabContext *ctx, gpointer data, GError **error)
   return lab_pve_call_run_task (ctx, c, start, error);
 }
 
+/* "vm:100": the guest as an HA resource */
+static char *
+guest_sid (const LabPveGuestSpec *spec)
+{
+  return g_strdup_printf ("%s:%u", spec->ha_type, spec->vmid);
+}
+
+/* The guest, and the HA resource the failover experiment made of it. */
+static void
+guest_forget (LabContext *ctx, gpointer data)
+{
+  GuestStep *d = data;
+  g_autofree char *vmid_key = guest_key (d->spec, "vmid");
+  g_autofree char *node_key = guest_key (d->spec, "node");
+  g_autofree char *sid = guest_sid (d->spec);
+
+  lab_state_remove (ctx->state, vmid_key);
+  lab_state_remove (ctx->state, node_key);
+  if (g_strcmp0 (lab_state_get_string (ctx->state, LAB_PVE_KEY_HA_SID), sid) == 0)
+    lab_state_remove (ctx->state, LAB_PVE_KEY_HA_SID);
+}
+
 static gboolean
 guest_undo (LabContext *ctx, gpointer data, GError **error)
 {
   GuestStep *d = data;
   g_autofree char *vmid_key = guest_key (d->spec, "vmid");
-  g_autofree char *node_key = guest_key (d->spec, "node");
   g_autofree char *where = NULL;
   g_autofree char *status = NULL;
   LabPveClient *c;
@@ -361,8 +390,7 @@ guest_undo (LabContext *ctx, gpointer data, GError **error)
       if (!lab_pve_call_run_task (ctx, c, destroy, error))
         return FALSE;
     }
-  lab_state_remove (ctx->state, vmid_key);
-  lab_state_remove (ctx->state, node_key);
+  guest_forget (ctx, data);
   return TRUE;
 }
 
@@ -378,7 +406,7 @@ guest_describe (LabContext *ctx, gpointer data, gboolean down)
       g_autoptr(LabPveCall) stop = guest_call (d->spec, node->name, "stop");
       g_autoptr(LabPveCall) destroy = guest_call (d->spec, node->name, "destroy");
       g_autoptr(LabPveCall) unha = lab_pve_ha_remove_call (d->spec);
-      g_autofree char *sid = g_strdup_printf ("%s:%u", d->spec->ha_type, d->spec->vmid);
+      g_autofree char *sid = guest_sid (d->spec);
 
       /* the failover experiment made it an HA resource */
       if (g_strcmp0 (lab_state_get_string (ctx->state, LAB_PVE_KEY_HA_SID), sid) == 0)
@@ -398,22 +426,22 @@ guest_describe (LabContext *ctx, gpointer data, gboolean down)
 
 static const LabStepInfo template_step = {
   "pve.template", N_("Build the container template and upload it to %s"), FALSE, NULL, upload_apply, upload_undo,
-  upload_describe,
+  upload_describe, .forget = upload_forget,
 };
 
 static const LabStepInfo image_step = {
   "pve.image", N_("Build the VM's disk image and upload it to %s"), FALSE, NULL, upload_apply, upload_undo,
-  upload_describe,
+  upload_describe, .forget = upload_forget,
 };
 
 static const LabStepInfo vm_step = {
   "pve.guest.vm", N_("Create and start the VM on the shared LVM (%s)"), FALSE, NULL, guest_apply, guest_undo,
-  guest_describe,
+  guest_describe, .forget = guest_forget,
 };
 
 static const LabStepInfo ct_step = {
   "pve.guest.ct", N_("Create and start the container on the shared LVM (%s)"), FALSE, NULL, guest_apply, guest_undo,
-  guest_describe,
+  guest_describe, .forget = guest_forget,
 };
 
 static GuestStep *

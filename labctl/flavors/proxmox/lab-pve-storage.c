@@ -173,6 +173,15 @@ storage_apply (LabContext *ctx, gpointer data, GError **error)
   return TRUE;
 }
 
+static void
+storage_forget (LabContext *ctx, gpointer data)
+{
+  StorageStep *d = data;
+  g_autofree char *key = state_key (d->spec);
+
+  lab_state_remove (ctx->state, key);
+}
+
 static gboolean
 storage_undo (LabContext *ctx, gpointer data, GError **error)
 {
@@ -196,7 +205,7 @@ storage_undo (LabContext *ctx, gpointer data, GError **error)
       if (gone == NULL)
         return FALSE;
     }
-  lab_state_remove (ctx->state, key);
+  storage_forget (ctx, data);
   return TRUE;
 }
 
@@ -213,17 +222,17 @@ storage_describe (LabContext *ctx, gpointer data, gboolean down)
 
 static const LabStepInfo iscsi_step = {
   "pve.storage.iscsi", N_("Add the lab's iSCSI target as Proxmox storage %s"), FALSE, NULL, storage_apply,
-  storage_undo, storage_describe,
+  storage_undo, storage_describe, .forget = storage_forget,
 };
 
 static const LabStepInfo lvm_step = {
   "pve.storage.lvm", N_("Add shared LVM storage %s on the lab's volume group"), FALSE, NULL, storage_apply,
-  storage_undo, storage_describe,
+  storage_undo, storage_describe, .forget = storage_forget,
 };
 
 static const LabStepInfo import_step = {
   "pve.storage.import", N_("Add directory storage %s for the VM's disk image"), FALSE, NULL, storage_apply,
-  storage_undo, storage_describe,
+  storage_undo, storage_describe, .forget = storage_forget,
 };
 
 static StorageStep *
