@@ -2993,6 +2993,33 @@ lab_pve_server_power_on (LabPveServer *s, const char *node)
   power (s, node, TRUE);
 }
 
+/* The node installed again while it is off (its disk back to the
+ * install's, as `labctl reset` takes it to its clean snapshot): what
+ * lab_pve_server_new gave it. A standalone /etc/pve of its own (no
+ * cluster, the installer's storage.cfg, no guests, no HA resource, a new
+ * auth key, so its old tickets fail), the install's certificate, no
+ * uploaded files, no finished tasks. The cluster it was in keeps it in
+ * its corosync.conf, as Proxmox's members do until `pvecm delnode`, and
+ * counts it offline. */
+void
+lab_pve_server_node_reinstalled (LabPveServer *s, const char *node)
+{
+  Node *n = find_node (s, node);
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (n != NULL);
+  g_mutex_lock (&s->lock);
+  n->cfs = cfs_new (s, n);
+  if (!load_cert (n, n->name, &error))
+    g_ptr_array_add (s->violations, g_strdup_printf ("test server: reinstalling %s: %s", n->name, error->message));
+  g_hash_table_remove_all (n->templates);
+  for (guint i = n->tasks->len; i > 0; i--)
+    if (((Task *) g_ptr_array_index (n->tasks, i - 1))->exitstatus != NULL)
+      g_ptr_array_remove_index (n->tasks, i - 1);
+  n->fail_join = FALSE;
+  g_mutex_unlock (&s->lock);
+}
+
 static GPtrArray *
 copy_strings (LabPveServer *s, GPtrArray *a)
 {

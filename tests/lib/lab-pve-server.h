@@ -108,6 +108,12 @@ void          lab_pve_server_power_off       (LabPveServer *self,
                                               const char   *node);
 void          lab_pve_server_power_on        (LabPveServer *self,
                                               const char   *node);
+/* The node was installed again (call it while the node is powered off):
+ * its state goes back to a fresh install's: no cluster, the installer's
+ * storage, no guests, HA resources or uploads, the install's certificate
+ * and a new auth key. */
+void          lab_pve_server_node_reinstalled (LabPveServer *self,
+                                              const char   *node);
 /* Every ticket issued so far stops working (expiry). */
 void          lab_pve_server_expire_tickets  (LabPveServer *self);
 

@@ -860,6 +860,86 @@ test_experiments (gconstpointer version)
   fixture_teardown (&f);
 }
 
+/* `labctl reset` on proxmox: the nodes back to their fresh install (the
+ * server's reinstall hook stands in for the clean snapshot), the API
+ * phases' steps forgotten as the row declares (lab_stand_reset), and the
+ * plan run again: the cluster re-forms, the storage, uploads and guests
+ * are made again at home, and the state's records describe that
+ * cluster, not the one that went. */
+static void
+test_reset (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LabPlan) plan = NULL;
+  g_autoptr(LabPlan) unchanged = NULL;
+  g_autoptr(JsonNode) fresh = NULL;
+  g_autoptr(JsonNode) after = NULL;
+  g_autofree char *old_pin = NULL;
+  g_autofree char *install_pin = NULL;
+  guint forgotten;
+
+  stand_up (&f, "9.1.3");
+  run_migrate_vm (&f);
+  run_failover (&f, "pve3");
+  lab_pve_server_power_on (f.server, "pve3");
+  old_pin = g_strdup (lab_state_get_string (f.state, "pve.node.pve2.fingerprint"));
+  install_pin = g_strdup (lab_state_get_string (f.state, "nodes.pve2.pve.fingerprint"));
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *n = ((LabNode *) f.recipe->nodes->pdata[i])->name;
+
+      lab_pve_server_power_off (f.server, n);
+      lab_pve_server_node_reinstalled (f.server, n);
+      lab_pve_server_power_on (f.server, n);
+    }
+  fresh = lab_pve_server_dump (f.server);
+  g_assert_null (json_object_get_string_member (dump_node (fresh, "pve1"), "cluster"));
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (dump_node (fresh, "pve1"), "guests")), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (dump_node (fresh, "pve2"), "fingerprint"), ==, install_pin);
+
+  /* without forgetting, the state says done: nothing would happen */
+  unchanged = pve_plan (&f);
+  {
+    g_autoptr(GPtrArray) before = lab_pve_server_get_calls (f.server);
+    g_autoptr(GPtrArray) now = NULL;
+
+    lab_plan_up (unchanged, &error);
+    g_assert_no_error (error);
+    now = lab_pve_server_get_calls (f.server);
+    g_assert_cmpuint (now->len, ==, before->len);
+  }
+
+  plan = pve_plan (&f);
+  forgotten = lab_plan_forget_steps (plan, lab_flavor_proxmox.reset_undoes);
+  g_assert_cmpuint (forgotten, ==, lab_plan_get_n_steps (plan));
+  /* the API phases' records went; the install's stay (the pins, the URLs) */
+  g_assert_false (lab_state_has (f.state, "pve.cluster.name"));
+  g_assert_false (lab_state_has (f.state, "pve.cluster.ca"));
+  g_assert_false (lab_state_has (f.state, "pve.node.pve2.fingerprint"));
+  g_assert_false (lab_state_has (f.state, "pve.node.pve1.version"));
+  g_assert_false (lab_state_has (f.state, "pve.storage.lab-lvm"));
+  g_assert_false (lab_state_has (f.state, "pve.template.volid"));
+  g_assert_false (lab_state_has (f.state, "pve.guest.qemu.vmid"));
+  g_assert_false (lab_state_has (f.state, "pve.ha.sid"));
+  g_assert_cmpstr (lab_state_get_string (f.state, "nodes.pve2.pve.fingerprint"), ==, install_pin);
+  g_assert_true (lab_state_has (f.state, "nodes.pve1.pve.api"));
+  g_assert_cmpint (lab_state_get_step (f.state, "pve.cluster.create"), ==, LAB_STEP_STATE_STARTED);
+
+  lab_plan_up (plan, &error);
+  g_assert_no_error (error);
+  check_stand (&f);
+  after = lab_pve_server_dump (f.server);
+  /* the HA resource went with the old cluster; the new pin is the new join's */
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (dump_node (after, "pve1"), "ha")), ==, 0);
+  g_assert_cmpstr (lab_state_get_string (f.state, "pve.node.pve2.fingerprint"), !=, old_pin);
+  g_assert_cmpstr (lab_state_get_string (f.state, "pve.guest.qemu.node"), ==, "pve1");
+  for (guint i = 0; i < lab_plan_get_n_steps (plan); i++)
+    g_assert_cmpint (lab_state_get_step (f.state, lab_plan_get_step_id (plan, i)), ==, LAB_STEP_STATE_DONE);
+  assert_no_violations (&f);
+  fixture_teardown (&f);
+}
+
 /* Without quorum the HA manager recovers nothing: two nodes off, the
  * failover is reported stuck, not recovered. */
 static void
@@ -1281,6 +1361,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/experiment/node-fault", test_node_fault);
   g_test_add_func ("/pve/experiment/pin", test_experiment_pin);
   g_test_add_func ("/pve/experiment/failover-no-quorum", test_failover_no_quorum);
+  g_test_add_func ("/pve/reset/converge", test_reset);
   g_test_add_func ("/pve/server/ha-groups", test_ha_groups);
   g_test_add_func ("/pve/describe", test_describe);
   g_test_add_func ("/pve/vm-image", test_vm_image);
