@@ -23,7 +23,8 @@
  * tasks and the HA manager. It learns a node's power from libvirt: a
  * thread of this test polls the domains' states, and a node whose domain
  * stopped is powered off in the model (its API and connections gone, the
- * HA manager fences it), one that runs again powered on.
+ * HA manager fences it), one that runs again powered on once its system
+ * answers.
  *
  * The real `labctl up` of a three-node proxmox recipe (the course's stand:
  * Proxmox HA needs a quorum of the survivors to recover, 2 of 3): the ISO
@@ -57,9 +58,10 @@
  * stopped after the LV step (LABCTL_FAIL_STEP) and the `up` that resumes,
  * and removed between `labctl nodes stop` and `down`.
  *
- * Not here: `reset`. It takes the nodes back to their snapshots of the
- * fresh install; the contract server cannot see a disk go back, and labctl
- * itself does not yet redo the API phases after a reset (see HACKING.md).
+ * Then `reset`: the nodes back to their clean snapshots of the fresh
+ * install, and the API phases again. The model sees a disk go back by the
+ * count of boots the fake system keeps on it (follow_boot): a count that
+ * did not grow reinstalls the model's node before its API answers.
  *
  * What only a real Proxmox VE ISO and cluster prove: that its installer
  * accepts the answer and installs to the disk it names, its time, what it
@@ -105,6 +107,16 @@ static LabPveServer *server;
 static GThread *watcher;
 static gint watch_stop;
 static gint power_changes;
+/* per node: its domain runs; how many times it started (a follower of an
+ * older start gives up); the model's node is powered; the most boots its
+ * disk counted (see follow_boot) */
+static gint domain_on[N_NODES];
+static gint domain_starts[N_NODES];
+static gint model_on[N_NODES] = { TRUE, TRUE, TRUE };
+static guint disk_boots[N_NODES];
+static gint followers;
+static gint reinstalls;
+static GMutex power_lock;
 
 static const char *const node_names[N_NODES] = { "pve1", "pve2", "pve3" };
 
@@ -254,7 +266,71 @@ quiet (void *data, virErrorPtr err)
 {
 }
 
-/* The model's power follows each node's domain (see the top). */
+/* The count of boots on the node's disk that its system serves, NULL
+ * while it does not answer. */
+static char *
+boots_now (const char *address, guint seconds)
+{
+  g_autofree char *script = g_strdup_printf ("curl -sf --max-time %u http://%s/boots || true", seconds, address);
+  int rc = -1;
+  char *out = in_host (script, &rc);
+
+  if (out != NULL && *g_strstrip (out) == '\0')
+    g_clear_pointer (&out, g_free);
+  return out;
+}
+
+typedef struct {
+  guint i;
+  gint  start;
+} Follow;
+
+/* Node i's domain started: the model powers the node on once its system
+ * answers (the installer's boot never does: the model's node stays off
+ * through the install). The count of boots its disk keeps tells a
+ * reinstall: a count that did not grow means the disk went back (`reset`
+ * takes it to the clean snapshot of the fresh install), and the model's
+ * node is reinstalled first. Its API answers only after that, so labctl
+ * never meets the node of before. */
+static gpointer
+follow_boot (gpointer data)
+{
+  Follow *f = data;
+  guint i = f->i;
+
+  while (!g_atomic_int_get (&watch_stop) && g_atomic_int_get (&domain_starts[i]) == f->start
+         && g_atomic_int_get (&domain_on[i]))
+    {
+      g_autofree char *boots = boots_now (node_address[i], 2);
+      guint n = boots != NULL ? (guint) g_ascii_strtoull (boots, NULL, 10) : 0;
+
+      if (n == 0)
+        {
+          g_usleep (300 * 1000);
+          continue;
+        }
+      g_mutex_lock (&power_lock);
+      if (g_atomic_int_get (&domain_starts[i]) == f->start)
+        {
+          if (n <= disk_boots[i])
+            {
+              lab_pve_server_node_reinstalled (server, node_names[i]);
+              g_atomic_int_inc (&reinstalls);
+            }
+          disk_boots[i] = n;
+          lab_pve_server_power_on (server, node_names[i]);
+          g_atomic_int_set (&model_on[i], TRUE);
+        }
+      g_mutex_unlock (&power_lock);
+      break;
+    }
+  g_free (f);
+  g_atomic_int_dec_and_test (&followers);
+  return NULL;
+}
+
+/* The model's power follows each node's domain (see the top): off at
+ * once, on when the node's system answers (follow_boot). */
 static gpointer
 power_watch (gpointer data)
 {
@@ -283,10 +359,26 @@ power_watch (gpointer data)
             continue;
           on[i] = now;
           g_atomic_int_inc (&power_changes);
+          g_atomic_int_set (&domain_on[i], now);
           if (now)
-            lab_pve_server_power_on (server, node_names[i]);
+            {
+              Follow *f = g_new0 (Follow, 1);
+
+              f->i = i;
+              f->start = g_atomic_int_add (&domain_starts[i], 1) + 1;
+              g_atomic_int_inc (&followers);
+              g_thread_unref (g_thread_new ("follow-boot", follow_boot, f));
+            }
           else
-            lab_pve_server_power_off (server, node_names[i]);
+            {
+              /* stopped: the follower of its start gives up */
+              g_mutex_lock (&power_lock);
+              g_atomic_int_inc (&domain_starts[i]);
+              if (g_atomic_int_get (&model_on[i]))
+                lab_pve_server_power_off (server, node_names[i]);
+              g_atomic_int_set (&model_on[i], FALSE);
+              g_mutex_unlock (&power_lock);
+            }
         }
       g_usleep (100 * 1000);
     }
@@ -543,13 +635,13 @@ test_failover (void)
   /* the watcher saw pve2's domain go (virDomainDestroy) and come back */
   g_assert_cmpint (g_atomic_int_get (&power_changes), >=, changes + 2);
   dump = lab_pve_server_dump (server);
-  g_assert_true (json_object_get_boolean_member (model_node (dump, "pve2"), "powered"));
   vm_node = guest_node ("qemu/100");
   g_assert_nonnull (vm_node);
   g_assert_cmpstr (vm_node, !=, "pve2");
   ha = obj (model_node (dump, "pve1"), "ha");
   g_assert_cmpstr (ha != NULL ? json_object_get_string_member_with_default (ha, "vm:100", NULL) : NULL, ==, "started");
-  /* its fake system answers again: the third boot from its disk */
+  /* its fake system answers again: the third boot from its disk (labctl's
+   * "rejoined" does not wait for it, see HACKING) */
   for (guint i = 0; i < 120 && boots == NULL; i++)
     {
       boots = http_boots (node_address[1]);
@@ -557,6 +649,101 @@ test_failover (void)
         g_usleep (G_USEC_PER_SEC);
     }
   g_assert_cmpstr (boots, ==, "3");
+  /* and the model's node is on once its system answers (follow_boot),
+   * with its state: a count that grew is no reinstall */
+  for (guint i = 0; i < 50 && !g_atomic_int_get (&model_on[1]); i++)
+    g_usleep (100 * 1000);
+  g_clear_pointer (&dump, json_node_unref);
+  dump = lab_pve_server_dump (server);
+  g_assert_true (json_object_get_boolean_member (model_node (dump, "pve2"), "powered"));
+  g_assert_cmpstr (json_object_get_string_member (model_node (dump, "pve2"), "cluster"), ==, lab);
+  assert_no_violations ();
+}
+
+/* `labctl reset` after the experiments: every node back to the clean
+ * snapshot of its fresh install (its disk's boot count goes back, and the
+ * model's node is reinstalled: no cluster, storage or guests), then the
+ * API phases again: the cluster re-formed with 3 votes and quorate, the
+ * storage, uploads and guests made again at home, and the state's
+ * records those of the new cluster. */
+static void
+test_reset (void)
+{
+  int rc = -1;
+  gint before = g_atomic_int_get (&reinstalls);
+  gint64 t0 = g_get_monotonic_time ();
+  g_autofree char *out = run_labctl (&rc, "reset", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) dump = NULL;
+  JsonObject *res, *steps;
+
+  g_test_message ("labctl reset (%.0f s): %s", (g_get_monotonic_time () - t0) / 1e6, out != NULL ? out : "");
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (server);
+  if (server == NULL)
+    return;
+  g_assert_cmpint (g_atomic_int_get (&reinstalls), ==, before + N_NODES);
+  g_assert_nonnull (out != NULL ? strstr (out, "quorate, 3 of 3 votes, every node online") : NULL);
+  g_assert_nonnull (out != NULL ? strstr (out, "steps that the reset undid were applied again") : NULL);
+  res = state_resources (parser);
+  steps = obj (json_node_get_object (json_parser_get_root (parser)), "steps");
+  dump = lab_pve_server_dump (server);
+  for (guint i = 0; i < N_NODES; i++)
+    {
+      const char *n = node_names[i];
+      JsonObject *o = model_node (dump, n);
+      g_autofree char *pin_key = g_strdup_printf ("pve.node.%s.fingerprint", n);
+      g_autofree char *install_fp = lab_pve_server_get_fingerprint (server, n);
+      g_autofree char *boots = http_boots (node_address[i]);
+
+      /* the clean snapshot had one boot from the disk: this is the second */
+      g_assert_cmpstr (boots, ==, "2");
+      g_assert_true (json_object_get_boolean_member (o, "powered"));
+      g_assert_cmpstr (json_object_get_string_member (o, "cluster"), ==, lab);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "members")), ==, N_NODES);
+      if (i == 0)
+        g_assert_cmpstr (json_object_get_string_member (o, "fingerprint"), ==, install_fp);
+      else
+        {
+          g_assert_cmpstr (json_object_get_string_member (o, "fingerprint"), !=, install_fp);
+          g_assert_cmpstr (resource (res, pin_key), ==, json_object_get_string_member (o, "fingerprint"));
+        }
+    }
+  {
+    JsonObject *o = model_node (dump, "pve1");
+    JsonObject *storage = obj (o, "storage");
+    g_autofree char *vm = guest_node ("qemu/100");
+    g_autofree char *ct = guest_node ("lxc/101");
+
+    g_assert_nonnull (obj (storage, "lab-iscsi"));
+    g_assert_nonnull (obj (storage, "lab-lvm"));
+    g_assert_nonnull (obj (storage, "lab-import"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "templates")), ==, 1);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (model_node (dump, "pve2"), "templates")),
+                      ==, 1);
+    /* at home again, and no HA resource: that went with the old cluster */
+    g_assert_cmpstr (vm, ==, "pve1");
+    g_assert_cmpstr (ct, ==, "pve2");
+    g_assert_cmpuint (obj (o, "ha") != NULL ? json_object_get_size (obj (o, "ha")) : 1, ==, 0);
+  }
+  g_assert_cmpstr (resource (res, "pve.cluster.name"), ==, lab);
+  g_assert_cmpstr (resource (res, "pve.guest.qemu.node"), ==, "pve1");
+  g_assert_cmpstr (resource (res, "pve.guest.lxc.node"), ==, "pve2");
+  g_assert_null (resource (res, "pve.ha.sid"));
+  g_assert_nonnull (steps);
+  if (steps != NULL)
+    {
+      g_autoptr(GList) ids = json_object_get_members (steps);
+
+      for (GList *l = ids; l != NULL; l = l->next)
+        {
+          JsonObject *st = obj (steps, l->data);
+
+          if (g_strcmp0 (st != NULL ? json_object_get_string_member (st, "status") : NULL, "done") != 0)
+            g_test_message ("step %s is not done", (const char *) l->data);
+          g_assert_cmpstr (st != NULL ? json_object_get_string_member (st, "status") : NULL, ==, "done");
+        }
+    }
   assert_no_violations ();
 }
 
@@ -751,6 +938,7 @@ main (int argc, char **argv)
   g_test_add_func ("/e2e-proxmox/up", test_up);
   g_test_add_func ("/e2e-proxmox/migrate", test_migrate);
   g_test_add_func ("/e2e-proxmox/failover", test_failover);
+  g_test_add_func ("/e2e-proxmox/reset", test_reset);
   g_test_add_func ("/e2e-proxmox/down", test_down);
   g_test_add_func ("/e2e-proxmox/nothing-left", test_nothing_left);
   rc = g_test_run ();
@@ -767,6 +955,8 @@ main (int argc, char **argv)
       g_atomic_int_set (&watch_stop, 1);
       g_thread_join (watcher);
     }
+  while (g_atomic_int_get (&followers) > 0)
+    g_usleep (100 * 1000);
   g_test_message ("the model's power followed the domains %d times", g_atomic_int_get (&power_changes));
   lab_pve_server_free (server);
   virt_host ("down", NULL);
