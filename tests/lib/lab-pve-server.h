@@ -20,7 +20,8 @@
  * guests with their disks on the shared VG, tasks (UPIDs) that run for a
  * while and stop with an exit status and a log, migrations (the VM online,
  * the container by restart), HA resources and the HA manager's states
- * (started, fence, recovery, started elsewhere) after a power-off.
+ * (started, fence, recovery, started elsewhere) after a power-off, and a
+ * node installed again (lab_pve_server_node_reinstalled: `reset`).
  */
 #pragma once
 
