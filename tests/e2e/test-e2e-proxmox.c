@@ -660,8 +660,8 @@ test_failover (void)
   assert_no_violations ();
 }
 
-/* `labctl reset` after the experiments: every node back to the clean
- * snapshot of its fresh install (its disk's boot count goes back, and the
+/* `labctl reset` after the experiments (once stopped by a failed join,
+ * then again): every node back to the clean snapshot of its fresh install (its disk's boot count goes back, and the
  * model's node is reinstalled: no cluster, storage or guests), then the
  * API phases again: the cluster re-formed with 3 votes and quorate, the
  * storage, uploads and guests made again at home, and the state's
@@ -671,18 +671,30 @@ test_reset (void)
 {
   int rc = -1;
   gint before = g_atomic_int_get (&reinstalls);
-  gint64 t0 = g_get_monotonic_time ();
-  g_autofree char *out = run_labctl (&rc, "reset", NULL);
+  gint64 t0;
+  g_autofree char *failed = NULL;
+  g_autofree char *out = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonNode) dump = NULL;
   JsonObject *res, *steps;
 
-  g_test_message ("labctl reset (%.0f s): %s", (g_get_monotonic_time () - t0) / 1e6, out != NULL ? out : "");
-  g_assert_cmpint (rc, ==, 0);
   g_assert_nonnull (server);
   if (server == NULL)
     return;
+  /* first a failure while converging (the first join's task fails): the
+   * error says how to finish, and the next reset does */
+  lab_pve_server_fail_next_task (server, "clusterjoin", "modelled fault: the join failed");
+  failed = run_labctl (&rc, "reset", "--progress=json", NULL);
+  g_assert_cmpint (rc, !=, 0);
+  g_assert_nonnull (failed != NULL ? strstr (failed, "modelled fault: the join failed") : NULL);
+  g_assert_nonnull (failed != NULL ? strstr (failed, "'labctl up' (or 'labctl reset') finishes the job") : NULL);
   g_assert_cmpint (g_atomic_int_get (&reinstalls), ==, before + N_NODES);
+
+  t0 = g_get_monotonic_time ();
+  out = run_labctl (&rc, "reset", NULL);
+  g_test_message ("labctl reset (%.0f s): %s", (g_get_monotonic_time () - t0) / 1e6, out != NULL ? out : "");
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpint (g_atomic_int_get (&reinstalls), ==, before + 2 * N_NODES);
   g_assert_nonnull (out != NULL ? strstr (out, "quorate, 3 of 3 votes, every node online") : NULL);
   g_assert_nonnull (out != NULL ? strstr (out, "steps that the reset undid were applied again") : NULL);
   res = state_resources (parser);
