@@ -47,6 +47,8 @@
 #include <string.h>
 
 #include "lab-json.h"
+#include "lab-pve-private.h"
+#include "lab-runner.h"
 #include "lab-test-fs.h"
 
 /* How long the modelled tasks run (real ones take seconds; the client's
@@ -2813,6 +2815,15 @@ lab_pve_server_new_for_recipe (const char *schema, LabRecipe *recipe, const char
       own[i] = node->lv_name;
     }
   return lab_pve_server_new (schema, nodes, n, recipe->iqn, recipe->portal_address, recipe->vg_name, own, error);
+}
+
+char *
+lab_pve_test_vm_image (const char *cache_dir, GError **error)
+{
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
+
+  g_setenv ("LABCTL_CACHE_DIR", cache_dir, TRUE);
+  return lab_pve_vm_image_path (runner, "/", error);
 }
 
 void

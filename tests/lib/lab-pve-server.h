@@ -84,6 +84,14 @@ void          lab_pve_server_write_install_records (LabPveServer       *self,
                                               LabState               *state,
                                               const char * const     *passwords);
 
+/* The VM's disk image, built for real (the product's lab_pve_vm_image_path
+ * with a real runner) into cache_dir, which becomes $LABCTL_CACHE_DIR: the
+ * unit tests' plans run with a recording runner (no mkfs.vfat, no
+ * syslinux run), so their pve.image step finds it in the cache, by its
+ * content key. Its path, or NULL with error. */
+char         *lab_pve_test_vm_image          (const char   *cache_dir,
+                                              GError      **error);
+
 const char   *lab_pve_server_get_version     (LabPveServer *self);
 /* "https://127.0.0.1:PORT" (or its listen address) and the SHA-256 fingerprint of the node's
  * install-time certificate. */
