@@ -45,11 +45,21 @@
  * install media left, the snapshots, the model after each command, and no
  * violation of the contract.
  *
+ * The VM is real: whenever the model runs it on a node with power, the
+ * contract server's stand-in QEMU (lab_pve_server_run_vms, TCG, 128 MiB)
+ * boots the disk image labctl built and uploaded (the host's kernel and a
+ * busybox initramfs, syslinux) with the MAC labctl put in its net0, on the
+ * lab network's bridge; the lab network's DHCP gives it the address
+ * labctl reserved. It answers ping there after `up`, before and after
+ * `experiment migrate` and after `experiment failover`, and the
+ * experiments probe it. A migration is a stop and a start of the
+ * stand-in's QEMU (on the same host), so the downtime the probe sees is a
+ * boot, not Proxmox's; the task log's figure is the model's.
+ *
  * The container's address is made to answer ping in the virt host's
  * namespace (on its lo): a stand-in for the container, which here is only
  * the model's, so the probe shows the experiment's path works, not a
- * restart's gap. The VM has no address (its disk holds no OS yet): it is
- * moved and failed over unprobed.
+ * restart's gap.
  *
  * This machine has no device-mapper: the nodes' LVs (/dev/<vg>/<lv>, which
  * the proxmox nodes use as their disks) are stood in for by loop devices
@@ -65,7 +75,7 @@
  * accepts the answer and installs to the disk it names, its time, what it
  * prints, that pveproxy answers on 8006 with the certificate it keeps
  * across reboots, corosync and quorum timing, the iSCSI login and the VG
- * on the nodes, guests booting and answering ping. */
+ * on the nodes, guests booting on the nodes' own QEMU. */
 #define _GNU_SOURCE /* setns */
 #include "config.h"
 
@@ -80,6 +90,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "lab-pve-private.h"
 #include "lab-pve-server.h"
 #include "lab-recipe.h"
 #include "stand-test-util.h"
@@ -99,6 +110,7 @@ static char *uri;
 static char *libvirtd_pid;
 static char *prefix;
 static char *node_address[N_NODES];
+static char *vm_address;
 static char *lv_loop[N_NODES];
 static char *lv_link[N_NODES];
 static LabPveServer *server;
@@ -254,12 +266,18 @@ quiet (void *data, virErrorPtr err)
 {
 }
 
-/* The model's power follows each node's domain (see the top). */
+static char *http_boots (const char *address);
+
+/* The model's power follows each node's domain (see the top): a domain
+ * that stops powers its node off at once; one that runs again powers it on
+ * when its fake system answers again (its http server: the relay to the
+ * API is up), so the cluster sees the node offline until then. */
 static gpointer
 power_watch (gpointer data)
 {
   virConnectPtr conn = virConnectOpen (uri);
   gboolean on[N_NODES] = { TRUE, TRUE, TRUE };
+  gboolean running[N_NODES] = { TRUE, TRUE, TRUE };
 
   if (conn == NULL)
     return NULL;
@@ -279,14 +297,23 @@ power_watch (gpointer data)
               virDomainFree (d);
             }
           now = state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_BLOCKED;
+          if (now != running[i])
+            {
+              running[i] = now;
+              g_atomic_int_inc (&power_changes);
+            }
           if (now == on[i])
             continue;
-          on[i] = now;
-          g_atomic_int_inc (&power_changes);
           if (now)
-            lab_pve_server_power_on (server, node_names[i]);
+            {
+              g_autofree char *boots = http_boots (node_address[i]);
+              if (boots == NULL)
+                continue;
+              lab_pve_server_power_on (server, node_names[i]);
+            }
           else
             lab_pve_server_power_off (server, node_names[i]);
+          on[i] = now;
         }
       g_usleep (100 * 1000);
     }
@@ -335,6 +362,9 @@ test_server (void)
   g_assert_no_error (error);
   if (server == NULL)
     return;
+  /* the VM's QEMU on the lab network's bridge (in the server's namespace) */
+  lab_pve_server_run_vms (server, recipe->bridge);
+  vm_address = lab_pve_vm_address (recipe);
   watcher = g_thread_new ("power-watch", power_watch, NULL);
   /* the container's stand-in address (see the top) */
   {
@@ -374,10 +404,42 @@ assert_no_violations (void)
   g_assert_cmpuint (v->len, ==, 0);
 }
 
+/* The VM answers ping at its reserved address within tries seconds. */
+static gboolean
+vm_answers (guint tries)
+{
+  g_autofree char *cmd = g_strdup_printf ("ping -c 1 -W 1 %s >/dev/null", vm_address);
+
+  for (guint i = 0; i < tries; i++)
+    {
+      int rc = -1;
+      g_free (in_host (cmd, &rc));
+      if (rc == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+assert_vm_answers (const char *when)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  gboolean up = vm_answers (240);
+  g_autofree char *console = lab_pve_server_vm_log (server, 100);
+  g_autofree char *line = g_strdup_printf ("labctl-tiny: up, eth0 %s/", vm_address);
+
+  g_test_message ("%s: the VM %s at %s after %.1f s (%u QEMU starts)", when, up ? "answers ping" : "does NOT answer",
+                  vm_address, (g_get_monotonic_time () - t0) / 1e6, lab_pve_server_vm_starts (server));
+  if (!up)
+    g_test_message ("its console:\n%s", console != NULL ? console : "(none)");
+  g_assert_true (up);
+  g_assert_nonnull (console != NULL ? strstr (console, line) : NULL);
+}
+
 static char *
 http_boots (const char *address)
 {
-  g_autofree char *script = g_strdup_printf ("curl -sf --max-time 10 http://%s/boots", address);
+  g_autofree char *script = g_strdup_printf ("curl -sf --max-time 2 http://%s/boots", address);
   int rc = -1;
   char *out = in_host (script, &rc);
 
@@ -492,6 +554,9 @@ test_up (void)
     g_assert_cmpstr (vm, ==, "pve1");
     g_assert_cmpstr (ct, ==, "pve2");
   }
+  /* the VM booted its disk and took the address reserved for its MAC */
+  assert_vm_answers ("after up");
+  g_assert_cmpuint (lab_pve_server_vm_starts (server), ==, 1);
   assert_no_violations ();
 }
 
@@ -499,16 +564,26 @@ static void
 test_migrate (void)
 {
   int rc = -1;
-  g_autofree char *vm_out = run_labctl (&rc, "experiment", "migrate", "--guest=lab-vm", NULL);
+  g_autofree char *vm_out = NULL;
   g_autofree char *vm_node = NULL;
   g_autofree char *ct_out = NULL;
   g_autofree char *ct_node = NULL;
+  guint starts;
 
+  assert_vm_answers ("before experiment migrate");
+  starts = lab_pve_server_vm_starts (server);
+  vm_out = run_labctl (&rc, "experiment", "migrate", "--guest=lab-vm", NULL);
   g_test_message ("experiment migrate lab-vm: %s", vm_out != NULL ? vm_out : "");
   g_assert_cmpint (rc, ==, 0);
   vm_node = guest_node ("qemu/100");
   g_assert_cmpstr (vm_node, ==, "pve2");
   g_assert_nonnull (vm_out != NULL ? strstr (vm_out, "pve1 -> pve2") : NULL);
+  /* probed at its address (it answered before: the experiment checks it) */
+  g_assert_null (vm_out != NULL ? strstr (vm_out, "no ping probe") : "");
+  g_assert_nonnull (vm_out != NULL ? strstr (vm_out, vm_address) : NULL);
+  /* the stand-in's QEMU started again "on pve2", and the VM answers there */
+  assert_vm_answers ("after experiment migrate");
+  g_assert_cmpuint (lab_pve_server_vm_starts (server), ==, starts + 1);
   ct_out = run_labctl (&rc, "experiment", "migrate", "--guest=lab-ct", NULL);
   g_test_message ("experiment migrate lab-ct: %s", ct_out != NULL ? ct_out : "");
   g_assert_cmpint (rc, ==, 0);
@@ -557,6 +632,8 @@ test_failover (void)
         g_usleep (G_USEC_PER_SEC);
     }
   g_assert_cmpstr (boots, ==, "3");
+  /* recovered on a survivor: its QEMU started there, the VM answers */
+  assert_vm_answers ("after experiment failover");
   assert_no_violations ();
 }
 
