@@ -810,6 +810,9 @@ main (int argc, char **argv)
   iso_dir = g_build_filename (work_dir, "iso", NULL);
   g_setenv ("LABCTL_STATE_DIR", state_parent, TRUE);
   g_setenv ("LABCTL_ISO_DIR", iso_dir, TRUE);
+  /* the VM's disk image is built once there (as e2e-kvm's node image) */
+  if (g_getenv ("LABCTL_CACHE_DIR") == NULL)
+    g_setenv ("LABCTL_CACHE_DIR", "/var/tmp/labctl-cache", TRUE);
   /* this machine's /dev/kvm cannot run a guest: TCG */
   g_setenv ("LABCTL_DOMAIN_TYPE", "qemu", FALSE);
   /* and its CPU has no VT-x: the host check is shown a VT-x host (the check
