@@ -698,7 +698,7 @@ run_quiet (const char *const *argv, GError **error)
 
 GPid
 lab_pve_stand_in_vm_start (const char *image, const char *mac, const char *bridge, const char *tap, const char *log,
-                           GError **error)
+                           const char *qmp, GError **error)
 {
   const char *add[] = { "ip", "tuntap", "add", "dev", tap, "mode", "tap", NULL };
   const char *up[] = { "ip", "link", "set", "dev", tap, "master", bridge, "up", NULL };
@@ -706,9 +706,11 @@ lab_pve_stand_in_vm_start (const char *image, const char *mac, const char *bridg
   g_autofree char *netdev = g_strdup_printf ("tap,id=n0,ifname=%s,script=no,downscript=no", tap);
   g_autofree char *nic = g_strdup_printf ("virtio-net-pci,netdev=n0,mac=%s", mac);
   g_autofree char *serial = g_strdup_printf ("file,id=s0,path=%s,append=on", log);
+  g_autofree char *qmp_arg = qmp != NULL ? g_strdup_printf ("unix:%s,server=on,wait=off", qmp) : NULL;
   const char *qemu[] = { "qemu-system-x86_64", "-accel", "tcg", "-m", "128", "-nodefaults", "-no-user-config",
                          "-display", "none", "-machine", "pc", "-chardev", serial, "-serial", "chardev:s0",
-                         "-drive", drive, "-netdev", netdev, "-device", nic, NULL };
+                         "-drive", drive, "-netdev", netdev, "-device", nic,
+                         qmp_arg != NULL ? "-qmp" : NULL, qmp_arg, NULL };
   GPid pid = 0;
 
   if (!run_quiet (add, error))
@@ -800,7 +802,8 @@ guests_run (LabPveServer *s)
           run->tap = g_strdup_printf ("lpvtap%u", g->vmid);
           {
             g_autofree char *log = g_strdup_printf ("%s/vm-%u.log", s->dir, g->vmid);
-            run->pid = lab_pve_stand_in_vm_start (extra_of (g)->image, run->mac, s->vm_bridge, run->tap, log, &error);
+            run->pid = lab_pve_stand_in_vm_start (extra_of (g)->image, run->mac, s->vm_bridge, run->tap, log, NULL,
+                                                  &error);
           }
           if (run->pid == 0)
             {

@@ -105,13 +105,15 @@ char         *lab_pve_server_vm_log          (LabPveServer *self,
 /* The stand-in's QEMU for a VM, in the calling thread's network namespace:
  * qemu-system-x86_64 (TCG, 128 MiB, SeaBIOS) boots image (raw,
  * snapshot=on), a virtio NIC with mac on a new tap device tap on bridge, its
- * serial console appended to log. Its pid, or 0 with error. stop kills it
+ * serial console appended to log, its QMP on the unix socket qmp (NULL:
+ * none). Its pid, or 0 with error. stop kills it (pid 0: already gone)
  * and removes the tap. */
 GPid          lab_pve_stand_in_vm_start      (const char   *image,
                                               const char   *mac,
                                               const char   *bridge,
                                               const char   *tap,
                                               const char   *log,
+                                              const char   *qmp,
                                               GError      **error);
 void          lab_pve_stand_in_vm_stop       (GPid          pid,
                                               const char   *tap);

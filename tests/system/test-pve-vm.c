@@ -7,8 +7,9 @@
  * contract server's stand-in QEMU (lab_pve_stand_in_vm_start: TCG,
  * 128 MiB, SeaBIOS, the image as a raw disk, a virtio NIC with that MAC on
  * a tap on the bridge). Checked: the VM answers ping at 10.77.0.52, its
- * console says it is up with that address, and once its QEMU is stopped
- * nothing answers there. */
+ * console says it is up with that address; QMP's system_powerdown (the
+ * ACPI power button: what `qm shutdown` sends) makes it power off, QEMU
+ * exits by itself, and nothing answers there any more. */
 #define _GNU_SOURCE /* unshare */
 #include "config.h"
 
@@ -18,7 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <glib.h>
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
 
 #include "lab-pve-server.h"
 #include "lab-recipe.h"
@@ -54,11 +56,52 @@ answers (guint tries)
   return FALSE;
 }
 
+/* QMP: the greeting, capabilities, then command; FALSE on an error. */
+static gboolean
+qmp_command (const char *path, const char *command)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) addr = g_unix_socket_address_new (path);
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GDataInputStream) in = NULL;
+  GOutputStream *out;
+  g_autofree char *cmd = g_strdup_printf ("{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"%s\"}\n", command);
+  gboolean ok = TRUE;
+
+  conn = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (addr), NULL, NULL);
+  if (conn == NULL)
+    return FALSE;
+  in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
+  out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  if (!g_output_stream_write_all (out, cmd, strlen (cmd), NULL, NULL, NULL))
+    return FALSE;
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (in, NULL, NULL, NULL);
+      g_test_message ("qmp: %s", line != NULL ? line : "(eof)");
+      ok &= line != NULL && strstr (line, "\"error\"") == NULL;
+    }
+  return ok;
+}
+
+static gboolean
+exited (GPid pid, guint seconds)
+{
+  for (guint i = 0; i < seconds * 10; i++)
+    {
+      if (waitpid (pid, NULL, WNOHANG) == pid)
+        return TRUE;
+      g_usleep (100 * 1000);
+    }
+  return FALSE;
+}
+
 static void
 test_boot_ping (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *log = g_build_filename (dir, "serial.log", NULL);
+  g_autofree char *qmp = g_build_filename (dir, "qmp.sock", NULL);
   g_autofree char *dhcp_host = g_strdup_printf ("--dhcp-host=%s,%s", mac, ADDRESS);
   const char *dnsmasq[] = { "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--bind-interfaces",
                             "--interface=" BRIDGE, "--except-interface=lo", "--port=0", "--leasefile-ro",
@@ -77,7 +120,7 @@ test_boot_ping (void)
                                 NULL, &dns, &error));
   g_assert_no_error (error);
   t0 = g_get_monotonic_time ();
-  vm = lab_pve_stand_in_vm_start (image, mac, BRIDGE, TAP, log, &error);
+  vm = lab_pve_stand_in_vm_start (image, mac, BRIDGE, TAP, log, qmp, &error);
   g_assert_no_error (error);
   g_assert_cmpint (vm, >, 0);
   /* TCG on a busy machine: SeaBIOS, syslinux, the kernel and udhcpc */
@@ -87,6 +130,15 @@ test_boot_ping (void)
                   (g_get_monotonic_time () - t0) / 1e6, console != NULL ? console : "");
   g_assert_true (up);
   g_assert_nonnull (console != NULL ? strstr (console, "labctl-tiny: up, eth0 " ADDRESS "/24") : NULL);
+  /* qm shutdown: the ACPI power button; the guest powers off, QEMU ends */
+  g_assert_true (qmp_command (qmp, "system_powerdown"));
+  if (exited (vm, 60))
+    vm = 0;
+  g_clear_pointer (&console, g_free);
+  g_file_get_contents (log, &console, NULL, NULL);
+  g_test_message ("after system_powerdown:\n%s", console != NULL ? console : "");
+  g_assert_cmpint (vm, ==, 0);
+  g_assert_nonnull (console != NULL ? strstr (console, "labctl-tiny: ACPI power button, powering off") : NULL);
   lab_pve_stand_in_vm_stop (vm, TAP);
   g_assert_false (answers (3));
   if (dns > 0)

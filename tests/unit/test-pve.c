@@ -1208,6 +1208,9 @@ test_vm_image (void)
     g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "bin/busybox", 12));
     g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "lib/modules/virtio_net.ko", 26));
     g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "udhcpc -i eth0", 14));
+    /* the ACPI power button (qm shutdown) */
+    g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "lib/modules/button.ko", 22));
+    g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "lib/modules/evdev.ko", 21));
     {
       const char *m = memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "virtio_ring\n", 12);
       const char *n = memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "\nvirtio_net\n", 12);

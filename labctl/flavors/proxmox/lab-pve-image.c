@@ -9,10 +9,11 @@
  *                 --install` (through mtools: no mount, no root).
  *
  * The initramfs (a newc cpio written here, gzip'ed) holds the host's static
- * busybox, the virtio network modules of that kernel (virtio_pci,
- * virtio_net and what modules.dep says they need) and an /init that brings
- * up eth0, takes its address by DHCP (udhcpc; the lab network reserves one
- * for the MAC labctl gives the VM's net0) and answers ping. It prints
+ * busybox, the modules of that kernel it needs (virtio_pci, virtio_net,
+ * the ACPI button and evdev, with what modules.dep says they need) and an
+ * /init that brings up eth0, takes its address by DHCP (udhcpc; the lab
+ * network reserves one for the MAC labctl gives the VM's net0), answers
+ * ping and powers off on the ACPI power button (qm shutdown). It prints
  * "labctl-tiny: up, eth0 ADDRESS" on the console (serial0: qm terminal).
  * SeaBIOS (Proxmox's default) loads the MBR, which loads syslinux from the
  * active partition, which loads the kernel and initrd through the BIOS.
@@ -42,7 +43,7 @@
 #define FAT_LABEL      "LABCTL-VM"
 
 /* what eth0 needs: the loader resolves their dependencies (modules.dep) */
-static const char *const wanted_modules[] = { "virtio_pci", "virtio_net", NULL };
+static const char *const wanted_modules[] = { "virtio_pci", "virtio_net", "button", "evdev", NULL };
 
 static const char syslinux_cfg[] =
   "DEFAULT tiny\n"
@@ -66,6 +67,13 @@ static const char init_script[] =
   "until ip link show eth0 >/dev/null 2>&1 || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done\n"
   "ip link set eth0 up\n"
   "udhcpc -i eth0 -s /etc/udhcpc.sh -b -t 15 -T 2 -x hostname:labctl-tiny\n"
+  /* qm shutdown (ACPI): the button driver's input device, whose first
+   * event is the press */
+  "for dev in /sys/class/input/event*; do\n"
+  "  grep -qx 'Power Button' $dev/device/name 2>/dev/null || continue\n"
+  "  { dd if=/dev/input/${dev##*/} of=/dev/null bs=24 count=1 2>/dev/null\n"
+  "    echo 'labctl-tiny: ACPI power button, powering off'; poweroff -f; } &\n"
+  "done\n"
   "echo \"labctl-tiny: up, eth0 $(ip -4 -o addr show eth0 | awk '{print $4}')\"\n"
   "exec sh -c 'while :; do sleep 3600; done'\n";
 
