@@ -337,6 +337,9 @@ static const struct {
   { "iscsi-inq", "libiscsi-bin" },
   { "iscsi-readcapacity16", "libiscsi-bin" },
   { "xorriso", "xorriso" },
+  { "mkfs.vfat", "dosfstools" },
+  { "mcopy", "mtools" },
+  { "syslinux", "syslinux" },
   { "libvirtd", "libvirt-daemon-system" },
   { "dnsmasq", "dnsmasq-base" },
 };

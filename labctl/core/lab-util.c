@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 char *
 lab_format_size (guint64 bytes)
@@ -104,4 +105,16 @@ lab_strv_new (const char *first, ...)
   lab_strv_add_valist (strv, first, ap);
   va_end (ap);
   return lab_lines_steal (strv);
+}
+
+char *
+lab_cache_dir (void)
+{
+  const char *env = g_getenv ("LABCTL_CACHE_DIR");
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  if (geteuid () == 0)
+    return g_strdup ("/var/cache/labctl");
+  return g_build_filename (g_get_user_cache_dir (), "labctl", NULL);
 }

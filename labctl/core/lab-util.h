@@ -46,4 +46,9 @@ void    lab_strv_add_valist   (GPtrArray  *strv,
 char  **lab_strv_new          (const char *first,
                                ...) G_GNUC_NULL_TERMINATED;
 
+/* The machine's cache of what labctl builds or fetches once for every lab
+ * (ISOs, node and VM images): $LABCTL_CACHE_DIR, /var/cache/labctl for
+ * root, ~/.cache/labctl otherwise. */
+char   *lab_cache_dir         (void);
+
 G_END_DECLS

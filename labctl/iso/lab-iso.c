@@ -116,15 +116,12 @@ char *
 lab_iso_cache_dir (void)
 {
   const char *dir = g_getenv ("LABCTL_ISO_DIR");
-  const char *cache = g_getenv ("LABCTL_CACHE_DIR");
+  g_autofree char *cache = NULL;
 
   if (dir != NULL && *dir != '\0')
     return g_strdup (dir);
-  if (cache != NULL && *cache != '\0')
-    return g_build_filename (cache, "iso", NULL);
-  if (geteuid () == 0)
-    return g_strdup ("/var/cache/labctl/iso");
-  return g_build_filename (g_get_user_cache_dir (), "labctl", "iso", NULL);
+  cache = lab_cache_dir ();
+  return g_build_filename (cache, "iso", NULL);
 }
 
 char *

@@ -695,8 +695,8 @@ check_ifname (const char *name)
 /* ---------------------------------------------------------------- */
 /* Helpers                                                          */
 
-static char *
-make_mac (const char *lab, const char *name)
+char *
+lab_recipe_make_mac (const char *lab, const char *name)
 {
   g_autofree char *seed = g_strconcat (lab, "/", name, NULL);
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
@@ -1304,7 +1304,7 @@ parse_nodes (Parser *p, GError **error)
       n->memory_mib = memory;
       n->disk_bytes = disk;
       n->lv_name = g_strconcat (r->lv_prefix, n->name, NULL);
-      n->mac = make_mac (r->name, n->name);
+      n->mac = lab_recipe_make_mac (r->name, n->name);
       /* kvm nodes log in to the lab's target themselves, by this name;
        * the target's ACL lists it (lab-storage.c) */
       if (r->flavor == LAB_FLAVOR_KVM)
@@ -1431,7 +1431,7 @@ parse_nodes (Parser *p, GError **error)
           parse_ipv4 (g->address, &a);
           g_hash_table_insert (used, GUINT_TO_POINTER (a), g->name);
         }
-      g->mac = make_mac (r->name, g->name);
+      g->mac = lab_recipe_make_mac (r->name, g->name);
     }
   for (guint j = 0; j < r->guests->len; j++)
     {

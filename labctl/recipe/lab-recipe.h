@@ -161,6 +161,10 @@ LabNode     *lab_recipe_find_node    (LabRecipe   *recipe,
                                       const char  *name);
 LabGuest    *lab_recipe_find_guest   (LabRecipe   *recipe,
                                       const char  *name);
+/* The MAC labctl gives a machine of lab (a node, a guest): 52:54:00 and
+ * three bytes of the SHA-256 of "lab/name", the same on every run. */
+char        *lab_recipe_make_mac     (const char  *lab,
+                                      const char  *name);
 /* "proxmox", "kvm", "container"; from_string: FALSE for another name. */
 const char  *lab_flavor_to_string    (LabFlavorId  flavor);
 gboolean     lab_flavor_from_string  (const char  *name,

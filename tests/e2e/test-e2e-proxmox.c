@@ -46,11 +46,21 @@
  * install media left, the snapshots, the model after each command, and no
  * violation of the contract.
  *
+ * The VM is real: whenever the model runs it on a node with power, the
+ * contract server's stand-in QEMU (lab_pve_server_run_vms, TCG, 128 MiB)
+ * boots the disk image labctl built and uploaded (the host's kernel and a
+ * busybox initramfs, syslinux) with the MAC labctl put in its net0, on the
+ * lab network's bridge; the lab network's DHCP gives it the address
+ * labctl reserved. It answers ping there after `up`, before and after
+ * `experiment migrate` and after `experiment failover`, and the
+ * experiments probe it. A migration is a stop and a start of the
+ * stand-in's QEMU (on the same host), so the downtime the probe sees is a
+ * boot, not Proxmox's; the task log's figure is the model's.
+ *
  * The container's address is made to answer ping in the virt host's
  * namespace (on its lo): a stand-in for the container, which here is only
  * the model's, so the probe shows the experiment's path works, not a
- * restart's gap. The VM has no address (its disk holds no OS yet): it is
- * moved and failed over unprobed.
+ * restart's gap.
  *
  * This machine has no device-mapper: the nodes' LVs (/dev/<vg>/<lv>, which
  * the proxmox nodes use as their disks) are stood in for by loop devices
@@ -67,7 +77,7 @@
  * accepts the answer and installs to the disk it names, its time, what it
  * prints, that pveproxy answers on 8006 with the certificate it keeps
  * across reboots, corosync and quorum timing, the iSCSI login and the VG
- * on the nodes, guests booting and answering ping. */
+ * on the nodes, guests booting on the nodes' own QEMU. */
 #define _GNU_SOURCE /* setns */
 #include "config.h"
 
@@ -82,6 +92,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "lab-pve-private.h"
 #include "lab-pve-server.h"
 #include "lab-recipe.h"
 #include "stand-test-util.h"
@@ -101,6 +112,7 @@ static char *uri;
 static char *libvirtd_pid;
 static char *prefix;
 static char *node_address[N_NODES];
+static char *vm_address;
 static char *lv_loop[N_NODES];
 static char *lv_link[N_NODES];
 static LabPveServer *server;
@@ -427,6 +439,9 @@ test_server (void)
   g_assert_no_error (error);
   if (server == NULL)
     return;
+  /* the VM's QEMU on the lab network's bridge (in the server's namespace) */
+  lab_pve_server_run_vms (server, recipe->bridge);
+  vm_address = lab_pve_vm_address (recipe);
   watcher = g_thread_new ("power-watch", power_watch, NULL);
   /* the container's stand-in address (see the top) */
   {
@@ -466,10 +481,42 @@ assert_no_violations (void)
   g_assert_cmpuint (v->len, ==, 0);
 }
 
+/* The VM answers ping at its reserved address within tries seconds. */
+static gboolean
+vm_answers (guint tries)
+{
+  g_autofree char *cmd = g_strdup_printf ("ping -c 1 -W 1 %s >/dev/null", vm_address);
+
+  for (guint i = 0; i < tries; i++)
+    {
+      int rc = -1;
+      g_free (in_host (cmd, &rc));
+      if (rc == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+assert_vm_answers (const char *when)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  gboolean up = vm_answers (240);
+  g_autofree char *console = lab_pve_server_vm_log (server, 100);
+  g_autofree char *line = g_strdup_printf ("labctl-tiny: up, eth0 %s/", vm_address);
+
+  g_test_message ("%s: the VM %s at %s after %.1f s (%u QEMU starts)", when, up ? "answers ping" : "does NOT answer",
+                  vm_address, (g_get_monotonic_time () - t0) / 1e6, lab_pve_server_vm_starts (server));
+  if (!up)
+    g_test_message ("its console:\n%s", console != NULL ? console : "(none)");
+  g_assert_true (up);
+  g_assert_nonnull (console != NULL ? strstr (console, line) : NULL);
+}
+
 static char *
 http_boots (const char *address)
 {
-  g_autofree char *script = g_strdup_printf ("curl -sf --max-time 10 http://%s/boots", address);
+  g_autofree char *script = g_strdup_printf ("curl -sf --max-time 2 http://%s/boots", address);
   int rc = -1;
   char *out = in_host (script, &rc);
 
@@ -584,6 +631,9 @@ test_up (void)
     g_assert_cmpstr (vm, ==, "pve1");
     g_assert_cmpstr (ct, ==, "pve2");
   }
+  /* the VM booted its disk and took the address reserved for its MAC */
+  assert_vm_answers ("after up");
+  g_assert_cmpuint (lab_pve_server_vm_starts (server), ==, 1);
   assert_no_violations ();
 }
 
@@ -591,16 +641,28 @@ static void
 test_migrate (void)
 {
   int rc = -1;
-  g_autofree char *vm_out = run_labctl (&rc, "experiment", "migrate", "--guest=lab-vm", NULL);
+  g_autofree char *vm_out = NULL;
   g_autofree char *vm_node = NULL;
   g_autofree char *ct_out = NULL;
   g_autofree char *ct_node = NULL;
+  guint starts;
 
+  assert_vm_answers ("before experiment migrate");
+  starts = lab_pve_server_vm_starts (server);
+  vm_out = run_labctl (&rc, "experiment", "migrate", "--guest=lab-vm", NULL);
   g_test_message ("experiment migrate lab-vm: %s", vm_out != NULL ? vm_out : "");
   g_assert_cmpint (rc, ==, 0);
   vm_node = guest_node ("qemu/100");
   g_assert_cmpstr (vm_node, ==, "pve2");
   g_assert_nonnull (vm_out != NULL ? strstr (vm_out, "pve1 -> pve2") : NULL);
+  /* probed at its address (it answered before: the experiment checks it);
+   * the gap the probe sees is the stand-in QEMU's boot on "pve2" */
+  g_assert_null (vm_out != NULL ? strstr (vm_out, "no ping probe") : "");
+  g_assert_nonnull (vm_out != NULL ? strstr (vm_out, "downtime seen by ping") : NULL);
+  g_assert_nonnull (vm_out != NULL ? strstr (vm_out, "guest answers on pve2: yes") : NULL);
+  /* the stand-in's QEMU started again "on pve2", and the VM answers there */
+  assert_vm_answers ("after experiment migrate");
+  g_assert_cmpuint (lab_pve_server_vm_starts (server), ==, starts + 1);
   ct_out = run_labctl (&rc, "experiment", "migrate", "--guest=lab-ct", NULL);
   g_test_message ("experiment migrate lab-ct: %s", ct_out != NULL ? ct_out : "");
   g_assert_cmpint (rc, ==, 0);
@@ -632,6 +694,8 @@ test_failover (void)
   g_assert_nonnull (out != NULL ? strstr (out, "Failover of guest lab-vm (Proxmox HA): poweroff of node pve2") : NULL);
   g_assert_nonnull (out != NULL ? strstr (out, "watchdog") : NULL);
   g_assert_nonnull (out != NULL ? strstr (out, "Node pve2 was started again and rejoined the cluster") : NULL);
+  /* the VM was probed through its recovery */
+  g_assert_nonnull (out != NULL ? strstr (out, "guest answers ping: pve") : NULL);
   /* the watcher saw pve2's domain go (virDomainDestroy) and come back */
   g_assert_cmpint (g_atomic_int_get (&power_changes), >=, changes + 2);
   dump = lab_pve_server_dump (server);
@@ -641,7 +705,7 @@ test_failover (void)
   ha = obj (model_node (dump, "pve1"), "ha");
   g_assert_cmpstr (ha != NULL ? json_object_get_string_member_with_default (ha, "vm:100", NULL) : NULL, ==, "started");
   /* its fake system answers again: the third boot from its disk (labctl's
-   * "rejoined" does not wait for it, see HACKING) */
+   * "rejoined" waited for the model's node online, which follows it) */
   for (guint i = 0; i < 120 && boots == NULL; i++)
     {
       boots = http_boots (node_address[1]);
@@ -657,6 +721,8 @@ test_failover (void)
   dump = lab_pve_server_dump (server);
   g_assert_true (json_object_get_boolean_member (model_node (dump, "pve2"), "powered"));
   g_assert_cmpstr (json_object_get_string_member (model_node (dump, "pve2"), "cluster"), ==, lab);
+  /* recovered on a survivor: its QEMU started there, the VM answers */
+  assert_vm_answers ("after experiment failover");
   assert_no_violations ();
 }
 
@@ -756,6 +822,8 @@ test_reset (void)
           g_assert_cmpstr (st != NULL ? json_object_get_string_member (st, "status") : NULL, ==, "done");
         }
     }
+  /* made again and started at home: the VM answers */
+  assert_vm_answers ("after labctl reset");
   assert_no_violations ();
 }
 
@@ -928,6 +996,9 @@ main (int argc, char **argv)
   iso_dir = g_build_filename (work_dir, "iso", NULL);
   g_setenv ("LABCTL_STATE_DIR", state_parent, TRUE);
   g_setenv ("LABCTL_ISO_DIR", iso_dir, TRUE);
+  /* the VM's disk image is built once there (as e2e-kvm's node image) */
+  if (g_getenv ("LABCTL_CACHE_DIR") == NULL)
+    g_setenv ("LABCTL_CACHE_DIR", "/var/tmp/labctl-cache", TRUE);
   /* this machine's /dev/kvm cannot run a guest: TCG */
   g_setenv ("LABCTL_DOMAIN_TYPE", "qemu", FALSE);
   /* and its CPU has no VT-x: the host check is shown a VT-x host (the check

@@ -41,6 +41,18 @@
  *   QEMU process), one without leaves it stopped unless `start`; task
  *   `qmrollback`;
  * - snapshot_list: the snapshots and a "current" entry ("You are here!").
+ *
+ * The VM's QEMU (only after lab_pve_server_run_vms): the honest stand-in
+ * for the node's QEMU. Whenever the model has a VM running on a node that
+ * has power, qemu-system-x86_64 (TCG, 128 MiB, SeaBIOS) boots the image
+ * the VM's disk was imported from (raw, snapshot=on: the upload stays as
+ * it came), with a virtio NIC of the MAC in the VM's net0, on a tap device
+ * on the lab network's bridge (the server's thread is in the lab network's
+ * namespace, and so is every process it starts). A VM stopped, or its node
+ * powered off, kills its QEMU. A migration, online or not, is a stop here
+ * and a start there: the guest's downtime is the stand-in's (a boot), not
+ * Proxmox's (the task log's figure is the model's). The disk is IDE here
+ * (Proxmox's default scsihw is an LSI controller).
  */
 
 typedef struct {
@@ -60,6 +72,7 @@ struct _GuestExtra {
   gint64     started_us;   /* its QEMU process began (monotonic); 0: stopped */
   guint      pid;
   char      *parent;       /* the snapshot it was rolled back to or taken last */
+  char      *image;        /* the file its disk was imported from (the stand-in's QEMU boots it) */
   GPtrArray *snaps;        /* Snap */
 };
 
@@ -83,6 +96,7 @@ guest_extra_free (struct _GuestExtra *x)
   g_free (x->vmgenid);
   g_free (x->description);
   g_free (x->parent);
+  g_free (x->image);
   g_ptr_array_unref (x->snaps);
   g_free (x);
 }
@@ -166,6 +180,27 @@ extra_process (LabPveServer *s, Guest *g)
     }
 }
 
+/* Where the server keeps an uploaded import volume's bytes (for the
+ * stand-in's QEMU). */
+static char *
+import_path (LabPveServer *s, const char *volid)
+{
+  const char *slash = volid != NULL ? strrchr (volid, '/') : NULL;
+
+  return slash != NULL ? g_strdup_printf ("%s/import-%s", s->dir, slash + 1) : NULL;
+}
+
+/* The file a disk "STORE:0,import-from=VOLID" was imported from, if kept. */
+static char *
+import_file (LabPveServer *s, const char *disk)
+{
+  const char *from = disk != NULL ? strstr (disk, "import-from=") : NULL;
+  g_autofree char *volid = from != NULL ? g_strndup (from + 12, strcspn (from + 12, ",")) : NULL;
+  g_autofree char *path = import_path (s, volid);
+
+  return path != NULL && g_file_test (path, G_FILE_TEST_IS_REGULAR) ? g_steal_pointer (&path) : NULL;
+}
+
 /* A task stopped (advance_tasks, after its own finish). */
 static void
 guests_task_done (Node *n, Task *t)
@@ -191,6 +226,7 @@ guests_task_done (Node *n, Task *t)
           x->smbios1 = g_strdup (smbios);
         }
       x->description = g_strdup (json_object_get_string_member_with_default (t->args, "description", NULL));
+      x->image = import_file (n->server, json_object_get_string_member_with_default (t->args, "scsi0", NULL));
     }
   else if (g_str_equal (t->type, "qmstart") || g_str_equal (t->type, "qmstop")
            || g_str_equal (t->type, "qmigrate"))
@@ -217,6 +253,8 @@ gx_create (Req *r)
     json_object_set_string_member (t->args, "net0", param (r, "net0"));
   if (param (r, "smbios1") != NULL)
     json_object_set_string_member (t->args, "smbios1", param (r, "smbios1"));
+  if (param (r, "scsi0") != NULL)
+    json_object_set_string_member (t->args, "scsi0", param (r, "scsi0"));
   if (param (r, "description") != NULL)
     json_object_set_string_member (t->args, "description", param (r, "description"));
 }
@@ -630,6 +668,203 @@ gx_rollback (Req *r)
   json_object_set_int_member (t->args, "vmid", g->vmid);
   json_object_set_string_member (t->args, "snapname", param (r, "snapname"));
   json_object_set_boolean_member (t->args, "start", is_true (param (r, "start")));
+}
+
+/* ---- the VM's QEMU ------------------------------------------------------------------ */
+
+struct _StandInVm {
+  GPid  pid;
+  char *node;
+  char *mac;
+  char *tap;
+};
+
+static gboolean
+run_quiet (const char *const *argv, GError **error)
+{
+  int status = -1;
+  g_autofree char *err = NULL;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                     &err, &status, error))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", argv[0], err != NULL ? g_strstrip (err) : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GPid
+lab_pve_stand_in_vm_start (const char *image, const char *mac, const char *bridge, const char *tap, const char *log,
+                           const char *qmp, GError **error)
+{
+  const char *add[] = { "ip", "tuntap", "add", "dev", tap, "mode", "tap", NULL };
+  const char *up[] = { "ip", "link", "set", "dev", tap, "master", bridge, "up", NULL };
+  g_autofree char *drive = g_strdup_printf ("file=%s,format=raw,if=ide,snapshot=on", image);
+  g_autofree char *netdev = g_strdup_printf ("tap,id=n0,ifname=%s,script=no,downscript=no", tap);
+  g_autofree char *nic = g_strdup_printf ("virtio-net-pci,netdev=n0,mac=%s", mac);
+  g_autofree char *serial = g_strdup_printf ("file,id=s0,path=%s,append=on", log);
+  g_autofree char *qmp_arg = qmp != NULL ? g_strdup_printf ("unix:%s,server=on,wait=off", qmp) : NULL;
+  const char *qemu[] = { "qemu-system-x86_64", "-accel", "tcg", "-m", "128", "-nodefaults", "-no-user-config",
+                         "-display", "none", "-machine", "pc", "-chardev", serial, "-serial", "chardev:s0",
+                         "-drive", drive, "-netdev", netdev, "-device", nic,
+                         qmp_arg != NULL ? "-qmp" : NULL, qmp_arg, NULL };
+  GPid pid = 0;
+
+  if (!run_quiet (add, error))
+    return 0;
+  if (!run_quiet (up, error)
+      || !g_spawn_async (NULL, (char **) qemu, NULL,
+                         G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                           | G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, &pid, error))
+    {
+      const char *del[] = { "ip", "link", "del", "dev", tap, NULL };
+      run_quiet (del, NULL);
+      return 0;
+    }
+  return pid;
+}
+
+void
+lab_pve_stand_in_vm_stop (GPid pid, const char *tap)
+{
+  const char *del[] = { "ip", "link", "del", "dev", tap, NULL };
+
+  if (pid > 0)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+    }
+  run_quiet (del, NULL);
+}
+
+static void
+stand_in_free (gpointer p)
+{
+  struct _StandInVm *v = p;
+
+  lab_pve_stand_in_vm_stop (v->pid, v->tap);
+  g_free (v->node);
+  g_free (v->mac);
+  g_free (v->tap);
+  g_free (v);
+}
+
+/* "virtio=MAC,bridge=..." -> MAC */
+static char *
+net_mac (const char *net)
+{
+  const char *eq = net != NULL ? strchr (net, '=') : NULL;
+
+  return eq != NULL && strlen (eq + 1) >= 17 ? g_strndup (eq + 1, 17) : NULL;
+}
+
+/* Every VM the model runs on a node with power has its QEMU, on that
+ * node, with its MAC; every other QEMU goes. In the server's thread. */
+static void
+guests_run (LabPveServer *s)
+{
+  if (s->vm_bridge == NULL)
+    return;
+  for (guint i = 0; i < s->cfses->len; i++)
+    {
+      Cfs *c = g_ptr_array_index (s->cfses, i);
+      GHashTableIter it;
+      gpointer k, v;
+
+      g_hash_table_iter_init (&it, c->guests);
+      while (g_hash_table_iter_next (&it, &k, &v))
+        {
+          Guest *g = v;
+          Node *on = find_node (s, g->node);
+          struct _StandInVm *run = g_hash_table_lookup (s->vm_procs, GUINT_TO_POINTER (g->vmid));
+          g_autofree char *mac = NULL;
+          g_autoptr(GError) error = NULL;
+          gboolean want;
+
+          if (!g_str_equal (g->kind, "qemu"))
+            continue;
+          mac = net_mac (extra_of (g)->net0);
+          want = g_str_equal (g->status, "running") && on != NULL && on->cfs == c && on->off_us == 0
+                 && extra_of (g)->image != NULL && mac != NULL;
+          if (run != NULL && want && g_str_equal (run->node, g->node) && g_ascii_strcasecmp (run->mac, mac) == 0)
+            continue;
+          if (run != NULL)
+            g_hash_table_remove (s->vm_procs, GUINT_TO_POINTER (g->vmid));
+          if (!want)
+            continue;
+          run = g_new0 (struct _StandInVm, 1);
+          run->node = g_strdup (g->node);
+          run->mac = g_steal_pointer (&mac);
+          run->tap = g_strdup_printf ("lpvtap%u", g->vmid);
+          {
+            g_autofree char *log = g_strdup_printf ("%s/vm-%u.log", s->dir, g->vmid);
+            run->pid = lab_pve_stand_in_vm_start (extra_of (g)->image, run->mac, s->vm_bridge, run->tap, log, NULL,
+                                                  &error);
+          }
+          if (run->pid == 0)
+            {
+              g_ptr_array_add (s->violations, g_strdup_printf ("test server: starting VM %u's QEMU on %s: %s",
+                                                               g->vmid, g->node, error->message));
+              g_free (run->node);
+              g_free (run->mac);
+              g_free (run->tap);
+              g_free (run);
+              continue;
+            }
+          s->vm_starts++;
+          g_hash_table_insert (s->vm_procs, GUINT_TO_POINTER (g->vmid), run);
+        }
+    }
+  /* a VM the model no longer has (destroyed) */
+  {
+    GHashTableIter it;
+    gpointer k, v;
+    gboolean known;
+
+    g_hash_table_iter_init (&it, s->vm_procs);
+    while (g_hash_table_iter_next (&it, &k, &v))
+      {
+        known = FALSE;
+        for (guint i = 0; i < s->cfses->len && !known; i++)
+          known = find_guest (g_ptr_array_index (s->cfses, i), GPOINTER_TO_UINT (k)) != NULL;
+        if (!known)
+          g_hash_table_iter_remove (&it);
+      }
+  }
+}
+
+void
+lab_pve_server_run_vms (LabPveServer *s, const char *bridge)
+{
+  g_mutex_lock (&s->lock);
+  g_free (s->vm_bridge);
+  s->vm_bridge = g_strdup (bridge);
+  g_mutex_unlock (&s->lock);
+}
+
+guint
+lab_pve_server_vm_starts (LabPveServer *s)
+{
+  guint n;
+
+  g_mutex_lock (&s->lock);
+  n = s->vm_starts;
+  g_mutex_unlock (&s->lock);
+  return n;
+}
+
+char *
+lab_pve_server_vm_log (LabPveServer *s, guint vmid)
+{
+  g_autofree char *path = g_strdup_printf ("%s/vm-%u.log", s->dir, vmid);
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text;
 }
 
 static const Route guest_routes[] = {

@@ -43,10 +43,14 @@
 
 #include <crypt.h>
 #include <libsoup/soup.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "lab-json.h"
+#include "lab-pve-private.h"
+#include "lab-runner.h"
 #include "lab-test-fs.h"
 
 /* How long the modelled tasks run (real ones take seconds; the client's
@@ -164,11 +168,18 @@ struct _LabPveServer {
   guint         logins;
   guint         pid;
   char         *fail_type, *fail_status;
+  char         *vm_bridge;  /* lab_pve_server_run_vms: the VMs' QEMU on it */
+  GHashTable   *vm_procs;   /* vmid -> struct _StandInVm */
+  guint         vm_starts;
   GError       *start_error;
   GMutex        start_lock;
   GCond         start_cond;
   gboolean      started;
 };
+
+/* lab-pve-server-guests.c */
+static char *import_path   (LabPveServer *s, const char *volid);
+static void  stand_in_free (gpointer p);
 
 /* ---- certificates (openssl, as the test's own CA) ----------------------- */
 
@@ -1606,6 +1617,12 @@ ep_upload (Req *r)
           || data[511] != 0xaa)
         violation (r, "the image %s is no raw disk with a boot sector", filename);
       volid = g_strdup_printf ("%s:import/%s", param (r, "storage"), filename);
+      if (r->node->server->vm_bridge != NULL)
+        {
+          /* kept for the stand-in's QEMU (lab-pve-server-guests.c) */
+          g_autofree char *keep = import_path (r->node->server, volid);
+          g_file_set_contents (keep, (const char *) data, size, NULL);
+        }
     }
   else
     {
@@ -2532,6 +2549,7 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   g_mutex_lock (&s->lock);
   advance_tasks (s);
   advance_ha (s);
+  guests_run (s);
   r.what = g_strdup_printf ("%s %s on %s", r.method, api, n->name);
   g_ptr_array_add (s->calls, g_strdup (r.what));
   r.params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -2741,6 +2759,7 @@ lab_pve_server_new (const char *schema, const LabPveServerNode *nodes, guint n_n
   s->calls = g_ptr_array_new_with_free_func (g_free);
   s->tickets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   s->ticket_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  s->vm_procs = g_hash_table_new_full (NULL, NULL, NULL, stand_in_free);
   s->iqn = g_strdup (iqn);
   s->portal = g_strdup (portal);
   s->vg = g_strdup (vg);
@@ -2815,6 +2834,15 @@ lab_pve_server_new_for_recipe (const char *schema, LabRecipe *recipe, const char
   return lab_pve_server_new (schema, nodes, n, recipe->iqn, recipe->portal_address, recipe->vg_name, own, error);
 }
 
+char *
+lab_pve_test_vm_image (const char *cache_dir, GError **error)
+{
+  g_autoptr(LabRunner) runner = lab_runner_new (LAB_RUNNER_MODE_REAL);
+
+  g_setenv ("LABCTL_CACHE_DIR", cache_dir, TRUE);
+  return lab_pve_vm_image_path (runner, "/", error);
+}
+
 void
 lab_pve_server_write_install_records (LabPveServer *self, LabRecipe *recipe, LabState *state,
                                       const char *const *passwords)
@@ -2834,6 +2862,19 @@ lab_pve_server_write_install_records (LabPveServer *self, LabRecipe *recipe, Lab
     }
 }
 
+/* The VMs' QEMU stop in the server's thread (its network namespace, where
+ * their taps are), then the loop ends. */
+static gboolean
+stop_vms_and_quit (gpointer data)
+{
+  LabPveServer *s = data;
+
+  g_mutex_lock (&s->lock);
+  g_hash_table_remove_all (s->vm_procs);
+  g_mutex_unlock (&s->lock);
+  return quit_loop (s->loop);
+}
+
 void
 lab_pve_server_free (LabPveServer *s)
 {
@@ -2844,11 +2885,13 @@ lab_pve_server_free (LabPveServer *s)
       /* a source, not g_main_loop_quit() here: a quit before the thread
        * entered g_main_loop_run() would be lost */
       GSource *src = g_idle_source_new ();
-      g_source_set_callback (src, quit_loop, s->loop, NULL);
+      g_source_set_callback (src, stop_vms_and_quit, s, NULL);
       g_source_attach (src, s->context);
       g_source_unref (src);
       g_thread_join (s->thread);
     }
+  g_clear_pointer (&s->vm_procs, g_hash_table_destroy);
+  g_free (s->vm_bridge);
   if (s->dir != NULL)
     lab_test_remove_tree (s->dir);
   g_free (s->dir);
@@ -2944,6 +2987,8 @@ power_off_now (gpointer data)
   join_drop (n);
   g_mutex_lock (&n->server->lock);
   n->off_us = g_get_monotonic_time ();
+  /* its VMs' QEMU die with it */
+  guests_run (n->server);
   g_mutex_unlock (&n->server->lock);
   return G_SOURCE_REMOVE;
 }

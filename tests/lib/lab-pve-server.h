@@ -85,6 +85,40 @@ void          lab_pve_server_write_install_records (LabPveServer       *self,
                                               LabState               *state,
                                               const char * const     *passwords);
 
+/* The VM's disk image, built for real (the product's lab_pve_vm_image_path
+ * with a real runner) into cache_dir, which becomes $LABCTL_CACHE_DIR: the
+ * unit tests' plans run with a recording runner (no mkfs.vfat, no
+ * syslinux run), so their pve.image step finds it in the cache, by its
+ * content key. Its path, or NULL with error. */
+char         *lab_pve_test_vm_image          (const char   *cache_dir,
+                                              GError      **error);
+
+/* The VMs' QEMU (lab-pve-server-guests.c): from now on every VM the model
+ * runs on a node with power boots the image it was imported from, on a
+ * tap device on bridge, in the network namespace of the server's thread. */
+void          lab_pve_server_run_vms         (LabPveServer *self,
+                                              const char   *bridge);
+/* How many times a VM's QEMU was started; the VM's serial console so far
+ * (NULL: none). */
+guint         lab_pve_server_vm_starts       (LabPveServer *self);
+char         *lab_pve_server_vm_log          (LabPveServer *self,
+                                              guint         vmid);
+/* The stand-in's QEMU for a VM, in the calling thread's network namespace:
+ * qemu-system-x86_64 (TCG, 128 MiB, SeaBIOS) boots image (raw,
+ * snapshot=on), a virtio NIC with mac on a new tap device tap on bridge, its
+ * serial console appended to log, its QMP on the unix socket qmp (NULL:
+ * none). Its pid, or 0 with error. stop kills it (pid 0: already gone)
+ * and removes the tap. */
+GPid          lab_pve_stand_in_vm_start      (const char   *image,
+                                              const char   *mac,
+                                              const char   *bridge,
+                                              const char   *tap,
+                                              const char   *log,
+                                              const char   *qmp,
+                                              GError      **error);
+void          lab_pve_stand_in_vm_stop       (GPid          pid,
+                                              const char   *tap);
+
 const char   *lab_pve_server_get_version     (LabPveServer *self);
 /* "https://127.0.0.1:PORT" (or its listen address) and the SHA-256 fingerprint of the node's
  * install-time certificate. */

@@ -608,7 +608,16 @@ test_available (void)
 int
 main (int argc, char **argv)
 {
+  g_autofree char *cache = g_dir_make_tmp ("labctl-test-exercise-pve-cache-XXXXXX", NULL);
+  g_autoptr(GError) image_error = NULL;
+  g_autofree char *image = NULL;
+  int rc;
+
   g_test_init (&argc, &argv, NULL);
+  /* the plans' pve.image finds it there (lab-pve-server.h) */
+  image = lab_pve_test_vm_image (cache, &image_error);
+  if (image == NULL)
+    g_printerr ("the VM's disk image: %s\n", image_error->message);
   g_test_add_data_func ("/exercise-pve/snapshot/8.4", "8.4", test_snapshot);
   g_test_add_data_func ("/exercise-pve/snapshot/9.1.3", "9.1.3", test_snapshot);
   g_test_add_func ("/exercise-pve/snapshot-volume-chain/9.1.3", test_snapshot_volume_chain);
@@ -625,5 +634,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/exercise-pve/ha/9.1.3", "9.1.3", test_ha);
   g_test_add_func ("/exercise-pve/ha-not-yet", test_ha_not_yet);
   g_test_add_func ("/exercise-pve/available", test_available);
-  return g_test_run ();
+  rc = g_test_run ();
+  lab_test_remove_tree (cache);
+  return rc;
 }

@@ -219,14 +219,24 @@ test_stand (gconstpointer version)
   check_stand (&f);
   assert_no_violations (&f);
 
-  /* a second up: every step is done already */
+  /* a second up: every step is done already; only the quorum's check
+   * asks (a login, the version, /cluster/status), nothing is changed */
   again = pve_plan (&f);
   calls = lab_pve_server_get_calls (f.server);
   lab_plan_up (again, &error);
   g_assert_no_error (error);
   {
     g_autoptr(GPtrArray) now = lab_pve_server_get_calls (f.server);
-    g_assert_cmpuint (now->len, ==, calls->len);
+    gboolean status_read = FALSE;
+
+    for (guint i = calls->len; i < now->len; i++)
+      {
+        const char *call = now->pdata[i];
+        g_test_message ("second up: %s", call);
+        g_assert_true (g_str_has_prefix (call, "GET ") || g_str_has_prefix (call, "POST /access/ticket "));
+        status_read |= g_str_has_prefix (call, "GET /cluster/status ");
+      }
+    g_assert_true (status_read);
   }
 
   /* down removes the guests, the template and the storage; the nodes'
@@ -617,8 +627,8 @@ log_has (GStrv log, const char *needle)
 }
 
 /* The VM migrates online: `qm migrate 100 pve2 --online 1`, the task
- * followed by UPID, its log read and its figures taken. The VM has no
- * address (no OS on its disk yet), so no probe runs: the report says so. */
+ * followed by UPID, its log read and its figures taken; the probe pings
+ * the VM's reserved address (its stand-in, guest_stand_ins). */
 static void
 run_migrate_vm (Fixture *fp)
 {
@@ -645,7 +655,8 @@ run_migrate_vm (Fixture *fp)
   g_assert_cmpint (r.stack.duration_ms, ==, 3000);
   g_assert_true (log_has (r.stack.log, "starting online/live migration"));
   g_assert_true (log_has (r.stack.log, "TASK OK"));
-  g_assert_cmpuint (r.probe.n_sent, ==, 0);
+  g_assert_cmpuint (r.probe.n_received, >=, 1);
+  g_assert_true (r.answers_after);
   g_assert_cmpstr (guest_node_in (&f, "qemu/100"), ==, "pve2");
   g_assert_cmpstr (lab_state_get_string (f.state, "pve.guest.qemu.node"), ==, "pve2");
   calls = lab_pve_server_get_calls (f.server);
@@ -656,7 +667,7 @@ run_migrate_vm (Fixture *fp)
   g_test_message ("%s", text);
   g_assert_nonnull (strstr (text, "Live migration of lab-vm: pve1 -> pve2"));
   g_assert_nonnull (strstr (text, "downtime by Proxmox:     41 ms"));
-  g_assert_nonnull (strstr (text, "no ping probe"));
+  g_assert_null (strstr (text, "no ping probe"));
   json = lab_migration_result_to_json (&r);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_node_get_object (json), "cluster"),
                                                "downtime_ms"), ==, 41);
@@ -696,11 +707,49 @@ run_migrate_vm (Fixture *fp)
   assert_no_violations (&f);
 }
 
+/* The guests' addresses (the container's 192.168.150.51, the VM's .52)
+ * answer on lo of a private network namespace, in a child process
+ * (trap_in_netns): stand-ins for the guests, which here are only the
+ * model's. They answer all along, so a probe shows the experiment's path
+ * works, not a gap (e2e-proxmox boots the VM's disk for real). */
+static void
+guest_stand_ins (void)
+{
+  g_autoptr(GError) error = NULL;
+  const char *lo_up[] = { "ip", "link", "set", "lo", "up", NULL };
+  const char *ct[] = { "ip", "addr", "add", "192.168.150.51/32", "dev", "lo", NULL };
+  const char *vm[] = { "ip", "addr", "add", "192.168.150.52/32", "dev", "lo", NULL };
+  const char *const *cmds[] = { lo_up, ct, vm };
+  int status = -1;
+
+  g_assert_cmpint (unshare (CLONE_NEWNET), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (cmds); i++)
+    {
+      g_assert_true (g_spawn_sync (NULL, (char **) cmds[i], NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
+                                   &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (status, ==, 0);
+    }
+}
+
+/* Runs this test's /subprocess child (which makes the stand-ins). */
+static void
+trap_in_netns (gconstpointer unused)
+{
+  g_autofree char *path = g_strconcat (g_test_get_path (), "/subprocess", NULL);
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("not root: the guests' stand-in addresses need a private network namespace (unshare) "
+                   "and the probe an ICMP socket");
+      return;
+    }
+  g_test_trap_subprocess (path, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 /* The container: restart migration (`pct migrate 101 pve3 --restart 1`),
- * pinged from the host. Its address is made to answer inside a private
- * network namespace (a child process: lo up, the address on lo), a
- * stand-in for the container: it answers all along, so the probe shows
- * the path works, not the restart's gap (only a real node shows that). */
+ * pinged from the host (its stand-in). */
 static void
 test_migrate_ct_child (gconstpointer version)
 {
@@ -709,14 +758,8 @@ test_migrate_ct_child (gconstpointer version)
   LabFlavor row;
   LabMigrationResult r = { 0 };
   g_autofree char *text = NULL;
-  const char *lo_up[] = { "ip", "link", "set", "lo", "up", NULL };
-  const char *addr[] = { "ip", "addr", "add", "192.168.150.51/32", "dev", "lo", NULL };
-  int status = 0;
 
-  g_assert_cmpint (unshare (CLONE_NEWNET), ==, 0);
-  g_assert_true (g_spawn_sync (NULL, (char **) lo_up, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error));
-  g_assert_true (g_spawn_sync (NULL, (char **) addr, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error));
-  g_assert_no_error (error);
+  guest_stand_ins ();
   stand_up (&f, version);
   row = experiment_row (&f);
   g_assert_true (lab_experiment_migrate_stack (&f.ctx, &row, "lab-ct", NULL, 0, &r, &error));
@@ -741,21 +784,6 @@ test_migrate_ct_child (gconstpointer version)
   lab_migration_result_clear (&r);
   assert_no_violations (&f);
   fixture_teardown (&f);
-}
-
-static void
-test_migrate_ct (gconstpointer version)
-{
-  g_autofree char *path = g_strdup_printf ("/pve/experiment/migrate-ct/%s/subprocess", (const char *) version);
-
-  if (geteuid () != 0)
-    {
-      g_test_skip ("not root: the container's stand-in address needs a private network namespace (unshare) "
-                   "and the probe an ICMP socket");
-      return;
-    }
-  g_test_trap_subprocess (path, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
 }
 
 /* HA failover: the VM made an HA resource (POST /cluster/ha/resources
@@ -813,6 +841,14 @@ run_failover (Fixture *fp, const char *victim)
   assert_no_violations (&f);
 }
 
+static gpointer
+power_on_later (gpointer server)
+{
+  g_usleep (1500 * 1000);
+  lab_pve_server_power_on (server, "pve3");
+  return NULL;
+}
+
 /* One stand per schema: the VM migrated (and a migration that fails),
  * then failed over from where it ended (pve3). */
 static void
@@ -825,6 +861,7 @@ test_experiments (gconstpointer version)
   g_autoptr(JsonNode) after = NULL;
   g_autoptr(GError) error = NULL;
 
+  guest_stand_ins ();
   stand_up (&f, version);
   run_migrate_vm (&f);
   run_failover (&f, "pve3");
@@ -844,9 +881,20 @@ test_experiments (gconstpointer version)
     g_assert_cmpstr (guest_node_in (&f, "qemu/100"), ==, "pve2");
     lab_migration_result_clear (&r);
   }
-  /* the node comes back (the stand's plan starts it); then down removes
-   * the HA resource first: Proxmox refuses to destroy an HA resource */
-  lab_pve_server_power_on (f.server, "pve3");
+  /* the node comes back (the stand's plan starts it): the plan's next up
+   * waits until /cluster/status shows it online again (the failover
+   * report's "rejoined"); then down removes the HA resource first: Proxmox
+   * refuses to destroy an HA resource */
+  {
+    g_autoptr(LabPlan) again = pve_plan (&f);
+    GThread *later = g_thread_new ("power-on", power_on_later, f.server);
+    gint64 t0 = g_get_monotonic_time ();
+
+    lab_plan_up (again, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (g_get_monotonic_time () - t0, >=, 1500 * 1000);
+    g_thread_join (later);
+  }
   down = pve_plan (&f);
   lab_plan_describe (down, TRUE, text);
   g_assert_nonnull (strstr (text->str, "ssh root@192.168.150.11 ha-manager remove vm:100\n"));
@@ -879,6 +927,7 @@ test_reset (void)
   g_autofree char *install_pin = NULL;
   guint forgotten;
 
+  guest_stand_ins ();
   stand_up (&f, "9.1.3");
   run_migrate_vm (&f);
   run_failover (&f, "pve3");
@@ -951,6 +1000,7 @@ test_failover_no_quorum (void)
   LabFailoverResult r = { 0 };
   g_autofree char *text = NULL;
 
+  guest_stand_ins ();
   stand_up (&f, "9.1.3");
   row = experiment_row (&f);
   lab_pve_server_power_off (f.server, "pve3");
@@ -1119,9 +1169,15 @@ test_describe (void)
   g_assert_nonnull (strstr (up->str, "pvesm add lvm lab-lvm --vgname vg_iscsi --shared 1 --content images,rootdir\n"));
   g_assert_nonnull (strstr (up->str, "pvesm add dir lab-import --path /var/lib/labctl-import --content import\n"));
   g_assert_nonnull (strstr (up->str, "scp labctl-tiny.raw root@192.168.150.11:/var/lib/labctl-import/import/\n"));
-  g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.11 qm create 100 --name lab-vm --memory 256 --cores 1 "
-                                     "--ostype l26 --scsi0 lab-lvm:0,import-from=lab-import:import/labctl-tiny.raw "
-                                     "--boot order=scsi0 --serial0 socket --net0 model=virtio,bridge=vmbr0"));
+  {
+    /* the VM's MAC is labctl's, the one the lab network reserves an address for */
+    g_autofree char *mac = lab_recipe_make_mac ("course", "lab-vm");
+    g_autofree char *create = g_strdup_printf (
+      "ssh root@192.168.150.11 qm create 100 --name lab-vm --memory 256 --cores 1 "
+      "--ostype l26 --scsi0 lab-lvm:0,import-from=lab-import:import/labctl-tiny.raw "
+      "--boot order=scsi0 --serial0 socket --net0 virtio=%s,bridge=vmbr0", mac);
+    g_assert_nonnull (strstr (up->str, create));
+  }
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.12 pct create 101 local:vztmpl/labctl-busybox_1.0_amd64.tar.gz"));
   g_assert_nonnull (strstr (up->str, "ip=192.168.150.51/24,gw=192.168.150.1"));
   g_assert_nonnull (strstr (up->str, "ssh root@192.168.150.12 pct start 101\n"));
@@ -1137,27 +1193,124 @@ test_describe (void)
   fixture_teardown (&f);
 }
 
-/* The VM's disk image: a raw disk whose first sector is a boot sector
- * (the 0x55 0xAA signature, code from byte 0 on, its message), the rest
- * zero, a whole number of sectors. */
+/* The VM's disk image (built in main, for real, into the test's cache): an
+ * MBR with syslinux's code and one active FAT16 partition at 1 MiB that
+ * fills the rest; on it the host's kernel, the initramfs, syslinux.cfg and
+ * ldlinux.sys; the initramfs holds init, busybox and virtio_net with its
+ * dependencies loaded first. A second build is the cached file. */
+static char *image_cache;
+static char *image_path;
+
+static char *
+run_ok (const char *const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status = -1;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  return out;
+}
+
 static void
 test_vm_image (void)
 {
-  g_autoptr(GBytes) image = lab_pve_vm_image_build ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GMappedFile) mbr_code = g_mapped_file_new ("/usr/lib/syslinux/mbr/mbr.bin", FALSE, NULL);
+  g_autoptr(GBytes) initrd = NULL;
+  g_autofree char *again = NULL, *kver = NULL, *fat = NULL, *listing = NULL, *kernel_path = NULL;
+  g_autofree char *cpio = NULL, *modules = NULL;
+  const guint8 *d;
   gsize size;
-  const guint8 *data = g_bytes_get_data (image, &size);
-  const char *msg = "labctl-tiny: booted from its disk\r\n";
+  guint32 start, count;
 
-  g_assert_cmpuint (size, ==, 1024 * 1024);
+  g_assert_nonnull (image_path);
+  if (image_path == NULL)
+    return;
+  file = g_mapped_file_new (image_path, FALSE, &error);
+  g_assert_no_error (error);
+  d = (const guint8 *) g_mapped_file_get_contents (file);
+  size = g_mapped_file_get_length (file);
   g_assert_cmpuint (size % 512, ==, 0);
-  g_assert_cmpuint (data[510], ==, 0x55);
-  g_assert_cmpuint (data[511], ==, 0xaa);
-  /* cli; xor %ax,%ax: real-mode code at the start */
-  g_assert_cmpuint (data[0], ==, 0xfa);
-  g_assert_nonnull (memmem (data, 446, msg, strlen (msg)));
-  for (gsize i = 512; i < size; i++)
-    if (data[i] != 0)
-      g_assert_cmpuint (data[i], ==, 0);
+  g_assert_nonnull (mbr_code);
+  g_assert_cmpmem (d, 440, g_mapped_file_get_contents (mbr_code), 440);
+  g_assert_cmpuint (d[510], ==, 0x55);
+  g_assert_cmpuint (d[511], ==, 0xaa);
+  g_assert_cmphex (d[446], ==, 0x80);
+  g_assert_cmphex (d[446 + 4], ==, 0x0e);
+  start = d[454] | d[455] << 8 | d[456] << 16 | (guint32) d[457] << 24;
+  count = d[458] | d[459] << 8 | d[460] << 16 | (guint32) d[461] << 24;
+  g_assert_cmpuint (start, ==, 2048);
+  g_assert_cmpuint ((guint64) (start + count) * 512, ==, size);
+  /* the FAT's boot sector: its hidden sectors are the partition's start */
+  g_assert_cmpuint (d[start * 512 + 510], ==, 0x55);
+  g_assert_cmpuint (d[start * 512 + 28] | d[start * 512 + 29] << 8, ==, 2048);
+  fat = g_strdup_printf ("%s@@1M", image_path);
+  {
+    const char *argv[] = { "mdir", "-a", "-b", "-i", fat, "::", NULL };
+    listing = run_ok (argv);
+  }
+  g_assert_nonnull (strstr (listing, "::/vmlinuz"));
+  g_assert_nonnull (strstr (listing, "::/initrd.gz"));
+  g_assert_nonnull (strstr (listing, "::/syslinux.cfg"));
+  g_assert_nonnull (strstr (listing, "::/ldlinux.sys"));
+  /* the kernel on it is the host's */
+  kver = lab_pve_vm_image_kernel ("/", &error);
+  g_assert_no_error (error);
+  kernel_path = g_strdup_printf ("/boot/vmlinuz-%s", kver);
+  {
+    g_autofree char *on_disk = NULL, *host = NULL;
+    const char *argv[] = { "mtype", "-i", fat, "::/vmlinuz", NULL };
+    gsize host_len;
+
+    on_disk = run_ok (argv);
+    g_assert_true (g_file_get_contents (kernel_path, &host, &host_len, NULL));
+    g_assert_cmpuint (strlen (on_disk), <=, host_len);
+    g_assert_cmpmem (on_disk, MIN (strlen (on_disk), 4096), host, MIN (strlen (on_disk), 4096));
+  }
+  initrd = lab_pve_vm_initramfs ("/", kver, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GInputStream) mem = g_memory_input_stream_new_from_bytes (initrd);
+    g_autoptr(GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+    g_autoptr(GInputStream) in = g_converter_input_stream_new (mem, G_CONVERTER (z));
+    g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+    g_autoptr(GBytes) raw = NULL;
+
+    g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &error);
+    g_assert_no_error (error);
+    raw = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+    cpio = g_strndup (g_bytes_get_data (raw, NULL), MIN (g_bytes_get_size (raw), 64));
+    g_assert_true (g_str_has_prefix (cpio, "070701"));
+    g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "bin/busybox", 12));
+    g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "lib/modules/virtio_net.ko", 26));
+    g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "udhcpc -i eth0", 14));
+    /* the ACPI power button (qm shutdown) */
+    g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "lib/modules/button.ko", 22));
+    g_assert_nonnull (memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "lib/modules/evdev.ko", 21));
+    {
+      const char *m = memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "virtio_ring\n", 12);
+      const char *n = memmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "\nvirtio_net\n", 12);
+      g_assert_nonnull (m);
+      g_assert_nonnull (n);
+      g_assert_true (m < n);
+    }
+  }
+  /* the same inputs, the same key: the cached file */
+  {
+    g_autoptr(LabRunner) record = lab_runner_new (LAB_RUNNER_MODE_RECORD);
+    GPtrArray *ran;
+
+    again = lab_pve_vm_image_path (record, "/", &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (again, ==, image_path);
+    ran = lab_runner_get_recorded (record);
+    g_assert_cmpuint (ran->len, ==, 0);
+  }
 }
 
 /* What the model refuses of an import (Proxmox would too): an image the
@@ -1277,6 +1430,23 @@ test_container_address (void)
   lab_pve_add_guest_steps (plan, &ctx);
   lab_plan_describe (plan, FALSE, up);
   g_assert_nonnull (strstr (up->str, "ip=192.168.150.52/24,gw=192.168.150.1"));
+  /* the VM's address: the next free one, reserved for its MAC in the lab network */
+  {
+    g_autofree char *vm = lab_pve_vm_address (recipe);
+    g_autofree char *mac = lab_pve_vm_mac (recipe);
+    g_autoptr(LabVirtNetworkSpec) net = lab_vm_network_spec (recipe);
+    g_autofree char *xml = NULL;
+    g_autofree char *host = NULL;
+
+    g_assert_cmpstr (vm, ==, "192.168.150.53");
+    g_assert_cmpstr (mac, ==, lab_recipe_make_mac ("course", "lab-vm"));
+    g_assert_cmpstr (mac, !=, ((LabGuest *) recipe->guests->pdata[0])->mac);
+    lab_pve_network_hosts (&ctx, net);
+    xml = lab_virt_network_xml (net);
+    host = g_strdup_printf ("<host mac='%s' name='lab-vm' ip='192.168.150.53'/>", mac);
+    g_test_message ("%s", xml);
+    g_assert_nonnull (strstr (xml, host));
+  }
   lab_plan_free (plan);
   lab_recipe_free (recipe);
 }
@@ -1341,8 +1511,15 @@ test_trimmed_schema (gconstpointer version)
 int
 main (int argc, char **argv)
 {
+  g_autoptr(GError) image_error = NULL;
+  int rc;
+
   g_test_init (&argc, &argv, NULL);
   g_test_set_nonfatal_assertions ();
+  image_cache = g_dir_make_tmp ("labctl-test-pve-cache-XXXXXX", NULL);
+  image_path = lab_pve_test_vm_image (image_cache, &image_error);
+  if (image_path == NULL)
+    g_printerr ("the VM's disk image: %s\n", image_error->message);
   g_test_add_data_func ("/pve/stand/8.4", "8.4", test_stand);
   g_test_add_data_func ("/pve/stand/9.1.3", "9.1.3", test_stand);
   g_test_add_func ("/pve/fault/join-half-way", test_join_half_way);
@@ -1353,15 +1530,19 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/client/wrong-password", test_wrong_password);
   g_test_add_data_func ("/pve/server/refuses/8.4", "8.4", test_schema_refuses);
   g_test_add_data_func ("/pve/server/refuses/9.1.3", "9.1.3", test_schema_refuses);
-  g_test_add_data_func ("/pve/experiment/migrate-failover/8.4", "8.4", test_experiments);
-  g_test_add_data_func ("/pve/experiment/migrate-failover/9.1.3", "9.1.3", test_experiments);
-  g_test_add_data_func ("/pve/experiment/migrate-ct/9.1.3", "9.1.3", test_migrate_ct);
+  g_test_add_data_func ("/pve/experiment/migrate-failover/8.4", NULL, trap_in_netns);
+  g_test_add_data_func ("/pve/experiment/migrate-failover/8.4/subprocess", "8.4", test_experiments);
+  g_test_add_data_func ("/pve/experiment/migrate-failover/9.1.3", NULL, trap_in_netns);
+  g_test_add_data_func ("/pve/experiment/migrate-failover/9.1.3/subprocess", "9.1.3", test_experiments);
+  g_test_add_data_func ("/pve/experiment/migrate-ct/9.1.3", NULL, trap_in_netns);
   g_test_add_data_func ("/pve/experiment/migrate-ct/9.1.3/subprocess", "9.1.3", test_migrate_ct_child);
   g_test_add_func ("/pve/experiment/figures", test_migration_figures);
   g_test_add_func ("/pve/experiment/node-fault", test_node_fault);
   g_test_add_func ("/pve/experiment/pin", test_experiment_pin);
-  g_test_add_func ("/pve/experiment/failover-no-quorum", test_failover_no_quorum);
-  g_test_add_func ("/pve/reset/converge", test_reset);
+  g_test_add_data_func ("/pve/experiment/failover-no-quorum", NULL, trap_in_netns);
+  g_test_add_func ("/pve/experiment/failover-no-quorum/subprocess", test_failover_no_quorum);
+  g_test_add_data_func ("/pve/reset/converge", NULL, trap_in_netns);
+  g_test_add_func ("/pve/reset/converge/subprocess", test_reset);
   g_test_add_func ("/pve/server/ha-groups", test_ha_groups);
   g_test_add_func ("/pve/describe", test_describe);
   g_test_add_func ("/pve/vm-image", test_vm_image);
@@ -1370,5 +1551,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/describe/container-address", test_container_address);
   g_test_add_data_func ("/pve/schema/trimmed/8.4", "8.4", test_trimmed_schema);
   g_test_add_data_func ("/pve/schema/trimmed/9.1.3", "9.1.3", test_trimmed_schema);
-  return g_test_run ();
+  rc = g_test_run ();
+  lab_test_remove_tree (image_cache);
+  return rc;
 }

@@ -148,21 +148,9 @@ lab_kvm_image_key (void)
 }
 
 char *
-lab_kvm_cache_dir (void)
-{
-  const char *env = g_getenv ("LABCTL_CACHE_DIR");
-
-  if (env != NULL && *env != '\0')
-    return g_strdup (env);
-  if (geteuid () == 0)
-    return g_strdup ("/var/cache/labctl");
-  return g_build_filename (g_get_user_cache_dir (), "labctl", NULL);
-}
-
-char *
 lab_kvm_image_dir (void)
 {
-  g_autofree char *cache = lab_kvm_cache_dir ();
+  g_autofree char *cache = lab_cache_dir ();
   g_autofree char *key = lab_kvm_image_key ();
   g_autofree char *name = g_strconcat ("kvm-", key, NULL);
 
@@ -188,7 +176,7 @@ lab_kvm_mirror (void)
 char *
 lab_kvm_deb_cache_dir (void)
 {
-  g_autofree char *cache = lab_kvm_cache_dir ();
+  g_autofree char *cache = lab_cache_dir ();
 
   return g_build_filename (cache, "debs", LAB_KVM_IMAGE_SUITE, NULL);
 }

@@ -51,9 +51,6 @@ const char * const *lab_kvm_image_packages (void);
 GPtrArray  *lab_kvm_image_files        (void);
 /* The cache key (hex) of the image: format, suite, packages, files. */
 char       *lab_kvm_image_key          (void);
-/* The machine-wide cache: $LABCTL_CACHE_DIR, /var/cache/labctl (root),
- * $XDG_CACHE_HOME/labctl. */
-char       *lab_kvm_cache_dir          (void);
 /* <cache>/node-images/kvm-<key>: root.img, vmlinuz, initrd.img. */
 char       *lab_kvm_image_dir          (void);
 char       *lab_kvm_image_file         (const char *name);

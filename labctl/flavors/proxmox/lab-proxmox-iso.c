@@ -15,6 +15,7 @@
 #include "lab-i18n.h"
 #include "lab-iso.h"
 #include "lab-util.h"
+#include "lab-pve.h"
 #include "lab-vm.h"
 
 /* ---- the ISOs of a recipe ---------------------------------------------- */
@@ -303,6 +304,7 @@ void
 lab_proxmox_add_network_steps (LabPlan *plan, LabContext *ctx)
 {
   lab_plan_add_step (plan, &fetch_step, NULL, NULL, NULL, NULL);
+  lab_vm_set_network_hosts_func (plan, ctx, lab_pve_network_hosts);
   lab_vm_add_network_steps (plan, ctx);
 }
 

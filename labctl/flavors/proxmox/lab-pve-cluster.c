@@ -453,27 +453,64 @@ static const LabStepInfo join_step = {
 
 /* ---- pve.cluster.quorum -------------------------------------------------------------- */
 
+/* Done when GET /cluster/status shows every node of the recipe online and
+ * the cluster quorate: after a node was off (a failover) the next `up`
+ * waits here for it to rejoin. A node that does not answer is "not done"
+ * (apply says why). */
+static gboolean
+quorum_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  LabPveStep *d = data;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GHashTable) online = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *name = NULL;
+  LabPveClient *c;
+  gboolean quorate = FALSE;
+  guint n_nodes = 0;
+
+  *done = FALSE;
+  if (lab_state_get_string (ctx->state, LAB_PVE_KEY_CLUSTER) == NULL)
+    return TRUE;
+  if (!lab_pve_any_client (ctx, d->shared, NULL, &c, &local)
+      || !cluster_status (c, &name, &quorate, &n_nodes, online, &local))
+    return TRUE;
+  *done = quorate && n_nodes == ctx->recipe->nodes->len;
+  for (guint i = 0; i < ctx->recipe->nodes->len; i++)
+    *done &= g_hash_table_contains (online, ((LabNode *) ctx->recipe->nodes->pdata[i])->name);
+  return TRUE;
+}
+
 static gboolean
 quorum_apply (LabContext *ctx, gpointer data, GError **error)
 {
   LabPveStep *d = data;
   LabNode *first = lab_pve_first_node (ctx);
-  LabPveClient *c = lab_pve_client_for (ctx, d->shared, first, error);
   gint64 deadline = g_get_monotonic_time () + (gint64) LAB_PVE_QUORUM_TIMEOUT * G_USEC_PER_SEC;
   guint total = ctx->recipe->nodes->len;
 
-  if (c == NULL)
-    return FALSE;
   for (guint round = 0;; round++)
     {
       g_autoptr(GHashTable) online = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       g_autoptr(GString) missing = g_string_new (NULL);
+      g_autoptr(GError) local = NULL;
       g_autofree char *name = NULL;
       gboolean quorate = FALSE;
       guint n_nodes = 0;
+      LabPveClient *c = NULL;
 
-      if (!cluster_status (c, &name, &quorate, &n_nodes, online, error))
-        return FALSE;
+      /* any node that answers (a node started again may not yet); a
+       * certificate that is not its pin stops the wait */
+      if (!lab_pve_any_client (ctx, d->shared, NULL, &c, &local)
+          || !cluster_status (c, &name, &quorate, &n_nodes, online, &local))
+        {
+          if (g_error_matches (local, LAB_ERROR, LAB_ERROR_CHECK_FAILED) || g_get_monotonic_time () > deadline)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          g_usleep (G_USEC_PER_SEC);
+          continue;
+        }
       for (guint i = 0; i < total; i++)
         {
           LabNode *n = ctx->recipe->nodes->pdata[i];
@@ -515,7 +552,8 @@ quorum_describe (LabContext *ctx, gpointer data, gboolean down)
 }
 
 static const LabStepInfo quorum_step = {
-  "pve.cluster.quorum", N_("Wait for the Proxmox cluster's quorum"), FALSE, NULL, quorum_apply, lab_pve_nothing_to_undo,
+  "pve.cluster.quorum", N_("Wait for the Proxmox cluster's quorum"), FALSE, quorum_check, quorum_apply,
+  lab_pve_nothing_to_undo,
   quorum_describe,
 };
 

@@ -116,13 +116,12 @@ guest_find (LabContext *ctx, gpointer session, const char *name, LabStackGuest *
   out->kind = g_strdup (spec->ha_type);
   out->node = g_steal_pointer (&node);
   out->running = g_strcmp0 (status, "running") == 0;
-  if (spec == &lab_pve_ct_spec)
-    {
-      out->address = lab_pve_container_address (ctx->recipe);
-      if (g_str_equal (out->address, "dhcp"))
-        g_clear_pointer (&out->address, g_free);
-    }
-  /* the VM boots only a boot sector, no network (lab-pve-image.c): nothing answers */
+  /* the container's static address; the VM's, reserved for its MAC in the
+   * lab network's DHCP (lab-pve-guests.c) */
+  out->address = spec == &lab_pve_ct_spec ? lab_pve_container_address (ctx->recipe)
+                                          : lab_pve_vm_address (ctx->recipe);
+  if (g_str_equal (out->address, "dhcp"))
+    g_clear_pointer (&out->address, g_free);
   return TRUE;
 }
 

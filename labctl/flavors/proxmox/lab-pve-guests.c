@@ -7,9 +7,11 @@
  * root file system on the shared LVM, on the lab network at the first
  * free guest address from gateway + 50), both started.
  *
- * The VM boots from its disk (a boot sector that prints one line on its
- * serial console, serial0 socket: qm terminal 100) and halts: it starts,
- * migrates and fails over, but answers no ping.
+ * The VM boots a small Linux from its disk (lab-pve-image.c; its console
+ * on serial0, a socket: qm terminal 100); its net0 has the MAC labctl
+ * chose (lab_pve_vm_mac), for which the lab network's DHCP reserves the
+ * address lab_pve_vm_address (lab_pve_network_hosts): the experiments
+ * probe it there.
  *
  * State: pve.template.volid, pve.image.volid, pve.guest.<qemu|lxc>.vmid (recorded before
  * the create, so that `down` removes a half-made guest) and .node. Undo
@@ -24,6 +26,7 @@
 #include "lab-error.h"
 #include "lab-i18n.h"
 #include "lab-util.h"
+#include "lab-virt-xml.h"
 
 
 const LabPveGuestSpec lab_pve_vm_spec = { "qemu", "qm", 100, "lab-vm", 0, "vm" };
@@ -91,7 +94,7 @@ static GBytes *
 upload_build (LabContext *ctx, const UploadSpec *u, GError **error)
 {
   if (u == &image_upload)
-    return lab_pve_vm_image_build ();
+    return lab_pve_vm_image_build (ctx->runner, ctx->sysroot, error);
   return lab_pve_template_build (ctx->sysroot, error);
 }
 
@@ -183,7 +186,9 @@ upload_describe (LabContext *ctx, gpointer data, gboolean down)
   else
     {
       if (u == &image_upload)
-        lab_pve_lines_comment (lines, _("%s: a 1 MiB raw disk built by labctl whose boot sector says it booted"),
+        lab_pve_lines_comment (lines,
+                               _("%s: a raw disk built by labctl: this host's kernel and a busybox initramfs "
+                                 "(address by DHCP, answers ping), booted by syslinux"),
                                u->name);
       else
         lab_pve_lines_comment (lines, _("%s: a busybox root file system built by labctl from %s"), u->name,
@@ -202,10 +207,11 @@ guest_key (const LabPveGuestSpec *spec, const char *what)
   return g_strdup_printf ("pve.guest.%s.%s", spec->kind, what);
 }
 
-/* The container's address: the first of gateway + 50, + 51 ... (where
- * the recipe's guests get theirs) that no node or guest of the recipe has. */
-char *
-lab_pve_container_address (LabRecipe *r)
+/* The guests' addresses: the free ones of gateway + 50, + 51 ... (where
+ * the recipe's guests get theirs) that no node or guest of the recipe has;
+ * the container takes the first, the VM the second. */
+static char *
+guest_address (LabRecipe *r, guint skip)
 {
   guint32 hosts = r->subnet_prefix >= 31 ? 0 : (1u << (32 - r->subnet_prefix)) - 2;
 
@@ -219,12 +225,42 @@ lab_pve_container_address (LabRecipe *r)
         used |= g_strcmp0 (((LabNode *) r->nodes->pdata[i])->address, ip) == 0;
       for (guint i = 0; i < r->guests->len; i++)
         used |= g_strcmp0 (((LabGuest *) r->guests->pdata[i])->address, ip) == 0;
-      if (!used)
+      if (!used && skip-- == 0)
         return g_steal_pointer (&ip);
     }
   /* a network too small for guests: the recipe check refuses guests there
-   * too; DHCP is the container's best chance */
+   * too; DHCP is the guest's best chance */
   return g_strdup ("dhcp");
+}
+
+char *
+lab_pve_container_address (LabRecipe *r)
+{
+  return guest_address (r, 0);
+}
+
+/* The VM takes its address by DHCP: the lab network reserves this one for
+ * its MAC (lab_pve_network_hosts). */
+char *
+lab_pve_vm_address (LabRecipe *r)
+{
+  return guest_address (r, 1);
+}
+
+char *
+lab_pve_vm_mac (LabRecipe *r)
+{
+  return lab_recipe_make_mac (r->name, lab_pve_vm_spec.name);
+}
+
+void
+lab_pve_network_hosts (LabContext *ctx, LabVirtNetworkSpec *spec)
+{
+  g_autofree char *address = lab_pve_vm_address (ctx->recipe);
+  g_autofree char *mac = lab_pve_vm_mac (ctx->recipe);
+
+  if (!g_str_equal (address, "dhcp"))
+    lab_virt_network_spec_add_host (spec, lab_pve_vm_spec.name, mac, address);
 }
 
 static LabPveCall *
@@ -250,7 +286,10 @@ create_call (LabContext *ctx, const LabPveGuestSpec *spec)
       lab_pve_call_add (call, "scsi0", vm_disk, LAB_PVE_ARG_OPTION);
       lab_pve_call_add (call, "boot", "order=scsi0", LAB_PVE_ARG_OPTION);
       lab_pve_call_add (call, "serial0", "socket", LAB_PVE_ARG_OPTION);
-      lab_pve_call_add (call, "net0", "model=virtio,bridge=vmbr0", LAB_PVE_ARG_OPTION);
+      g_autofree char *mac = lab_pve_vm_mac (ctx->recipe);
+      g_autofree char *net = g_strdup_printf ("virtio=%s,bridge=vmbr0", mac);
+
+      lab_pve_call_add (call, "net0", net, LAB_PVE_ARG_OPTION);
     }
   else
     {

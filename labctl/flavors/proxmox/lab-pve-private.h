@@ -134,9 +134,13 @@ gboolean      lab_pve_find_guest    (LabPveClient          *client,
                                      char                 **node,
                                      char                 **status,
                                      GError               **error);
-/* The container's address on the lab network: the first of gateway + 50,
- * + 51 ... that no node or guest of the recipe has ("dhcp": none). */
+/* The guests' addresses on the lab network: the first (the container's)
+ * and the second (the VM's, reserved in the lab network's DHCP for the
+ * VM's MAC) of gateway + 50, + 51 ... that no node or guest of the recipe
+ * has ("dhcp": none). */
 char         *lab_pve_container_address (LabRecipe     *recipe);
+char         *lab_pve_vm_address        (LabRecipe     *recipe);
+char         *lab_pve_vm_mac            (LabRecipe     *recipe);
 
 /* The experiments' calls (lab-pve-experiment.c), for describe and tests. */
 LabPveCall   *lab_pve_migrate_call  (const LabPveGuestSpec *spec,
@@ -171,9 +175,23 @@ gboolean      lab_pve_exercise_vm_destroy (LabContext *ctx, gpointer session, co
 GBytes       *lab_pve_template_build (const char  *sysroot,
                                       GError     **error);
 
-/* The VM's disk image (lab-pve-image.c): a raw disk whose boot sector
- * says on the serial port and the screen that it booted, then halts. */
+/* The VM's disk image (lab-pve-image.c): the host's kernel and a busybox
+ * initramfs (eth0 by DHCP, answers ping) on a FAT partition that syslinux
+ * boots, built once and cached by content under the cache directory. */
 #define LAB_PVE_VM_IMAGE_NAME "labctl-tiny.raw"
-GBytes       *lab_pve_vm_image_build (void);
+char         *lab_pve_vm_image_kernel (const char  *sysroot,
+                                       GError     **error);
+GBytes       *lab_pve_vm_initramfs    (const char  *sysroot,
+                                       const char  *kver,
+                                       GError     **error);
+GBytes       *lab_pve_vm_image_mbr    (GBytes      *code,
+                                       guint32      part_sectors,
+                                       guint32      signature);
+char         *lab_pve_vm_image_path   (LabRunner   *runner,
+                                       const char  *sysroot,
+                                       GError     **error);
+GBytes       *lab_pve_vm_image_build  (LabRunner   *runner,
+                                       const char  *sysroot,
+                                       GError     **error);
 
 G_END_DECLS

@@ -27,12 +27,15 @@
 
 #include "lab-flavor.h"
 #include "lab-plan.h"
+#include "lab-virt-xml.h"
 
 G_BEGIN_DECLS
 
 void lab_pve_add_configure_steps (LabPlan *plan, LabContext *ctx);
 void lab_pve_add_cluster_steps   (LabPlan *plan, LabContext *ctx);
 void lab_pve_add_guest_steps     (LabPlan *plan, LabContext *ctx);
+/* The lab network's DHCP reservation for the VM (a LabVmNetworkHostsFunc). */
+void lab_pve_network_hosts       (LabContext *ctx, LabVirtNetworkSpec *spec);
 
 /* The experiments through the API (lab-pve-experiment.c), for the row's
  * `stack` and `node_fault`: the VM (lab-vm, 100) migrates online (`qm

@@ -12,11 +12,22 @@
 
 #include "lab-i18n.h"
 
+/* The recipe's network, with the flavor's own reservations. */
+static LabVirtNetworkSpec *
+network_spec (LabContext *ctx, LabVmStep *d)
+{
+  LabVirtNetworkSpec *spec = lab_vm_network_spec (ctx->recipe);
+
+  if (d->shared->network_hosts_func != NULL)
+    d->shared->network_hosts_func (ctx, spec);
+  return spec;
+}
+
 static gboolean
 network_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
   LabVmStep *d = data;
-  g_autoptr(LabVirtNetworkSpec) spec = lab_vm_network_spec (ctx->recipe);
+  g_autoptr(LabVirtNetworkSpec) spec = network_spec (ctx, d);
   LabVirt *virt = lab_vm_get_virt (d->shared, error);
 
   gboolean exists = FALSE;
@@ -36,7 +47,7 @@ static gboolean
 network_apply (LabContext *ctx, gpointer data, GError **error)
 {
   LabVmStep *d = data;
-  g_autoptr(LabVirtNetworkSpec) spec = lab_vm_network_spec (ctx->recipe);
+  g_autoptr(LabVirtNetworkSpec) spec = network_spec (ctx, d);
   LabVirt *virt = lab_vm_get_virt (d->shared, error);
   gboolean created = FALSE;
 
@@ -74,7 +85,8 @@ network_undo (LabContext *ctx, gpointer data, GError **error)
 static char **
 network_describe (LabContext *ctx, gpointer data, gboolean down)
 {
-  g_autoptr(LabVirtNetworkSpec) spec = lab_vm_network_spec (ctx->recipe);
+  LabVmStep *d = data;
+  g_autoptr(LabVirtNetworkSpec) spec = network_spec (ctx, d);
   const char *uri = lab_vm_uri (ctx);
 
   if (down)

@@ -21,6 +21,7 @@ typedef struct {
   gboolean          warned_tcg;
   const LabVmMedia *media;     /* NULL: the vm row's own */
   LabVmNodeSpecFunc node_spec_func;   /* NULL: the vm flavor's own nodes */
+  LabVmNetworkHostsFunc network_hosts_func; /* NULL: the recipe's nodes and guests only */
 } LabVmShared;
 
 /* A step's data: the shared part (an rc box reference) and its node. */

@@ -70,6 +70,12 @@ lab_vm_set_node_spec_func (LabPlan *plan, LabContext *ctx, LabVmNodeSpecFunc fun
   lab_vm_shared (plan, ctx)->node_spec_func = func;
 }
 
+void
+lab_vm_set_network_hosts_func (LabPlan *plan, LabContext *ctx, LabVmNetworkHostsFunc func)
+{
+  lab_vm_shared (plan, ctx)->network_hosts_func = func;
+}
+
 LabVmStep *
 lab_vm_step_new (LabVmShared *shared, LabNode *node)
 {

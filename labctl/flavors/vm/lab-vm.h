@@ -50,6 +50,15 @@ void                lab_vm_set_node_spec_func (LabPlan               *plan,
                                               LabContext             *ctx,
                                               LabVmNodeSpecFunc       func);
 
+/* A flavor whose nodes run guests of their own on the lab network (proxmox:
+ * its VM) adds their DHCP reservations to the lab network here. */
+typedef void      (*LabVmNetworkHostsFunc)   (LabContext             *ctx,
+                                              LabVirtNetworkSpec     *spec);
+/* Sets it for the network step of plan (call before adding it). */
+void                lab_vm_set_network_hosts_func (LabPlan           *plan,
+                                              LabContext             *ctx,
+                                              LabVmNetworkHostsFunc   func);
+
 /* The lab network of a recipe. */
 LabVirtNetworkSpec *lab_vm_network_spec      (LabRecipe              *recipe);
 /* A node's domain spec. domain_type "kvm" or "qemu" (then a
