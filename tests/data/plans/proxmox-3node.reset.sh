@@ -29,11 +29,11 @@ ssh root@192.168.150.11 pvesm add dir lab-import --path /var/lib/labctl-import -
 # the API's upload (POST /nodes/NODE/storage/local/upload, content vztmpl) does what scp does:
 scp labctl-busybox_1.0_amd64.tar.gz root@192.168.150.12:/var/lib/vz/template/cache/
 # 35. Build the VM's disk image and upload it to pve1
-# labctl-tiny.raw: a 1 MiB raw disk built by labctl whose boot sector says it booted
+# labctl-tiny.raw: a raw disk built by labctl: this host's kernel and a busybox initramfs (address by DHCP, answers ping), booted by syslinux
 # the API's upload (POST /nodes/NODE/storage/lab-import/upload, content import) does what scp does:
 scp labctl-tiny.raw root@192.168.150.11:/var/lib/labctl-import/import/
 # 36. Create and start the VM on the shared LVM (pve1)
-ssh root@192.168.150.11 qm create 100 --name lab-vm --memory 256 --cores 1 --ostype l26 --scsi0 lab-lvm:0,import-from=lab-import:import/labctl-tiny.raw --boot order=scsi0 --serial0 socket --net0 model=virtio,bridge=vmbr0 --description labctl:course
+ssh root@192.168.150.11 qm create 100 --name lab-vm --memory 256 --cores 1 --ostype l26 --scsi0 lab-lvm:0,import-from=lab-import:import/labctl-tiny.raw --boot order=scsi0 --serial0 socket --net0 virtio=52:54:00:f6:29:06,bridge=vmbr0 --description labctl:course
 ssh root@192.168.150.11 qm start 100
 # 37. Create and start the container on the shared LVM (pve2)
 ssh root@192.168.150.12 pct create 101 local:vztmpl/labctl-busybox_1.0_amd64.tar.gz --hostname lab-ct --memory 128 --ostype unmanaged --unprivileged 1 --rootfs lab-lvm:1 --net0 name=eth0,bridge=vmbr0,ip=192.168.150.51/24,gw=192.168.150.1 --description labctl:course
