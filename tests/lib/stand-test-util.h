@@ -89,6 +89,15 @@ char     *stand_test_labctl_v     (const char * const *wrapper,
                                    const char         *first,
                                    va_list             ap);
 
+/* The same; *out_err (may be NULL) its stderr. */
+char     *stand_test_labctl_err_v (const char * const *wrapper,
+                                   const char         *labctl,
+                                   const char         *recipe,
+                                   int                *status,
+                                   char              **out_err,
+                                   const char         *first,
+                                   va_list             ap);
+
 /* TRUE when a live process has needle in its command line (logged). */
 gboolean  stand_test_process_with (const char *needle);
 /* The same, quietly (for polling). */
