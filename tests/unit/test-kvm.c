@@ -443,7 +443,8 @@ static const char guests_text[] =
   "address = 10.200.12.52\n";
 
 /* A guest on kvm nodes: its files and its LV as the node sees them,
- * its console logged there, pinned to CPU 0 only under TCG; a container:
+ * its console logged there, pinned to CPU 0 when it migrates only under
+ * TCG (booted unpinned); a container:
  * LXC, its root the LV mounted on the node, its address by libvirt. */
 static void
 test_guest_domains (void)
@@ -470,8 +471,9 @@ test_guest_domains (void)
   g_assert_nonnull (strstr (tcg_xml, "<disk type='block' device='disk'>"));
   g_assert_nonnull (strstr (tcg_xml, "<source dev='/dev/vg_kg/lv_vm'/>"));
   g_assert_nonnull (strstr (tcg_xml, "cache='none' io='native'"));
-  g_assert_nonnull (strstr (tcg_xml, "<vcpupin vcpu='0' cpuset='0'/>"));
-  g_assert_nonnull (strstr (tcg_xml, "<emulatorpin cpuset='0'/>"));
+  /* booted unpinned, pinned to CPU 0 when it migrates */
+  g_assert_null (strstr (tcg_xml, "cputune"));
+  g_assert_cmpstr (tcg->migrate_pin_cpuset, ==, "0");
   g_assert_nonnull (strstr (tcg_xml, "<log file='/var/log/libvirt/qemu/vm-console.log' append='on'/>"));
   g_assert_null (strstr (tcg_xml, "iscsi"));
   g_assert_null (strstr (tcg_xml, "/opt/g"));
@@ -479,6 +481,7 @@ test_guest_domains (void)
   lab_kvm_guest_spec_apply (r, vm, FALSE, kvm);
   kvm_xml = lab_virt_guest_xml (kvm);
   g_assert_null (strstr (kvm_xml, "cputune"));
+  g_assert_null (kvm->migrate_pin_cpuset);
   lxc = lab_guest_spec (r, ct, NULL);
   lab_kvm_guest_spec_apply (r, ct, TRUE, lxc);
   lxc_xml = lab_virt_container_xml (lxc);
