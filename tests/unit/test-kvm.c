@@ -336,6 +336,27 @@ test_keys (void)
   lab_close (&lab);
 }
 
+/* `down` leaves nothing of the nodes in the state: the image step, the
+ * nodes' first, is undone last and takes the accelerator nodes.define
+ * recorded. */
+static void
+test_state_undone (void)
+{
+  Lab lab;
+  g_autoptr(GError) error = NULL;
+
+  lab_open (&lab, FALSE);
+  lab_state_set_string (lab.state, "kvm.image.dir", "/var/tmp/labctl-cache/node-images/kvm-0");
+  lab_kvm_record_tcg (&lab.ctx, TRUE);
+  g_assert_true (lab_kvm_nodes_tcg (&lab.ctx));
+  g_assert_false (lab_state_is_empty (lab.state));
+  g_assert_true (lab_kvm_image_step.undo (&lab.ctx, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (lab_kvm_nodes_tcg (&lab.ctx));
+  g_assert_true (lab_state_is_empty (lab.state));
+  lab_close (&lab);
+}
+
 static void
 test_ssh_and_uris (void)
 {
@@ -691,6 +712,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kvm/image/key", test_image_key);
   g_test_add_func ("/kvm/identity", test_identity);
   g_test_add_func ("/kvm/keys", test_keys);
+  g_test_add_func ("/kvm/state-undone", test_state_undone);
   g_test_add_func ("/kvm/ssh-and-uris", test_ssh_and_uris);
   g_test_add_func ("/kvm/plan", test_plan);
   g_test_add_func ("/kvm/guests/domains", test_guest_domains);
