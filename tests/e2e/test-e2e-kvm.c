@@ -526,6 +526,13 @@ test_nothing_left (void)
   g_assert_no_error (error);
   g_assert_null (loops != NULL ? strstr (loops, work_dir) : NULL);
   g_assert_null (domains != NULL ? strstr (domains, "node") : NULL);
+  if (g_file_test (state_dir, G_FILE_TEST_EXISTS))
+    {
+      /* what kept it, for the log (the work dir goes at the end) */
+      g_autofree char *ls = g_strdup_printf ("sh -c 'find %s -ls; cat %s/state.json; true'", state_dir, state_dir);
+      g_autofree char *left = stand_test_run (ls, NULL, NULL);
+      g_test_message ("left in the state dir:\n%s", left != NULL ? left : "(cannot list)");
+    }
   g_assert_false (g_file_test (state_dir, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_get_contents ("/proc/mounts", &mounts, NULL, NULL));
   g_assert_null (strstr (mounts, work_dir));
