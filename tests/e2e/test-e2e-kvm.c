@@ -120,10 +120,7 @@ guest_qemu_cpus (const char *node)
 static char *
 guest_id (void)
 {
-  /* its CGI reads the guest's disk: on a TCG guest in a TCG node behind
-   * its own writes, that can take a while; three tries of 20 s */
-  g_autofree char *cmd = g_strdup_printf ("curl -s -m 20 --retry 2 --retry-all-errors http://%s/cgi-bin/id",
-                                          guest_address);
+  g_autofree char *cmd = stand_test_guest_id_command (guest_address);
   int rc = -1;
   char *out = in_netns (cmd, &rc);
 

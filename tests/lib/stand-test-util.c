@@ -263,6 +263,12 @@ stand_test_labctl_err_v (const char * const *wrapper, const char *labctl, const 
   return g_steal_pointer (&out);
 }
 
+char *
+stand_test_guest_id_command (const char *address)
+{
+  return g_strdup_printf ("curl -s -m 20 --retry 2 --retry-all-errors http://%s/cgi-bin/id", address);
+}
+
 static gboolean
 alive (int pid)
 {
