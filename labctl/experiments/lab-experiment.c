@@ -366,8 +366,11 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
       result->migration.command_seconds = (g_get_monotonic_time () - t_start) / 1e6;
     }
   else
-    ok = lab_virt_migrate (guest->name, src_uri, from, peer_uri, dst_uri, to_node, &result->migration,
-                           &migrate_error);
+    {
+      g_autofree char *pin = lab_guest_migrate_pin (ctx, guest);
+      ok = lab_virt_migrate (guest->name, src_uri, from, peer_uri, dst_uri, to_node, pin, &result->migration,
+                             &migrate_error);
+    }
   t_end = g_get_monotonic_time ();
   lab_progress_write_phase (_("migration returns"), t_end - first_send (probe));
 

@@ -117,6 +117,17 @@ guest_xml_with (LabContext *ctx, LabGuest *g, const LabGuestDisk *disk)
 }
 
 char *
+lab_guest_migrate_pin (LabContext *ctx, LabGuest *g)
+{
+  g_autoptr(LabVirtGuestSpec) spec = lab_guest_spec (ctx->recipe, g, NULL);
+  const LabFlavor *flavor = lab_flavor_for_context (ctx);
+
+  if (flavor->guest_spec != NULL)
+    flavor->guest_spec (ctx, g, spec);
+  return g_steal_pointer (&spec->migrate_pin_cpuset);
+}
+
+char *
 lab_guest_xml (LabContext *ctx, LabGuest *g)
 {
   LabGuestDisk disk = { 0 };

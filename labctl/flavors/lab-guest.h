@@ -47,6 +47,10 @@ char        *lab_guest_domain_xml     (LabRecipe          *recipe,
  * place on the LUN once the guests.disk step recorded it. */
 char        *lab_guest_xml            (LabContext *ctx,
                                        LabGuest   *guest);
+/* The node CPUs the guest is pinned to before it live-migrates (the
+ * flavor's guest_spec: a guest on TCG kvm nodes), NULL: none. */
+char        *lab_guest_migrate_pin    (LabContext *ctx,
+                                       LabGuest   *guest);
 /* The guest's stable UUID (from lab and guest names). */
 char        *lab_guest_uuid           (LabRecipe *recipe,
                                        LabGuest  *guest);

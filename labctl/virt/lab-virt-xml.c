@@ -124,6 +124,7 @@ lab_virt_guest_spec_free (LabVirtGuestSpec *s)
   g_free (s->disk_format);
   g_free (s->disk_block);
   g_free (s->pin_cpuset);
+  g_free (s->migrate_pin_cpuset);
   g_free (s->console_log);
   g_free (s->root_dir);
   g_free (s->init);

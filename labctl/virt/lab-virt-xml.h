@@ -90,6 +90,8 @@ typedef struct {
                             * /dev/VG/LV: kvm nodes), raw, cache='none' io='native'; NULL: none */
   char    *pin_cpuset;     /* every vCPU and the emulator threads pinned to these node CPUs
                             * (<cputune>); NULL: not pinned */
+  char    *migrate_pin_cpuset; /* not in the XML: pinned so (live) before it migrates, and so
+                                * started on the destination (lab_virt_migrate()); NULL: not */
   char    *console_log;    /* the serial console also logged to this file (appended) on the node; NULL: not */
   /* a container (lab_virt_container_xml()) only: */
   char    *root_dir;       /* its root: a directory on the node (its LV mounted there) */

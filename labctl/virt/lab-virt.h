@@ -264,13 +264,19 @@ typedef struct {
  * the nodes in messages. FALSE when the source cannot be reached, the
  * domain is not there, or the migration fails (out->migrated FALSE), or
  * when the destination cannot be reached afterwards (out->migrated TRUE:
- * the domain did move). out->command_seconds is set once the call ran. */
+ * the domain did move). out->command_seconds is set once the call ran.
+ * pin_cpuset (a CPU list, "0" or "0-1,3"; NULL: nothing pinned): first
+ * every vCPU and the emulator threads of the running domain are pinned to
+ * those CPUs of the source (live), and the destination starts it so
+ * pinned (the live definition migrates); FALSE, nothing migrated, when
+ * that fails. */
 gboolean      lab_virt_migrate            (const char       *name,
                                            const char       *src_uri,
                                            const char       *from_node,
                                            const char       *peer_uri,
                                            const char       *dst_uri,
                                            const char       *to_node,
+                                           const char       *pin_cpuset,
                                            LabVirtMigration *out,
                                            GError          **error);
 

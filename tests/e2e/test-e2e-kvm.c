@@ -101,15 +101,26 @@ in_netns (const char *command, int *status)
   return stand_test_run (cmd, status, NULL);
 }
 
+/* The node CPUs the threads of the guest's QEMU on node may run on
+ * (their Cpus_allowed_list, each value once: "0-1", or "0" when pinned). */
+static char *
+guest_qemu_cpus (const char *node)
+{
+  int rc = -1;
+  char *out = on_node (node, "cat /proc/$(cat /run/libvirt/qemu/tiny.pid)/task/*/status "
+                       "| sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' | sort -u | tr '\\n' ' '", &rc);
+
+  if (rc != 0)
+    g_clear_pointer (&out, g_free);
+  return out != NULL ? g_strstrip (out) : NULL;
+}
+
 /* The guest's /cgi-bin/id line (boot_id=.. uptime=.. counter=.. vda=..),
  * NULL when it does not answer. */
 static char *
 guest_id (void)
 {
-  /* its CGI reads the guest's disk: on a TCG guest in a TCG node behind
-   * its own writes, that can take a while; three tries of 20 s */
-  g_autofree char *cmd = g_strdup_printf ("curl -s -m 20 --retry 2 --retry-all-errors http://%s/cgi-bin/id",
-                                          guest_address);
+  g_autofree char *cmd = stand_test_guest_id_command (guest_address);
   int rc = -1;
   char *out = in_netns (cmd, &rc);
 
@@ -255,6 +266,11 @@ test_guest (void)
   g_assert_nonnull (list != NULL ? strstr (list, "running") : NULL);
   g_assert_nonnull (list != NULL ? strstr (list, "/dev/vg_kvm/lv_tiny") : NULL);
   g_test_message ("guest on node1: %s", list);
+  {
+    /* it boots unpinned (2 node CPUs): pinned only when it migrates */
+    g_autofree char *cpus = guest_qemu_cpus ("node1");
+    g_assert_cmpstr (cpus, ==, "0-1");
+  }
   id = guest_id ();
   g_assert_nonnull (id);
   guest_boot_id = id_field (id, "boot_id");
@@ -312,6 +328,12 @@ migrate_to (const char *from, const char *to)
   g_assert_cmpint (before, >, 0);
   g_assert_cmpint (after, >, before);
   assert_console_clean (to, FALSE);
+  {
+    /* under TCG every thread of its QEMU on one node CPU: pinned on the
+     * source before it moved, and so started on the destination */
+    g_autofree char *cpus = guest_qemu_cpus (to);
+    g_assert_cmpstr (cpus, ==, "0");
+  }
   {
     /* it runs there; the source has let its LV go */
     g_autofree char *state = on_node (to, "virsh -c qemu:///system domstate tiny", &rc);
@@ -501,6 +523,13 @@ test_nothing_left (void)
   g_assert_no_error (error);
   g_assert_null (loops != NULL ? strstr (loops, work_dir) : NULL);
   g_assert_null (domains != NULL ? strstr (domains, "node") : NULL);
+  if (g_file_test (state_dir, G_FILE_TEST_EXISTS))
+    {
+      /* what kept it, for the log (the work dir goes at the end) */
+      g_autofree char *ls = g_strdup_printf ("sh -c 'find %s -ls; cat %s/state.json; true'", state_dir, state_dir);
+      g_autofree char *left = stand_test_run (ls, NULL, NULL);
+      g_test_message ("left in the state dir:\n%s", left != NULL ? left : "(cannot list)");
+    }
   g_assert_false (g_file_test (state_dir, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_get_contents ("/proc/mounts", &mounts, NULL, NULL));
   g_assert_null (strstr (mounts, work_dir));

@@ -212,6 +212,13 @@ char *
 stand_test_labctl_v (const char * const *wrapper, const char *labctl, const char *recipe, int *status,
                      const char *first, va_list ap)
 {
+  return stand_test_labctl_err_v (wrapper, labctl, recipe, status, NULL, first, ap);
+}
+
+char *
+stand_test_labctl_err_v (const char * const *wrapper, const char *labctl, const char *recipe, int *status,
+                         char **out_err, const char *first, va_list ap)
+{
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
@@ -251,7 +258,15 @@ stand_test_labctl_v (const char * const *wrapper, const char *labctl, const char
   if (*status != 0 || g_test_verbose ())
     g_test_message ("labctl %s: exit %d in %.1f s\nstdout: %s\nstderr: %s", first, *status,
                     (g_get_monotonic_time () - t0) / 1e6, out, err);
+  if (out_err != NULL)
+    *out_err = g_steal_pointer (&err);
   return g_steal_pointer (&out);
+}
+
+char *
+stand_test_guest_id_command (const char *address)
+{
+  return g_strdup_printf ("curl -s -m 20 --retry 2 --retry-all-errors http://%s/cgi-bin/id", address);
 }
 
 static gboolean

@@ -89,6 +89,21 @@ char     *stand_test_labctl_v     (const char * const *wrapper,
                                    const char         *first,
                                    va_list             ap);
 
+/* The same; *out_err (may be NULL) its stderr. */
+char     *stand_test_labctl_err_v (const char * const *wrapper,
+                                   const char         *labctl,
+                                   const char         *recipe,
+                                   int                *status,
+                                   char              **out_err,
+                                   const char         *first,
+                                   va_list             ap);
+
+/* The command that fetches the tiny guest's /cgi-bin/id line (boot_id=..
+ * uptime=.. counter=.. vda=..) from address: its CGI reads the guest's
+ * disk, which for a TCG guest in a TCG node behind its own writes can
+ * take a while, so three tries of 20 s. */
+char     *stand_test_guest_id_command (const char *address);
+
 /* TRUE when a live process has needle in its command line (logged). */
 gboolean  stand_test_process_with (const char *needle);
 /* The same, quietly (for polling). */

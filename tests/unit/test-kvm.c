@@ -336,6 +336,27 @@ test_keys (void)
   lab_close (&lab);
 }
 
+/* `down` leaves nothing of the nodes in the state: the image step, the
+ * nodes' first, is undone last and takes the accelerator nodes.define
+ * recorded. */
+static void
+test_state_undone (void)
+{
+  Lab lab;
+  g_autoptr(GError) error = NULL;
+
+  lab_open (&lab, FALSE);
+  lab_state_set_string (lab.state, "kvm.image.dir", "/var/tmp/labctl-cache/node-images/kvm-0");
+  lab_kvm_record_tcg (&lab.ctx, TRUE);
+  g_assert_true (lab_kvm_nodes_tcg (&lab.ctx));
+  g_assert_false (lab_state_is_empty (lab.state));
+  g_assert_true (lab_kvm_image_step.undo (&lab.ctx, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (lab_kvm_nodes_tcg (&lab.ctx));
+  g_assert_true (lab_state_is_empty (lab.state));
+  lab_close (&lab);
+}
+
 static void
 test_ssh_and_uris (void)
 {
@@ -443,7 +464,8 @@ static const char guests_text[] =
   "address = 10.200.12.52\n";
 
 /* A guest on kvm nodes: its files and its LV as the node sees them,
- * its console logged there, pinned to CPU 0 only under TCG; a container:
+ * its console logged there, pinned to CPU 0 when it migrates only under
+ * TCG (booted unpinned); a container:
  * LXC, its root the LV mounted on the node, its address by libvirt. */
 static void
 test_guest_domains (void)
@@ -470,8 +492,9 @@ test_guest_domains (void)
   g_assert_nonnull (strstr (tcg_xml, "<disk type='block' device='disk'>"));
   g_assert_nonnull (strstr (tcg_xml, "<source dev='/dev/vg_kg/lv_vm'/>"));
   g_assert_nonnull (strstr (tcg_xml, "cache='none' io='native'"));
-  g_assert_nonnull (strstr (tcg_xml, "<vcpupin vcpu='0' cpuset='0'/>"));
-  g_assert_nonnull (strstr (tcg_xml, "<emulatorpin cpuset='0'/>"));
+  /* booted unpinned, pinned to CPU 0 when it migrates */
+  g_assert_null (strstr (tcg_xml, "cputune"));
+  g_assert_cmpstr (tcg->migrate_pin_cpuset, ==, "0");
   g_assert_nonnull (strstr (tcg_xml, "<log file='/var/log/libvirt/qemu/vm-console.log' append='on'/>"));
   g_assert_null (strstr (tcg_xml, "iscsi"));
   g_assert_null (strstr (tcg_xml, "/opt/g"));
@@ -479,6 +502,7 @@ test_guest_domains (void)
   lab_kvm_guest_spec_apply (r, vm, FALSE, kvm);
   kvm_xml = lab_virt_guest_xml (kvm);
   g_assert_null (strstr (kvm_xml, "cputune"));
+  g_assert_null (kvm->migrate_pin_cpuset);
   lxc = lab_guest_spec (r, ct, NULL);
   lab_kvm_guest_spec_apply (r, ct, TRUE, lxc);
   lxc_xml = lab_virt_container_xml (lxc);
@@ -688,6 +712,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kvm/image/key", test_image_key);
   g_test_add_func ("/kvm/identity", test_identity);
   g_test_add_func ("/kvm/keys", test_keys);
+  g_test_add_func ("/kvm/state-undone", test_state_undone);
   g_test_add_func ("/kvm/ssh-and-uris", test_ssh_and_uris);
   g_test_add_func ("/kvm/plan", test_plan);
   g_test_add_func ("/kvm/guests/domains", test_guest_domains);

@@ -163,23 +163,41 @@ test_migrate_failures (void)
 
   m.migrated = TRUE;
   g_assert_false (lab_virt_migrate ("foreign-vm", "qemu+unix:///system?socket=/nonexistent/labctl/sock", "node1",
-                                    "test:///default", uri, "node2", &m, &error));
+                                    "test:///default", uri, "node2", NULL, &m, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
   g_assert_false (m.migrated);
   g_clear_error (&error);
 
-  g_assert_false (lab_virt_migrate ("nonexistent", uri, "node1", "test:///default", uri, "node2", &m, &error));
+  g_assert_false (lab_virt_migrate ("nonexistent", uri, "node1", "test:///default", uri, "node2", NULL, &m, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
   g_assert_true (g_str_has_prefix (error->message, "Guest nonexistent vanished from node node1: "));
   g_clear_error (&error);
 
-  g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", &m, &error));
+  g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", NULL, &m, &error));
   g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
   g_assert_true (g_str_has_prefix (error->message, "Live migration of foreign-vm from node1 to node2 failed: "));
   g_test_message ("%s", error->message);
   g_assert_false (m.migrated);
   g_assert_false (m.have_job_stats);
   g_assert_cmpfloat (m.command_seconds, >=, 0);
+  g_clear_error (&error);
+
+  /* pinned first (the test driver pins), then the migration fails */
+  g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", "0-1", &m, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+  g_assert_true (g_str_has_prefix (error->message, "Live migration of foreign-vm from node1 to node2 failed: "));
+  g_clear_error (&error);
+  /* not a CPU list: nothing pinned, nothing tried */
+  m.command_seconds = -1;
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *bad[] = { "x", "", "1-0" };
+      g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", bad[i], &m,
+                                        &error));
+      g_assert_error (error, LAB_ERROR, LAB_ERROR_FAILED);
+      g_assert_cmpfloat (m.command_seconds, ==, 0);
+      g_clear_error (&error);
+    }
 }
 
 static void

@@ -427,6 +427,10 @@ image_undo (LabContext *ctx, gpointer data, GError **error)
 {
   /* the cache is the machine's, shared by every lab: it stays */
   lab_state_remove (ctx->state, K_IMAGE_DIR);
+  /* the nodes' accelerator, recorded by nodes.define for the guests:
+   * this step is the nodes' first, so its undo is their last (left in
+   * the state, it kept state.json and the state dir after `down`) */
+  lab_state_remove (ctx->state, LAB_KVM_K_TCG);
   return TRUE;
 }
 
