@@ -28,6 +28,7 @@ cmd_down (LabCli *cli, int argc, char **argv, GError **error)
   stand = lab_stand_open (cli->recipe, cli->dry_run, NULL, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
+  lab_cli_note_log (cli, stand->runner);
   if (opt_keep_storage)
     lab_plan_remove_steps (stand->plan, LAB_STAND_IMAGE_STEP);
 

@@ -87,7 +87,7 @@ exercise_start (LabCli *cli, int argc, char **argv, GError **error)
   stand = open_stand (cli, error);
   if (stand == NULL)
     return FALSE;
-  cli->log_path = g_strdup (lab_runner_get_log_path (stand->runner));
+  lab_cli_note_log (cli, stand->runner);
   task = lab_stand_exercise_start (stand, ex, &guide, error);
   if (task == NULL)
     return FALSE;

@@ -49,6 +49,7 @@ experiment_migrate (LabCli *cli, int argc, char **argv, GError **error)
   stand = lab_stand_open (cli->recipe, FALSE, NULL, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
+  lab_cli_note_log (cli, stand->runner);
   if (!lab_stand_experiment_migrate (stand, opt_guest, opt_to, (gint64) opt_interval_ms * 1000, &result, error))
     {
       lab_migration_result_clear (&result);
@@ -124,6 +125,7 @@ experiment_failover (LabCli *cli, int argc, char **argv, GError **error)
   stand = lab_stand_open (cli->recipe, FALSE, cli->json ? NULL : cli->err, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
+  lab_cli_note_log (cli, stand->runner);
   ok = lab_stand_experiment_failover (stand, opt_failover_guest, mode, (guint) opt_timeout_s * 1000, &result, error);
   /* what was measured is shown even when the node did not come back (on
    * the stack path, even without a probe: the phases are the cluster's) */
@@ -174,6 +176,7 @@ experiment_quorum (LabCli *cli, int argc, char **argv, GError **error)
   stand = lab_stand_open (cli->recipe, FALSE, cli->json ? NULL : cli->err, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
+  lab_cli_note_log (cli, stand->runner);
   ok = lab_stand_experiment_quorum (stand, opt_failover_guest, &result, error);
   if (result.survivor != NULL)
     {

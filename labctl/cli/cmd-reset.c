@@ -42,6 +42,7 @@ cmd_reset (LabCli *cli, int argc, char **argv, GError **error)
   stand = lab_stand_open (cli->recipe, cli->dry_run, cli->json ? cli->err : cli->out, cli->cancellable, error);
   if (stand == NULL)
     return FALSE;
+  lab_cli_note_log (cli, stand->runner);
   if (cli->dry_run)
     {
       g_autoptr(GString) out = g_string_new (NULL);

@@ -37,6 +37,7 @@ cmd_up (LabCli *cli, int argc, char **argv, GError **error)
 
   if (!lab_stand_require_root (stand, FALSE, "up", error) || !lab_stand_prepare_dir (stand, error))
     return FALSE;
+  lab_cli_note_log (cli, stand->runner);
   {
     const char *built_from = lab_state_get_recipe_hash (stand->state);
 

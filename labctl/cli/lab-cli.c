@@ -608,6 +608,17 @@ run_command (LabCli *cli, const LabCommand *command, int argc, char **argv, GErr
 }
 
 void
+lab_cli_note_log (LabCli *cli, LabRunner *runner)
+{
+  const char *path = lab_runner_get_log_path (runner);
+
+  if (path == NULL)
+    return;
+  g_free (cli->log_path);
+  cli->log_path = g_strdup (path);
+}
+
+void
 lab_cli_print_json (LabCli *cli, JsonNode *node)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();

@@ -29,6 +29,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "lab-runner.h"
+
 G_BEGIN_DECLS
 
 typedef struct _LabCli LabCli;
@@ -156,6 +158,11 @@ void     lab_cli_print_json      (LabCli   *cli,
 void     lab_cli_print_report    (LabCli   *cli,
                                   JsonNode *node,
                                   char   *(*to_text) (JsonNode *node));
+/* Remembers the log the runner writes (none: nothing), so that a failure
+ * of the command names it ("The log of every command is in ...", the JSON
+ * error event's "log"). */
+void     lab_cli_note_log        (LabCli    *cli,
+                                  LabRunner *runner);
 /* A usage error for handlers: "labctl CMD: message\nTry 'labctl CMD --help'." */
 void     lab_cli_set_usage_error (GError    **error,
                                   const char *command,

@@ -754,6 +754,9 @@ test_reset (void)
   g_assert_cmpint (rc, !=, 0);
   g_assert_nonnull (failed != NULL ? strstr (failed, "modelled fault: the join failed") : NULL);
   g_assert_nonnull (failed != NULL ? strstr (failed, "'labctl up' (or 'labctl reset') finishes the job") : NULL);
+  /* and the error event names the lab's log of every command */
+  g_assert_nonnull (failed != NULL ? strstr (failed, "/labctl.log\"") : NULL);
+  g_assert_null (failed != NULL ? strstr (failed, "\"log\":null") : "");
   g_assert_cmpint (g_atomic_int_get (&reinstalls), ==, before + N_NODES);
 
   t0 = g_get_monotonic_time ();
