@@ -453,30 +453,45 @@ static const LabStepInfo join_step = {
 
 /* ---- pve.cluster.quorum -------------------------------------------------------------- */
 
-/* Done when GET /cluster/status shows every node of the recipe online and
- * the cluster quorate: after a node was off (a failover) the next `up`
- * waits here for it to rejoin. A node that does not answer is "not done"
- * (apply says why). */
+/* The cluster as any node that answers sees it (a node started again may
+ * not yet): *quorate, its node count and, in missing, the recipe's nodes
+ * it does not show online ("a, b"). FALSE: no node answered, or one
+ * presented a certificate that is not its pin (LAB_ERROR_CHECK_FAILED). */
+static gboolean
+quorum_read (LabContext *ctx, LabPveStep *d, gboolean *quorate, guint *n_nodes, GString *missing, GError **error)
+{
+  g_autoptr(GHashTable) online = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *name = NULL;
+  LabPveClient *c = NULL;
+
+  *quorate = FALSE;
+  *n_nodes = 0;
+  if (!lab_pve_any_client (ctx, d->shared, NULL, &c, error)
+      || !cluster_status (c, &name, quorate, n_nodes, online, error))
+    return FALSE;
+  for (guint i = 0; i < ctx->recipe->nodes->len; i++)
+    {
+      LabNode *n = ctx->recipe->nodes->pdata[i];
+
+      if (!g_hash_table_contains (online, n->name))
+        g_string_append_printf (missing, "%s%s", missing->len > 0 ? ", " : "", n->name);
+    }
+  return TRUE;
+}
+
+/* Done when every node of the recipe is online and the cluster quorate:
+ * after a node was off (a failover) the next `up` waits here for it to
+ * rejoin. A node that does not answer is "not done" (apply says why). */
 static gboolean
 quorum_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
 {
-  LabPveStep *d = data;
-  g_autoptr(GError) local = NULL;
-  g_autoptr(GHashTable) online = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *name = NULL;
-  LabPveClient *c;
-  gboolean quorate = FALSE;
-  guint n_nodes = 0;
+  g_autoptr(GString) missing = g_string_new (NULL);
+  gboolean quorate;
+  guint n_nodes;
 
-  *done = FALSE;
-  if (lab_state_get_string (ctx->state, LAB_PVE_KEY_CLUSTER) == NULL)
-    return TRUE;
-  if (!lab_pve_any_client (ctx, d->shared, NULL, &c, &local)
-      || !cluster_status (c, &name, &quorate, &n_nodes, online, &local))
-    return TRUE;
-  *done = quorate && n_nodes == ctx->recipe->nodes->len;
-  for (guint i = 0; i < ctx->recipe->nodes->len; i++)
-    *done &= g_hash_table_contains (online, ((LabNode *) ctx->recipe->nodes->pdata[i])->name);
+  *done = lab_state_get_string (ctx->state, LAB_PVE_KEY_CLUSTER) != NULL
+          && quorum_read (ctx, data, &quorate, &n_nodes, missing, NULL)
+          && quorate && n_nodes == ctx->recipe->nodes->len && missing->len == 0;
   return TRUE;
 }
 
@@ -490,18 +505,14 @@ quorum_apply (LabContext *ctx, gpointer data, GError **error)
 
   for (guint round = 0;; round++)
     {
-      g_autoptr(GHashTable) online = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       g_autoptr(GString) missing = g_string_new (NULL);
       g_autoptr(GError) local = NULL;
-      g_autofree char *name = NULL;
       gboolean quorate = FALSE;
       guint n_nodes = 0;
-      LabPveClient *c = NULL;
 
-      /* any node that answers (a node started again may not yet); a
-       * certificate that is not its pin stops the wait */
-      if (!lab_pve_any_client (ctx, d->shared, NULL, &c, &local)
-          || !cluster_status (c, &name, &quorate, &n_nodes, online, &local))
+      /* no node answers yet: wait; a certificate that is not its pin
+       * stops the wait */
+      if (!quorum_read (ctx, d, &quorate, &n_nodes, missing, &local))
         {
           if (g_error_matches (local, LAB_ERROR, LAB_ERROR_CHECK_FAILED) || g_get_monotonic_time () > deadline)
             {
@@ -510,12 +521,6 @@ quorum_apply (LabContext *ctx, gpointer data, GError **error)
             }
           g_usleep (G_USEC_PER_SEC);
           continue;
-        }
-      for (guint i = 0; i < total; i++)
-        {
-          LabNode *n = ctx->recipe->nodes->pdata[i];
-          if (!g_hash_table_contains (online, n->name))
-            g_string_append_printf (missing, "%s%s", missing->len > 0 ? ", " : "", n->name);
         }
       if (quorate && n_nodes == total && missing->len == 0)
         {
