@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <crypt.h>
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <sched.h>
 #include <string.h>
@@ -1218,6 +1219,42 @@ run_ok (const char *const *argv)
   return out;
 }
 
+/* The guests' busybox (the template's userland, the VM's initramfs'):
+ * missing, or linked dynamically (no C library in either guest), it is
+ * refused with the package to install. */
+static void
+test_static_busybox (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("labctl-busybox-XXXXXX", NULL);
+  g_autofree char *bin = g_build_filename (root, "bin", NULL);
+  g_autofree char *path = g_build_filename (bin, "busybox", NULL);
+  static const char dynamic[] = "\177ELF\2\1\1 ... /lib64/ld-linux-x86-64.so.2 ...";
+  static const char statically[] = "\177ELF\2\1\1 ... no loader named ...";
+  g_autoptr(GBytes) ok = NULL;
+
+  g_assert_null (lab_pve_static_busybox (root, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "busybox-static"));
+  g_clear_error (&error);
+  g_assert_cmpint (g_mkdir (bin, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (path, dynamic, sizeof dynamic, NULL));
+  g_assert_null (lab_pve_static_busybox (root, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "busybox-static instead of busybox"));
+  g_clear_error (&error);
+  g_assert_null (lab_pve_template_build (root, &error));
+  g_assert_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (path, statically, sizeof statically, NULL));
+  ok = lab_pve_static_busybox (root, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (ok), ==, sizeof statically);
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (g_rmdir (bin), ==, 0);
+  g_assert_cmpint (g_rmdir (root), ==, 0);
+}
+
 static void
 test_vm_image (void)
 {
@@ -1549,6 +1586,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pve/server/ha-groups", test_ha_groups);
   g_test_add_func ("/pve/describe", test_describe);
   g_test_add_func ("/pve/vm-image", test_vm_image);
+  g_test_add_func ("/pve/static-busybox", test_static_busybox);
   g_test_add_func ("/pve/server/import-refusals", test_import_refusals);
   g_test_add_func ("/pve/server/answer-password", test_answer_password);
   g_test_add_func ("/pve/describe/container-address", test_container_address);

@@ -39,7 +39,6 @@
 #define PART_START     2048           /* sectors: the partition at 1 MiB */
 #define SYSLINUX_MBR   "/usr/lib/syslinux/mbr/mbr.bin"
 #define SYSLINUX       "/usr/bin/syslinux"
-#define BUSYBOX        "/bin/busybox"
 #define FAT_LABEL      "LABCTL-VM"
 
 /* what eth0 needs: the loader resolves their dependencies (modules.dep) */
@@ -221,7 +220,6 @@ GBytes *
 lab_pve_vm_initramfs (const char *sysroot, const char *kver, GError **error)
 {
   static const char *const dirs[] = { "bin", "dev", "etc", "lib", "lib/modules", "proc", "run", "sys", "tmp", NULL };
-  g_autofree char *bb_path = g_build_filename (sysroot, BUSYBOX, NULL);
   g_autoptr(GBytes) busybox = NULL;
   g_autoptr(GPtrArray) mods = module_order (sysroot, kver, error);
   g_autoptr(GByteArray) cpio = g_byte_array_new ();
@@ -231,7 +229,7 @@ lab_pve_vm_initramfs (const char *sysroot, const char *kver, GError **error)
   g_autoptr(GOutputStream) mem = NULL;
   g_autoptr(GOutputStream) out = NULL;
 
-  if (mods == NULL || !read_file (bb_path, &busybox, error))
+  if (mods == NULL || (busybox = lab_pve_static_busybox (sysroot, error)) == NULL)
     return NULL;
   for (guint i = 0; dirs[i] != NULL; i++)
     cpio_entry (cpio, &ino, dirs[i], 040755, 0, 0, NULL, 0);

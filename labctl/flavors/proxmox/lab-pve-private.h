@@ -174,6 +174,12 @@ gboolean      lab_pve_exercise_vm_destroy (LabContext *ctx, gpointer session, co
 #define LAB_PVE_TEMPLATE_NAME "labctl-busybox_1.0_amd64.tar.gz"
 GBytes       *lab_pve_template_build (const char  *sysroot,
                                       GError     **error);
+/* sysroot's /bin/busybox (sysroot NULL: "/"), the whole userland of the
+ * container template and of the VM's initramfs: refused, naming the
+ * package to install, when it is missing or linked dynamically (neither
+ * guest has a C library). */
+GBytes       *lab_pve_static_busybox (const char  *sysroot,
+                                      GError     **error);
 
 /* The VM's disk image (lab-pve-image.c): the host's kernel and a busybox
  * initramfs (eth0 by DHCP, answers ping) on a FAT partition that syslinux

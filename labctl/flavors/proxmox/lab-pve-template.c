@@ -66,10 +66,37 @@ is_static (GBytes *elf)
 }
 
 GBytes *
-lab_pve_template_build (const char *sysroot, GError **error)
+lab_pve_static_busybox (const char *sysroot, GError **error)
 {
   g_autofree char *path = g_build_filename (sysroot != NULL ? sysroot : "/", BUSYBOX, NULL);
   g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GBytes) busybox = NULL;
+  g_autoptr(GError) local = NULL;
+
+  file = g_mapped_file_new (path, FALSE, &local);
+  if (file == NULL)
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
+                   _("Cannot read %s, the busybox labctl puts in its guests: %s; "
+                     "install the Debian package busybox-static"),
+                   path, local->message);
+      return NULL;
+    }
+  busybox = g_mapped_file_get_bytes (file);
+  if (!is_static (busybox))
+    {
+      g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
+                   _("%s is linked dynamically and would not run in labctl's guests (they have no C library); "
+                     "install the Debian package busybox-static instead of busybox"),
+                   path);
+      return NULL;
+    }
+  return g_steal_pointer (&busybox);
+}
+
+GBytes *
+lab_pve_template_build (const char *sysroot, GError **error)
+{
   g_autoptr(GBytes) busybox = NULL;
   g_autoptr(GBytes) inittab = NULL;
   g_autoptr(GBytes) passwd = NULL;
@@ -80,25 +107,10 @@ lab_pve_template_build (const char *sysroot, GError **error)
   static const char *const dirs[] = { "bin/", "sbin/", "etc/", "dev/", "proc/", "sys/", "tmp/", "root/", "run/",
                                       "var/", NULL };
   static const char zeros[1024] = { 0 };
-  g_autoptr(GError) local = NULL;
 
-  file = g_mapped_file_new (path, FALSE, &local);
-  if (file == NULL)
-    {
-      g_set_error (error, LAB_ERROR, LAB_ERROR_NOT_FOUND,
-                   _("Cannot read %s for the container template: %s; install the Debian package busybox-static"),
-                   path, local->message);
-      return NULL;
-    }
-  busybox = g_mapped_file_get_bytes (file);
-  if (!is_static (busybox))
-    {
-      g_set_error (error, LAB_ERROR, LAB_ERROR_UNSUPPORTED,
-                   _("%s is linked dynamically and would not run inside the container; "
-                     "install the Debian package busybox-static instead of busybox"),
-                   path);
-      return NULL;
-    }
+  busybox = lab_pve_static_busybox (sysroot, error);
+  if (busybox == NULL)
+    return NULL;
   inittab = g_bytes_new_static ("::sysinit:/bin/busybox --install -s /bin\n::respawn:/bin/busybox sleep 3600\n",
                                 strlen ("::sysinit:/bin/busybox --install -s /bin\n::respawn:/bin/busybox sleep 3600\n"));
   passwd = g_bytes_new_static ("root:x:0:0:root:/root:/bin/sh\n", strlen ("root:x:0:0:root:/root:/bin/sh\n"));
