@@ -1066,7 +1066,9 @@ start_undo (LabContext *ctx, gpointer data, GError **error)
     return TRUE;
   if (!find_on (ctx, g, node, &dom, error))
     return FALSE;
-  if (dom != NULL && virDomainDestroy (dom) < 0)
+  /* gone meanwhile (the cluster, stopped just before, was taking it
+   * down): stopped, as asked */
+  if (dom != NULL && virDomainDestroy (dom) < 0 && virGetLastErrorCode () != VIR_ERR_NO_DOMAIN)
     {
       lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), g->name, node);
       return FALSE;
