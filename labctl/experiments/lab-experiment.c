@@ -40,7 +40,7 @@ lab_migration_result_to_json (const LabMigrationResult *r)
   lab_json_member_string (b, "guest", r->guest);
   lab_json_member_string (b, "from", r->from_node);
   lab_json_member_string (b, "to", r->to_node);
-  lab_json_member_string (b, "kind", r->restart ? "restart" : "live");
+  lab_json_member_string (b, "kind", r->restart ? "restart" : r->migration.paused ? "paused" : "live");
   lab_json_member_boolean (b, "answers_after", r->answers_after);
   lab_json_member_double (b, "command_seconds", r->migration.command_seconds);
   json_builder_set_member_name (b, "probe");
@@ -95,6 +95,8 @@ lab_migration_result_format (const LabMigrationResult *r)
   if (r->restart)
     g_string_append_printf (s, _("Restart migration of container %s: %s -> %s\n"), r->guest, r->from_node,
                             r->to_node);
+  else if (r->migration.paused)
+    g_string_append_printf (s, _("Migration of %s, paused: %s -> %s\n"), r->guest, r->from_node, r->to_node);
   else
     g_string_append_printf (s, _("Live migration of %s: %s -> %s\n"), r->guest, r->from_node, r->to_node);
   g_string_append_printf (s, _("  downtime seen by ping:   %.1f ms (longest gap between replies, "
@@ -109,16 +111,25 @@ lab_migration_result_format (const LabMigrationResult *r)
                           "live migration); it was stopped, its LV released on the source and mounted on the "
                           "destination, and it started there: the downtime is a stop and a whole start, where a "
                           "VM's is only the last pass of its memory\n"));
-  else if (r->migration.have_job_stats)
-    {
-      g_string_append_printf (s, _("  downtime by libvirt:     %llu ms\n"),
-                              (unsigned long long) r->migration.downtime_ms);
-      g_string_append_printf (s, _("  migration time (libvirt): %llu ms, data transferred %.1f MiB\n"),
-                              (unsigned long long) r->migration.elapsed_ms,
-                              r->migration.data_transferred / (double) (1 << 20));
-    }
   else
-    g_string_append (s, _("  libvirt reported no completed-job statistics\n"));
+    {
+      if (r->migration.paused)
+        g_string_append (s, _("  why paused: the nodes run under TCG (this host has no usable hardware "
+                              "virtualization), and a live migration of a TCG guest inside a TCG node sometimes "
+                              "loses the guest's last memory writes; so the guest was paused for the whole copy of "
+                              "its memory and resumed on the destination: its downtime is the whole copy, not only "
+                              "the last pass. On KVM nodes labctl migrates it live\n"));
+      if (r->migration.have_job_stats)
+        {
+          g_string_append_printf (s, _("  downtime by libvirt:     %llu ms\n"),
+                                  (unsigned long long) r->migration.downtime_ms);
+          g_string_append_printf (s, _("  migration time (libvirt): %llu ms, data transferred %.1f MiB\n"),
+                                  (unsigned long long) r->migration.elapsed_ms,
+                                  r->migration.data_transferred / (double) (1 << 20));
+        }
+      else
+        g_string_append (s, _("  libvirt reported no completed-job statistics\n"));
+    }
   g_string_append_printf (s, _("  migration command: %.2f s; guest answers on %s: %s\n"),
                           r->migration.command_seconds, r->to_node, r->answers_after ? _("yes") : _("no"));
   return g_string_free (g_steal_pointer (&s), FALSE);
@@ -131,8 +142,9 @@ lab_migration_result_plot (const LabMigrationResult *r, const char *path, GError
     { _("migration starts"), r->migration_start_us },
     { _("migration returns"), r->migration_end_us },
   };
-  g_autofree char *title = g_strdup_printf (_("Live migration of %s: %s -> %s"), r->guest, r->from_node,
-                                            r->to_node);
+  g_autofree char *title = g_strdup_printf (r->migration.paused ? _("Migration of %s, paused: %s -> %s")
+                                                                : _("Live migration of %s: %s -> %s"),
+                                            r->guest, r->from_node, r->to_node);
   LabPlotData data = {
     .samples = r->samples != NULL ? (const LabProbeSample *) r->samples->data : NULL,
     .n_samples = r->samples != NULL ? r->samples->len : 0,
@@ -367,8 +379,12 @@ lab_experiment_migrate (LabContext *ctx, const char *guest_name, const char *to_
     }
   else
     {
-      g_autofree char *pin = lab_guest_migrate_pin (ctx, guest);
-      ok = lab_virt_migrate (guest->name, src_uri, from, peer_uri, dst_uri, to_node, pin, &result->migration,
+      g_autofree char *pin = NULL;
+      LabVirtMigrateOptions how = { NULL, FALSE };
+
+      lab_guest_migrate_options (ctx, guest, &pin, &how.paused);
+      how.pin_cpuset = pin;
+      ok = lab_virt_migrate (guest->name, src_uri, from, peer_uri, dst_uri, to_node, &how, &result->migration,
                              &migrate_error);
     }
   t_end = g_get_monotonic_time ();

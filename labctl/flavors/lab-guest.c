@@ -116,15 +116,16 @@ guest_xml_with (LabContext *ctx, LabGuest *g, const LabGuestDisk *disk)
   return g->container ? lab_virt_container_xml (spec) : lab_virt_guest_xml (spec);
 }
 
-char *
-lab_guest_migrate_pin (LabContext *ctx, LabGuest *g)
+void
+lab_guest_migrate_options (LabContext *ctx, LabGuest *g, char **pin_cpuset, gboolean *paused)
 {
   g_autoptr(LabVirtGuestSpec) spec = lab_guest_spec (ctx->recipe, g, NULL);
   const LabFlavor *flavor = lab_flavor_for_context (ctx);
 
   if (flavor->guest_spec != NULL)
     flavor->guest_spec (ctx, g, spec);
-  return g_steal_pointer (&spec->migrate_pin_cpuset);
+  *pin_cpuset = g_steal_pointer (&spec->migrate_pin_cpuset);
+  *paused = spec->migrate_paused;
 }
 
 char *

@@ -47,10 +47,14 @@ char        *lab_guest_domain_xml     (LabRecipe          *recipe,
  * place on the LUN once the guests.disk step recorded it. */
 char        *lab_guest_xml            (LabContext *ctx,
                                        LabGuest   *guest);
-/* The node CPUs the guest is pinned to before it live-migrates (the
- * flavor's guest_spec: a guest on TCG kvm nodes), NULL: none. */
-char        *lab_guest_migrate_pin    (LabContext *ctx,
-                                       LabGuest   *guest);
+/* How the guest migrates in this lab (the flavor's guest_spec: a guest
+ * on TCG kvm nodes is pinned and paused): *pin_cpuset the node CPUs it is
+ * pinned to first (NULL: none; the caller's to free), *paused TRUE when it
+ * migrates paused rather than live. */
+void         lab_guest_migrate_options (LabContext *ctx,
+                                        LabGuest   *guest,
+                                        char      **pin_cpuset,
+                                        gboolean   *paused);
 /* The guest's stable UUID (from lab and guest names). */
 char        *lab_guest_uuid           (LabRecipe *recipe,
                                        LabGuest  *guest);

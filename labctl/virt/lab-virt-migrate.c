@@ -12,8 +12,7 @@
 /* Peer to peer: the source's libvirtd talks to the destination's itself
  * (at the URI it can reach, which need not be labctl's); the domain is
  * defined there and gone here afterwards. */
-#define MIGRATE_FLAGS (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST \
-                       | VIR_MIGRATE_UNDEFINE_SOURCE)
+#define MIGRATE_FLAGS (VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE)
 
 typedef struct {
   virTypedParameterPtr params;
@@ -115,8 +114,8 @@ pin_live (virDomainPtr dom, const char *name, const char *node, const char *cpus
 
 gboolean
 lab_virt_migrate (const char *name, const char *src_uri, const char *from_node, const char *peer_uri,
-                  const char *dst_uri, const char *to_node, const char *pin_cpuset, LabVirtMigration *out,
-                  GError **error)
+                  const char *dst_uri, const char *to_node, const LabVirtMigrateOptions *opts,
+                  LabVirtMigration *out, GError **error)
 {
   g_autoptr(virConnect) src = NULL;
   g_autoptr(virConnect) dst = NULL;
@@ -134,15 +133,18 @@ lab_virt_migrate (const char *name, const char *src_uri, const char *from_node, 
       lab_virt_set_error (error, _("Guest %s vanished from node %s"), name, from_node);
       return FALSE;
     }
-  if (pin_cpuset != NULL && !pin_live (dom, name, from_node, pin_cpuset, error))
+  if (opts != NULL && opts->pin_cpuset != NULL && !pin_live (dom, name, from_node, opts->pin_cpuset, error))
     return FALSE;
 
+  out->paused = opts != NULL && opts->paused;
   t0 = g_get_monotonic_time ();
-  rc = virDomainMigrateToURI3 (dom, peer_uri, NULL, 0, MIGRATE_FLAGS);
+  rc = virDomainMigrateToURI3 (dom, peer_uri, NULL, 0, MIGRATE_FLAGS | (out->paused ? 0 : VIR_MIGRATE_LIVE));
   out->command_seconds = (g_get_monotonic_time () - t0) / 1e6;
   if (rc < 0)
     {
-      lab_virt_set_error (error, _("Live migration of %s from %s to %s failed"), name, from_node, to_node);
+      lab_virt_set_error (error, out->paused ? _("Migration of %s from %s to %s failed")
+                                             : _("Live migration of %s from %s to %s failed"),
+                          name, from_node, to_node);
       return FALSE;
     }
   out->migrated = TRUE;

@@ -92,6 +92,7 @@ typedef struct {
                             * (<cputune>); NULL: not pinned */
   char    *migrate_pin_cpuset; /* not in the XML: pinned so (live) before it migrates, and so
                                 * started on the destination (lab_virt_migrate()); NULL: not */
+  gboolean migrate_paused;     /* not in the XML: migrated paused, not live (lab_virt_migrate()) */
   char    *console_log;    /* the serial console also logged to this file (appended) on the node; NULL: not */
   /* a container (lab_virt_container_xml()) only: */
   char    *root_dir;       /* its root: a directory on the node (its LV mounted there) */

@@ -254,7 +254,14 @@ typedef struct {
   guint64  data_transferred;    /* bytes */
   guint64  memory_transferred;  /* bytes */
   guint64  memory_total;        /* bytes */
+  gboolean paused;              /* it was paused while its memory moved (not live) */
 } LabVirtMigration;
+
+/* How a guest migrates (lab_virt_migrate()); all zero: live, nothing pinned. */
+typedef struct {
+  const char *pin_cpuset;       /* a CPU list ("0", "0-1,3"); NULL: nothing pinned */
+  gboolean    paused;           /* paused during the whole copy (no VIR_MIGRATE_LIVE) */
+} LabVirtMigrateOptions;
 
 /* Live-migrates domain `name` (a guest) from the libvirtd at src_uri to
  * the one its libvirtd reaches at peer_uri, peer to peer, defined there
@@ -265,18 +272,20 @@ typedef struct {
  * domain is not there, or the migration fails (out->migrated FALSE), or
  * when the destination cannot be reached afterwards (out->migrated TRUE:
  * the domain did move). out->command_seconds is set once the call ran.
- * pin_cpuset (a CPU list, "0" or "0-1,3"; NULL: nothing pinned): first
+ * opts NULL or all zero: live, nothing pinned. opts->pin_cpuset: first
  * every vCPU and the emulator threads of the running domain are pinned to
  * those CPUs of the source (live), and the destination starts it so
  * pinned (the live definition migrates); FALSE, nothing migrated, when
- * that fails. */
+ * that fails. opts->paused: without VIR_MIGRATE_LIVE (libvirt pauses the
+ * domain for the whole copy and resumes it on the destination);
+ * out->paused says so. */
 gboolean      lab_virt_migrate            (const char       *name,
                                            const char       *src_uri,
                                            const char       *from_node,
                                            const char       *peer_uri,
                                            const char       *dst_uri,
                                            const char       *to_node,
-                                           const char       *pin_cpuset,
+                                           const LabVirtMigrateOptions *opts,
                                            LabVirtMigration *out,
                                            GError          **error);
 

@@ -495,6 +495,8 @@ test_guest_domains (void)
   /* booted unpinned, pinned to CPU 0 when it migrates */
   g_assert_null (strstr (tcg_xml, "cputune"));
   g_assert_cmpstr (tcg->migrate_pin_cpuset, ==, "0");
+  /* and migrated paused, not live */
+  g_assert_true (tcg->migrate_paused);
   g_assert_nonnull (strstr (tcg_xml, "<log file='/var/log/libvirt/qemu/vm-console.log' append='on'/>"));
   g_assert_null (strstr (tcg_xml, "iscsi"));
   g_assert_null (strstr (tcg_xml, "/opt/g"));
@@ -503,6 +505,7 @@ test_guest_domains (void)
   kvm_xml = lab_virt_guest_xml (kvm);
   g_assert_null (strstr (kvm_xml, "cputune"));
   g_assert_null (kvm->migrate_pin_cpuset);
+  g_assert_false (kvm->migrate_paused);
   lxc = lab_guest_spec (r, ct, NULL);
   lab_kvm_guest_spec_apply (r, ct, TRUE, lxc);
   lxc_xml = lab_virt_container_xml (lxc);

@@ -159,6 +159,7 @@ test_migration_result (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) node = NULL;
   g_autofree char *svg = NULL;
+  g_autofree char *text = NULL;
   JsonObject *timeline;
   JsonArray *points;
 
@@ -184,6 +185,26 @@ test_migration_result (void)
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (path, &svg, NULL, NULL));
   g_assert_nonnull (strstr (svg, "migration returns: 2.500 s"));
+  g_assert_nonnull (strstr (svg, "Live migration of web"));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "kind"), ==, "live");
+  text = lab_migration_result_format (&r);
+  g_assert_true (g_str_has_prefix (text, "Live migration of web: node1 -> node2\n"));
+  g_assert_null (strstr (text, "why paused"));
+  g_clear_pointer (&text, g_free);
+  g_clear_pointer (&svg, g_free);
+  g_clear_pointer (&node, json_node_unref);
+
+  /* paused (a guest of TCG kvm nodes): said in the kind, the report (with
+   * why) and the plot's title */
+  r.migration.paused = TRUE;
+  node = lab_migration_result_to_json (&r);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "kind"), ==, "paused");
+  text = lab_migration_result_format (&r);
+  g_assert_true (g_str_has_prefix (text, "Migration of web, paused: node1 -> node2\n"));
+  g_assert_nonnull (strstr (text, "  why paused: the nodes run under TCG"));
+  g_assert_true (lab_migration_result_plot (&r, path, &error));
+  g_assert_true (g_file_get_contents (path, &svg, NULL, NULL));
+  g_assert_nonnull (strstr (svg, "Migration of web, paused"));
   lab_migration_result_clear (&r);
   g_assert_null (r.samples);
   lab_test_remove_tree (dir);

@@ -183,16 +183,33 @@ test_migrate_failures (void)
   g_clear_error (&error);
 
   /* pinned first (the test driver pins), then the migration fails */
-  g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", "0-1", &m, &error));
-  g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
-  g_assert_true (g_str_has_prefix (error->message, "Live migration of foreign-vm from node1 to node2 failed: "));
-  g_clear_error (&error);
+  {
+    LabVirtMigrateOptions pinned = { "0-1", FALSE };
+    g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", &pinned, &m,
+                                      &error));
+    g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+    g_assert_true (g_str_has_prefix (error->message, "Live migration of foreign-vm from node1 to node2 failed: "));
+    g_assert_false (m.paused);
+    g_clear_error (&error);
+  }
+  /* paused (not live): said so, in the result and in the message */
+  {
+    LabVirtMigrateOptions paused = { NULL, TRUE };
+    g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", &paused, &m,
+                                      &error));
+    g_assert_error (error, LAB_ERROR, LAB_ERROR_LIBVIRT);
+    g_assert_true (g_str_has_prefix (error->message, "Migration of foreign-vm from node1 to node2 failed: "));
+    g_assert_true (m.paused);
+    g_assert_false (m.migrated);
+    g_clear_error (&error);
+  }
   /* not a CPU list: nothing pinned, nothing tried */
   m.command_seconds = -1;
   for (guint i = 0; i < 3; i++)
     {
       const char *bad[] = { "x", "", "1-0" };
-      g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", bad[i], &m,
+      LabVirtMigrateOptions how = { bad[i], FALSE };
+      g_assert_false (lab_virt_migrate ("foreign-vm", uri, "node1", "test:///default", uri, "node2", &how, &m,
                                         &error));
       g_assert_error (error, LAB_ERROR, LAB_ERROR_FAILED);
       g_assert_cmpfloat (m.command_seconds, ==, 0);

@@ -114,6 +114,10 @@ lab_kvm_guest_spec_apply (LabRecipe *r, LabGuest *guest, gboolean tcg, LabVirtGu
   g_clear_pointer (&spec->pin_cpuset, g_free);
   g_free (spec->migrate_pin_cpuset);
   spec->migrate_pin_cpuset = tcg ? g_strdup ("0") : NULL;
+  /* on TCG nodes (the host check found no usable KVM) it migrates paused:
+   * live migration of a TCG guest inside a TCG node loses some of the
+   * guest's last writes (HACKING.md, "Live migration under nested TCG") */
+  spec->migrate_paused = tcg;
 }
 
 void
