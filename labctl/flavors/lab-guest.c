@@ -563,12 +563,16 @@ remove_from (virConnectPtr conn, LabContext *ctx, LabGuest *guest, const char *n
     return FALSE;
   if (dom == NULL)
     return TRUE;
-  if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0 && strict)
+  /* a domain gone since the lookup (a cluster or a migration took it
+   * meanwhile) is as good as stopped and undefined */
+  if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0 && virGetLastErrorCode () != VIR_ERR_NO_DOMAIN
+      && strict)
     {
       lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), guest->name, node);
       return FALSE;
     }
-  if (virDomainIsPersistent (dom) == 1 && virDomainUndefine (dom) < 0 && strict)
+  if (virDomainIsPersistent (dom) == 1 && virDomainUndefine (dom) < 0 && virGetLastErrorCode () != VIR_ERR_NO_DOMAIN
+      && strict)
     {
       lab_virt_set_error (error, _("Cannot undefine guest %s on node %s"), guest->name, node);
       return FALSE;
