@@ -5,9 +5,10 @@
  *      and taken down again (goal: 3 nodes within 1.5x of one; the nodes
  *      install and boot in parallel, so the goal holds on a host with at
  *      least 6 cores; on fewer the figure is printed all the same);
- *   2. a 2-node lab with the tiny guest (L2) on node1: N live migrations
+ *   2. a 2-node lab with the tiny guest (L2) on node1: N migrations
  *      back and forth (`labctl experiment migrate`, N = $BENCH_MIGRATIONS,
- *      default 20), each followed by the checks of the e2e test: the guest
+ *      default 20; paused on TCG nodes, live on KVM ones, as the report's
+ *      "kind" says), each followed by the checks of the e2e test: the guest
  *      answers, with the boot_id it had before, and its console on the
  *      destination shows no panic. A guest found corrupt is counted, its
  *      console printed, and booted again where it is, so that every one of
@@ -300,6 +301,7 @@ bench_migrate (void)
   g_autoptr(GArray) libvirt = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) took = g_array_new (FALSE, FALSE, sizeof (double));
   guint survived = 0, done = 0, corrupt = 0;
+  g_autofree char *kind = NULL;
   Lab l;
   int rc = -1;
   gint64 t0;
@@ -358,6 +360,8 @@ bench_migrate (void)
           break;
         }
       done++;
+      g_free (kind);
+      kind = g_strdup (json_object_get_string_member_with_default (o, "kind", "?"));
       g_array_append_val (took, secs);
       {
         JsonObject *pr = json_object_get_object_member (o, "probe");
@@ -379,8 +383,8 @@ bench_migrate (void)
               && strstr (since, "double fault") == NULL;
       ok = answers && same_boot && clean;
       survived += ok;
-      g_print ("bench-kvm-nested: migration %u -> %s: %s (%.0f s; answers: %s, boot_id: %s, console since: %s)\n",
-               i + 1, to, ok ? "guest intact" : "GUEST CORRUPT OR GONE", secs, answers ? "yes" : "NO",
+      g_print ("bench-kvm-nested: migration %u -> %s (%s): %s (%.0f s; answers: %s, boot_id: %s, console since: %s)\n",
+               i + 1, to, kind, ok ? "guest intact" : "GUEST CORRUPT OR GONE", secs, answers ? "yes" : "NO",
                same_boot ? "the same" : "OTHER OR NONE", since == NULL ? "UNREAD" : clean ? "clean" : "PANIC OR BUG");
       if (!ok)
         {
@@ -396,8 +400,9 @@ bench_migrate (void)
             }
         }
     }
-  g_print ("bench-kvm-nested: guests intact after live migration: %u of %u run (%u corrupt or gone; %u asked) %s\n",
-           survived, done, corrupt, n, bench_goal ("every migrated guest intact", survived == n));
+  g_print ("bench-kvm-nested: guests intact after migration (%s): %u of %u run (%u corrupt or gone; %u asked) %s\n",
+           kind != NULL ? kind : "none ran", survived, done, corrupt, n,
+           bench_goal ("every migrated guest intact", survived == n));
   print_spread ("downtime seen by ping", probe);
   print_spread ("downtime by libvirt", libvirt);
   if (took->len > 0)
