@@ -549,6 +549,15 @@ lab_guest_settle (LabContext *ctx, LabGuest *guest, gboolean repair, char **out_
   return FALSE;
 }
 
+/* rc, of a libvirt call on a domain that stops or undefines it: done, or
+ * failed only because the domain is gone (a cluster or a migration took
+ * it since the lookup), which is as good as done. */
+static gboolean
+done_or_gone (int rc)
+{
+  return rc >= 0 || virGetLastErrorCode () == VIR_ERR_NO_DOMAIN;
+}
+
 /* Stops and undefines the guest on one node (if it is there and ours).
  * strict: a failure to stop or undefine it is an error; otherwise it is
  * left to what follows (reset redefines the guest and says so if that
@@ -563,16 +572,12 @@ remove_from (virConnectPtr conn, LabContext *ctx, LabGuest *guest, const char *n
     return FALSE;
   if (dom == NULL)
     return TRUE;
-  /* a domain gone since the lookup (a cluster or a migration took it
-   * meanwhile) is as good as stopped and undefined */
-  if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0 && virGetLastErrorCode () != VIR_ERR_NO_DOMAIN
-      && strict)
+  if (virDomainIsActive (dom) == 1 && !done_or_gone (virDomainDestroy (dom)) && strict)
     {
       lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), guest->name, node);
       return FALSE;
     }
-  if (virDomainIsPersistent (dom) == 1 && virDomainUndefine (dom) < 0 && virGetLastErrorCode () != VIR_ERR_NO_DOMAIN
-      && strict)
+  if (virDomainIsPersistent (dom) == 1 && !done_or_gone (virDomainUndefine (dom)) && strict)
     {
       lab_virt_set_error (error, _("Cannot undefine guest %s on node %s"), guest->name, node);
       return FALSE;
@@ -1073,7 +1078,7 @@ start_undo (LabContext *ctx, gpointer data, GError **error)
     return FALSE;
   /* gone meanwhile (the cluster, stopped just before, was taking it
    * down): stopped, as asked */
-  if (dom != NULL && virDomainDestroy (dom) < 0 && virGetLastErrorCode () != VIR_ERR_NO_DOMAIN)
+  if (dom != NULL && !done_or_gone (virDomainDestroy (dom)))
     {
       lab_virt_set_error (error, _("Cannot stop guest %s on node %s"), g->name, node);
       return FALSE;

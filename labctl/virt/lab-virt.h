@@ -263,10 +263,10 @@ typedef struct {
   gboolean    paused;           /* paused during the whole copy (no VIR_MIGRATE_LIVE) */
 } LabVirtMigrateOptions;
 
-/* Live-migrates domain `name` (a guest) from the libvirtd at src_uri to
+/* Migrates domain `name` (a guest) from the libvirtd at src_uri to
  * the one its libvirtd reaches at peer_uri, peer to peer, defined there
- * and undefined here (LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE,
- * no parameters), then reads the completed job's statistics on the
+ * and undefined here (PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE, and
+ * LIVE unless opts->paused; no parameters), then reads the completed job's statistics on the
  * destination at dst_uri (lab_virt_open()). from_node and to_node name
  * the nodes in messages. FALSE when the source cannot be reached, the
  * domain is not there, or the migration fails (out->migrated FALSE), or

@@ -116,7 +116,7 @@ lab_kvm_guest_spec_apply (LabRecipe *r, LabGuest *guest, gboolean tcg, LabVirtGu
   spec->migrate_pin_cpuset = tcg ? g_strdup ("0") : NULL;
   /* on TCG nodes (the host check found no usable KVM) it migrates paused:
    * live migration of a TCG guest inside a TCG node loses some of the
-   * guest's last writes (HACKING.md, "Live migration under nested TCG") */
+   * guest's last writes (HACKING.md, "Migration under nested TCG") */
   spec->migrate_paused = tcg;
 }
 
