@@ -284,7 +284,7 @@ lab_virt_domain_stop (LabVirt *self, const char *name, const char *lab_name, gui
     return FALSE;
   if (dom == NULL || virDomainIsActive (dom) != 1)
     return TRUE;
-  if (virDomainShutdown (dom) == 0
+  if (timeout_ms > 0 && virDomainShutdown (dom) == 0
       && lab_virt_wait_for_state (self, name, VIR_DOMAIN_SHUTOFF, timeout_ms, cancellable, &local_error))
     return TRUE;
   if (local_error != NULL && g_error_matches (local_error, LAB_ERROR, LAB_ERROR_CANCELLED))
@@ -292,7 +292,7 @@ lab_virt_domain_stop (LabVirt *self, const char *name, const char *lab_name, gui
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  /* no answer to ACPI within the timeout: pull the plug */
+  /* no answer to ACPI within the timeout, or no time given: pull the plug */
   if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
     {
       lab_virt_set_error (error, _("Cannot stop node \"%s\""), name);

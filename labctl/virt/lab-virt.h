@@ -176,8 +176,8 @@ gboolean      lab_virt_domain_start       (LabVirt    *self,
                                            const char *name,
                                            const char *lab_name,
                                            GError    **error);
-/* ACPI shutdown, waits up to timeout_ms for "shut off", then destroys.
- * Not running is success. */
+/* ACPI shutdown, waits up to timeout_ms for "shut off", then destroys;
+ * timeout_ms 0: destroys at once (the power cut). Not running is success. */
 gboolean      lab_virt_domain_stop        (LabVirt      *self,
                                            const char   *name,
                                            const char   *lab_name,

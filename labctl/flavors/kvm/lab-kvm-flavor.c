@@ -15,8 +15,6 @@
 #include "lab-i18n.h"
 #include "lab-util.h"
 
-#define NODE_STOP_TIMEOUT_MS (60 * 1000)
-
 /* The vm node's domain, made a kvm node: the image's kernel, no install
  * media, no graphics (a serial console, logged), the disk the LV's extents
  * on the attached LUN. */
@@ -139,8 +137,9 @@ kvm_node_ready (LabContext *ctx, LabNode *node, GError **error)
   return lab_kvm_node_run (ctx, node, argv, 60000, NULL, error);
 }
 
-/* Every node back to the image as installed: stopped, the image and its
- * identity written again (sparsely), started, configured. */
+/* Every node back to the image as installed: powered off (all of them
+ * first), the image and its identity written again (sparsely), started,
+ * configured. */
 static gboolean
 kvm_reset (LabContext *ctx, GError **error)
 {
@@ -150,14 +149,22 @@ kvm_reset (LabContext *ctx, GError **error)
 
   if (virt == NULL)
     return FALSE;
+  /* every node off before any disk is written, and at once: the disks
+   * are written whole, so nothing on them needs a clean shutdown; and a
+   * node still running while another shuts down slowly (pacemaker moving
+   * its HA guest away under TCG) sees its peer vanish and has it fenced,
+   * and that fence, a reboot by fence_virtd, would start the node again
+   * while labctl writes its disk */
   for (guint i = 0; i < r->nodes->len; i++)
     {
       LabNode *n = g_ptr_array_index (r->nodes, i);
       lab_kvm_ssh_close (ctx, n);
-      if (!lab_virt_domain_stop (virt, n->name, r->name, NODE_STOP_TIMEOUT_MS, ctx->cancellable, error)
-          || !lab_kvm_disk_write (ctx, n, error))
+      if (!lab_virt_domain_stop (virt, n->name, r->name, 0, ctx->cancellable, error))
         return FALSE;
     }
+  for (guint i = 0; i < r->nodes->len; i++)
+    if (!lab_kvm_disk_write (ctx, g_ptr_array_index (r->nodes, i), error))
+      return FALSE;
   /* the containers' roots too, while no node runs */
   if (!lab_kvm_reset_rootfs (ctx, error))
     return FALSE;
