@@ -3,7 +3,8 @@
  * ssh-keygen in a temporary state dir: pinned, 0600), the ssh command and
  * libvirt URIs, the plan's steps per phase, and the faults: a node that
  * never answers ssh, a changed host key, a failed iSCSI login inside a
- * node (recorded tool output). */
+ * node (recorded tool output), a node started again since it was
+ * configured. */
 #include "config.h"
 
 #include <string.h>
@@ -685,6 +686,75 @@ test_iscsi_login_fails (void)
   lab_close (&lab);
 }
 
+static gboolean
+step_done (Lab *lab, const LabStepInfo *info, const char *node)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean done = TRUE;
+
+  g_assert_true (info->check (&lab->ctx, lab_recipe_find_node (lab->recipe, node), &done, &error));
+  g_assert_no_error (error);
+  return done;
+}
+
+/* A node started again since it was installed and configured (fenced by
+ * the cluster, then started by the plan): nodes.install is not done until
+ * it answers in its new boot, and nodes.configure is not done in that new
+ * boot until it is configured again. A node that does not answer is not
+ * installed. */
+static void
+test_rebooted_node (void)
+{
+  Lab lab, off;
+  const char *boot_id[] = { "cat", "/proc/sys/kernel/random/boot_id", NULL };
+  const char *vgs[] = { "vgs", NULL };
+  g_autofree char *prefix = NULL;
+  g_autofree char *vgs_prefix = NULL;
+  g_autofree char *vgs_out = NULL;
+  g_autoptr(GError) error = NULL;
+  LabNode *n1;
+
+  lab_open (&lab, FALSE);
+  n1 = lab_recipe_find_node (lab.recipe, "node1");
+  /* never installed: not done, without asking the node */
+  g_assert_false (step_done (&lab, &lab_kvm_install_step, "node1"));
+  g_assert_false (step_done (&lab, &lab_kvm_configure_step, "node1"));
+  g_assert_cmpuint (lab_runner_get_recorded (lab.runner)->len, ==, 0);
+  /* installed and configured in boot A; the node now runs boot B */
+  lab_state_set_string (lab.state, "kvm.node.node1.boot_id", "boot-A");
+  lab_state_set_string (lab.state, "kvm.node.node1.configured_boot", "boot-A");
+  prefix = ssh_prefix (&lab, "node1", boot_id);
+  /* (each expectation answers once: the check, the wait, the check) */
+  for (guint i = 0; i < 3; i++)
+    lab_runner_expect (lab.runner, prefix, 0, "boot-B\n", "");
+  vgs_prefix = ssh_prefix (&lab, "node1", vgs);
+  vgs_out = g_strdup_printf ("  %s\n", lab.recipe->vg_name);
+  lab_runner_expect (lab.runner, vgs_prefix, 0, vgs_out, "");
+  g_assert_false (step_done (&lab, &lab_kvm_install_step, "node1"));
+  g_assert_true (lab_kvm_install_step.apply (&lab.ctx, n1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (lab_state_get_string (lab.state, "kvm.node.node1.boot_id"), ==, "boot-B");
+  g_assert_true (step_done (&lab, &lab_kvm_install_step, "node1"));
+  /* configured in A, not in B */
+  g_assert_false (step_done (&lab, &lab_kvm_configure_step, "node1"));
+  g_assert_true (lab_kvm_configure_step.apply (&lab.ctx, n1, &error));
+  g_assert_no_error (error);
+  g_assert_true (step_done (&lab, &lab_kvm_configure_step, "node1"));
+  /* down forgets the boot it was configured in */
+  g_assert_true (lab_kvm_configure_step.undo (&lab.ctx, n1, &error));
+  g_assert_null (lab_state_get_string (lab.state, "kvm.node.node1.configured_boot"));
+  lab_close (&lab);
+
+  /* a node that does not answer (off, or booting) */
+  lab_open (&off, FALSE);
+  lab_state_set_string (off.state, "kvm.node.node2.boot_id", "boot-A");
+  g_free (prefix);
+  prefix = ssh_prefix (&off, "node2", boot_id);
+  lab_runner_expect (off.runner, prefix, 255, "", "ssh: connect to host 10.200.11.12 port 22: No route to host\n");
+  g_assert_false (step_done (&off, &lab_kvm_install_step, "node2"));
+  lab_close (&off);
+}
+
 /* `labctl nodes ssh` through the binary: the command it runs (dry run),
  * a node the lab does not have. */
 static void
@@ -724,6 +794,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kvm/fault/ssh-timeout", test_ssh_timeout);
   g_test_add_func ("/kvm/fault/changed-host-key", test_changed_host_key);
   g_test_add_func ("/kvm/fault/iscsi-login", test_iscsi_login_fails);
+  g_test_add_func ("/kvm/fault/rebooted-node", test_rebooted_node);
   g_test_add_func ("/kvm/cli/ssh", test_cli_ssh);
   return g_test_run ();
 }

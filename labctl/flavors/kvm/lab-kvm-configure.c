@@ -3,7 +3,8 @@
  * and logs in with the node's own initiator name (node.startup automatic,
  * so a reboot logs in again), the LUN appears under /dev/disk/by-path, LVM
  * sees the lab's VG on it, libvirtd answers. A failure quotes the node's
- * own message (iscsiadm's, vgs'). undo logs out when the node answers. */
+ * own message (iscsiadm's, vgs'). undo logs out when the node answers.
+ * State: kvm.node.<node>.configured_boot, the boot it was configured in. */
 #include "config.h"
 
 #include "lab-kvm.h"
@@ -18,6 +19,8 @@
 /* iscsiadm: "session already present" */
 #define ISCSI_ERR_SESS_EXISTS 15
 #define LUN_WAIT_S 30
+/* the boot id (kvm.node.<node>.boot_id) the node was configured in */
+#define K_CONFIGURED_BOOT "kvm.node.%s.configured_boot"
 
 static char *
 portal (LabRecipe *r)
@@ -116,8 +119,31 @@ lab_kvm_configure_node (LabContext *ctx, const LabNode *node, GError **error)
         return FALSE;
       }
     }
+  {
+    /* configured in this boot (the one nodes.install saw) */
+    g_autofree char *k_boot = g_strdup_printf ("kvm.node.%s.boot_id", node->name);
+    g_autofree char *k_conf = g_strdup_printf (K_CONFIGURED_BOOT, node->name);
+    const char *boot = lab_state_get_string (ctx->state, k_boot);
+    if (boot != NULL)
+      lab_state_set_string (ctx->state, k_conf, boot);
+  }
   lab_progress_info (ctx->progress, _("node %s: logged in to %s as %s, sees VG %s, libvirtd answers (%.1f s)"),
                      node->name, r->iqn, node->name, r->vg_name, (g_get_monotonic_time () - t0) / 1e6);
+  return TRUE;
+}
+
+/* Done when the node was configured in the boot it runs now (the one
+ * nodes.install, just before, saw answer): a node started again since
+ * (a fence, a power cut) is configured again, libvirtd started. */
+static gboolean
+configure_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  LabNode *node = data;
+  g_autofree char *k_boot = g_strdup_printf ("kvm.node.%s.boot_id", node->name);
+  g_autofree char *k_conf = g_strdup_printf (K_CONFIGURED_BOOT, node->name);
+  const char *conf = lab_state_get_string (ctx->state, k_conf);
+
+  *done = conf != NULL && g_strcmp0 (conf, lab_state_get_string (ctx->state, k_boot)) == 0;
   return TRUE;
 }
 
@@ -141,6 +167,10 @@ configure_undo (LabContext *ctx, gpointer data, GError **error)
    * ends with it */
   lab_runner_run_full (ctx->runner, (const char * const *) ssh, 0, NULL, 30000, &status, NULL, NULL,
                        ctx->cancellable, NULL);
+  {
+    g_autofree char *k_conf = g_strdup_printf (K_CONFIGURED_BOOT, node->name);
+    lab_state_remove (ctx->state, k_conf);
+  }
   return TRUE;
 }
 
@@ -167,5 +197,5 @@ configure_describe (LabContext *ctx, gpointer data, gboolean down)
 
 const LabStepInfo lab_kvm_configure_step = {
   "nodes.configure", N_("Configure node %s: iSCSI login, shared VG, libvirt"), FALSE,
-  NULL, configure_apply, configure_undo, configure_describe,
+  configure_check, configure_apply, configure_undo, configure_describe,
 };

@@ -3,7 +3,8 @@
  * pinned. A node that never answers is an error that names it, its
  * address and its console log (with the log's last lines); a node that
  * answers with another host key is refused at once.
- * State: kvm.node.<node>.boot_id (the boot that answered). */
+ * State: kvm.node.<node>.boot_id (the boot that answered); the step is
+ * done while the node runs that boot. */
 #include "config.h"
 
 #include "lab-kvm.h"
@@ -16,6 +17,7 @@
 #include "lab-util.h"
 
 #define RETRY_MS 2000
+#define CHECK_ATTEMPT_MS (30 * 1000)
 
 /* The last lines of a file, or "" */
 static char *
@@ -96,6 +98,38 @@ lab_kvm_wait_ssh (LabContext *ctx, const LabNode *node, guint timeout_ms, GError
     }
 }
 
+/* Done when the node answers ssh in the boot the step saw: a node
+ * started again since (fenced by the cluster, powered off and started
+ * by the plan) is waited for again, and so configured again (its
+ * nodes.configure is keyed on this boot id). One attempt: a node that
+ * does not answer is not done. A dry run goes by the state. */
+static gboolean
+install_check (LabContext *ctx, gpointer data, gboolean *done, GError **error)
+{
+  LabNode *node = data;
+  const char *boot_id[] = { "cat", "/proc/sys/kernel/random/boot_id", NULL };
+  g_autofree char *key = g_strdup_printf ("kvm.node.%s.boot_id", node->name);
+  const char *seen = lab_state_get_string (ctx->state, key);
+  g_auto(GStrv) argv = NULL;
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  *done = FALSE;
+  if (seen == NULL)
+    return TRUE;
+  if (lab_runner_is_dry_run (ctx->runner))
+    {
+      *done = TRUE;
+      return TRUE;
+    }
+  argv = lab_kvm_ssh_argv (ctx, node, boot_id);
+  if (lab_runner_run_full (ctx->runner, (const char * const *) argv, 0, NULL, CHECK_ATTEMPT_MS, &status, &out, NULL,
+                           ctx->cancellable, NULL)
+      && status == 0)
+    *done = g_str_equal (g_strstrip (out), seen);
+  return TRUE;
+}
+
 static gboolean
 install_apply (LabContext *ctx, gpointer data, GError **error)
 {
@@ -132,5 +166,5 @@ install_describe (LabContext *ctx, gpointer data, gboolean down)
 
 const LabStepInfo lab_kvm_install_step = {
   "nodes.install", N_("Wait until node %s answers ssh"), FALSE,
-  NULL, install_apply, install_undo, install_describe,
+  install_check, install_apply, install_undo, install_describe,
 };
