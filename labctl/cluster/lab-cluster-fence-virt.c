@@ -150,7 +150,10 @@ lab_fence_virtd_is_ours (GPid pid, const char *conf_path)
 char **
 lab_fence_virtd_argv (const char *conf_path)
 {
-  return lab_strv_new ("fence_virtd", "-F", "-w", "-f", conf_path, NULL);
+  /* -d2: every request it takes (the domain, the action, the result) in
+   * its log; stdbuf -oL: its debug lines go to its stdout, a file, which
+   * would otherwise hold them until it exits */
+  return lab_strv_new ("stdbuf", "-oL", "fence_virtd", "-F", "-w", "-d2", "-f", conf_path, NULL);
 }
 
 gboolean
@@ -344,7 +347,7 @@ fence_virtd_describe (LabContext *ctx, gpointer data, gboolean down)
 
   if (down)
     {
-      g_ptr_array_add (lines, g_strdup_printf ("pkill -TERM -f -x 'fence_virtd -F -w -f %s'", conf_path));
+      g_ptr_array_add (lines, g_strdup_printf ("pkill -TERM -f -x 'fence_virtd -F -w -d2 -f %s'", conf_path));
       g_ptr_array_add (lines, g_strdup_printf ("rm -f %s %s", qconf, qkey));
     }
   else
@@ -354,7 +357,7 @@ fence_virtd_describe (LabContext *ctx, gpointer data, gboolean down)
       g_ptr_array_add (lines, g_strdup_printf ("(umask 077 && od -An -vtx1 -N%d /dev/urandom | tr -d ' \\n' > %s)",
                                                KEY_BYTES, qkey));
       g_ptr_array_add (lines, g_strdup_printf ("(umask 077 && cat > %s) <<'EOF'\n%sEOF", qconf, text));
-      g_ptr_array_add (lines, g_strdup_printf ("setsid fence_virtd -F -w -f %s &", qconf));
+      g_ptr_array_add (lines, g_strdup_printf ("setsid stdbuf -oL fence_virtd -F -w -d2 -f %s &", qconf));
     }
   return lab_lines_steal (lines);
 }

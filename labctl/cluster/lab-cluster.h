@@ -151,7 +151,7 @@ char    **lab_fence_xvm_params        (LabRecipe  *recipe,
 /* A new random key (hex text, 0600) at path. */
 gboolean  lab_fence_virt_key_write    (const char *path,
                                        GError    **error);
-/* fence_virtd -F -w -f conf_path */
+/* stdbuf -oL fence_virtd -F -w -d2 -f conf_path (requests logged) */
 char    **lab_fence_virtd_argv        (const char *conf_path);
 /* Starts fence_virtd as a daemon (output to log_path) and waits a moment:
  * one that exits at start is an error quoting its log. *out_pid 0 in a

@@ -130,6 +130,15 @@ test_fence (void)
   g_assert_cmpint (fence_xvm (ns_in, key_path, "test", "status", 20), ==, 0);
   g_assert_cmpint (fence_xvm (ns_in, key_path, "test", "off", 20), ==, 0);
   g_assert_cmpint (fence_xvm (ns_in, key_path, "test", "status", 20), ==, 2);
+  {
+    /* its log has the requests as they came (-d2, line-buffered) */
+    g_autofree char *log = g_build_filename (dir, "fence_virtd.log", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
+    g_test_message ("fence_virtd.log:\n%s", text);
+    g_assert_nonnull (text != NULL ? strstr (text, "[virt:OFF] Calling virDomainDestroy for test") : NULL);
+    g_assert_nonnull (text != NULL ? strstr (text, "[virt:OFF] Success for test") : NULL);
+  }
 }
 
 static void

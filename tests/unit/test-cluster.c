@@ -385,7 +385,7 @@ test_fence_virtd_is_ours (void)
   g_auto(GStrv) argv = lab_fence_virtd_argv (conf);
   g_autofree char *joined = g_strjoinv (" ", argv);
 
-  g_assert_cmpstr (joined, ==, "fence_virtd -F -w -f /var/lib/labctl/kha/fence_virtd.conf");
+  g_assert_cmpstr (joined, ==, "stdbuf -oL fence_virtd -F -w -d2 -f /var/lib/labctl/kha/fence_virtd.conf");
   /* this test process is not a fence_virtd, and neither is PID 0 */
   g_assert_false (lab_fence_virtd_is_ours (getpid (), conf));
   g_assert_false (lab_fence_virtd_is_ours (0, conf));

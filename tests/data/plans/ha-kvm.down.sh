@@ -28,7 +28,7 @@ ssh -F /var/lib/labctl/kvmha/ssh/config -T node1 -- systemctl stop corosync.serv
 # 15. Undo 'Copy the lab's fence key to node node2'
 # 16. Undo 'Copy the lab's fence key to node node1'
 # 17. Undo 'Start fence_virtd: the host's libvirt as the nodes' power switch'
-pkill -TERM -f -x 'fence_virtd -F -w -f /var/lib/labctl/kvmha/fence_virtd.conf'
+pkill -TERM -f -x 'fence_virtd -F -w -d2 -f /var/lib/labctl/kvmha/fence_virtd.conf'
 rm -f /var/lib/labctl/kvmha/fence_virtd.conf /var/lib/labctl/kvmha/fence_xvm.key
 # 18. Undo 'Configure node node3: iSCSI login, shared VG, libvirt'
 ssh -F /var/lib/labctl/kvmha/ssh/config -T node3 -- iscsiadm -m node -T iqn.2026-01.labctl.lab:kvmha -p 192.168.152.1:3260 --logout

@@ -211,7 +211,7 @@ groups {
 	}
 }
 EOF
-setsid fence_virtd -F -w -f /var/lib/labctl/kvmha/fence_virtd.conf &
+setsid stdbuf -oL fence_virtd -F -w -d2 -f /var/lib/labctl/kvmha/fence_virtd.conf &
 # 31. Copy the lab's fence key to node node1
 ssh -F /var/lib/labctl/kvmha/ssh/config -T node1 -- sh -c 'umask 077 && mkdir -p /etc/cluster && cat > /etc/cluster/fence_xvm.key' < /var/lib/labctl/kvmha/fence_xvm.key
 # 32. Copy the lab's fence key to node node2
