@@ -6,8 +6,10 @@
  * without device-mapper. The image goes there with `qemu-img convert -n
  * --target-is-zero`: only the image's data is written, its holes stay holes
  * of the sparse backing file (~1.3 GB of a 4 GiB image). The identity is
- * written without mounting: debugfs -w on "DEVICE?offset=N" (e2fsprogs'
- * I/O option), one script of rm/write/set_inode_field per file, then read
+ * written without mounting: debugfs -D -w on "DEVICE?offset=N" (e2fsprogs'
+ * I/O option; -D, direct I/O: the host's page cache of the LUN is stale
+ * once a node has written its disk through its own session, as before a
+ * reset), one script of rm/write/set_inode_field per file, then read
  * back. Private keys go through a 0700 directory in the state dir that is
  * removed at once.
  * State: kvm.node.<node>.disk_device, .disk_offset, .disk_size. */
@@ -210,20 +212,24 @@ write_identity (LabContext *ctx, const LabNode *node, const char *dev, guint64 o
   if (!g_file_set_contents_full (script_path, script, -1, G_FILE_SET_CONTENTS_NONE, 0600, error))
     goto out;
   {
-    const char *argv[] = { "debugfs", "-w", "-f", script_path, target, NULL };
+    /* -D: direct I/O, past the host's cache of the LUN, which is stale
+     * once the node has written its disk through its own iSCSI session */
+    const char *argv[] = { "debugfs", "-D", "-w", "-f", script_path, target, NULL };
     if (!lab_runner_run (ctx->runner, argv, LAB_RUN_QUIET_OUTPUT, NULL, error))
       goto out;
   }
   {
     /* debugfs exits 0 whatever its commands did: read one file back */
-    const char *argv[] = { "debugfs", "-R", "cat /etc/hostname", target, NULL };
-    if (!lab_runner_run (ctx->runner, argv, 0, &out, error))
+    const char *argv[] = { "debugfs", "-D", "-R", "cat /etc/hostname", target, NULL };
+    g_autofree char *err = NULL;
+    if (!lab_runner_run_full (ctx->runner, argv, 0, NULL, 0, NULL, &out, &err, ctx->cancellable, error))
       goto out;
     if (!lab_runner_is_dry_run (ctx->runner) && g_strcmp0 (g_strstrip (out), node->name) != 0)
       {
         g_set_error (error, LAB_ERROR, LAB_ERROR_TOOL,
-                     _("Writing node %s's identity into its disk failed: /etc/hostname reads '%s' after debugfs "
-                       "(see %s)"), node->name, out, lab_runner_get_log_path (ctx->runner));
+                     _("Writing node %s's identity into its disk failed: /etc/hostname reads '%s' after debugfs, "
+                       "which said: %s (see %s)"), node->name, out, err != NULL ? g_strstrip (err) : "",
+                     lab_runner_get_log_path (ctx->runner));
         goto out;
       }
   }
@@ -364,7 +370,7 @@ disk_describe (LabContext *ctx, gpointer data, gboolean down)
     g_ptr_array_add (lines, g_strdup_printf ("# %s also writes each guest's kernel and initrd to "
                                              "/var/lib/labctl/guests/<guest>/kernel, initrd (the node's libvirt "
                                              "boots them)", script));
-  lab_lines_add_cmd (lines, "debugfs", "-w", "-f", script, lv, NULL);
+  lab_lines_add_cmd (lines, "debugfs", "-D", "-w", "-f", script, lv, NULL);
   return lab_lines_steal (g_steal_pointer (&lines));
 }
 

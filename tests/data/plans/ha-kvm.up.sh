@@ -106,19 +106,19 @@ EOF
 qemu-img convert -n --target-is-zero -t none -f raw -O raw /var/cache/labctl/node-images/kvm-6ccbaf1cf6651746/root.img /dev/vg_iscsi/lv_node1
 # node1-identity.debugfs: rm, write, set_inode_field for /etc/hostname (node1), /etc/machine-id, /etc/hosts (every node), /etc/systemd/network/20-br0.network (192.168.152.11/24), /etc/iscsi/initiatorname.iscsi (iqn.2026-01.labctl.lab:kvmha:node1), the node's SSH host key, /etc/ssh/ssh_known_hosts, /root/.ssh (labctl's and the nodes' keys)
 # node1-identity.debugfs also writes each guest's kernel and initrd to /var/lib/labctl/guests/<guest>/kernel, initrd (the node's libvirt boots them)
-debugfs -w -f node1-identity.debugfs /dev/vg_iscsi/lv_node1
+debugfs -D -w -f node1-identity.debugfs /dev/vg_iscsi/lv_node1
 # 18. Write the node image and identity into node node2's disk
 # labctl writes to the LV's extents on the LUN device (pe_start + first extent, from pvs/lvs): the same bytes as the LV, with or without device-mapper
 qemu-img convert -n --target-is-zero -t none -f raw -O raw /var/cache/labctl/node-images/kvm-6ccbaf1cf6651746/root.img /dev/vg_iscsi/lv_node2
 # node2-identity.debugfs: rm, write, set_inode_field for /etc/hostname (node2), /etc/machine-id, /etc/hosts (every node), /etc/systemd/network/20-br0.network (192.168.152.12/24), /etc/iscsi/initiatorname.iscsi (iqn.2026-01.labctl.lab:kvmha:node2), the node's SSH host key, /etc/ssh/ssh_known_hosts, /root/.ssh (labctl's and the nodes' keys)
 # node2-identity.debugfs also writes each guest's kernel and initrd to /var/lib/labctl/guests/<guest>/kernel, initrd (the node's libvirt boots them)
-debugfs -w -f node2-identity.debugfs /dev/vg_iscsi/lv_node2
+debugfs -D -w -f node2-identity.debugfs /dev/vg_iscsi/lv_node2
 # 19. Write the node image and identity into node node3's disk
 # labctl writes to the LV's extents on the LUN device (pe_start + first extent, from pvs/lvs): the same bytes as the LV, with or without device-mapper
 qemu-img convert -n --target-is-zero -t none -f raw -O raw /var/cache/labctl/node-images/kvm-6ccbaf1cf6651746/root.img /dev/vg_iscsi/lv_node3
 # node3-identity.debugfs: rm, write, set_inode_field for /etc/hostname (node3), /etc/machine-id, /etc/hosts (every node), /etc/systemd/network/20-br0.network (192.168.152.13/24), /etc/iscsi/initiatorname.iscsi (iqn.2026-01.labctl.lab:kvmha:node3), the node's SSH host key, /etc/ssh/ssh_known_hosts, /root/.ssh (labctl's and the nodes' keys)
 # node3-identity.debugfs also writes each guest's kernel and initrd to /var/lib/labctl/guests/<guest>/kernel, initrd (the node's libvirt boots them)
-debugfs -w -f node3-identity.debugfs /dev/vg_iscsi/lv_node3
+debugfs -D -w -f node3-identity.debugfs /dev/vg_iscsi/lv_node3
 # 20. Define node node1
 OSINFO_USER_DIR=@DATADIR@/iso-cache/osinfo virt-install --connect=qemu:///system --name=node1 --virt-type=kvm --arch=x86_64 --machine=q35 --vcpus=2 --cpu=host-passthrough,cache.mode=passthrough --memory=2048 --osinfo=id=http://debian.org/debian/12 --disk=path=/dev/vg_iscsi/lv_node1,format=raw,bus=virtio,cache=none,io=native,discard=unmap --import '--boot=kernel=/var/cache/labctl/node-images/kvm-6ccbaf1cf6651746/vmlinuz,initrd=/var/cache/labctl/node-images/kvm-6ccbaf1cf6651746/initrd.img,kernel_args=root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0 quiet' --network=network=labctl-kvmha,mac=52:54:00:a2:35:b4,model=virtio --graphics=none --serial=pty,log.file=/var/lib/labctl/kvmha/nodes/node1/console.log,log.append=on --rng=/dev/urandom --print-xml > node1.xml
 virsh -c qemu:///system define node1.xml
