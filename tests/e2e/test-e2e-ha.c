@@ -69,26 +69,8 @@ cluster_state (const char *node, gboolean *quorate, guint *online, char **guest_
 {
   int status = 0;
   g_autofree char *xml = on_node (node, "crm_mon --one-shot --output-as=xml", &status);
-  const char *p;
 
-  *quorate = FALSE;
-  *online = 0;
-  if (guest_on != NULL)
-    *guest_on = NULL;
-  if (xml == NULL || status != 0)
-    return FALSE;
-  *quorate = strstr (xml, "with_quorum=\"true\"") != NULL;
-  for (p = xml; (p = strstr (p, "online=\"true\"")) != NULL; p++)
-    (*online)++;
-  /* the node inside the resource's element, if it has one */
-  if (guest_on != NULL && (p = strstr (xml, "<resource id=\"tiny\"")) != NULL)
-    {
-      const char *end = strstr (p, "</resource>");
-
-      if (end != NULL && (p = strstr (p, "<node name=\"")) != NULL && p < end)
-        *guest_on = g_strndup (p + strlen ("<node name=\""), strcspn (p + strlen ("<node name=\""), "\""));
-    }
-  return TRUE;
+  return stand_test_crm_mon_state (status == 0 ? xml : NULL, "tiny", quorate, online, guest_on);
 }
 
 static void
@@ -145,39 +127,6 @@ failover (JsonParser **keep, int *status, const char *mode, const char *timeout)
   return json_node_get_object (json_parser_get_root (*keep));
 }
 
-/* The offset of phase id (ms), -1 when absent. */
-static gint64
-phase_ms (JsonObject *o, const char *id)
-{
-  JsonArray *phases = json_object_get_array_member (o, "phases");
-
-  for (guint i = 0; phases != NULL && i < json_array_get_length (phases); i++)
-    {
-      JsonObject *p = json_array_get_object_element (phases, i);
-
-      if (g_str_equal (json_object_get_string_member (p, "id"), id))
-        return json_object_get_int_member (p, "offset_ms");
-    }
-  return -1;
-}
-
-/* The phases ids... are present and in this order. */
-static void
-assert_ordered (JsonObject *o, const char *const *ids)
-{
-  gint64 last = 0;
-
-  for (guint i = 0; ids[i] != NULL; i++)
-    {
-      gint64 t = phase_ms (o, ids[i]);
-
-      g_test_message ("%s at %" G_GINT64_FORMAT " ms", ids[i], t);
-      g_assert_cmpint (t, >=, 0);
-      g_assert_cmpint (t, >=, last);
-      last = t;
-    }
-}
-
 static void
 assert_recovered (JsonObject *o, int status, gboolean elsewhere)
 {
@@ -201,7 +150,7 @@ assert_recovered (JsonObject *o, int status, gboolean elsewhere)
    * first reply again, within a few probe intervals */
   g_assert_cmpint (answer, >, 0);
   g_assert_cmpint (ABS (downtime - answer), <, 500);
-  g_assert_cmpint (phase_ms (o, "answers"), ==, answer);
+  g_assert_cmpint (stand_test_phase_ms (o, "answers"), ==, answer);
   g_assert_true (lab_probe_ping_once (guest_address, NULL, 5000, NULL, NULL));
   /* the node is back and the cluster whole */
   if (elsewhere)
@@ -224,10 +173,10 @@ failover_recovers (const char *mode, const char *const *order, gboolean elsewher
   g_assert_nonnull (o);
   if (o == NULL)
     return;
-  assert_ordered (o, order);
+  stand_test_assert_phases (o, order);
   /* a crash kills the guest, not its node: no fencing */
   if (!elsewhere)
-    g_assert_cmpint (phase_ms (o, "fence-requested"), ==, -1);
+    g_assert_cmpint (stand_test_phase_ms (o, "fence-requested"), ==, -1);
   assert_recovered (o, status, elsewhere);
 }
 
@@ -278,11 +227,11 @@ test_fence_fails (void)
   g_assert_cmpint (status, !=, 0);
   g_assert_false (json_object_get_boolean_member (o, "recovered"));
   g_assert_cmpstr (json_object_get_string_member (o, "stuck"), ==, "fence-done");
-  g_assert_cmpint (phase_ms (o, "fence-requested"), >=, 0);
-  g_assert_cmpint (phase_ms (o, "fence-failed"), >=, 0);
-  g_assert_cmpint (phase_ms (o, "fence-done"), ==, -1);
-  g_assert_cmpint (phase_ms (o, "started"), ==, -1);
-  g_assert_cmpint (phase_ms (o, "answers"), ==, -1);
+  g_assert_cmpint (stand_test_phase_ms (o, "fence-requested"), >=, 0);
+  g_assert_cmpint (stand_test_phase_ms (o, "fence-failed"), >=, 0);
+  g_assert_cmpint (stand_test_phase_ms (o, "fence-done"), ==, -1);
+  g_assert_cmpint (stand_test_phase_ms (o, "started"), ==, -1);
+  g_assert_cmpint (stand_test_phase_ms (o, "answers"), ==, -1);
   g_assert_false (lab_probe_ping_once (guest_address, NULL, 1000, NULL, NULL));
 
   /* the device fixed, the cluster's next attempt fences the node and the

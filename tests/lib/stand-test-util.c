@@ -374,3 +374,60 @@ stand_test_write_ha_recipe (const char *work_dir, const char *lab, const char *k
     return NULL;
   return g_steal_pointer (&path);
 }
+
+gboolean
+stand_test_crm_mon_state (const char *xml, const char *resource, gboolean *quorate, guint *online, char **on)
+{
+  g_autofree char *open = g_strdup_printf ("<resource id=\"%s\"", resource);
+  const char *p;
+
+  *quorate = FALSE;
+  *online = 0;
+  if (on != NULL)
+    *on = NULL;
+  if (xml == NULL || strstr (xml, "<pacemaker-result") == NULL)
+    return FALSE;
+  *quorate = strstr (xml, "with_quorum=\"true\"") != NULL;
+  for (p = xml; (p = strstr (p, "online=\"true\"")) != NULL; p++)
+    (*online)++;
+  /* the node inside the resource's element, if it has one */
+  if (on != NULL && (p = strstr (xml, open)) != NULL)
+    {
+      const char *end = strstr (p, "</resource>");
+
+      if (end != NULL && (p = strstr (p, "<node name=\"")) != NULL && p < end)
+        *on = g_strndup (p + strlen ("<node name=\""), strcspn (p + strlen ("<node name=\""), "\""));
+    }
+  return TRUE;
+}
+
+gint64
+stand_test_phase_ms (JsonObject *o, const char *id)
+{
+  JsonArray *phases = json_object_has_member (o, "phases") ? json_object_get_array_member (o, "phases") : NULL;
+
+  for (guint i = 0; phases != NULL && i < json_array_get_length (phases); i++)
+    {
+      JsonObject *p = json_array_get_object_element (phases, i);
+
+      if (g_str_equal (json_object_get_string_member (p, "id"), id))
+        return json_object_get_int_member (p, "offset_ms");
+    }
+  return -1;
+}
+
+void
+stand_test_assert_phases (JsonObject *o, const char *const *ids)
+{
+  gint64 last = 0;
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      gint64 t = stand_test_phase_ms (o, ids[i]);
+
+      g_test_message ("%s at %" G_GINT64_FORMAT " ms", ids[i], t);
+      g_assert_cmpint (t, >=, 0);
+      g_assert_cmpint (t, >=, last);
+      last = t;
+    }
+}

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -118,5 +119,24 @@ char     *stand_test_step_status  (const char *state_dir,
  * the signal that ended it. *out_err: its stderr. */
 int       stand_test_finish       (GSubprocess *proc,
                                    char       **out_err);
+
+/* From `crm_mon --one-shot --output-as=xml`: whether the partition has
+ * quorum, how many nodes are online, and the node resource runs on
+ * (*on NULL when it runs nowhere; on may be NULL). FALSE when xml is not
+ * crm_mon's. */
+gboolean  stand_test_crm_mon_state (const char *xml,
+                                    const char *resource,
+                                    gboolean   *quorate,
+                                    guint      *online,
+                                    char      **on);
+
+/* In `labctl experiment failover --json`'s object: the offset of phase
+ * id in ms, -1 when it is absent. */
+gint64    stand_test_phase_ms      (JsonObject *failover,
+                                    const char *id);
+/* Asserts that the phases ids (NULL-ended) are present and in this
+ * order (each logged). */
+void      stand_test_assert_phases (JsonObject        *failover,
+                                    const char *const *ids);
 
 G_END_DECLS
